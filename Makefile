@@ -1,0 +1,45 @@
+# Every target bootstraps .venv from the lock file first, so `make serve` and `make test`
+# work on a fresh clone with nothing but python3 (3.11+) installed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
+
+.PHONY: install serve test test-postgres lint schema check-schema migrations clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+serve: $(STAMP)
+	$(BIN)/billing-gateway serve
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-postgres: $(STAMP)
+	DATABASE_URL=$(POSTGRES_URL) $(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+schema: $(STAMP)
+	$(BIN)/strawberry export-schema schema:schema --output schema.graphql
+
+check-schema: $(STAMP)
+	$(BIN)/strawberry export-schema schema:schema --output $(VENV)/schema.graphql.now >/dev/null
+	diff -u schema.graphql $(VENV)/schema.graphql.now
+
+# Writes a new migration after a change to models/ (Tortoise's own autodetector).
+migrations: $(STAMP)
+	$(BIN)/tortoise -c gateway.db.TORTOISE_ORM makemigrations
+
+clean:
+	rm -rf $(VENV) var

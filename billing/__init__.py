@@ -1,0 +1,1 @@
+"""Pure billing domain: money, periods, prices, access rules. Standard library only."""

@@ -1,0 +1,34 @@
+"""Domain errors with a stable code; gateway/errors.py maps them onto GraphQL errors."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    INTERNAL = "INTERNAL"
+
+
+class BillingError(Exception):
+    code: ErrorCode = ErrorCode.BAD_USER_INPUT
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFoundError(BillingError):
+    code = ErrorCode.NOT_FOUND
+
+
+class ForbiddenError(BillingError):
+    code = ErrorCode.FORBIDDEN
+
+
+class UnauthenticatedError(BillingError):
+    code = ErrorCode.UNAUTHENTICATED

@@ -1,0 +1,67 @@
+"""Billing intervals and period boundaries (rule MNY-3)."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import datetime
+from enum import StrEnum
+
+
+class BillingInterval(StrEnum):
+    MONTHLY = "MONTHLY"
+    QUARTERLY = "QUARTERLY"
+    SEMIANNUAL = "SEMIANNUAL"
+    ANNUAL = "ANNUAL"
+
+    @property
+    def months(self) -> int:
+        return _MONTHS[self]
+
+
+_MONTHS = {
+    BillingInterval.MONTHLY: 1,
+    BillingInterval.QUARTERLY: 3,
+    BillingInterval.SEMIANNUAL: 6,
+    BillingInterval.ANNUAL: 12,
+}
+
+
+def shift_months(anchor: datetime, months: int) -> datetime:
+    """The anchor moved by whole months, on the anchor's day or the month's last day if shorter.
+
+    Always computed from the anchor, never from a previous clamped boundary, so that a period
+    anchored on the 31st ends on 28/29 Feb and the next one returns to 31 Mar (MNY-3).
+    """
+    month_index = anchor.month - 1 + months
+    year = anchor.year + month_index // 12
+    month = month_index % 12 + 1
+    day = min(anchor.day, calendar.monthrange(year, month)[1])
+    return anchor.replace(year=year, month=month, day=day)
+
+
+def period_bounds(
+    anchor: datetime, interval: BillingInterval, index: int
+) -> tuple[datetime, datetime]:
+    """Start and end of the index-th period (0 = the one starting at the anchor)."""
+    return (
+        shift_months(anchor, index * interval.months),
+        shift_months(anchor, (index + 1) * interval.months),
+    )
+
+
+def period_containing(
+    anchor: datetime, interval: BillingInterval, at: datetime
+) -> tuple[datetime, datetime]:
+    """The period [start, end) containing `at`, which may not precede the anchor."""
+    if at < anchor:
+        raise ValueError("a period cannot contain a moment before its anchor")
+    months_between = (at.year - anchor.year) * 12 + (at.month - anchor.month)
+    index = max(0, months_between // interval.months)
+    start, end = period_bounds(anchor, interval, index)
+    while start > at:
+        index -= 1
+        start, end = period_bounds(anchor, interval, index)
+    while end <= at:
+        index += 1
+        start, end = period_bounds(anchor, interval, index)
+    return start, end

@@ -1,0 +1,1 @@
+"""The ASGI gateway: settings, auth, the GraphQL endpoint, the command line."""

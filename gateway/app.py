@@ -1,0 +1,98 @@
+"""The ASGI application: GraphQL (with GraphiQL) at /graphql, a health check at /health."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from cross_web import HTTPException
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from billing.clock import Clock, SystemClock
+from billing.errors import BillingError, ErrorCode
+from gateway.auth import authenticate
+from gateway.db import close_database, open_database
+from gateway.settings import Settings
+from schema import schema
+from schema.context import Context
+
+
+def error_response(status: int, code: ErrorCode | str, message: str) -> JSONResponse:
+    body = {"errors": [{"message": message, "extensions": {"code": str(code)}}]}
+    return JSONResponse(body, status_code=status)
+
+
+class _Refused(Exception):
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+class GraphQLEndpoint(GraphQL[Context, None]):
+    def __init__(self, settings: Settings, clock: Clock) -> None:
+        super().__init__(schema, graphql_ide="graphiql")
+        self.settings = settings
+        self.clock = clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await super().__call__(scope, receive, send)
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except _Refused as refused:
+            response = refused.response
+        except HTTPException as error:
+            code = ErrorCode.BAD_USER_INPUT if error.status_code == 400 else "BAD_REQUEST"
+            response = error_response(error.status_code, code, _http_error_message(error.reason))
+        await response(scope, receive, send)
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        try:
+            viewer = await authenticate(
+                request.headers.get("authorization"), self.settings.jwt_secret
+            )
+        except BillingError as error:
+            raise _Refused(error_response(401, error.code, error.message)) from None
+        return Context(viewer=viewer, clock=self.clock, sandbox=self.settings.is_sandbox)
+
+    def encode_json(self, data: object) -> str:
+        return json.dumps(data, separators=(",", ":"))
+
+
+def _http_error_message(reason: str) -> str:
+    if reason == "Unable to parse request body as JSON":
+        return 'The request body is not valid JSON: send {"query": "...", "variables": {...}}.'
+    return reason
+
+
+async def health(_: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+def create_app(
+    settings: Settings, clock: Clock | None = None, *, manage_database: bool = True
+) -> Starlette:
+    """`manage_database=False` leaves opening and closing the database to the caller (tests)."""
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if manage_database:
+            await open_database(settings.database_url)
+        try:
+            yield
+        finally:
+            if manage_database:
+                await close_database()
+
+    endpoint = GraphQLEndpoint(settings, clock or SystemClock())
+    routes = [
+        Route("/graphql", endpoint, methods=["GET", "POST"]),
+        Route("/health", health, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -1,0 +1,71 @@
+"""Bearer tokens: signed JWTs naming a user (PyJWT).
+
+Token lifetimes run on wall-clock time, not on the billing clock: moving a sandbox test clock
+forward must not sign everybody out.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import jwt
+
+from billing.errors import UnauthenticatedError
+from resolvers.viewer import Viewer, load_viewer
+
+ISSUER = "billing-gateway"
+ALGORITHM = "HS256"
+
+
+def issue_token(user_id: UUID, secret: str, ttl_seconds: int, now: datetime | None = None) -> str:
+    issued_at = now or datetime.now(UTC)
+    claims = {
+        "iss": ISSUER,
+        "sub": str(user_id),
+        "iat": issued_at,
+        "exp": issued_at + timedelta(seconds=ttl_seconds),
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header; None when there is no header."""
+    if authorization is None or not authorization.strip():
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise UnauthenticatedError("Malformed Authorization header: expected 'Bearer <token>'.")
+    return token.strip()
+
+
+def verify_token(token: str, secret: str) -> UUID:
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
+            options={"require": ["exp", "iat", "sub", "iss"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise UnauthenticatedError("The token has expired: sign in again for a new one.") from None
+    except jwt.InvalidSignatureError:
+        raise UnauthenticatedError("The token's signature is not valid for this gateway.") from None
+    except jwt.InvalidTokenError as error:
+        raise UnauthenticatedError(f"The token is not valid: {error}.") from None
+    try:
+        return UUID(claims["sub"])
+    except (ValueError, TypeError):
+        raise UnauthenticatedError("The token does not name a user.") from None
+
+
+async def authenticate(authorization: str | None, secret: str) -> Viewer | None:
+    """The caller, or None for an anonymous request; a bad token is refused outright."""
+    token = bearer_token(authorization)
+    if token is None:
+        return None
+    viewer = await load_viewer(verify_token(token, secret))
+    if viewer is None:
+        raise UnauthenticatedError("The token names a user that no longer exists.")
+    return viewer

@@ -1,0 +1,137 @@
+"""The `billing-gateway` command: serve, migrate, seed-demo, token."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from billing.clock import SystemClock
+from gateway.catalog_file import CatalogFileError, load_catalog, load_demo
+from gateway.db import apply_migrations, close_database, open_database
+from gateway.seed import SeedReport, database_is_empty, seed
+from gateway.settings import Settings, SettingsError, load_settings
+
+
+class CommandError(Exception):
+    """A failure the person at the terminal can act on; printed without a traceback."""
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        args.run(settings, args)
+    except (SettingsError, CatalogFileError, CommandError) as error:
+        print(f"billing-gateway: {error}", file=sys.stderr)
+        sys.exit(2)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="billing-gateway", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the GraphQL server")
+    serve.add_argument("--host", help="default GATEWAY_HOST or 127.0.0.1")
+    serve.add_argument("--port", type=int, help="default GATEWAY_PORT or 8000")
+    serve.set_defaults(run=_serve)
+
+    migrate = commands.add_parser("migrate", help="apply database migrations (DATABASE_URL)")
+    migrate.set_defaults(run=_migrate)
+
+    seed_demo = commands.add_parser("seed-demo", help="load the catalog and the demo organizations")
+    seed_demo.set_defaults(run=_seed_demo)
+
+    token = commands.add_parser("token", help="print a development token for a user (sandbox only)")
+    token.add_argument("email")
+    token.set_defaults(run=_token)
+    return parser
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from gateway.app import create_app
+
+    host = args.host or settings.host
+    port = args.port or settings.port
+    if settings.is_sandbox:
+        # The embedded default works with no setup: schema, catalog and demo data on first start.
+        asyncio.run(_prepare_sandbox(settings))
+    print(
+        f"billing-gateway ({settings.mode.value}): GraphiQL at http://{host}:{port}/graphql",
+        flush=True,
+    )
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+async def _prepare_sandbox(settings: Settings) -> None:
+    await apply_migrations(settings.database_url)
+    await open_database(settings.database_url)
+    try:
+        if await database_is_empty():
+            report = await _seed(settings)
+            print(
+                f"seeded an empty database: {report.products} products, "
+                f"{report.organizations_created} demo organizations"
+            )
+    finally:
+        await close_database()
+
+
+def _migrate(settings: Settings, _: argparse.Namespace) -> None:
+    asyncio.run(apply_migrations(settings.database_url))
+    print("migrations applied")
+
+
+def _seed_demo(settings: Settings, _: argparse.Namespace) -> None:
+    async def run() -> None:
+        await apply_migrations(settings.database_url)
+        await open_database(settings.database_url)
+        try:
+            report = await _seed(settings)
+        finally:
+            await close_database()
+        print(
+            f"catalog: {report.products} products, {report.new_prices} new price versions; "
+            f"demo organizations created: {report.organizations_created}"
+        )
+
+    asyncio.run(run())
+
+
+async def _seed(settings: Settings) -> SeedReport:
+    catalog = load_catalog(settings.catalog_file)
+    demo = load_demo(settings.demo_file, catalog)
+    return await seed(catalog, demo, SystemClock())
+
+
+def _token(settings: Settings, args: argparse.Namespace) -> None:
+    from gateway.auth import issue_token
+    from models import User
+
+    if not settings.is_sandbox:
+        raise CommandError(
+            "token: development tokens are issued in sandbox mode only (GATEWAY_MODE=sandbox)"
+        )
+
+    async def find_user() -> User | None:
+        await open_database(settings.database_url)
+        try:
+            return await User.get_or_none(email=args.email.strip().lower())
+        finally:
+            await close_database()
+
+    try:
+        user = asyncio.run(find_user())
+    except Exception as error:  # an unmigrated database, most often
+        raise CommandError(
+            f"token: cannot read users ({error}); run 'billing-gateway seed-demo' first"
+        ) from None
+    if user is None:
+        raise CommandError(
+            f"token: no user with e-mail {args.email!r}; "
+            "run 'billing-gateway seed-demo' for the demo users"
+        )
+    print(issue_token(user.id, settings.jwt_secret, settings.token_ttl_seconds))

@@ -1,0 +1,275 @@
+"""Writes the catalog and the demo organizations into the database, idempotently.
+
+Catalog rows are matched by code and updated in place; a price whose amount changed gets a new
+version (CAT-6) and subscribers keep the version they signed up on. Organizations are matched by
+slug and left alone when they already exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tortoise.transactions import in_transaction
+
+from billing.clock import Clock
+from billing.periods import BillingInterval, period_containing
+from billing.subscription_status import SubscriptionStatus
+from gateway.catalog_file import (
+    CatalogSpec,
+    DemoSpec,
+    ItemSpec,
+    OrganizationSpec,
+    PlanSpec,
+    ProductSpec,
+    SubscriptionSpec,
+)
+from models import (
+    AddOn,
+    Bundle,
+    ContactLimitStep,
+    Membership,
+    Organization,
+    Plan,
+    Price,
+    PriceKind,
+    Product,
+    ProductPolicy,
+    Subscription,
+    SubscriptionItem,
+    SubscriptionItemAddOn,
+    User,
+    Workspace,
+)
+
+
+@dataclass
+class SeedReport:
+    products: int = 0
+    new_prices: int = 0
+    organizations_created: int = 0
+
+
+async def database_is_empty() -> bool:
+    return not await Product.exists()
+
+
+async def seed(catalog: CatalogSpec, demo: DemoSpec | None, clock: Clock) -> SeedReport:
+    report = SeedReport()
+    async with in_transaction():
+        for position, product in enumerate(catalog.products):
+            report.new_prices += await _upsert_product(product, position, catalog.currency)
+            report.products += 1
+        if demo is not None:
+            for organization in demo.organizations:
+                if await _create_organization(organization, catalog.currency, clock.now()):
+                    report.organizations_created += 1
+    return report
+
+
+async def _upsert_product(spec: ProductSpec, position: int, currency: str) -> int:
+    product, _ = await Product.update_or_create(
+        code=spec.code,
+        defaults={
+            "name": spec.name,
+            "position": position,
+            "metrics": list(spec.metrics),
+            "intervals": [i.value for i in spec.intervals],
+        },
+    )
+    policy = spec.policy
+    await ProductPolicy.update_or_create(
+        product=product,
+        defaults={
+            "upgrade_proration": policy.upgrade_proration,
+            "downgrade_timing": policy.downgrade_timing,
+            "cancellation_notice": policy.cancellation_notice,
+            "retention_days": policy.retention_days,
+            "alert_thresholds": list(policy.alert_thresholds),
+            "upgrade_preferences": [p.value for p in policy.upgrade_preferences],
+            "default_preference": policy.default_preference,
+            "auto_downgrade_available": policy.auto_downgrade_available,
+            "autoscaling": policy.autoscaling,
+            "billing_admin_may_cancel": policy.billing_admin_may_cancel,
+            "on_demand_metric": policy.on_demand.metric if policy.on_demand else None,
+            "on_demand_block_size": policy.on_demand.block_size if policy.on_demand else None,
+            "on_demand_block_price": policy.on_demand.block_price if policy.on_demand else None,
+        },
+    )
+    prices = _PriceWriter(product, currency)
+    ranks: dict[str, int] = {}
+    for rank, plan_spec in enumerate(spec.plans, start=1):
+        ranks[plan_spec.code] = rank
+        plan = await _upsert_plan(product, None, plan_spec, rank)
+        await prices.write_all(PriceKind.PLAN, f"plan:{plan.id}", plan_spec.prices, plan=plan)
+    for bundle_spec in spec.bundles:
+        bundle, _ = await Bundle.update_or_create(
+            product=product,
+            code=bundle_spec.code,
+            defaults={"name": bundle_spec.name, "includes": list(bundle_spec.includes)},
+        )
+        for index, plan_spec in enumerate(bundle_spec.plans, start=1):
+            plan = await _upsert_plan(product, bundle, plan_spec, ranks.get(plan_spec.code, index))
+            await prices.write_all(PriceKind.PLAN, f"plan:{plan.id}", plan_spec.prices, plan=plan)
+    for add_on_spec in spec.add_ons:
+        add_on, _ = await AddOn.update_or_create(
+            product=product,
+            code=add_on_spec.code,
+            defaults={
+                "name": add_on_spec.name,
+                "min_plan_rank": ranks[add_on_spec.min_plan] if add_on_spec.min_plan else 0,
+            },
+        )
+        await prices.write_all(
+            PriceKind.ADD_ON, f"add_on:{add_on.id}", add_on_spec.prices, add_on=add_on
+        )
+    for step_spec in spec.contact_limit_ladder:
+        step, _ = await ContactLimitStep.get_or_create(
+            product=product, contact_limit=step_spec.contact_limit
+        )
+        await prices.write_all(
+            PriceKind.CONTACT_LIMIT,
+            f"contact_limit:{step.id}",
+            step_spec.prices,
+            contact_limit_step=step,
+        )
+    if spec.seat_prices is not None:
+        await prices.write_all(PriceKind.SEAT, f"seat:{product.id}", spec.seat_prices)
+    return prices.created
+
+
+async def _upsert_plan(product: Product, bundle: Bundle | None, spec: PlanSpec, rank: int) -> Plan:
+    plan = await Plan.filter(product=product, bundle=bundle, code=spec.code).first()
+    if plan is None:
+        plan = Plan(product=product, bundle=bundle, code=spec.code)
+    plan.name = spec.name
+    plan.rank = rank
+    plan.features = list(spec.features)
+    plan.limits = dict(spec.limits)
+    plan.seats_included = spec.seats_included
+    plan.max_seats = spec.max_seats
+    await plan.save()
+    return plan
+
+
+class _PriceWriter:
+    def __init__(self, product: Product, currency: str) -> None:
+        self.product = product
+        self.currency = currency
+        self.created = 0
+
+    async def write_all(
+        self,
+        kind: PriceKind,
+        key_prefix: str,
+        amounts: dict[BillingInterval, int],
+        *,
+        plan: Plan | None = None,
+        add_on: AddOn | None = None,
+        contact_limit_step: ContactLimitStep | None = None,
+    ) -> None:
+        for interval, amount in amounts.items():
+            current = await Price.filter(
+                key=f"{key_prefix}:{interval.value}", is_current=True
+            ).first()
+            if current is not None and (current.amount, current.currency) == (
+                amount,
+                self.currency,
+            ):
+                continue
+            version = 1
+            if current is not None:
+                current.is_current = False
+                await current.save(update_fields=["is_current"])
+                version = current.version + 1
+            await Price.create(
+                product=self.product,
+                kind=kind,
+                key=f"{key_prefix}:{interval.value}",
+                version=version,
+                interval=interval,
+                amount=amount,
+                currency=self.currency,
+                plan=plan,
+                add_on=add_on,
+                contact_limit_step=contact_limit_step,
+            )
+            self.created += 1
+
+
+async def _create_organization(spec: OrganizationSpec, currency: str, now: datetime) -> bool:
+    if await Organization.exists(slug=spec.slug):
+        return False
+    organization = await Organization.create(slug=spec.slug, name=spec.name, currency=currency)
+    for user_spec in spec.users:
+        user, _ = await User.get_or_create(email=user_spec.email, defaults={"name": user_spec.name})
+        await Membership.create(organization=organization, user=user, role=user_spec.role)
+    for workspace in spec.workspaces:
+        await Workspace.create(organization=organization, slug=workspace.slug, name=workspace.name)
+    if spec.subscription is not None:
+        await _create_subscription(organization, spec.subscription, currency, now)
+    return True
+
+
+async def _create_subscription(
+    organization: Organization, spec: SubscriptionSpec, currency: str, now: datetime
+) -> None:
+    now = now.replace(microsecond=0)
+    trial_ends_at = None
+    if spec.status is SubscriptionStatus.TRIALING:
+        assert (
+            spec.trial_days is not None and spec.trial_ends_in_days is not None
+        )  # checked on load
+        trial_ends_at = now + timedelta(days=spec.trial_ends_in_days)
+        period_start = trial_ends_at - timedelta(days=spec.trial_days)
+        period_end = trial_ends_at
+    else:
+        anchor = now - timedelta(days=spec.period_started_days_ago)
+        period_start, period_end = period_containing(anchor, spec.billing_interval, now)
+    subscription = await Subscription.create(
+        organization=organization,
+        status=spec.status,
+        billing_interval=spec.billing_interval,
+        currency=currency,
+        billing_anchor=period_start,
+        current_period_start=period_start,
+        current_period_end=period_end,
+        trial_ends_at=trial_ends_at,
+    )
+    for item in spec.items:
+        await _create_item(subscription, item, spec.billing_interval)
+
+
+async def _create_item(
+    subscription: Subscription, spec: ItemSpec, interval: BillingInterval
+) -> None:
+    product = await Product.get(code=spec.product).prefetch_related("policy")
+    bundle = await Bundle.get(product=product, code=spec.bundle) if spec.bundle else None
+    plan = await Plan.get(product=product, bundle=bundle, code=spec.plan)
+    contact_limit_price = None
+    if spec.contact_limit is not None:
+        step = await ContactLimitStep.get(product=product, contact_limit=spec.contact_limit)
+        contact_limit_price = await _current_price(f"contact_limit:{step.id}", interval)
+    seat_price = None
+    if spec.seats is not None and await Price.exists(key=f"seat:{product.id}:{interval.value}"):
+        seat_price = await _current_price(f"seat:{product.id}", interval)
+    item = await SubscriptionItem.create(
+        subscription=subscription,
+        product=product,
+        plan=plan,
+        plan_price=await _current_price(f"plan:{plan.id}", interval),
+        seats=spec.seats,
+        seat_price=seat_price,
+        contact_limit=spec.contact_limit,
+        contact_limit_price=contact_limit_price,
+        upgrade_preference=spec.upgrade_preference or product.policy.default_preference,
+    )
+    for code in spec.add_ons:
+        add_on = await AddOn.get(product=product, code=code)
+        await SubscriptionItemAddOn.create(
+            item=item, add_on=add_on, price=await _current_price(f"add_on:{add_on.id}", interval)
+        )
+
+
+async def _current_price(key_prefix: str, interval: BillingInterval) -> Price:
+    return await Price.get(key=f"{key_prefix}:{interval.value}", is_current=True)

@@ -1,0 +1,115 @@
+"""Settings read from the environment once, at start, with errors that name the variable."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+DEFAULT_DATA_DIR = Path("var")
+DEFAULT_DATABASE_URL = "sqlite://var/billing-gateway.sqlite3"
+DEFAULT_CATALOG_FILE = Path(__file__).parent / "data" / "catalog.toml"
+DEFAULT_DEMO_FILE = Path(__file__).parent / "data" / "demo-organizations.toml"
+_DATABASE_SCHEMES = ("sqlite://", "postgres://", "postgresql://")
+_MIN_SECRET_LENGTH = 32
+
+
+class Mode(StrEnum):
+    SANDBOX = "sandbox"
+    PRODUCTION = "production"
+
+
+class SettingsError(ValueError):
+    """A bad environment variable; the message names it and says what was expected."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: Mode
+    database_url: str
+    jwt_secret: str
+    host: str
+    port: int
+    catalog_file: Path
+    demo_file: Path
+    token_ttl_seconds: int = 12 * 3600
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.mode is Mode.SANDBOX
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    mode = _mode(env.get("GATEWAY_MODE", Mode.SANDBOX.value))
+    return Settings(
+        mode=mode,
+        database_url=_database_url(env.get("DATABASE_URL", DEFAULT_DATABASE_URL)),
+        jwt_secret=_jwt_secret(env.get("GATEWAY_JWT_SECRET"), mode),
+        host=env.get("GATEWAY_HOST", "127.0.0.1") or "127.0.0.1",
+        port=_port(env.get("GATEWAY_PORT", "8000")),
+        catalog_file=_existing_file("CATALOG_FILE", env.get("CATALOG_FILE"), DEFAULT_CATALOG_FILE),
+        demo_file=_existing_file("DEMO_FILE", env.get("DEMO_FILE"), DEFAULT_DEMO_FILE),
+    )
+
+
+def _mode(value: str) -> Mode:
+    try:
+        return Mode(value.strip().lower())
+    except ValueError:
+        raise SettingsError(
+            f"GATEWAY_MODE: expected 'sandbox' or 'production', got {value!r}"
+        ) from None
+
+
+def _database_url(value: str) -> str:
+    if not value.startswith(_DATABASE_SCHEMES):
+        raise SettingsError(
+            f"DATABASE_URL: expected a URL starting with sqlite:// or postgres://, got {value!r}"
+        )
+    if value.startswith("postgresql://"):
+        return "postgres://" + value.removeprefix("postgresql://")
+    return value
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise SettingsError(f"GATEWAY_PORT: expected a whole number from 1 to 65535, got {value!r}")
+    return int(value)
+
+
+def _jwt_secret(value: str | None, mode: Mode) -> str:
+    if value:
+        if len(value) < _MIN_SECRET_LENGTH:
+            raise SettingsError(
+                f"GATEWAY_JWT_SECRET: expected at least {_MIN_SECRET_LENGTH} characters, "
+                f"got {len(value)}"
+            )
+        return value
+    if mode is Mode.PRODUCTION:
+        raise SettingsError("GATEWAY_JWT_SECRET: required when GATEWAY_MODE=production")
+    return _sandbox_secret()
+
+
+def _sandbox_secret() -> str:
+    """A random secret kept under var/ so that `serve` and `token` agree without configuration."""
+    path = DEFAULT_DATA_DIR / "sandbox-jwt-secret"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    path.write_text(secret, encoding="utf-8")
+    path.chmod(0o600)
+    return secret
+
+
+def _existing_file(variable: str, value: str | None, default: Path) -> Path:
+    if not value:
+        return default
+    path = Path(value)
+    if not path.is_file():
+        raise SettingsError(f"{variable}: no file at {value!r}")
+    return path

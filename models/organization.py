@@ -1,0 +1,66 @@
+"""Tenants and people: organizations, users, their memberships (roles) and workspaces."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from tortoise import fields
+from tortoise.models import Model
+
+from billing.access import Role
+
+
+class Organization(Model):
+    id = fields.UUIDField(primary_key=True)
+    slug = fields.CharField(max_length=64, unique=True)
+    name = fields.CharField(max_length=200)
+    currency = fields.CharField(max_length=3, default="USD")
+    credit_balance = fields.BigIntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "organization"
+
+
+class User(Model):
+    id = fields.UUIDField(primary_key=True)
+    email = fields.CharField(max_length=254, unique=True)
+    name = fields.CharField(max_length=200)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "app_user"
+
+
+class Membership(Model):
+    id = fields.UUIDField(primary_key=True)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "gateway.Organization", related_name="memberships", on_delete=fields.CASCADE
+    )
+    organization_id: UUID
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "gateway.User", related_name="memberships", on_delete=fields.CASCADE
+    )
+    user_id: UUID
+    role = fields.CharEnumField(Role, max_length=16)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "membership"
+        unique_together = (("organization", "user"),)
+        # ACC-1: one owner per organization is a partial unique index created by migration
+        # 0001 (Tortoise cannot declare partial indexes for SQLite).
+
+
+class Workspace(Model):
+    id = fields.UUIDField(primary_key=True)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "gateway.Organization", related_name="workspaces", on_delete=fields.CASCADE
+    )
+    organization_id: UUID
+    slug = fields.CharField(max_length=64)
+    name = fields.CharField(max_length=200)
+
+    class Meta:
+        table = "workspace"
+        unique_together = (("organization", "slug"),)

@@ -1,0 +1,1 @@
+"""Use cases behind the schema's fields: authorise, load (scoped to the caller), map."""

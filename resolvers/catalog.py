@@ -1,0 +1,63 @@
+"""The whole catalog read in a fixed number of queries, once per request."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import TypeVar
+
+from models import AddOn, Bundle, ContactLimitStep, Plan, Price, Product, ProductPolicy
+
+_Row = TypeVar("_Row", Plan, Bundle, AddOn, ContactLimitStep)
+
+
+@dataclass(frozen=True)
+class CatalogSnapshot:
+    products: list[Product]
+    policies: dict[int, ProductPolicy]
+    plans_by_product: dict[int, list[Plan]]
+    plans_by_id: dict[int, Plan]
+    bundles_by_product: dict[int, list[Bundle]]
+    bundles_by_id: dict[int, Bundle]
+    add_ons_by_product: dict[int, list[AddOn]]
+    add_ons_by_id: dict[int, AddOn]
+    steps_by_product: dict[int, list[ContactLimitStep]]
+    # Current price versions by what they price, e.g. "plan:12" -> [MONTHLY, ANNUAL]
+    current_prices: dict[str, list[Price]]
+    currency: str
+
+    def prices_for(self, key_prefix: str) -> list[Price]:
+        return self.current_prices.get(key_prefix, [])
+
+
+async def load_catalog_snapshot() -> CatalogSnapshot:
+    products = await Product.all()
+    policies = await ProductPolicy.all()
+    bundles = await Bundle.all().order_by("id")
+    plans = await Plan.all()
+    add_ons = await AddOn.all().order_by("id")
+    steps = await ContactLimitStep.all()
+    prices = await Price.filter(is_current=True).order_by("id")
+    current_prices: dict[str, list[Price]] = defaultdict(list)
+    for price in prices:
+        current_prices[price.key.rsplit(":", 1)[0]].append(price)
+    return CatalogSnapshot(
+        products=products,
+        policies={p.product_id: p for p in policies},
+        plans_by_product=_group(plans),
+        plans_by_id={p.id: p for p in plans},
+        bundles_by_product=_group(bundles),
+        bundles_by_id={b.id: b for b in bundles},
+        add_ons_by_product=_group(add_ons),
+        add_ons_by_id={a.id: a for a in add_ons},
+        steps_by_product=_group(steps),
+        current_prices=dict(current_prices),
+        currency=prices[0].currency if prices else "USD",
+    )
+
+
+def _group(rows: list[_Row]) -> dict[int, list[_Row]]:
+    grouped: dict[int, list[_Row]] = defaultdict(list)
+    for row in rows:
+        grouped[row.product_id].append(row)
+    return dict(grouped)

@@ -1,0 +1,104 @@
+"""Per-request DataLoaders: every relationship field is batched into one query per kind."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import TypeVar
+from uuid import UUID
+
+from strawberry.dataloader import DataLoader
+
+from models import (
+    Membership,
+    Organization,
+    Price,
+    Subscription,
+    SubscriptionItem,
+    SubscriptionItemAddOn,
+    Workspace,
+)
+from resolvers.catalog import CatalogSnapshot, load_catalog_snapshot
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+def _one_each(
+    fetch: Callable[[list[K]], Awaitable[list[V]]], key: Callable[[V], K]
+) -> Callable[[list[K]], Awaitable[list[V | None]]]:
+    async def load(keys: list[K]) -> list[V | None]:
+        found = {key(row): row for row in await fetch(keys)}
+        return [found.get(k) for k in keys]
+
+    return load
+
+
+def _many_each(
+    fetch: Callable[[list[K]], Awaitable[list[V]]], key: Callable[[V], K]
+) -> Callable[[list[K]], Awaitable[list[list[V]]]]:
+    async def load(keys: list[K]) -> list[list[V]]:
+        grouped: dict[K, list[V]] = defaultdict(list)
+        for row in await fetch(keys):
+            grouped[key(row)].append(row)
+        return [grouped.get(k, []) for k in keys]
+
+    return load
+
+
+async def _organizations(ids: Sequence[UUID]) -> list[Organization]:
+    return await Organization.filter(id__in=ids)
+
+
+async def _subscriptions(org_ids: Sequence[UUID]) -> list[Subscription]:
+    return await Subscription.filter(organization_id__in=org_ids)
+
+
+async def _items(subscription_ids: Sequence[UUID]) -> list[SubscriptionItem]:
+    return await SubscriptionItem.filter(subscription_id__in=subscription_ids).order_by("id")
+
+
+async def _item_add_ons(item_ids: Sequence[UUID]) -> list[SubscriptionItemAddOn]:
+    return await SubscriptionItemAddOn.filter(item_id__in=item_ids).order_by("id")
+
+
+async def _prices(ids: Sequence[int]) -> list[Price]:
+    return await Price.filter(id__in=ids)
+
+
+async def _members(org_ids: Sequence[UUID]) -> list[Membership]:
+    return (
+        await Membership.filter(organization_id__in=org_ids)
+        .select_related("user")
+        .order_by("created_at", "id")
+    )
+
+
+async def _workspaces(org_ids: Sequence[UUID]) -> list[Workspace]:
+    return await Workspace.filter(organization_id__in=org_ids).order_by("name", "id")
+
+
+class Loaders:
+    def __init__(self) -> None:
+        self.organization = DataLoader(_one_each(_organizations, lambda o: o.id))
+        self.subscription_by_organization = DataLoader(
+            _one_each(_subscriptions, lambda s: s.organization_id)
+        )
+        self.items_by_subscription = DataLoader(_many_each(_items, lambda i: i.subscription_id))
+        self.add_ons_by_item = DataLoader(_many_each(_item_add_ons, lambda a: a.item_id))
+        self.price = DataLoader(_one_each(_prices, lambda p: p.id))
+        self.members_by_organization = DataLoader(_many_each(_members, lambda m: m.organization_id))
+        self.workspaces_by_organization = DataLoader(
+            _many_each(_workspaces, lambda w: w.organization_id)
+        )
+        self._catalog: asyncio.Task[CatalogSnapshot] | None = None
+
+    async def catalog(self) -> CatalogSnapshot:
+        # One snapshot per request, shared by every field that needs the catalog.
+        if self._catalog is None:
+            self._catalog = asyncio.ensure_future(load_catalog_snapshot())
+        return await self._catalog
+
+
+__all__ = ["Loaders"]

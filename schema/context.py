@@ -1,0 +1,32 @@
+"""The typed per-request context every resolver receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from uuid import UUID
+
+import strawberry
+
+from billing.access import Role
+from billing.clock import Clock
+from resolvers.loaders import Loaders
+from resolvers.viewer import Viewer
+
+
+@dataclass
+class Context:
+    viewer: Viewer | None
+    clock: Clock
+    sandbox: bool
+    loaders: Loaders = field(default_factory=Loaders)
+
+    def role_in(self, organization_id: UUID | None) -> Role | None:
+        return self.viewer.role_in(organization_id) if self.viewer else None
+
+    @property
+    def active_role(self) -> Role | None:
+        """The role in the caller's default organization: decides what the catalog shows."""
+        return self.role_in(self.viewer.default_organization_id) if self.viewer else None
+
+
+Info = strawberry.Info[Context, None]

@@ -1,0 +1,45 @@
+"""Every error leaves with an `extensions.code`; unexpected ones are masked (no stack trace)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from billing.errors import BillingError, ErrorCode
+
+log = logging.getLogger("billing_gateway.errors")
+
+
+def coded_error(error: GraphQLError) -> GraphQLError:
+    extensions = error.extensions or {}
+    if "code" in extensions:
+        return error
+    original = error.original_error
+    if isinstance(original, BillingError):
+        code, message = original.code, original.message
+        extra = {"field": original.field} if original.field else {}
+    elif original is None:
+        # Syntax, validation and variable-coercion errors: the request itself is wrong.
+        code, message, extra = ErrorCode.BAD_USER_INPUT, error.message, {}
+    else:
+        log.error("unexpected error at %s", error.path, exc_info=original)
+        code, message, extra = ErrorCode.INTERNAL, "Internal error: it has been logged.", {}
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={"code": code.value, **extra},
+    )
+
+
+class ErrorCodes(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [coded_error(e) for e in result.errors]

@@ -1,0 +1,117 @@
+"""Organizations, their members and workspaces, and the signed-in viewer."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import strawberry
+
+from billing.access import Role
+from models import Membership as MembershipRow
+from models import Organization as OrganizationRow
+from models import User as UserRow
+from schema.common import Money
+from schema.context import Info
+from schema.permissions import CanReadBilling
+from schema.subscription import Subscription
+
+
+@strawberry.type
+class User:
+    id: strawberry.ID
+    email: str
+    name: str
+
+    @classmethod
+    def of(cls, row: UserRow) -> User:
+        return cls(id=strawberry.ID(str(row.id)), email=row.email, name=row.name)
+
+
+@strawberry.type
+class Member:
+    user: User
+    role: Role
+
+    @classmethod
+    def of(cls, row: MembershipRow) -> Member:
+        return cls(user=User.of(row.user), role=row.role)
+
+
+@strawberry.type
+class Workspace:
+    id: strawberry.ID
+    slug: str
+    name: str
+
+
+@strawberry.type
+class Organization:
+    id: strawberry.ID
+    slug: str
+    name: str
+    organization_id: strawberry.Private[UUID]
+    currency: strawberry.Private[str]
+    credit_balance_amount: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, row: OrganizationRow) -> Organization:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            slug=row.slug,
+            name=row.name,
+            organization_id=row.id,
+            currency=row.currency,
+            credit_balance_amount=row.credit_balance,
+        )
+
+    @strawberry.field(description="The caller's own role here.")
+    def viewer_role(self, info: Info) -> Role | None:
+        return info.context.role_in(self.organization_id)
+
+    @strawberry.field
+    async def members(self, info: Info) -> list[Member]:
+        rows = await info.context.loaders.members_by_organization.load(self.organization_id)
+        return [Member.of(row) for row in rows]
+
+    @strawberry.field
+    async def workspaces(self, info: Info) -> list[Workspace]:
+        rows = await info.context.loaders.workspaces_by_organization.load(self.organization_id)
+        return [Workspace(id=strawberry.ID(str(w.id)), slug=w.slug, name=w.name) for w in rows]
+
+    @strawberry.field
+    async def subscription(self, info: Info) -> Subscription | None:
+        row = await info.context.loaders.subscription_by_organization.load(self.organization_id)
+        return Subscription.of(row) if row else None
+
+    @strawberry.field(
+        permission_classes=[CanReadBilling],
+        description="Credit that pays the next invoices before any card is charged (INT-3).",
+    )
+    def credit_balance(self) -> Money | None:
+        return Money.of(self.credit_balance_amount, self.currency)
+
+
+@strawberry.type
+class Membership:
+    role: Role
+    organization: Organization
+
+
+@strawberry.type
+class Viewer:
+    user: User
+    user_id: strawberry.Private[UUID]
+
+    @strawberry.field(
+        description="The organizations the viewer belongs to, with their role in each."
+    )
+    async def memberships(self, info: Info) -> list[Membership]:
+        viewer = info.context.viewer
+        if viewer is None:
+            return []
+        rows = await info.context.loaders.organization.load_many(list(viewer.roles))
+        return [
+            Membership(role=viewer.roles[row.id], organization=Organization.of(row))
+            for row in rows
+            if row is not None
+        ]

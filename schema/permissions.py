@@ -1,0 +1,36 @@
+"""Field permissions (rules ACC-2, ACC-3). A refused nullable field resolves to null with a
+FORBIDDEN error; the rest of the answer is kept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry.permission import BasePermission
+
+from billing.access import may_read_billing
+from schema.context import Info
+
+
+class IsAuthenticated(BasePermission):
+    message = "Sign in first: send 'Authorization: Bearer <token>'."
+    error_extensions = {"code": "UNAUTHENTICATED"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        return info.context.viewer is not None
+
+
+class CanReadBilling(BasePermission):
+    """ACC-3: prices and money are for the organization's owner and billing admins.
+
+    Objects that belong to an organization carry its id; catalog objects use the caller's own
+    (default) organization.
+    """
+
+    message = "Only the organization's owner or a billing admin can see prices and amounts."
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        organization_id = getattr(source, "organization_id", None)
+        context = info.context
+        role = context.role_in(organization_id) if organization_id else context.active_role
+        return may_read_billing(role)

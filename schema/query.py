@@ -1,0 +1,37 @@
+"""The root Query."""
+
+from __future__ import annotations
+
+import strawberry
+
+from resolvers.organization import find_organization
+from schema.catalog import Catalog, build_catalog
+from schema.context import Info
+from schema.organization import Organization, User, Viewer
+from schema.permissions import IsAuthenticated
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(permission_classes=[IsAuthenticated])
+    def viewer(self, info: Info) -> Viewer:
+        viewer = info.context.viewer
+        assert viewer is not None  # IsAuthenticated
+        user = User(id=strawberry.ID(str(viewer.user_id)), email=viewer.email, name=viewer.name)
+        return Viewer(user=user, user_id=viewer.user_id)
+
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
+        description="An organization the viewer belongs to; without an id, the viewer's first one.",
+    )
+    async def organization(
+        self, info: Info, id: strawberry.ID | None = None
+    ) -> Organization | None:
+        viewer = info.context.viewer
+        assert viewer is not None  # IsAuthenticated
+        row = await find_organization(viewer, info.context.loaders, id)
+        return Organization.of(row)
+
+    @strawberry.field(permission_classes=[IsAuthenticated])
+    async def catalog(self, info: Info) -> Catalog:
+        return build_catalog(await info.context.loaders.catalog())

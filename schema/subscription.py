@@ -1,0 +1,151 @@
+"""An organization's subscription and its items."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import strawberry
+
+from billing import money
+from billing.periods import BillingInterval
+from billing.policies import UpgradePreference
+from billing.pricing import ItemPriceParts, item_recurring_amount
+from billing.subscription_status import SubscriptionStatus, next_billing_date
+from models import Price as PriceRow
+from models import Subscription as SubscriptionRow
+from models import SubscriptionItem as ItemRow
+from models import SubscriptionItemAddOn as ItemAddOnRow
+from resolvers.catalog import CatalogSnapshot
+from schema.catalog import AddOn, Plan, Product, build_add_on, build_plan, build_product
+from schema.common import Money
+from schema.context import Info
+from schema.permissions import CanReadBilling
+
+
+@strawberry.type
+class SubscriptionItem:
+    product: Product
+    plan: Plan
+    seats: int | None
+    contact_limit: int | None
+    add_ons: list[AddOn]
+    upgrade_preference: UpgradePreference | None = strawberry.field(
+        description="null where the product offers no preference (PREF-2)."
+    )
+    auto_downgrade: bool
+    organization_id: strawberry.Private[UUID]
+    amount: strawberry.Private[money.Money]
+
+    @strawberry.field(
+        permission_classes=[CanReadBilling],
+        description=(
+            "What this item costs per period, at the price versions it signed up on (CAT-6)."
+        ),
+    )
+    def recurring_amount(self) -> Money | None:
+        return Money.from_domain(self.amount)
+
+
+@strawberry.type
+class Subscription:
+    id: strawberry.ID
+    status: SubscriptionStatus
+    billing_interval: BillingInterval
+    current_period_start: datetime
+    current_period_end: datetime
+    next_billing_date: datetime | None
+    trial_ends_at: datetime | None
+    cancel_at: datetime | None
+    organization_id: strawberry.Private[UUID]
+    subscription_id: strawberry.Private[UUID]
+    currency: strawberry.Private[str]
+
+    @classmethod
+    def of(cls, row: SubscriptionRow) -> Subscription:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            status=row.status,
+            billing_interval=row.billing_interval,
+            current_period_start=row.current_period_start,
+            current_period_end=row.current_period_end,
+            next_billing_date=next_billing_date(row.status, row.current_period_end),
+            trial_ends_at=row.trial_ends_at,
+            cancel_at=row.cancel_at,
+            organization_id=row.organization_id,
+            subscription_id=row.id,
+            currency=row.currency,
+        )
+
+    @strawberry.field
+    async def items(self, info: Info) -> list[SubscriptionItem]:
+        return await _load_items(info, self)
+
+    @strawberry.field(
+        permission_classes=[CanReadBilling],
+        description="The sum of the items' recurring amounts (ACC-3: billing roles only).",
+    )
+    async def recurring_amount(self, info: Info) -> Money | None:
+        items = await _load_items(info, self)
+        return Money.from_domain(money.total([item.amount for item in items], self.currency))
+
+
+async def _load_items(info: Info, subscription: Subscription) -> list[SubscriptionItem]:
+    loaders = info.context.loaders
+    rows = await loaders.items_by_subscription.load(subscription.subscription_id)
+    add_on_rows = await loaders.add_ons_by_item.load_many([row.id for row in rows])
+    price_ids = {pid for row in rows for pid in _price_ids(row)}
+    price_ids |= {a.price_id for add_ons in add_on_rows for a in add_ons}
+    prices = {p.id: p for p in await loaders.price.load_many(sorted(price_ids)) if p is not None}
+    snapshot = await loaders.catalog()
+    position = {product.id: product.position for product in snapshot.products}
+    pairs = sorted(
+        zip(rows, add_on_rows, strict=True), key=lambda pair: position[pair[0].product_id]
+    )
+    return [
+        _build_item(snapshot, row, add_ons, prices, subscription.organization_id)
+        for row, add_ons in pairs
+    ]
+
+
+def _price_ids(row: ItemRow) -> list[int]:
+    ids = [row.plan_price_id, row.seat_price_id, row.contact_limit_price_id]
+    return [i for i in ids if i is not None]
+
+
+def _build_item(
+    snapshot: CatalogSnapshot,
+    row: ItemRow,
+    add_ons: list[ItemAddOnRow],
+    prices: dict[int, PriceRow],
+    organization_id: UUID,
+) -> SubscriptionItem:
+    product_row = next(p for p in snapshot.products if p.id == row.product_id)
+    plan_row = snapshot.plans_by_id[row.plan_id]
+    amount = item_recurring_amount(
+        ItemPriceParts(
+            plan=_money(prices[row.plan_price_id]),
+            contact_limit_step=_money(prices[row.contact_limit_price_id])
+            if row.contact_limit_price_id
+            else None,
+            seat_unit=_money(prices[row.seat_price_id]) if row.seat_price_id else None,
+            seats=row.seats,
+            seats_included=plan_row.seats_included or 0,
+            add_ons=[_money(prices[a.price_id]) for a in add_ons],
+        )
+    )
+    return SubscriptionItem(
+        product=build_product(snapshot, product_row),
+        plan=build_plan(snapshot, plan_row),
+        seats=row.seats,
+        contact_limit=row.contact_limit,
+        add_ons=[build_add_on(snapshot, snapshot.add_ons_by_id[a.add_on_id]) for a in add_ons],
+        upgrade_preference=row.upgrade_preference,
+        auto_downgrade=row.auto_downgrade,
+        organization_id=organization_id,
+        amount=amount,
+    )
+
+
+def _money(row: PriceRow) -> money.Money:
+    return money.Money(row.amount, row.currency)

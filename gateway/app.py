@@ -14,6 +14,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from billing.clock import Clock, SystemClock
 from billing.errors import BillingError, ErrorCode
@@ -22,6 +24,7 @@ from gateway.db import close_database, open_database
 from gateway.settings import Settings
 from schema import schema
 from schema.context import Context
+from schema.errors import coded_error
 
 
 def error_response(status: int, code: ErrorCode | str, message: str) -> JSONResponse:
@@ -60,6 +63,11 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         except BillingError as error:
             raise _Refused(error_response(401, error.code, error.message)) from None
         return Context(viewer=viewer, clock=self.clock, sandbox=self.settings.is_sandbox)
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        if result.errors:
+            result.errors = [coded_error(error) for error in result.errors]
+        return await super().process_result(request, result)
 
     def encode_json(self, data: object) -> str:
         return json.dumps(data, separators=(",", ":"))

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 
-from schema.errors import ErrorCodes
 from schema.query import Query
 
-schema = strawberry.Schema(
+
+class GatewaySchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        # Expected errors (permissions, bad input) are answers, not incidents; schema.errors logs
+        # the unexpected ones once, with their traceback, when the response is made.
+        return None
+
+
+schema = GatewaySchema(
     query=Query,
     # Classes or factories, never instances: an instance would share state between requests.
-    extensions=[ErrorCodes, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
+    extensions=[lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
 )
 
 __all__ = ["schema"]

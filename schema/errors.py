@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
 
 from billing.errors import BillingError, ErrorCode
 
@@ -21,7 +19,7 @@ def coded_error(error: GraphQLError) -> GraphQLError:
     if isinstance(original, BillingError):
         code, message = original.code, original.message
         extra = {"field": original.field} if original.field else {}
-    elif original is None:
+    elif original is None or isinstance(original, GraphQLError) or error.path is None:
         # Syntax, validation and variable-coercion errors: the request itself is wrong.
         code, message, extra = ErrorCode.BAD_USER_INPUT, error.message, {}
     else:
@@ -35,11 +33,3 @@ def coded_error(error: GraphQLError) -> GraphQLError:
         path=error.path,
         extensions={"code": code.value, **extra},
     )
-
-
-class ErrorCodes(SchemaExtension):
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        if result is not None and result.errors:
-            result.errors = [coded_error(e) for e in result.errors]

@@ -1,0 +1,149 @@
+"""Shared fixtures: one migrated and seeded database per session (SQLite by default, PostgreSQL
+when DATABASE_URL says so), the real ASGI app driven through httpx, and a SQL query counter."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import pytest_asyncio
+
+from billing.clock import FixedClock
+from gateway.app import create_app
+from gateway.auth import issue_token
+from gateway.catalog_file import load_catalog, load_demo
+from gateway.db import apply_migrations, close_database, open_database
+from gateway.seed import seed
+from gateway.settings import DEFAULT_CATALOG_FILE, DEFAULT_DEMO_FILE, Settings, load_settings
+from models import User
+
+# The instant the demo data is seeded at; every test reads time from this clock.
+SEEDED_AT = datetime(2026, 3, 12, 9, 30, tzinfo=UTC)
+JWT_SECRET = "test-secret-" + "x" * 40
+
+
+def _database_url(tmp_dir: Path) -> str:
+    import os
+
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        return url
+    return f"sqlite://{tmp_dir / 'test.sqlite3'}"
+
+
+async def _reset_postgres(url: str) -> None:
+    connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    try:
+        await connection.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return _database_url(tmp_path_factory.mktemp("db"))
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return load_settings(
+        {"DATABASE_URL": database_url, "GATEWAY_JWT_SECRET": JWT_SECRET, "GATEWAY_MODE": "sandbox"}
+    )
+
+
+@pytest.fixture(scope="session")
+def clock() -> FixedClock:
+    return FixedClock(SEEDED_AT)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def database(settings: Settings, clock: FixedClock) -> AsyncIterator[str]:
+    if settings.database_url.startswith("postgres://"):
+        await _reset_postgres(settings.database_url)
+    await apply_migrations(settings.database_url)
+    await open_database(settings.database_url)
+    catalog = load_catalog(DEFAULT_CATALOG_FILE)
+    await seed(catalog, load_demo(DEFAULT_DEMO_FILE, catalog), clock)
+    yield settings.database_url
+    await close_database()
+
+
+@pytest_asyncio.fixture
+async def client(
+    database: str, settings: Settings, clock: FixedClock
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, clock, manage_database=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as http:
+        yield http
+
+
+async def token_for(email: str) -> str:
+    user = await User.get(email=email)
+    return issue_token(user.id, JWT_SECRET, 3600)
+
+
+@dataclass
+class GraphQLClient:
+    http: httpx.AsyncClient
+
+    async def __call__(
+        self, query: str, variables: dict[str, Any] | None = None, *, as_user: str | None = None
+    ) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {await token_for(as_user)}"} if as_user else {}
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        body: dict[str, Any] = response.json()
+        return body
+
+
+@pytest_asyncio.fixture
+async def gql(client: httpx.AsyncClient) -> GraphQLClient:
+    return GraphQLClient(client)
+
+
+def error_codes(body: dict[str, Any]) -> list[str]:
+    return [e.get("extensions", {}).get("code") for e in body.get("errors", [])]
+
+
+_QUERY = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b", re.IGNORECASE)
+
+
+class QueryCounter(logging.Handler):
+    """Counts the SQL statements Tortoise sends, from its own debug log."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if _QUERY.match(message):
+            self.statements.append(message)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def sql_queries() -> Iterator[QueryCounter]:
+    logger = logging.getLogger("tortoise.db_client")
+    counter = QueryCounter()
+    previous_level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(counter)
+    try:
+        yield counter
+    finally:
+        logger.removeHandler(counter)
+        logger.setLevel(previous_level)

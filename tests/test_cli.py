@@ -1,0 +1,157 @@
+"""The `billing-gateway` command on the embedded default (SQLite under ./var, no configuration)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import jwt
+import pytest
+
+from gateway.settings import DEFAULT_CATALOG_FILE
+
+COMMAND = str(Path(sys.executable).parent / "billing-gateway")
+CONFIG_VARIABLES = (
+    "DATABASE_URL",
+    "GATEWAY_MODE",
+    "GATEWAY_JWT_SECRET",
+    "GATEWAY_HOST",
+    "GATEWAY_PORT",
+    "CATALOG_FILE",
+)
+
+
+def run(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
+    return subprocess.run(
+        [COMMAND, *args], cwd=cwd, env={**clean, **env}, capture_output=True, text=True, timeout=120
+    )
+
+
+def count_rows(cwd: Path, table: str) -> int:
+    with sqlite3.connect(cwd / "var" / "billing-gateway.sqlite3") as db:
+        return int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+
+def test_seed_demo_is_idempotent(tmp_path: Path) -> None:
+    first = run(tmp_path, "seed-demo")
+    assert first.returncode == 0, first.stderr
+    assert "demo organizations created: 2" in first.stdout
+    counts = {
+        t: count_rows(tmp_path, t) for t in ("product", "price", "organization", "membership")
+    }
+    second = run(tmp_path, "seed-demo")
+    assert second.returncode == 0, second.stderr
+    assert "0 new price versions; demo organizations created: 0" in second.stdout
+    assert {t: count_rows(tmp_path, t) for t in counts} == counts
+
+
+def test_token_prints_only_a_token(tmp_path: Path) -> None:
+    assert run(tmp_path, "seed-demo").returncode == 0
+    result = run(tmp_path, "token", "owner@acme.test")
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip()
+    assert result.stdout == token + "\n"
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["iss"] == "billing-gateway"
+
+    unknown = run(tmp_path, "token", "nobody@acme.test")
+    assert unknown.returncode == 2
+    assert unknown.stdout == ""
+    assert "no user with e-mail 'nobody@acme.test'" in unknown.stderr
+
+
+def test_token_is_refused_in_production(tmp_path: Path) -> None:
+    result = run(
+        tmp_path, "token", "owner@acme.test", GATEWAY_MODE="production", GATEWAY_JWT_SECRET="p" * 40
+    )
+    assert result.returncode == 2
+    assert "sandbox mode only" in result.stderr
+
+
+def test_a_bad_variable_stops_the_command_naming_it(tmp_path: Path) -> None:
+    result = run(tmp_path, "serve", GATEWAY_PORT="http")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "billing-gateway: GATEWAY_PORT: expected a whole number from 1 to 65535, got 'http'"
+    )
+
+
+def test_a_broken_catalog_file_fails_and_changes_nothing(tmp_path: Path) -> None:
+    assert run(tmp_path, "seed-demo").returncode == 0
+    prices = count_rows(tmp_path, "price")
+    broken = tmp_path / "catalog.toml"
+    text = DEFAULT_CATALOG_FILE.read_text(encoding="utf-8").replace(
+        "MONTHLY = 15900,", "MONTHLY = 169.00,"
+    )
+    broken.write_text(text, encoding="utf-8")
+    result = run(tmp_path, "seed-demo", CATALOG_FILE=str(broken))
+    assert result.returncode == 2
+    assert (
+        "catalog.toml: products[0].plans[1].prices.MONTHLY: input should be a valid integer"
+        in result.stderr
+    )
+    assert "Traceback" not in result.stderr
+    assert count_rows(tmp_path, "price") == prices
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    port = _free_port()
+    clean = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
+    process = subprocess.Popen(
+        [COMMAND, "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=clean,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("the server did not start within 60 s")
+        yield url, tmp_path
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=20)
+        print(output)
+
+
+def test_serve_on_a_fresh_directory_answers_the_catalog(served: tuple[str, Path]) -> None:
+    url, cwd = served
+    token = run(cwd, "token", "billing@acme.test").stdout.strip()
+    response = httpx.post(
+        f"{url}/graphql",
+        json={
+            "query": '{ catalog { product(code: "messaging") { plans { code prices { amount { formatted } } } } } }'
+        },
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    plans = response.json()["data"]["catalog"]["product"]["plans"]
+    assert [p["code"] for p in plans] == ["starter", "growth", "advanced"]
+    assert [p["formatted"] for p in [pr["amount"] for pr in plans[1]["prices"]]] == [
+        "$159.00",
+        "$1,526.00",
+    ]

@@ -1,0 +1,83 @@
+"""Seeding is idempotent; a changed price becomes a new version that existing subscribers do not
+get (rule CAT-6)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from billing.clock import FixedClock
+from gateway.catalog_file import load_catalog, load_demo
+from gateway.seed import seed
+from gateway.settings import DEFAULT_CATALOG_FILE, DEFAULT_DEMO_FILE
+from models import (
+    AddOn,
+    Bundle,
+    ContactLimitStep,
+    Membership,
+    Organization,
+    Plan,
+    Price,
+    Product,
+    ProductPolicy,
+    Subscription,
+    SubscriptionItem,
+    User,
+    Workspace,
+)
+from tests.conftest import GraphQLClient
+
+TABLES = [
+    Product,
+    ProductPolicy,
+    Bundle,
+    Plan,
+    AddOn,
+    ContactLimitStep,
+    Price,
+    Organization,
+    User,
+    Membership,
+    Workspace,
+    Subscription,
+    SubscriptionItem,
+]
+
+
+async def _row_counts() -> dict[str, int]:
+    return {model.__name__: await model.all().count() for model in TABLES}
+
+
+async def test_seeding_twice_changes_nothing(database: str, clock: FixedClock) -> None:
+    before = await _row_counts()
+    catalog = load_catalog(DEFAULT_CATALOG_FILE)
+    report = await seed(catalog, load_demo(DEFAULT_DEMO_FILE, catalog), clock)
+    assert (report.new_prices, report.organizations_created) == (0, 0)
+    assert await _row_counts() == before
+
+
+async def test_a_new_price_is_a_new_version_and_subscribers_keep_theirs(
+    database: str, clock: FixedClock, gql: GraphQLClient, tmp_path: Path
+) -> None:
+    # rule CAT-6: growth goes from $159 to $169; Acme keeps paying $159.
+    text = DEFAULT_CATALOG_FILE.read_text(encoding="utf-8")
+    changed = tmp_path / "catalog.toml"
+    changed.write_text(text.replace("MONTHLY = 15900,", "MONTHLY = 16900,", 1), encoding="utf-8")
+    try:
+        report = await seed(load_catalog(changed), None, clock)
+        assert report.new_prices == 1
+        body = await gql(
+            """{ catalog { product(code: "messaging") { plans { code prices { interval version amount { amount } } } } }
+                 organization { subscription { items { plan { code } recurringAmount { amount } } } } }""",
+            as_user="owner@acme.test",
+        )
+        plans = {p["code"]: p for p in body["data"]["catalog"]["product"]["plans"]}
+        monthly = next(p for p in plans["growth"]["prices"] if p["interval"] == "MONTHLY")
+        assert (monthly["version"], monthly["amount"]["amount"]) == (2, 16900)
+        items = body["data"]["organization"]["subscription"]["items"]
+        assert (
+            next(i for i in items if i["plan"]["code"] == "growth")["recurringAmount"]["amount"]
+            == 15900
+        )
+    finally:
+        await seed(load_catalog(DEFAULT_CATALOG_FILE), None, clock)  # back to $159 as version 3
+    assert await Price.filter(key__startswith="plan:", amount=15900, is_current=True).count() == 1

@@ -1,0 +1,59 @@
+"""Settings from the environment, validated at start with the bad variable named."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.settings import Mode, SettingsError, load_settings
+
+SECRET = "s" * 40
+
+
+def test_defaults_are_the_embedded_sandbox() -> None:
+    settings = load_settings({"GATEWAY_JWT_SECRET": SECRET})
+    assert settings.mode is Mode.SANDBOX
+    assert settings.database_url == "sqlite://var/billing-gateway.sqlite3"
+    assert (settings.host, settings.port) == ("127.0.0.1", 8000)
+
+
+def test_postgresql_scheme_is_accepted() -> None:
+    settings = load_settings(
+        {"GATEWAY_JWT_SECRET": SECRET, "DATABASE_URL": "postgresql://u@h:5432/db"}
+    )
+    assert settings.database_url == "postgres://u@h:5432/db"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"GATEWAY_MODE": "staging"},
+            "GATEWAY_MODE: expected 'sandbox' or 'production', got 'staging'",
+        ),
+        (
+            {"DATABASE_URL": "mysql://x"},
+            "DATABASE_URL: expected a URL starting with sqlite:// or postgres://",
+        ),
+        (
+            {"GATEWAY_PORT": "eighty"},
+            "GATEWAY_PORT: expected a whole number from 1 to 65535, got 'eighty'",
+        ),
+        (
+            {"GATEWAY_PORT": "70000"},
+            "GATEWAY_PORT: expected a whole number from 1 to 65535, got '70000'",
+        ),
+        (
+            {"GATEWAY_MODE": "production", "GATEWAY_JWT_SECRET": ""},
+            "GATEWAY_JWT_SECRET: required when",
+        ),
+        ({"GATEWAY_JWT_SECRET": "short"}, "GATEWAY_JWT_SECRET: expected at least 32 characters"),
+        (
+            {"CATALOG_FILE": "/nonexistent/catalog.toml"},
+            "CATALOG_FILE: no file at '/nonexistent/catalog.toml'",
+        ),
+    ],
+)
+def test_bad_variables_are_named(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        load_settings({"GATEWAY_JWT_SECRET": SECRET, **env})
+    assert str(raised.value).startswith(message)

@@ -1,0 +1,428 @@
+"""Plan-change quotes (rules CHG-1 to CHG-11, INT-1 to INT-3): what a change costs, line by line,
+and what it does to the subscription. The same function serves the preview and the apply (CHG-2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+
+from billing.periods import BillingInterval, shift_months
+from billing.policies import DowngradeTiming, UpgradeProration
+from billing.proration import prorate, remaining_fraction
+from billing.subscription_status import SubscriptionStatus
+
+# Metrics that count what is stored (not what happened this period): a change that takes effect
+# later is still blocked by them, because they do not reset (CHG-1).
+STOCK_METRICS = frozenset({"profiles", "contacts"})
+
+
+class ChangeKind(StrEnum):
+    NEW = "NEW"
+    UPGRADE = "UPGRADE"
+    DOWNGRADE = "DOWNGRADE"
+    NO_CHANGE = "NO_CHANGE"
+
+
+class ChangeTiming(StrEnum):
+    IMMEDIATE = "IMMEDIATE"
+    END_OF_PERIOD = "END_OF_PERIOD"
+    BY_REQUEST = "BY_REQUEST"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One product line of a subscription, priced for the subscription's interval."""
+
+    product: str
+    product_name: str
+    plan: str
+    plan_name: str
+    amount: int  # per period, plan + ladder step + extra seats + add-ons
+    features: frozenset[str] = frozenset()
+    limits: Mapping[str, int] = field(default_factory=dict)
+    bundle: str | None = None
+    seats: int | None = None
+    max_seats: int | None = None
+    contact_limit: int | None = None
+    add_ons: tuple[str, ...] = ()
+    prepaid_periods: int = 0
+
+    def same_terms(self, other: Item) -> bool:
+        return (
+            self.plan,
+            self.bundle,
+            self.seats,
+            self.contact_limit,
+            tuple(sorted(self.add_ons)),
+        ) == (
+            other.plan,
+            other.bundle,
+            other.seats,
+            other.contact_limit,
+            tuple(sorted(other.add_ons)),
+        )
+
+    def describe(self) -> str:
+        details = []
+        if self.contact_limit is not None:
+            details.append(f"{self.contact_limit:,} contacts")
+        if self.seats is not None:
+            details.append(f"{self.seats} seat{'s' if self.seats != 1 else ''}")
+        details += list(self.add_ons)
+        name = f"{self.product_name} {self.plan_name}"
+        return f"{name} ({', '.join(details)})" if details else name
+
+
+@dataclass(frozen=True)
+class Subscription:
+    status: SubscriptionStatus
+    interval: BillingInterval
+    anchor: datetime
+    period_start: datetime
+    period_end: datetime
+    currency: str
+    items: tuple[Item, ...]
+    credit_balance: int = 0
+
+    def item(self, product: str) -> Item | None:
+        return next((i for i in self.items if i.product == product), None)
+
+    @property
+    def amount(self) -> int:
+        return sum(i.amount for i in self.items)
+
+
+@dataclass(frozen=True)
+class Policy:
+    upgrade: UpgradeProration
+    downgrade: DowngradeTiming
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the gateway knows about the organization beyond the subscription (CHG-1 blockers)."""
+
+    stock: Mapping[str, int] = field(default_factory=dict)  # metric -> stored now
+    seats_in_use: int | None = None
+    has_payment_method: bool = False
+    overdue_invoices: int = 0
+
+
+@dataclass(frozen=True)
+class Line:
+    description: str
+    amount: int
+    period_start: datetime | None = None
+    period_end: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Blocker:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Quote:
+    kind: ChangeKind
+    timing: ChangeTiming
+    currency: str
+    lines: tuple[Line, ...]
+    credit_applied: int
+    amount_due_now: int
+    credit_balance_after: int
+    recurring_amount: int
+    effective_at: datetime
+    next_billing_date: datetime | None
+    features_lost: tuple[str, ...]
+    blockers: tuple[Blocker, ...]
+    # What applying it does to the subscription: its terms from `effective_at`.
+    result: Subscription
+
+    @property
+    def total(self) -> int:
+        return sum(line.amount for line in self.lines)
+
+
+def quote(
+    current: Subscription,
+    wanted: Subscription,
+    product: str,
+    policy: Policy,
+    now: datetime,
+    facts: Facts,
+) -> Quote:
+    """`wanted` is `current` with the requested product line (and possibly the interval) changed,
+    every item priced for the wanted interval."""
+    old, new = current.item(product), wanted.item(product)
+    if new is None:
+        raise ValueError("the wanted subscription must contain the changed product")
+    blockers = list(_status_blockers(current))
+    blockers += _stock_blockers(new, facts)
+    if current.status in (SubscriptionStatus.TRIALING, SubscriptionStatus.TRIAL_ENDED):
+        draft = _start_paid_period(current, wanted, now)
+    elif wanted.interval != current.interval:
+        if old is None or not old.same_terms(new):
+            blockers.append(
+                Blocker(
+                    "INTERVAL_CHANGE_ALONE",
+                    "Change the billing interval on its own, then the plan.",
+                )
+            )
+        draft = _switch_interval(current, wanted, now)
+    elif old is not None and old.same_terms(new):
+        draft = _Draft(ChangeKind.NO_CHANGE, ChangeTiming.IMMEDIATE, [], now, current)
+    elif old is None or new.amount >= old.amount:
+        kind = ChangeKind.NEW if old is None else ChangeKind.UPGRADE
+        if policy.upgrade is UpgradeProration.RESET_CYCLE:
+            draft = _reset_cycle(current, wanted, now, kind)
+        else:
+            draft = _prorate_keep_cycle(current, wanted, old, new, now, kind)
+    elif policy.downgrade is DowngradeTiming.END_OF_PERIOD:
+        draft = _Draft(
+            ChangeKind.DOWNGRADE, ChangeTiming.END_OF_PERIOD, [], current.period_end, wanted
+        )
+    elif policy.downgrade is DowngradeTiming.IMMEDIATE_WITH_CREDIT:
+        draft = _immediate_with_credit(current, wanted, old, new, now)
+    else:
+        draft = _Draft(ChangeKind.DOWNGRADE, ChangeTiming.BY_REQUEST, [], now, current)
+    return _finish(current, draft, now, facts, blockers)
+
+
+@dataclass
+class _Draft:
+    kind: ChangeKind
+    timing: ChangeTiming
+    lines: list[Line]
+    effective_at: datetime
+    result: Subscription
+
+
+def _on(moment: datetime) -> str:
+    return f"{moment.day} {moment:%b %Y}"
+
+
+def _unused(item: Item, current: Subscription, now: datetime) -> Line:
+    fraction = remaining_fraction(current.period_start, current.period_end, now)
+    return Line(
+        f"Unused time on {item.describe()} after {_on(now)}",
+        -prorate(item.amount, fraction),
+        now,
+        current.period_end,
+    )
+
+
+def _remaining(item: Item, current: Subscription, now: datetime) -> Line:
+    fraction = remaining_fraction(current.period_start, current.period_end, now)
+    return Line(
+        f"Remaining time on {item.describe()} after {_on(now)}",
+        prorate(item.amount, fraction),
+        now,
+        current.period_end,
+    )
+
+
+def _full_period(item: Item, start: datetime, end: datetime) -> Line:
+    return Line(f"{item.describe()}, {_on(start)} to {_on(end)}", item.amount, start, end)
+
+
+def _prorate_keep_cycle(
+    current: Subscription,
+    wanted: Subscription,
+    old: Item | None,
+    new: Item,
+    now: datetime,
+    kind: ChangeKind,
+) -> _Draft:
+    # CHG-3: the difference for the rest of the period; period and renewal date unchanged.
+    lines = [] if old is None else [_unused(old, current, now)]
+    lines.append(_remaining(new, current, now))
+    return _Draft(kind, ChangeTiming.IMMEDIATE, lines, now, wanted)
+
+
+def _reset_cycle(
+    current: Subscription, wanted: Subscription, now: datetime, kind: ChangeKind
+) -> _Draft:
+    # CHG-4: a new period for the whole subscription from now; every item credited its unused
+    # time and charged a full new period.
+    end = shift_months(now, wanted.interval.months)
+    lines = [_unused(item, current, now) for item in current.items]
+    lines += [_full_period(item, now, end) for item in wanted.items]
+    result = replace(wanted, anchor=now, period_start=now, period_end=end)
+    return _Draft(kind, ChangeTiming.IMMEDIATE, lines, now, result)
+
+
+def _start_paid_period(current: Subscription, wanted: Subscription, now: datetime) -> _Draft:
+    # SUB-2: subscribing from (or after) a trial starts a paid period at once.
+    end = shift_months(now, wanted.interval.months)
+    lines = [_full_period(item, now, end) for item in wanted.items]
+    result = replace(
+        wanted, status=SubscriptionStatus.ACTIVE, anchor=now, period_start=now, period_end=end
+    )
+    return _Draft(ChangeKind.NEW, ChangeTiming.IMMEDIATE, lines, now, result)
+
+
+def _immediate_with_credit(
+    current: Subscription, wanted: Subscription, old: Item, new: Item, now: datetime
+) -> _Draft:
+    # CHG-7: the unused time pays the rest of this period at the new rate, then whole periods at
+    # the new rate (the renewal date moves out); less than one whole period is dropped.
+    credit = _unused(old, current, now)
+    rest = _remaining(new, current, now)
+    lines = [credit, rest]
+    left = -credit.amount - rest.amount
+    periods = left // new.amount if new.amount > 0 else 0
+    if periods:
+        end = shift_months(current.period_end, periods * current.interval.months)
+        lines.append(
+            Line(
+                f"{new.describe()}, {periods} prepaid period{'s' if periods > 1 else ''}, "
+                f"{_on(current.period_end)} to {_on(end)}",
+                periods * new.amount,
+                current.period_end,
+                end,
+            )
+        )
+    dropped = left - periods * new.amount
+    if dropped:
+        lines.append(Line("Unused credit below one full period, not carried over", dropped))
+    prepaid = replace(new, prepaid_periods=new.prepaid_periods + periods)
+    result = replace(
+        wanted, items=tuple(prepaid if i.product == new.product else i for i in wanted.items)
+    )
+    return _Draft(ChangeKind.DOWNGRADE, ChangeTiming.IMMEDIATE, lines, now, result)
+
+
+def _switch_interval(current: Subscription, wanted: Subscription, now: datetime) -> _Draft:
+    longer = wanted.interval.months > current.interval.months
+    if longer:
+        # INT-1: the current period and the new, longer one are combined; the new price is
+        # charged now and the renewal moves to the current period's end plus the new interval.
+        end = shift_months(current.period_end, wanted.interval.months)
+        lines = [_full_period(item, current.period_end, end) for item in wanted.items]
+        result = replace(
+            wanted, anchor=current.period_end, period_start=current.period_start, period_end=end
+        )
+        return _Draft(ChangeKind.UPGRADE, ChangeTiming.IMMEDIATE, lines, now, result)
+    # INT-2: a new, shorter period starts now; the unused time of the longer one is credited and
+    # what the new period does not use goes to the credit balance.
+    end = shift_months(now, wanted.interval.months)
+    lines = [_unused(item, current, now) for item in current.items]
+    lines += [_full_period(item, now, end) for item in wanted.items]
+    result = replace(wanted, anchor=now, period_start=now, period_end=end)
+    return _Draft(ChangeKind.DOWNGRADE, ChangeTiming.IMMEDIATE, lines, now, result)
+
+
+def _finish(
+    current: Subscription, draft: _Draft, now: datetime, facts: Facts, blockers: list[Blocker]
+) -> Quote:
+    total = sum(line.amount for line in draft.lines)
+    # INT-3: the credit balance pays first; a negative total adds to it. Never negative.
+    credit_applied = min(current.credit_balance, max(total, 0))
+    amount_due = max(total, 0) - credit_applied
+    balance_after = current.credit_balance - credit_applied + max(-total, 0)
+    if amount_due > 0 and not facts.has_payment_method:
+        blockers.append(
+            Blocker("NO_PAYMENT_METHOD", "Add a payment method first: this change is charged now.")
+        )
+    lost_features = _features(current.items) - _features(draft.result.items)
+    result = draft.result
+    return Quote(
+        kind=draft.kind,
+        timing=draft.timing,
+        currency=current.currency,
+        lines=tuple(draft.lines),
+        credit_applied=credit_applied,
+        amount_due_now=amount_due,
+        credit_balance_after=balance_after,
+        recurring_amount=result.amount,
+        effective_at=draft.effective_at,
+        next_billing_date=next_charge(result),
+        features_lost=tuple(sorted(lost_features))
+        if draft.kind is not ChangeKind.NO_CHANGE
+        else (),
+        blockers=tuple(blockers),
+        result=result,
+    )
+
+
+def next_charge(subscription: Subscription) -> datetime:
+    """The period end, moved out by the periods every item has prepaid (CHG-7)."""
+    prepaid = min((item.prepaid_periods for item in subscription.items), default=0)
+    return shift_months(subscription.period_end, prepaid * subscription.interval.months)
+
+
+def _features(items: Sequence[Item]) -> set[str]:
+    return {feature for item in items for feature in item.features}
+
+
+def _status_blockers(current: Subscription) -> list[Blocker]:
+    status = current.status
+    messages = {
+        SubscriptionStatus.FROZEN: (
+            "SUBSCRIPTION_FROZEN",
+            "The subscription is frozen: pay the overdue invoices first.",
+        ),
+        SubscriptionStatus.PENDING_PAYMENT: (
+            "OVERDUE_INVOICE",
+            "An invoice is overdue: pay it first.",
+        ),
+        SubscriptionStatus.CANCELLED: ("SUBSCRIPTION_CANCELLED", "The subscription is cancelled."),
+        SubscriptionStatus.CANCELLING: (
+            "SUBSCRIPTION_CANCELLING",
+            "The subscription is being cancelled: reactivate it before changing the plan.",
+        ),
+        SubscriptionStatus.DOWNGRADING: (
+            "DOWNGRADE_SCHEDULED",
+            "A downgrade is already scheduled for the end of this period.",
+        ),
+    }
+    if status in messages:
+        code, message = messages[status]
+        return [Blocker(code, message)]
+    return []
+
+
+def _stock_blockers(new: Item, facts: Facts) -> list[Blocker]:
+    blockers = []
+    if facts.overdue_invoices:
+        blockers.append(Blocker("OVERDUE_INVOICE", "An invoice is overdue: pay it first."))
+    if new.seats is not None and facts.seats_in_use is not None and new.seats < facts.seats_in_use:
+        # CHG-10
+        blockers.append(
+            Blocker(
+                "SEATS_IN_USE",
+                f"{facts.seats_in_use} seats are in use: remove users before going to {new.seats}.",
+            )
+        )
+    if new.seats is not None and new.max_seats is not None and new.seats > new.max_seats:
+        blockers.append(
+            Blocker("TOO_MANY_SEATS", f"{new.plan_name} allows at most {new.max_seats} seats.")
+        )
+    stored_contacts = facts.stock.get("contacts")
+    if (
+        new.contact_limit is not None
+        and stored_contacts is not None
+        and stored_contacts > new.contact_limit
+    ):
+        # CHG-11
+        blockers.append(
+            Blocker(
+                "CONTACTS_ABOVE_LIMIT",
+                f"{stored_contacts:,} contacts are stored, more than the "
+                f"{new.contact_limit:,} limit: delete some first.",
+            )
+        )
+    for metric, limit in new.limits.items():
+        stored = facts.stock.get(metric)
+        if metric in STOCK_METRICS and stored is not None and stored > limit:
+            blockers.append(
+                Blocker(
+                    "STOCK_ABOVE_LIMIT",
+                    f"{stored:,} {metric} are stored, more than {new.plan_name}'s {limit:,}.",
+                )
+            )
+    return blockers

@@ -1,0 +1,286 @@
+"""Plan-change quotes, table-driven and by property (rules MNY-2, CHG-1 to CHG-11, INT-1 to INT-3)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from billing.periods import BillingInterval
+from billing.policies import DowngradeTiming, UpgradeProration
+from billing.quote import ChangeKind, ChangeTiming, Facts, Item, Policy, Subscription, quote
+from billing.subscription_status import SubscriptionStatus
+
+START_31 = datetime(2026, 3, 2, tzinfo=UTC)  # a 31-day period: 2 Mar to 2 Apr
+NOW = START_31 + timedelta(days=10)
+KEEP_CYCLE = Policy(UpgradeProration.PRORATE_KEEP_CYCLE, DowngradeTiming.END_OF_PERIOD)
+RESET = Policy(UpgradeProration.RESET_CYCLE, DowngradeTiming.END_OF_PERIOD)
+WITH_CREDIT = Policy(UpgradeProration.PRORATE_KEEP_CYCLE, DowngradeTiming.IMMEDIATE_WITH_CREDIT)
+BY_REQUEST = Policy(UpgradeProration.PRORATE_KEEP_CYCLE, DowngradeTiming.BY_REQUEST)
+PAYS = Facts(has_payment_method=True)
+
+
+def item(product: str, plan: str, amount: int, **extra: object) -> Item:
+    return Item(
+        product=product,
+        product_name=product.title(),
+        plan=plan,
+        plan_name=plan.title(),
+        amount=amount,
+        **extra,
+    )  # type: ignore[arg-type]
+
+
+def subscription(
+    *items: Item, interval: BillingInterval = BillingInterval.MONTHLY, **extra: object
+) -> Subscription:
+    end = (
+        datetime(2026, 4, 2, tzinfo=UTC)
+        if interval is BillingInterval.MONTHLY
+        else datetime(2027, 3, 2, tzinfo=UTC)
+    )
+    values: dict[str, object] = {
+        "status": SubscriptionStatus.ACTIVE,
+        "interval": interval,
+        "anchor": START_31,
+        "period_start": START_31,
+        "period_end": end,
+        "currency": "USD",
+        "items": items,
+    }
+    values.update(extra)
+    return Subscription(**values)  # type: ignore[arg-type]
+
+
+def change(current: Subscription, new: Item, **extra: object) -> Subscription:
+    items = tuple(new if i.product == new.product else i for i in current.items)
+    if new.product not in {i.product for i in current.items}:
+        items += (new,)
+    return replace(current, items=items, **extra)  # type: ignore[arg-type]
+
+
+def test_prorate_keep_cycle_upgrade() -> None:
+    # rule CHG-3: 21 of 31 days left: -30.00 x 21/31 = -20.3226 -> -20.32; 45.00 x 21/31 = 30.4839 -> 30.48
+    current = subscription(item("email", "email-1000", 3000))
+    q = quote(
+        current, change(current, item("email", "email-1500", 4500)), "email", KEEP_CYCLE, NOW, PAYS
+    )
+    assert (q.kind, q.timing) == (ChangeKind.UPGRADE, ChangeTiming.IMMEDIATE)
+    assert [line.amount for line in q.lines] == [-2032, 3048]
+    assert q.lines[0].description == "Unused time on Email Email-1000 after 12 Mar 2026"
+    assert q.amount_due_now == 1016
+    assert q.result.period_end == current.period_end
+    assert q.next_billing_date == current.period_end
+    assert q.recurring_amount == 4500
+
+
+def test_reset_cycle_upgrade_credits_every_item_and_restarts_the_period() -> None:
+    # rule CHG-4: -159.00 x 21/31 = -107.7097 -> -107.71, +279.00 full; store credited too.
+    current = subscription(item("messaging", "growth", 15900), item("store", "business", 4500))
+    q = quote(
+        current,
+        change(current, item("messaging", "advanced", 27900)),
+        "messaging",
+        RESET,
+        NOW,
+        PAYS,
+    )
+    assert [line.amount for line in q.lines] == [-10771, -3048, 27900, 4500]
+    assert q.amount_due_now == 27900 + 4500 - 10771 - 3048
+    assert (q.result.period_start, q.result.period_end) == (NOW, datetime(2026, 4, 12, tzinfo=UTC))
+
+
+def test_end_of_period_downgrade_charges_nothing_now() -> None:
+    # rule CHG-6
+    current = subscription(
+        item("messaging", "growth", 15900, features=frozenset({"inbox", "workflows"}))
+    )
+    wanted = change(current, item("messaging", "starter", 7900, features=frozenset({"inbox"})))
+    q = quote(current, wanted, "messaging", RESET, NOW, PAYS)
+    assert (q.kind, q.timing, q.lines, q.amount_due_now) == (
+        ChangeKind.DOWNGRADE,
+        ChangeTiming.END_OF_PERIOD,
+        (),
+        0,
+    )
+    assert q.effective_at == current.period_end
+    assert q.features_lost == ("workflows",)  # rule CHG-9
+    assert q.recurring_amount == 7900
+
+
+def test_immediate_downgrade_turns_credit_into_prepaid_periods() -> None:
+    # rule CHG-7: credit 105.00 x 21/31 = 71.13; rest 25.00 x 21/31 = 16.94; left 54.19 -> 2 periods
+    # of 25.00 prepaid, 4.19 dropped.
+    current = subscription(item("store", "unlimited", 10500))
+    q = quote(
+        current, change(current, item("store", "venture", 2500)), "store", WITH_CREDIT, NOW, PAYS
+    )
+    assert [line.amount for line in q.lines] == [-7113, 1694, 5000, 419]
+    assert q.total == 0 and q.amount_due_now == 0
+    assert q.result.items[0].prepaid_periods == 2
+    assert q.next_billing_date == datetime(2026, 6, 2, tzinfo=UTC)
+
+
+def test_by_request_downgrade_changes_nothing() -> None:
+    # rule CHG-8
+    current = subscription(item("marketing", "pro", 7900))
+    q = quote(
+        current,
+        change(current, item("marketing", "plus", 4900)),
+        "marketing",
+        BY_REQUEST,
+        NOW,
+        PAYS,
+    )
+    assert (q.timing, q.lines, q.result) == (ChangeTiming.BY_REQUEST, (), current)
+
+
+def test_monthly_to_annual_combines_periods() -> None:
+    # rule INT-1
+    current = subscription(item("store", "business", 4500))
+    wanted = change(current, item("store", "business", 45000), interval=BillingInterval.ANNUAL)
+    q = quote(current, wanted, "store", KEEP_CYCLE, NOW, PAYS)
+    assert q.amount_due_now == 45000
+    assert q.result.period_end == datetime(2027, 4, 2, tzinfo=UTC)
+    assert q.result.period_start == current.period_start
+
+
+def test_annual_to_monthly_puts_unused_time_on_the_credit_balance() -> None:
+    # rule INT-2, INT-3: 365-day year, 355 days left: 450.00 x 355/365 = 437.67; new month 45.00.
+    current = subscription(item("store", "business", 45000), interval=BillingInterval.ANNUAL)
+    wanted = change(current, item("store", "business", 4500), interval=BillingInterval.MONTHLY)
+    q = quote(current, wanted, "store", KEEP_CYCLE, NOW, Facts())
+    assert [line.amount for line in q.lines] == [-43767, 4500]
+    assert (q.amount_due_now, q.credit_balance_after) == (0, 43767 - 4500)
+    assert q.result.period_start == NOW and q.blockers == ()
+
+
+def test_credit_balance_pays_first() -> None:
+    # rule INT-3
+    current = subscription(item("email", "email-1000", 3000), credit_balance=1000)
+    q = quote(
+        current, change(current, item("email", "email-1500", 4500)), "email", KEEP_CYCLE, NOW, PAYS
+    )
+    assert (q.credit_applied, q.amount_due_now, q.credit_balance_after) == (1000, 16, 0)
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [
+        (SubscriptionStatus.FROZEN, "SUBSCRIPTION_FROZEN"),
+        (SubscriptionStatus.CANCELLED, "SUBSCRIPTION_CANCELLED"),
+        (SubscriptionStatus.PENDING_PAYMENT, "OVERDUE_INVOICE"),
+        (SubscriptionStatus.CANCELLING, "SUBSCRIPTION_CANCELLING"),
+    ],
+)
+def test_status_blockers(status: SubscriptionStatus, code: str) -> None:
+    current = subscription(item("email", "email-1000", 3000), status=status)
+    q = quote(
+        current, change(current, item("email", "email-1500", 4500)), "email", KEEP_CYCLE, NOW, PAYS
+    )
+    assert code in [b.code for b in q.blockers]
+
+
+def test_stock_and_seat_blockers() -> None:
+    # rule CHG-1, CHG-10, CHG-11
+    current = subscription(
+        item("marketing", "plus", 9800, seats=3, contact_limit=5000, max_seats=25)
+    )
+    wanted = change(
+        current, item("marketing", "plus", 4900, seats=2, contact_limit=1000, max_seats=25)
+    )
+    facts = Facts(stock={"contacts": 4200}, seats_in_use=3, has_payment_method=True)
+    q = quote(current, wanted, "marketing", BY_REQUEST, NOW, facts)
+    assert [b.code for b in q.blockers] == ["SEATS_IN_USE", "CONTACTS_ABOVE_LIMIT"]
+    profiles = subscription(item("email", "email-1000", 3000, limits={"profiles": 1000}))
+    smaller = change(
+        profiles, item("email", "email-500", 2000, limits={"profiles": 500, "emails": 5000})
+    )
+    q = quote(
+        profiles, smaller, "email", KEEP_CYCLE, NOW, Facts(stock={"profiles": 640, "emails": 9000})
+    )
+    assert [b.code for b in q.blockers] == [
+        "STOCK_ABOVE_LIMIT"
+    ]  # emails reset each period: no blocker
+
+
+def test_a_charge_needs_a_payment_method() -> None:
+    current = subscription(item("email", "email-1000", 3000))
+    q = quote(
+        current,
+        change(current, item("email", "email-1500", 4500)),
+        "email",
+        KEEP_CYCLE,
+        NOW,
+        Facts(),
+    )
+    assert [b.code for b in q.blockers] == ["NO_PAYMENT_METHOD"]
+
+
+def test_subscribing_from_a_trial_starts_a_paid_period() -> None:
+    # rule SUB-2
+    current = subscription(item("marketing", "plus", 9800), status=SubscriptionStatus.TRIAL_ENDED)
+    q = quote(current, current, "marketing", BY_REQUEST, NOW, PAYS)
+    assert (q.kind, q.amount_due_now, q.result.status) == (
+        ChangeKind.NEW,
+        9800,
+        SubscriptionStatus.ACTIVE,
+    )
+    assert (q.result.period_start, q.result.period_end) == (NOW, datetime(2026, 4, 12, tzinfo=UTC))
+
+
+amounts = st.integers(min_value=0, max_value=10_000_000)
+moments = st.integers(min_value=0, max_value=31 * 86400)
+
+
+@given(amounts, amounts, moments)
+def test_credit_never_exceeds_what_was_paid_for_the_period(
+    old: int, new: int, seconds: int
+) -> None:
+    current = subscription(item("email", "a", old))
+    now = START_31 + timedelta(seconds=seconds)
+    q = quote(
+        current, change(current, item("email", "b", max(new, old))), "email", KEEP_CYCLE, now, PAYS
+    )
+    credits = [line.amount for line in q.lines if line.amount < 0]
+    assert all(-c <= old for c in credits)
+
+
+@given(amounts, amounts, moments)
+def test_upgrade_and_downgrade_back_at_the_same_instant_net_to_zero(
+    low: int, extra: int, seconds: int
+) -> None:
+    # rule MNY-2 under PRORATE_KEEP_CYCLE: the proration lines of the way there and back cancel out.
+    high = low + extra + 1
+    now = START_31 + timedelta(seconds=seconds)
+    cheap = subscription(item("store", "a", low))
+    dear = change(cheap, item("store", "b", high))
+    up = quote(cheap, dear, "store", WITH_CREDIT, now, PAYS)
+    down = quote(dear, cheap, "store", WITH_CREDIT, now, PAYS)
+    credit_and_rest = down.lines[:2]
+    assert up.total + sum(line.amount for line in credit_and_rest) == 0
+
+
+@given(
+    st.lists(amounts, min_size=1, max_size=4),
+    amounts,
+    moments,
+    st.integers(min_value=0, max_value=10_000),
+)
+def test_a_total_is_the_sum_of_its_rounded_lines(
+    olds: list[int], new: int, seconds: int, balance: int
+) -> None:
+    items = tuple(item(f"p{i}", "a", a) for i, a in enumerate(olds))
+    current = subscription(*items, credit_balance=balance)
+    now = START_31 + timedelta(seconds=seconds)
+    wanted = change(current, item("p0", "b", olds[0] + new))
+    for policy in (KEEP_CYCLE, RESET):
+        q = quote(current, wanted, "p0", policy, now, PAYS)
+        total = sum(line.amount for line in q.lines)
+        assert all(isinstance(line.amount, int) for line in q.lines)
+        assert q.amount_due_now + q.credit_applied == max(total, 0)
+        assert q.credit_balance_after >= 0
+        assert q.credit_balance_after == balance - q.credit_applied + max(-total, 0)

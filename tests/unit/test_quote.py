@@ -30,8 +30,8 @@ def item(product: str, plan: str, amount: int, **extra: object) -> Item:
         plan=plan,
         plan_name=plan.title(),
         amount=amount,
-        **extra,
-    )  # type: ignore[arg-type]
+        **extra,  # type: ignore[arg-type]
+    )
 
 
 def subscription(

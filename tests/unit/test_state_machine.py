@@ -48,4 +48,4 @@ def test_no_transition_outside_the_table() -> None:
             transition(status, event)
         refused += 1
     assert refused == len(S) * len(E) - len(TRANSITIONS)
-    assert all(not (s is S.CANCELLED) for s, _ in TRANSITIONS)  # CANCELLED is final
+    assert all(s is not S.CANCELLED for s, _ in TRANSITIONS)  # CANCELLED is final

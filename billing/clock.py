@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -13,6 +13,11 @@ class Clock(Protocol):
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+def offset(now: datetime, seconds: int) -> datetime:
+    """An organization's billing time: the gateway's clock plus its test-clock offset."""
+    return now + timedelta(seconds=seconds)
 
 
 class FixedClock:

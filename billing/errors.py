@@ -16,10 +16,17 @@ class ErrorCode(StrEnum):
 class BillingError(Exception):
     code: ErrorCode = ErrorCode.BAD_USER_INPUT
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, field: str | None = None, reason: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.reason = reason  # a finer code for clients, e.g. SEATS_IN_USE or AMOUNT_CHANGED
+
+    @property
+    def user_code(self) -> str:
+        return self.reason or self.code.value
 
 
 class NotFoundError(BillingError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,6 +24,9 @@ from billing.errors import BillingError, ErrorCode
 from gateway.auth import authenticate
 from gateway.db import close_database, open_database
 from gateway.settings import Settings
+from gateway.worker import run_periodically
+from payments.port import PaymentProcessor
+from payments.sandbox import SandboxProcessor
 from schema import schema
 from schema.context import Context
 from schema.errors import coded_error
@@ -38,10 +43,11 @@ class _Refused(Exception):
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
-    def __init__(self, settings: Settings, clock: Clock) -> None:
+    def __init__(self, settings: Settings, clock: Clock, processor: PaymentProcessor) -> None:
         super().__init__(schema, graphql_ide="graphiql")
         self.settings = settings
         self.clock = clock
+        self.processor = processor
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -62,7 +68,12 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             )
         except BillingError as error:
             raise _Refused(error_response(401, error.code, error.message)) from None
-        return Context(viewer=viewer, clock=self.clock, sandbox=self.settings.is_sandbox)
+        return Context(
+            viewer=viewer,
+            clock=self.clock,
+            sandbox=self.settings.is_sandbox,
+            processor=self.processor,
+        )
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         if result.errors:
@@ -84,21 +95,33 @@ async def health(_: Request) -> Response:
 
 
 def create_app(
-    settings: Settings, clock: Clock | None = None, *, manage_database: bool = True
+    settings: Settings,
+    clock: Clock | None = None,
+    processor: PaymentProcessor | None = None,
+    *,
+    manage_database: bool = True,
+    tick_seconds: float = 60.0,
 ) -> Starlette:
-    """`manage_database=False` leaves opening and closing the database to the caller (tests)."""
+    """`manage_database=False` leaves the database and the billing clock to the caller (tests)."""
+    endpoint = GraphQLEndpoint(settings, clock or SystemClock(), processor or SandboxProcessor())
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        if manage_database:
-            await open_database(settings.database_url)
+        if not manage_database:
+            yield
+            return
+        await open_database(settings.database_url)
+        worker = asyncio.create_task(
+            run_periodically(endpoint.clock, endpoint.processor, tick_seconds)
+        )
         try:
             yield
         finally:
-            if manage_database:
-                await close_database()
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+            await close_database()
 
-    endpoint = GraphQLEndpoint(settings, clock or SystemClock())
     routes = [
         Route("/graphql", endpoint, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),

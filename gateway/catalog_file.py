@@ -23,6 +23,7 @@ from billing.policies import (
     UpgradeProration,
 )
 from billing.subscription_status import SubscriptionStatus
+from payments.sandbox import TEST_CARDS
 
 Code = Annotated[StrictStr, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Cents = Annotated[StrictInt, Field(ge=0)]
@@ -125,6 +126,14 @@ class ItemSpec(Spec):
     contact_limit: PositiveCount | None = None
     add_ons: list[Code] = []
     upgrade_preference: UpgradePreference | None = None
+    seats_in_use: Count | None = None
+    stock: dict[StrictStr, Count] = {}
+
+
+class FeatureSettingSpec(Spec):
+    feature: StrictStr
+    key: StrictStr
+    value: StrictStr | StrictInt | StrictBool
 
 
 class SubscriptionSpec(Spec):
@@ -142,6 +151,9 @@ class OrganizationSpec(Spec):
     users: Annotated[list[UserSpec], Field(min_length=1)]
     workspaces: list[WorkspaceSpec] = []
     subscription: SubscriptionSpec | None = None
+    payment_methods: list[StrictStr] = []
+    paid_invoices: Count = 0
+    feature_settings: list[FeatureSettingSpec] = []
 
 
 class DemoSpec(Spec):
@@ -356,6 +368,14 @@ def _demo_problems(spec: DemoSpec, catalog: CatalogSpec) -> list[tuple[str, str]
         problems += _duplicates(f"{at}.workspaces", [w.slug for w in org.workspaces])
         if org.subscription is not None:
             problems += _subscription_problems(f"{at}.subscription", org.subscription, catalog)
+        for k, payment_method in enumerate(org.payment_methods):
+            if payment_method not in TEST_CARDS:
+                problems.append(
+                    (
+                        f"{at}.payment_methods[{k}]",
+                        f"expected a sandbox test card {sorted(TEST_CARDS)}",
+                    )
+                )
     return problems
 
 

@@ -1,4 +1,4 @@
-"""The `billing-gateway` command: serve, migrate, seed-demo, token."""
+"""The `billing-gateway` command: serve, migrate, seed-demo, tick, token."""
 
 from __future__ import annotations
 
@@ -42,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
 
     seed_demo = commands.add_parser("seed-demo", help="load the catalog and the demo organizations")
     seed_demo.set_defaults(run=_seed_demo)
+
+    tick = commands.add_parser("tick", help="run the billing clock's due work once")
+    tick.set_defaults(run=_tick)
 
     token = commands.add_parser("token", help="print a development token for a user (sandbox only)")
     token.add_argument("email")
@@ -105,6 +108,23 @@ async def _seed(settings: Settings) -> SeedReport:
     catalog = load_catalog(settings.catalog_file)
     demo = load_demo(settings.demo_file, catalog)
     return await seed(catalog, demo, SystemClock())
+
+
+def _tick(settings: Settings, _: argparse.Namespace) -> None:
+    from gateway.worker import tick
+    from payments.sandbox import SandboxProcessor
+
+    async def run() -> list[str]:
+        await open_database(settings.database_url)
+        try:
+            return await tick(SystemClock(), SandboxProcessor())
+        finally:
+            await close_database()
+
+    events = asyncio.run(run())
+    for event in events:
+        print(event)
+    print(f"billing clock: {len(events)} due item(s) done")
 
 
 def _token(settings: Settings, args: argparse.Namespace) -> None:

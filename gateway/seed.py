@@ -13,7 +13,9 @@ from datetime import datetime, timedelta
 from tortoise.transactions import in_transaction
 
 from billing.clock import Clock
-from billing.periods import BillingInterval, period_containing
+from billing.invoices import InvoiceKind
+from billing.periods import BillingInterval, period_containing, shift_months
+from billing.quote import Line
 from billing.subscription_status import SubscriptionStatus
 from gateway.catalog_file import (
     CatalogSpec,
@@ -28,8 +30,10 @@ from models import (
     AddOn,
     Bundle,
     ContactLimitStep,
+    FeatureSetting,
     Membership,
     Organization,
+    PaymentMethod,
     Plan,
     Price,
     PriceKind,
@@ -41,6 +45,10 @@ from models import (
     User,
     Workspace,
 )
+from payments.sandbox import SandboxProcessor
+from resolvers.catalog import load_catalog_snapshot
+from resolvers.invoicing import issue_invoice, mark_paid
+from resolvers.subscription_state import load_subscription
 
 
 @dataclass
@@ -206,14 +214,65 @@ async def _create_organization(spec: OrganizationSpec, currency: str, now: datet
         await Membership.create(organization=organization, user=user, role=user_spec.role)
     for workspace in spec.workspaces:
         await Workspace.create(organization=organization, slug=workspace.slug, name=workspace.name)
+    for setting in spec.feature_settings:
+        await FeatureSetting.create(
+            organization=organization,
+            feature=setting.feature,
+            key=setting.key,
+            value=str(setting.value),
+        )
+    for position, payment_method_id in enumerate(spec.payment_methods):
+        card = await SandboxProcessor().card_details(payment_method_id)
+        await PaymentMethod.create(
+            organization=organization,
+            processor_id=card.payment_method_id,
+            brand=card.brand,
+            last4=card.last4,
+            exp_month=card.exp_month,
+            exp_year=card.exp_year,
+            is_default=position == 0,
+        )
     if spec.subscription is not None:
-        await _create_subscription(organization, spec.subscription, currency, now)
+        subscription = await _create_subscription(organization, spec.subscription, currency, now)
+        await _paid_history(organization, subscription, spec.paid_invoices)
     return True
+
+
+async def _paid_history(
+    organization: Organization, subscription: Subscription, periods: int
+) -> None:
+    """Earlier periods' renewal invoices, paid, oldest first (the demo's invoice history)."""
+    snapshot = await load_catalog_snapshot()
+    loaded = await load_subscription(organization, snapshot, lock=False)
+    assert loaded is not None
+    items = [loaded.domain_item(terms) for terms in loaded.terms.values()]
+    for back in range(periods, 0, -1):
+        start = shift_months(
+            subscription.billing_anchor, -back * subscription.billing_interval.months
+        )
+        end = shift_months(
+            subscription.billing_anchor, -(back - 1) * subscription.billing_interval.months
+        )
+        lines = [
+            Line(
+                f"{item.describe()}, {start:%-d %b %Y} to {end:%-d %b %Y}", item.amount, start, end
+            )
+            for item in items
+        ]
+        invoice = await issue_invoice(
+            organization,
+            InvoiceKind.SUBSCRIPTION,
+            lines,
+            subscription.currency,
+            start,
+            period=(start, end),
+        )
+        await mark_paid(invoice, start)
 
 
 async def _create_subscription(
     organization: Organization, spec: SubscriptionSpec, currency: str, now: datetime
-) -> None:
+) -> Subscription:
     now = now.replace(microsecond=0)
     trial_ends_at = None
     if spec.status is SubscriptionStatus.TRIALING:
@@ -238,6 +297,7 @@ async def _create_subscription(
     )
     for item in spec.items:
         await _create_item(subscription, item, spec.billing_interval)
+    return subscription
 
 
 async def _create_item(
@@ -263,6 +323,8 @@ async def _create_item(
         contact_limit=spec.contact_limit,
         contact_limit_price=contact_limit_price,
         upgrade_preference=spec.upgrade_preference or product.policy.default_preference,
+        seats_in_use=spec.seats_in_use,
+        stock=dict(spec.stock),
     )
     for code in spec.add_ons:
         add_on = await AddOn.get(product=product, code=code)

@@ -10,18 +10,32 @@ from models.catalog import (
     Product,
     ProductPolicy,
 )
+from models.invoice import Invoice, InvoiceLine, Payment, PaymentMethod
+from models.lifecycle import AccountChangeRequest, FeatureSetting
 from models.organization import Membership, Organization, User, Workspace
 from models.subscription import Subscription, SubscriptionItem, SubscriptionItemAddOn
 
-MODEL_MODULES = ["models.organization", "models.catalog", "models.subscription"]
+MODEL_MODULES = [
+    "models.organization",
+    "models.catalog",
+    "models.subscription",
+    "models.invoice",
+    "models.lifecycle",
+]
 
 __all__ = [
     "MODEL_MODULES",
+    "AccountChangeRequest",
     "AddOn",
     "Bundle",
     "ContactLimitStep",
+    "FeatureSetting",
+    "Invoice",
+    "InvoiceLine",
     "Membership",
     "Organization",
+    "Payment",
+    "PaymentMethod",
     "Plan",
     "Price",
     "PriceKind",

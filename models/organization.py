@@ -15,7 +15,13 @@ class Organization(Model):
     slug = fields.CharField(max_length=64, unique=True)
     name = fields.CharField(max_length=200)
     currency = fields.CharField(max_length=3, default="USD")
-    credit_balance = fields.BigIntField(default=0)
+    credit_balance = fields.BigIntField(default=0)  # INT-3, never negative
+    invoice_sequence = fields.IntField(default=0)  # the last invoice number issued (INV-2)
+    data_delete_at = fields.DatetimeField(null=True)  # CAN-3
+    data_deleted_at = fields.DatetimeField(null=True)
+    # Sandbox test clock (MNY-4): how far this organization's billing time runs ahead of the
+    # gateway's clock. Always 0 in production.
+    clock_offset_seconds = fields.BigIntField(default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from tortoise import fields
@@ -30,6 +31,9 @@ class Subscription(Model):
     trial_ends_at = fields.DatetimeField(null=True)
     cancel_at = fields.DatetimeField(null=True)
     cancel_reason = fields.TextField(null=True)
+    cancelled_at = fields.DatetimeField(null=True)
+    # An END_OF_PERIOD downgrade waiting for the period end (CHG-6): the wanted item terms.
+    scheduled_change: dict[str, Any] | None = fields.JSONField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -67,6 +71,11 @@ class SubscriptionItem(Model):
     contact_limit_price_id: int | None
     upgrade_preference = fields.CharEnumField(UpgradePreference, max_length=32, null=True)
     auto_downgrade = fields.BooleanField(default=False)
+    # Periods already paid for by a downgrade's credit (CHG-7): renewals skip this item till then.
+    prepaid_periods = fields.IntField(default=0)
+    seats_in_use = fields.IntField(null=True)
+    # What is stored now per stock metric (profiles, contacts): CHG-1 blockers.
+    stock: dict[str, int] = fields.JSONField(default=dict)
 
     class Meta:
         table = "subscription_item"

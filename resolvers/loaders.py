@@ -11,6 +11,7 @@ from uuid import UUID
 from strawberry.dataloader import DataLoader
 
 from models import (
+    InvoiceLine,
     Membership,
     Organization,
     Price,
@@ -79,6 +80,10 @@ async def _workspaces(org_ids: Sequence[UUID]) -> list[Workspace]:
     return await Workspace.filter(organization_id__in=org_ids).order_by("name", "id")
 
 
+async def _invoice_lines(invoice_ids: Sequence[UUID]) -> list[InvoiceLine]:
+    return await InvoiceLine.filter(invoice_id__in=invoice_ids).order_by("invoice_id", "position")
+
+
 class Loaders:
     def __init__(self) -> None:
         self.organization = DataLoader(_one_each(_organizations, lambda o: o.id))
@@ -92,6 +97,7 @@ class Loaders:
         self.workspaces_by_organization = DataLoader(
             _many_each(_workspaces, lambda w: w.organization_id)
         )
+        self.lines_by_invoice = DataLoader(_many_each(_invoice_lines, lambda line: line.invoice_id))
         self._catalog: asyncio.Task[CatalogSnapshot] | None = None
 
     async def catalog(self) -> CatalogSnapshot:

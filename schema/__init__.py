@@ -8,6 +8,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 
+from schema.mutation import Mutation
 from schema.query import Query
 
 
@@ -20,6 +21,7 @@ class GatewaySchema(strawberry.Schema):
 
 schema = GatewaySchema(
     query=Query,
+    mutation=Mutation,
     # Classes or factories, never instances: an instance would share state between requests.
     extensions=[lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
 )

@@ -9,6 +9,7 @@ import strawberry
 
 from billing.access import Role
 from billing.clock import Clock
+from payments.port import PaymentProcessor
 from resolvers.loaders import Loaders
 from resolvers.viewer import Viewer
 
@@ -18,10 +19,15 @@ class Context:
     viewer: Viewer | None
     clock: Clock
     sandbox: bool
+    processor: PaymentProcessor
     loaders: Loaders = field(default_factory=Loaders)
 
     def role_in(self, organization_id: UUID | None) -> Role | None:
         return self.viewer.role_in(organization_id) if self.viewer else None
+
+    def require_viewer(self) -> Viewer:
+        assert self.viewer is not None  # guaranteed by the field's permission class
+        return self.viewer
 
     @property
     def active_role(self) -> Role | None:

@@ -7,11 +7,25 @@ from uuid import UUID
 import strawberry
 
 from billing.access import Role
+from billing.errors import BillingError
+from billing.invoices import InvoiceStatus
+from models import FeatureSetting as FeatureSettingRow
 from models import Membership as MembershipRow
 from models import Organization as OrganizationRow
+from models import PaymentMethod as PaymentMethodRow
 from models import User as UserRow
+from resolvers.invoices import invoice_page
 from schema.common import Money
 from schema.context import Info
+from schema.invoice import (
+    Invoice,
+    InvoiceConnection,
+    InvoiceEdge,
+    PageInfo,
+    decode_cursor,
+    encode_cursor,
+)
+from schema.payment_method import PaymentMethod
 from schema.permissions import CanReadBilling
 from schema.subscription import Subscription
 
@@ -89,6 +103,54 @@ class Organization:
     )
     def credit_balance(self) -> Money | None:
         return Money.of(self.credit_balance_amount, self.currency)
+
+    @strawberry.field(permission_classes=[CanReadBilling], description="ACC-3: billing roles only.")
+    async def invoices(
+        self,
+        info: Info,
+        first: int = 20,
+        after: str | None = None,
+        status: InvoiceStatus | None = None,
+    ) -> InvoiceConnection | None:
+        after_sequence = decode_cursor(after) if after else None
+        if after and after_sequence is None:
+            raise BillingError(
+                f"Unknown cursor {after!r}: use a pageInfo.endCursor.", field="after"
+            )
+        rows, more, total = await invoice_page(self.organization_id, first, after_sequence, status)
+        edges = [InvoiceEdge(cursor=encode_cursor(r.sequence), node=Invoice.of(r)) for r in rows]
+        return InvoiceConnection(
+            edges=edges,
+            page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None),
+            total_count=total,
+        )
+
+    @strawberry.field(permission_classes=[CanReadBilling], description="ACC-3: billing roles only.")
+    async def payment_methods(self) -> list[PaymentMethod] | None:
+        rows = await PaymentMethodRow.filter(organization_id=self.organization_id).order_by(
+            "created_at"
+        )
+        return [PaymentMethod.of(row) for row in rows]
+
+    @strawberry.field(
+        description="Settings of features; inactive ones belong to features the plan lost (CHG-9)."
+    )
+    async def feature_settings(self) -> list[FeatureSetting]:
+        rows = await FeatureSettingRow.filter(organization_id=self.organization_id).order_by(
+            "feature", "key"
+        )
+        return [
+            FeatureSetting(feature=r.feature, key=r.key, value=str(r.value), active=r.active)
+            for r in rows
+        ]
+
+
+@strawberry.type
+class FeatureSetting:
+    feature: str
+    key: str
+    value: str
+    active: bool
 
 
 @strawberry.type

@@ -7,7 +7,7 @@ from typing import Any
 
 from strawberry.permission import BasePermission
 
-from billing.access import may_read_billing
+from billing.access import may_manage_billing, may_read_billing
 from schema.context import Info
 
 
@@ -34,3 +34,21 @@ class CanReadBilling(BasePermission):
         context = info.context
         role = context.role_in(organization_id) if organization_id else context.active_role
         return may_read_billing(role)
+
+
+class CanManageBilling(BasePermission):
+    """ACC-2: billing actions are for the owner and billing admins of the caller's organization."""
+
+    message = "Only the organization's owner or a billing admin can change billing."
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        return may_manage_billing(info.context.active_role)
+
+
+class SandboxOnly(BasePermission):
+    message = "Only in sandbox mode (GATEWAY_MODE=sandbox)."
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        return info.context.sandbox

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import strawberry
 
+from resolvers import plan_change
 from resolvers.organization import find_organization
 from schema.catalog import Catalog, build_catalog
 from schema.context import Info
 from schema.organization import Organization, User, Viewer
-from schema.permissions import IsAuthenticated
+from schema.permissions import CanManageBilling, IsAuthenticated
+from schema.plan_change import PlanChangeInput, PlanChangePreview
 
 
 @strawberry.type
@@ -35,3 +37,18 @@ class Query:
     @strawberry.field(permission_classes=[IsAuthenticated])
     async def catalog(self, info: Info) -> Catalog:
         return build_catalog(await info.context.loaders.catalog())
+
+    @strawberry.field(
+        permission_classes=[IsAuthenticated, CanManageBilling],
+        description="What a change would cost and do, changing nothing (CHG-1).",
+    )
+    async def preview_plan_change(
+        self, info: Info, input: PlanChangeInput
+    ) -> PlanChangePreview | None:
+        context = info.context
+        organization = await find_organization(context.require_viewer(), context.loaders, None)
+        snapshot = await context.loaders.catalog()
+        q = await plan_change.preview(
+            organization, snapshot, input.to_request(), context.clock.now()
+        )
+        return PlanChangePreview.of(q)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import strawberry
@@ -48,6 +49,17 @@ class SubscriptionItem:
 
 
 @strawberry.type
+class ScheduledChange:
+    effective_at: datetime
+    terms: strawberry.Private[dict[str, Any]]
+
+    @strawberry.field
+    async def plan(self, info: Info) -> Plan:
+        snapshot = await info.context.loaders.catalog()
+        return build_plan(snapshot, snapshot.plans_by_id[self.terms["terms"]["plan_id"]])
+
+
+@strawberry.type
 class Subscription:
     id: strawberry.ID
     status: SubscriptionStatus
@@ -57,6 +69,10 @@ class Subscription:
     next_billing_date: datetime | None
     trial_ends_at: datetime | None
     cancel_at: datetime | None
+    cancel_reason: str | None
+    scheduled_change: ScheduledChange | None = strawberry.field(
+        description="An END_OF_PERIOD downgrade waiting for the period end (CHG-6)."
+    )
     organization_id: strawberry.Private[UUID]
     subscription_id: strawberry.Private[UUID]
     currency: strawberry.Private[str]
@@ -69,9 +85,15 @@ class Subscription:
             billing_interval=row.billing_interval,
             current_period_start=row.current_period_start,
             current_period_end=row.current_period_end,
-            next_billing_date=next_billing_date(row.status, row.current_period_end),
+            next_billing_date=_next_billing_date(row),
             trial_ends_at=row.trial_ends_at,
             cancel_at=row.cancel_at,
+            cancel_reason=row.cancel_reason,
+            scheduled_change=(
+                ScheduledChange(effective_at=row.current_period_end, terms=row.scheduled_change)
+                if row.scheduled_change
+                else None
+            ),
             organization_id=row.organization_id,
             subscription_id=row.id,
             currency=row.currency,
@@ -88,6 +110,17 @@ class Subscription:
     async def recurring_amount(self, info: Info) -> Money | None:
         items = await _load_items(info, self)
         return Money.from_domain(money.total([item.amount for item in items], self.currency))
+
+
+def _next_billing_date(row: SubscriptionRow) -> datetime | None:
+    # CAN-2: a cancellation with a month's notice can let one more renewal happen.
+    if (
+        row.status is SubscriptionStatus.CANCELLING
+        and row.cancel_at
+        and row.cancel_at > row.current_period_end
+    ):
+        return row.current_period_end
+    return next_billing_date(row.status, row.current_period_end)
 
 
 async def _load_items(info: Info, subscription: Subscription) -> list[SubscriptionItem]:

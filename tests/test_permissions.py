@@ -122,6 +122,93 @@ PERMISSIONS: dict[tuple[str, str], frozenset[Role]] = {
     **_fields("OnDemandPricing", BILLING, "blockPrice"),
     **_fields("Price", BILLING, "interval", "amount", "version"),
     **_fields("Money", BILLING, "amount", "currency", "formatted"),
+    # Issue 3: previews, invoices, payment methods, mutations and their results.
+    **_fields("Query", BILLING, "previewPlanChange"),
+    **_fields(
+        "PlanChangePreview",
+        BILLING,
+        "kind",
+        "timing",
+        "amountDueNow",
+        "lines",
+        "total",
+        "creditApplied",
+        "creditBalanceAfter",
+        "recurringAmount",
+        "effectiveAt",
+        "nextBillingDate",
+        "featuresLost",
+        "blockers",
+    ),
+    **_fields("PreviewLine", BILLING, "description", "amount", "periodStart", "periodEnd"),
+    **_fields("Blocker", BILLING, "code", "message"),
+    **_fields("Organization", BILLING, "invoices", "paymentMethods"),
+    **_fields("Organization", ANY, "featureSettings"),
+    **_fields("FeatureSetting", ANY, "feature", "key", "value", "active"),
+    **_fields("Subscription", ANY, "cancelReason", "scheduledChange"),
+    **_fields("ScheduledChange", ANY, "effectiveAt", "plan"),
+    **_fields("InvoiceConnection", BILLING, "edges", "pageInfo", "totalCount"),
+    **_fields("InvoiceEdge", BILLING, "cursor", "node"),
+    **_fields("PageInfo", BILLING, "hasNextPage", "endCursor"),
+    **_fields(
+        "Invoice",
+        BILLING,
+        "id",
+        "number",
+        "kind",
+        "status",
+        "total",
+        "creditApplied",
+        "amountDue",
+        "issuedAt",
+        "dueAt",
+        "paidAt",
+        "periodStart",
+        "periodEnd",
+        "lines",
+    ),
+    **_fields("InvoiceLine", BILLING, "description", "amount", "periodStart", "periodEnd"),
+    **_fields("PaymentMethod", BILLING, "id", "brand", "last4", "expMonth", "expYear", "isDefault"),
+    # ACC-2: billing actions; ACC-4: cancelling is the owner's.
+    **_fields(
+        "Mutation",
+        BILLING,
+        "subscribe",
+        "changePlan",
+        "reactivateSubscription",
+        "requestAccountChange",
+        "replacePaymentMethod",
+        "advanceTestClock",
+    ),
+    **_fields("Mutation", frozenset({Role.OWNER}), "cancelSubscription"),
+}
+
+# Types reached only through a mutation's result: the mutation's own row decides who sees them.
+RESULT_TYPES: dict[str, str] = {
+    "PlanChangeApplied": "changePlan",
+    "PlanChangeScheduled": "changePlan",
+    "PaymentActionRequired": "changePlan",
+    "AccountChangeRequested": "requestAccountChange",
+    "AccountChangeRequest": "requestAccountChange",
+    "UserError": "changePlan",
+    "SubscriptionCancelled": "cancelSubscription",
+    "SubscriptionReactivated": "reactivateSubscription",
+    "PaymentMethodReplaced": "replacePaymentMethod",
+    "TestClock": "advanceTestClock",
+}
+for _type, _mutation in RESULT_TYPES.items():
+    for _name in schema._schema.type_map[_type].fields:  # type: ignore[attr-defined]
+        PERMISSIONS[(_type, _name)] = PERMISSIONS[("Mutation", _mutation)]
+
+# Harmless arguments: each mutation is refused or answers a UserError, changing nothing.
+MUTATION_CALLS = {
+    "subscribe": '(input: {product: "nope"}, confirmAmountDue: 0)',
+    "changePlan": '(input: {product: "nope"}, confirmAmountDue: 0)',
+    "cancelSubscription": '(reason: "  ")',
+    "reactivateSubscription": "",
+    "requestAccountChange": '(message: "")',
+    "replacePaymentMethod": '(paymentMethodId: "pm_nope")',
+    "advanceTestClock": "(days: -1)",
 }
 
 # How a query reaches an object of each type, from the root (as Acme's users).
@@ -146,8 +233,23 @@ ROUTES: dict[str, list[str]] = {
     "OnDemandPricing": ["catalog", "products", "policy", "onDemand"],
     "Price": ["catalog", "products", "plans", "prices"],
     "Money": ["organization", "creditBalance"],
+    "PlanChangePreview": ["previewPlanChange"],
+    "PreviewLine": ["previewPlanChange", "lines"],
+    "Blocker": ["previewPlanChange", "blockers"],
+    "FeatureSetting": ["organization", "featureSettings"],
+    "ScheduledChange": ["organization", "subscription", "scheduledChange"],
+    "InvoiceConnection": ["organization", "invoices"],
+    "InvoiceEdge": ["organization", "invoices", "edges"],
+    "PageInfo": ["organization", "invoices", "pageInfo"],
+    "Invoice": ["organization", "invoices", "edges", "node"],
+    "InvoiceLine": ["organization", "invoices", "edges", "node", "lines"],
+    "PaymentMethod": ["organization", "paymentMethods"],
 }
-ARGUMENTS = {("Catalog", "product"): '(code: "messaging")'}
+STEP_ARGUMENTS = {"previewPlanChange": '(input: {product: "email", plan: "email-1500"})'}
+ARGUMENTS = {
+    ("Catalog", "product"): '(code: "messaging")',
+    **{("Query", step): args for step, args in STEP_ARGUMENTS.items()},
+}
 CALLERS: list[Role | None] = [Role.OWNER, Role.BILLING_ADMIN, Role.ADMIN, Role.MEMBER, None]
 EMAILS = {
     Role.OWNER: "owner@acme.test",
@@ -175,43 +277,65 @@ def _query_for(type_name: str, field: str) -> str:
     if isinstance(target, GraphQLObjectType):
         selection += " { __typename }"
     route = ROUTES[type_name]
-    opening = "".join(f"{step} {{ __typename " for step in route)
+    opening = "".join(f"{step}{STEP_ARGUMENTS.get(step, '')} {{ __typename " for step in route)
     return "{ " + opening + selection + " }" * len(route) + " }"
 
 
 def _refusal(body: dict[str, Any], path: list[str]) -> str | None:
-    """The code of an error raised on the field's path (or on one of its ancestors)."""
+    """The code of a refusal raised on the field's path (or on one of its ancestors)."""
     for error in body.get("errors", []):
         error_path = [p for p in error.get("path") or [] if isinstance(p, str)]
-        if error_path and path[: len(error_path)] == error_path:
-            return str(error.get("extensions", {}).get("code"))
+        code = error.get("extensions", {}).get("code")
+        if (
+            error_path
+            and path[: len(error_path)] == error_path
+            and code in ("FORBIDDEN", "UNAUTHENTICATED")
+        ):
+            return str(code)
     return None
+
+
+def _walked() -> list[tuple[str, str, list[str], str]]:
+    """Every (type, field) a request can reach, with its path and the document that reaches it."""
+    walked = []
+    for (type_name, field), _ in sorted(PERMISSIONS.items()):
+        if type_name in RESULT_TYPES:
+            continue
+        if type_name == "Mutation":
+            document = f"mutation {{ {field}{MUTATION_CALLS[field]} {{ __typename }} }}"
+            walked.append((type_name, field, [field], document))
+        else:
+            walked.append(
+                (type_name, field, [*ROUTES[type_name], field], _query_for(type_name, field))
+            )
+    return walked
 
 
 def test_the_table_lists_every_field_of_the_schema() -> None:
     fields = _schema_fields()
     assert sorted(fields - PERMISSIONS.keys()) == [], "fields with no row in the permission table"
     assert sorted(PERMISSIONS.keys() - fields) == [], "rows for fields the schema does not have"
-    assert set(ROUTES) == {type_name for type_name, _ in fields}
+    routed = set(ROUTES) | set(RESULT_TYPES) | {"Mutation"}
+    assert routed == {type_name for type_name, _ in fields}
 
 
 @pytest.mark.parametrize("caller", CALLERS, ids=lambda c: c.value if c else "anonymous")
 async def test_walk_the_permission_table(gql: GraphQLClient, caller: Role | None) -> None:
     # rule ACC-2, ACC-3: a refused field is null with FORBIDDEN; the rest of the answer stays.
     mismatches = []
-    for (type_name, field), allowed in sorted(PERMISSIONS.items()):
-        path = [*ROUTES[type_name], field]
-        body = await gql(_query_for(type_name, field), as_user=EMAILS[caller] if caller else None)
+    for type_name, field, path, document in _walked():
+        allowed = PERMISSIONS[(type_name, field)]
+        body = await gql(document, as_user=EMAILS[caller] if caller else None)
         refusal = _refusal(body, path)
         expected: str | None
         if caller is None:
             expected = "UNAUTHENTICATED"
         else:
             expected = None if caller in allowed else "FORBIDDEN"
-            if expected is None and body.get("errors"):
+            if expected is None and body.get("errors") and type_name != "Mutation":
                 mismatches.append((type_name, field, f"unexpected errors {body['errors']}"))
                 continue
-            if expected == "FORBIDDEN" and (body.get("data") or {}).get(path[0]) is None:
+            if expected == "FORBIDDEN" and type_name != "Mutation" and body.get("data") is None:
                 mismatches.append((type_name, field, "refusal did not keep the rest of the answer"))
         if refusal != expected:
             mismatches.append((type_name, field, f"expected {expected}, got {refusal}"))

@@ -1,0 +1,28 @@
+"""The billing clock inside `serve`: runs the due work on a schedule (and `tick` runs it once)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from billing.clock import Clock
+from payments.port import PaymentProcessor
+from resolvers.billing_clock import run_due_work
+
+log = logging.getLogger("billing_gateway.worker")
+
+
+async def tick(clock: Clock, processor: PaymentProcessor) -> list[str]:
+    events = await run_due_work(clock.now(), processor)
+    for event in events:
+        log.info("billing clock: %s", event)
+    return events
+
+
+async def run_periodically(clock: Clock, processor: PaymentProcessor, every_seconds: float) -> None:
+    while True:
+        try:
+            await tick(clock, processor)
+        except Exception:  # keep the clock running; the failed work is retried on the next tick
+            log.exception("billing clock: due work failed")
+        await asyncio.sleep(every_seconds)

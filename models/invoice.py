@@ -1,0 +1,95 @@
+"""Invoices, their lines, payment attempts and payment methods (processor ids only, PAY-1)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from tortoise import fields
+from tortoise.models import Model
+
+from billing.invoices import InvoiceKind, InvoiceStatus
+from models.organization import Organization
+
+
+class Invoice(Model):
+    id = fields.UUIDField(primary_key=True)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "gateway.Organization", related_name="invoices", on_delete=fields.RESTRICT
+    )
+    organization_id: UUID
+    number = fields.CharField(max_length=32)
+    sequence = fields.IntField()
+    kind = fields.CharEnumField(InvoiceKind, max_length=16)
+    status = fields.CharEnumField(InvoiceStatus, max_length=24)
+    currency = fields.CharField(max_length=3)
+    total = fields.BigIntField()  # the sum of the rounded lines (MNY-2)
+    credit_applied = fields.BigIntField(default=0)  # from the credit balance (INT-3)
+    amount_due = fields.BigIntField()
+    issued_at = fields.DatetimeField()
+    due_at = fields.DatetimeField()
+    paid_at = fields.DatetimeField(null=True)
+    period_start = fields.DatetimeField(null=True)
+    period_end = fields.DatetimeField(null=True)
+    # What to apply once a payment that waits for the customer (3-D Secure) succeeds (CHG-5).
+    pending_change: dict[str, Any] | None = fields.JSONField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    lines: fields.ReverseRelation[InvoiceLine]
+
+    class Meta:
+        table = "invoice"
+        unique_together = (("organization", "sequence"),)
+        ordering = ["-issued_at", "-sequence"]
+
+
+class InvoiceLine(Model):
+    id = fields.IntField(primary_key=True)
+    invoice: fields.ForeignKeyRelation[Invoice] = fields.ForeignKeyField(
+        "gateway.Invoice", related_name="lines", on_delete=fields.CASCADE
+    )
+    invoice_id: UUID
+    position = fields.IntField()
+    description = fields.CharField(max_length=300)
+    amount = fields.BigIntField()
+    period_start = fields.DatetimeField(null=True)
+    period_end = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "invoice_line"
+        ordering = ["position"]
+
+
+class Payment(Model):
+    id = fields.UUIDField(primary_key=True)
+    invoice: fields.ForeignKeyRelation[Invoice] = fields.ForeignKeyField(
+        "gateway.Invoice", related_name="payments", on_delete=fields.RESTRICT
+    )
+    invoice_id: UUID
+    idempotency_key = fields.CharField(max_length=200, unique=True)
+    processor_charge_id = fields.CharField(max_length=200, null=True)
+    amount = fields.BigIntField()
+    currency = fields.CharField(max_length=3)
+    status = fields.CharField(max_length=32)
+    failure_code = fields.CharField(max_length=64, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "payment"
+
+
+class PaymentMethod(Model):
+    id = fields.UUIDField(primary_key=True)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "gateway.Organization", related_name="payment_methods", on_delete=fields.CASCADE
+    )
+    organization_id: UUID
+    processor_id = fields.CharField(max_length=200)
+    brand = fields.CharField(max_length=32)
+    last4 = fields.CharField(max_length=4)
+    exp_month = fields.IntField()
+    exp_year = fields.IntField()
+    is_default = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "payment_method"

@@ -1,0 +1,45 @@
+"""The subscription's records: account-change requests and feature settings."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.organization import Organization
+
+
+class AccountChangeRequest(Model):
+    # CHG-8: a downgrade made by staff; recorded as REQUESTED, nothing changes until then.
+    id = fields.UUIDField(primary_key=True)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "gateway.Organization", related_name="account_change_requests", on_delete=fields.CASCADE
+    )
+    organization_id: UUID
+    requested_by_id = fields.UUIDField()
+    message = fields.TextField()
+    wanted: dict[str, Any] | None = fields.JSONField(null=True)
+    status = fields.CharField(max_length=16, default="REQUESTED")
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "account_change_request"
+
+
+class FeatureSetting(Model):
+    # CHG-9: settings of a feature the plan lost are kept, inactive, and come back with it.
+    id = fields.IntField(primary_key=True)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "gateway.Organization", related_name="feature_settings", on_delete=fields.CASCADE
+    )
+    organization_id: UUID
+    feature = fields.CharField(max_length=64)
+    key = fields.CharField(max_length=64)
+    value = fields.TextField()
+    active = fields.BooleanField(default=True)
+
+    class Meta:
+        table = "feature_setting"
+        unique_together = (("organization", "feature", "key"),)

@@ -1,0 +1,224 @@
+"""The billing clock's due work (MNY-4): trial ends, renewals with scheduled downgrades,
+cancellations, dunning steps and retention deletions, each subscription in its own transaction
+under a row lock, so two clocks running at once never double-charge (the second finds the work
+done)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import cast
+from uuid import UUID
+
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from billing.cancellation import deletion_date
+from billing.clock import offset
+from billing.invoices import InvoiceKind, InvoiceStatus
+from billing.periods import period_containing
+from billing.quote import Line
+from billing.subscription_status import Event, SubscriptionStatus, transition
+from models import FeatureSetting, Invoice, Organization, Subscription, SubscriptionItem, Workspace
+from payments.port import ChargeStatus, PaymentProcessor
+from resolvers.catalog import CatalogSnapshot, load_catalog_snapshot
+from resolvers.invoicing import collect, issue_invoice
+from resolvers.plan_change import sync_feature_settings, write_item
+from resolvers.subscription_state import (
+    ItemTerms,
+    LoadedSubscription,
+    load_subscription,
+    subscribed_product_ids,
+)
+
+GRACE_PERIOD = timedelta(days=5)  # DUN-2
+S = SubscriptionStatus
+_PERIOD_ENDS = [S.ACTIVE, S.DOWNGRADING, S.CANCELLING, S.FROZEN]
+
+
+async def next_due(organization_id: UUID) -> datetime | None:
+    """The earliest moment, in the organization's billing time, at which work falls due."""
+    organization = await Organization.get(id=organization_id)
+    subscription = await Subscription.get_or_none(organization_id=organization_id)
+    candidates: list[datetime] = []
+    if subscription is not None:
+        if subscription.status is S.TRIALING and subscription.trial_ends_at:
+            candidates.append(subscription.trial_ends_at)
+        if subscription.status in _PERIOD_ENDS:
+            candidates.append(subscription.current_period_end)
+        if subscription.status is S.PENDING_PAYMENT:
+            overdue = (
+                await Invoice.filter(organization_id=organization_id, status=InvoiceStatus.OPEN)
+                .order_by("due_at")
+                .first()
+            )
+            if overdue:
+                candidates.append(overdue.due_at + GRACE_PERIOD)
+    if organization.data_deleted_at is None and organization.data_delete_at is not None:
+        candidates.append(organization.data_delete_at)
+    return min(candidates) if candidates else None
+
+
+async def run_due_work(
+    base_now: datetime, processor: PaymentProcessor, organization_id: UUID | None = None
+) -> list[str]:
+    """Everything due at `base_now` (plus each organization's test-clock offset, MNY-4)."""
+    events: list[str] = []
+    snapshot = await load_catalog_snapshot()
+    organizations = (
+        Organization.all() if organization_id is None else Organization.filter(id=organization_id)
+    )
+    offsets = await organizations.values_list("clock_offset_seconds", flat=True)
+    horizon = offset(base_now, max(cast(list[int], offsets), default=0))
+    due = Subscription.filter(
+        Q(status=S.TRIALING, trial_ends_at__lte=horizon)
+        | Q(status__in=_PERIOD_ENDS, current_period_end__lte=horizon)
+        | Q(status=S.PENDING_PAYMENT)
+    )
+    if organization_id is not None:
+        due = due.filter(organization_id=organization_id)
+    for due_id in cast(list[UUID], await due.values_list("organization_id", flat=True)):
+        while (event := await _step(due_id, base_now, snapshot, processor)) is not None:
+            events.append(event)
+    expired = organizations.filter(data_deleted_at__isnull=True, data_delete_at__lte=horizon)
+    for expired_id in cast(list[UUID], await expired.values_list("id", flat=True)):
+        if (event := await _delete_data(expired_id, base_now)) is not None:
+            events.append(event)
+    return events
+
+
+async def _step(
+    organization_id: UUID,
+    base_now: datetime,
+    snapshot: CatalogSnapshot,
+    processor: PaymentProcessor,
+) -> str | None:
+    async with in_transaction():
+        organization = await Organization.filter(id=organization_id).select_for_update().get()
+        now = offset(base_now, organization.clock_offset_seconds)
+        loaded = await load_subscription(organization, snapshot, lock=True)
+        if loaded is None:
+            return None
+        row = loaded.row
+        name = organization.name
+        if row.status is S.TRIALING and row.trial_ends_at and row.trial_ends_at <= now:
+            row.status = transition(row.status, Event.TRIAL_ENDS)  # SUB-2: no charge
+            await row.save()
+            return f"{name}: trial ended"
+        if row.status is S.PENDING_PAYMENT:
+            oldest = (
+                await Invoice.filter(organization_id=organization_id, status=InvoiceStatus.OPEN)
+                .order_by("due_at")
+                .first()
+            )
+            if oldest and oldest.due_at + GRACE_PERIOD <= now:
+                row.status = transition(row.status, Event.GRACE_PERIOD_PASSES)  # DUN-3
+                await row.save()
+                return f"{name}: frozen, {oldest.number} unpaid after the grace period"
+            return None
+        if row.status not in _PERIOD_ENDS or row.current_period_end > now:
+            return None
+        overdue = await Invoice.filter(
+            organization_id=organization_id, status=InvoiceStatus.OPEN
+        ).exists()
+        if row.status is S.FROZEN:
+            row.status = transition(row.status, Event.PERIOD_ENDS_OVERDUE)  # DUN-3
+            return await _end(
+                organization, row, snapshot, f"{name}: cancelled, unpaid at the end of the period"
+            )
+        if row.status is S.CANCELLING and row.cancel_at and row.cancel_at <= row.current_period_end:
+            if overdue:
+                row.status = transition(row.status, Event.PERIOD_ENDS_OVERDUE)
+                await row.save()
+                return f"{name}: frozen at the end of the period, an invoice is overdue"
+            row.status = transition(row.status, Event.PERIOD_ENDS_CANCELLED)  # CAN-1
+            return await _end(
+                organization, row, snapshot, f"{name}: cancelled at the end of the period"
+            )
+        if row.status is S.DOWNGRADING and row.scheduled_change:
+            change = row.scheduled_change
+            terms = ItemTerms.from_json(change["terms"])
+            await write_item(row, loaded.items.get(change["product_id"]), terms, 0)  # CHG-6
+            loaded.terms[change["product_id"]] = terms
+            await sync_feature_settings(organization.id, snapshot, loaded.terms.values())
+            row.scheduled_change = None
+            row.status = transition(row.status, Event.PERIOD_ENDS_RENEWED)
+        return await _renew(loaded, organization, now, processor)
+
+
+async def _renew(
+    loaded: LoadedSubscription,
+    organization: Organization,
+    now: datetime,
+    processor: PaymentProcessor,
+) -> str:
+    # DUN-1: a new period, its invoice issued at its start and charged to the default card.
+    row = loaded.row
+    start = row.current_period_end
+    start, end = period_containing(row.billing_anchor, row.billing_interval, start)
+    lines: list[Line] = []
+    for product_id, terms in loaded.terms.items():
+        item = loaded.domain_item(terms)
+        if terms.prepaid_periods > 0:  # CHG-7: already paid by a downgrade's credit
+            await SubscriptionItem.filter(id=loaded.items[product_id].id).update(
+                prepaid_periods=terms.prepaid_periods - 1
+            )
+            continue
+        lines.append(
+            Line(
+                f"{item.describe()}, {start:%-d %b %Y} to {end:%-d %b %Y}", item.amount, start, end
+            )
+        )
+    row.current_period_start, row.current_period_end = start, end
+    total = sum(line.amount for line in lines)
+    credit = min(organization.credit_balance, max(total, 0))  # INT-3
+    event = f"{organization.name}: renewed to {end:%-d %b %Y}"
+    if lines:
+        invoice = await issue_invoice(
+            organization,
+            InvoiceKind.SUBSCRIPTION,
+            lines,
+            row.currency,
+            start,
+            credit_applied=credit,
+            period=(start, end),
+        )
+        organization.credit_balance -= credit
+        await organization.save(update_fields=["credit_balance"])
+        result = await collect(invoice, processor, now, f"renewal:{row.id}:{start.isoformat()}")
+        if result is not None and result.status is not ChargeStatus.SUCCEEDED:
+            if row.status in (S.ACTIVE, S.DOWNGRADING):
+                row.status = transition(row.status, Event.PAYMENT_OVERDUE)  # DUN-2
+            reason = result.failure_code or "waiting for the customer"
+            event += f", {invoice.number} unpaid ({reason})"
+        else:
+            event += f", {invoice.number} paid"
+    await row.save()
+    return event
+
+
+async def _end(
+    organization: Organization, row: Subscription, snapshot: CatalogSnapshot, event: str
+) -> str:
+    row.cancelled_at = row.current_period_end
+    await row.save()
+    product_ids = await subscribed_product_ids(row.id)
+    retention = max((snapshot.policies[p].retention_days for p in product_ids), default=0)
+    organization.data_delete_at = deletion_date(row.current_period_end, retention)  # CAN-3
+    await organization.save(update_fields=["data_delete_at"])
+    return event
+
+
+async def _delete_data(organization_id: UUID, base_now: datetime) -> str | None:
+    # CAN-3: the organization's data goes after the retention period; invoices are kept.
+    async with in_transaction():
+        organization = await Organization.filter(id=organization_id).select_for_update().get()
+        now = offset(base_now, organization.clock_offset_seconds)
+        due = organization.data_delete_at
+        if organization.data_deleted_at is not None or due is None or due > now:
+            return None
+        await Workspace.filter(organization_id=organization_id).delete()
+        await FeatureSetting.filter(organization_id=organization_id).delete()
+        await SubscriptionItem.filter(subscription__organization_id=organization_id).delete()
+        organization.data_deleted_at = now
+        await organization.save(update_fields=["data_deleted_at"])
+        return f"{organization.name}: data deleted after the retention period, invoices kept"

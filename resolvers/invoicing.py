@@ -1,0 +1,115 @@
+"""Issuing invoices and charging them through the payment processor."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from billing.invoices import InvoiceKind, InvoiceStatus, invoice_number, invoice_transition
+from billing.quote import Line
+from models import Invoice, InvoiceLine, Organization, Payment, PaymentMethod
+from payments.port import ChargeRequest, ChargeResult, ChargeStatus, PaymentProcessor
+
+
+async def issue_invoice(
+    organization: Organization,
+    kind: InvoiceKind,
+    lines: Sequence[Line],
+    currency: str,
+    now: datetime,
+    *,
+    credit_applied: int = 0,
+    period: tuple[datetime, datetime] | None = None,
+) -> Invoice:
+    """An OPEN invoice with the next number; the caller holds the organization's row lock."""
+    organization.invoice_sequence += 1
+    await organization.save(update_fields=["invoice_sequence"])
+    total = sum(line.amount for line in lines)
+    invoice = await Invoice.create(
+        organization=organization,
+        number=invoice_number(organization.slug, organization.invoice_sequence),
+        sequence=organization.invoice_sequence,
+        kind=kind,
+        status=InvoiceStatus.OPEN,
+        currency=currency,
+        total=total,
+        credit_applied=credit_applied,
+        amount_due=max(total, 0) - credit_applied,
+        issued_at=now,
+        due_at=now,
+        period_start=period[0] if period else None,
+        period_end=period[1] if period else None,
+    )
+    await InvoiceLine.bulk_create(
+        [
+            InvoiceLine(
+                invoice=invoice,
+                position=position,
+                description=line.description,
+                amount=line.amount,
+                period_start=line.period_start,
+                period_end=line.period_end,
+            )
+            for position, line in enumerate(lines)
+        ]
+    )
+    return invoice
+
+
+async def default_payment_method(organization_id: UUID) -> PaymentMethod | None:
+    return await PaymentMethod.filter(organization_id=organization_id, is_default=True).first()
+
+
+async def mark_paid(invoice: Invoice, now: datetime) -> None:
+    invoice.status = invoice_transition(invoice.status, InvoiceStatus.PAID)
+    invoice.paid_at = now
+    await invoice.save(update_fields=["status", "paid_at"])
+
+
+async def collect(
+    invoice: Invoice,
+    processor: PaymentProcessor,
+    now: datetime,
+    idempotency_key: str,
+    *,
+    pending_change: dict[str, Any] | None = None,
+) -> ChargeResult | None:
+    """Charges what the invoice leaves due to the default card; nothing due means paid at once.
+
+    The idempotency key names the business event (a change, a renewal), so a retry of the same
+    event finds the first charge instead of making a second one.
+    """
+    if invoice.amount_due <= 0:
+        await mark_paid(invoice, now)
+        return None
+    card = await default_payment_method(invoice.organization_id)
+    if card is None:
+        return ChargeResult(
+            ChargeStatus.FAILED, "", "no_payment_method", "No payment method on file."
+        )
+    result = await processor.charge(
+        ChargeRequest(
+            payment_method_id=card.processor_id,
+            amount=invoice.amount_due,
+            currency=invoice.currency,
+            idempotency_key=idempotency_key,
+            description=f"Invoice {invoice.number}",
+        )
+    )
+    await Payment.create(
+        invoice=invoice,
+        idempotency_key=idempotency_key,
+        processor_charge_id=result.charge_id or None,
+        amount=invoice.amount_due,
+        currency=invoice.currency,
+        status=result.status.value,
+        failure_code=result.failure_code,
+    )
+    if result.status is ChargeStatus.SUCCEEDED:
+        await mark_paid(invoice, now)
+    elif result.status is ChargeStatus.REQUIRES_ACTION and pending_change is not None:
+        invoice.pending_change = pending_change
+        await invoice.save(update_fields=["pending_change"])
+    return result

@@ -1,0 +1,84 @@
+"""Cancelling, reactivating (CAN-1, CAN-2, ACC-4) and account-change requests (CHG-8)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from tortoise.transactions import in_transaction
+
+from billing.access import Role, may_cancel
+from billing.cancellation import cancellation_date
+from billing.clock import offset
+from billing.errors import BillingError, ForbiddenError, NotFoundError
+from billing.subscription_status import Event, transition
+from models import AccountChangeRequest, Organization, Subscription
+from resolvers.catalog import load_catalog_snapshot
+from resolvers.subscription_state import subscribed_product_ids
+
+
+async def _locked_subscription(organization_id: UUID) -> tuple[Organization, Subscription]:
+    organization = await Organization.filter(id=organization_id).select_for_update().get()
+    row = await Subscription.filter(organization_id=organization_id).select_for_update().first()
+    if row is None:
+        raise NotFoundError("This organization has no subscription.")
+    return organization, row
+
+
+async def cancel_subscription(
+    organization_id: UUID, role: Role | None, reason: str, base_now: datetime
+) -> Subscription:
+    snapshot = await load_catalog_snapshot()
+    async with in_transaction():
+        organization, row = await _locked_subscription(organization_id)
+        now = offset(base_now, organization.clock_offset_seconds)
+        product_ids = await subscribed_product_ids(row.id)
+        policies = [snapshot.policies[pid] for pid in product_ids]
+        widened = bool(policies) and all(p.billing_admin_may_cancel for p in policies)
+        if not may_cancel(role, widened):
+            raise ForbiddenError("Only the organization's owner can cancel the subscription.")
+        reason = reason.strip()
+        if not reason:
+            raise BillingError(
+                "Tell us why you are cancelling: a reason is required.", field="reason"
+            )
+        row.status = transition(row.status, Event.CANCEL)
+        # With several products the longest notice wins (CAN-2 may reach past this period).
+        row.cancel_at = max(
+            cancellation_date(
+                p.cancellation_notice, row.billing_interval, row.current_period_end, now
+            )
+            for p in policies
+        )
+        row.cancel_reason = reason
+        row.scheduled_change = None
+        await row.save()
+        return row
+
+
+async def reactivate_subscription(organization_id: UUID) -> Subscription:
+    async with in_transaction():
+        _, row = await _locked_subscription(organization_id)
+        row.status = transition(row.status, Event.REACTIVATE)
+        row.cancel_at = None
+        row.cancel_reason = None  # type: ignore[assignment]
+        await row.save()
+        return row
+
+
+async def request_account_change(
+    organization_id: UUID, user_id: UUID, message: str, base_now: datetime
+) -> AccountChangeRequest:
+    message = message.strip()
+    if not message:
+        raise BillingError(
+            "Describe the change you need: the message is required.", field="message"
+        )
+    return await AccountChangeRequest.create(
+        organization_id=organization_id,
+        requested_by_id=user_id,
+        message=message,
+        created_at=offset(
+            base_now, (await Organization.get(id=organization_id)).clock_offset_seconds
+        ),
+    )

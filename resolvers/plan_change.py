@@ -1,0 +1,329 @@
+"""Previewing and applying a plan change (CHG-1 to CHG-11, INT-1 to INT-3, SUB-2).
+
+Applying re-computes the preview inside the transaction that holds the organization's row lock
+and refuses when the amount differs from the one the client confirmed (CHG-2). The charge is made
+inside that transaction: if it fails, nothing changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from tortoise.transactions import in_transaction
+
+from billing import quote
+from billing.clock import offset
+from billing.errors import BillingError
+from billing.invoices import InvoiceKind
+from billing.money import Money
+from billing.periods import BillingInterval
+from billing.subscription_status import Event, SubscriptionStatus, transition
+from models import (
+    AccountChangeRequest,
+    FeatureSetting,
+    Invoice,
+    Organization,
+    PaymentMethod,
+    Subscription,
+    SubscriptionItem,
+    SubscriptionItemAddOn,
+)
+from payments.port import ChargeStatus, PaymentProcessor
+from resolvers.catalog import CatalogSnapshot, load_catalog_snapshot
+from resolvers.invoicing import collect, issue_invoice
+from resolvers.subscription_state import (
+    ChangeRequest,
+    ItemTerms,
+    LoadedSubscription,
+    load_prices,
+    load_subscription,
+    product_id_of,
+    wanted_terms,
+)
+
+
+@dataclass(frozen=True)
+class Applied:
+    quote: quote.Quote
+    invoice: Invoice | None
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    quote: quote.Quote
+
+
+@dataclass(frozen=True)
+class ActionRequired:
+    quote: quote.Quote
+    invoice: Invoice
+    client_secret: str
+
+
+@dataclass(frozen=True)
+class Requested:
+    request: AccountChangeRequest
+
+
+Outcome = Applied | Scheduled | ActionRequired | Requested
+
+
+@dataclass
+class _Prepared:
+    loaded: LoadedSubscription
+    terms: dict[int, ItemTerms]
+    interval: BillingInterval
+    quote: quote.Quote
+
+
+async def preview(
+    organization: Organization,
+    snapshot: CatalogSnapshot,
+    request: ChangeRequest,
+    base_now: datetime,
+) -> quote.Quote:
+    now = offset(base_now, organization.clock_offset_seconds)
+    return (await _prepare(organization, snapshot, request, now, lock=False)).quote
+
+
+async def apply_change(
+    organization_id: UUID,
+    request: ChangeRequest,
+    confirm_amount_due: int,
+    base_now: datetime,
+    processor: PaymentProcessor,
+    user_id: UUID,
+    *,
+    subscribing: bool,
+) -> Outcome:
+    snapshot = await load_catalog_snapshot()
+    async with in_transaction():
+        organization = await Organization.filter(id=organization_id).select_for_update().get()
+        now = offset(base_now, organization.clock_offset_seconds)
+        prepared = await _prepare(organization, snapshot, request, now, lock=True)
+        _check_entry(prepared.loaded.row.status, subscribing)
+        q = prepared.quote
+        if q.amount_due_now != confirm_amount_due:
+            due = Money(q.amount_due_now, q.currency).formatted()
+            raise BillingError(
+                f"The amount due is now {due}, not the {confirm_amount_due} (cents) you confirmed: "
+                "preview the change again.",
+                field="confirmAmountDue",
+                reason="AMOUNT_CHANGED",
+            )
+        if q.blockers:
+            raise BillingError(q.blockers[0].message, reason=q.blockers[0].code)
+        if q.kind is quote.ChangeKind.NO_CHANGE:
+            raise BillingError(
+                "Nothing to change: the subscription already has these terms.", field="input"
+            )
+        if q.timing is quote.ChangeTiming.BY_REQUEST:
+            return Requested(await _file_request(prepared, request, user_id, now))
+        if q.timing is quote.ChangeTiming.END_OF_PERIOD:
+            await _schedule(prepared, request.product)
+            return Scheduled(q)
+        return await _apply_now(prepared, organization, processor, now)
+
+
+def _check_entry(status: SubscriptionStatus, subscribing: bool) -> None:
+    on_trial = status in (SubscriptionStatus.TRIALING, SubscriptionStatus.TRIAL_ENDED)
+    if subscribing and not on_trial:
+        raise BillingError(
+            "This organization already has a paid subscription: use changePlan.", field="input"
+        )
+    if not subscribing and on_trial:
+        raise BillingError(
+            "The organization is on a trial: subscribe to start a paid plan.", field="input"
+        )
+
+
+async def _prepare(
+    organization: Organization,
+    snapshot: CatalogSnapshot,
+    request: ChangeRequest,
+    now: datetime,
+    *,
+    lock: bool,
+) -> _Prepared:
+    loaded = await load_subscription(organization, snapshot, lock=lock)
+    if loaded is None:
+        loaded = _no_subscription(organization, snapshot, request, now)
+    terms, interval = wanted_terms(loaded, request)
+    await load_prices(loaded, [pid for t in terms.values() for pid in t.price_ids()])
+    product_id = product_id_of(loaded, request.product)
+    seats_in_use, stock = loaded.facts_for(product_id)
+    facts = quote.Facts(
+        stock=stock,
+        seats_in_use=seats_in_use,
+        has_payment_method=await PaymentMethod.exists(
+            organization_id=organization.id, is_default=True
+        ),
+        overdue_invoices=await Invoice.filter(
+            organization_id=organization.id,
+            status="OPEN",
+            due_at__lt=now,
+            pending_change__isnull=True,
+        ).count(),
+    )
+    policy = snapshot.policies[product_id]
+    q = quote.quote(
+        loaded.domain(),
+        loaded.domain(terms, interval),
+        request.product,
+        quote.Policy(policy.upgrade_proration, policy.downgrade_timing),
+        now,
+        facts,
+    )
+    return _Prepared(loaded, terms, interval, q)
+
+
+def _no_subscription(
+    organization: Organization, snapshot: CatalogSnapshot, request: ChangeRequest, now: datetime
+) -> LoadedSubscription:
+    row = Subscription(
+        organization=organization,
+        status=SubscriptionStatus.TRIAL_ENDED,
+        billing_interval=request.billing_interval or BillingInterval.MONTHLY,
+        currency=organization.currency,
+        billing_anchor=now,
+        current_period_start=now,
+        current_period_end=now,
+    )
+    return LoadedSubscription(organization, row, {}, {}, {}, snapshot)
+
+
+async def _file_request(
+    prepared: _Prepared, request: ChangeRequest, user_id: UUID, now: datetime
+) -> AccountChangeRequest:
+    new = prepared.quote.result.item(request.product) or prepared.quote.result.items[0]
+    wanted = prepared.terms[product_id_of(prepared.loaded, request.product)]
+    target = prepared.loaded.domain_item(wanted)
+    return await AccountChangeRequest.create(
+        organization_id=prepared.loaded.organization.id,
+        requested_by_id=user_id,
+        message=f"Change {new.product_name} to {target.describe()}.",
+        wanted=wanted.to_json(),
+        created_at=now,
+    )
+
+
+async def _schedule(prepared: _Prepared, product: str) -> None:
+    row = prepared.loaded.row
+    product_id = product_id_of(prepared.loaded, product)
+    row.scheduled_change = {"product_id": product_id, "terms": prepared.terms[product_id].to_json()}
+    row.status = transition(row.status, Event.SCHEDULE_DOWNGRADE)
+    await row.save(update_fields=["scheduled_change", "status", "updated_at"])
+
+
+async def _apply_now(
+    prepared: _Prepared, organization: Organization, processor: PaymentProcessor, now: datetime
+) -> Outcome:
+    q = prepared.quote
+    invoice = None
+    if q.lines:
+        invoice = await issue_invoice(
+            organization,
+            InvoiceKind.PLAN_CHANGE,
+            q.lines,
+            q.currency,
+            now,
+            credit_applied=q.credit_applied,
+            period=(q.result.period_start, q.result.period_end),
+        )
+        pending = pending_change(prepared)
+        result = await collect(
+            invoice, processor, now, f"change:{invoice.id}", pending_change=pending
+        )
+        if result is not None and result.status is ChargeStatus.FAILED:
+            raise BillingError(
+                _declined(result.failure_code, result.failure_message), field="payment"
+            )
+        if result is not None and result.status is ChargeStatus.REQUIRES_ACTION:
+            return ActionRequired(q, invoice, result.client_secret or "")
+    await apply_result(prepared.loaded, prepared.terms, q.result, q.credit_balance_after)
+    return Applied(q, invoice)
+
+
+def pending_change(prepared: _Prepared) -> dict[str, Any]:
+    result = prepared.quote.result
+    return {
+        "terms": [t.to_json() for t in prepared.terms.values()],
+        "status": result.status.value,
+        "interval": result.interval.value,
+        "anchor": result.anchor.isoformat(),
+        "period_start": result.period_start.isoformat(),
+        "period_end": result.period_end.isoformat(),
+        "credit_balance_after": prepared.quote.credit_balance_after,
+        "prepaid": {i.product: i.prepaid_periods for i in result.items},
+    }
+
+
+def _declined(code: str | None, message: str | None) -> str:
+    reasons = {
+        "card_declined": "The card was declined by the bank",
+        "insufficient_funds": "The card was declined: insufficient funds",
+        "expired_card": "The card has expired",
+        "no_payment_method": "There is no payment method on file",
+    }
+    reason = reasons.get(code or "", message or "The payment failed")
+    return f"{reason}. Nothing was changed or charged: use another card and try again."
+
+
+async def apply_result(
+    loaded: LoadedSubscription,
+    terms: dict[int, ItemTerms],
+    result: quote.Subscription,
+    credit_balance: int,
+) -> None:
+    row = loaded.row
+    row.status = result.status
+    row.billing_interval = result.interval
+    row.billing_anchor = result.anchor
+    row.current_period_start = result.period_start
+    row.current_period_end = result.period_end
+    await row.save()
+    prepaid = {i.product: i.prepaid_periods for i in result.items}
+    for product_id, item_terms in terms.items():
+        code = next(p.code for p in loaded.snapshot.products if p.id == product_id)
+        await write_item(row, loaded.items.get(product_id), item_terms, prepaid.get(code, 0))
+    organization = loaded.organization
+    organization.credit_balance = credit_balance
+    await organization.save(update_fields=["credit_balance"])
+    await sync_feature_settings(organization.id, loaded.snapshot, terms.values())
+
+
+async def write_item(
+    row: Subscription, item: SubscriptionItem | None, terms: ItemTerms, prepaid: int
+) -> None:
+    if item is None:
+        item = SubscriptionItem(subscription=row, product_id=terms.product_id)
+    item.plan_id = terms.plan_id
+    item.plan_price_id = terms.plan_price_id
+    item.seats = terms.seats
+    item.seat_price_id = terms.seat_price_id
+    item.contact_limit = terms.contact_limit
+    item.contact_limit_price_id = terms.contact_limit_price_id
+    item.upgrade_preference = terms.upgrade_preference  # type: ignore[assignment]
+    item.prepaid_periods = prepaid
+    await item.save()
+    await SubscriptionItemAddOn.filter(item_id=item.id).delete()
+    for add_on_id, price_id in terms.add_ons:
+        await SubscriptionItemAddOn.create(item=item, add_on_id=add_on_id, price_id=price_id)
+
+
+async def sync_feature_settings(
+    organization_id: UUID, snapshot: CatalogSnapshot, terms: Any
+) -> None:
+    # CHG-9: settings of features the plans no longer have are kept, inactive; they come back.
+    features = {f for t in terms for f in snapshot.plans_by_id[t.plan_id].features}
+    await FeatureSetting.filter(organization_id=organization_id, feature__in=list(features)).update(
+        active=True
+    )
+    await (
+        FeatureSetting.filter(organization_id=organization_id)
+        .exclude(feature__in=list(features))
+        .update(active=False)
+    )

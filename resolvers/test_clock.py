@@ -1,0 +1,52 @@
+"""advanceTestClock (sandbox only): moves one organization's billing time forward and runs its
+due work in between, in order, as Stripe's test clocks do for a customer (MNY-4)."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from billing.clock import offset
+from billing.errors import BillingError
+from models import Organization
+from payments.port import PaymentProcessor
+from resolvers.billing_clock import next_due, run_due_work
+
+MAX_ADVANCE = timedelta(days=800)
+
+
+async def advance_test_clock(
+    organization_id: UUID, base_now: datetime, processor: PaymentProcessor, days: int, hours: int
+) -> tuple[datetime, list[str]]:
+    if days < 0 or hours < 0:
+        raise BillingError(
+            "The test clock only moves forward: days and hours must be 0 or more.", field="days"
+        )
+    delta = timedelta(days=days, hours=hours)
+    if delta > MAX_ADVANCE:
+        raise BillingError("Move the test clock at most 800 days at a time.", field="days")
+    organization = await Organization.get(id=organization_id)
+    target = offset(base_now, organization.clock_offset_seconds) + delta
+    events: list[str] = []
+    while (due := await next_due(organization_id)) is not None and due <= target:
+        now = await _move_to(
+            organization_id, base_now, max(due, offset(base_now, organization.clock_offset_seconds))
+        )
+        done = await run_due_work(base_now, processor, organization_id)
+        events += [f"{now:%Y-%m-%d %H:%M} {event}" for event in done]
+        if not done:
+            break
+        organization = await Organization.get(id=organization_id)
+    now = await _move_to(organization_id, base_now, target)
+    events += [
+        f"{now:%Y-%m-%d %H:%M} {e}"
+        for e in await run_due_work(base_now, processor, organization_id)
+    ]
+    return now, events
+
+
+async def _move_to(organization_id: UUID, base_now: datetime, at: datetime) -> datetime:
+    seconds = math.ceil((at - base_now).total_seconds())
+    await Organization.filter(id=organization_id).update(clock_offset_seconds=seconds)
+    return offset(base_now, seconds)

@@ -1,0 +1,108 @@
+"""Invoices (INV-1, INV-2), their lines, and the paginated connection an organization exposes."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from uuid import UUID
+
+import strawberry
+
+from billing.invoices import InvoiceKind, InvoiceStatus
+from models import Invoice as InvoiceRow
+from models import InvoiceLine as InvoiceLineRow
+from schema.common import Money
+from schema.context import Info
+
+strawberry.enum(InvoiceStatus, description="INV-1")
+strawberry.enum(InvoiceKind, description="INV-4")
+
+
+@strawberry.type
+class InvoiceLine:
+    description: str
+    amount: Money
+    period_start: datetime | None
+    period_end: datetime | None
+
+    @classmethod
+    def of(cls, row: InvoiceLineRow, currency: str) -> InvoiceLine:
+        return cls(
+            description=row.description,
+            amount=Money.of(row.amount, currency),
+            period_start=row.period_start,
+            period_end=row.period_end,
+        )
+
+
+@strawberry.type
+class Invoice:
+    id: strawberry.ID
+    number: str
+    kind: InvoiceKind
+    status: InvoiceStatus
+    total: Money = strawberry.field(description="The sum of the rounded lines (MNY-2).")
+    credit_applied: Money = strawberry.field(description="Paid from the credit balance (INT-3).")
+    amount_due: Money
+    issued_at: datetime
+    due_at: datetime
+    paid_at: datetime | None
+    period_start: datetime | None
+    period_end: datetime | None
+    invoice_id: strawberry.Private[UUID]
+    currency: strawberry.Private[str]
+
+    @classmethod
+    def of(cls, row: InvoiceRow) -> Invoice:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            number=row.number,
+            kind=row.kind,
+            status=row.status,
+            total=Money.of(row.total, row.currency),
+            credit_applied=Money.of(row.credit_applied, row.currency),
+            amount_due=Money.of(row.amount_due, row.currency),
+            issued_at=row.issued_at,
+            due_at=row.due_at,
+            paid_at=row.paid_at,
+            period_start=row.period_start,
+            period_end=row.period_end,
+            invoice_id=row.id,
+            currency=row.currency,
+        )
+
+    @strawberry.field
+    async def lines(self, info: Info) -> list[InvoiceLine]:
+        rows = await info.context.loaders.lines_by_invoice.load(self.invoice_id)
+        return [InvoiceLine.of(row, self.currency) for row in rows]
+
+
+@strawberry.type
+class InvoiceEdge:
+    cursor: str
+    node: Invoice
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class InvoiceConnection:
+    edges: list[InvoiceEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+def encode_cursor(sequence: int) -> str:
+    return base64.urlsafe_b64encode(f"invoice:{sequence}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> int | None:
+    try:
+        kind, _, value = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        return int(value) if kind == "invoice" else None
+    except (ValueError, UnicodeDecodeError):
+        return None

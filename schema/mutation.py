@@ -1,0 +1,180 @@
+"""The root Mutation: thin fields that authorise, call a use case, and map its outcome."""
+
+from __future__ import annotations
+
+import strawberry
+
+from billing.errors import BillingError, ForbiddenError, NotFoundError
+from resolvers import lifecycle, plan_change
+from resolvers.organization import find_organization
+from resolvers.payment_methods import replace_payment_method
+from resolvers.test_clock import advance_test_clock
+from schema.context import Info
+from schema.invoice import Invoice
+from schema.payment_method import PaymentMethod, PaymentMethodReplaced, PaymentMethodResult
+from schema.permissions import CanManageBilling, IsAuthenticated, SandboxOnly
+from schema.plan_change import (
+    AccountChangeRequest,
+    AccountChangeRequested,
+    AccountChangeRequestResult,
+    CancelResult,
+    PaymentActionRequired,
+    PlanChangeApplied,
+    PlanChangeInput,
+    PlanChangePreview,
+    PlanChangeResult,
+    PlanChangeScheduled,
+    ReactivateResult,
+    SubscriptionCancelled,
+    SubscriptionReactivated,
+    TestClock,
+    UserError,
+)
+from schema.subscription import Subscription
+
+
+def _expected(error: BillingError) -> bool:
+    """Bad input and refused transitions are answers (UserError); authorisation is an error."""
+    return not isinstance(error, ForbiddenError | NotFoundError)
+
+
+async def _change(
+    info: Info, input: PlanChangeInput, confirm_amount_due: int, *, subscribing: bool
+) -> PlanChangeResult:
+    context = info.context
+    viewer = context.require_viewer()
+    organization = await find_organization(viewer, context.loaders, None)
+    try:
+        outcome = await plan_change.apply_change(
+            organization.id,
+            input.to_request(),
+            confirm_amount_due,
+            context.clock.now(),
+            context.processor,
+            viewer.user_id,
+            subscribing=subscribing,
+        )
+    except BillingError as error:
+        if not _expected(error):
+            raise
+        return UserError.of(error)
+    return await _result(organization.id, outcome)
+
+
+async def _result(organization_id: object, outcome: plan_change.Outcome) -> PlanChangeResult:
+    from models import Subscription as SubscriptionRow
+
+    if isinstance(outcome, plan_change.Requested):
+        return AccountChangeRequested(request=AccountChangeRequest.of(outcome.request))
+    preview = PlanChangePreview.of(outcome.quote)
+    if isinstance(outcome, plan_change.ActionRequired):
+        return PaymentActionRequired(
+            client_secret=outcome.client_secret,
+            invoice=Invoice.of(outcome.invoice),
+            preview=preview,
+        )
+    subscription = Subscription.of(await SubscriptionRow.get(organization_id=organization_id))
+    if isinstance(outcome, plan_change.Scheduled):
+        return PlanChangeScheduled(
+            preview=preview, effective_at=outcome.quote.effective_at, subscription=subscription
+        )
+    invoice = Invoice.of(outcome.invoice) if outcome.invoice else None
+    return PlanChangeApplied(preview=preview, invoice=invoice, subscription=subscription)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated, CanManageBilling],
+        description="SUB-2: from a trial to a paid plan.",
+    )
+    async def subscribe(
+        self, info: Info, input: PlanChangeInput, confirm_amount_due: int
+    ) -> PlanChangeResult:
+        return await _change(info, input, confirm_amount_due, subscribing=True)
+
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated, CanManageBilling],
+        description="Applies a change as previewed; refused if the amount due differs (CHG-2).",
+    )
+    async def change_plan(
+        self, info: Info, input: PlanChangeInput, confirm_amount_due: int
+    ) -> PlanChangeResult:
+        return await _change(info, input, confirm_amount_due, subscribing=False)
+
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated], description="CAN-1, CAN-2; the owner only (ACC-4)."
+    )
+    async def cancel_subscription(self, info: Info, reason: str) -> CancelResult:
+        context = info.context
+        viewer = context.require_viewer()
+        organization = await find_organization(viewer, context.loaders, None)
+        try:
+            row = await lifecycle.cancel_subscription(
+                organization.id, viewer.role_in(organization.id), reason, context.clock.now()
+            )
+        except BillingError as error:
+            if not _expected(error):
+                raise
+            return UserError.of(error)
+        assert row.cancel_at is not None
+        return SubscriptionCancelled(subscription=Subscription.of(row), cancel_at=row.cancel_at)
+
+    @strawberry.mutation(permission_classes=[IsAuthenticated, CanManageBilling])
+    async def reactivate_subscription(self, info: Info) -> ReactivateResult:
+        context = info.context
+        organization = await find_organization(context.require_viewer(), context.loaders, None)
+        try:
+            row = await lifecycle.reactivate_subscription(organization.id)
+        except BillingError as error:
+            if not _expected(error):
+                raise
+            return UserError.of(error)
+        return SubscriptionReactivated(subscription=Subscription.of(row))
+
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated, CanManageBilling], description="CHG-8"
+    )
+    async def request_account_change(self, info: Info, message: str) -> AccountChangeRequestResult:
+        context = info.context
+        viewer = context.require_viewer()
+        organization = await find_organization(viewer, context.loaders, None)
+        try:
+            row = await lifecycle.request_account_change(
+                organization.id, viewer.user_id, message, context.clock.now()
+            )
+        except BillingError as error:
+            return UserError.of(error)
+        return AccountChangeRequested(request=AccountChangeRequest.of(row))
+
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated, CanManageBilling],
+        description="PAY-2: the new card becomes the default; the old one is detached and deleted.",
+    )
+    async def replace_payment_method(
+        self, info: Info, payment_method_id: str
+    ) -> PaymentMethodResult:
+        context = info.context
+        organization = await find_organization(context.require_viewer(), context.loaders, None)
+        try:
+            row = await replace_payment_method(
+                organization.id, payment_method_id, context.processor
+            )
+        except BillingError as error:
+            return UserError.of(error)
+        return PaymentMethodReplaced(payment_method=PaymentMethod.of(row))
+
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated, CanManageBilling, SandboxOnly],
+        description=(
+            "Sandbox only: moves the organization's billing time forward and runs the due work in "
+            "between, in order, like a Stripe test clock."
+        ),
+    )
+    async def advance_test_clock(self, info: Info, days: int = 0, hours: int = 0) -> TestClock:
+        context = info.context
+        organization = await find_organization(context.require_viewer(), context.loaders, None)
+        now, events = await advance_test_clock(
+            organization.id, context.clock.now(), context.processor, days, hours
+        )
+        return TestClock(now=now, events=events)

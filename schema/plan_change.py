@@ -1,0 +1,197 @@
+"""Previews and the results of changing a plan (CHG-1 to CHG-11)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from billing import quote
+from billing.errors import BillingError
+from billing.periods import BillingInterval
+from models import AccountChangeRequest as AccountChangeRequestRow
+from resolvers.subscription_state import UNSET, ChangeRequest
+from schema.common import Money
+from schema.invoice import Invoice
+from schema.subscription import Subscription
+
+strawberry.enum(quote.ChangeKind)
+strawberry.enum(quote.ChangeTiming, description="When the change takes effect.")
+
+
+@strawberry.input(
+    description="The wanted state of one product line; fields left out stay as they are."
+)
+class PlanChangeInput:
+    product: str
+    plan: str | None = None
+    bundle: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="A bundle's code (CAT-5); null for the product's own plans.",
+    )
+    billing_interval: BillingInterval | None = None
+    seats: int | None = None
+    contact_limit: int | None = None
+    add_ons: list[str] | None = None
+
+    def to_request(self) -> ChangeRequest:
+        return ChangeRequest(
+            product=self.product,
+            plan=self.plan,
+            bundle=UNSET if self.bundle is strawberry.UNSET else self.bundle,
+            billing_interval=self.billing_interval,
+            seats=self.seats,
+            contact_limit=self.contact_limit,
+            add_ons=self.add_ons,
+        )
+
+
+@strawberry.type
+class PreviewLine:
+    description: str
+    amount: Money
+    period_start: datetime | None
+    period_end: datetime | None
+
+
+@strawberry.type(description="Something to resolve before the change can be applied (CHG-1).")
+class Blocker:
+    code: str
+    message: str
+
+
+@strawberry.type
+class PlanChangePreview:
+    kind: quote.ChangeKind
+    timing: quote.ChangeTiming
+    amount_due_now: Money
+    lines: list[PreviewLine]
+    total: Money = strawberry.field(description="The sum of the rounded lines (MNY-2).")
+    credit_applied: Money = strawberry.field(description="From the credit balance (INT-3).")
+    credit_balance_after: Money
+    recurring_amount: Money = strawberry.field(description="Per period from the next period on.")
+    effective_at: datetime
+    next_billing_date: datetime | None
+    features_lost: list[str]
+    blockers: list[Blocker]
+
+    @classmethod
+    def of(cls, q: quote.Quote) -> PlanChangePreview:
+        def money(amount: int) -> Money:
+            return Money.of(amount, q.currency)
+
+        return cls(
+            kind=q.kind,
+            timing=q.timing,
+            amount_due_now=money(q.amount_due_now),
+            lines=[
+                PreviewLine(
+                    description=line.description,
+                    amount=money(line.amount),
+                    period_start=line.period_start,
+                    period_end=line.period_end,
+                )
+                for line in q.lines
+            ],
+            total=money(q.total),
+            credit_applied=money(q.credit_applied),
+            credit_balance_after=money(q.credit_balance_after),
+            recurring_amount=money(q.recurring_amount),
+            effective_at=q.effective_at,
+            next_billing_date=q.next_billing_date,
+            features_lost=list(q.features_lost),
+            blockers=[Blocker(code=b.code, message=b.message) for b in q.blockers],
+        )
+
+
+@strawberry.type
+class UserError:
+    code: str
+    message: str
+    field: str | None
+
+    @classmethod
+    def of(cls, error: BillingError) -> UserError:
+        return cls(code=error.user_code, message=error.message, field=error.field)
+
+
+@strawberry.type
+class PlanChangeApplied:
+    preview: PlanChangePreview
+    invoice: Invoice | None
+    subscription: Subscription
+
+
+@strawberry.type(
+    description="An END_OF_PERIOD downgrade: the subscription is DOWNGRADING until then."
+)
+class PlanChangeScheduled:
+    preview: PlanChangePreview
+    effective_at: datetime
+    subscription: Subscription
+
+
+@strawberry.type(
+    description="The payment needs 3-D Secure; the plan stays until it succeeds (CHG-5)."
+)
+class PaymentActionRequired:
+    client_secret: str
+    invoice: Invoice
+    preview: PlanChangePreview
+
+
+@strawberry.type
+class AccountChangeRequest:
+    id: strawberry.ID
+    message: str
+    status: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: AccountChangeRequestRow) -> AccountChangeRequest:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            message=row.message,
+            status=row.status,
+            created_at=row.created_at,
+        )
+
+
+@strawberry.type(description="CHG-8: recorded for staff to act on; nothing changes until then.")
+class AccountChangeRequested:
+    request: AccountChangeRequest
+
+
+@strawberry.type
+class SubscriptionCancelled:
+    subscription: Subscription
+    cancel_at: datetime
+
+
+@strawberry.type
+class SubscriptionReactivated:
+    subscription: Subscription
+
+
+@strawberry.type
+class TestClock:
+    now: datetime
+    events: list[str]
+
+
+PlanChangeResult = Annotated[
+    PlanChangeApplied
+    | PlanChangeScheduled
+    | PaymentActionRequired
+    | AccountChangeRequested
+    | UserError,
+    strawberry.union("PlanChangeResult"),
+]
+CancelResult = Annotated[SubscriptionCancelled | UserError, strawberry.union("CancelResult")]
+ReactivateResult = Annotated[
+    SubscriptionReactivated | UserError, strawberry.union("ReactivateResult")
+]
+AccountChangeRequestResult = Annotated[
+    AccountChangeRequested | UserError, strawberry.union("AccountChangeRequestResult")
+]

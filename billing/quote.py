@@ -17,6 +17,7 @@ from billing.subscription_status import SubscriptionStatus
 # Metrics that count what is stored (not what happened this period): a change that takes effect
 # later is still blocked by them, because they do not reset (CHG-1).
 STOCK_METRICS = frozenset({"profiles", "contacts"})
+MAX_PREPAID_PERIODS = 120
 
 
 class ChangeKind(StrEnum):
@@ -109,6 +110,7 @@ class Facts:
     seats_in_use: int | None = None
     has_payment_method: bool = False
     overdue_invoices: int = 0
+    interval_switch_pending: bool = False
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,8 @@ class Quote:
     blockers: tuple[Blocker, ...]
     # What applying it does to the subscription: its terms from `effective_at`.
     result: Subscription
+    # INT-1: the longer interval starts when the current period ends, already paid for.
+    interval_switch_at: datetime | None = None
 
     @property
     def total(self) -> int:
@@ -162,6 +166,14 @@ def quote(
         raise ValueError("the wanted subscription must contain the changed product")
     blockers = list(_status_blockers(current))
     blockers += _stock_blockers(new, facts)
+    if facts.interval_switch_pending:
+        blockers.append(
+            Blocker(
+                "INTERVAL_SWITCH_PENDING",
+                "A switch to a longer billing interval takes effect at the end of this period: "
+                "change the plan after it.",
+            )
+        )
     if current.status in (SubscriptionStatus.TRIALING, SubscriptionStatus.TRIAL_ENDED):
         draft = _start_paid_period(current, wanted, now)
     elif wanted.interval != current.interval:
@@ -199,20 +211,35 @@ class _Draft:
     lines: list[Line]
     effective_at: datetime
     result: Subscription
+    interval_switch_at: datetime | None = None
 
 
 def _on(moment: datetime) -> str:
     return f"{moment.day} {moment:%b %Y}"
 
 
-def _unused(item: Item, current: Subscription, now: datetime) -> Line:
+def _unused(item: Item, current: Subscription, now: datetime) -> list[Line]:
     fraction = remaining_fraction(current.period_start, current.period_end, now)
-    return Line(
-        f"Unused time on {item.describe()} after {_on(now)}",
-        -prorate(item.amount, fraction),
-        now,
-        current.period_end,
-    )
+    lines = [
+        Line(
+            f"Unused time on {item.describe()} after {_on(now)}",
+            -prorate(item.amount, fraction),
+            now,
+            current.period_end,
+        )
+    ]
+    if item.prepaid_periods:  # CHG-7 credit already turned into whole periods comes back whole
+        end = shift_months(current.period_end, item.prepaid_periods * current.interval.months)
+        lines.append(
+            Line(
+                f"Unused prepaid periods of {item.describe()}, "
+                f"{_on(current.period_end)} to {_on(end)}",
+                -item.prepaid_periods * item.amount,
+                current.period_end,
+                end,
+            )
+        )
+    return lines
 
 
 def _remaining(item: Item, current: Subscription, now: datetime) -> Line:
@@ -238,9 +265,9 @@ def _prorate_keep_cycle(
     kind: ChangeKind,
 ) -> _Draft:
     # CHG-3: the difference for the rest of the period; period and renewal date unchanged.
-    lines = [] if old is None else [_unused(old, current, now)]
+    lines = [] if old is None else _unused(old, current, now)
     lines.append(_remaining(new, current, now))
-    return _Draft(kind, ChangeTiming.IMMEDIATE, lines, now, wanted)
+    return _Draft(kind, ChangeTiming.IMMEDIATE, lines, now, _credited(wanted, {new.product}))
 
 
 def _reset_cycle(
@@ -249,9 +276,9 @@ def _reset_cycle(
     # CHG-4: a new period for the whole subscription from now; every item credited its unused
     # time and charged a full new period.
     end = shift_months(now, wanted.interval.months)
-    lines = [_unused(item, current, now) for item in current.items]
+    lines = [line for item in current.items for line in _unused(item, current, now)]
     lines += [_full_period(item, now, end) for item in wanted.items]
-    result = replace(wanted, anchor=now, period_start=now, period_end=end)
+    result = replace(_credited(wanted, None), anchor=now, period_start=now, period_end=end)
     return _Draft(kind, ChangeTiming.IMMEDIATE, lines, now, result)
 
 
@@ -272,9 +299,13 @@ def _immediate_with_credit(
     # the new rate (the renewal date moves out); less than one whole period is dropped.
     credit = _unused(old, current, now)
     rest = _remaining(new, current, now)
-    lines = [credit, rest]
-    left = -credit.amount - rest.amount
+    lines = [*credit, rest]
+    left = -sum(line.amount for line in credit) - rest.amount
     periods = left // new.amount if new.amount > 0 else 0
+    if periods > MAX_PREPAID_PERIODS:
+        # Beyond ten years of prepaid periods the credit stays money: it goes to the balance.
+        periods = MAX_PREPAID_PERIODS
+        left = periods * new.amount
     if periods:
         end = shift_months(current.period_end, periods * current.interval.months)
         lines.append(
@@ -289,7 +320,7 @@ def _immediate_with_credit(
     dropped = left - periods * new.amount
     if dropped:
         lines.append(Line("Unused credit below one full period, not carried over", dropped))
-    prepaid = replace(new, prepaid_periods=new.prepaid_periods + periods)
+    prepaid = replace(new, prepaid_periods=periods)
     result = replace(
         wanted, items=tuple(prepaid if i.product == new.product else i for i in wanted.items)
     )
@@ -301,19 +332,28 @@ def _switch_interval(current: Subscription, wanted: Subscription, now: datetime)
     if longer:
         # INT-1: the current period and the new, longer one are combined; the new price is
         # charged now and the renewal moves to the current period's end plus the new interval.
-        end = shift_months(current.period_end, wanted.interval.months)
-        lines = [_full_period(item, current.period_end, end) for item in wanted.items]
-        result = replace(
-            wanted, anchor=current.period_end, period_start=current.period_start, period_end=end
-        )
-        return _Draft(ChangeKind.UPGRADE, ChangeTiming.IMMEDIATE, lines, now, result)
+        start = current.period_end
+        end = shift_months(start, wanted.interval.months)
+        lines = [_full_period(item, start, end) for item in wanted.items]
+        paid = tuple(replace(item, prepaid_periods=0) for item in wanted.items)
+        result = replace(wanted, anchor=start, period_start=start, period_end=end, items=paid)
+        return _Draft(ChangeKind.UPGRADE, ChangeTiming.IMMEDIATE, lines, now, result, start)
     # INT-2: a new, shorter period starts now; the unused time of the longer one is credited and
     # what the new period does not use goes to the credit balance.
     end = shift_months(now, wanted.interval.months)
-    lines = [_unused(item, current, now) for item in current.items]
+    lines = [line for item in current.items for line in _unused(item, current, now)]
     lines += [_full_period(item, now, end) for item in wanted.items]
-    result = replace(wanted, anchor=now, period_start=now, period_end=end)
+    result = replace(_credited(wanted, None), anchor=now, period_start=now, period_end=end)
     return _Draft(ChangeKind.DOWNGRADE, ChangeTiming.IMMEDIATE, lines, now, result)
+
+
+def _credited(subscription: Subscription, products: set[str] | None) -> Subscription:
+    """The items whose prepaid periods were credited back by this change hold none any more."""
+    items = tuple(
+        replace(item, prepaid_periods=0) if products is None or item.product in products else item
+        for item in subscription.items
+    )
+    return replace(subscription, items=items)
 
 
 def _finish(
@@ -346,6 +386,7 @@ def _finish(
         else (),
         blockers=tuple(blockers),
         result=result,
+        interval_switch_at=draft.interval_switch_at,
     )
 
 

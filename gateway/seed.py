@@ -296,11 +296,11 @@ async def _create_subscription(
         trial_ends_at=trial_ends_at,
     )
     for item in spec.items:
-        await _create_item(subscription, item, spec.billing_interval)
+        await create_item(subscription, item, spec.billing_interval)
     return subscription
 
 
-async def _create_item(
+async def create_item(
     subscription: Subscription, spec: ItemSpec, interval: BillingInterval
 ) -> None:
     product = await Product.get(code=spec.product).prefetch_related("policy")

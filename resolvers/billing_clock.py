@@ -5,6 +5,7 @@ done)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import cast
 from uuid import UUID
@@ -15,7 +16,7 @@ from tortoise.transactions import in_transaction
 from billing.cancellation import deletion_date
 from billing.clock import offset
 from billing.invoices import InvoiceKind, InvoiceStatus
-from billing.periods import period_containing
+from billing.periods import BillingInterval, period_containing
 from billing.quote import Line
 from billing.subscription_status import Event, SubscriptionStatus, transition
 from models import FeatureSetting, Invoice, Organization, Subscription, SubscriptionItem, Workspace
@@ -26,6 +27,7 @@ from resolvers.plan_change import sync_feature_settings, write_item
 from resolvers.subscription_state import (
     ItemTerms,
     LoadedSubscription,
+    load_prices,
     load_subscription,
     subscribed_product_ids,
 )
@@ -134,14 +136,24 @@ async def _step(
             return await _end(
                 organization, row, snapshot, f"{name}: cancelled at the end of the period"
             )
-        if row.status is S.DOWNGRADING and row.scheduled_change:
-            change = row.scheduled_change
+        change = row.scheduled_change
+        if change and change["kind"] == "downgrade" and row.status is S.DOWNGRADING:
             terms = ItemTerms.from_json(change["terms"])
-            await write_item(row, loaded.items.get(change["product_id"]), terms, 0)  # CHG-6
-            loaded.terms[change["product_id"]] = terms
+            kept = loaded.terms[change["product_id"]].prepaid_periods
+            await write_item(row, loaded.items.get(change["product_id"]), terms, kept)  # CHG-6
+            loaded.terms[change["product_id"]] = replace(terms, prepaid_periods=kept)
             await sync_feature_settings(organization.id, snapshot, loaded.terms.values())
-            row.scheduled_change = None
             row.status = transition(row.status, Event.PERIOD_ENDS_RENEWED)
+        if change and change["kind"] == "interval":
+            # INT-1: the longer interval starts now, its first period paid when it was chosen.
+            row.billing_interval = BillingInterval(change["interval"])
+            row.billing_anchor = row.current_period_end
+            for data in change["terms"]:
+                terms = replace(ItemTerms.from_json(data), prepaid_periods=1)
+                await write_item(row, loaded.items.get(terms.product_id), terms, 1)
+                loaded.terms[terms.product_id] = terms
+            await load_prices(loaded, [p for t in loaded.terms.values() for p in t.price_ids()])
+        row.scheduled_change = None
         return await _renew(loaded, organization, now, processor)
 
 

@@ -106,6 +106,8 @@ async def apply_change(
         prepared = await _prepare(organization, snapshot, request, now, lock=True)
         _check_entry(prepared.loaded.row.status, subscribing)
         q = prepared.quote
+        if q.blockers:
+            raise BillingError(q.blockers[0].message, reason=q.blockers[0].code)
         if q.amount_due_now != confirm_amount_due:
             due = Money(q.amount_due_now, q.currency).formatted()
             raise BillingError(
@@ -114,11 +116,11 @@ async def apply_change(
                 field="confirmAmountDue",
                 reason="AMOUNT_CHANGED",
             )
-        if q.blockers:
-            raise BillingError(q.blockers[0].message, reason=q.blockers[0].code)
         if q.kind is quote.ChangeKind.NO_CHANGE:
             raise BillingError(
-                "Nothing to change: the subscription already has these terms.", field="input"
+                "Nothing to change: the subscription already has these terms.",
+                field="input",
+                reason="NO_CHANGE",
             )
         if q.timing is quote.ChangeTiming.BY_REQUEST:
             return Requested(await _file_request(prepared, request, user_id, now))
@@ -167,6 +169,9 @@ async def _prepare(
             due_at__lt=now,
             pending_change__isnull=True,
         ).count(),
+        interval_switch_pending=bool(
+            loaded.row.scheduled_change and loaded.row.scheduled_change.get("kind") == "interval"
+        ),
     )
     policy = snapshot.policies[product_id]
     q = quote.quote(
@@ -213,7 +218,11 @@ async def _file_request(
 async def _schedule(prepared: _Prepared, product: str) -> None:
     row = prepared.loaded.row
     product_id = product_id_of(prepared.loaded, product)
-    row.scheduled_change = {"product_id": product_id, "terms": prepared.terms[product_id].to_json()}
+    row.scheduled_change = {
+        "kind": "downgrade",
+        "product_id": product_id,
+        "terms": prepared.terms[product_id].to_json(),
+    }
     row.status = transition(row.status, Event.SCHEDULE_DOWNGRADE)
     await row.save(update_fields=["scheduled_change", "status", "updated_at"])
 
@@ -239,12 +248,29 @@ async def _apply_now(
         )
         if result is not None and result.status is ChargeStatus.FAILED:
             raise BillingError(
-                _declined(result.failure_code, result.failure_message), field="payment"
+                _declined(result.failure_code, result.failure_message), reason="PAYMENT_DECLINED"
             )
         if result is not None and result.status is ChargeStatus.REQUIRES_ACTION:
             return ActionRequired(q, invoice, result.client_secret or "")
-    await apply_result(prepared.loaded, prepared.terms, q.result, q.credit_balance_after)
+    if q.interval_switch_at is not None:
+        await _schedule_interval_switch(prepared)
+    else:
+        await apply_result(prepared.loaded, prepared.terms, q.result, q.credit_balance_after)
     return Applied(q, invoice)
+
+
+async def _schedule_interval_switch(prepared: _Prepared) -> None:
+    # INT-1: paid now; the longer interval starts when the current period ends.
+    row = prepared.loaded.row
+    row.scheduled_change = {
+        "kind": "interval",
+        "interval": prepared.interval.value,
+        "terms": [terms.to_json() for terms in prepared.terms.values()],
+    }
+    await row.save(update_fields=["scheduled_change", "updated_at"])
+    organization = prepared.loaded.organization
+    organization.credit_balance = prepared.quote.credit_balance_after
+    await organization.save(update_fields=["credit_balance"])
 
 
 def pending_change(prepared: _Prepared) -> dict[str, Any]:

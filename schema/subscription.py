@@ -48,13 +48,18 @@ class SubscriptionItem:
         return Money.from_domain(self.amount)
 
 
-@strawberry.type
+@strawberry.type(description="A change waiting for the end of the period (CHG-6, INT-1).")
 class ScheduledChange:
     effective_at: datetime
+    billing_interval: BillingInterval | None = strawberry.field(
+        description="Set when a switch to a longer interval, already paid, starts then (INT-1)."
+    )
     terms: strawberry.Private[dict[str, Any]]
 
-    @strawberry.field
-    async def plan(self, info: Info) -> Plan:
+    @strawberry.field(description="The plan a scheduled downgrade moves to.")
+    async def plan(self, info: Info) -> Plan | None:
+        if self.terms.get("kind") != "downgrade":
+            return None
         snapshot = await info.context.loaders.catalog()
         return build_plan(snapshot, snapshot.plans_by_id[self.terms["terms"]["plan_id"]])
 
@@ -90,7 +95,15 @@ class Subscription:
             cancel_at=row.cancel_at,
             cancel_reason=row.cancel_reason,
             scheduled_change=(
-                ScheduledChange(effective_at=row.current_period_end, terms=row.scheduled_change)
+                ScheduledChange(
+                    effective_at=row.current_period_end,
+                    billing_interval=(
+                        BillingInterval(row.scheduled_change["interval"])
+                        if row.scheduled_change.get("kind") == "interval"
+                        else None
+                    ),
+                    terms=row.scheduled_change,
+                )
                 if row.scheduled_change
                 else None
             ),

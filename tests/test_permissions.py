@@ -146,7 +146,7 @@ PERMISSIONS: dict[tuple[str, str], frozenset[Role]] = {
     **_fields("Organization", ANY, "featureSettings"),
     **_fields("FeatureSetting", ANY, "feature", "key", "value", "active"),
     **_fields("Subscription", ANY, "cancelReason", "scheduledChange"),
-    **_fields("ScheduledChange", ANY, "effectiveAt", "plan"),
+    **_fields("ScheduledChange", ANY, "effectiveAt", "billingInterval", "plan"),
     **_fields("InvoiceConnection", BILLING, "edges", "pageInfo", "totalCount"),
     **_fields("InvoiceEdge", BILLING, "cursor", "node"),
     **_fields("PageInfo", BILLING, "hasNextPage", "endCursor"),

@@ -144,8 +144,39 @@ def test_monthly_to_annual_combines_periods() -> None:
     wanted = change(current, item("store", "business", 45000), interval=BillingInterval.ANNUAL)
     q = quote(current, wanted, "store", KEEP_CYCLE, NOW, PAYS)
     assert q.amount_due_now == 45000
-    assert q.result.period_end == datetime(2027, 4, 2, tzinfo=UTC)
-    assert q.result.period_start == current.period_start
+    # The current month runs out as paid; the year after it is paid now and starts on 2 Apr.
+    assert q.interval_switch_at == current.period_end
+    assert (q.result.period_start, q.result.period_end) == (
+        current.period_end,
+        datetime(2027, 4, 2, tzinfo=UTC),
+    )
+    assert q.next_billing_date == datetime(2027, 4, 2, tzinfo=UTC)
+    assert q.recurring_amount == 45000
+
+
+def test_no_other_change_while_an_interval_switch_waits() -> None:
+    current = subscription(item("store", "business", 4500))
+    wanted = change(current, item("store", "unlimited", 10500))
+    q = quote(
+        current,
+        wanted,
+        "store",
+        KEEP_CYCLE,
+        NOW,
+        Facts(has_payment_method=True, interval_switch_pending=True),
+    )
+    assert [b.code for b in q.blockers] == ["INTERVAL_SWITCH_PENDING"]
+
+
+def test_prepaid_periods_are_credited_whole_on_the_next_change() -> None:
+    # rule CHG-7 then CHG-3: the two prepaid Venture months come back as credit on an upgrade.
+    current = subscription(item("store", "venture", 2500, prepaid_periods=2))
+    q = quote(
+        current, change(current, item("store", "business", 4500)), "store", KEEP_CYCLE, NOW, PAYS
+    )
+    assert [line.amount for line in q.lines] == [-1694, -5000, 3048]
+    assert q.amount_due_now == 0 and q.credit_balance_after == 1694 + 5000 - 3048
+    assert q.result.items[0].prepaid_periods == 0
 
 
 def test_annual_to_monthly_puts_unused_time_on_the_credit_balance() -> None:

@@ -1,0 +1,294 @@
+"""Applying plan changes through the API: every bad input a clear UserError that changes nothing,
+stale confirmations, declined cards, 3-D Secure, features kept across a downgrade, interval
+switches and cancellation notice."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from billing.subscription_status import SubscriptionStatus
+from models import FeatureSetting, Invoice, Organization, Subscription
+from tests.conftest import SEEDED_AT, GraphQLClient
+from tests.factories import organization_with, state_of
+
+PERIOD = (datetime(2026, 3, 2, 9, 30, tzinfo=UTC), datetime(2026, 4, 2, 9, 30, tzinfo=UTC))
+
+CHANGE = """mutation ($input: PlanChangeInput!, $confirm: Int!) { changePlan(input: $input, confirmAmountDue: $confirm) {
+  __typename
+  ... on PlanChangeApplied { invoice { number amountDue { amount } } subscription { status billingInterval currentPeriodEnd } }
+  ... on PaymentActionRequired { clientSecret pendingInvoice: invoice { status amountDue { amount } } }
+  ... on UserError { code message field } } }"""
+PREVIEW = """query ($input: PlanChangeInput!) { previewPlanChange(input: $input) {
+  amountDueNow { amount } featuresLost blockers { code message } creditBalanceAfter { amount } effectiveAt nextBillingDate } }"""
+
+
+async def _change(
+    gql: GraphQLClient, owner: str, change: dict[str, Any], confirm: int
+) -> dict[str, Any]:
+    body = await gql(CHANGE, {"input": change, "confirm": confirm}, as_user=owner)
+    assert "errors" not in body, body
+    result: dict[str, Any] = body["data"]["changePlan"]
+    return result
+
+
+@pytest.mark.parametrize(
+    ("items", "change", "code", "message"),
+    [
+        (
+            [{"product": "email", "plan": "email-1000"}],
+            {"product": "sms"},
+            "BAD_USER_INPUT",
+            "Unknown product 'sms'",
+        ),
+        (
+            [{"product": "email", "plan": "email-1000"}],
+            {"product": "email", "plan": "email-9000"},
+            "BAD_USER_INPUT",
+            "Unknown plan 'email-9000'",
+        ),
+        (
+            [{"product": "marketing", "plan": "plus", "contact_limit": 1000, "seats": 1}],
+            {"product": "marketing", "addOns": ["fax"]},
+            "BAD_USER_INPUT",
+            "Unknown add-on 'fax'",
+        ),
+        (  # CHG-10
+            [
+                {
+                    "product": "marketing",
+                    "plan": "plus",
+                    "contact_limit": 1000,
+                    "seats": 3,
+                    "seats_in_use": 3,
+                }
+            ],
+            {"product": "marketing", "seats": 2},
+            "SEATS_IN_USE",
+            "3 seats are in use",
+        ),
+        (  # CHG-11
+            [{"product": "marketing", "plan": "plus", "contact_limit": 1000, "seats": 1}],
+            {"product": "marketing", "contactLimit": 3000},
+            "BAD_USER_INPUT",
+            "Contact limit 3,000 is not on the ladder (1,000, 2,500, 5,000, 10,000)",
+        ),
+        (  # CAT-4
+            [{"product": "marketing", "plan": "starter", "contact_limit": 1000, "seats": 1}],
+            {"product": "marketing", "addOns": ["custom_domain"]},
+            "BAD_USER_INPUT",
+            "Custom domain is offered on Plus and above, not on Starter",
+        ),
+        (
+            [{"product": "email", "plan": "email-1000"}],
+            {"product": "email", "billingInterval": "ANNUAL"},
+            "BAD_USER_INPUT",
+            "Email is not sold ANNUAL: it is sold MONTHLY",
+        ),
+        (  # CHG-1: profiles stored do not fit the smaller tier
+            [{"product": "email", "plan": "email-1000", "stock": {"profiles": 640}}],
+            {"product": "email", "plan": "email-500"},
+            "STOCK_ABOVE_LIMIT",
+            "640 profiles are stored",
+        ),
+    ],
+)
+async def test_bad_input_is_a_user_error_and_changes_nothing(
+    gql: GraphQLClient, items: list[dict[str, Any]], change: dict[str, Any], code: str, message: str
+) -> None:
+    organization, owner = await organization_with(items, period=PERIOD)
+    before = await state_of(organization)
+    result = await _change(gql, owner, change, 0)
+    assert result["__typename"] == "UserError"
+    assert result["code"] == code
+    assert message in result["message"]
+    assert await state_of(organization) == before
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [
+        (SubscriptionStatus.FROZEN, "SUBSCRIPTION_FROZEN"),
+        (SubscriptionStatus.CANCELLED, "SUBSCRIPTION_CANCELLED"),
+    ],
+)
+async def test_no_changes_while_frozen_or_cancelled(
+    gql: GraphQLClient, status: SubscriptionStatus, code: str
+) -> None:
+    # rule SUB-3, DUN-3
+    organization, owner = await organization_with(
+        [{"product": "email", "plan": "email-1000"}], period=PERIOD, status=status
+    )
+    before = await state_of(organization)
+    preview = (
+        await gql(PREVIEW, {"input": {"product": "email", "plan": "email-1500"}}, as_user=owner)
+    )["data"]["previewPlanChange"]
+    assert code in [b["code"] for b in preview["blockers"]]
+    result = await _change(
+        gql, owner, {"product": "email", "plan": "email-1500"}, preview["amountDueNow"]["amount"]
+    )
+    assert (result["__typename"], result["code"]) == ("UserError", code)
+    assert await state_of(organization) == before
+
+
+async def test_a_stale_confirmation_is_refused(gql: GraphQLClient) -> None:
+    # rule CHG-2: the client confirms $10.16; the amount is recomputed and differs.
+    organization, owner = await organization_with(
+        [{"product": "email", "plan": "email-1000"}], period=PERIOD
+    )
+    before = await state_of(organization)
+    result = await _change(gql, owner, {"product": "email", "plan": "email-1500"}, 1000)
+    assert result["code"] == "AMOUNT_CHANGED"
+    assert "The amount due is now $10.16, not the 1000 (cents) you confirmed" in result["message"]
+    assert await state_of(organization) == before
+
+
+async def test_a_declined_card_changes_and_charges_nothing(gql: GraphQLClient) -> None:
+    # rule CHG-5, PAY-3
+    organization, owner = await organization_with(
+        [{"product": "email", "plan": "email-1000"}], period=PERIOD, card="pm_card_chargeDeclined"
+    )
+    before = await state_of(organization)
+    result = await _change(gql, owner, {"product": "email", "plan": "email-1500"}, 1016)
+    assert result["code"] == "PAYMENT_DECLINED"
+    assert result["message"].startswith(
+        "The card was declined by the bank. Nothing was changed or charged"
+    )
+    assert await state_of(organization) == before
+
+
+async def test_three_d_secure_leaves_the_plan_until_paid(gql: GraphQLClient) -> None:
+    # rule CHG-5: the payment waits for the customer; the old plan stays.
+    organization, owner = await organization_with(
+        [{"product": "email", "plan": "email-1000"}],
+        period=PERIOD,
+        card="pm_card_authenticationRequired",
+    )
+    result = await _change(gql, owner, {"product": "email", "plan": "email-1500"}, 1016)
+    assert result["__typename"] == "PaymentActionRequired"
+    assert result["clientSecret"].endswith("_secret")
+    assert result["pendingInvoice"] == {"status": "OPEN", "amountDue": {"amount": 1016}}
+    body = await gql("{ organization { subscription { items { plan { code } } } } }", as_user=owner)
+    assert body["data"]["organization"]["subscription"]["items"][0]["plan"]["code"] == "email-1000"
+    invoice = await Invoice.get(organization_id=organization.id)
+    assert invoice.pending_change is not None
+
+
+async def test_settings_of_lost_features_are_kept_and_come_back(gql: GraphQLClient) -> None:
+    # rule CHG-9 (Ecwid: custom invoice templates come back); CHG-7 downgrade is immediate.
+    organization, owner = await organization_with(
+        [{"product": "store", "plan": "business"}], period=PERIOD
+    )
+    await FeatureSetting.create(
+        organization=organization, feature="custom_invoices", key="template", value="Letterhead"
+    )
+    preview = (
+        await gql(PREVIEW, {"input": {"product": "store", "plan": "venture"}}, as_user=owner)
+    )["data"]["previewPlanChange"]
+    assert preview["featuresLost"] == ["custom_invoices", "product_variations"]
+    await _change(gql, owner, {"product": "store", "plan": "venture"}, 0)
+    settings = "{ organization { featureSettings { feature key value active } } }"
+    lost = (await gql(settings, as_user=owner))["data"]["organization"]["featureSettings"]
+    assert lost == [
+        {"feature": "custom_invoices", "key": "template", "value": "Letterhead", "active": False}
+    ]
+    up = (await gql(PREVIEW, {"input": {"product": "store", "plan": "business"}}, as_user=owner))[
+        "data"
+    ]["previewPlanChange"]
+    await _change(
+        gql, owner, {"product": "store", "plan": "business"}, up["amountDueNow"]["amount"]
+    )
+    back = (await gql(settings, as_user=owner))["data"]["organization"]["featureSettings"]
+    assert back[0]["active"] is True
+
+
+async def test_monthly_to_annual_and_back(gql: GraphQLClient, clock: Any) -> None:
+    # rule INT-1: $450 now; the paid month runs out, then the year: renewal on 2 Apr 2027.
+    organization, owner = await organization_with(
+        [{"product": "store", "plan": "business"}], period=PERIOD
+    )
+    result = await _change(gql, owner, {"product": "store", "billingInterval": "ANNUAL"}, 45000)
+    assert result["invoice"]["amountDue"]["amount"] == 45000
+    scheduled = "{ organization { subscription { billingInterval nextBillingDate scheduledChange { effectiveAt billingInterval } } } }"
+    subscription = (await gql(scheduled, as_user=owner))["data"]["organization"]["subscription"]
+    assert subscription["scheduledChange"] == {
+        "effectiveAt": "2026-04-02T09:30:00+00:00",
+        "billingInterval": "ANNUAL",
+    }
+    blocked = await _change(gql, owner, {"product": "store", "plan": "unlimited"}, 0)
+    assert blocked["code"] == "INTERVAL_SWITCH_PENDING"
+    walk = await gql("mutation { advanceTestClock(days: 21) { now events } }", as_user=owner)
+    assert "Store: renewed to 2 Apr 2027" in walk["data"]["advanceTestClock"]["events"][0].replace(
+        organization.name, "Store"
+    )
+    subscription = (await gql(scheduled, as_user=owner))["data"]["organization"]["subscription"]
+    assert subscription == {
+        "billingInterval": "ANNUAL",
+        "nextBillingDate": "2027-04-02T09:30:00+00:00",
+        "scheduledChange": None,
+    }
+    assert (
+        await Invoice.filter(organization_id=organization.id).count() == 1
+    )  # the year was not charged twice
+    # rule INT-2, INT-3: back to monthly as the year starts: the unused annual time goes to
+    # the credit balance, which pays this month's $45 first.
+    preview = (
+        await gql(
+            PREVIEW, {"input": {"product": "store", "billingInterval": "MONTHLY"}}, as_user=owner
+        )
+    )["data"]["previewPlanChange"]
+    assert preview["amountDueNow"]["amount"] == 0
+    result = await _change(gql, owner, {"product": "store", "billingInterval": "MONTHLY"}, 0)
+    assert result["subscription"]["billingInterval"] == "MONTHLY"
+    await organization.refresh_from_db()
+    # The test clock stands at the first instant of the year: all of it is unused.
+    assert organization.credit_balance == preview["creditBalanceAfter"]["amount"] == 45000 - 4500
+
+
+async def test_recommendations_cancellation_needs_a_month_of_notice(gql: GraphQLClient) -> None:
+    # rule CAN-2: asked 10 days into the period starting 2 Mar: the rest of the month plus one.
+    _, owner = await organization_with(
+        [{"product": "recommendations", "plan": "rec-10k"}], period=PERIOD
+    )
+    body = await gql(
+        'mutation { cancelSubscription(reason: "Moving to another tool") { ... on SubscriptionCancelled { cancelAt subscription { status nextBillingDate } } } }',
+        as_user=owner,
+    )
+    cancelled = body["data"]["cancelSubscription"]
+    assert cancelled["cancelAt"] == "2026-05-02T09:30:00+00:00"
+    assert cancelled["subscription"]["status"] == "CANCELLING"
+    assert (
+        cancelled["subscription"]["nextBillingDate"] == "2026-04-02T09:30:00+00:00"
+    )  # one more renewal
+
+
+async def test_cancelling_needs_a_reason_and_the_owner(gql: GraphQLClient) -> None:
+    # rule CAN-1, ACC-4
+    organization, owner = await organization_with(
+        [{"product": "email", "plan": "email-1000"}], period=PERIOD
+    )
+    before = await state_of(organization)
+    body = await gql(
+        'mutation { cancelSubscription(reason: "   ") { ... on UserError { code message field } } }',
+        as_user=owner,
+    )
+    assert body["data"]["cancelSubscription"] == {
+        "code": "BAD_USER_INPUT",
+        "message": "Tell us why you are cancelling: a reason is required.",
+        "field": "reason",
+    }
+    body = await gql(
+        'mutation { cancelSubscription(reason: "Too expensive") { __typename } }',
+        as_user=owner.replace("owner@", "billing@"),
+    )
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert await state_of(organization) == before
+
+
+async def test_seeded_acme_is_untouched_by_these_tests() -> None:
+    acme = await Organization.get(slug="acme")
+    subscription = await Subscription.get(organization_id=acme.id)
+    assert subscription.status is SubscriptionStatus.ACTIVE
+    assert subscription.current_period_start < SEEDED_AT

@@ -152,8 +152,8 @@ async def _step(
                 terms = replace(ItemTerms.from_json(data), prepaid_periods=1)
                 await write_item(row, loaded.items.get(terms.product_id), terms, 1)
                 loaded.terms[terms.product_id] = terms
-            await load_prices(loaded, [p for t in loaded.terms.values() for p in t.price_ids()])
         row.scheduled_change = None
+        await load_prices(loaded, [p for t in loaded.terms.values() for p in t.price_ids()])
         return await _renew(loaded, organization, now, processor)
 
 

@@ -155,3 +155,11 @@ def test_serve_on_a_fresh_directory_answers_the_catalog(served: tuple[str, Path]
         "$159.00",
         "$1,526.00",
     ]
+
+
+def test_tick_runs_the_due_work_once(tmp_path: Path) -> None:
+    assert run(tmp_path, "seed-demo").returncode == 0
+    result = run(tmp_path, "tick")
+    assert result.returncode == 0, result.stderr
+    # Seeded just now: Acme's period and Globex's trial are still running.
+    assert result.stdout.strip().splitlines()[-1] == "billing clock: 0 due item(s) done"

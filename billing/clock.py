@@ -16,8 +16,9 @@ class SystemClock:
 
 
 def offset(now: datetime, seconds: int) -> datetime:
-    """An organization's billing time: the gateway's clock plus its test-clock offset."""
-    return now + timedelta(seconds=seconds)
+    """An organization's billing time: the gateway's clock plus its test-clock offset, in whole
+    seconds (proration counts seconds, MNY-2)."""
+    return (now + timedelta(seconds=seconds)).replace(microsecond=0)
 
 
 class FixedClock:

@@ -11,7 +11,7 @@ from models.catalog import (
     ProductPolicy,
 )
 from models.invoice import Invoice, InvoiceLine, Payment, PaymentMethod
-from models.lifecycle import AccountChangeRequest, FeatureSetting
+from models.lifecycle import AccountChangeRequest, FeatureSetting, Notification
 from models.organization import Membership, Organization, User, Workspace
 from models.subscription import Subscription, SubscriptionItem, SubscriptionItemAddOn
 
@@ -31,6 +31,7 @@ __all__ = [
     "ContactLimitStep",
     "FeatureSetting",
     "Invoice",
+    "Notification",
     "InvoiceLine",
     "Membership",
     "Organization",

@@ -43,3 +43,19 @@ class FeatureSetting(Model):
     class Meta:
         table = "feature_setting"
         unique_together = (("organization", "feature", "key"),)
+
+
+class Notification(Model):
+    # NOT-1: stored for owners and billing admins, readable through the API.
+    id = fields.UUIDField(primary_key=True)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "gateway.Organization", related_name="notifications", on_delete=fields.CASCADE
+    )
+    organization_id: UUID
+    kind = fields.CharField(max_length=48)
+    message = fields.TextField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "notification"
+        ordering = ["-created_at"]

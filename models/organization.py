@@ -22,6 +22,9 @@ class Organization(Model):
     # Sandbox test clock (MNY-4): how far this organization's billing time runs ahead of the
     # gateway's clock. Always 0 in production.
     clock_offset_seconds = fields.BigIntField(default=0)
+    # DUN-5: a failed card payment switches off automatic upgrades and flexible overage until a
+    # billing manager switches them on again.
+    automatic_charges_paused = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -23,6 +23,7 @@ from models import FeatureSetting, Invoice, Organization, Subscription, Subscrip
 from payments.port import ChargeStatus, PaymentProcessor
 from resolvers.catalog import CatalogSnapshot, load_catalog_snapshot
 from resolvers.invoicing import collect, issue_invoice
+from resolvers.payments import card_failed, notify
 from resolvers.plan_change import sync_feature_settings, write_item
 from resolvers.subscription_state import (
     ItemTerms,
@@ -115,6 +116,9 @@ async def _step(
             if oldest and oldest.due_at + GRACE_PERIOD <= now:
                 row.status = transition(row.status, Event.GRACE_PERIOD_PASSES)  # DUN-3
                 await row.save()
+                await notify(
+                    organization.id, "STATUS_CHANGED", f"Frozen: {oldest.number} is unpaid.", now
+                )
                 return f"{name}: frozen, {oldest.number} unpaid after the grace period"
             return None
         if row.status not in _PERIOD_ENDS or row.current_period_end > now:
@@ -166,7 +170,8 @@ async def _renew(
     # DUN-1: a new period, its invoice issued at its start and charged to the default card.
     row = loaded.row
     start = row.current_period_end
-    start, end = period_containing(row.billing_anchor, row.billing_interval, start)
+    # The next boundary counted from the anchor (MNY-3), even if this period ended off it.
+    _, end = period_containing(row.billing_anchor, row.billing_interval, start)
     lines: list[Line] = []
     for product_id, terms in loaded.terms.items():
         item = loaded.domain_item(terms)
@@ -202,6 +207,10 @@ async def _renew(
                 row.status = transition(row.status, Event.PAYMENT_OVERDUE)  # DUN-2
             reason = result.failure_code or "waiting for the customer"
             event += f", {invoice.number} unpaid ({reason})"
+            # DUN-2: owners and billing admins are told; DUN-5: automatic charges pause.
+            await card_failed(
+                organization, f"The renewal {invoice.number} could not be charged ({reason}).", now
+            )
         else:
             event += f", {invoice.number} paid"
     await row.save()

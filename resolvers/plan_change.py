@@ -284,6 +284,7 @@ def pending_change(prepared: _Prepared) -> dict[str, Any]:
         "period_end": result.period_end.isoformat(),
         "credit_balance_after": prepared.quote.credit_balance_after,
         "prepaid": {i.product: i.prepaid_periods for i in result.items},
+        "interval_switch": prepared.quote.interval_switch_at is not None,
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from billing.errors import BillingError, ForbiddenError, NotFoundError
-from resolvers import lifecycle, plan_change
+from resolvers import lifecycle, payments, plan_change
 from resolvers.organization import find_organization
 from resolvers.payment_methods import replace_payment_method
 from resolvers.test_clock import advance_test_clock
@@ -17,6 +17,9 @@ from schema.plan_change import (
     AccountChangeRequest,
     AccountChangeRequested,
     AccountChangeRequestResult,
+    InvoicePaid,
+    InvoicePaymentActionRequired,
+    PayInvoiceResult,
     CancelResult,
     PaymentActionRequired,
     PlanChangeApplied,
@@ -178,3 +181,54 @@ class Mutation:
             organization.id, context.clock.now(), context.processor, days, hours
         )
         return TestClock(now=now, events=events)
+
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated, CanManageBilling],
+        description="Pay an open invoice now with the default card (DUN-4: paying every overdue invoice restores the status).",
+    )
+    async def pay_invoice(self, info: Info, invoice_id: strawberry.ID) -> PayInvoiceResult:
+        context = info.context
+        organization = await find_organization(context.require_viewer(), context.loaders, None)
+        try:
+            outcome = await payments.pay_invoice(
+                organization.id, str(invoice_id), context.clock.now(), context.processor
+            )
+        except BillingError as error:
+            if not _expected(error):
+                raise
+            return UserError.of(error)
+        if isinstance(outcome, payments.InvoiceActionRequired):
+            return InvoicePaymentActionRequired(
+                client_secret=outcome.client_secret, invoice=Invoice.of(outcome.invoice)
+            )
+        return InvoicePaid(
+            invoice=Invoice.of(outcome.invoice), subscription=await _subscription(organization.id)
+        )
+
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated, CanManageBilling, SandboxOnly],
+        description="Sandbox only: the customer completes (or fails) the 3-D Secure step of a waiting payment.",
+    )
+    async def complete_test_payment_action(
+        self, info: Info, invoice_id: strawberry.ID, succeed: bool = True
+    ) -> PayInvoiceResult:
+        context = info.context
+        organization = await find_organization(context.require_viewer(), context.loaders, None)
+        try:
+            invoice = await payments.complete_payment_action(
+                organization.id, str(invoice_id), succeed, context.clock.now()
+            )
+        except BillingError as error:
+            if not _expected(error):
+                raise
+            return UserError.of(error)
+        return InvoicePaid(
+            invoice=Invoice.of(invoice), subscription=await _subscription(organization.id)
+        )
+
+
+async def _subscription(organization_id: object) -> Subscription | None:
+    from models import Subscription as SubscriptionRow
+
+    row = await SubscriptionRow.get_or_none(organization_id=organization_id)
+    return Subscription.of(row) if row else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 import strawberry
@@ -11,6 +12,7 @@ from billing.errors import BillingError
 from billing.invoices import InvoiceStatus
 from models import FeatureSetting as FeatureSettingRow
 from models import Membership as MembershipRow
+from models import Notification as NotificationRow
 from models import Organization as OrganizationRow
 from models import PaymentMethod as PaymentMethodRow
 from models import User as UserRow
@@ -133,6 +135,16 @@ class Organization:
         return [PaymentMethod.of(row) for row in rows]
 
     @strawberry.field(
+        permission_classes=[CanReadBilling],
+        description="NOT-1: notices for the owner and billing admins, newest first.",
+    )
+    async def notifications(self, first: int = 20) -> list[Notification] | None:
+        rows = await NotificationRow.filter(organization_id=self.organization_id).limit(
+            max(1, min(first, 100))
+        )
+        return [Notification(kind=r.kind, message=r.message, created_at=r.created_at) for r in rows]
+
+    @strawberry.field(
         description="Settings of features; inactive ones belong to features the plan lost (CHG-9)."
     )
     async def feature_settings(self) -> list[FeatureSetting]:
@@ -143,6 +155,13 @@ class Organization:
             FeatureSetting(feature=r.feature, key=r.key, value=str(r.value), active=r.active)
             for r in rows
         ]
+
+
+@strawberry.type
+class Notification:
+    kind: str
+    message: str
+    created_at: datetime
 
 
 @strawberry.type

@@ -195,3 +195,20 @@ ReactivateResult = Annotated[
 AccountChangeRequestResult = Annotated[
     AccountChangeRequested | UserError, strawberry.union("AccountChangeRequestResult")
 ]
+
+
+@strawberry.type
+class InvoicePaid:
+    invoice: Invoice
+    subscription: Subscription | None
+
+
+@strawberry.type(description="The payment needs 3-D Secure: complete it with the client secret.")
+class InvoicePaymentActionRequired:
+    client_secret: str
+    invoice: Invoice
+
+
+PayInvoiceResult = Annotated[
+    InvoicePaid | InvoicePaymentActionRequired | UserError, strawberry.union("PayInvoiceResult")
+]

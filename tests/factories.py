@@ -59,7 +59,7 @@ async def organization_with(
         status=status,
         billing_interval=interval,
         currency="USD",
-        billing_anchor=period[0],
+        billing_anchor=period[1],  # a period boundary: renewals count months from it (MNY-3)
         current_period_start=period[0],
         current_period_end=period[1],
         trial_ends_at=trial_ends_at,

@@ -142,7 +142,8 @@ PERMISSIONS: dict[tuple[str, str], frozenset[Role]] = {
     ),
     **_fields("PreviewLine", BILLING, "description", "amount", "periodStart", "periodEnd"),
     **_fields("Blocker", BILLING, "code", "message"),
-    **_fields("Organization", BILLING, "invoices", "paymentMethods"),
+    **_fields("Organization", BILLING, "invoices", "paymentMethods", "notifications"),
+    **_fields("Notification", BILLING, "kind", "message", "createdAt"),
     **_fields("Organization", ANY, "featureSettings"),
     **_fields("FeatureSetting", ANY, "feature", "key", "value", "active"),
     **_fields("Subscription", ANY, "cancelReason", "scheduledChange"),
@@ -179,6 +180,8 @@ PERMISSIONS: dict[tuple[str, str], frozenset[Role]] = {
         "requestAccountChange",
         "replacePaymentMethod",
         "advanceTestClock",
+        "payInvoice",
+        "completeTestPaymentAction",
     ),
     **_fields("Mutation", frozenset({Role.OWNER}), "cancelSubscription"),
 }
@@ -195,6 +198,8 @@ RESULT_TYPES: dict[str, str] = {
     "SubscriptionReactivated": "reactivateSubscription",
     "PaymentMethodReplaced": "replacePaymentMethod",
     "TestClock": "advanceTestClock",
+    "InvoicePaid": "payInvoice",
+    "InvoicePaymentActionRequired": "payInvoice",
 }
 for _type, _mutation in RESULT_TYPES.items():
     for _name in schema._schema.type_map[_type].fields:  # type: ignore[attr-defined]
@@ -209,6 +214,8 @@ MUTATION_CALLS = {
     "requestAccountChange": '(message: "")',
     "replacePaymentMethod": '(paymentMethodId: "pm_nope")',
     "advanceTestClock": "(days: -1)",
+    "payInvoice": '(invoiceId: "nope")',
+    "completeTestPaymentAction": '(invoiceId: "nope")',
 }
 
 # How a query reaches an object of each type, from the root (as Acme's users).
@@ -244,6 +251,7 @@ ROUTES: dict[str, list[str]] = {
     "Invoice": ["organization", "invoices", "edges", "node"],
     "InvoiceLine": ["organization", "invoices", "edges", "node", "lines"],
     "PaymentMethod": ["organization", "paymentMethods"],
+    "Notification": ["organization", "notifications"],
 }
 STEP_ARGUMENTS = {"previewPlanChange": '(input: {product: "email", plan: "email-1500"})'}
 ARGUMENTS = {

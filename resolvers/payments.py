@@ -1,0 +1,188 @@
+"""Paying invoices now (DUN-4), finishing payments that waited for the customer (CHG-5), and
+what a failed card payment sets off (DUN-2, DUN-5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from tortoise.transactions import in_transaction
+
+from billing.clock import offset
+from billing.errors import BillingError, NotFoundError
+from billing.invoices import InvoiceStatus
+from billing.periods import BillingInterval
+from billing.subscription_status import Event, SubscriptionStatus, transition
+from models import Invoice, Notification, Organization, Payment, Subscription
+from payments.port import ChargeStatus, PaymentProcessor
+from resolvers.catalog import load_catalog_snapshot
+from resolvers.invoicing import collect, mark_paid
+from resolvers.plan_change import sync_feature_settings, write_item
+from resolvers.subscription_state import ItemTerms, load_subscription
+
+PAYABLE = (InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE)
+
+
+@dataclass(frozen=True)
+class InvoicePaid:
+    invoice: Invoice
+
+
+@dataclass(frozen=True)
+class InvoiceActionRequired:
+    invoice: Invoice
+    client_secret: str
+
+
+async def notify(organization_id: UUID, kind: str, message: str, now: datetime) -> None:
+    """NOT-1: stored for the owner and billing admins (delivery by e-mail comes with usage)."""
+    await Notification.create(
+        organization_id=organization_id, kind=kind, message=message, created_at=now
+    )
+
+
+async def card_failed(organization: Organization, reason: str, now: datetime) -> None:
+    # DUN-5: automatic upgrades and flexible overage stop until a billing manager restarts them.
+    organization.automatic_charges_paused = True
+    await organization.save(update_fields=["automatic_charges_paused"])
+    await notify(organization.id, "PAYMENT_FAILED", reason, now)
+
+
+async def pay_invoice(
+    organization_id: UUID, invoice_id: str, base_now: datetime, processor: PaymentProcessor
+) -> InvoicePaid | InvoiceActionRequired:
+    async with in_transaction():
+        organization = await Organization.filter(id=organization_id).select_for_update().get()
+        now = offset(base_now, organization.clock_offset_seconds)
+        invoice = await _own_invoice(organization_id, invoice_id)
+        if invoice.status not in PAYABLE:
+            raise BillingError(
+                f"Invoice {invoice.number} is {invoice.status.value}: there is nothing to pay."
+            )
+        attempt = await Payment.filter(invoice_id=invoice.id).count() + 1
+        result = await collect(invoice, processor, now, f"pay:{invoice.id}:{attempt}")
+        if result is not None and result.status is ChargeStatus.REQUIRES_ACTION:
+            return InvoiceActionRequired(invoice, result.client_secret or "")
+        if result is not None and result.status is ChargeStatus.FAILED:
+            reason = result.failure_message or result.failure_code or "The payment failed."
+            await card_failed(organization, f"Paying {invoice.number} failed: {reason}", now)
+            failure = f"{reason} {invoice.number} is still open: use another card and pay again."
+            failed = BillingError(failure, reason="PAYMENT_DECLINED")
+        else:
+            await settle(organization, invoice, now)
+            return InvoicePaid(invoice)
+    raise failed  # after the transaction: the failed attempt and the notice are kept
+
+
+async def complete_payment_action(
+    organization_id: UUID, invoice_id: str, succeeded: bool, base_now: datetime
+) -> Invoice:
+    """The customer finished (or abandoned) authenticating a payment: what Stripe's
+    payment_intent.succeeded / payment_failed webhooks tell; the sandbox says it directly."""
+    async with in_transaction():
+        organization = await Organization.filter(id=organization_id).select_for_update().get()
+        now = offset(base_now, organization.clock_offset_seconds)
+        invoice = await _own_invoice(organization_id, invoice_id)
+        payment = (
+            await Payment.filter(invoice_id=invoice.id, status=ChargeStatus.REQUIRES_ACTION.value)
+            .order_by("-created_at")
+            .first()
+        )
+        if payment is None or invoice.status not in PAYABLE:
+            raise BillingError(
+                f"No payment of invoice {invoice.number} is waiting for the customer."
+            )
+        payment.status = (ChargeStatus.SUCCEEDED if succeeded else ChargeStatus.FAILED).value
+        await payment.save(update_fields=["status"])
+        if succeeded:
+            await mark_paid(invoice, now)
+            await settle(organization, invoice, now)
+        else:
+            await card_failed(
+                organization, f"Authentication of the payment of {invoice.number} failed.", now
+            )
+            invoice.pending_change = None  # CHG-5: a failed payment leaves the old plan in place
+            await invoice.save(update_fields=["pending_change"])
+        return invoice
+
+
+async def _own_invoice(organization_id: UUID, invoice_id: str) -> Invoice:
+    try:
+        invoice = (
+            await Invoice.filter(id=UUID(invoice_id), organization_id=organization_id)
+            .select_for_update()
+            .first()
+        )
+    except ValueError:
+        invoice = None
+    if invoice is None:
+        raise NotFoundError(
+            f"No invoice with id {invoice_id!r} is visible to you.", field="invoiceId"
+        )
+    return invoice
+
+
+async def settle(organization: Organization, invoice: Invoice, now: datetime) -> None:
+    """After a payment: apply the change it paid for (once), then restore the status (DUN-4)."""
+    row = await Subscription.filter(organization_id=organization.id).select_for_update().first()
+    if row is None:
+        return
+    if invoice.pending_change:
+        await _apply_pending(organization, row, invoice.pending_change)
+        invoice.pending_change = None
+        await invoice.save(update_fields=["pending_change"])
+    overdue = await Invoice.filter(
+        organization_id=organization.id, status=InvoiceStatus.OPEN, due_at__lte=now
+    ).exists()
+    if (
+        row.status in (SubscriptionStatus.PENDING_PAYMENT, SubscriptionStatus.FROZEN)
+        and not overdue
+    ):
+        downgrade = bool(row.scheduled_change and row.scheduled_change.get("kind") == "downgrade")
+        event = Event.OVERDUE_PAID
+        if row.status is SubscriptionStatus.PENDING_PAYMENT and downgrade:
+            event = Event.OVERDUE_PAID_WITH_DOWNGRADE_SCHEDULED
+        row.status = transition(row.status, event)
+        await row.save()
+        await notify(
+            organization.id,
+            "STATUS_CHANGED",
+            f"Payment received: the subscription is {row.status.value}.",
+            now,
+        )
+
+
+async def _apply_pending(
+    organization: Organization, row: Subscription, pending: dict[str, object]
+) -> None:
+    snapshot = await load_catalog_snapshot()
+    loaded = await load_subscription(organization, snapshot, lock=True)
+    assert loaded is not None
+    prepaid = pending.get("prepaid")
+    assert isinstance(prepaid, dict)
+    terms_list = pending.get("terms")
+    assert isinstance(terms_list, list)
+    all_terms = [ItemTerms.from_json(data) for data in terms_list]
+    if pending.get("interval_switch"):
+        # INT-1 paid after authentication: the longer interval starts at the period end.
+        row.scheduled_change = {
+            "kind": "interval",
+            "interval": pending["interval"],
+            "terms": terms_list,
+        }
+        await row.save(update_fields=["scheduled_change", "updated_at"])
+        return
+    for terms in all_terms:
+        code = next(p.code for p in snapshot.products if p.id == terms.product_id)
+        await write_item(row, loaded.items.get(terms.product_id), terms, int(prepaid.get(code, 0)))
+    if row.status in (SubscriptionStatus.TRIALING, SubscriptionStatus.TRIAL_ENDED):
+        row.status = transition(row.status, Event.SUBSCRIBE)
+    row.billing_interval = BillingInterval(str(pending["interval"]))
+    row.billing_anchor = datetime.fromisoformat(str(pending["anchor"]))
+    row.current_period_start = datetime.fromisoformat(str(pending["period_start"]))
+    row.current_period_end = datetime.fromisoformat(str(pending["period_end"]))
+    await row.save()
+    organization.credit_balance = int(str(pending["credit_balance_after"]))
+    await organization.save(update_fields=["credit_balance"])
+    await sync_feature_settings(organization.id, snapshot, all_terms)

@@ -17,10 +17,10 @@ from schema.plan_change import (
     AccountChangeRequest,
     AccountChangeRequested,
     AccountChangeRequestResult,
+    CancelResult,
     InvoicePaid,
     InvoicePaymentActionRequired,
     PayInvoiceResult,
-    CancelResult,
     PaymentActionRequired,
     PlanChangeApplied,
     PlanChangeInput,
@@ -184,7 +184,7 @@ class Mutation:
 
     @strawberry.mutation(
         permission_classes=[IsAuthenticated, CanManageBilling],
-        description="Pay an open invoice now with the default card (DUN-4: paying every overdue invoice restores the status).",
+        description="Pay an open invoice now; paying all overdue ones restores the status (DUN-4).",
     )
     async def pay_invoice(self, info: Info, invoice_id: strawberry.ID) -> PayInvoiceResult:
         context = info.context
@@ -207,7 +207,7 @@ class Mutation:
 
     @strawberry.mutation(
         permission_classes=[IsAuthenticated, CanManageBilling, SandboxOnly],
-        description="Sandbox only: the customer completes (or fails) the 3-D Secure step of a waiting payment.",
+        description="Sandbox only: the customer completes (or fails) a payment's 3-D Secure step.",
     )
     async def complete_test_payment_action(
         self, info: Info, invoice_id: strawberry.ID, succeed: bool = True

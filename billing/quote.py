@@ -111,6 +111,7 @@ class Facts:
     has_payment_method: bool = False
     overdue_invoices: int = 0
     interval_switch_pending: bool = False
+    payment_waiting: bool = False  # an earlier change waits for the customer's authentication
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,13 @@ def quote(
         raise ValueError("the wanted subscription must contain the changed product")
     blockers = list(_status_blockers(current))
     blockers += _stock_blockers(new, facts)
+    if facts.payment_waiting:
+        blockers.append(
+            Blocker(
+                "PAYMENT_WAITING",
+                "An earlier change waits for its payment to be authenticated: finish that first.",
+            )
+        )
     if facts.interval_switch_pending:
         blockers.append(
             Blocker(
@@ -200,7 +208,9 @@ def quote(
     elif policy.downgrade is DowngradeTiming.IMMEDIATE_WITH_CREDIT:
         draft = _immediate_with_credit(current, wanted, old, new, now)
     else:
-        draft = _Draft(ChangeKind.DOWNGRADE, ChangeTiming.BY_REQUEST, [], now, current)
+        draft = _Draft(
+            ChangeKind.DOWNGRADE, ChangeTiming.BY_REQUEST, [], now, current, target=wanted
+        )
     return _finish(current, draft, now, facts, blockers)
 
 
@@ -212,6 +222,8 @@ class _Draft:
     effective_at: datetime
     result: Subscription
     interval_switch_at: datetime | None = None
+    # What the customer would get, when it differs from what applying does now (CHG-8).
+    target: Subscription | None = None
 
 
 def _on(moment: datetime) -> str:
@@ -335,6 +347,7 @@ def _switch_interval(current: Subscription, wanted: Subscription, now: datetime)
         start = current.period_end
         end = shift_months(start, wanted.interval.months)
         lines = [_full_period(item, start, end) for item in wanted.items]
+        lines += [line for item in current.items for line in _unused(item, current, now)[1:]]
         paid = tuple(replace(item, prepaid_periods=0) for item in wanted.items)
         result = replace(wanted, anchor=start, period_start=start, period_end=end, items=paid)
         return _Draft(ChangeKind.UPGRADE, ChangeTiming.IMMEDIATE, lines, now, result, start)
@@ -368,7 +381,8 @@ def _finish(
         blockers.append(
             Blocker("NO_PAYMENT_METHOD", "Add a payment method first: this change is charged now.")
         )
-    lost_features = _features(current.items) - _features(draft.result.items)
+    target = draft.target or draft.result
+    lost_features = _features(current.items) - _features(target.items)
     result = draft.result
     return Quote(
         kind=draft.kind,
@@ -378,7 +392,7 @@ def _finish(
         credit_applied=credit_applied,
         amount_due_now=amount_due,
         credit_balance_after=balance_after,
-        recurring_amount=result.amount,
+        recurring_amount=target.amount,
         effective_at=draft.effective_at,
         next_billing_date=next_charge(result),
         features_lost=tuple(sorted(lost_features))

@@ -50,7 +50,11 @@ async def next_due(organization_id: UUID) -> datetime | None:
             candidates.append(subscription.current_period_end)
         if subscription.status is S.PENDING_PAYMENT:
             overdue = (
-                await Invoice.filter(organization_id=organization_id, status=InvoiceStatus.OPEN)
+                await Invoice.filter(
+                    organization_id=organization_id,
+                    status=InvoiceStatus.OPEN,
+                    pending_change__isnull=True,
+                )
                 .order_by("due_at")
                 .first()
             )
@@ -109,7 +113,11 @@ async def _step(
             return f"{name}: trial ended"
         if row.status is S.PENDING_PAYMENT:
             oldest = (
-                await Invoice.filter(organization_id=organization_id, status=InvoiceStatus.OPEN)
+                await Invoice.filter(
+                    organization_id=organization_id,
+                    status=InvoiceStatus.OPEN,
+                    pending_change__isnull=True,
+                )
                 .order_by("due_at")
                 .first()
             )
@@ -124,7 +132,7 @@ async def _step(
         if row.status not in _PERIOD_ENDS or row.current_period_end > now:
             return None
         overdue = await Invoice.filter(
-            organization_id=organization_id, status=InvoiceStatus.OPEN
+            organization_id=organization_id, status=InvoiceStatus.OPEN, pending_change__isnull=True
         ).exists()
         if row.status is S.FROZEN:
             row.status = transition(row.status, Event.PERIOD_ENDS_OVERDUE)  # DUN-3
@@ -134,6 +142,12 @@ async def _step(
         if row.status is S.CANCELLING and row.cancel_at and row.cancel_at <= row.current_period_end:
             if overdue:
                 row.status = transition(row.status, Event.PERIOD_ENDS_OVERDUE)
+                # Frozen for one more period to pay in, unbilled; then cancelled (DUN-3).
+                start = row.current_period_end
+                _, row.current_period_end = period_containing(
+                    row.billing_anchor, row.billing_interval, start
+                )
+                row.current_period_start = start
                 await row.save()
                 return f"{name}: frozen at the end of the period, an invoice is overdue"
             row.status = transition(row.status, Event.PERIOD_ENDS_CANCELLED)  # CAN-1
@@ -141,13 +155,14 @@ async def _step(
                 organization, row, snapshot, f"{name}: cancelled at the end of the period"
             )
         change = row.scheduled_change
-        if change and change["kind"] == "downgrade" and row.status is S.DOWNGRADING:
+        if change and change["kind"] == "downgrade":
             terms = ItemTerms.from_json(change["terms"])
             kept = loaded.terms[change["product_id"]].prepaid_periods
             await write_item(row, loaded.items.get(change["product_id"]), terms, kept)  # CHG-6
             loaded.terms[change["product_id"]] = replace(terms, prepaid_periods=kept)
             await sync_feature_settings(organization.id, snapshot, loaded.terms.values())
-            row.status = transition(row.status, Event.PERIOD_ENDS_RENEWED)
+            if row.status is S.DOWNGRADING:
+                row.status = transition(row.status, Event.PERIOD_ENDS_RENEWED)
         if change and change["kind"] == "interval":
             # INT-1: the longer interval starts now, its first period paid when it was chosen.
             row.billing_interval = BillingInterval(change["interval"])

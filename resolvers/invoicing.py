@@ -89,6 +89,9 @@ async def collect(
         return ChargeResult(
             ChargeStatus.FAILED, "", "no_payment_method", "No payment method on file."
         )
+    # The card is part of the key: after a decline, the same event paid with a new card is a new
+    # request (the processor refuses a key reused with other parameters).
+    idempotency_key = f"{idempotency_key}:{card.processor_id}"
     result = await processor.charge(
         ChargeRequest(
             payment_method_id=card.processor_id,

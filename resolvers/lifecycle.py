@@ -11,6 +11,7 @@ from billing.access import Role, may_cancel
 from billing.cancellation import cancellation_date
 from billing.clock import offset
 from billing.errors import BillingError, ForbiddenError, NotFoundError
+from billing.periods import BillingInterval, shift_months
 from billing.subscription_status import Event, transition
 from models import AccountChangeRequest, Organization, Subscription
 from resolvers.catalog import load_catalog_snapshot
@@ -50,8 +51,12 @@ async def cancel_subscription(
             )
             for p in policies
         )
+        switch = row.scheduled_change if row.scheduled_change else {}
+        if switch.get("kind") == "interval":
+            # INT-1 already paid for the longer period after this one: it ends with that period.
+            months = BillingInterval(switch["interval"]).months
+            row.cancel_at = max(row.cancel_at, shift_months(row.current_period_end, months))
         row.cancel_reason = reason
-        row.scheduled_change = None
         await row.save()
         return row
 

@@ -7,6 +7,7 @@ inside that transaction: if it fails, nothing changes.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -130,6 +131,11 @@ async def apply_change(
         return await _apply_now(prepared, organization, processor, now)
 
 
+async def has_valid_card(organization_id: UUID, now: datetime) -> bool:
+    card = await PaymentMethod.filter(organization_id=organization_id, is_default=True).first()
+    return card is not None and (card.exp_year, card.exp_month) >= (now.year, now.month)
+
+
 def _check_entry(status: SubscriptionStatus, subscribing: bool) -> None:
     on_trial = status in (SubscriptionStatus.TRIALING, SubscriptionStatus.TRIAL_ENDED)
     if subscribing and not on_trial:
@@ -160,15 +166,16 @@ async def _prepare(
     facts = quote.Facts(
         stock=stock,
         seats_in_use=seats_in_use,
-        has_payment_method=await PaymentMethod.exists(
-            organization_id=organization.id, is_default=True
-        ),
+        has_payment_method=await has_valid_card(organization.id, now),
         overdue_invoices=await Invoice.filter(
             organization_id=organization.id,
             status="OPEN",
             due_at__lt=now,
             pending_change__isnull=True,
         ).count(),
+        payment_waiting=await Invoice.filter(
+            organization_id=organization.id, status="OPEN", pending_change__isnull=False
+        ).exists(),
         interval_switch_pending=bool(
             loaded.row.scheduled_change and loaded.row.scheduled_change.get("kind") == "interval"
         ),
@@ -243,9 +250,8 @@ async def _apply_now(
             period=(q.result.period_start, q.result.period_end),
         )
         pending = pending_change(prepared)
-        result = await collect(
-            invoice, processor, now, f"change:{invoice.id}", pending_change=pending
-        )
+        key = change_key(organization.id, q)
+        result = await collect(invoice, processor, now, key, pending_change=pending)
         if result is not None and result.status is ChargeStatus.FAILED:
             raise BillingError(
                 _declined(result.failure_code, result.failure_message), reason="PAYMENT_DECLINED"
@@ -271,6 +277,14 @@ async def _schedule_interval_switch(prepared: _Prepared) -> None:
     organization = prepared.loaded.organization
     organization.credit_balance = prepared.quote.credit_balance_after
     await organization.save(update_fields=["credit_balance"])
+
+
+def change_key(organization_id: UUID, q: quote.Quote) -> str:
+    """Names the change itself, not this attempt: a retry after a crash between the charge and
+    the commit finds the first charge instead of making a second one."""
+    lines = "|".join(f"{line.description}={line.amount}" for line in q.lines)
+    digest = hashlib.sha256(f"{organization_id}|{lines}|{q.amount_due_now}".encode()).hexdigest()
+    return f"change:{digest[:40]}"
 
 
 def pending_change(prepared: _Prepared) -> dict[str, Any]:
@@ -306,7 +320,10 @@ async def apply_result(
     credit_balance: int,
 ) -> None:
     row = loaded.row
-    row.status = result.status
+    if row.status is not result.status:
+        row.status = transition(
+            row.status, Event.SUBSCRIBE
+        )  # the only status a change sets (SUB-2)
     row.billing_interval = result.interval
     row.billing_anchor = result.anchor
     row.current_period_start = result.period_start

@@ -327,9 +327,30 @@ def _product_terms(
         seats_in_use=current.seats_in_use if current else None,
         stock=current.stock if current else {},
     )
-    if current is not None and current.same_terms(draft) and interval == current_interval:
+    if current is None or interval != current_interval:
+        return draft
+    if current.same_terms(draft):
         return current  # unchanged: keeps the price versions it holds (CAT-6)
-    return draft
+    return _keep_held_prices(current, draft)
+
+
+def _keep_held_prices(current: ItemTerms, draft: ItemTerms) -> ItemTerms:
+    """CAT-6: a subscriber keeps the price version it signed up on until it changes plan; adding
+    a seat or an add-on does not move the plan, or anything else it keeps, to a newer price."""
+    if draft.plan_id != current.plan_id:
+        return draft
+    held_add_ons = dict(current.add_ons)
+    return replace(
+        draft,
+        plan_price_id=current.plan_price_id,
+        seat_price_id=current.seat_price_id or draft.seat_price_id,
+        contact_limit_price_id=(
+            current.contact_limit_price_id
+            if draft.contact_limit == current.contact_limit
+            else draft.contact_limit_price_id
+        ),
+        add_ons=tuple((a, held_add_ons.get(a, price)) for a, price in draft.add_ons),
+    )
 
 
 def _bundle_id(

@@ -7,6 +7,8 @@ import math
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from tortoise.transactions import in_transaction
+
 from billing.clock import offset
 from billing.errors import BillingError
 from models import Organization
@@ -47,6 +49,10 @@ async def advance_test_clock(
 
 
 async def _move_to(organization_id: UUID, base_now: datetime, at: datetime) -> datetime:
-    seconds = math.ceil((at - base_now).total_seconds())
-    await Organization.filter(id=organization_id).update(clock_offset_seconds=seconds)
+    """Moves the organization's billing time to `at`, never backwards (two calls may race)."""
+    async with in_transaction():
+        organization = await Organization.filter(id=organization_id).select_for_update().get()
+        seconds = max(organization.clock_offset_seconds, math.ceil((at - base_now).total_seconds()))
+        organization.clock_offset_seconds = seconds
+        await organization.save(update_fields=["clock_offset_seconds"])
     return offset(base_now, seconds)

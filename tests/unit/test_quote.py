@@ -315,3 +315,24 @@ def test_a_total_is_the_sum_of_its_rounded_lines(
         assert q.amount_due_now + q.credit_applied == max(total, 0)
         assert q.credit_balance_after >= 0
         assert q.credit_balance_after == balance - q.credit_applied + max(-total, 0)
+
+
+def test_by_request_preview_shows_what_the_request_would_give() -> None:
+    # rule CHG-8, CHG-9: nothing changes now, but the preview lists the features it would lose.
+    current = subscription(
+        item("marketing", "pro", 7900, features=frozenset({"email_marketing", "split_testing"}))
+    )
+    wanted = change(
+        current, item("marketing", "plus", 4900, features=frozenset({"email_marketing"}))
+    )
+    q = quote(current, wanted, "marketing", BY_REQUEST, NOW, PAYS)
+    assert (q.features_lost, q.recurring_amount, q.result) == (("split_testing",), 4900, current)
+
+
+def test_switching_to_annual_credits_prepaid_periods() -> None:
+    # rule INT-1 after CHG-7: two prepaid Venture months are worth $50 against the year.
+    current = subscription(item("store", "venture", 2500, prepaid_periods=2))
+    wanted = change(current, item("store", "venture", 25000), interval=BillingInterval.ANNUAL)
+    q = quote(current, wanted, "store", KEEP_CYCLE, NOW, PAYS)
+    assert [line.amount for line in q.lines] == [25000, -5000]
+    assert q.amount_due_now == 20000

@@ -23,10 +23,11 @@ from billing.clock import Clock, SystemClock
 from billing.errors import BillingError, ErrorCode
 from gateway.auth import authenticate
 from gateway.db import close_database, open_database
+from gateway.processor import build_processor
 from gateway.settings import Settings
+from gateway.webhooks import webhook_endpoint
 from gateway.worker import run_periodically
 from payments.port import PaymentProcessor
-from payments.sandbox import SandboxProcessor
 from schema import schema
 from schema.context import Context
 from schema.errors import coded_error
@@ -103,7 +104,9 @@ def create_app(
     tick_seconds: float = 60.0,
 ) -> Starlette:
     """`manage_database=False` leaves the database and the billing clock to the caller (tests)."""
-    endpoint = GraphQLEndpoint(settings, clock or SystemClock(), processor or SandboxProcessor())
+    endpoint = GraphQLEndpoint(
+        settings, clock or SystemClock(), processor or build_processor(settings)
+    )
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -125,5 +128,10 @@ def create_app(
     routes = [
         Route("/graphql", endpoint, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
+        Route(
+            "/webhooks/stripe",
+            webhook_endpoint(endpoint.processor, endpoint.clock),
+            methods=["POST"],
+        ),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -111,13 +111,13 @@ async def _seed(settings: Settings) -> SeedReport:
 
 
 def _tick(settings: Settings, _: argparse.Namespace) -> None:
+    from gateway.processor import build_processor
     from gateway.worker import tick
-    from payments.sandbox import SandboxProcessor
 
     async def run() -> list[str]:
         await open_database(settings.database_url)
         try:
-            return await tick(SystemClock(), SandboxProcessor())
+            return await tick(SystemClock(), build_processor(settings))
         finally:
             await close_database()
 

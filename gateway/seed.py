@@ -222,7 +222,7 @@ async def _create_organization(spec: OrganizationSpec, currency: str, now: datet
             value=str(setting.value),
         )
     for position, payment_method_id in enumerate(spec.payment_methods):
-        card = await SandboxProcessor().card_details(payment_method_id)
+        card = await SandboxProcessor().attach_payment_method("", payment_method_id)
         await PaymentMethod.create(
             organization=organization,
             processor_id=card.payment_method_id,

@@ -36,6 +36,9 @@ class Settings:
     catalog_file: Path
     demo_file: Path
     token_ttl_seconds: int = 12 * 3600
+    stripe_api_key: str | None = None
+    stripe_api_base: str | None = None  # another Stripe-compatible server (localstripe in tests)
+    stripe_webhook_secret: str | None = None
 
     @property
     def is_sandbox(self) -> bool:
@@ -53,7 +56,25 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         port=_port(env.get("GATEWAY_PORT", "8000")),
         catalog_file=_existing_file("CATALOG_FILE", env.get("CATALOG_FILE"), DEFAULT_CATALOG_FILE),
         demo_file=_existing_file("DEMO_FILE", env.get("DEMO_FILE"), DEFAULT_DEMO_FILE),
+        stripe_api_key=_stripe_key(env, mode),
+        stripe_api_base=env.get("STRIPE_API_BASE") or None,
+        stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
     )
+
+
+def _stripe_key(env: Mapping[str, str], mode: Mode) -> str | None:
+    """PAYMENT_PROCESSOR chooses; by default Stripe when STRIPE_API_KEY is set, else the sandbox."""
+    key = env.get("STRIPE_API_KEY") or None
+    choice = (env.get("PAYMENT_PROCESSOR") or ("stripe" if key else "sandbox")).strip().lower()
+    if choice not in ("stripe", "sandbox"):
+        raise SettingsError(f"PAYMENT_PROCESSOR: expected 'stripe' or 'sandbox', got {choice!r}")
+    if choice == "stripe" and not key:
+        raise SettingsError("STRIPE_API_KEY: required when PAYMENT_PROCESSOR=stripe")
+    if choice == "sandbox" and mode is Mode.PRODUCTION:
+        raise SettingsError(
+            "PAYMENT_PROCESSOR: the sandbox processor cannot take real money; set STRIPE_API_KEY"
+        )
+    return key if choice == "stripe" else None
 
 
 def _mode(value: str) -> Mode:

@@ -11,7 +11,7 @@ from models.catalog import (
     ProductPolicy,
 )
 from models.invoice import Invoice, InvoiceLine, Payment, PaymentMethod
-from models.lifecycle import AccountChangeRequest, FeatureSetting, Notification
+from models.lifecycle import AccountChangeRequest, FeatureSetting, Notification, ProcessedEvent
 from models.organization import Membership, Organization, User, Workspace
 from models.subscription import Subscription, SubscriptionItem, SubscriptionItemAddOn
 
@@ -40,6 +40,7 @@ __all__ = [
     "Plan",
     "Price",
     "PriceKind",
+    "ProcessedEvent",
     "Product",
     "ProductPolicy",
     "Subscription",

@@ -59,3 +59,15 @@ class Notification(Model):
     class Meta:
         table = "notification"
         ordering = ["-created_at"]
+
+
+class ProcessedEvent(Model):
+    # Webhook events applied, by the processor's event id: each is applied once, however often
+    # it is delivered.
+    id = fields.CharField(max_length=200, primary_key=True)
+    type = fields.CharField(max_length=100)
+    outcome = fields.CharField(max_length=100)
+    received_at = fields.DatetimeField()
+
+    class Meta:
+        table = "processed_event"

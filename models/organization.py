@@ -25,6 +25,7 @@ class Organization(Model):
     # DUN-5: a failed card payment switches off automatic upgrades and flexible overage until a
     # billing manager switches them on again.
     automatic_charges_paused = fields.BooleanField(default=False)
+    processor_customer_id = fields.CharField(max_length=200, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -1,4 +1,8 @@
-"""The payment-processor port: what the gateway asks of Stripe or the sandbox, in our own types."""
+"""The payment-processor port: what the gateway asks of Stripe or the sandbox, in our own types.
+
+Card details never reach the gateway (PAY-1): cards are collected by the processor's own form
+(a setup intent's client secret) and the gateway keeps the processor's ids only.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ class ChargeRequest:
     currency: str
     idempotency_key: str  # the same key never charges twice
     description: str
+    customer_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,11 +47,64 @@ class CardDetails:
     exp_year: int
 
 
+@dataclass(frozen=True)
+class SetupIntent:
+    id: str
+    client_secret: str
+
+
+@dataclass(frozen=True)
+class Refund:
+    id: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class ProcessorEvent:
+    """A webhook event, verified: what happened to which charge."""
+
+    id: str
+    type: str  # payment_succeeded, payment_failed, payment_requires_action, or the processor's own
+    charge_id: str | None
+    failure_code: str | None = None
+
+
 class PaymentMethodError(BillingError):
     """PAY-3: a card that cannot be used, with the reason."""
 
 
+class ProcessorUnavailableError(BillingError):
+    """PAY-3: the processor did not answer or failed; nothing was charged; retry later."""
+
+
+class WebhookSignatureError(Exception):
+    pass
+
+
 class PaymentProcessor(Protocol):
+    async def create_customer(self, reference: str, name: str) -> str: ...
+
+    async def create_setup_intent(self, customer_id: str) -> SetupIntent: ...
+
+    async def attach_payment_method(
+        self, customer_id: str, payment_method_id: str
+    ) -> CardDetails: ...
+
+    async def detach_payment_method(self, payment_method_id: str) -> None: ...
+
     async def charge(self, request: ChargeRequest) -> ChargeResult: ...
 
-    async def card_details(self, payment_method_id: str) -> CardDetails: ...
+    async def refund(self, charge_id: str, amount: int, idempotency_key: str) -> Refund: ...
+
+    def parse_webhook(self, payload: bytes, signature: str | None) -> ProcessorEvent: ...
+
+
+DECLINE_REASONS = {
+    "card_declined": "The card was declined by the bank",
+    "insufficient_funds": "The card was declined: insufficient funds",
+    "expired_card": "The card has expired",
+    "incorrect_cvc": "The card's security code is incorrect",
+    "invalid_payment_method": "The card is not valid",
+    "authentication_failed": "The customer's authentication (3-D Secure) failed",
+    "no_payment_method": "There is no payment method on file",
+}

@@ -1,11 +1,29 @@
-"""The embedded processor: behaves as Stripe's test mode does for its test payment-method ids."""
+"""The embedded processor: behaves as Stripe's test mode does for its test payment-method ids.
+
+State lives in the process (like a test-mode account that is reset on restart); charges are
+remembered by idempotency key, so a retried request returns the first result.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 
-from payments.port import CardDetails, ChargeRequest, ChargeResult, ChargeStatus, PaymentMethodError
+from payments import webhook_signature
+from payments.port import (
+    CardDetails,
+    ChargeRequest,
+    ChargeResult,
+    ChargeStatus,
+    PaymentMethodError,
+    ProcessorEvent,
+    Refund,
+    SetupIntent,
+    WebhookSignatureError,
+)
+
+SANDBOX_WEBHOOK_SECRET = "whsec_sandbox"
 
 
 @dataclass(frozen=True)
@@ -33,29 +51,44 @@ TEST_CARDS: dict[str, _TestCard] = {
 }
 
 
-class SandboxProcessor:
-    def __init__(self) -> None:
-        self._charges: dict[str, ChargeResult] = {}
+def _id(prefix: str, seed: str) -> str:
+    return f"{prefix}_sandbox_" + hashlib.sha256(seed.encode()).hexdigest()[:24]
 
-    async def card_details(self, payment_method_id: str) -> CardDetails:
+
+class SandboxProcessor:
+    def __init__(self, webhook_secret: str = SANDBOX_WEBHOOK_SECRET) -> None:
+        self._charges: dict[str, ChargeResult] = {}
+        self._refunds: dict[str, Refund] = {}
+        self.webhook_secret = webhook_secret
+
+    async def create_customer(self, reference: str, name: str) -> str:
+        return _id("cus", reference)
+
+    async def create_setup_intent(self, customer_id: str) -> SetupIntent:
+        intent = _id("seti", customer_id)
+        return SetupIntent(intent, f"{intent}_secret")
+
+    async def attach_payment_method(self, customer_id: str, payment_method_id: str) -> CardDetails:
         card = TEST_CARDS.get(payment_method_id)
         if card is None:
             known = ", ".join(TEST_CARDS)
             raise PaymentMethodError(
                 f"Unknown payment method {payment_method_id!r}: the sandbox accepts {known}.",
                 field="paymentMethodId",
+                reason="INVALID_PAYMENT_METHOD",
             )
         return CardDetails(
-            payment_method_id, card.brand, card.last4, 12, 2034 if not card.expired else 2020
+            payment_method_id, card.brand, card.last4, 12, 2020 if card.expired else 2034
         )
+
+    async def detach_payment_method(self, payment_method_id: str) -> None:
+        return None
 
     async def charge(self, request: ChargeRequest) -> ChargeResult:
         if request.idempotency_key in self._charges:
             return self._charges[request.idempotency_key]
         card = TEST_CARDS.get(request.payment_method_id)
-        charge_id = (
-            "ch_sandbox_" + hashlib.sha256(request.idempotency_key.encode()).hexdigest()[:24]
-        )
+        charge_id = _id("pi", request.idempotency_key)
         if card is None:
             result = ChargeResult(
                 ChargeStatus.FAILED, charge_id, "invalid_payment_method", "Unknown card."
@@ -72,3 +105,36 @@ class SandboxProcessor:
             result = ChargeResult(ChargeStatus.SUCCEEDED, charge_id)
         self._charges[request.idempotency_key] = result
         return result
+
+    async def refund(self, charge_id: str, amount: int, idempotency_key: str) -> Refund:
+        if idempotency_key not in self._refunds:
+            self._refunds[idempotency_key] = Refund(_id("re", idempotency_key), amount)
+        return self._refunds[idempotency_key]
+
+    def parse_webhook(self, payload: bytes, signature: str | None) -> ProcessorEvent:
+        if not webhook_signature.verify(payload, signature, self.webhook_secret):
+            raise WebhookSignatureError("bad signature")
+        return event_from_stripe_json(payload)
+
+
+_TYPES = {
+    "payment_intent.succeeded": "payment_succeeded",
+    "payment_intent.payment_failed": "payment_failed",
+    "payment_intent.requires_action": "payment_requires_action",
+}
+
+
+def event_from_stripe_json(payload: bytes) -> ProcessorEvent:
+    """Events in Stripe's JSON shape, which the sandbox speaks too."""
+    try:
+        event = json.loads(payload)
+        intent = event["data"]["object"]
+        error = intent.get("last_payment_error") or {}
+        return ProcessorEvent(
+            id=str(event["id"]),
+            type=_TYPES.get(event["type"], event["type"]),
+            charge_id=intent.get("id"),
+            failure_code=error.get("decline_code") or error.get("code"),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise WebhookSignatureError("not an event") from None

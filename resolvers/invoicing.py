@@ -92,8 +92,10 @@ async def collect(
     # The card is part of the key: after a decline, the same event paid with a new card is a new
     # request (the processor refuses a key reused with other parameters).
     idempotency_key = f"{idempotency_key}:{card.processor_id}"
+    organization = await Organization.get(id=invoice.organization_id)
     result = await processor.charge(
         ChargeRequest(
+            customer_id=organization.processor_customer_id,
             payment_method_id=card.processor_id,
             amount=invoice.amount_due,
             currency=invoice.currency,

@@ -93,18 +93,25 @@ async def complete_payment_action(
             raise BillingError(
                 f"No payment of invoice {invoice.number} is waiting for the customer."
             )
-        payment.status = (ChargeStatus.SUCCEEDED if succeeded else ChargeStatus.FAILED).value
-        await payment.save(update_fields=["status"])
-        if succeeded:
-            await mark_paid(invoice, now)
-            await settle(organization, invoice, now)
-        else:
-            await card_failed(
-                organization, f"Authentication of the payment of {invoice.number} failed.", now
-            )
-            invoice.pending_change = None  # CHG-5: a failed payment leaves the old plan in place
-            await invoice.save(update_fields=["pending_change"])
+        await finish_waiting_payment(organization, invoice, payment, succeeded, now)
         return invoice
+
+
+async def finish_waiting_payment(
+    organization: Organization, invoice: Invoice, payment: Payment, succeeded: bool, now: datetime
+) -> None:
+    """A payment that waited for the customer ends; the caller holds the organization's lock."""
+    payment.status = (ChargeStatus.SUCCEEDED if succeeded else ChargeStatus.FAILED).value
+    await payment.save(update_fields=["status"])
+    if succeeded:
+        await mark_paid(invoice, now)
+        await settle(organization, invoice, now)
+        return
+    await card_failed(
+        organization, f"Authentication of the payment of {invoice.number} failed.", now
+    )
+    invoice.pending_change = None  # CHG-5: a failed payment leaves the old plan in place
+    await invoice.save(update_fields=["pending_change"])
 
 
 async def _own_invoice(organization_id: UUID, invoice_id: str) -> Invoice:

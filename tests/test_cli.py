@@ -70,7 +70,12 @@ def test_token_prints_only_a_token(tmp_path: Path) -> None:
 
 def test_token_is_refused_in_production(tmp_path: Path) -> None:
     result = run(
-        tmp_path, "token", "owner@acme.test", GATEWAY_MODE="production", GATEWAY_JWT_SECRET="p" * 40
+        tmp_path,
+        "token",
+        "owner@acme.test",
+        GATEWAY_MODE="production",
+        GATEWAY_JWT_SECRET="p" * 40,
+        STRIPE_API_KEY="sk_test_unused",
     )
     assert result.returncode == 2
     assert "sandbox mode only" in result.stderr

@@ -16,6 +16,21 @@ def test_defaults_are_the_embedded_sandbox() -> None:
     assert (settings.host, settings.port) == ("127.0.0.1", 8000)
 
 
+def test_stripe_is_chosen_by_its_key() -> None:
+    assert (
+        load_settings({"GATEWAY_JWT_SECRET": SECRET, "STRIPE_API_KEY": "sk_test_1"}).stripe_api_key
+        == "sk_test_1"
+    )
+    sandbox = load_settings(
+        {
+            "GATEWAY_JWT_SECRET": SECRET,
+            "STRIPE_API_KEY": "sk_test_1",
+            "PAYMENT_PROCESSOR": "sandbox",
+        }
+    )
+    assert sandbox.stripe_api_key is None
+
+
 def test_postgresql_scheme_is_accepted() -> None:
     settings = load_settings(
         {"GATEWAY_JWT_SECRET": SECRET, "DATABASE_URL": "postgresql://u@h:5432/db"}
@@ -50,6 +65,15 @@ def test_postgresql_scheme_is_accepted() -> None:
         (
             {"CATALOG_FILE": "/nonexistent/catalog.toml"},
             "CATALOG_FILE: no file at '/nonexistent/catalog.toml'",
+        ),
+        (
+            {"PAYMENT_PROCESSOR": "paypal"},
+            "PAYMENT_PROCESSOR: expected 'stripe' or 'sandbox', got 'paypal'",
+        ),
+        ({"PAYMENT_PROCESSOR": "stripe"}, "STRIPE_API_KEY: required when PAYMENT_PROCESSOR=stripe"),
+        (
+            {"GATEWAY_MODE": "production"},
+            "PAYMENT_PROCESSOR: the sandbox processor cannot take real money",
         ),
     ],
 )

@@ -1,0 +1,171 @@
+"""The Stripe adapter: the only module that imports `stripe`. Stripe's errors become ours."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, NoReturn, cast
+
+import stripe
+from stripe.params import PaymentIntentCreateParams
+
+from payments.port import (
+    DECLINE_REASONS,
+    CardDetails,
+    ChargeRequest,
+    ChargeResult,
+    ChargeStatus,
+    PaymentMethodError,
+    ProcessorEvent,
+    ProcessorUnavailableError,
+    Refund,
+    SetupIntent,
+    WebhookSignatureError,
+)
+from payments.sandbox import event_from_stripe_json
+
+log = logging.getLogger("billing_gateway.stripe")
+
+
+class StripeProcessor:
+    def __init__(
+        self, api_key: str, webhook_secret: str | None = None, api_base: str | None = None
+    ) -> None:
+        options: dict[str, Any] = {"http_client": stripe.HTTPXClient(), "max_network_retries": 2}
+        if api_base:
+            options["base_addresses"] = {"api": api_base}
+        # Network failures are retried by the client with the same idempotency key.
+        self._client = stripe.StripeClient(api_key, **options)
+        self.webhook_secret = webhook_secret
+
+    async def create_customer(self, reference: str, name: str) -> str:
+        try:
+            customer = await self._client.v1.customers.create_async(
+                params={"name": name, "metadata": {"organization": reference}},
+                options={"idempotency_key": f"customer:{reference}"},
+            )
+        except stripe.StripeError as error:
+            _unavailable(error)
+        return str(customer.id)
+
+    async def create_setup_intent(self, customer_id: str) -> SetupIntent:
+        try:
+            intent = await self._client.v1.setup_intents.create_async(
+                params={"customer": customer_id, "usage": "off_session"}
+            )
+        except stripe.StripeError as error:
+            _unavailable(error)
+        return SetupIntent(str(intent.id), str(intent.client_secret))
+
+    async def attach_payment_method(self, customer_id: str, payment_method_id: str) -> CardDetails:
+        try:
+            method = await self._client.v1.payment_methods.attach_async(
+                payment_method_id, params={"customer": customer_id}
+            )
+        except stripe.CardError as error:
+            code = _code(error)
+            raise PaymentMethodError(
+                f"{DECLINE_REASONS.get(code, error.user_message or 'The card was refused')}.",
+                field="paymentMethodId",
+                reason=code.upper(),
+            ) from None
+        except stripe.InvalidRequestError as error:
+            raise PaymentMethodError(
+                f"The processor does not know payment method {payment_method_id!r}.",
+                field="paymentMethodId",
+                reason="INVALID_PAYMENT_METHOD",
+            ) from error
+        except stripe.StripeError as error:
+            _unavailable(error)
+        card = method.card
+        if card is None:
+            raise PaymentMethodError(
+                "Only cards are accepted.", field="paymentMethodId", reason="NOT_A_CARD"
+            )
+        return CardDetails(
+            str(method.id),
+            str(card.brand),
+            str(card.last4),
+            int(card.exp_month),
+            int(card.exp_year),
+        )
+
+    async def detach_payment_method(self, payment_method_id: str) -> None:
+        try:
+            await self._client.v1.payment_methods.detach_async(payment_method_id)
+        except stripe.StripeError as error:
+            _unavailable(error)
+
+    async def charge(self, request: ChargeRequest) -> ChargeResult:
+        params: PaymentIntentCreateParams = {
+            "amount": request.amount,
+            "currency": request.currency.lower(),
+            "payment_method": request.payment_method_id,
+            "off_session": True,
+            "confirm": True,
+            "description": request.description,
+            "metadata": {"idempotency_key": request.idempotency_key},
+        }
+        if request.customer_id:
+            params["customer"] = request.customer_id
+        try:
+            intent = await self._client.v1.payment_intents.create_async(
+                params=params, options={"idempotency_key": request.idempotency_key}
+            )
+        except stripe.CardError as error:
+            code = _code(error)
+            body = cast(dict[str, Any], error.json_body or {})
+            intent_id = str((body.get("error") or {}).get("payment_intent", {}).get("id") or "")
+            if code == "authentication_required":
+                return ChargeResult(
+                    ChargeStatus.REQUIRES_ACTION, intent_id, code, error.user_message
+                )
+            return ChargeResult(ChargeStatus.FAILED, intent_id, code, error.user_message)
+        except stripe.StripeError as error:
+            _unavailable(error)
+        if intent.status == "succeeded":
+            return ChargeResult(ChargeStatus.SUCCEEDED, str(intent.id))
+        if intent.status in ("requires_action", "requires_confirmation"):
+            return ChargeResult(
+                ChargeStatus.REQUIRES_ACTION,
+                str(intent.id),
+                client_secret=str(intent.client_secret),
+            )
+        error_data = intent.to_dict().get("last_payment_error") or {}
+        code = str(error_data.get("decline_code") or error_data.get("code") or "card_declined")
+        return ChargeResult(ChargeStatus.FAILED, str(intent.id), code, error_data.get("message"))
+
+    async def refund(self, charge_id: str, amount: int, idempotency_key: str) -> Refund:
+        try:
+            refund = await self._client.v1.refunds.create_async(
+                params={"payment_intent": charge_id, "amount": amount},
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as error:
+            _unavailable(error)
+        return Refund(str(refund.id), int(refund.amount))
+
+    def parse_webhook(self, payload: bytes, signature: str | None) -> ProcessorEvent:
+        if not self.webhook_secret or not signature:
+            raise WebhookSignatureError("no signature")
+        try:
+            stripe.Webhook.construct_event(payload.decode(), signature, self.webhook_secret)
+        except (stripe.SignatureVerificationError, ValueError):
+            raise WebhookSignatureError("bad signature") from None
+        return event_from_stripe_json(payload)
+
+
+def _code(error: stripe.StripeError) -> str:
+    details = error.error
+    decline = getattr(details, "decline_code", None) if details else None
+    return str(decline or error.code or "card_declined")
+
+
+def _unavailable(error: stripe.StripeError) -> NoReturn:
+    log.warning("processor error: %s", error)
+    if isinstance(error, stripe.AuthenticationError | stripe.PermissionError):
+        message = "The payment processor refused the gateway's credentials: nothing was charged."
+    else:
+        message = (
+            "The payment processor is unavailable: nothing was charged. Try again in a minute."
+        )
+    raise ProcessorUnavailableError(message, reason="PROCESSOR_UNAVAILABLE") from None

@@ -1,0 +1,49 @@
+"""Processor webhooks (PAY, CHG-5): each event applied once, whatever the replays and the order."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tortoise.transactions import in_transaction
+
+from billing.clock import offset
+from models import Invoice, Organization, Payment, ProcessedEvent
+from payments.port import ChargeStatus, ProcessorEvent
+from resolvers.payments import finish_waiting_payment
+
+APPLIED_TYPES = ("payment_succeeded", "payment_failed")
+
+
+class NotYetKnown(Exception):
+    """The event names a charge the gateway has not recorded yet (its own write is still on the
+    way): the processor should deliver it again later."""
+
+
+async def handle_event(event: ProcessorEvent, base_now: datetime) -> str:
+    async with in_transaction():
+        if await ProcessedEvent.exists(id=event.id):
+            return "duplicate"
+        outcome = await _apply(event, base_now)
+        await ProcessedEvent.create(
+            id=event.id, type=event.type, outcome=outcome, received_at=base_now
+        )
+        return outcome
+
+
+async def _apply(event: ProcessorEvent, base_now: datetime) -> str:
+    if event.type not in APPLIED_TYPES or not event.charge_id:
+        return "ignored"
+    payment = await Payment.filter(processor_charge_id=event.charge_id).first()
+    if payment is None:
+        raise NotYetKnown(event.charge_id)
+    invoice = await Invoice.get(id=payment.invoice_id)
+    organization = await Organization.filter(id=invoice.organization_id).select_for_update().get()
+    payment = await Payment.filter(id=payment.id).select_for_update().get()
+    invoice = await Invoice.filter(id=invoice.id).select_for_update().get()
+    if payment.status != ChargeStatus.REQUIRES_ACTION.value:
+        return f"already {payment.status.lower()}"  # a late or out-of-order delivery
+    now = offset(base_now, organization.clock_offset_seconds)
+    await finish_waiting_payment(
+        organization, invoice, payment, event.type == "payment_succeeded", now
+    )
+    return "applied"

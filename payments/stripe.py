@@ -102,8 +102,10 @@ class StripeProcessor:
             "payment_method": request.payment_method_id,
             "off_session": True,
             "confirm": True,
-            "description": request.description,
-            "metadata": {"idempotency_key": request.idempotency_key},
+            "metadata": {
+                "idempotency_key": request.idempotency_key,
+                "description": request.description,
+            },
         }
         if request.customer_id:
             params["customer"] = request.customer_id
@@ -164,6 +166,9 @@ def _unavailable(error: stripe.StripeError) -> NoReturn:
     log.warning("processor error: %s", error)
     if isinstance(error, stripe.AuthenticationError | stripe.PermissionError):
         message = "The payment processor refused the gateway's credentials: nothing was charged."
+    elif isinstance(error, stripe.InvalidRequestError):
+        refusal = error.user_message or "invalid request"
+        message = f"The payment processor refused the request ({refusal}): nothing was charged."
     else:
         message = (
             "The payment processor is unavailable: nothing was charged. Try again in a minute."

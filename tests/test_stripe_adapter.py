@@ -1,0 +1,201 @@
+"""The Stripe adapter with the real `stripe` client against localstripe, a stateful fake Stripe
+server started here on a loopback port (PAY-1 to PAY-3, CHG-5)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+import stripe
+
+from billing.clock import FixedClock
+from gateway.app import create_app
+from gateway.settings import Settings
+from payments import webhook_signature
+from payments.port import (
+    ChargeRequest,
+    ChargeStatus,
+    PaymentMethodError,
+    ProcessorUnavailableError,
+    WebhookSignatureError,
+)
+from payments.stripe import StripeProcessor
+from tests.conftest import SEEDED_AT, GraphQLClient
+from tests.factories import organization_with
+
+API_KEY = "sk_test_gateway"
+WEBHOOK_SECRET = "whsec_gateway_test"
+CARDS = {
+    "visa": "4242424242424242",
+    "declined_on_attach": "4000000000000002",
+    "declined_on_charge": "4000000000000341",
+    "three_d_secure": "4000002760003184",
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def localstripe() -> Iterator[str]:
+    port = _free_port()
+    command = [str(Path(sys.executable).parent / "localstripe"), "--port", str(port)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("localstripe did not start within 30 s")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def processor(localstripe: str) -> StripeProcessor:
+    return StripeProcessor(API_KEY, WEBHOOK_SECRET, localstripe)
+
+
+def _card(localstripe: str, number: str) -> str:
+    """A payment method made as the browser's card form would (card numbers never reach the gateway)."""
+    client = stripe.StripeClient(API_KEY, base_addresses={"api": localstripe})
+    method = client.v1.payment_methods.create(
+        params={
+            "type": "card",
+            "card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"},
+        }
+    )
+    return str(method.id)
+
+
+async def test_card_added_charged_and_refunded(
+    processor: StripeProcessor, localstripe: str
+) -> None:
+    customer = await processor.create_customer("org-1", "Acme")
+    card = await processor.attach_payment_method(customer, _card(localstripe, CARDS["visa"]))
+    assert (card.brand, card.last4, card.exp_year) == ("visa", "4242", 2034)
+    result = await processor.charge(
+        ChargeRequest(
+            card.payment_method_id, 1016, "USD", "change:1", "Invoice ACME-00005", customer
+        )
+    )
+    assert result.status is ChargeStatus.SUCCEEDED and result.charge_id.startswith("pi_")
+    refund = await processor.refund(result.charge_id, 500, "refund:1")
+    assert refund.amount == 500
+    setup = await processor.create_setup_intent(customer)
+    assert setup.client_secret.startswith(setup.id)
+
+
+async def test_declines_and_authentication(processor: StripeProcessor, localstripe: str) -> None:
+    # PAY-3: declined when the card is added, declined when charged, 3-D Secure required.
+    customer = await processor.create_customer("org-2", "Globex")
+    with pytest.raises(PaymentMethodError) as refused:
+        await processor.attach_payment_method(
+            customer, _card(localstripe, CARDS["declined_on_attach"])
+        )
+    assert (refused.value.user_code, refused.value.message) == (
+        "CARD_DECLINED",
+        "The card was declined by the bank.",
+    )
+    declining = await processor.attach_payment_method(
+        customer, _card(localstripe, CARDS["declined_on_charge"])
+    )
+    failed = await processor.charge(
+        ChargeRequest(declining.payment_method_id, 2000, "USD", "k2", "Invoice", customer)
+    )
+    assert (failed.status, failed.failure_code) == (ChargeStatus.FAILED, "card_declined")
+    secure = await processor.attach_payment_method(
+        customer, _card(localstripe, CARDS["three_d_secure"])
+    )
+    waiting = await processor.charge(
+        ChargeRequest(secure.payment_method_id, 2000, "USD", "k3", "Invoice", customer)
+    )
+    assert waiting.status is ChargeStatus.REQUIRES_ACTION and waiting.client_secret
+
+
+async def test_an_unknown_payment_method_and_an_unreachable_processor() -> None:
+    closed = StripeProcessor(API_KEY, WEBHOOK_SECRET, f"http://127.0.0.1:{_free_port()}")
+    with pytest.raises(ProcessorUnavailableError) as unavailable:
+        await closed.create_customer("org-3", "Initech")
+    assert "unavailable: nothing was charged" in unavailable.value.message
+
+
+async def test_webhook_signatures(processor: StripeProcessor) -> None:
+    payload = (
+        b'{"id": "evt_1", "type": "payment_intent.succeeded", "data": {"object": {"id": "pi_1"}}}'
+    )
+    event = processor.parse_webhook(payload, webhook_signature.sign(payload, WEBHOOK_SECRET))
+    assert (event.id, event.type, event.charge_id) == ("evt_1", "payment_succeeded", "pi_1")
+    with pytest.raises(WebhookSignatureError):
+        processor.parse_webhook(payload, webhook_signature.sign(payload, "whsec_other"))
+
+
+@pytest_asyncio.fixture
+async def stripe_gql(
+    database: str, settings: Settings, clock: FixedClock, processor: StripeProcessor
+) -> AsyncIterator[GraphQLClient]:
+    app = create_app(settings, clock, processor, manage_database=False)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
+    ) as http:
+        yield GraphQLClient(http)
+
+
+async def test_the_same_flows_through_the_api(stripe_gql: GraphQLClient, localstripe: str) -> None:
+    # An upgrade charged through Stripe; then a 3-D Secure card: the plan waits (CHG-5).
+    period = (SEEDED_AT - timedelta(days=10), SEEDED_AT + timedelta(days=21))
+    _, owner = await organization_with(
+        [{"product": "email", "plan": "email-1000"}], period=period, card=None
+    )
+    replace = """mutation ($pm: String!) { replacePaymentMethod(paymentMethodId: $pm) {
+      __typename ... on PaymentMethodReplaced { paymentMethod { brand last4 } } ... on UserError { code message } } }"""
+    declined = await stripe_gql(
+        replace, {"pm": _card(localstripe, CARDS["declined_on_attach"])}, as_user=owner
+    )
+    assert declined["data"]["replacePaymentMethod"]["code"] == "CARD_DECLINED"
+    added = await stripe_gql(replace, {"pm": _card(localstripe, CARDS["visa"])}, as_user=owner)
+    assert added["data"]["replacePaymentMethod"]["paymentMethod"] == {
+        "brand": "visa",
+        "last4": "4242",
+    }
+    change = """mutation ($plan: String!, $due: Int!) { changePlan(input: {product: "email", plan: $plan}, confirmAmountDue: $due) {
+      __typename ... on PlanChangeApplied { invoice { status amountDue { amount } } } ... on PaymentActionRequired { clientSecret } } }"""
+    applied = (await stripe_gql(change, {"plan": "email-1500", "due": 1016}, as_user=owner))[
+        "data"
+    ]["changePlan"]
+    assert applied == {
+        "__typename": "PlanChangeApplied",
+        "invoice": {"status": "PAID", "amountDue": {"amount": 1016}},
+    }
+    await stripe_gql(replace, {"pm": _card(localstripe, CARDS["three_d_secure"])}, as_user=owner)
+    preview = 'query { previewPlanChange(input: {product: "email", plan: "email-2500"}) { amountDueNow { amount } } }'
+    due = (await stripe_gql(preview, as_user=owner))["data"]["previewPlanChange"]["amountDueNow"][
+        "amount"
+    ]
+    assert due == -3048 + 4065  # 21 of 31 days: -$45.00 x 21/31, +$60.00 x 21/31
+    waiting = (await stripe_gql(change, {"plan": "email-2500", "due": due}, as_user=owner))["data"][
+        "changePlan"
+    ]
+    assert waiting["__typename"] == "PaymentActionRequired" and waiting["clientSecret"]
+    plan = "{ organization { subscription { items { plan { code } } } } }"
+    assert (await stripe_gql(plan, as_user=owner))["data"]["organization"]["subscription"]["items"][
+        0
+    ]["plan"]["code"] == "email-1500"

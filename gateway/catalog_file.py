@@ -99,8 +99,16 @@ class ProductSpec(Spec):
     bundles: list[BundleSpec] = []
 
 
+class IssuerSpec(Spec):
+    name: StrictStr
+    address: list[StrictStr] = []
+    email: StrictStr = ""
+    tax_id: StrictStr = ""
+
+
 class CatalogSpec(Spec):
     currency: StrictStr
+    issuer: IssuerSpec
     products: Annotated[list[ProductSpec], Field(min_length=1)]
 
     def product(self, code: str) -> ProductSpec | None:

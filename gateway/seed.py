@@ -31,6 +31,7 @@ from models import (
     Bundle,
     ContactLimitStep,
     FeatureSetting,
+    Issuer,
     Membership,
     Organization,
     PaymentMethod,
@@ -65,6 +66,16 @@ async def database_is_empty() -> bool:
 async def seed(catalog: CatalogSpec, demo: DemoSpec | None, clock: Clock) -> SeedReport:
     report = SeedReport()
     async with in_transaction():
+        issuer = catalog.issuer
+        await Issuer.update_or_create(
+            id=1,
+            defaults={
+                "name": issuer.name,
+                "address": list(issuer.address),
+                "email": issuer.email,
+                "tax_id": issuer.tax_id,
+            },
+        )
         for position, product in enumerate(catalog.products):
             report.new_prices += await _upsert_product(product, position, catalog.currency)
             report.products += 1

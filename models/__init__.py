@@ -12,7 +12,7 @@ from models.catalog import (
 )
 from models.invoice import Invoice, InvoiceLine, Payment, PaymentMethod
 from models.lifecycle import AccountChangeRequest, FeatureSetting, Notification, ProcessedEvent
-from models.organization import Membership, Organization, User, Workspace
+from models.organization import BillingInfo, Issuer, Membership, Organization, User, Workspace
 from models.subscription import Subscription, SubscriptionItem, SubscriptionItemAddOn
 
 MODEL_MODULES = [
@@ -27,11 +27,13 @@ __all__ = [
     "MODEL_MODULES",
     "AccountChangeRequest",
     "AddOn",
+    "BillingInfo",
     "Bundle",
     "ContactLimitStep",
     "FeatureSetting",
     "Invoice",
     "InvoiceLine",
+    "Issuer",
     "Membership",
     "Notification",
     "Organization",

@@ -33,6 +33,8 @@ class Invoice(Model):
     period_end = fields.DatetimeField(null=True)
     # What to apply once a payment that waits for the customer (3-D Secure) succeeds (CHG-5).
     pending_change: dict[str, Any] | None = fields.JSONField(null=True)
+    # INV-3: issuer and customer details as they were when the invoice was issued.
+    billing_details: dict[str, Any] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)
     lines: fields.ReverseRelation[InvoiceLine]
 

@@ -74,3 +74,36 @@ class Workspace(Model):
     class Meta:
         table = "workspace"
         unique_together = (("organization", "slug"),)
+
+
+class BillingInfo(Model):
+    # INV-3: what the next invoices are issued to; issued invoices keep their own copy.
+    id = fields.IntField(primary_key=True)
+    organization: fields.OneToOneRelation[Organization] = fields.OneToOneField(
+        "gateway.Organization", related_name="billing_info", on_delete=fields.CASCADE
+    )
+    organization_id: UUID
+    company_name = fields.CharField(max_length=200)
+    billing_email = fields.CharField(max_length=254)
+    address_line1 = fields.CharField(max_length=200, default="")
+    address_line2 = fields.CharField(max_length=200, default="")
+    city = fields.CharField(max_length=100, default="")
+    postal_code = fields.CharField(max_length=20, default="")
+    country = fields.CharField(max_length=2, default="")
+    tax_id = fields.CharField(max_length=50, default="")
+    contact_name = fields.CharField(max_length=200, default="")
+
+    class Meta:
+        table = "billing_info"
+
+
+class Issuer(Model):
+    # Who issues the invoices (the company running the gateway), from the catalog file.
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=200)
+    address: list[str] = fields.JSONField(default=list)
+    email = fields.CharField(max_length=254, default="")
+    tax_id = fields.CharField(max_length=50, default="")
+
+    class Meta:
+        table = "issuer"

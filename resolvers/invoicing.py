@@ -9,7 +9,7 @@ from uuid import UUID
 
 from billing.invoices import InvoiceKind, InvoiceStatus, invoice_number, invoice_transition
 from billing.quote import Line
-from models import Invoice, InvoiceLine, Organization, Payment, PaymentMethod
+from models import BillingInfo, Invoice, InvoiceLine, Issuer, Organization, Payment, PaymentMethod
 from payments.port import ChargeRequest, ChargeResult, ChargeStatus, PaymentProcessor
 
 
@@ -26,6 +26,7 @@ async def issue_invoice(
     """An OPEN invoice with the next number; the caller holds the organization's row lock."""
     organization.invoice_sequence += 1
     await organization.save(update_fields=["invoice_sequence"])
+    details = await billing_details(organization)
     total = sum(line.amount for line in lines)
     invoice = await Invoice.create(
         organization=organization,
@@ -41,6 +42,7 @@ async def issue_invoice(
         due_at=now,
         period_start=period[0] if period else None,
         period_end=period[1] if period else None,
+        billing_details=details,
     )
     await InvoiceLine.bulk_create(
         [
@@ -56,6 +58,39 @@ async def issue_invoice(
         ]
     )
     return invoice
+
+
+async def billing_details(organization: Organization) -> dict[str, Any]:
+    """INV-3: the issuer and the customer as they are now, copied onto the invoice."""
+    issuer = await Issuer.get_or_none(id=1)
+    info = await BillingInfo.get_or_none(organization_id=organization.id)
+    customer: dict[str, Any] = {"company_name": organization.name}
+    if info is not None:
+        customer = {field: getattr(info, field) for field in BILLING_INFO_FIELDS}
+    return {
+        "issuer": {
+            "name": issuer.name,
+            "address": issuer.address,
+            "email": issuer.email,
+            "tax_id": issuer.tax_id,
+        }
+        if issuer
+        else {},
+        "customer": customer,
+    }
+
+
+BILLING_INFO_FIELDS = (
+    "company_name",
+    "billing_email",
+    "address_line1",
+    "address_line2",
+    "city",
+    "postal_code",
+    "country",
+    "tax_id",
+    "contact_name",
+)
 
 
 async def default_payment_method(organization_id: UUID) -> PaymentMethod | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import strawberry
@@ -16,6 +17,41 @@ from schema.context import Info
 
 strawberry.enum(InvoiceStatus, description="INV-1")
 strawberry.enum(InvoiceKind, description="INV-4")
+
+
+@strawberry.type(
+    description="A party printed on an invoice, as it was when the invoice was issued."
+)
+class InvoiceParty:
+    name: str
+    lines: list[str]
+
+
+def issuer_party(details: dict[str, Any]) -> InvoiceParty | None:
+    issuer = details.get("issuer") or {}
+    if not issuer:
+        return None
+    lines = [*issuer.get("address", []), issuer.get("email", ""), issuer.get("tax_id", "")]
+    return InvoiceParty(name=issuer["name"], lines=[line for line in lines if line])
+
+
+def customer_party(details: dict[str, Any]) -> InvoiceParty | None:
+    customer = details.get("customer") or {}
+    if not customer:
+        return None
+    place = " ".join(
+        part for part in (customer.get("postal_code", ""), customer.get("city", "")) if part
+    )
+    lines = [
+        customer.get("contact_name", ""),
+        customer.get("address_line1", ""),
+        customer.get("address_line2", ""),
+        place,
+        customer.get("country", ""),
+        customer.get("billing_email", ""),
+        f"Tax id {customer['tax_id']}" if customer.get("tax_id") else "",
+    ]
+    return InvoiceParty(name=customer["company_name"], lines=[line for line in lines if line])
 
 
 @strawberry.type
@@ -51,6 +87,19 @@ class Invoice:
     period_end: datetime | None
     invoice_id: strawberry.Private[UUID]
     currency: strawberry.Private[str]
+    details: strawberry.Private[dict[str, Any]]
+
+    @strawberry.field(description="The issuer, as on the day of issue (INV-3).")
+    def issuer(self) -> InvoiceParty | None:
+        return issuer_party(self.details)
+
+    @strawberry.field(description="The customer's billing details, as on the day of issue (INV-3).")
+    def billed_to(self) -> InvoiceParty | None:
+        return customer_party(self.details)
+
+    @strawberry.field(description="GET it with the same bearer token (billing roles only).")
+    def pdf_url(self) -> str:
+        return f"/invoices/{self.invoice_id}.pdf"
 
     @classmethod
     def of(cls, row: InvoiceRow) -> Invoice:
@@ -69,6 +118,7 @@ class Invoice:
             period_end=row.period_end,
             invoice_id=row.id,
             currency=row.currency,
+            details=row.billing_details or {},
         )
 
     @strawberry.field

@@ -5,13 +5,20 @@ from __future__ import annotations
 import strawberry
 
 from billing.errors import BillingError, ForbiddenError, NotFoundError
+from resolvers import billing_info as billing_info_service
 from resolvers import lifecycle, payments, plan_change
+from resolvers import payment_methods as payment_method_service
 from resolvers.organization import find_organization
-from resolvers.payment_methods import replace_payment_method
 from resolvers.test_clock import advance_test_clock
+from schema.billing_info import BillingInfo, BillingInfoInput, BillingInfoResult, BillingInfoUpdated
 from schema.context import Info
 from schema.invoice import Invoice
-from schema.payment_method import PaymentMethod, PaymentMethodReplaced, PaymentMethodResult
+from schema.payment_method import (
+    PaymentMethod,
+    PaymentMethodReplaced,
+    PaymentMethodResult,
+    SetupIntent,
+)
 from schema.permissions import CanManageBilling, IsAuthenticated, SandboxOnly
 from schema.plan_change import (
     AccountChangeRequest,
@@ -152,6 +159,25 @@ class Mutation:
 
     @strawberry.mutation(
         permission_classes=[IsAuthenticated, CanManageBilling],
+        description="INV-3: applies to the next invoices; issued ones keep the details they carry.",
+    )
+    async def update_billing_info(self, info: Info, input: BillingInfoInput) -> BillingInfoResult:
+        return await _update_billing_info(info, input)
+
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated, CanManageBilling],
+        description="The client secret for the processor's card form (PAY-1: no card data here).",
+    )
+    async def create_setup_intent(self, info: Info) -> SetupIntent:
+        context = info.context
+        organization = await find_organization(context.require_viewer(), context.loaders, None)
+        intent = await payment_method_service.create_setup_intent(
+            organization.id, context.processor
+        )
+        return SetupIntent(id=intent.id, client_secret=intent.client_secret)
+
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated, CanManageBilling],
         description="PAY-2: the new card becomes the default; the old one is detached and deleted.",
     )
     async def replace_payment_method(
@@ -160,7 +186,7 @@ class Mutation:
         context = info.context
         organization = await find_organization(context.require_viewer(), context.loaders, None)
         try:
-            row = await replace_payment_method(
+            row = await payment_method_service.replace_payment_method(
                 organization.id, payment_method_id, context.processor
             )
         except BillingError as error:
@@ -225,6 +251,16 @@ class Mutation:
         return InvoicePaid(
             invoice=Invoice.of(invoice), subscription=await _subscription(organization.id)
         )
+
+
+async def _update_billing_info(info: Info, input: BillingInfoInput) -> BillingInfoResult:
+    context = info.context
+    organization = await find_organization(context.require_viewer(), context.loaders, None)
+    try:
+        row = await billing_info_service.update_billing_info(organization.id, input.to_change())
+    except BillingError as error:
+        return UserError.of(error)
+    return BillingInfoUpdated(billing_info=BillingInfo.of(row))
 
 
 async def _subscription(organization_id: object) -> Subscription | None:

@@ -10,6 +10,7 @@ import strawberry
 from billing.access import Role
 from billing.errors import BillingError
 from billing.invoices import InvoiceStatus
+from models import BillingInfo as BillingInfoRow
 from models import FeatureSetting as FeatureSettingRow
 from models import Membership as MembershipRow
 from models import Notification as NotificationRow
@@ -17,6 +18,7 @@ from models import Organization as OrganizationRow
 from models import PaymentMethod as PaymentMethodRow
 from models import User as UserRow
 from resolvers.invoices import invoice_page
+from schema.billing_info import BillingInfo
 from schema.common import Money
 from schema.context import Info
 from schema.invoice import (
@@ -126,6 +128,11 @@ class Organization:
             page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None),
             total_count=total,
         )
+
+    @strawberry.field(permission_classes=[CanReadBilling], description="INV-3; billing roles only.")
+    async def billing_info(self) -> BillingInfo | None:
+        row = await BillingInfoRow.get_or_none(organization_id=self.organization_id)
+        return BillingInfo.of(row) if row else None
 
     @strawberry.field(permission_classes=[CanReadBilling], description="ACC-3: billing roles only.")
     async def payment_methods(self) -> list[PaymentMethod] | None:

@@ -31,6 +31,14 @@ class PaymentMethod:
         )
 
 
+@strawberry.type(
+    description="Hand the client secret to the processor's card form (Stripe Elements)."
+)
+class SetupIntent:
+    id: str
+    client_secret: str
+
+
 @strawberry.type
 class PaymentMethodReplaced:
     payment_method: PaymentMethod

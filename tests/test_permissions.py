@@ -142,7 +142,23 @@ PERMISSIONS: dict[tuple[str, str], frozenset[Role]] = {
     ),
     **_fields("PreviewLine", BILLING, "description", "amount", "periodStart", "periodEnd"),
     **_fields("Blocker", BILLING, "code", "message"),
-    **_fields("Organization", BILLING, "invoices", "paymentMethods", "notifications"),
+    **_fields(
+        "Organization", BILLING, "invoices", "paymentMethods", "notifications", "billingInfo"
+    ),
+    **_fields(
+        "BillingInfo",
+        BILLING,
+        "companyName",
+        "billingEmail",
+        "addressLine1",
+        "addressLine2",
+        "city",
+        "postalCode",
+        "country",
+        "taxId",
+        "contactName",
+    ),
+    **_fields("InvoiceParty", BILLING, "name", "lines"),
     **_fields("Notification", BILLING, "kind", "message", "createdAt"),
     **_fields("Organization", ANY, "featureSettings"),
     **_fields("FeatureSetting", ANY, "feature", "key", "value", "active"),
@@ -167,6 +183,9 @@ PERMISSIONS: dict[tuple[str, str], frozenset[Role]] = {
         "periodStart",
         "periodEnd",
         "lines",
+        "issuer",
+        "billedTo",
+        "pdfUrl",
     ),
     **_fields("InvoiceLine", BILLING, "description", "amount", "periodStart", "periodEnd"),
     **_fields("PaymentMethod", BILLING, "id", "brand", "last4", "expMonth", "expYear", "isDefault"),
@@ -182,6 +201,8 @@ PERMISSIONS: dict[tuple[str, str], frozenset[Role]] = {
         "advanceTestClock",
         "payInvoice",
         "completeTestPaymentAction",
+        "createSetupIntent",
+        "updateBillingInfo",
     ),
     **_fields("Mutation", frozenset({Role.OWNER}), "cancelSubscription"),
 }
@@ -200,6 +221,8 @@ RESULT_TYPES: dict[str, str] = {
     "TestClock": "advanceTestClock",
     "InvoicePaid": "payInvoice",
     "InvoicePaymentActionRequired": "payInvoice",
+    "SetupIntent": "createSetupIntent",
+    "BillingInfoUpdated": "updateBillingInfo",
 }
 for _type, _mutation in RESULT_TYPES.items():
     for _name in schema._schema.type_map[_type].fields:  # type: ignore[attr-defined]
@@ -216,6 +239,8 @@ MUTATION_CALLS = {
     "advanceTestClock": "(days: -1)",
     "payInvoice": '(invoiceId: "nope")',
     "completeTestPaymentAction": '(invoiceId: "nope")',
+    "createSetupIntent": "",
+    "updateBillingInfo": '(input: {companyName: "", billingEmail: "x"})',
 }
 
 # How a query reaches an object of each type, from the root (as Acme's users).
@@ -252,6 +277,8 @@ ROUTES: dict[str, list[str]] = {
     "InvoiceLine": ["organization", "invoices", "edges", "node", "lines"],
     "PaymentMethod": ["organization", "paymentMethods"],
     "Notification": ["organization", "notifications"],
+    "BillingInfo": ["organization", "billingInfo"],
+    "InvoiceParty": ["organization", "invoices", "edges", "node", "issuer"],
 }
 STEP_ARGUMENTS = {"previewPlanChange": '(input: {product: "email", plan: "email-1500"})'}
 ARGUMENTS = {

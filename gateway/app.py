@@ -23,6 +23,7 @@ from billing.clock import Clock, SystemClock
 from billing.errors import BillingError, ErrorCode
 from gateway.auth import authenticate
 from gateway.db import close_database, open_database
+from gateway.invoice_route import invoice_pdf_endpoint
 from gateway.processor import build_processor
 from gateway.settings import Settings
 from gateway.webhooks import webhook_endpoint
@@ -128,6 +129,7 @@ def create_app(
     routes = [
         Route("/graphql", endpoint, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
+        Route("/invoices/{invoice_id}.pdf", invoice_pdf_endpoint(settings), methods=["GET"]),
         Route(
             "/webhooks/stripe",
             webhook_endpoint(endpoint.processor, endpoint.clock),

@@ -1,0 +1,116 @@
+"""Invoices as PDF documents (INV-2), drawn with fpdf2: issuer, billing details, lines, credit,
+total and status, all as they were when the invoice was issued (INV-3)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from fpdf import FPDF
+
+from billing.money import Money
+from models import Invoice, InvoiceLine
+
+GREY = (110, 110, 110)
+INK = (20, 20, 20)
+
+
+def _text(value: str) -> str:
+    # The core PDF fonts speak Windows-1252 only.
+    return value.encode("cp1252", "replace").decode("cp1252")
+
+
+def _day(moment: datetime | None) -> str:
+    return f"{moment.day} {moment:%B %Y}" if moment else ""
+
+
+def render_invoice(invoice: Invoice, lines: Sequence[InvoiceLine]) -> bytes:
+    details: dict[str, Any] = invoice.billing_details or {}
+    issuer = details.get("issuer") or {}
+    customer = details.get("customer") or {}
+
+    def money(amount: int) -> str:
+        return Money(amount, invoice.currency).formatted()
+
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(auto=True, margin=20)
+    pdf.add_page()
+    pdf.set_title(f"Invoice {invoice.number}")
+
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.set_text_color(*INK)
+    pdf.cell(110, 8, _text(issuer.get("name", "")))
+    pdf.set_font("Helvetica", "B", 22)
+    pdf.cell(0, 8, "INVOICE", align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 9)
+    pdf.set_text_color(*GREY)
+    issuer_lines = [*issuer.get("address", []), issuer.get("email", ""), issuer.get("tax_id", "")]
+    facts = [
+        f"Number  {invoice.number}",
+        f"Issued  {_day(invoice.issued_at)}",
+        f"Due  {_day(invoice.due_at)}",
+        f"Paid  {_day(invoice.paid_at)}" if invoice.paid_at else f"Status  {invoice.status.value}",
+    ]
+    for index in range(max(len(issuer_lines), len(facts))):
+        left = issuer_lines[index] if index < len(issuer_lines) else ""
+        right = facts[index] if index < len(facts) else ""
+        pdf.cell(110, 5, _text(left))
+        pdf.cell(0, 5, _text(right), align="R", new_x="LMARGIN", new_y="NEXT")
+
+    pdf.ln(8)
+    pdf.set_font("Helvetica", "B", 9)
+    pdf.set_text_color(*GREY)
+    pdf.cell(0, 5, "BILLED TO", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "B", 11)
+    pdf.set_text_color(*INK)
+    pdf.cell(0, 6, _text(customer.get("company_name", "")), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 9)
+    place = " ".join(p for p in (customer.get("postal_code", ""), customer.get("city", "")) if p)
+    for line in (
+        customer.get("contact_name", ""),
+        customer.get("address_line1", ""),
+        customer.get("address_line2", ""),
+        place,
+        customer.get("country", ""),
+        customer.get("billing_email", ""),
+        f"Tax id {customer['tax_id']}" if customer.get("tax_id") else "",
+    ):
+        if line:
+            pdf.cell(0, 5, _text(line), new_x="LMARGIN", new_y="NEXT")
+
+    pdf.ln(8)
+    pdf.set_draw_color(*GREY)
+    pdf.set_font("Helvetica", "B", 9)
+    pdf.set_text_color(*GREY)
+    pdf.cell(150, 7, "DESCRIPTION", border="B")
+    pdf.cell(0, 7, "AMOUNT", border="B", align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 10)
+    pdf.set_text_color(*INK)
+    for line in lines:
+        pdf.multi_cell(
+            150, 7, _text(line.description), new_x="RIGHT", new_y="TOP", max_line_height=5
+        )
+        pdf.cell(0, 7, _text(money(line.amount)), align="R", new_x="LMARGIN", new_y="NEXT")
+
+    pdf.ln(3)
+    totals = [
+        ("Total", invoice.total),
+        ("Credit applied", -invoice.credit_applied),
+        ("Amount due", invoice.amount_due),
+    ]
+    for label, amount in totals:
+        bold = label == "Amount due"
+        pdf.set_font("Helvetica", "B" if bold else "", 11 if bold else 10)
+        pdf.cell(150, 7, label, align="R")
+        pdf.cell(0, 7, _text(money(amount)), align="R", new_x="LMARGIN", new_y="NEXT")
+
+    pdf.ln(6)
+    pdf.set_font("Helvetica", "B", 14)
+    pdf.set_text_color(*((30, 130, 60) if invoice.status.value == "PAID" else (180, 40, 40)))
+    pdf.cell(0, 8, invoice.status.value, align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 8)
+    pdf.set_text_color(*GREY)
+    pdf.ln(4)
+    pdf.cell(0, 5, _text(f"Amounts in {invoice.currency}. Thank you for your business."), align="C")
+    return bytes(pdf.output())

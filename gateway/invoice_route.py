@@ -1,0 +1,62 @@
+"""GET /invoices/{id}.pdf for the owner and billing admins of the invoice's organization (ACC-3)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from uuid import UUID
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from billing.access import may_read_billing
+from billing.errors import BillingError, ErrorCode
+from gateway.auth import authenticate
+from gateway.invoice_pdf import render_invoice
+from gateway.settings import Settings
+from models import Invoice, InvoiceLine
+
+
+def _error(status: int, code: ErrorCode, message: str) -> JSONResponse:
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": code.value}}]}, status_code=status
+    )
+
+
+def invoice_pdf_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
+    async def pdf(request: Request) -> Response:
+        try:
+            viewer = await authenticate(request.headers.get("authorization"), settings.jwt_secret)
+        except BillingError as error:
+            return _error(401, ErrorCode.UNAUTHENTICATED, error.message)
+        if viewer is None:
+            return _error(
+                401,
+                ErrorCode.UNAUTHENTICATED,
+                "Sign in first: send 'Authorization: Bearer <token>'.",
+            )
+        raw = request.path_params["invoice_id"]
+        try:
+            invoice = await Invoice.get_or_none(id=UUID(raw))
+        except ValueError:
+            invoice = None
+        role = viewer.role_in(invoice.organization_id) if invoice else None
+        if (
+            invoice is None or role is None
+        ):  # another tenant's invoice looks like no invoice (ACC-5)
+            return _error(
+                404, ErrorCode.NOT_FOUND, f"No invoice with id {raw!r} is visible to you."
+            )
+        if not may_read_billing(role):
+            return _error(
+                403,
+                ErrorCode.FORBIDDEN,
+                "Only the organization's owner or a billing admin can see invoices.",
+            )
+        lines = await InvoiceLine.filter(invoice_id=invoice.id).order_by("position")
+        return Response(
+            render_invoice(invoice, lines),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="{invoice.number}.pdf"'},
+        )
+
+    return pdf

@@ -28,9 +28,17 @@ log = logging.getLogger("billing_gateway.stripe")
 
 class StripeProcessor:
     def __init__(
-        self, api_key: str, webhook_secret: str | None = None, api_base: str | None = None
+        self,
+        api_key: str,
+        webhook_secret: str | None = None,
+        api_base: str | None = None,
+        timeout_seconds: float = 20.0,
     ) -> None:
-        options: dict[str, Any] = {"http_client": stripe.HTTPXClient(), "max_network_retries": 2}
+        options: dict[str, Any] = {
+            "http_client": stripe.HTTPXClient(timeout=timeout_seconds),
+            "max_network_retries": 2,
+        }
+
         if api_base:
             options["base_addresses"] = {"api": api_base}
         # Network failures are retried by the client with the same idempotency key.

@@ -29,6 +29,8 @@ from gateway.settings import Settings
 from gateway.webhooks import webhook_endpoint
 from gateway.worker import run_periodically
 from payments.port import PaymentProcessor
+from resolvers.api_keys import ApiKeyPrincipal
+from resolvers.viewer import Viewer
 from schema import schema
 from schema.context import Context
 from schema.errors import coded_error
@@ -65,13 +67,14 @@ class GraphQLEndpoint(GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         try:
-            viewer = await authenticate(
+            caller = await authenticate(
                 request.headers.get("authorization"), self.settings.jwt_secret
             )
         except BillingError as error:
             raise _Refused(error_response(401, error.code, error.message)) from None
         return Context(
-            viewer=viewer,
+            viewer=caller if isinstance(caller, Viewer) else None,
+            api_key=caller if isinstance(caller, ApiKeyPrincipal) else None,
             clock=self.clock,
             sandbox=self.settings.is_sandbox,
             processor=self.processor,

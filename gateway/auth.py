@@ -12,6 +12,7 @@ from uuid import UUID
 import jwt
 
 from billing.errors import UnauthenticatedError
+from resolvers.api_keys import ApiKeyPrincipal, find_api_key, is_api_key
 from resolvers.viewer import Viewer, load_viewer
 
 ISSUER = "billing-gateway"
@@ -60,11 +61,16 @@ def verify_token(token: str, secret: str) -> UUID:
         raise UnauthenticatedError("The token does not name a user.") from None
 
 
-async def authenticate(authorization: str | None, secret: str) -> Viewer | None:
+async def authenticate(authorization: str | None, secret: str) -> Viewer | ApiKeyPrincipal | None:
     """The caller, or None for an anonymous request; a bad token is refused outright."""
     token = bearer_token(authorization)
     if token is None:
         return None
+    if is_api_key(token):
+        key = await find_api_key(token)
+        if key is None:
+            raise UnauthenticatedError("Unknown or revoked API key.")
+        return key
     viewer = await load_viewer(verify_token(token, secret))
     if viewer is None:
         raise UnauthenticatedError("The token names a user that no longer exists.")

@@ -43,6 +43,16 @@ def _parser() -> argparse.ArgumentParser:
     seed_demo = commands.add_parser("seed-demo", help="load the catalog and the demo organizations")
     seed_demo.set_defaults(run=_seed_demo)
 
+    api_key = commands.add_parser(
+        "api-key", help="create an API key for an organization (printed once)"
+    )
+    api_key.add_argument("organization", help="the organization's slug, e.g. acme")
+    api_key.add_argument(
+        "--scope", action="append", required=True, help="billing:refund or usage:write"
+    )
+    api_key.add_argument("--name", default="operator key")
+    api_key.set_defaults(run=_api_key)
+
     tick = commands.add_parser("tick", help="run the billing clock's due work once")
     tick.set_defaults(run=_tick)
 
@@ -110,7 +120,27 @@ async def _seed(settings: Settings) -> SeedReport:
     return await seed(catalog, demo, SystemClock())
 
 
+def _api_key(settings: Settings, args: argparse.Namespace) -> None:
+    from billing.errors import BillingError
+    from resolvers.api_keys import create_api_key
+
+    async def run() -> str:
+        await open_database(settings.database_url)
+        try:
+            return await create_api_key(
+                args.organization, args.name, args.scope, SystemClock().now()
+            )
+        finally:
+            await close_database()
+
+    try:
+        print(asyncio.run(run()))
+    except BillingError as error:
+        raise CommandError(f"api-key: {error.message}") from None
+
+
 def _tick(settings: Settings, _: argparse.Namespace) -> None:
+
     from gateway.processor import build_processor
     from gateway.worker import tick
 

@@ -14,6 +14,7 @@ from gateway.auth import authenticate
 from gateway.invoice_pdf import render_invoice
 from gateway.settings import Settings
 from models import Invoice, InvoiceLine
+from resolvers.viewer import Viewer
 
 
 def _error(status: int, code: ErrorCode, message: str) -> JSONResponse:
@@ -28,7 +29,7 @@ def invoice_pdf_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Re
             viewer = await authenticate(request.headers.get("authorization"), settings.jwt_secret)
         except BillingError as error:
             return _error(401, ErrorCode.UNAUTHENTICATED, error.message)
-        if viewer is None:
+        if not isinstance(viewer, Viewer):
             return _error(
                 401,
                 ErrorCode.UNAUTHENTICATED,

@@ -10,8 +10,14 @@ from models.catalog import (
     Product,
     ProductPolicy,
 )
-from models.invoice import Invoice, InvoiceLine, Payment, PaymentMethod
-from models.lifecycle import AccountChangeRequest, FeatureSetting, Notification, ProcessedEvent
+from models.invoice import Invoice, InvoiceLine, Payment, PaymentMethod, Refund
+from models.lifecycle import (
+    AccountChangeRequest,
+    ApiKey,
+    FeatureSetting,
+    Notification,
+    ProcessedEvent,
+)
 from models.organization import BillingInfo, Issuer, Membership, Organization, User, Workspace
 from models.subscription import Subscription, SubscriptionItem, SubscriptionItemAddOn
 
@@ -27,6 +33,7 @@ __all__ = [
     "MODEL_MODULES",
     "AccountChangeRequest",
     "AddOn",
+    "ApiKey",
     "BillingInfo",
     "Bundle",
     "ContactLimitStep",
@@ -45,6 +52,7 @@ __all__ = [
     "ProcessedEvent",
     "Product",
     "ProductPolicy",
+    "Refund",
     "Subscription",
     "SubscriptionItem",
     "SubscriptionItemAddOn",

@@ -95,3 +95,19 @@ class PaymentMethod(Model):
 
     class Meta:
         table = "payment_method"
+
+
+class Refund(Model):
+    # INV-5: a refund, full or partial, recorded against a paid invoice.
+    id = fields.UUIDField(primary_key=True)
+    invoice: fields.ForeignKeyRelation[Invoice] = fields.ForeignKeyField(
+        "gateway.Invoice", related_name="refunds", on_delete=fields.RESTRICT
+    )
+    invoice_id: UUID
+    amount = fields.BigIntField()
+    processor_refund_id = fields.CharField(max_length=200)
+    reason = fields.TextField(default="")
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "refund"

@@ -71,3 +71,22 @@ class ProcessedEvent(Model):
 
     class Meta:
         table = "processed_event"
+
+
+class ApiKey(Model):
+    # ACC-6: partner and operator keys, bound to one organization, with scopes. Only a hash of
+    # the secret is kept.
+    id = fields.UUIDField(primary_key=True)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "gateway.Organization", related_name="api_keys", on_delete=fields.CASCADE
+    )
+    organization_id: UUID
+    name = fields.CharField(max_length=200)
+    prefix = fields.CharField(max_length=16, unique=True)
+    secret_hash = fields.CharField(max_length=64)
+    scopes: list[str] = fields.JSONField(default=list)
+    created_at = fields.DatetimeField()
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_key"

@@ -10,6 +10,7 @@ import strawberry
 from billing.access import Role
 from billing.clock import Clock
 from payments.port import PaymentProcessor
+from resolvers.api_keys import ApiKeyPrincipal
 from resolvers.loaders import Loaders
 from resolvers.viewer import Viewer
 
@@ -20,6 +21,7 @@ class Context:
     clock: Clock
     sandbox: bool
     processor: PaymentProcessor
+    api_key: ApiKeyPrincipal | None = None
     loaders: Loaders = field(default_factory=Loaders)
 
     def role_in(self, organization_id: UUID | None) -> Role | None:

@@ -8,6 +8,7 @@ from billing.errors import BillingError, ForbiddenError, NotFoundError
 from resolvers import billing_info as billing_info_service
 from resolvers import lifecycle, payments, plan_change
 from resolvers import payment_methods as payment_method_service
+from resolvers import refunds as refund_service
 from resolvers.organization import find_organization
 from resolvers.test_clock import advance_test_clock
 from schema.billing_info import BillingInfo, BillingInfoInput, BillingInfoResult, BillingInfoUpdated
@@ -19,7 +20,7 @@ from schema.payment_method import (
     PaymentMethodResult,
     SetupIntent,
 )
-from schema.permissions import CanManageBilling, IsAuthenticated, SandboxOnly
+from schema.permissions import CanManageBilling, CanRefund, IsAuthenticated, IsCaller, SandboxOnly
 from schema.plan_change import (
     AccountChangeRequest,
     AccountChangeRequested,
@@ -27,6 +28,7 @@ from schema.plan_change import (
     CancelResult,
     InvoicePaid,
     InvoicePaymentActionRequired,
+    InvoiceRefunded,
     PayInvoiceResult,
     PaymentActionRequired,
     PlanChangeApplied,
@@ -35,6 +37,7 @@ from schema.plan_change import (
     PlanChangeResult,
     PlanChangeScheduled,
     ReactivateResult,
+    RefundResult,
     SubscriptionCancelled,
     SubscriptionReactivated,
     TestClock,
@@ -158,6 +161,15 @@ class Mutation:
         return AccountChangeRequested(request=AccountChangeRequest.of(row))
 
     @strawberry.mutation(
+        permission_classes=[IsCaller, CanRefund],
+        description="INV-5: refunds what is left, or `amount` cents; API keys with billing:refund.",
+    )
+    async def refund_invoice(
+        self, info: Info, invoice_id: strawberry.ID, amount: int | None = None, reason: str = ""
+    ) -> RefundResult:
+        return await _refund(info, invoice_id, amount, reason)
+
+    @strawberry.mutation(
         permission_classes=[IsAuthenticated, CanManageBilling],
         description="INV-3: applies to the next invoices; issued ones keep the details they carry.",
     )
@@ -261,6 +273,28 @@ async def _update_billing_info(info: Info, input: BillingInfoInput) -> BillingIn
     except BillingError as error:
         return UserError.of(error)
     return BillingInfoUpdated(billing_info=BillingInfo.of(row))
+
+
+async def _refund(
+    info: Info, invoice_id: strawberry.ID, amount: int | None, reason: str
+) -> RefundResult:
+    context = info.context
+    key = context.api_key
+    assert key is not None  # CanRefund
+    try:
+        invoice = await refund_service.refund_invoice(
+            key.organization_id,
+            str(invoice_id),
+            amount,
+            reason,
+            context.clock.now(),
+            context.processor,
+        )
+    except BillingError as error:
+        if not _expected(error):
+            raise
+        return UserError.of(error)
+    return InvoiceRefunded(invoice=Invoice.of(invoice))
 
 
 async def _subscription(organization_id: object) -> Subscription | None:

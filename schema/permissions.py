@@ -52,3 +52,24 @@ class SandboxOnly(BasePermission):
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         return info.context.sandbox
+
+
+class IsCaller(BasePermission):
+    """A signed-in user or an API key."""
+
+    message = "Sign in first: send 'Authorization: Bearer <token or API key>'."
+    error_extensions = {"code": "UNAUTHENTICATED"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        return info.context.viewer is not None or info.context.api_key is not None
+
+
+class CanRefund(BasePermission):
+    """INV-5: refunds are for operators holding an API key with scope billing:refund."""
+
+    message = "Refunds need an API key with the scope billing:refund."
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        key = info.context.api_key
+        return key is not None and "billing:refund" in key.scopes

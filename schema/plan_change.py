@@ -209,6 +209,14 @@ class InvoicePaymentActionRequired:
     invoice: Invoice
 
 
+@strawberry.type
+class InvoiceRefunded:
+    invoice: Invoice
+
+
+RefundResult = Annotated[InvoiceRefunded | UserError, strawberry.union("RefundResult")]
+
+
 PayInvoiceResult = Annotated[
     InvoicePaid | InvoicePaymentActionRequired | UserError, strawberry.union("PayInvoiceResult")
 ]

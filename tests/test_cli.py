@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import sqlite3
@@ -168,3 +169,17 @@ def test_tick_runs_the_due_work_once(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     # Seeded just now: Acme's period and Globex's trial are still running.
     assert result.stdout.strip().splitlines()[-1] == "billing clock: 0 due item(s) done"
+
+
+def test_api_key_is_printed_once(tmp_path: Path) -> None:
+    assert run(tmp_path, "seed-demo").returncode == 0
+    result = run(tmp_path, "api-key", "acme", "--scope", "billing:refund")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("bgk_") and len(result.stdout.strip()) > 40
+    with sqlite3.connect(tmp_path / "var" / "billing-gateway.sqlite3") as db:
+        (stored,) = db.execute("SELECT secret_hash FROM api_key").fetchone()
+    secret = result.stdout.strip().removeprefix("bgk_").partition("_")[2]
+    assert stored == hashlib.sha256(secret.encode()).hexdigest() != secret  # only a hash is kept
+
+    bad = run(tmp_path, "api-key", "acme", "--scope", "billing:everything")
+    assert bad.returncode == 2 and "Scopes must be some of" in bad.stderr

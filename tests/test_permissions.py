@@ -205,6 +205,8 @@ PERMISSIONS: dict[tuple[str, str], frozenset[Role]] = {
         "updateBillingInfo",
     ),
     **_fields("Mutation", frozenset({Role.OWNER}), "cancelSubscription"),
+    # INV-5: refunds are for operators' API keys (scope billing:refund), never for a user's token.
+    **_fields("Mutation", frozenset(), "refundInvoice"),
 }
 
 # Types reached only through a mutation's result: the mutation's own row decides who sees them.
@@ -222,6 +224,7 @@ RESULT_TYPES: dict[str, str] = {
     "InvoicePaid": "payInvoice",
     "InvoicePaymentActionRequired": "payInvoice",
     "SetupIntent": "createSetupIntent",
+    "InvoiceRefunded": "refundInvoice",
     "BillingInfoUpdated": "updateBillingInfo",
 }
 for _type, _mutation in RESULT_TYPES.items():
@@ -240,6 +243,7 @@ MUTATION_CALLS = {
     "payInvoice": '(invoiceId: "nope")',
     "completeTestPaymentAction": '(invoiceId: "nope")',
     "createSetupIntent": "",
+    "refundInvoice": '(invoiceId: "nope")',
     "updateBillingInfo": '(input: {companyName: "", billingEmail: "x"})',
 }
 

@@ -206,16 +206,26 @@ async def test_dunning_through_stripe(stripe_gql: GraphQLClient, localstripe: st
     # DUN-1 to DUN-4 with real Stripe calls: a renewal declined by the bank, PENDING_PAYMENT,
     # FROZEN after five days, a new card, pay now, ACTIVE.
     ending = (SEEDED_AT - timedelta(days=30), SEEDED_AT + timedelta(days=1))
-    organization, owner = await organization_with([{"product": "store", "plan": "business"}], period=ending, card=None)
-    replace = 'mutation ($pm: String!) { replacePaymentMethod(paymentMethodId: $pm) { __typename } }'
-    await stripe_gql(replace, {"pm": _card(localstripe, CARDS["declined_on_charge"])}, as_user=owner)
+    organization, owner = await organization_with(
+        [{"product": "store", "plan": "business"}], period=ending, card=None
+    )
+    replace = (
+        "mutation ($pm: String!) { replacePaymentMethod(paymentMethodId: $pm) { __typename } }"
+    )
+    await stripe_gql(
+        replace, {"pm": _card(localstripe, CARDS["declined_on_charge"])}, as_user=owner
+    )
     advance = "mutation ($days: Int!) { advanceTestClock(days: $days) { events } }"
-    events = (await stripe_gql(advance, {"days": 1}, as_user=owner))["data"]["advanceTestClock"]["events"]
+    events = (await stripe_gql(advance, {"days": 1}, as_user=owner))["data"]["advanceTestClock"][
+        "events"
+    ]
     assert "unpaid (card_declined)" in events[0]
-    events = (await stripe_gql(advance, {"days": 5}, as_user=owner))["data"]["advanceTestClock"]["events"]
+    events = (await stripe_gql(advance, {"days": 5}, as_user=owner))["data"]["advanceTestClock"][
+        "events"
+    ]
     assert any("frozen" in e for e in events)
     await stripe_gql(replace, {"pm": _card(localstripe, CARDS["visa"])}, as_user=owner)
     invoice = await Invoice.get(organization_id=organization.id)
-    pay = 'mutation ($id: ID!) { payInvoice(invoiceId: $id) { __typename ... on InvoicePaid { subscription { status } } } }'
+    pay = "mutation ($id: ID!) { payInvoice(invoiceId: $id) { __typename ... on InvoicePaid { subscription { status } } } }"
     paid = (await stripe_gql(pay, {"id": str(invoice.id)}, as_user=owner))["data"]["payInvoice"]
     assert paid == {"__typename": "InvoicePaid", "subscription": {"status": "ACTIVE"}}

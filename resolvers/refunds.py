@@ -1,0 +1,74 @@
+"""Refunds, full or partial, recorded against a paid invoice (INV-5)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from tortoise.transactions import in_transaction
+
+from billing.clock import offset
+from billing.errors import BillingError, NotFoundError
+from billing.invoices import InvoiceStatus, invoice_transition
+from billing.money import Money
+from models import Invoice, Organization, Payment, Refund
+from payments.port import ChargeStatus, PaymentProcessor
+
+
+async def refund_invoice(
+    organization_id: UUID,
+    invoice_id: str,
+    amount: int | None,
+    reason: str,
+    base_now: datetime,
+    processor: PaymentProcessor,
+) -> Invoice:
+    async with in_transaction():
+        organization = await Organization.filter(id=organization_id).select_for_update().get()
+        now = offset(base_now, organization.clock_offset_seconds)
+        try:
+            invoice = (
+                await Invoice.filter(id=UUID(invoice_id), organization_id=organization_id)
+                .select_for_update()
+                .first()
+            )
+        except ValueError:
+            invoice = None
+        if invoice is None:
+            raise NotFoundError(
+                f"No invoice with id {invoice_id!r} is visible to this key.", field="invoiceId"
+            )
+        if invoice.status not in (InvoiceStatus.PAID, InvoiceStatus.PARTIALLY_REFUNDED):
+            raise BillingError(
+                f"Invoice {invoice.number} is {invoice.status.value}: only paid ones are refunded."
+            )
+        payment = (
+            await Payment.filter(invoice_id=invoice.id, status=ChargeStatus.SUCCEEDED.value)
+            .order_by("-created_at")
+            .first()
+        )
+        if payment is None or not payment.processor_charge_id:
+            raise BillingError(f"Invoice {invoice.number} was not paid by card: nothing to refund.")
+        already = sum(refund.amount for refund in await Refund.filter(invoice_id=invoice.id))
+        left = payment.amount - already
+        wanted = left if amount is None else amount
+        if not 1 <= wanted <= left:
+            most = Money(left, invoice.currency).formatted()
+            raise BillingError(
+                f"Refund between 1 and {left} (cents), at most {most} is left to refund.",
+                field="amount",
+            )
+        result = await processor.refund(
+            payment.processor_charge_id, wanted, f"refund:{invoice.id}:{already + wanted}"
+        )
+        await Refund.create(
+            invoice=invoice,
+            amount=wanted,
+            processor_refund_id=result.id,
+            reason=reason.strip(),
+            created_at=now,
+        )
+        status = InvoiceStatus.REFUNDED if wanted == left else InvoiceStatus.PARTIALLY_REFUNDED
+        invoice.status = invoice_transition(invoice.status, status)
+        await invoice.save(update_fields=["status"])
+        return invoice

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 
 from billing.clock import Clock
 from payments.port import PaymentProcessor
 from resolvers.billing_clock import run_due_work
+from resolvers.reconciliation import reconcile_charges
 
 log = logging.getLogger("billing_gateway.worker")
 
 
 async def tick(clock: Clock, processor: PaymentProcessor) -> list[str]:
     events = await run_due_work(clock.now(), processor)
+    events += await reconcile_charges(processor, datetime.now(UTC))
     for event in events:
         log.info("billing clock: %s", event)
     return events

@@ -10,7 +10,7 @@ from models.catalog import (
     Product,
     ProductPolicy,
 )
-from models.invoice import Invoice, InvoiceLine, Payment, PaymentMethod, Refund
+from models.invoice import Invoice, InvoiceLine, OrphanCharge, Payment, PaymentMethod, Refund
 from models.lifecycle import (
     AccountChangeRequest,
     ApiKey,
@@ -44,6 +44,7 @@ __all__ = [
     "Membership",
     "Notification",
     "Organization",
+    "OrphanCharge",
     "Payment",
     "PaymentMethod",
     "Plan",

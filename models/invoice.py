@@ -111,3 +111,18 @@ class Refund(Model):
 
     class Meta:
         table = "refund"
+
+
+class OrphanCharge(Model):
+    # A charge the processor made but the gateway never recorded (a crash between the charge and
+    # the write): found again by its metadata on a later tick, refunded once, its key retired.
+    charge_id = fields.CharField(max_length=200, primary_key=True)
+    idempotency_key = fields.CharField(max_length=300, unique=True)
+    organization_id = fields.UUIDField(null=True)
+    amount = fields.BigIntField()
+    currency = fields.CharField(max_length=3)
+    refund_id = fields.CharField(max_length=200)
+    found_at = fields.DatetimeField()
+
+    class Meta:
+        table = "orphan_charge"

@@ -7,6 +7,7 @@ Card details never reach the gateway (PAY-1): cards are collected by the process
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
@@ -27,6 +28,7 @@ class ChargeRequest:
     idempotency_key: str  # the same key never charges twice
     description: str
     customer_id: str | None = None
+    reference: str = ""  # the organization's id, kept with the charge at the processor
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,19 @@ class CardDetails:
     last4: str
     exp_month: int
     exp_year: int
+
+
+@dataclass(frozen=True)
+class ChargeRecord:
+    """A charge as the processor remembers it (to find charges the gateway never recorded)."""
+
+    charge_id: str
+    idempotency_key: str
+    reference: str
+    amount: int
+    currency: str
+    succeeded: bool
+    created: datetime
 
 
 @dataclass(frozen=True)
@@ -95,6 +110,8 @@ class PaymentProcessor(Protocol):
     async def charge(self, request: ChargeRequest) -> ChargeResult: ...
 
     async def refund(self, charge_id: str, amount: int, idempotency_key: str) -> Refund: ...
+
+    async def recent_charges(self, since: datetime) -> list[ChargeRecord]: ...
 
     def parse_webhook(self, payload: bytes, signature: str | None) -> ProcessorEvent: ...
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from payments import webhook_signature
 from payments.port import (
     CardDetails,
+    ChargeRecord,
     ChargeRequest,
     ChargeResult,
     ChargeStatus,
@@ -58,6 +60,7 @@ def _id(prefix: str, seed: str) -> str:
 class SandboxProcessor:
     def __init__(self, webhook_secret: str = SANDBOX_WEBHOOK_SECRET) -> None:
         self._charges: dict[str, ChargeResult] = {}
+        self._records: list[ChargeRecord] = []
         self._refunds: dict[str, Refund] = {}
         self.webhook_secret = webhook_secret
 
@@ -104,7 +107,21 @@ class SandboxProcessor:
         else:
             result = ChargeResult(ChargeStatus.SUCCEEDED, charge_id)
         self._charges[request.idempotency_key] = result
+        self._records.append(
+            ChargeRecord(
+                charge_id,
+                request.idempotency_key,
+                request.reference,
+                request.amount,
+                request.currency,
+                result.status is ChargeStatus.SUCCEEDED,
+                datetime.now(UTC),
+            )
+        )
         return result
+
+    async def recent_charges(self, since: datetime) -> list[ChargeRecord]:
+        return [record for record in self._records if record.created >= since]
 
     async def refund(self, charge_id: str, amount: int, idempotency_key: str) -> Refund:
         if idempotency_key not in self._refunds:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any, NoReturn, cast
 
 import stripe
@@ -11,6 +12,7 @@ from stripe.params import PaymentIntentCreateParams
 from payments.port import (
     DECLINE_REASONS,
     CardDetails,
+    ChargeRecord,
     ChargeRequest,
     ChargeResult,
     ChargeStatus,
@@ -113,6 +115,7 @@ class StripeProcessor:
             "metadata": {
                 "idempotency_key": request.idempotency_key,
                 "description": request.description,
+                "reference": request.reference,
             },
         }
         if request.customer_id:
@@ -153,6 +156,31 @@ class StripeProcessor:
         except stripe.StripeError as error:
             _unavailable(error)
         return Refund(str(refund.id), int(refund.amount))
+
+    async def recent_charges(self, since: datetime) -> list[ChargeRecord]:
+        records: list[ChargeRecord] = []
+        try:
+            # Newest first: stop at the first one older than `since`.
+            page = await self._client.v1.payment_intents.list_async(params={"limit": 100})
+            async for intent in page.auto_paging_iter():
+                if datetime.fromtimestamp(int(intent.created), UTC) < since:
+                    break
+
+                metadata: dict[str, str] = intent.to_dict().get("metadata") or {}
+                records.append(
+                    ChargeRecord(
+                        charge_id=str(intent.id),
+                        idempotency_key=str(metadata.get("idempotency_key", "")),
+                        reference=str(metadata.get("reference", "")),
+                        amount=int(intent.amount),
+                        currency=str(intent.currency).upper(),
+                        succeeded=intent.status == "succeeded",
+                        created=datetime.fromtimestamp(int(intent.created), UTC),
+                    )
+                )
+        except stripe.StripeError as error:
+            _unavailable(error)
+        return records
 
     def parse_webhook(self, payload: bytes, signature: str | None) -> ProcessorEvent:
         if not self.webhook_secret or not signature:

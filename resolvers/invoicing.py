@@ -9,7 +9,16 @@ from uuid import UUID
 
 from billing.invoices import InvoiceKind, InvoiceStatus, invoice_number, invoice_transition
 from billing.quote import Line
-from models import BillingInfo, Invoice, InvoiceLine, Issuer, Organization, Payment, PaymentMethod
+from models import (
+    BillingInfo,
+    Invoice,
+    InvoiceLine,
+    Issuer,
+    Organization,
+    OrphanCharge,
+    Payment,
+    PaymentMethod,
+)
 from payments.port import ChargeRequest, ChargeResult, ChargeStatus, PaymentProcessor
 
 
@@ -127,10 +136,14 @@ async def collect(
     # The card is part of the key: after a decline, the same event paid with a new card is a new
     # request (the processor refuses a key reused with other parameters).
     idempotency_key = f"{idempotency_key}:{card.processor_id}"
+    if await OrphanCharge.exists(idempotency_key=idempotency_key):
+        # The first charge under this key was made, lost in a crash and refunded: a new one.
+        idempotency_key += ":after-refund"
     organization = await Organization.get(id=invoice.organization_id)
     result = await processor.charge(
         ChargeRequest(
             customer_id=organization.processor_customer_id,
+            reference=str(organization.id),
             payment_method_id=card.processor_id,
             amount=invoice.amount_due,
             currency=invoice.currency,

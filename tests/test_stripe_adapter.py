@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -229,3 +229,19 @@ async def test_dunning_through_stripe(stripe_gql: GraphQLClient, localstripe: st
     pay = "mutation ($id: ID!) { payInvoice(invoiceId: $id) { __typename ... on InvoicePaid { subscription { status } } } }"
     paid = (await stripe_gql(pay, {"id": str(invoice.id)}, as_user=owner))["data"]["payInvoice"]
     assert paid == {"__typename": "InvoicePaid", "subscription": {"status": "ACTIVE"}}
+
+
+async def test_recent_charges_carry_their_key_and_organization(
+    processor: StripeProcessor, localstripe: str
+) -> None:
+    # What reconciliation reads to find charges the gateway never recorded.
+    customer = await processor.create_customer("org-5", "Umbrella")
+    card = await processor.attach_payment_method(customer, _card(localstripe, CARDS["visa"]))
+    made = await processor.charge(
+        ChargeRequest(card.payment_method_id, 777, "USD", "renewal:x", "Invoice", customer, "org-5")
+    )
+    records = await processor.recent_charges(datetime.now(UTC) - timedelta(hours=1))
+    mine = [r for r in records if r.charge_id == made.charge_id]
+    assert [(r.idempotency_key, r.reference, r.amount, r.succeeded) for r in mine] == [
+        ("renewal:x", "org-5", 777, True)
+    ]

@@ -1,0 +1,67 @@
+"""Charges the processor made that the gateway never recorded: a process that died between the
+charge and its database write. Found again by their metadata on a later tick and refunded once,
+so no customer pays for a change that was not applied (the change's transaction rolled back)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from tortoise.transactions import in_transaction
+
+from billing.money import Money
+from models import OrphanCharge, Payment
+from payments.port import PaymentProcessor
+from resolvers.payments import notify
+
+LOOK_BACK = timedelta(days=2)
+# A charge younger than this may belong to a request still writing its result.
+SETTLING_TIME = timedelta(minutes=5)
+
+
+async def reconcile_charges(processor: PaymentProcessor, wall_now: datetime) -> list[str]:
+    """`wall_now` is real time: processors date their charges by the wall clock."""
+    events: list[str] = []
+    records = await processor.recent_charges(wall_now - LOOK_BACK)
+    candidates = [r for r in records if r.succeeded and r.created <= wall_now - SETTLING_TIME]
+    if not candidates:
+        return events
+    ids = [r.charge_id for r in candidates]
+    known = {p.processor_charge_id for p in await Payment.filter(processor_charge_id__in=ids)}
+    known |= {o.charge_id for o in await OrphanCharge.filter(charge_id__in=ids)}
+    for record in candidates:
+        if record.charge_id in known:
+            continue
+        async with in_transaction():
+            if await OrphanCharge.exists(charge_id=record.charge_id):
+                continue
+            refund = await processor.refund(
+                record.charge_id, record.amount, f"orphan:{record.charge_id}"
+            )
+            organization_id = _uuid(record.reference)
+            await OrphanCharge.create(
+                charge_id=record.charge_id,
+                idempotency_key=record.idempotency_key,
+                organization_id=organization_id,
+                amount=record.amount,
+                currency=record.currency,
+                refund_id=refund.id,
+                found_at=wall_now,
+            )
+            amount = Money(record.amount, record.currency).formatted()
+            if organization_id is not None:
+                await notify(
+                    organization_id,
+                    "PAYMENT_REFUNDED",
+                    f"A charge of {amount} was taken for a change that failed: refunded.",
+                    wall_now,
+                )
+            events.append(f"refunded an unrecorded charge {record.charge_id} of {amount}")
+    return events
+
+
+def _uuid(value: str) -> UUID | None:
+    try:
+        return UUID(value)
+    except ValueError:
+        return None

@@ -3,6 +3,7 @@ server started here on a loopback port (PAY-1 to PAY-3, CHG-5)."""
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -19,7 +20,7 @@ import stripe
 from billing.clock import FixedClock
 from gateway.app import create_app
 from gateway.settings import Settings
-from models import Invoice
+from models import Invoice, Payment
 from payments import webhook_signature
 from payments.port import (
     ChargeRequest,
@@ -163,7 +164,7 @@ async def stripe_gql(
 async def test_the_same_flows_through_the_api(stripe_gql: GraphQLClient, localstripe: str) -> None:
     # An upgrade charged through Stripe; then a 3-D Secure card: the plan waits (CHG-5).
     period = (SEEDED_AT - timedelta(days=10), SEEDED_AT + timedelta(days=21))
-    _, owner = await organization_with(
+    organization, owner = await organization_with(
         [{"product": "email", "plan": "email-1000"}], period=period, card=None
     )
     replace = """mutation ($pm: String!) { replacePaymentMethod(paymentMethodId: $pm) {
@@ -200,6 +201,29 @@ async def test_the_same_flows_through_the_api(stripe_gql: GraphQLClient, localst
     assert (await stripe_gql(plan, as_user=owner))["data"]["organization"]["subscription"]["items"][
         0
     ]["plan"]["code"] == "email-1500"
+    # The customer authenticates; Stripe says so by webhook; the change is applied, once.
+    waiting_payment = await Payment.get(
+        status="REQUIRES_ACTION", invoice__organization_id=organization.id
+    )
+    event = json.dumps(
+        {
+            "id": f"evt_{waiting_payment.id}",
+            "type": "payment_intent.succeeded",
+            "data": {"object": {"id": waiting_payment.processor_charge_id}},
+        }
+    ).encode()
+    outcomes = []
+    for _ in range(2):
+        response = await stripe_gql.http.post(
+            "/webhooks/stripe",
+            content=event,
+            headers={"stripe-signature": webhook_signature.sign(event, WEBHOOK_SECRET)},
+        )
+        outcomes.append(response.json()["outcome"])
+    assert outcomes == ["applied", "duplicate"]
+    assert (await stripe_gql(plan, as_user=owner))["data"]["organization"]["subscription"]["items"][
+        0
+    ]["plan"]["code"] == "email-2500"
 
 
 async def test_dunning_through_stripe(stripe_gql: GraphQLClient, localstripe: str) -> None:

@@ -27,7 +27,6 @@ from schema.plan_change import (
     AccountChangeRequestResult,
     CancelResult,
     InvoicePaid,
-    InvoicePaymentActionRequired,
     InvoiceRefunded,
     PayInvoiceResult,
     PaymentActionRequired,
@@ -236,8 +235,10 @@ class Mutation:
                 raise
             return UserError.of(error)
         if isinstance(outcome, payments.InvoiceActionRequired):
-            return InvoicePaymentActionRequired(
-                client_secret=outcome.client_secret, invoice=Invoice.of(outcome.invoice)
+            return PaymentActionRequired(
+                client_secret=outcome.client_secret,
+                invoice=Invoice.of(outcome.invoice),
+                preview=None,
             )
         return InvoicePaid(
             invoice=Invoice.of(outcome.invoice), subscription=await _subscription(organization.id)

@@ -12,6 +12,7 @@ from billing.errors import BillingError
 from billing.invoices import InvoiceStatus
 from models import BillingInfo as BillingInfoRow
 from models import FeatureSetting as FeatureSettingRow
+from models import Invoice as InvoiceRow
 from models import Membership as MembershipRow
 from models import Notification as NotificationRow
 from models import Organization as OrganizationRow
@@ -128,6 +129,18 @@ class Organization:
             page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None),
             total_count=total,
         )
+
+    @strawberry.field(
+        permission_classes=[CanReadBilling], description="One invoice with its lines."
+    )
+    async def invoice(self, id: strawberry.ID) -> Invoice | None:
+        try:
+            row = await InvoiceRow.get_or_none(
+                id=UUID(str(id)), organization_id=self.organization_id
+            )
+        except ValueError:
+            row = None
+        return Invoice.of(row) if row else None  # another tenant's invoice is not there (ACC-5)
 
     @strawberry.field(permission_classes=[CanReadBilling], description="INV-3; billing roles only.")
     async def billing_info(self) -> BillingInfo | None:

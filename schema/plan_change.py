@@ -138,7 +138,9 @@ class PlanChangeScheduled:
 class PaymentActionRequired:
     client_secret: str
     invoice: Invoice
-    preview: PlanChangePreview
+    preview: PlanChangePreview | None = strawberry.field(
+        description="The change waiting for this payment; null when paying an invoice."
+    )
 
 
 @strawberry.type
@@ -203,12 +205,6 @@ class InvoicePaid:
     subscription: Subscription | None
 
 
-@strawberry.type(description="The payment needs 3-D Secure: complete it with the client secret.")
-class InvoicePaymentActionRequired:
-    client_secret: str
-    invoice: Invoice
-
-
 @strawberry.type
 class InvoiceRefunded:
     invoice: Invoice
@@ -218,5 +214,5 @@ RefundResult = Annotated[InvoiceRefunded | UserError, strawberry.union("RefundRe
 
 
 PayInvoiceResult = Annotated[
-    InvoicePaid | InvoicePaymentActionRequired | UserError, strawberry.union("PayInvoiceResult")
+    InvoicePaid | PaymentActionRequired | UserError, strawberry.union("PayInvoiceResult")
 ]

@@ -132,3 +132,15 @@ async def test_invoices_page_and_filter(gql: GraphQLClient) -> None:
     assert open_only["totalCount"] == 0
     bad = await gql(page, {"after": "garbage"}, as_user="billing@acme.test")
     assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_one_invoice_with_its_lines(gql: GraphQLClient) -> None:
+    acme_invoice = await Invoice.filter(organization__slug="acme").order_by("sequence").first()
+    assert acme_invoice is not None
+    one = "query ($id: ID!) { organization { invoice(id: $id) { number total { formatted } lines { description amount { amount } } } } }"
+    body = await gql(one, {"id": str(acme_invoice.id)}, as_user="owner@acme.test")
+    invoice = body["data"]["organization"]["invoice"]
+    assert invoice["number"] == "ACME-00001" and invoice["total"] == {"formatted": "$234.00"}
+    assert [line["amount"]["amount"] for line in invoice["lines"]] == [15900, 3000, 4500]
+    other = await gql(one, {"id": str(acme_invoice.id)}, as_user="owner@globex.test")  # ACC-5
+    assert other["data"]["organization"]["invoice"] is None

@@ -143,7 +143,13 @@ PERMISSIONS: dict[tuple[str, str], frozenset[Role]] = {
     **_fields("PreviewLine", BILLING, "description", "amount", "periodStart", "periodEnd"),
     **_fields("Blocker", BILLING, "code", "message"),
     **_fields(
-        "Organization", BILLING, "invoices", "paymentMethods", "notifications", "billingInfo"
+        "Organization",
+        BILLING,
+        "invoices",
+        "invoice",
+        "paymentMethods",
+        "notifications",
+        "billingInfo",
     ),
     **_fields(
         "BillingInfo",
@@ -222,7 +228,6 @@ RESULT_TYPES: dict[str, str] = {
     "PaymentMethodReplaced": "replacePaymentMethod",
     "TestClock": "advanceTestClock",
     "InvoicePaid": "payInvoice",
-    "InvoicePaymentActionRequired": "payInvoice",
     "SetupIntent": "createSetupIntent",
     "InvoiceRefunded": "refundInvoice",
     "BillingInfoUpdated": "updateBillingInfo",
@@ -287,6 +292,7 @@ ROUTES: dict[str, list[str]] = {
 STEP_ARGUMENTS = {"previewPlanChange": '(input: {product: "email", plan: "email-1500"})'}
 ARGUMENTS = {
     ("Catalog", "product"): '(code: "messaging")',
+    ("Organization", "invoice"): '(id: "00000000-0000-0000-0000-000000000000")',
     **{("Query", step): args for step, args in STEP_ARGUMENTS.items()},
 }
 CALLERS: list[Role | None] = [Role.OWNER, Role.BILLING_ADMIN, Role.ADMIN, Role.MEMBER, None]

@@ -73,7 +73,10 @@ class Item:
         if self.seats is not None:
             details.append(f"{self.seats} seat{'s' if self.seats != 1 else ''}")
         details += list(self.add_ons)
-        name = f"{self.product_name} {self.plan_name}"
+        # "Email 1,000" already names its product; "Messaging Growth" needs it.
+        same = self.plan_name.lower().startswith(self.product_name.lower())
+        name = self.plan_name if same else f"{self.product_name} {self.plan_name}"
+
         return f"{name} ({', '.join(details)})" if details else name
 
 

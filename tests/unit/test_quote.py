@@ -70,7 +70,7 @@ def test_prorate_keep_cycle_upgrade() -> None:
     )
     assert (q.kind, q.timing) == (ChangeKind.UPGRADE, ChangeTiming.IMMEDIATE)
     assert [line.amount for line in q.lines] == [-2032, 3048]
-    assert q.lines[0].description == "Unused time on Email Email-1000 after 12 Mar 2026"
+    assert q.lines[0].description == "Unused time on Email-1000 after 12 Mar 2026"
     assert q.amount_due_now == 1016
     assert q.result.period_end == current.period_end
     assert q.next_billing_date == current.period_end

@@ -9,6 +9,7 @@ from typing import Any
 
 from fpdf import FPDF
 
+from billing import invoice_parties
 from billing.money import Money
 from models import Invoice, InvoiceLine
 
@@ -27,8 +28,7 @@ def _day(moment: datetime | None) -> str:
 
 def render_invoice(invoice: Invoice, lines: Sequence[InvoiceLine]) -> bytes:
     details: dict[str, Any] = invoice.billing_details or {}
-    issuer = details.get("issuer") or {}
-    customer = details.get("customer") or {}
+    issued_by = invoice_parties.issuer(details)
 
     def money(amount: int) -> str:
         return Money(amount, invoice.currency).formatted()
@@ -40,12 +40,12 @@ def render_invoice(invoice: Invoice, lines: Sequence[InvoiceLine]) -> bytes:
 
     pdf.set_font("Helvetica", "B", 16)
     pdf.set_text_color(*INK)
-    pdf.cell(110, 8, _text(issuer.get("name", "")))
+    pdf.cell(110, 8, _text(issued_by.name if issued_by else ""))
     pdf.set_font("Helvetica", "B", 22)
     pdf.cell(0, 8, "INVOICE", align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 9)
     pdf.set_text_color(*GREY)
-    issuer_lines = [*issuer.get("address", []), issuer.get("email", ""), issuer.get("tax_id", "")]
+    issuer_lines = issued_by.lines if issued_by else []
     facts = [
         f"Number  {invoice.number}",
         f"Issued  {_day(invoice.issued_at)}",
@@ -64,20 +64,12 @@ def render_invoice(invoice: Invoice, lines: Sequence[InvoiceLine]) -> bytes:
     pdf.cell(0, 5, "BILLED TO", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "B", 11)
     pdf.set_text_color(*INK)
-    pdf.cell(0, 6, _text(customer.get("company_name", "")), new_x="LMARGIN", new_y="NEXT")
+    billed_to = invoice_parties.customer(details)
+    pdf.cell(0, 6, _text(billed_to.name if billed_to else ""), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 9)
-    place = " ".join(p for p in (customer.get("postal_code", ""), customer.get("city", "")) if p)
-    for line in (
-        customer.get("contact_name", ""),
-        customer.get("address_line1", ""),
-        customer.get("address_line2", ""),
-        place,
-        customer.get("country", ""),
-        customer.get("billing_email", ""),
-        f"Tax id {customer['tax_id']}" if customer.get("tax_id") else "",
-    ):
-        if line:
-            pdf.cell(0, 5, _text(line), new_x="LMARGIN", new_y="NEXT")
+    for address_line in billed_to.lines if billed_to else []:
+        pdf.cell(0, 5, _text(address_line), new_x="LMARGIN", new_y="NEXT")
+
 
     pdf.ln(8)
     pdf.set_draw_color(*GREY)

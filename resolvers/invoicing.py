@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from billing.errors import NotFoundError
 from billing.invoices import InvoiceKind, InvoiceStatus, invoice_number, invoice_transition
 from billing.quote import Line
 from models import (
@@ -166,3 +167,20 @@ async def collect(
         invoice.pending_change = pending_change
         await invoice.save(update_fields=["pending_change"])
     return result
+
+
+async def locked_invoice(organization_id: UUID, invoice_id: str) -> Invoice:
+    """One of the organization's invoices, row-locked; another tenant's id finds nothing."""
+    try:
+        invoice = (
+            await Invoice.filter(id=UUID(invoice_id), organization_id=organization_id)
+            .select_for_update()
+            .first()
+        )
+    except ValueError:
+        invoice = None
+    if invoice is None:
+        raise NotFoundError(
+            f"No invoice with id {invoice_id!r} is visible to you.", field="invoiceId"
+        )
+    return invoice

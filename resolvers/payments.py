@@ -10,14 +10,14 @@ from uuid import UUID
 from tortoise.transactions import in_transaction
 
 from billing.clock import offset
-from billing.errors import BillingError, NotFoundError
+from billing.errors import BillingError
 from billing.invoices import InvoiceStatus
 from billing.periods import BillingInterval
 from billing.subscription_status import Event, SubscriptionStatus, transition
 from models import Invoice, Notification, Organization, Payment, Subscription
 from payments.port import ChargeStatus, PaymentProcessor
 from resolvers.catalog import load_catalog_snapshot
-from resolvers.invoicing import collect, mark_paid
+from resolvers.invoicing import collect, locked_invoice, mark_paid
 from resolvers.plan_change import sync_feature_settings, write_item
 from resolvers.subscription_state import ItemTerms, load_subscription
 
@@ -55,7 +55,7 @@ async def pay_invoice(
     async with in_transaction():
         organization = await Organization.filter(id=organization_id).select_for_update().get()
         now = offset(base_now, organization.clock_offset_seconds)
-        invoice = await _own_invoice(organization_id, invoice_id)
+        invoice = await locked_invoice(organization_id, invoice_id)
         if invoice.status not in PAYABLE:
             raise BillingError(
                 f"Invoice {invoice.number} is {invoice.status.value}: there is nothing to pay."
@@ -83,7 +83,7 @@ async def complete_payment_action(
     async with in_transaction():
         organization = await Organization.filter(id=organization_id).select_for_update().get()
         now = offset(base_now, organization.clock_offset_seconds)
-        invoice = await _own_invoice(organization_id, invoice_id)
+        invoice = await locked_invoice(organization_id, invoice_id)
         payment = (
             await Payment.filter(invoice_id=invoice.id, status=ChargeStatus.REQUIRES_ACTION.value)
             .order_by("-created_at")
@@ -112,22 +112,6 @@ async def finish_waiting_payment(
     )
     invoice.pending_change = None  # CHG-5: a failed payment leaves the old plan in place
     await invoice.save(update_fields=["pending_change"])
-
-
-async def _own_invoice(organization_id: UUID, invoice_id: str) -> Invoice:
-    try:
-        invoice = (
-            await Invoice.filter(id=UUID(invoice_id), organization_id=organization_id)
-            .select_for_update()
-            .first()
-        )
-    except ValueError:
-        invoice = None
-    if invoice is None:
-        raise NotFoundError(
-            f"No invoice with id {invoice_id!r} is visible to you.", field="invoiceId"
-        )
-    return invoice
 
 
 async def settle(organization: Organization, invoice: Invoice, now: datetime) -> None:

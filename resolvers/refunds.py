@@ -8,11 +8,12 @@ from uuid import UUID
 from tortoise.transactions import in_transaction
 
 from billing.clock import offset
-from billing.errors import BillingError, NotFoundError
+from billing.errors import BillingError
 from billing.invoices import InvoiceStatus, invoice_transition
 from billing.money import Money
 from models import Invoice, Organization, Payment, Refund
 from payments.port import ChargeStatus, PaymentProcessor
+from resolvers.invoicing import locked_invoice
 
 
 async def refund_invoice(
@@ -26,18 +27,7 @@ async def refund_invoice(
     async with in_transaction():
         organization = await Organization.filter(id=organization_id).select_for_update().get()
         now = offset(base_now, organization.clock_offset_seconds)
-        try:
-            invoice = (
-                await Invoice.filter(id=UUID(invoice_id), organization_id=organization_id)
-                .select_for_update()
-                .first()
-            )
-        except ValueError:
-            invoice = None
-        if invoice is None:
-            raise NotFoundError(
-                f"No invoice with id {invoice_id!r} is visible to this key.", field="invoiceId"
-            )
+        invoice = await locked_invoice(organization_id, invoice_id)
         if invoice.status not in (InvoiceStatus.PAID, InvoiceStatus.PARTIALLY_REFUNDED):
             raise BillingError(
                 f"Invoice {invoice.number} is {invoice.status.value}: only paid ones are refunded."

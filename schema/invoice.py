@@ -9,6 +9,7 @@ from uuid import UUID
 
 import strawberry
 
+from billing import invoice_parties
 from billing.invoices import InvoiceKind, InvoiceStatus
 from models import Invoice as InvoiceRow
 from models import InvoiceLine as InvoiceLineRow
@@ -28,30 +29,13 @@ class InvoiceParty:
 
 
 def issuer_party(details: dict[str, Any]) -> InvoiceParty | None:
-    issuer = details.get("issuer") or {}
-    if not issuer:
-        return None
-    lines = [*issuer.get("address", []), issuer.get("email", ""), issuer.get("tax_id", "")]
-    return InvoiceParty(name=issuer["name"], lines=[line for line in lines if line])
+    party = invoice_parties.issuer(details)
+    return InvoiceParty(name=party.name, lines=party.lines) if party else None
 
 
 def customer_party(details: dict[str, Any]) -> InvoiceParty | None:
-    customer = details.get("customer") or {}
-    if not customer:
-        return None
-    place = " ".join(
-        part for part in (customer.get("postal_code", ""), customer.get("city", "")) if part
-    )
-    lines = [
-        customer.get("contact_name", ""),
-        customer.get("address_line1", ""),
-        customer.get("address_line2", ""),
-        place,
-        customer.get("country", ""),
-        customer.get("billing_email", ""),
-        f"Tax id {customer['tax_id']}" if customer.get("tax_id") else "",
-    ]
-    return InvoiceParty(name=customer["company_name"], lines=[line for line in lines if line])
+    party = invoice_parties.customer(details)
+    return InvoiceParty(name=party.name, lines=party.lines) if party else None
 
 
 @strawberry.type

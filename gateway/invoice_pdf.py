@@ -70,7 +70,6 @@ def render_invoice(invoice: Invoice, lines: Sequence[InvoiceLine]) -> bytes:
     for address_line in billed_to.lines if billed_to else []:
         pdf.cell(0, 5, _text(address_line), new_x="LMARGIN", new_y="NEXT")
 
-
     pdf.ln(8)
     pdf.set_draw_color(*GREY)
     pdf.set_font("Helvetica", "B", 9)

@@ -1,0 +1,130 @@
+"""Usage against limits (rules USE-4 to USE-6, PREF-1 to PREF-4, CAN-4, DUN-5): pure decisions on
+counts, for the metering that records them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from fractions import Fraction
+
+from billing.policies import UpgradePreference
+from billing.proration import round_half_away_from_zero
+from billing.subscription_status import SubscriptionStatus
+
+
+class GateReason(StrEnum):
+    ALLOWED = "ALLOWED"
+    LIMIT_REACHED = "LIMIT_REACHED"  # NONE: sending stops until an upgrade or the next period
+    AUTOMATIC_CHARGES_PAUSED = "AUTOMATIC_CHARGES_PAUSED"  # DUN-5
+    SUBSCRIPTION_FROZEN = "SUBSCRIPTION_FROZEN"  # CAN-4
+    SUBSCRIPTION_CANCELLING = "SUBSCRIPTION_CANCELLING"  # CAN-4
+    NO_SUBSCRIPTION = "NO_SUBSCRIPTION"
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    allowed: bool
+    reason: GateReason
+
+
+def gate(
+    status: SubscriptionStatus | None,
+    used: int,
+    limit: int | None,
+    quantity: int,
+    preference: UpgradePreference | None,
+    automatic_charges_paused: bool,
+) -> GateDecision:
+    """USE-5: may `quantity` more be used now? Outbound sending stops while FROZEN or CANCELLING."""
+    if status is None or status is SubscriptionStatus.CANCELLED:
+        return GateDecision(False, GateReason.NO_SUBSCRIPTION)
+    if status is SubscriptionStatus.FROZEN:
+        return GateDecision(False, GateReason.SUBSCRIPTION_FROZEN)
+    if status is SubscriptionStatus.CANCELLING:
+        return GateDecision(False, GateReason.SUBSCRIPTION_CANCELLING)
+    if limit is None or used + quantity <= limit or preference is UpgradePreference.ON_DEMAND:
+        return GateDecision(True, GateReason.ALLOWED)
+    if preference in (UpgradePreference.AUTO_UPGRADE, UpgradePreference.FLEXIBLE_OVERAGE):
+        if automatic_charges_paused:
+            return GateDecision(False, GateReason.AUTOMATIC_CHARGES_PAUSED)
+        return GateDecision(True, GateReason.ALLOWED)
+    return GateDecision(False, GateReason.LIMIT_REACHED)
+
+
+def percent_used(used: int, limit: int | None) -> int | None:
+    """Whole percent, rounded down, so 899 of 1,000 never reads as 90 %."""
+    if not limit:
+        return None
+    return used * 100 // limit
+
+
+def crossed_thresholds(
+    used: int, limit: int | None, thresholds: Iterable[int], notified: Iterable[int]
+) -> list[int]:
+    """USE-4: the thresholds reached and not yet notified this period, lowest first."""
+    if not limit:
+        return []
+    done = set(notified)
+    return sorted(t for t in thresholds if t not in done and used * 100 >= t * limit)
+
+
+def on_demand_blocks(used: int, limit: int, block_size: int) -> int:
+    """USE-6: every started block of `block_size` past the limit is billed (1,250 on 1,000: 3)."""
+    over = max(0, used - limit)
+    return -(-over // block_size)
+
+
+@dataclass(frozen=True)
+class Overage:
+    volume: int
+    amount: int
+
+
+def flexible_overage(limit: int, next_tier_limit: int, tier_price: int) -> Overage:
+    """PREF-1: the next tier's extra volume at this tier's unit rate, one time
+    (email-500: 5,000 more emails at $20 / 5,000 = $20.00)."""
+    if next_tier_limit <= limit or limit <= 0:
+        raise ValueError("flexible overage needs a bigger next tier")
+    volume = next_tier_limit - limit
+    return Overage(volume, round_half_away_from_zero(Fraction(tier_price * volume, limit)))
+
+
+@dataclass(frozen=True)
+class Tier:
+    code: str
+    limit: int
+
+
+def smallest_fitting_tier(count: int, tiers: Sequence[Tier]) -> Tier | None:
+    """The lowest tier whose limit holds `count` (tiers from lowest to highest)."""
+    return next((tier for tier in tiers if count <= tier.limit), None)
+
+
+def auto_downgrade_tier(profiles: int, current: Tier, tiers: Sequence[Tier]) -> Tier | None:
+    """PREF-3: a lower tier for the next period when the profile count fits it."""
+    fitting = smallest_fitting_tier(profiles, tiers)
+    return fitting if fitting is not None and fitting.limit < current.limit else None
+
+
+def autoscale_tier(
+    last_three_months: Sequence[int], current: Tier, tiers: Sequence[Tier]
+) -> Tier | None:
+    """PREF-4: the tier matching the three-month average, when that average exceeds the current
+    tier; one busy month (Black Friday) alone does not move it."""
+    if len(last_three_months) < 3:
+        return None
+    average = Fraction(sum(last_three_months[-3:]), 3)
+    if average <= current.limit:
+        return None
+    return next((tier for tier in tiers if average <= tier.limit), tiers[-1] if tiers else None)
+
+
+def preference_allowed(preference: UpgradePreference, offered: Sequence[UpgradePreference]) -> bool:
+    """PREF-2: only the preferences the product offers; products without limits offer none."""
+    return preference in offered
+
+
+def auto_downgrade_allowed(preference: UpgradePreference | None) -> bool:
+    """PREF-3: never together with AUTO_UPGRADE."""
+    return preference in (UpgradePreference.FLEXIBLE_OVERAGE, UpgradePreference.NONE)

@@ -20,6 +20,7 @@ from models.lifecycle import (
 )
 from models.organization import BillingInfo, Issuer, Membership, Organization, User, Workspace
 from models.subscription import Subscription, SubscriptionItem, SubscriptionItemAddOn
+from models.usage import ALL_WORKSPACES, ActiveContact, UsageCounter, UsageEvent
 
 MODEL_MODULES = [
     "models.organization",
@@ -27,11 +28,14 @@ MODEL_MODULES = [
     "models.subscription",
     "models.invoice",
     "models.lifecycle",
+    "models.usage",
 ]
 
 __all__ = [
+    "ALL_WORKSPACES",
     "MODEL_MODULES",
     "AccountChangeRequest",
+    "ActiveContact",
     "AddOn",
     "ApiKey",
     "BillingInfo",
@@ -57,6 +61,8 @@ __all__ = [
     "Subscription",
     "SubscriptionItem",
     "SubscriptionItemAddOn",
+    "UsageCounter",
+    "UsageEvent",
     "User",
     "Workspace",
 ]

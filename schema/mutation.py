@@ -9,6 +9,7 @@ from resolvers import billing_info as billing_info_service
 from resolvers import lifecycle, payments, plan_change
 from resolvers import payment_methods as payment_method_service
 from resolvers import refunds as refund_service
+from resolvers import usage as usage_service
 from resolvers.organization import find_organization
 from resolvers.test_clock import advance_test_clock
 from schema.billing_info import BillingInfo, BillingInfoInput, BillingInfoResult, BillingInfoUpdated
@@ -20,7 +21,14 @@ from schema.payment_method import (
     PaymentMethodResult,
     SetupIntent,
 )
-from schema.permissions import CanManageBilling, CanRefund, IsAuthenticated, IsCaller, SandboxOnly
+from schema.permissions import (
+    CanManageBilling,
+    CanRecordUsage,
+    CanRefund,
+    IsAuthenticated,
+    IsCaller,
+    SandboxOnly,
+)
 from schema.plan_change import (
     AccountChangeRequest,
     AccountChangeRequested,
@@ -43,6 +51,7 @@ from schema.plan_change import (
     UserError,
 )
 from schema.subscription import Subscription
+from schema.usage import RecordUsageResult, UsageEventInput, UsageRecorded
 
 
 def _expected(error: BillingError) -> bool:
@@ -158,6 +167,13 @@ class Mutation:
         except BillingError as error:
             return UserError.of(error)
         return AccountChangeRequested(request=AccountChangeRequest.of(row))
+
+    @strawberry.mutation(
+        permission_classes=[IsCaller, CanRecordUsage],
+        description="USE-1: up to 1,000 events, validated whole: one bad event refuses the batch.",
+    )
+    async def record_usage(self, info: Info, events: list[UsageEventInput]) -> RecordUsageResult:
+        return await _record_usage(info, events)
 
     @strawberry.mutation(
         permission_classes=[IsCaller, CanRefund],
@@ -296,6 +312,28 @@ async def _refund(
             raise
         return UserError.of(error)
     return InvoiceRefunded(invoice=Invoice.of(invoice))
+
+
+async def _record_usage(info: Info, events: list[UsageEventInput]) -> RecordUsageResult:
+    context = info.context
+    if context.api_key is not None:
+        organization_id = context.api_key.organization_id
+    else:
+        organization_id = (
+            await find_organization(context.require_viewer(), context.loaders, None)
+        ).id
+    try:
+        recorded = await usage_service.record_usage(
+            organization_id,
+            [e.to_event() for e in events],
+            await context.loaders.catalog(),
+            context.clock.now(),
+        )
+    except BillingError as error:
+        if not _expected(error):
+            raise
+        return UserError.of(error)
+    return UsageRecorded(accepted=recorded.accepted, duplicates=recorded.duplicates)
 
 
 async def _subscription(organization_id: object) -> Subscription | None:

@@ -33,6 +33,7 @@ from schema.invoice import (
 from schema.payment_method import PaymentMethod
 from schema.permissions import CanReadBilling
 from schema.subscription import Subscription
+from schema.usage import UsageMeter, meters
 
 
 @strawberry.type
@@ -128,6 +129,16 @@ class Organization:
             edges=edges,
             page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None),
             total_count=total,
+        )
+
+    @strawberry.field(
+        description="USE-3: meters of this period, an earlier month, or one workspace."
+    )
+    async def usage(
+        self, info: Info, month: str | None = None, workspace: str | None = None
+    ) -> list[UsageMeter]:
+        return await meters(
+            self.organization_id, await info.context.loaders.catalog(), month, workspace
         )
 
     @strawberry.field(

@@ -73,3 +73,17 @@ class CanRefund(BasePermission):
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         key = info.context.api_key
         return key is not None and "billing:refund" in key.scopes
+
+
+class CanRecordUsage(BasePermission):
+    """USE-1: partner integrations with an API key of scope usage:write; in sandbox mode, billing
+    managers too (to try the metering by hand)."""
+
+    message = "Recording usage needs an API key with the scope usage:write."
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        context = info.context
+        if context.api_key is not None:
+            return "usage:write" in context.api_key.scopes
+        return context.sandbox and may_manage_billing(context.active_role)

@@ -11,6 +11,7 @@ from schema.context import Info
 from schema.organization import Organization, User, Viewer
 from schema.permissions import CanManageBilling, IsAuthenticated
 from schema.plan_change import PlanChangeInput, PlanChangePreview
+from schema.usage import UsageGate, usage_gate
 
 
 @strawberry.type
@@ -37,6 +38,17 @@ class Query:
     @strawberry.field(permission_classes=[IsAuthenticated])
     async def catalog(self, info: Info) -> Catalog:
         return build_catalog(await info.context.loaders.catalog())
+
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
+        description="USE-5: may `quantity` more of a metric be used now, and if not, why.",
+    )
+    async def usage_gate(
+        self, info: Info, product: str, metric: str, quantity: int = 1
+    ) -> UsageGate:
+        context = info.context
+        row = await find_organization(context.require_viewer(), context.loaders, None)
+        return await usage_gate(row, await context.loaders.catalog(), product, metric, quantity)
 
     @strawberry.field(
         permission_classes=[IsAuthenticated, CanManageBilling],

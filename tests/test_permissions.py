@@ -213,6 +213,23 @@ PERMISSIONS: dict[tuple[str, str], frozenset[Role]] = {
     **_fields("Mutation", frozenset({Role.OWNER}), "cancelSubscription"),
     # INV-5: refunds are for operators' API keys (scope billing:refund), never for a user's token.
     **_fields("Mutation", frozenset(), "refundInvoice"),
+    # USE-1: API keys with usage:write; in sandbox mode (as here) billing managers too.
+    **_fields("Mutation", BILLING, "recordUsage"),
+    # USE-3, ACC-3: usage counts are for every member.
+    **_fields("Query", ANY, "usageGate"),
+    **_fields("Organization", ANY, "usage"),
+    **_fields(
+        "UsageMeter",
+        ANY,
+        "product",
+        "metric",
+        "used",
+        "limit",
+        "percent",
+        "periodStart",
+        "workspace",
+    ),
+    **_fields("UsageGate", ANY, "allowed", "reason", "used", "limit"),
 }
 
 # Types reached only through a mutation's result: the mutation's own row decides who sees them.
@@ -230,6 +247,7 @@ RESULT_TYPES: dict[str, str] = {
     "InvoicePaid": "payInvoice",
     "SetupIntent": "createSetupIntent",
     "InvoiceRefunded": "refundInvoice",
+    "UsageRecorded": "recordUsage",
     "BillingInfoUpdated": "updateBillingInfo",
 }
 for _type, _mutation in RESULT_TYPES.items():
@@ -249,6 +267,7 @@ MUTATION_CALLS = {
     "completeTestPaymentAction": '(invoiceId: "nope")',
     "createSetupIntent": "",
     "refundInvoice": '(invoiceId: "nope")',
+    "recordUsage": "(events: [])",
     "updateBillingInfo": '(input: {companyName: "", billingEmail: "x"})',
 }
 
@@ -287,9 +306,14 @@ ROUTES: dict[str, list[str]] = {
     "PaymentMethod": ["organization", "paymentMethods"],
     "Notification": ["organization", "notifications"],
     "BillingInfo": ["organization", "billingInfo"],
+    "UsageMeter": ["organization", "usage"],
+    "UsageGate": ["usageGate"],
     "InvoiceParty": ["organization", "invoices", "edges", "node", "issuer"],
 }
-STEP_ARGUMENTS = {"previewPlanChange": '(input: {product: "email", plan: "email-1500"})'}
+STEP_ARGUMENTS = {
+    "previewPlanChange": '(input: {product: "email", plan: "email-1500"})',
+    "usageGate": '(product: "email", metric: "emails")',
+}
 ARGUMENTS = {
     ("Catalog", "product"): '(code: "messaging")',
     ("Organization", "invoice"): '(id: "00000000-0000-0000-0000-000000000000")',

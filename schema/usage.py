@@ -1,0 +1,155 @@
+"""Usage: recording events (USE-1), meters against limits (USE-3) and the usage gate (USE-5)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+from uuid import UUID
+
+import strawberry
+
+from billing.usage import GateReason, gate, percent_used
+from models import Organization as OrganizationRow
+from models import Subscription as SubscriptionRow
+from models import SubscriptionItem as ItemRow
+from resolvers.catalog import CatalogSnapshot
+from resolvers.usage import EventInput, usage_in_period
+from schema.plan_change import UserError
+
+strawberry.enum(GateReason, description="Why more usage is allowed or not (USE-5, CAN-4, DUN-5).")
+
+
+@strawberry.input
+class UsageEventInput:
+    id: str = strawberry.field(description="Unique per organization: a resent event counts once.")
+    product: str
+    metric: str
+    quantity: int | None = strawberry.field(default=None, description="Required except for mac.")
+    contact_id: str | None = strawberry.field(default=None, description="Required for mac (USE-2).")
+    workspace: str | None = strawberry.field(default=None, description="A workspace's slug.")
+    occurred_at: datetime | None = None
+
+    def to_event(self) -> EventInput:
+        return EventInput(
+            event_id=self.id,
+            product=self.product,
+            metric=self.metric,
+            quantity=self.quantity,
+            contact_id=self.contact_id,
+            workspace=self.workspace,
+            occurred_at=self.occurred_at,
+        )
+
+
+@strawberry.type
+class UsageRecorded:
+    accepted: int
+    duplicates: int = strawberry.field(
+        description="Events already recorded (resent), counted once."
+    )
+
+
+RecordUsageResult = Annotated[UsageRecorded | UserError, strawberry.union("RecordUsageResult")]
+
+
+@strawberry.type
+class UsageMeter:
+    product: str
+    metric: str
+    used: int
+    limit: int | None
+    percent: int | None = strawberry.field(description="Whole percent of the limit, rounded down.")
+    period_start: datetime
+    workspace: str | None
+
+
+@strawberry.type
+class UsageGate:
+    allowed: bool
+    reason: GateReason
+    used: int
+    limit: int | None
+
+
+async def meters(
+    organization_id: UUID, snapshot: CatalogSnapshot, month: str | None, workspace: str | None
+) -> list[UsageMeter]:
+    subscription = await SubscriptionRow.get_or_none(organization_id=organization_id)
+    if subscription is None:
+        return []
+    period_start = subscription.current_period_start
+    if month is not None:
+        period_start = await _period_in_month(organization_id, month) or period_start
+    used = await usage_in_period(organization_id, period_start, workspace)
+    items = await ItemRow.filter(subscription_id=subscription.id)
+    result = []
+    for item in sorted(items, key=lambda i: i.product_id):
+        product = next(p for p in snapshot.products if p.id == item.product_id)
+        limits = snapshot.plans_by_id[item.plan_id].limits
+        for metric in product.metrics:
+            value = used.get((product.id, metric), 0)
+            limit = limits.get(metric)
+            result.append(
+                UsageMeter(
+                    product=product.code,
+                    metric=metric,
+                    used=value,
+                    limit=limit,
+                    percent=percent_used(value, limit),
+                    period_start=period_start,
+                    workspace=workspace,
+                )
+            )
+    return result
+
+
+async def _period_in_month(organization_id: UUID, month: str) -> datetime | None:
+    """USE-3: earlier months: the billing period that started in that calendar month."""
+    from billing.errors import BillingError
+    from models import UsageCounter
+
+    try:
+        year, number = (int(part) for part in month.split("-"))
+        start = datetime(year, number, 1, tzinfo=UTC)
+    except ValueError:
+        raise BillingError(f"A month is written YYYY-MM, not {month!r}.", field="month") from None
+    counter = (
+        await UsageCounter.filter(organization_id=organization_id, period_start__gte=start)
+        .order_by("period_start")
+        .first()
+    )
+    if counter is None or (counter.period_start.year, counter.period_start.month) != (year, number):
+        return None
+    return counter.period_start
+
+
+async def usage_gate(
+    organization: OrganizationRow,
+    snapshot: CatalogSnapshot,
+    product: str,
+    metric: str,
+    quantity: int,
+) -> UsageGate:
+    subscription = await SubscriptionRow.get_or_none(organization_id=organization.id)
+    product_row = next((p for p in snapshot.products if p.code == product), None)
+    item = (
+        await ItemRow.get_or_none(subscription_id=subscription.id, product_id=product_row.id)
+        if subscription and product_row
+        else None
+    )
+    if subscription is None or item is None or product_row is None:
+        decision = gate(None, 0, None, quantity, None, organization.automatic_charges_paused)
+        return UsageGate(allowed=decision.allowed, reason=decision.reason, used=0, limit=None)
+    used = (await usage_in_period(organization.id, subscription.current_period_start, None)).get(
+        (product_row.id, metric), 0
+    )
+    limit = snapshot.plans_by_id[item.plan_id].limits.get(metric)
+    decision = gate(
+        subscription.status,
+        used,
+        limit,
+        quantity,
+        item.upgrade_preference,
+        organization.automatic_charges_paused,
+    )
+    return UsageGate(allowed=decision.allowed, reason=decision.reason, used=used, limit=limit)

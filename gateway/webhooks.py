@@ -24,7 +24,7 @@ def webhook_endpoint(processor: PaymentProcessor, clock: Clock) -> Endpoint:
                 {"error": "The signature does not match this endpoint's secret."}, status_code=400
             )
         try:
-            outcome = await handle_event(event, clock.now())
+            outcome = await handle_event(event, clock.now(), processor)
         except NotYetKnown:
             # Our own record of the charge is not written yet: ask for a redelivery.
             return JSONResponse(

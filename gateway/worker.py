@@ -7,6 +7,7 @@ import logging
 from datetime import UTC, datetime
 
 from billing.clock import Clock
+from billing.errors import BillingError
 from payments.port import PaymentProcessor
 from resolvers.billing_clock import run_due_work
 from resolvers.reconciliation import reconcile_charges
@@ -16,7 +17,10 @@ log = logging.getLogger("billing_gateway.worker")
 
 async def tick(clock: Clock, processor: PaymentProcessor) -> list[str]:
     events = await run_due_work(clock.now(), processor)
-    events += await reconcile_charges(processor, datetime.now(UTC))
+    try:
+        events += await reconcile_charges(processor, datetime.now(UTC))
+    except BillingError as error:  # the processor is unreachable: look again on the next tick
+        log.warning("billing clock: reconciliation postponed: %s", error.message)
     for event in events:
         log.info("billing clock: %s", event)
     return events

@@ -129,9 +129,16 @@ class StripeProcessor:
             body = cast(dict[str, Any], error.json_body or {})
             intent_id = str((body.get("error") or {}).get("payment_intent", {}).get("id") or "")
             if code == "authentication_required":
+                # Off-session 3DS: the customer confirms the same intent with its client secret.
+                waiting = (body.get("error") or {}).get("payment_intent") or {}
                 return ChargeResult(
-                    ChargeStatus.REQUIRES_ACTION, intent_id, code, error.user_message
+                    ChargeStatus.REQUIRES_ACTION,
+                    intent_id,
+                    code,
+                    error.user_message,
+                    client_secret=waiting.get("client_secret"),
                 )
+
             return ChargeResult(ChargeStatus.FAILED, intent_id, code, error.user_message)
         except stripe.StripeError as error:
             _unavailable(error)

@@ -5,6 +5,7 @@ done)."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import cast
@@ -15,7 +16,8 @@ from tortoise.transactions import in_transaction
 
 from billing.cancellation import deletion_date
 from billing.clock import offset
-from billing.invoices import InvoiceKind, InvoiceStatus
+from billing.errors import BillingError
+from billing.invoices import InvoiceKind, InvoiceStatus, invoice_transition
 from billing.periods import BillingInterval, period_containing
 from billing.quote import Line
 from billing.subscription_status import Event, SubscriptionStatus, transition
@@ -33,6 +35,7 @@ from resolvers.subscription_state import (
     subscribed_product_ids,
 )
 
+log = logging.getLogger("billing_gateway.clock")
 GRACE_PERIOD = timedelta(days=5)  # DUN-2
 S = SubscriptionStatus
 _PERIOD_ENDS = [S.ACTIVE, S.DOWNGRADING, S.CANCELLING, S.FROZEN]
@@ -84,8 +87,15 @@ async def run_due_work(
     if organization_id is not None:
         due = due.filter(organization_id=organization_id)
     for due_id in cast(list[UUID], await due.values_list("organization_id", flat=True)):
-        while (event := await _step(due_id, base_now, snapshot, processor)) is not None:
-            events.append(event)
+        try:
+            while (event := await _step(due_id, base_now, snapshot, processor)) is not None:
+                events.append(event)
+        except BillingError as error:
+            # One organization's trouble (the processor down, a card gone) must not stop the
+            # others; its step rolled back and is tried again on the next tick.
+            log.warning("billing clock: %s postponed: %s", due_id, error.message)
+            events.append(f"{due_id}: postponed ({error.message})")
+
     expired = organizations.filter(data_deleted_at__isnull=True, data_delete_at__lte=horizon)
     for expired_id in cast(list[UUID], await expired.values_list("id", flat=True)):
         if (event := await _delete_data(expired_id, base_now)) is not None:
@@ -173,7 +183,20 @@ async def _step(
                 loaded.terms[terms.product_id] = terms
         row.scheduled_change = None
         await load_prices(loaded, [p for t in loaded.terms.values() for p in t.price_ids()])
+        await _void_stale_changes(organization_id)
         return await _renew(loaded, organization, now, processor)
+
+
+async def _void_stale_changes(organization_id: UUID) -> None:
+    """A change still waiting for 3-D Secure when its period ends was quoted for a period that is
+    over: it is void (CHG-5); a payment that arrives later is refunded by the webhook."""
+    stale = await Invoice.filter(
+        organization_id=organization_id, status=InvoiceStatus.OPEN, pending_change__isnull=False
+    )
+    for invoice in stale:
+        invoice.status = invoice_transition(invoice.status, InvoiceStatus.VOID)
+        invoice.pending_change = None
+        await invoice.save(update_fields=["status", "pending_change"])
 
 
 async def _renew(

@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 
 from billing.clock import offset
 from billing.errors import BillingError
-from billing.invoices import InvoiceStatus
+from billing.invoices import InvoiceStatus, invoice_transition
 from billing.periods import BillingInterval
 from billing.subscription_status import Event, SubscriptionStatus, transition
 from models import Invoice, Notification, Organization, Payment, Subscription
@@ -59,6 +59,12 @@ async def pay_invoice(
         if invoice.status not in PAYABLE:
             raise BillingError(
                 f"Invoice {invoice.number} is {invoice.status.value}: there is nothing to pay."
+            )
+        if await Payment.exists(invoice_id=invoice.id, status=ChargeStatus.REQUIRES_ACTION.value):
+            raise BillingError(
+                f"A payment of {invoice.number} waits for the customer's authentication: "
+                "complete it first.",
+                reason="PAYMENT_WAITING",
             )
         attempt = await Payment.filter(invoice_id=invoice.id).count() + 1
         result = await collect(invoice, processor, now, f"pay:{invoice.id}:{attempt}")
@@ -110,8 +116,11 @@ async def finish_waiting_payment(
     await card_failed(
         organization, f"Authentication of the payment of {invoice.number} failed.", now
     )
-    invoice.pending_change = None  # CHG-5: a failed payment leaves the old plan in place
-    await invoice.save(update_fields=["pending_change"])
+    if invoice.pending_change is not None:
+        # CHG-5: the change is not made, so nothing is owed for it: the invoice is void.
+        invoice.pending_change = None
+        invoice.status = invoice_transition(invoice.status, InvoiceStatus.VOID)
+        await invoice.save(update_fields=["pending_change", "status"])
 
 
 async def settle(organization: Organization, invoice: Invoice, now: datetime) -> None:
@@ -124,7 +133,10 @@ async def settle(organization: Organization, invoice: Invoice, now: datetime) ->
         invoice.pending_change = None
         await invoice.save(update_fields=["pending_change"])
     overdue = await Invoice.filter(
-        organization_id=organization.id, status=InvoiceStatus.OPEN, due_at__lte=now
+        organization_id=organization.id,
+        status=InvoiceStatus.OPEN,
+        due_at__lte=now,
+        pending_change__isnull=True,
     ).exists()
     if (
         row.status in (SubscriptionStatus.PENDING_PAYMENT, SubscriptionStatus.FROZEN)

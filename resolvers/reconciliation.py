@@ -10,7 +10,7 @@ from uuid import UUID
 from tortoise.transactions import in_transaction
 
 from billing.money import Money
-from models import OrphanCharge, Payment
+from models import Organization, OrphanCharge, Payment
 from payments.port import PaymentProcessor
 from resolvers.payments import notify
 
@@ -23,7 +23,16 @@ async def reconcile_charges(processor: PaymentProcessor, wall_now: datetime) -> 
     """`wall_now` is real time: processors date their charges by the wall clock."""
     events: list[str] = []
     records = await processor.recent_charges(wall_now - LOOK_BACK)
-    candidates = [r for r in records if r.succeeded and r.created <= wall_now - SETTLING_TIME]
+    # Only the gateway's own charges (they carry its reference and key): an account shared with
+    # another system has charges that are none of ours.
+    candidates = [
+        r
+        for r in records
+        if r.succeeded
+        and r.reference
+        and r.idempotency_key
+        and r.created <= wall_now - SETTLING_TIME
+    ]
     if not candidates:
         return events
     ids = [r.charge_id for r in candidates]
@@ -32,13 +41,20 @@ async def reconcile_charges(processor: PaymentProcessor, wall_now: datetime) -> 
     for record in candidates:
         if record.charge_id in known:
             continue
+        organization_id = _uuid(record.reference)
+        if organization_id is None:
+            continue
         async with in_transaction():
-            if await OrphanCharge.exists(charge_id=record.charge_id):
+            # Under the organization's lock, so a request recording this very charge right now
+            # (a retry that found it by its key) is seen before anything is refunded.
+            await Organization.filter(id=organization_id).select_for_update().first()
+            if await OrphanCharge.exists(charge_id=record.charge_id) or await Payment.exists(
+                processor_charge_id=record.charge_id
+            ):
                 continue
             refund = await processor.refund(
                 record.charge_id, record.amount, f"orphan:{record.charge_id}"
             )
-            organization_id = _uuid(record.reference)
             await OrphanCharge.create(
                 charge_id=record.charge_id,
                 idempotency_key=record.idempotency_key,
@@ -49,7 +65,7 @@ async def reconcile_charges(processor: PaymentProcessor, wall_now: datetime) -> 
                 found_at=wall_now,
             )
             amount = Money(record.amount, record.currency).formatted()
-            if organization_id is not None:
+            if organization_id:
                 await notify(
                     organization_id,
                     "PAYMENT_REFUNDED",

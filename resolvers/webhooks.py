@@ -8,8 +8,8 @@ from tortoise.transactions import in_transaction
 
 from billing.clock import offset
 from models import Invoice, Organization, Payment, ProcessedEvent
-from payments.port import ChargeStatus, ProcessorEvent
-from resolvers.payments import finish_waiting_payment
+from payments.port import ChargeStatus, PaymentProcessor, ProcessorEvent
+from resolvers.payments import PAYABLE, finish_waiting_payment
 
 APPLIED_TYPES = ("payment_succeeded", "payment_failed")
 
@@ -19,18 +19,20 @@ class NotYetKnown(Exception):
     way): the processor should deliver it again later."""
 
 
-async def handle_event(event: ProcessorEvent, base_now: datetime) -> str:
+async def handle_event(
+    event: ProcessorEvent, base_now: datetime, processor: PaymentProcessor
+) -> str:
     async with in_transaction():
         if await ProcessedEvent.exists(id=event.id):
             return "duplicate"
-        outcome = await _apply(event, base_now)
+        outcome = await _apply(event, base_now, processor)
         await ProcessedEvent.create(
             id=event.id, type=event.type, outcome=outcome, received_at=base_now
         )
         return outcome
 
 
-async def _apply(event: ProcessorEvent, base_now: datetime) -> str:
+async def _apply(event: ProcessorEvent, base_now: datetime, processor: PaymentProcessor) -> str:
     if event.type not in APPLIED_TYPES or not event.charge_id:
         return "ignored"
     payment = await Payment.filter(processor_charge_id=event.charge_id).first()
@@ -40,10 +42,24 @@ async def _apply(event: ProcessorEvent, base_now: datetime) -> str:
     organization = await Organization.filter(id=invoice.organization_id).select_for_update().get()
     payment = await Payment.filter(id=payment.id).select_for_update().get()
     invoice = await Invoice.filter(id=invoice.id).select_for_update().get()
-    if payment.status != ChargeStatus.REQUIRES_ACTION.value:
-        return f"already {payment.status.lower()}"  # a late or out-of-order delivery
+    succeeded = event.type == "payment_succeeded"
+    if not succeeded and event.failure_code == "authentication_required":
+        return "waiting for the customer"  # Stripe's off-session 3DS: the customer may still pay
+    if payment.status == ChargeStatus.SUCCEEDED.value:
+        return "already succeeded"  # a replay, or a failure delivered after the success
+    if not succeeded:
+        if payment.status != ChargeStatus.REQUIRES_ACTION.value:
+            return f"already {payment.status.lower()}"
+        now = offset(base_now, organization.clock_offset_seconds)
+        await finish_waiting_payment(organization, invoice, payment, False, now)
+        return "applied"
+    if invoice.status not in PAYABLE:
+        # Paid after the invoice was settled or voided (another card, the period moved on):
+        # the money goes back rather than being taken twice.
+        await processor.refund(event.charge_id, payment.amount, f"late:{event.charge_id}")
+        payment.status = "REFUNDED"
+        await payment.save(update_fields=["status"])
+        return "refunded: the invoice was no longer payable"
     now = offset(base_now, organization.clock_offset_seconds)
-    await finish_waiting_payment(
-        organization, invoice, payment, event.type == "payment_succeeded", now
-    )
+    await finish_waiting_payment(organization, invoice, payment, True, now)
     return "applied"

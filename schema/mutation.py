@@ -28,6 +28,7 @@ from schema.permissions import (
     IsAuthenticated,
     IsCaller,
     SandboxOnly,
+    SandboxProcessorOnly,
 )
 from schema.plan_change import (
     AccountChangeRequest,
@@ -261,7 +262,7 @@ class Mutation:
         )
 
     @strawberry.mutation(
-        permission_classes=[IsAuthenticated, CanManageBilling, SandboxOnly],
+        permission_classes=[IsAuthenticated, CanManageBilling, SandboxProcessorOnly],
         description="Sandbox only: the customer completes (or fails) a payment's 3-D Secure step.",
     )
     async def complete_test_payment_action(

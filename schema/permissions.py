@@ -8,6 +8,7 @@ from typing import Any
 from strawberry.permission import BasePermission
 
 from billing.access import may_manage_billing, may_read_billing
+from payments.sandbox import SandboxProcessor
 from schema.context import Info
 
 
@@ -52,6 +53,16 @@ class SandboxOnly(BasePermission):
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         return info.context.sandbox
+
+
+class SandboxProcessorOnly(BasePermission):
+    """Pretending a payment happened is for the sandbox processor only: never with Stripe."""
+
+    message = "Only with the sandbox payment processor."
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        return info.context.sandbox and isinstance(info.context.processor, SandboxProcessor)
 
 
 class IsCaller(BasePermission):

@@ -49,23 +49,34 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def localstripe() -> Iterator[str]:
+def _start_localstripe(log: Path) -> tuple[subprocess.Popen[bytes], int] | None:
     port = _free_port()
     command = [str(Path(sys.executable).parent / "localstripe"), "--port", str(port)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(command, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return process, port
+        except OSError:
+            time.sleep(0.1)
+    process.terminate()
+    process.wait(timeout=10)
+    return None
+
+
+@pytest.fixture(scope="module")
+def localstripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    log = tmp_path_factory.mktemp("localstripe") / "localstripe.log"
+    for _ in range(3):  # a free port can be taken again before localstripe binds it
+        started = _start_localstripe(log)
+        if started is not None:
+            break
+    else:
+        pytest.fail(f"localstripe did not start: {log.read_text(errors='replace')[-2000:]}")
+    process, port = started
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("localstripe did not start within 30 s")
-        yield url
+        yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
         process.wait(timeout=10)

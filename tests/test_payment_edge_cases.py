@@ -1,0 +1,207 @@
+"""Payments that wait, fail late or arrive late (CHG-5, DUN-2, DUN-4), one organization's
+processor trouble on the billing clock, and charges that are not the gateway's own."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from models import Invoice, Payment
+from payments import webhook_signature
+from payments.port import ChargeRecord, ChargeRequest, ChargeResult, ProcessorUnavailableError
+from payments.sandbox import SANDBOX_WEBHOOK_SECRET, SandboxProcessor
+from resolvers.billing_clock import run_due_work
+from resolvers.reconciliation import reconcile_charges
+from tests.conftest import SEEDED_AT, GraphQLClient
+from tests.factories import organization_with
+
+RUNNING = (SEEDED_AT - timedelta(days=10), SEEDED_AT + timedelta(days=21))
+ENDING = (SEEDED_AT - timedelta(days=30), SEEDED_AT + timedelta(days=1))
+UPGRADE = 'mutation { changePlan(input: {product: "email", plan: "email-1500"}, confirmAmountDue: 1016) { __typename ... on UserError { code } } }'
+
+
+async def _deliver(
+    client: httpx.AsyncClient, event_id: str, kind: str, charge_id: str, code: str | None = None
+) -> str:
+    intent: dict[str, object] = {"id": charge_id}
+    if code:
+        intent["last_payment_error"] = {"code": code}
+    payload = json.dumps({"id": event_id, "type": kind, "data": {"object": intent}}).encode()
+    response = await client.post(
+        "/webhooks/stripe",
+        content=payload,
+        headers={"stripe-signature": webhook_signature.sign(payload, SANDBOX_WEBHOOK_SECRET)},
+    )
+    outcome: str = response.json()["outcome"]
+    return outcome
+
+
+async def test_an_abandoned_authentication_voids_the_invoice_and_frees_the_plan(
+    client: httpx.AsyncClient, gql: GraphQLClient
+) -> None:
+    organization, owner = await organization_with(
+        [{"product": "email", "plan": "email-1000"}],
+        period=RUNNING,
+        card="pm_card_authenticationRequired",
+    )
+    assert (await gql(UPGRADE, as_user=owner))["data"]["changePlan"][
+        "__typename"
+    ] == "PaymentActionRequired"
+    payment = await Payment.get(invoice__organization_id=organization.id)
+    assert (
+        await _deliver(
+            client,
+            f"evt_wait_{payment.id}",
+            "payment_intent.payment_failed",
+            payment.processor_charge_id or "",
+            "authentication_required",
+        )
+        == "waiting for the customer"
+    )
+    assert (
+        await _deliver(
+            client,
+            f"evt_fail_{payment.id}",
+            "payment_intent.payment_failed",
+            payment.processor_charge_id or "",
+            "card_declined",
+        )
+        == "applied"
+    )
+    invoice = await Invoice.get(organization_id=organization.id)
+    assert invoice.status == "VOID"  # nothing is owed for a change that was not made
+    await gql(
+        'mutation { replacePaymentMethod(paymentMethodId: "pm_card_visa") { __typename } }',
+        as_user=owner,
+    )
+    assert (await gql(UPGRADE, as_user=owner))["data"]["changePlan"][
+        "__typename"
+    ] == "PlanChangeApplied"
+    # The customer authenticates the old payment after all: it is refunded, not kept.
+    assert (
+        await _deliver(
+            client,
+            f"evt_late_{payment.id}",
+            "payment_intent.succeeded",
+            payment.processor_charge_id or "",
+        )
+        == "refunded: the invoice was no longer payable"
+    )
+
+
+async def test_a_waiting_renewal_cannot_be_paid_twice(
+    client: httpx.AsyncClient, gql: GraphQLClient
+) -> None:
+    organization, owner = await organization_with(
+        [{"product": "store", "plan": "business"}],
+        period=ENDING,
+        card="pm_card_authenticationRequired",
+    )
+    events = (await gql("mutation { advanceTestClock(days: 1) { events } }", as_user=owner))[
+        "data"
+    ]["advanceTestClock"]["events"]
+    assert "waiting for the customer" in events[0]
+    invoice = await Invoice.get(organization_id=organization.id)
+    pay = "mutation ($id: ID!) { payInvoice(invoiceId: $id) { __typename ... on UserError { code } } }"
+    assert (await gql(pay, {"id": str(invoice.id)}, as_user=owner))["data"]["payInvoice"][
+        "code"
+    ] == "PAYMENT_WAITING"
+    payment = await Payment.get(invoice_id=invoice.id)
+    assert (
+        await _deliver(
+            client,
+            f"evt_ok_{payment.id}",
+            "payment_intent.succeeded",
+            payment.processor_charge_id or "",
+        )
+        == "applied"
+    )
+    assert (await Invoice.get(id=invoice.id)).status == "PAID"
+    status = "{ organization { subscription { status } } }"
+    assert (await gql(status, as_user=owner))["data"]["organization"]["subscription"][
+        "status"
+    ] == "ACTIVE"  # DUN-4
+
+
+async def test_a_payment_for_a_voided_invoice_is_refunded(
+    client: httpx.AsyncClient, gql: GraphQLClient
+) -> None:
+    organization, owner = await organization_with(
+        [{"product": "email", "plan": "email-1000"}],
+        period=(SEEDED_AT - timedelta(days=30), SEEDED_AT + timedelta(days=1)),
+        card="pm_card_authenticationRequired",
+    )
+    preview = (
+        await gql(
+            'query { previewPlanChange(input: {product: "email", plan: "email-1500"}) { amountDueNow { amount } } }',
+            as_user=owner,
+        )
+    )["data"]["previewPlanChange"]
+    due = preview["amountDueNow"]["amount"]
+    body = await gql(
+        f'mutation {{ changePlan(input: {{product: "email", plan: "email-1500"}}, confirmAmountDue: {due}) {{ __typename }} }}',
+        as_user=owner,
+    )
+    assert body["data"]["changePlan"]["__typename"] == "PaymentActionRequired"
+    change_invoice = await Invoice.get(organization_id=organization.id)
+    change_payment = await Payment.get(invoice_id=change_invoice.id)
+    await gql("mutation { advanceTestClock(days: 1) { events } }", as_user=owner)  # the period ends
+    assert (await Invoice.get(id=change_invoice.id)).status == "VOID"
+    outcome = await _deliver(
+        client,
+        f"evt_stale_{change_payment.id}",
+        "payment_intent.succeeded",
+        change_payment.processor_charge_id or "",
+    )
+    assert outcome == "refunded: the invoice was no longer payable"
+    plan = "{ organization { subscription { items { plan { code } } } } }"
+    assert (await gql(plan, as_user=owner))["data"]["organization"]["subscription"]["items"][0][
+        "plan"
+    ]["code"] == "email-1000"
+
+
+class _DownForOne(SandboxProcessor):
+    """The processor fails for one card only."""
+
+    async def charge(self, request: ChargeRequest) -> ChargeResult:
+        if request.payment_method_id == "pm_card_mastercard":
+            raise ProcessorUnavailableError(
+                "The payment processor is unavailable", reason="PROCESSOR_UNAVAILABLE"
+            )
+        return await super().charge(request)
+
+
+async def test_one_organizations_trouble_does_not_stop_the_clock() -> None:
+    troubled, _ = await organization_with(
+        [{"product": "store", "plan": "venture"}], period=ENDING, card="pm_card_mastercard"
+    )
+    fine, _ = await organization_with(
+        [{"product": "store", "plan": "venture"}], period=ENDING, card="pm_card_visa"
+    )
+    processor = _DownForOne()
+    events = await run_due_work(SEEDED_AT + timedelta(days=1), processor)
+    assert f"{troubled.id}: postponed (The payment processor is unavailable)" in events
+    assert await Invoice.filter(organization_id=fine.id, status="PAID").count() == 1
+    assert (
+        await Invoice.filter(organization_id=troubled.id).count() == 0
+    )  # rolled back, tried again later
+
+
+async def test_charges_that_are_not_the_gateways_are_left_alone() -> None:
+    class Shared(SandboxProcessor):
+        async def recent_charges(self, since: datetime) -> list[ChargeRecord]:
+            return [
+                ChargeRecord(
+                    "pi_other_system",
+                    "",
+                    "",
+                    5000,
+                    "USD",
+                    True,
+                    datetime.now(UTC) - timedelta(hours=1),
+                )
+            ]
+
+    assert await reconcile_charges(Shared(), datetime.now(UTC)) == []

@@ -38,6 +38,8 @@ class UsageCounter(Model):
     period_start: datetime = fields.DatetimeField()
     workspace = fields.CharField(max_length=64)  # a workspace's slug, or "*" for all of them
     value = fields.BigIntField(default=0)
+    # USE-4: the alert thresholds (percent) already notified for this period.
+    notified_thresholds: list[int] = fields.JSONField(default=list)
 
     class Meta:
         table = "usage_counter"

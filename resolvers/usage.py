@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 from billing.clock import offset
 from billing.errors import BillingError
 from billing.quote import STOCK_METRICS
+from billing.usage import crossed_thresholds
 from models import (
     ALL_WORKSPACES,
     ActiveContact,
@@ -29,6 +30,7 @@ from models import (
     Workspace,
 )
 from resolvers.catalog import CatalogSnapshot
+from resolvers.payments import notify
 
 MAX_BATCH = 1000
 CLOCK_SKEW = timedelta(minutes=5)
@@ -116,7 +118,48 @@ async def record_usage(
             ]
         )
         await _count(organization_id, period, new)
+        touched = {(c.product_id, c.event.metric) for c in new}
+        await _notify_thresholds(organization_id, subscription, snapshot, touched, now)
         return Recorded(accepted=len(new), duplicates=len(events) - len(new))
+
+
+async def _notify_thresholds(
+    organization_id: UUID,
+    subscription: Subscription,
+    snapshot: CatalogSnapshot,
+    touched: set[tuple[int, str]],
+    now: datetime,
+) -> None:
+    """USE-4: owners and billing admins are told once per period per threshold."""
+    items = {
+        i.product_id: i for i in await SubscriptionItem.filter(subscription_id=subscription.id)
+    }
+    for product_id, metric in sorted(touched):
+        limit = snapshot.plans_by_id[items[product_id].plan_id].limits.get(metric)
+        thresholds = snapshot.policies[product_id].alert_thresholds
+        counter = await UsageCounter.get_or_none(
+            organization_id=organization_id,
+            product_id=product_id,
+            metric=metric,
+            period_start=subscription.current_period_start,
+            workspace=ALL_WORKSPACES,
+        )
+        if counter is None or not limit:
+            continue
+        crossed = crossed_thresholds(counter.value, limit, thresholds, counter.notified_thresholds)
+        if not crossed:
+            continue
+        product = next(p for p in snapshot.products if p.id == product_id)
+        for threshold in crossed:
+            await notify(
+                organization_id,
+                "USAGE_THRESHOLD",
+                f"{product.name}: {counter.value:,} of {limit:,} {metric} used this period "
+                f"({threshold} % reached).",
+                now,
+            )
+        counter.notified_thresholds = sorted({*counter.notified_thresholds, *crossed})
+        await counter.save(update_fields=["notified_thresholds"])
 
 
 async def _check(

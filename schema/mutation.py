@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from uuid import UUID
+
 import strawberry
 
 from billing.errors import BillingError, ForbiddenError, NotFoundError
+from billing.policies import UpgradePreference
 from resolvers import billing_info as billing_info_service
-from resolvers import lifecycle, payments, plan_change
+from resolvers import lifecycle, payments, plan_change, preferences
 from resolvers import payment_methods as payment_method_service
 from resolvers import refunds as refund_service
 from resolvers import usage as usage_service
+from resolvers.catalog import CatalogSnapshot
 from resolvers.organization import find_organization
+from resolvers.preferences import PreferenceState
 from resolvers.test_clock import advance_test_clock
 from schema.billing_info import BillingInfo, BillingInfoInput, BillingInfoResult, BillingInfoUpdated
 from schema.context import Info
@@ -52,7 +58,14 @@ from schema.plan_change import (
     UserError,
 )
 from schema.subscription import Subscription
-from schema.usage import RecordUsageResult, UsageEventInput, UsageRecorded
+from schema.usage import (
+    ProductPreferences,
+    RecordUsageResult,
+    SetAutoDowngradeResult,
+    SetUpgradePreferenceResult,
+    UsageEventInput,
+    UsageRecorded,
+)
 
 
 def _expected(error: BillingError) -> bool:
@@ -168,6 +181,33 @@ class Mutation:
         except BillingError as error:
             return UserError.of(error)
         return AccountChangeRequested(request=AccountChangeRequest.of(row))
+
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated, CanManageBilling],
+        description="PREF-1: what happens at the product's limit; takes effect at once.",
+    )
+    async def set_upgrade_preference(
+        self, info: Info, product: str, preference: UpgradePreference
+    ) -> SetUpgradePreferenceResult:
+        now = info.context.clock.now()
+        return await _preferences(
+            info,
+            lambda org, snapshot: preferences.set_upgrade_preference(
+                org, snapshot, product, preference, now
+            ),
+        )
+
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated, CanManageBilling],
+        description="PREF-3: the tier the profile count fits, 24 hours before the period ends.",
+    )
+    async def set_auto_downgrade(
+        self, info: Info, product: str, enabled: bool
+    ) -> SetAutoDowngradeResult:
+        return await _preferences(
+            info,
+            lambda org, snapshot: preferences.set_auto_downgrade(org, snapshot, product, enabled),
+        )
 
     @strawberry.mutation(
         permission_classes=[IsCaller, CanRecordUsage],
@@ -335,6 +375,22 @@ async def _record_usage(info: Info, events: list[UsageEventInput]) -> RecordUsag
             raise
         return UserError.of(error)
     return UsageRecorded(accepted=recorded.accepted, duplicates=recorded.duplicates)
+
+
+async def _preferences(
+    info: Info, change: Callable[[UUID, CatalogSnapshot], Awaitable[PreferenceState]]
+) -> ProductPreferences | UserError:
+    context = info.context
+    organization = await find_organization(context.require_viewer(), context.loaders, None)
+    try:
+        state = await change(organization.id, await context.loaders.catalog())
+    except BillingError as error:
+        if not _expected(error):
+            raise
+        return UserError.of(error)
+    return ProductPreferences(
+        product=state.product, preference=state.preference, auto_downgrade=state.auto_downgrade
+    )
 
 
 async def _subscription(organization_id: object) -> Subscription | None:

@@ -8,6 +8,7 @@ from uuid import UUID
 
 import strawberry
 
+from billing.policies import UpgradePreference
 from billing.usage import GateReason, gate, percent_used
 from models import Organization as OrganizationRow
 from models import Subscription as SubscriptionRow
@@ -153,3 +154,20 @@ async def usage_gate(
         organization.automatic_charges_paused,
     )
     return UsageGate(allowed=decision.allowed, reason=decision.reason, used=used, limit=limit)
+
+
+@strawberry.type(
+    description="A product's upgrade preference and auto-downgrade (PREF-1 to PREF-3)."
+)
+class ProductPreferences:
+    product: str
+    preference: UpgradePreference | None
+    auto_downgrade: bool
+
+
+SetUpgradePreferenceResult = Annotated[
+    ProductPreferences | UserError, strawberry.union("SetUpgradePreferenceResult")
+]
+SetAutoDowngradeResult = Annotated[
+    ProductPreferences | UserError, strawberry.union("SetAutoDowngradeResult")
+]

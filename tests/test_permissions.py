@@ -214,7 +214,7 @@ PERMISSIONS: dict[tuple[str, str], frozenset[Role]] = {
     # INV-5: refunds are for operators' API keys (scope billing:refund), never for a user's token.
     **_fields("Mutation", frozenset(), "refundInvoice"),
     # USE-1: API keys with usage:write; in sandbox mode (as here) billing managers too.
-    **_fields("Mutation", BILLING, "recordUsage"),
+    **_fields("Mutation", BILLING, "recordUsage", "setUpgradePreference", "setAutoDowngrade"),
     # USE-3, ACC-3: usage counts are for every member.
     **_fields("Query", ANY, "usageGate"),
     **_fields("Organization", ANY, "usage"),
@@ -248,6 +248,7 @@ RESULT_TYPES: dict[str, str] = {
     "SetupIntent": "createSetupIntent",
     "InvoiceRefunded": "refundInvoice",
     "UsageRecorded": "recordUsage",
+    "ProductPreferences": "setUpgradePreference",
     "BillingInfoUpdated": "updateBillingInfo",
 }
 for _type, _mutation in RESULT_TYPES.items():
@@ -268,6 +269,8 @@ MUTATION_CALLS = {
     "createSetupIntent": "",
     "refundInvoice": '(invoiceId: "nope")',
     "recordUsage": "(events: [])",
+    "setUpgradePreference": '(product: "nope", preference: NONE)',
+    "setAutoDowngrade": '(product: "nope", enabled: true)',
     "updateBillingInfo": '(input: {companyName: "", billingEmail: "x"})',
 }
 

@@ -1,0 +1,104 @@
+"""Upgrade preferences and auto-downgrade per product (PREF-1 to PREF-3, DUN-5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from tortoise.transactions import in_transaction
+
+from billing.clock import offset
+from billing.errors import BillingError
+from billing.policies import UpgradePreference
+from billing.usage import auto_downgrade_allowed
+from models import Organization, SubscriptionItem
+from resolvers.catalog import CatalogSnapshot
+from resolvers.plan_change import has_valid_card
+
+CHARGING = (UpgradePreference.AUTO_UPGRADE, UpgradePreference.FLEXIBLE_OVERAGE)
+
+
+@dataclass(frozen=True)
+class PreferenceState:
+    product: str
+    preference: UpgradePreference | None
+    auto_downgrade: bool
+
+
+async def _item(
+    organization_id: UUID, snapshot: CatalogSnapshot, product: str
+) -> tuple[SubscriptionItem, int]:
+    found = next((p for p in snapshot.products if p.code == product), None)
+    item = (
+        await SubscriptionItem.filter(
+            subscription__organization_id=organization_id, product_id=found.id
+        )
+        .select_for_update()
+        .first()
+        if found
+        else None
+    )
+    if found is None or item is None:
+        raise BillingError(f"{product!r} is not a product of this subscription.", field="product")
+    return item, found.id
+
+
+async def set_upgrade_preference(
+    organization_id: UUID,
+    snapshot: CatalogSnapshot,
+    product: str,
+    preference: UpgradePreference,
+    base_now: datetime,
+) -> PreferenceState:
+    async with in_transaction():
+        organization = await Organization.filter(id=organization_id).select_for_update().get()
+        item, product_id = await _item(organization_id, snapshot, product)
+        offered = [UpgradePreference(p) for p in snapshot.policies[product_id].upgrade_preferences]
+        if not offered:
+            raise BillingError(
+                f"{product} has no upgrade preference to choose (PREF-2).", field="product"
+            )
+        if preference not in offered:
+            names = ", ".join(p.value for p in offered)
+            raise BillingError(
+                f"{product} offers {names}, not {preference.value} (PREF-2).", field="preference"
+            )
+        if preference in CHARGING and organization.automatic_charges_paused:
+            # DUN-5: back on only with a valid card to charge.
+            if not await has_valid_card(
+                organization_id, offset(base_now, organization.clock_offset_seconds)
+            ):
+                raise BillingError(
+                    "A card payment failed: add a valid payment method before "
+                    "switching automatic charges on.",
+                    reason="NO_PAYMENT_METHOD",
+                )
+            organization.automatic_charges_paused = False
+            await organization.save(update_fields=["automatic_charges_paused"])
+        item.upgrade_preference = preference
+        if not auto_downgrade_allowed(preference):
+            item.auto_downgrade = False  # PREF-3: never together with AUTO_UPGRADE
+        await item.save(update_fields=["upgrade_preference", "auto_downgrade"])
+        return PreferenceState(product, preference, item.auto_downgrade)
+
+
+async def set_auto_downgrade(
+    organization_id: UUID, snapshot: CatalogSnapshot, product: str, enabled: bool
+) -> PreferenceState:
+    async with in_transaction():
+        await Organization.filter(id=organization_id).select_for_update().get()
+        item, product_id = await _item(organization_id, snapshot, product)
+        if not snapshot.policies[product_id].auto_downgrade_available:
+            raise BillingError(
+                f"{product} has no auto-downgrade (PREF-3: email plans only).", field="product"
+            )
+        if enabled and not auto_downgrade_allowed(item.upgrade_preference):
+            raise BillingError(
+                "Auto-downgrade works with Flexible overage or None, not Auto-upgrade: "
+                "change the preference first (PREF-3).",
+                field="enabled",
+            )
+        item.auto_downgrade = enabled
+        await item.save(update_fields=["auto_downgrade"])
+        return PreferenceState(product, item.upgrade_preference, enabled)

@@ -115,6 +115,8 @@ class Facts:
     overdue_invoices: int = 0
     interval_switch_pending: bool = False
     payment_waiting: bool = False  # an earlier change waits for the customer's authentication
+    # CHG-4, USE-6: usage billed when the period it belongs to ends early (on-demand blocks).
+    usage_charges: tuple[Line, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,8 @@ def quote(
         kind = ChangeKind.NEW if old is None else ChangeKind.UPGRADE
         if policy.upgrade is UpgradeProration.RESET_CYCLE:
             draft = _reset_cycle(current, wanted, now, kind)
+            draft.lines += facts.usage_charges  # the period they belong to ends now
+
         else:
             draft = _prorate_keep_cycle(current, wanted, old, new, now, kind)
     elif policy.downgrade is DowngradeTiming.END_OF_PERIOD:

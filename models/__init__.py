@@ -20,7 +20,7 @@ from models.lifecycle import (
 )
 from models.organization import BillingInfo, Issuer, Membership, Organization, User, Workspace
 from models.subscription import Subscription, SubscriptionItem, SubscriptionItemAddOn
-from models.usage import ALL_WORKSPACES, ActiveContact, UsageCounter, UsageEvent
+from models.usage import ALL_WORKSPACES, ActiveContact, OveragePurchase, UsageCounter, UsageEvent
 
 MODEL_MODULES = [
     "models.organization",
@@ -49,6 +49,7 @@ __all__ = [
     "Notification",
     "Organization",
     "OrphanCharge",
+    "OveragePurchase",
     "Payment",
     "PaymentMethod",
     "Plan",

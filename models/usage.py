@@ -62,3 +62,19 @@ class ActiveContact(Model):
         unique_together = (
             ("organization_id", "product_id", "period_start", "workspace", "contact_id"),
         )
+
+
+class OveragePurchase(Model):
+    # PREF-1 FLEXIBLE_OVERAGE: extra volume bought for one period, as a one-time charge.
+    id = fields.BigIntField(primary_key=True)
+    organization_id: UUID = fields.UUIDField()
+    product_id = fields.IntField()
+    metric = fields.CharField(max_length=32)
+    period_start: datetime = fields.DatetimeField()
+    volume = fields.BigIntField()
+    amount = fields.BigIntField()
+    invoice_id: UUID = fields.UUIDField()
+    created_at: datetime = fields.DatetimeField()
+
+    class Meta:
+        table = "overage_purchase"

@@ -34,6 +34,7 @@ from resolvers.subscription_state import (
     load_subscription,
     subscribed_product_ids,
 )
+from resolvers.usage_charges import on_demand_charges
 
 log = logging.getLogger("billing_gateway.clock")
 GRACE_PERIOD = timedelta(days=5)  # DUN-2
@@ -184,7 +185,41 @@ async def _step(
         row.scheduled_change = None
         await load_prices(loaded, [p for t in loaded.terms.values() for p in t.price_ids()])
         await _void_stale_changes(organization_id)
-        return await _renew(loaded, organization, now, processor)
+        usage = await _usage_invoice(organization, row, snapshot, now, processor)
+        renewal = await _renew(loaded, organization, now, processor)
+        return f"{renewal}; {usage}" if usage else renewal
+
+
+async def _usage_invoice(
+    organization: Organization,
+    row: Subscription,
+    snapshot: CatalogSnapshot,
+    now: datetime,
+    processor: PaymentProcessor,
+) -> str | None:
+    """INV-4, USE-6: the usage invoice for the period that ends: on-demand blocks."""
+    lines = await on_demand_charges(organization.id, row, snapshot)
+    if not lines:
+        return None
+    invoice = await issue_invoice(
+        organization,
+        InvoiceKind.USAGE,
+        lines,
+        row.currency,
+        row.current_period_end,
+        period=(row.current_period_start, row.current_period_end),
+    )
+    result = await collect(
+        invoice, processor, now, f"usage:{row.id}:{row.current_period_start:%Y%m%d%H%M}"
+    )
+    if result is not None and result.status is not ChargeStatus.SUCCEEDED:
+        if row.status in (S.ACTIVE, S.DOWNGRADING):
+            row.status = transition(row.status, Event.PAYMENT_OVERDUE)  # DUN-2
+        await card_failed(
+            organization, f"The usage invoice {invoice.number} could not be charged.", now
+        )
+        return f"usage {invoice.number} unpaid"
+    return f"usage {invoice.number} paid"
 
 
 async def _void_stale_changes(organization_id: UUID) -> None:

@@ -44,6 +44,7 @@ from resolvers.subscription_state import (
     product_id_of,
     wanted_terms,
 )
+from resolvers.usage_charges import on_demand_charges
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,9 @@ async def _prepare(
             due_at__lt=now,
             pending_change__isnull=True,
         ).count(),
+        usage_charges=tuple(await on_demand_charges(organization.id, loaded.row, snapshot))
+        if loaded.row.id
+        else (),
         payment_waiting=await Invoice.filter(
             organization_id=organization.id, status="OPEN", pending_change__isnull=False
         ).exists(),

@@ -29,8 +29,10 @@ from models import (
     UsageEvent,
     Workspace,
 )
+from payments.port import PaymentProcessor
 from resolvers.catalog import CatalogSnapshot
 from resolvers.payments import notify
+from resolvers.usage_actions import act_on_limits
 
 MAX_BATCH = 1000
 CLOCK_SKEW = timedelta(minutes=5)
@@ -74,7 +76,11 @@ class _Checked:
 
 
 async def record_usage(
-    organization_id: UUID, events: list[EventInput], snapshot: CatalogSnapshot, base_now: datetime
+    organization_id: UUID,
+    events: list[EventInput],
+    snapshot: CatalogSnapshot,
+    base_now: datetime,
+    processor: PaymentProcessor,
 ) -> Recorded:
     if not 1 <= len(events) <= MAX_BATCH:
         raise BillingError(
@@ -120,6 +126,7 @@ async def record_usage(
         await _count(organization_id, period, new)
         touched = {(c.product_id, c.event.metric) for c in new}
         await _notify_thresholds(organization_id, subscription, snapshot, touched, now)
+        await act_on_limits(organization, subscription, snapshot, touched, base_now, now, processor)
         return Recorded(accepted=len(new), duplicates=len(events) - len(new))
 
 

@@ -369,6 +369,7 @@ async def _record_usage(info: Info, events: list[UsageEventInput]) -> RecordUsag
             [e.to_event() for e in events],
             await context.loaders.catalog(),
             context.clock.now(),
+            context.processor,
         )
     except BillingError as error:
         if not _expected(error):

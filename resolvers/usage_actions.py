@@ -1,0 +1,218 @@
+"""What happens when usage reaches a limit, per the product's preference (PREF-1, USE-6):
+AUTO_UPGRADE moves to the next tier, charged as an upgrade; FLEXIBLE_OVERAGE buys the next tier's
+extra volume as a one-time charge, as often as needed; ON_DEMAND bills blocks on the usage
+invoice; NONE only stops the gate. A failed automatic charge never loses the usage recorded."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from uuid import UUID
+
+from tortoise.transactions import in_transaction
+
+from billing.errors import BillingError
+from billing.invoices import InvoiceKind, InvoiceStatus, invoice_transition
+from billing.money import Money
+from billing.policies import UpgradePreference
+from billing.quote import Line
+from billing.usage import flexible_overage
+from models import (
+    Organization,
+    OveragePurchase,
+    Plan,
+    Price,
+    Subscription,
+    SubscriptionItem,
+)
+from payments.port import ChargeStatus, PaymentProcessor
+from resolvers import plan_change
+from resolvers.catalog import CatalogSnapshot
+from resolvers.invoicing import collect, issue_invoice
+from resolvers.payments import card_failed, notify
+from resolvers.subscription_state import ChangeRequest
+from resolvers.usage_charges import used_in_period
+
+log = logging.getLogger("billing_gateway.usage")
+SYSTEM = UUID(int=0)  # automatic actions are nobody's request
+
+
+async def bought_volume(
+    organization_id: UUID, product_id: int, metric: str, period_start: datetime
+) -> int:
+    purchases = await OveragePurchase.filter(
+        organization_id=organization_id,
+        product_id=product_id,
+        metric=metric,
+        period_start=period_start,
+    )
+    return sum(p.volume for p in purchases)
+
+
+async def act_on_limits(
+    organization: Organization,
+    subscription: Subscription,
+    snapshot: CatalogSnapshot,
+    touched: set[tuple[int, str]],
+    base_now: datetime,
+    now: datetime,
+    processor: PaymentProcessor,
+) -> None:
+    if organization.automatic_charges_paused:
+        return  # DUN-5: nothing automatic until a billing manager restarts it
+    items = {
+        i.product_id: i for i in await SubscriptionItem.filter(subscription_id=subscription.id)
+    }
+    for product_id, metric in sorted(touched):
+        item = items.get(product_id)
+        if item is None or item.upgrade_preference not in (
+            UpgradePreference.AUTO_UPGRADE,
+            UpgradePreference.FLEXIBLE_OVERAGE,
+        ):
+            continue
+        plan = snapshot.plans_by_id[item.plan_id]
+        limit = plan.limits.get(metric)
+        if limit is None:
+            continue
+        used = await used_in_period(
+            organization.id, product_id, metric, subscription.current_period_start
+        )
+        extra = await bought_volume(
+            organization.id, product_id, metric, subscription.current_period_start
+        )
+        if used <= limit + extra:
+            continue
+        following = _next_tier(snapshot, plan)
+        if following is None:
+            await notify(
+                organization.id,
+                "LIMIT_REACHED",
+                f"{plan.name} is the highest tier: {metric} past its limit.",
+                now,
+            )
+            continue
+        try:
+            async with in_transaction():  # a savepoint: a failed charge rolls back only itself
+                if item.upgrade_preference is UpgradePreference.AUTO_UPGRADE:
+                    await _auto_upgrade(
+                        organization, snapshot, product_id, following, base_now, now, processor
+                    )
+                else:
+                    await _buy_overage(
+                        organization,
+                        subscription,
+                        item,
+                        plan,
+                        following,
+                        metric,
+                        used,
+                        limit + extra,
+                        now,
+                        processor,
+                    )
+        except BillingError as error:
+            log.info("automatic action for %s failed: %s", organization.id, error.message)
+            await card_failed(
+                organization, f"{plan.name}: the automatic charge failed ({error.message})", now
+            )
+
+
+def _next_tier(snapshot: CatalogSnapshot, plan: Plan) -> Plan | None:
+    candidates = [
+        p
+        for p in snapshot.plans_by_product.get(plan.product_id, [])
+        if p.bundle_id == plan.bundle_id and p.rank > plan.rank
+    ]
+    return min(candidates, key=lambda p: p.rank, default=None)
+
+
+async def _auto_upgrade(
+    organization: Organization,
+    snapshot: CatalogSnapshot,
+    product_id: int,
+    following: Plan,
+    base_now: datetime,
+    now: datetime,
+    processor: PaymentProcessor,
+) -> None:
+    product = next(p for p in snapshot.products if p.id == product_id)
+    request = ChangeRequest(product=product.code, plan=following.code)
+    quote = await plan_change.preview(organization, snapshot, request, base_now)
+    outcome = await plan_change.apply_change(
+        organization.id,
+        request,
+        quote.amount_due_now,
+        base_now,
+        processor,
+        SYSTEM,
+        subscribing=False,
+    )
+    if not isinstance(outcome, plan_change.Applied):
+        raise BillingError("the upgrade waits for the customer's authentication")
+    amount = Money(quote.amount_due_now, quote.currency).formatted()
+    await notify(
+        organization.id,
+        "AUTO_UPGRADE",
+        f"{product.name}: moved to {following.name} at the limit, {amount} charged.",
+        now,
+    )
+
+
+async def _buy_overage(
+    organization: Organization,
+    subscription: Subscription,
+    item: SubscriptionItem,
+    plan: Plan,
+    following: Plan,
+    metric: str,
+    used: int,
+    allowance: int,
+    now: datetime,
+    processor: PaymentProcessor,
+) -> None:
+    price = await Price.get(id=item.plan_price_id)
+    limit, next_limit = plan.limits[metric], following.limits.get(metric)
+    if not next_limit or next_limit <= limit:
+        raise BillingError(f"{following.name} has no more {metric} to sell")
+    overage = flexible_overage(limit, next_limit, price.amount)
+    purchases = 0
+    while used > allowance:  # as often as needed, each a one-time charge (PREF-1)
+        line = Line(
+            f"{plan.name}: {overage.volume:,} more {metric} this period (flexible overage)",
+            overage.amount,
+            subscription.current_period_start,
+            subscription.current_period_end,
+        )
+        invoice = await issue_invoice(organization, InvoiceKind.USAGE, [line], price.currency, now)
+        count = await OveragePurchase.filter(
+            organization_id=organization.id, period_start=subscription.current_period_start
+        ).count()
+        result = await collect(
+            invoice,
+            processor,
+            now,
+            f"overage:{organization.id}:{subscription.current_period_start:%Y%m%d%H%M}:{count + 1}",
+        )
+        if result is not None and result.status is not ChargeStatus.SUCCEEDED:
+            invoice.status = invoice_transition(invoice.status, InvoiceStatus.VOID)
+            await invoice.save(update_fields=["status"])
+            raise BillingError(result.failure_message or "the card was not charged")
+        await OveragePurchase.create(
+            organization_id=organization.id,
+            product_id=item.product_id,
+            metric=metric,
+            period_start=subscription.current_period_start,
+            volume=overage.volume,
+            amount=overage.amount,
+            invoice_id=invoice.id,
+            created_at=now,
+        )
+        allowance += overage.volume
+        purchases += 1
+    amount = Money(overage.amount * purchases, price.currency).formatted()
+    await notify(
+        organization.id,
+        "FLEXIBLE_OVERAGE",
+        f"{plan.name}: {purchases} x {overage.volume:,} more {metric}, {amount} charged.",
+        now,
+    )

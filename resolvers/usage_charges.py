@@ -1,0 +1,63 @@
+"""Usage that is billed as money: on-demand blocks past the limit (USE-6), for the monthly usage
+invoice and for an upgrade that starts a new period early (CHG-4)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from billing.policies import UpgradePreference
+from billing.quote import Line
+from billing.usage import on_demand_blocks
+from models import ALL_WORKSPACES, Subscription, SubscriptionItem, UsageCounter
+from resolvers.catalog import CatalogSnapshot
+
+
+async def used_in_period(
+    organization_id: UUID, product_id: int, metric: str, period_start: datetime
+) -> int:
+    counter = await UsageCounter.get_or_none(
+        organization_id=organization_id,
+        product_id=product_id,
+        metric=metric,
+        period_start=period_start,
+        workspace=ALL_WORKSPACES,
+    )
+    return counter.value if counter else 0
+
+
+async def on_demand_charges(
+    organization_id: UUID, subscription: Subscription, snapshot: CatalogSnapshot
+) -> list[Line]:
+    """USE-6: blocks past the limit in the current period, for the usage invoice (or a reset)."""
+    lines = []
+    for item in await SubscriptionItem.filter(subscription_id=subscription.id):
+        policy = snapshot.policies[item.product_id]
+        if (
+            item.upgrade_preference is not UpgradePreference.ON_DEMAND
+            or not policy.on_demand_metric
+        ):
+            continue
+        plan = snapshot.plans_by_id[item.plan_id]
+        limit = plan.limits.get(policy.on_demand_metric)
+        size, price = policy.on_demand_block_size, policy.on_demand_block_price
+        if limit is None or not size or price is None:
+            continue
+        used = await used_in_period(
+            organization_id,
+            item.product_id,
+            policy.on_demand_metric,
+            subscription.current_period_start,
+        )
+        blocks = on_demand_blocks(used, limit, size)
+        if blocks:
+            lines.append(
+                Line(
+                    f"On-demand: {blocks} block{'s' if blocks > 1 else ''} of {size:,} "
+                    f"{policy.on_demand_metric} past {limit:,} ({plan.name}, {used:,} used)",
+                    blocks * price,
+                    subscription.current_period_start,
+                    subscription.current_period_end,
+                )
+            )
+    return lines

@@ -26,6 +26,7 @@ from gateway.db import close_database, open_database
 from gateway.invoice_route import invoice_pdf_endpoint
 from gateway.processor import build_processor
 from gateway.settings import Settings
+from gateway.usage_csv import usage_csv_endpoint
 from gateway.webhooks import webhook_endpoint
 from gateway.worker import run_periodically
 from payments.port import PaymentProcessor
@@ -133,6 +134,7 @@ def create_app(
         Route("/graphql", endpoint, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
         Route("/invoices/{invoice_id}.pdf", invoice_pdf_endpoint(settings), methods=["GET"]),
+        Route("/usage.csv", usage_csv_endpoint(settings), methods=["GET"]),
         Route(
             "/webhooks/stripe",
             webhook_endpoint(endpoint.processor, endpoint.clock),

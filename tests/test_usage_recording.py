@@ -10,7 +10,7 @@ import httpx
 
 from models import UsageCounter, UsageEvent, Workspace
 from resolvers.api_keys import create_api_key
-from tests.conftest import SEEDED_AT, GraphQLClient
+from tests.conftest import SEEDED_AT, GraphQLClient, token_for
 from tests.factories import organization_with
 
 PERIOD = (SEEDED_AT - timedelta(days=10), SEEDED_AT + timedelta(days=21))
@@ -224,3 +224,37 @@ async def test_partners_record_with_a_usage_key(client: httpx.AsyncClient) -> No
     assert (
         await UsageCounter.get(organization_id=organization.id, metric="emails", workspace="*")
     ).value == 7
+
+
+async def test_usage_csv_export(client: httpx.AsyncClient, gql: GraphQLClient) -> None:
+    # USE-3: per period, metric and workspace, for any member.
+    organization, owner = await organization_with(
+        [{"product": "email", "plan": "email-1000"}], period=PERIOD
+    )
+    await Workspace.create(organization=organization, slug="eu", name="EU")
+    await _record(
+        gql,
+        owner,
+        [{"id": "c1", "product": "email", "metric": "emails", "quantity": 120, "workspace": "eu"}],
+    )
+    response = await client.get(
+        "/usage.csv", headers={"Authorization": f"Bearer {await token_for(owner)}"}
+    )
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    period = PERIOD[0].isoformat()
+    assert response.text.splitlines() == [
+        "period_start,product,metric,workspace,used",
+        f"{period},email,emails,all,120",
+        f"{period},email,emails,eu,120",
+    ]
+    assert (
+        await client.get(
+            "/usage.csv?month=March", headers={"Authorization": f"Bearer {await token_for(owner)}"}
+        )
+    ).status_code == 400
+    assert (await client.get("/usage.csv")).status_code == 401
+    march = await client.get("/usage.csv?month=2026-03&workspace=eu", headers={"Authorization": f"Bearer {await token_for(owner)}"})
+    assert march.text.splitlines()[1:] == [f"{period},email,emails,eu,120"]
+    april = await client.get("/usage.csv?month=2026-04", headers={"Authorization": f"Bearer {await token_for(owner)}"})
+    assert april.text.splitlines() == ["period_start,product,metric,workspace,used"]
+

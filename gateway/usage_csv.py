@@ -1,0 +1,77 @@
+"""GET /usage.csv: the organization's usage per period, metric and workspace (USE-3)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from billing.errors import BillingError, ErrorCode
+from billing.periods import shift_months
+from gateway.auth import authenticate
+from gateway.settings import Settings
+from models import Product, UsageCounter
+from resolvers.viewer import Viewer
+
+COLUMNS = ["period_start", "product", "metric", "workspace", "used"]
+
+
+def _error(status: int, code: ErrorCode, message: str) -> JSONResponse:
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": code.value}}]}, status_code=status
+    )
+
+
+def usage_csv_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
+    async def export(request: Request) -> Response:
+        try:
+            viewer = await authenticate(request.headers.get("authorization"), settings.jwt_secret)
+        except BillingError as error:
+            return _error(401, ErrorCode.UNAUTHENTICATED, error.message)
+        if not isinstance(viewer, Viewer) or viewer.default_organization_id is None:
+            return _error(
+                401, ErrorCode.UNAUTHENTICATED, "Sign in as a member of an organization first."
+            )
+        query = UsageCounter.filter(organization_id=viewer.default_organization_id)
+        if month := request.query_params.get("month"):
+            try:
+                year, number = (int(part) for part in month.split("-"))
+            except ValueError:
+                return _error(
+                    400, ErrorCode.BAD_USER_INPUT, f"month is written YYYY-MM, not {month!r}."
+                )
+            try:
+                start = datetime(year, number, 1, tzinfo=UTC)
+            except ValueError:
+                return _error(
+                    400, ErrorCode.BAD_USER_INPUT, f"month is written YYYY-MM, not {month!r}."
+                )
+            query = query.filter(period_start__gte=start, period_start__lt=shift_months(start, 1))
+        if workspace := request.query_params.get("workspace"):
+            query = query.filter(workspace=workspace)
+        products = {p.id: p.code for p in await Product.all()}
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(COLUMNS)
+        for row in await query.order_by("period_start", "product_id", "metric", "workspace"):
+            workspace_name = "all" if row.workspace == "*" else (row.workspace or "none")
+            writer.writerow(
+                [
+                    row.period_start.isoformat(),
+                    products[row.product_id],
+                    row.metric,
+                    workspace_name,
+                    row.value,
+                ]
+            )
+        return Response(
+            out.getvalue(),
+            media_type="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="usage.csv"'},
+        )
+
+    return export

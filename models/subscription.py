@@ -34,6 +34,9 @@ class Subscription(Model):
     cancelled_at = fields.DatetimeField(null=True)
     # An END_OF_PERIOD downgrade waiting for the period end (CHG-6): the wanted item terms.
     scheduled_change: dict[str, Any] | None = fields.JSONField(null=True)
+    # PREF-3: the period end whose auto-downgrade check (24 hours before it) is done.
+    auto_downgrade_checked_for = fields.DatetimeField(null=True)
+
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -34,6 +34,12 @@ from resolvers.subscription_state import (
     load_subscription,
     subscribed_product_ids,
 )
+from resolvers.tier_moves import (
+    AUTO_DOWNGRADE_NOTICE,
+    auto_downgrade_due,
+    autoscale,
+    check_auto_downgrade,
+)
 from resolvers.usage_charges import on_demand_charges
 
 log = logging.getLogger("billing_gateway.clock")
@@ -52,6 +58,12 @@ async def next_due(organization_id: UUID) -> datetime | None:
             candidates.append(subscription.trial_ends_at)
         if subscription.status in _PERIOD_ENDS:
             candidates.append(subscription.current_period_end)
+        if (
+            subscription.status is S.ACTIVE
+            and subscription.auto_downgrade_checked_for != subscription.current_period_end
+            and await SubscriptionItem.exists(subscription_id=subscription.id, auto_downgrade=True)
+        ):
+            candidates.append(subscription.current_period_end - AUTO_DOWNGRADE_NOTICE)  # PREF-3
         if subscription.status is S.PENDING_PAYMENT:
             overdue = (
                 await Invoice.filter(
@@ -83,6 +95,7 @@ async def run_due_work(
     due = Subscription.filter(
         Q(status=S.TRIALING, trial_ends_at__lte=horizon)
         | Q(status__in=_PERIOD_ENDS, current_period_end__lte=horizon)
+        | Q(status=S.ACTIVE, current_period_end__lte=horizon + AUTO_DOWNGRADE_NOTICE)  # PREF-3
         | Q(status=S.PENDING_PAYMENT)
     )
     if organization_id is not None:
@@ -140,6 +153,8 @@ async def _step(
                 )
                 return f"{name}: frozen, {oldest.number} unpaid after the grace period"
             return None
+        if auto_downgrade_due(loaded, now):
+            return await check_auto_downgrade(loaded, organization, now)
         if row.status not in _PERIOD_ENDS or row.current_period_end > now:
             return None
         overdue = await Invoice.filter(
@@ -186,8 +201,9 @@ async def _step(
         await load_prices(loaded, [p for t in loaded.terms.values() for p in t.price_ids()])
         await _void_stale_changes(organization_id)
         usage = await _usage_invoice(organization, row, snapshot, now, processor)
+        scaled = await autoscale(loaded, organization, now)
         renewal = await _renew(loaded, organization, now, processor)
-        return f"{renewal}; {usage}" if usage else renewal
+        return "; ".join([renewal, *scaled, *([usage] if usage else [])])
 
 
 async def _usage_invoice(

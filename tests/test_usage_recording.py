@@ -253,8 +253,12 @@ async def test_usage_csv_export(client: httpx.AsyncClient, gql: GraphQLClient) -
         )
     ).status_code == 400
     assert (await client.get("/usage.csv")).status_code == 401
-    march = await client.get("/usage.csv?month=2026-03&workspace=eu", headers={"Authorization": f"Bearer {await token_for(owner)}"})
+    march = await client.get(
+        "/usage.csv?month=2026-03&workspace=eu",
+        headers={"Authorization": f"Bearer {await token_for(owner)}"},
+    )
     assert march.text.splitlines()[1:] == [f"{period},email,emails,eu,120"]
-    april = await client.get("/usage.csv?month=2026-04", headers={"Authorization": f"Bearer {await token_for(owner)}"})
+    april = await client.get(
+        "/usage.csv?month=2026-04", headers={"Authorization": f"Bearer {await token_for(owner)}"}
+    )
     assert april.text.splitlines() == ["period_start,product,metric,workspace,used"]
-

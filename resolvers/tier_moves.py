@@ -1,0 +1,129 @@
+"""Tier moves the billing clock makes by itself: auto-downgrade by profile count 24 hours before
+the period ends (PREF-3) and autoscaling on the three-month average at renewal (PREF-4)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from billing.subscription_status import Event, SubscriptionStatus, transition
+from billing.usage import Tier, auto_downgrade_tier, autoscale_tier
+from models import ALL_WORKSPACES, Organization, Plan, UsageCounter
+from resolvers.catalog import CatalogSnapshot
+from resolvers.payments import notify
+from resolvers.plan_change import sync_feature_settings, write_item
+from resolvers.subscription_state import (
+    ChangeRequest,
+    LoadedSubscription,
+    load_prices,
+    wanted_terms,
+)
+
+AUTO_DOWNGRADE_NOTICE = timedelta(hours=24)
+
+
+def _tiers(snapshot: CatalogSnapshot, plan: Plan, metric: str) -> list[tuple[Tier, Plan]]:
+    plans = sorted(
+        (
+            p
+            for p in snapshot.plans_by_product.get(plan.product_id, [])
+            if p.bundle_id == plan.bundle_id and metric in p.limits
+        ),
+        key=lambda p: p.rank,
+    )
+    return [(Tier(p.code, p.limits[metric]), p) for p in plans]
+
+
+def auto_downgrade_due(loaded: LoadedSubscription, now: datetime) -> bool:
+    row = loaded.row
+    return (
+        row.status is SubscriptionStatus.ACTIVE
+        and row.auto_downgrade_checked_for != row.current_period_end
+        and now >= row.current_period_end - AUTO_DOWNGRADE_NOTICE
+        and any(item.auto_downgrade for item in loaded.items.values())
+    )
+
+
+async def check_auto_downgrade(
+    loaded: LoadedSubscription, organization: Organization, now: datetime
+) -> str:
+    """PREF-3: evaluated once, 24 hours before the end: a later drop in profiles does not count."""
+    row, snapshot = loaded.row, loaded.snapshot
+    row.auto_downgrade_checked_for = row.current_period_end
+    event = f"{organization.name}: auto-downgrade checked, no lower tier fits"
+    for product_id, item in loaded.items.items():
+        if not item.auto_downgrade or not snapshot.policies[product_id].auto_downgrade_available:
+            continue
+        plan = snapshot.plans_by_id[item.plan_id]
+        tiers = _tiers(snapshot, plan, "profiles")
+        profiles = loaded.terms[product_id].stock.get("profiles")
+        current = next((tier for tier, p in tiers if p.id == plan.id), None)
+        if profiles is None or current is None:
+            continue
+        lower = auto_downgrade_tier(profiles, current, [tier for tier, _ in tiers])
+        if lower is None:
+            continue
+        product = next(p for p in snapshot.products if p.id == product_id)
+        terms, _ = wanted_terms(loaded, ChangeRequest(product=product.code, plan=lower.code))
+        row.scheduled_change = {
+            "kind": "downgrade",
+            "product_id": product_id,
+            "terms": terms[product_id].to_json(),
+        }
+        row.status = transition(row.status, Event.SCHEDULE_DOWNGRADE)
+        message = f"{product.name}: {profiles:,} profiles fit {lower.code}, from the next period."
+        await notify(organization.id, "AUTO_DOWNGRADE", message, now)
+        event = f"{organization.name}: auto-downgrade to {lower.code} scheduled"
+        break
+    await row.save()
+    return event
+
+
+async def autoscale(
+    loaded: LoadedSubscription, organization: Organization, now: datetime
+) -> list[str]:
+    """PREF-4: at renewal, the tier that holds the average of the last three periods' usage."""
+    events = []
+    snapshot = loaded.snapshot
+    for product_id, item in list(loaded.items.items()):
+        if not snapshot.policies[product_id].autoscaling:
+            continue
+        product = next(p for p in snapshot.products if p.id == product_id)
+        metric = product.metrics[0]
+        counters = (
+            await UsageCounter.filter(
+                organization_id=organization.id,
+                product_id=product_id,
+                metric=metric,
+                workspace=ALL_WORKSPACES,
+                period_start__lte=loaded.row.current_period_start,
+            )
+            .order_by("-period_start")
+            .limit(3)
+        )
+        history = [c.value for c in reversed(counters)]
+        plan = snapshot.plans_by_id[item.plan_id]
+        tiers = _tiers(snapshot, plan, metric)
+        current = next((tier for tier, p in tiers if p.id == plan.id), None)
+        if current is None:
+            continue
+        target = autoscale_tier(history, current, [tier for tier, _ in tiers])
+        if target is None:
+            continue
+        terms, _ = wanted_terms(loaded, ChangeRequest(product=product.code, plan=target.code))
+        await write_item(
+            loaded.row, item, terms[product_id], loaded.terms[product_id].prepaid_periods
+        )
+        loaded.terms[product_id] = terms[product_id]
+        await load_prices(loaded, terms[product_id].price_ids())
+        await sync_feature_settings(organization.id, snapshot, loaded.terms.values())
+        breakdown = " / ".join(f"{value:,}" for value in history)
+        average = sum(history) // len(history)
+        await notify(
+            organization.id,
+            "AUTOSCALE",
+            f"{product.name}: {breakdown} {metric} in the last three periods, "
+            f"{average:,} on average: moved from {current.code} to {target.code} from this period.",
+            now,
+        )
+        events.append(f"{organization.name}: autoscaled {product.code} to {target.code}")
+    return events

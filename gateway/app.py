@@ -24,7 +24,7 @@ from billing.errors import BillingError, ErrorCode
 from gateway.auth import authenticate
 from gateway.db import close_database, open_database
 from gateway.invoice_route import invoice_pdf_endpoint
-from gateway.processor import build_processor
+from gateway.processor import build_mailer, build_processor
 from gateway.settings import Settings
 from gateway.usage_csv import usage_csv_endpoint
 from gateway.webhooks import webhook_endpoint
@@ -120,7 +120,9 @@ def create_app(
             return
         await open_database(settings.database_url)
         worker = asyncio.create_task(
-            run_periodically(endpoint.clock, endpoint.processor, tick_seconds)
+            run_periodically(
+                endpoint.clock, endpoint.processor, tick_seconds, build_mailer(settings)
+            )
         )
         try:
             yield

@@ -141,13 +141,13 @@ def _api_key(settings: Settings, args: argparse.Namespace) -> None:
 
 def _tick(settings: Settings, _: argparse.Namespace) -> None:
 
-    from gateway.processor import build_processor
+    from gateway.processor import build_mailer, build_processor
     from gateway.worker import tick
 
     async def run() -> list[str]:
         await open_database(settings.database_url)
         try:
-            return await tick(SystemClock(), build_processor(settings))
+            return await tick(SystemClock(), build_processor(settings), build_mailer(settings))
         finally:
             await close_database()
 

@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+from gateway.mailer import SmtpMailer
 from gateway.settings import Settings
 from payments.port import PaymentProcessor
 from payments.sandbox import SandboxProcessor
+
+
+def build_mailer(settings: Settings) -> SmtpMailer | None:
+    if not settings.smtp_host:
+        return None
+    return SmtpMailer(
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.smtp_from,
+        settings.smtp_username,
+        settings.smtp_password,
+        settings.smtp_starttls,
+    )
 
 
 def build_processor(settings: Settings) -> PaymentProcessor:

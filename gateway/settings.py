@@ -39,6 +39,12 @@ class Settings:
     stripe_api_key: str | None = None
     stripe_api_base: str | None = None  # another Stripe-compatible server (localstripe in tests)
     stripe_webhook_secret: str | None = None
+    smtp_host: str | None = None  # without it, notices wait in the outbox (NOT-1)
+    smtp_port: int = 25
+    smtp_from: str = "billing@localhost"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
 
     @property
     def is_sandbox(self) -> bool:
@@ -59,7 +65,19 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         stripe_api_key=_stripe_key(env, mode),
         stripe_api_base=env.get("STRIPE_API_BASE") or None,
         stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
+        smtp_host=env.get("SMTP_HOST") or None,
+        smtp_port=_int("SMTP_PORT", env.get("SMTP_PORT", "25")),
+        smtp_from=env.get("SMTP_FROM") or "billing@localhost",
+        smtp_username=env.get("SMTP_USERNAME") or None,
+        smtp_password=env.get("SMTP_PASSWORD") or None,
+        smtp_starttls=(env.get("SMTP_STARTTLS", "").strip().lower() in ("1", "true", "yes")),
     )
+
+
+def _int(variable: str, value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise SettingsError(f"{variable}: expected a whole number from 1 to 65535, got {value!r}")
+    return int(value)
 
 
 def _stripe_key(env: Mapping[str, str], mode: Mode) -> str | None:

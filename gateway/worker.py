@@ -1,4 +1,5 @@
-"""The billing clock inside `serve`: runs the due work on a schedule (and `tick` runs it once)."""
+"""The billing clock inside `serve`: runs the due work on a schedule (and `tick` runs it once),
+then reconciles charges and delivers the notification outbox."""
 
 from __future__ import annotations
 
@@ -10,26 +11,35 @@ from billing.clock import Clock
 from billing.errors import BillingError
 from payments.port import PaymentProcessor
 from resolvers.billing_clock import run_due_work
+from resolvers.outbox import Mailer, deliver_pending
 from resolvers.reconciliation import reconcile_charges
 
 log = logging.getLogger("billing_gateway.worker")
 
 
-async def tick(clock: Clock, processor: PaymentProcessor) -> list[str]:
+async def tick(
+    clock: Clock, processor: PaymentProcessor, mailer: Mailer | None = None
+) -> list[str]:
     events = await run_due_work(clock.now(), processor)
+    for event in events:
+        log.info("billing clock: %s", event)
     try:
         events += await reconcile_charges(processor, datetime.now(UTC))
     except BillingError as error:  # the processor is unreachable: look again on the next tick
         log.warning("billing clock: reconciliation postponed: %s", error.message)
-    for event in events:
-        log.info("billing clock: %s", event)
+    if mailer is not None:
+        delivered, postponed = await deliver_pending(mailer, datetime.now(UTC))
+        if delivered or postponed:
+            events.append(f"notices e-mailed: {delivered}, postponed: {postponed}")
     return events
 
 
-async def run_periodically(clock: Clock, processor: PaymentProcessor, every_seconds: float) -> None:
+async def run_periodically(
+    clock: Clock, processor: PaymentProcessor, every_seconds: float, mailer: Mailer | None = None
+) -> None:
     while True:
         try:
-            await tick(clock, processor)
+            await tick(clock, processor, mailer)
         except Exception:  # keep the clock running; the failed work is retried on the next tick
             log.exception("billing clock: due work failed")
         await asyncio.sleep(every_seconds)

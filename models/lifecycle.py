@@ -55,6 +55,11 @@ class Notification(Model):
     kind = fields.CharField(max_length=48)
     message = fields.TextField()
     created_at = fields.DatetimeField()
+    # The e-mail outbox: retried until delivered, never dropped.
+    delivered_at = fields.DatetimeField(null=True)
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField(null=True)
+    last_error = fields.TextField(null=True)
 
     class Meta:
         table = "notification"

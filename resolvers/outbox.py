@@ -1,0 +1,91 @@
+"""The notification outbox (NOT-1): every notice is e-mailed to the organization's owner and
+billing admins; a failed delivery is tried again later, with growing pauses, and never dropped."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from billing.access import BILLING_ROLES
+from models import Membership, Notification, Organization
+
+log = logging.getLogger("billing_gateway.outbox")
+MAX_PAUSE = timedelta(hours=1)
+
+
+class Mailer(Protocol):
+    async def send(self, recipients: list[str], subject: str, body: str) -> None: ...
+
+
+def pause_after(attempts: int) -> timedelta:
+    return min(timedelta(minutes=2 ** min(attempts, 10)), MAX_PAUSE)
+
+
+async def deliver_pending(mailer: Mailer, wall_now: datetime, batch: int = 100) -> tuple[int, int]:
+    """(delivered, postponed). Each notice in its own transaction, its row locked, so two
+    gateway processes never send the same one twice."""
+    due = Notification.filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=wall_now),
+        delivered_at__isnull=True,
+    )
+    ids = [n.id for n in await due.order_by("created_at").limit(batch)]
+    delivered = postponed = 0
+    for notification_id in ids:
+        async with in_transaction():
+            notice = (
+                await Notification.filter(id=notification_id, delivered_at__isnull=True)
+                .select_for_update(skip_locked=True)
+                .first()
+            )
+            if notice is None:
+                continue  # another process has it
+            recipients = await _recipients(notice.organization_id)
+            organization = await Organization.get(id=notice.organization_id)
+            try:
+                if recipients:
+                    await mailer.send(
+                        recipients, f"[{organization.name}] {_subject(notice.kind)}", notice.message
+                    )
+            except Exception as error:  # any delivery failure: keep it, try again later
+                notice.attempts += 1
+                notice.next_attempt_at = wall_now + pause_after(notice.attempts)
+                notice.last_error = str(error)[:500]
+                await notice.save(update_fields=["attempts", "next_attempt_at", "last_error"])
+                log.warning(
+                    "notice %s not delivered (attempt %d): %s", notice.id, notice.attempts, error
+                )
+                postponed += 1
+                continue
+            notice.delivered_at = wall_now
+            notice.attempts += 1
+            await notice.save(update_fields=["delivered_at", "attempts"])
+            delivered += 1
+    return delivered, postponed
+
+
+async def _recipients(organization_id: object) -> list[str]:
+    memberships = await Membership.filter(
+        organization_id=organization_id, role__in=list(BILLING_ROLES)
+    ).select_related("user")
+    return sorted(m.user.email for m in memberships)
+
+
+_SUBJECTS = {
+    "PAYMENT_FAILED": "A payment failed",
+    "PAYMENT_REFUNDED": "A charge was refunded",
+    "STATUS_CHANGED": "Your subscription's status changed",
+    "USAGE_THRESHOLD": "Usage alert",
+    "AUTO_UPGRADE": "Your plan was upgraded",
+    "FLEXIBLE_OVERAGE": "Extra volume was bought",
+    "AUTO_DOWNGRADE": "Your plan will be downgraded",
+    "AUTOSCALE": "Your plan was scaled",
+    "LIMIT_REACHED": "A limit was reached",
+}
+
+
+def _subject(kind: str) -> str:
+    return _SUBJECTS.get(kind, "Billing notice")

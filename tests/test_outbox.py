@@ -1,0 +1,103 @@
+"""The notification outbox (NOT-1): notices e-mailed to the owner and billing admins through a
+real SMTP server on loopback (aiosmtpd); a failed delivery is kept and tried again later."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from email.message import Message
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from gateway.mailer import SmtpMailer
+from models import Notification
+from resolvers.outbox import deliver_pending
+from resolvers.payments import notify
+from tests.conftest import SEEDED_AT
+from tests.factories import organization_with
+
+
+class _Inbox:
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], Message]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
+        return "250 Message accepted for delivery"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[_Inbox, int]]:
+    inbox, port = _Inbox(), _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+async def _fresh_outbox() -> None:
+    # Other tests leave notices behind; this test owns the outbox from here.
+    await Notification.filter(delivered_at__isnull=True).update(
+        delivered_at=datetime(2000, 1, 1, tzinfo=UTC)
+    )
+
+
+async def test_notices_reach_the_owner_and_billing_admins(
+    database: str, smtp: tuple[_Inbox, int]
+) -> None:
+    inbox, port = smtp
+    await _fresh_outbox()
+    organization, _ = await organization_with(
+        [{"product": "email", "plan": "email-1000"}],
+        period=(SEEDED_AT - timedelta(days=1), SEEDED_AT + timedelta(days=30)),
+    )
+    await notify(
+        organization.id,
+        "USAGE_THRESHOLD",
+        "Email: 7,500 of 10,000 emails used this period (75 % reached).",
+        SEEDED_AT,
+    )
+    mailer = SmtpMailer("127.0.0.1", port, "billing@demo-saas.test")
+    assert await deliver_pending(mailer, datetime.now(UTC)) == (1, 0)
+    ((recipients, message),) = inbox.messages
+    assert sorted(recipients) == [
+        f"billing@{organization.slug}.test",
+        f"owner@{organization.slug}.test",
+    ]
+    assert message["Subject"] == f"[{organization.name}] Usage alert"
+    assert "75 % reached" in message.get_payload()
+    assert await deliver_pending(mailer, datetime.now(UTC)) == (0, 0)  # delivered once
+
+
+async def test_a_failed_delivery_is_kept_and_retried(
+    database: str, smtp: tuple[_Inbox, int]
+) -> None:
+    inbox, port = smtp
+    await _fresh_outbox()
+    organization, _ = await organization_with(
+        [{"product": "email", "plan": "email-1000"}],
+        period=(SEEDED_AT - timedelta(days=1), SEEDED_AT + timedelta(days=30)),
+    )
+    await notify(organization.id, "PAYMENT_FAILED", "The renewal could not be charged.", SEEDED_AT)
+    now = datetime.now(UTC)
+    down = SmtpMailer("127.0.0.1", _free_port(), "billing@demo-saas.test", timeout=2)
+    assert await deliver_pending(down, now) == (0, 1)
+    notice = await Notification.get(organization_id=organization.id)
+    assert (notice.attempts, notice.delivered_at) == (1, None) and notice.last_error
+    up = SmtpMailer("127.0.0.1", port, "billing@demo-saas.test")
+    assert await deliver_pending(up, now) == (0, 0)  # not before its next attempt
+    assert await deliver_pending(up, now + timedelta(minutes=3)) == (1, 0)
+    assert (
+        len(inbox.messages) == 1
+        and inbox.messages[0][1]["Subject"] == f"[{organization.name}] A payment failed"
+    )

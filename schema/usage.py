@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import strawberry
 
 from billing.policies import UpgradePreference
-from billing.usage import GateReason, gate, percent_used
+from billing.usage import GateReason, gate, on_demand_blocks, percent_used
 from models import Organization as OrganizationRow
 from models import Subscription as SubscriptionRow
 from models import SubscriptionItem as ItemRow
 from resolvers.catalog import CatalogSnapshot
 from resolvers.usage import EventInput, usage_in_period
+from schema.common import Money
+from schema.permissions import CanReadBilling
 from schema.plan_change import UserError
 
 strawberry.enum(GateReason, description="Why more usage is allowed or not (USE-5, CAN-4, DUN-5).")
@@ -62,6 +64,22 @@ class UsageMeter:
     percent: int | None = strawberry.field(description="Whole percent of the limit, rounded down.")
     period_start: datetime
     workspace: str | None
+    organization_id: strawberry.Private[UUID]
+    blocks: strawberry.Private[int | None]
+    block_cost: strawberry.Private[Money | None]
+
+    @strawberry.field(
+        permission_classes=[CanReadBilling],
+        description="USE-6: blocks past the limit so far this period (ON_DEMAND only).",
+    )
+    def on_demand_blocks(self) -> int | None:
+        return self.blocks
+
+    @strawberry.field(
+        permission_classes=[CanReadBilling], description="What those blocks cost (ACC-3)."
+    )
+    def on_demand_cost(self) -> Money | None:
+        return self.block_cost
 
 
 @strawberry.type
@@ -99,9 +117,28 @@ async def meters(
                     percent=percent_used(value, limit),
                     period_start=period_start,
                     workspace=workspace,
+                    organization_id=organization_id,
+                    **_on_demand(snapshot, item, metric, value, limit),
                 )
             )
     return result
+
+
+def _on_demand(
+    snapshot: CatalogSnapshot, item: ItemRow, metric: str, used: int, limit: int | None
+) -> dict[str, Any]:
+    policy = snapshot.policies[item.product_id]
+    size, price = policy.on_demand_block_size, policy.on_demand_block_price
+    if (
+        item.upgrade_preference is not UpgradePreference.ON_DEMAND
+        or policy.on_demand_metric != metric
+        or limit is None
+        or not size
+        or price is None
+    ):
+        return {"blocks": None, "block_cost": None}
+    blocks = on_demand_blocks(used, limit, size)
+    return {"blocks": blocks, "block_cost": Money.of(blocks * price, snapshot.currency)}
 
 
 async def _period_in_month(organization_id: UUID, month: str) -> datetime | None:

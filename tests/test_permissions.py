@@ -230,7 +230,9 @@ PERMISSIONS: dict[tuple[str, str], frozenset[Role]] = {
         "workspace",
     ),
     **_fields("UsageGate", ANY, "allowed", "reason", "used", "limit"),
+    **_fields("UsageMeter", BILLING, "onDemandBlocks", "onDemandCost"),
 }
+
 
 # Types reached only through a mutation's result: the mutation's own row decides who sees them.
 RESULT_TYPES: dict[str, str] = {

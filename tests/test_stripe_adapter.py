@@ -51,7 +51,13 @@ def _free_port() -> int:
 
 def _start_localstripe(log: Path) -> tuple[subprocess.Popen[bytes], int] | None:
     port = _free_port()
-    command = [str(Path(sys.executable).parent / "localstripe"), "--port", str(port)]
+    # --from-scratch: localstripe otherwise reloads what earlier runs left on disk.
+    command = [
+        str(Path(sys.executable).parent / "localstripe"),
+        "--port",
+        str(port),
+        "--from-scratch",
+    ]
     process = subprocess.Popen(command, stdout=log.open("ab"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and process.poll() is None:

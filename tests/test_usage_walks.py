@@ -105,7 +105,18 @@ async def test_messaging_on_demand_blocks_on_the_usage_invoice(gql: GraphQLClien
         "__typename"
     ] == "UsageRecorded"
     await gql(RECORD, {"e": contacts[1000:]}, as_user=owner)
+    meter = "{ organization { usage { metric used onDemandBlocks onDemandCost { formatted } } } }"
+    seen = (await gql(meter, as_user=owner))["data"]["organization"]["usage"]
+    assert seen == [
+        {
+            "metric": "mac",
+            "used": 1250,
+            "onDemandBlocks": 3,
+            "onDemandCost": {"formatted": "$30.00"},
+        }
+    ]
     gate = '{ usageGate(product: "messaging", metric: "mac") { allowed reason } }'
+
     assert (await gql(gate, as_user=owner))["data"]["usageGate"] == {
         "allowed": True,
         "reason": "ALLOWED",

@@ -36,6 +36,8 @@ class Subscription(Model):
     scheduled_change: dict[str, Any] | None = fields.JSONField(null=True)
     # PREF-3: the period end whose auto-downgrade check (24 hours before it) is done.
     auto_downgrade_checked_for = fields.DatetimeField(null=True)
+    # NOT-1: the period end whose "upcoming renewal" notice has been sent.
+    renewal_notice_for = fields.DatetimeField(null=True)
 
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)

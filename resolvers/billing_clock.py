@@ -36,9 +36,12 @@ from resolvers.subscription_state import (
 )
 from resolvers.tier_moves import (
     AUTO_DOWNGRADE_NOTICE,
+    RENEWAL_NOTICE,
     auto_downgrade_due,
     autoscale,
     check_auto_downgrade,
+    renewal_notice_due,
+    send_renewal_notice,
 )
 from resolvers.usage_charges import on_demand_charges
 
@@ -58,6 +61,11 @@ async def next_due(organization_id: UUID) -> datetime | None:
             candidates.append(subscription.trial_ends_at)
         if subscription.status in _PERIOD_ENDS:
             candidates.append(subscription.current_period_end)
+        if (
+            subscription.status in (S.ACTIVE, S.DOWNGRADING)
+            and subscription.renewal_notice_for != subscription.current_period_end
+        ):
+            candidates.append(subscription.current_period_end - RENEWAL_NOTICE)  # NOT-1
         if (
             subscription.status is S.ACTIVE
             and subscription.auto_downgrade_checked_for != subscription.current_period_end
@@ -95,7 +103,7 @@ async def run_due_work(
     due = Subscription.filter(
         Q(status=S.TRIALING, trial_ends_at__lte=horizon)
         | Q(status__in=_PERIOD_ENDS, current_period_end__lte=horizon)
-        | Q(status=S.ACTIVE, current_period_end__lte=horizon + AUTO_DOWNGRADE_NOTICE)  # PREF-3
+        | Q(status__in=[S.ACTIVE, S.DOWNGRADING], current_period_end__lte=horizon + RENEWAL_NOTICE)
         | Q(status=S.PENDING_PAYMENT)
     )
     if organization_id is not None:
@@ -155,6 +163,8 @@ async def _step(
             return None
         if auto_downgrade_due(loaded, now):
             return await check_auto_downgrade(loaded, organization, now)
+        if renewal_notice_due(loaded, now) and row.current_period_end > now:
+            return await send_renewal_notice(loaded, organization, now)
         if row.status not in _PERIOD_ENDS or row.current_period_end > now:
             return None
         overdue = await Invoice.filter(

@@ -3,8 +3,10 @@ the period ends (PREF-3) and autoscaling on the three-month average at renewal (
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
+from billing.money import Money
 from billing.subscription_status import Event, SubscriptionStatus, transition
 from billing.usage import Tier, auto_downgrade_tier, autoscale_tier
 from models import ALL_WORKSPACES, Organization, Plan, UsageCounter
@@ -13,12 +15,54 @@ from resolvers.payments import notify
 from resolvers.plan_change import sync_feature_settings, write_item
 from resolvers.subscription_state import (
     ChangeRequest,
+    ItemTerms,
     LoadedSubscription,
     load_prices,
     wanted_terms,
 )
 
 AUTO_DOWNGRADE_NOTICE = timedelta(hours=24)
+RENEWAL_NOTICE = timedelta(days=7)
+
+
+def renewal_notice_due(loaded: LoadedSubscription, now: datetime) -> bool:
+    row = loaded.row
+    return (
+        row.status in (SubscriptionStatus.ACTIVE, SubscriptionStatus.DOWNGRADING)
+        and row.renewal_notice_for != row.current_period_end
+        and now >= row.current_period_end - RENEWAL_NOTICE
+    )
+
+
+async def send_renewal_notice(
+    loaded: LoadedSubscription, organization: Organization, now: datetime
+) -> str:
+    """NOT-1: a week ahead, what the renewal will charge and when."""
+    row = loaded.row
+    row.renewal_notice_for = row.current_period_end
+    await row.save(update_fields=["renewal_notice_for", "updated_at"])
+    when = f"{row.current_period_end.day} {row.current_period_end:%B %Y}"
+    change = row.scheduled_change or {}
+    if change.get("kind") == "interval":  # INT-1: the next period was paid when it was chosen
+        billed = str(change["interval"]).lower()
+        message = f"Your subscription continues on {when}, billed {billed}, already paid."
+    else:
+        terms = dict(loaded.terms)
+        if change.get("kind") == "downgrade":  # CHG-6: the renewal is on the new plan
+            product_id = change["product_id"]
+            terms[product_id] = replace(
+                ItemTerms.from_json(change["terms"]),
+                prepaid_periods=terms[product_id].prepaid_periods,
+            )
+            await load_prices(loaded, terms[product_id].price_ids())
+        amount = sum(
+            item.amount for item in loaded.domain(terms).items if item.prepaid_periods == 0
+        )
+        message = (
+            f"Your subscription renews on {when} for {Money(amount, row.currency).formatted()}."
+        )
+    await notify(organization.id, "UPCOMING_RENEWAL", message, now)
+    return f"{organization.name}: renewal notice sent"
 
 
 def _tiers(snapshot: CatalogSnapshot, plan: Plan, metric: str) -> list[tuple[Tier, Plan]]:

@@ -49,8 +49,8 @@ async def test_declined_renewal_to_frozen_then_paid_back_to_active(gql: GraphQLC
     )
     # DUN-1, DUN-2: the renewal is charged and declined: OPEN invoice, PENDING_PAYMENT, owners told.
     events = await _advance(gql, owner, 1)
-    assert "unpaid (card_declined)" in events[0]
-    assert await _status(gql, owner) == ("PENDING_PAYMENT", ["PAYMENT_FAILED"])
+    assert any("unpaid (card_declined)" in e for e in events)
+    assert await _status(gql, owner) == ("PENDING_PAYMENT", ["PAYMENT_FAILED", "UPCOMING_RENEWAL"])
     invoice = await Invoice.get(organization_id=organization.id)
     assert (invoice.status, invoice.amount_due) == ("OPEN", 4500 + 3000)
     await organization.refresh_from_db()

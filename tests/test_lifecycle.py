@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from billing.subscription_status import SubscriptionStatus
-from models import Invoice, Organization, Payment, SubscriptionItem, Workspace
+from models import Invoice, Notification, Organization, Payment, SubscriptionItem, Workspace
 from payments.sandbox import SandboxProcessor
 from resolvers.billing_clock import run_due_work
 from tests.conftest import SEEDED_AT, GraphQLClient
@@ -109,7 +109,14 @@ async def test_downgrade_then_cancel_then_retention(gql: GraphQLClient) -> None:
     assert state["scheduledChange"] == {"effectiveAt": end.isoformat(), "plan": {"code": "starter"}}
 
     events = await _advance(gql, owner, 21)
-    assert len(events) == 1 and "renewed to 2 May 2026" in events[0] and "paid" in events[0]
+    renewed = [e for e in events if "renewed to 2 May 2026" in e]
+    assert len(renewed) == 1 and "paid" in renewed[0]
+    assert any("renewal notice sent" in e for e in events)  # NOT-1, a week ahead
+    notice = await Notification.get(organization_id=organization.id, kind="UPCOMING_RENEWAL")
+    assert (
+        notice.message == "Your subscription renews on 2 April 2026 for $154.00."
+    )  # on the new plan
+
     state = await _state(gql, owner)
     assert state["status"] == "ACTIVE"
     assert {i["product"]["code"]: i["plan"]["code"] for i in state["items"]}[

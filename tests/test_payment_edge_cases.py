@@ -102,7 +102,7 @@ async def test_a_waiting_renewal_cannot_be_paid_twice(
     events = (await gql("mutation { advanceTestClock(days: 1) { events } }", as_user=owner))[
         "data"
     ]["advanceTestClock"]["events"]
-    assert "waiting for the customer" in events[0]
+    assert any("waiting for the customer" in e for e in events)
     invoice = await Invoice.get(organization_id=organization.id)
     pay = "mutation ($id: ID!) { payInvoice(invoiceId: $id) { __typename ... on UserError { code } } }"
     assert (await gql(pay, {"id": str(invoice.id)}, as_user=owner))["data"]["payInvoice"][

@@ -220,9 +220,11 @@ async def test_monthly_to_annual_and_back(gql: GraphQLClient, clock: Any) -> Non
     blocked = await _change(gql, owner, {"product": "store", "plan": "unlimited"}, 0)
     assert blocked["code"] == "INTERVAL_SWITCH_PENDING"
     walk = await gql("mutation { advanceTestClock(days: 21) { now events } }", as_user=owner)
-    assert "Store: renewed to 2 Apr 2027" in walk["data"]["advanceTestClock"]["events"][0].replace(
-        organization.name, "Store"
-    )
+    walked = [
+        e.replace(organization.name, "Store") for e in walk["data"]["advanceTestClock"]["events"]
+    ]
+    assert any("Store: renewed to 2 Apr 2027" in e for e in walked)
+
     subscription = (await gql(scheduled, as_user=owner))["data"]["organization"]["subscription"]
     assert subscription == {
         "billingInterval": "ANNUAL",

@@ -23,6 +23,7 @@ from billing.clock import Clock, SystemClock
 from billing.errors import BillingError, ErrorCode
 from gateway.auth import authenticate
 from gateway.db import close_database, open_database
+from gateway.http_errors import error_response
 from gateway.invoice_route import invoice_pdf_endpoint
 from gateway.processor import build_mailer, build_processor
 from gateway.settings import Settings
@@ -35,11 +36,6 @@ from resolvers.viewer import Viewer
 from schema import schema
 from schema.context import Context
 from schema.errors import coded_error
-
-
-def error_response(status: int, code: ErrorCode | str, message: str) -> JSONResponse:
-    body = {"errors": [{"message": message, "extensions": {"code": str(code)}}]}
-    return JSONResponse(body, status_code=status)
 
 
 class _Refused(Exception):

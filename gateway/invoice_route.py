@@ -6,35 +6,24 @@ from collections.abc import Awaitable, Callable
 from uuid import UUID
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from billing.access import may_read_billing
-from billing.errors import BillingError, ErrorCode
-from gateway.auth import authenticate
+from billing.errors import ErrorCode
+from gateway.http_errors import error_response, signed_in_user
 from gateway.invoice_pdf import render_invoice
 from gateway.settings import Settings
 from models import Invoice, InvoiceLine
 from resolvers.viewer import Viewer
 
 
-def _error(status: int, code: ErrorCode, message: str) -> JSONResponse:
-    return JSONResponse(
-        {"errors": [{"message": message, "extensions": {"code": code.value}}]}, status_code=status
-    )
-
-
 def invoice_pdf_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
     async def pdf(request: Request) -> Response:
-        try:
-            viewer = await authenticate(request.headers.get("authorization"), settings.jwt_secret)
-        except BillingError as error:
-            return _error(401, ErrorCode.UNAUTHENTICATED, error.message)
+        viewer = await signed_in_user(
+            request, settings.jwt_secret, "Sign in first: send 'Authorization: Bearer <token>'."
+        )
         if not isinstance(viewer, Viewer):
-            return _error(
-                401,
-                ErrorCode.UNAUTHENTICATED,
-                "Sign in first: send 'Authorization: Bearer <token>'.",
-            )
+            return viewer
         raw = request.path_params["invoice_id"]
         try:
             invoice = await Invoice.get_or_none(id=UUID(raw))
@@ -44,11 +33,11 @@ def invoice_pdf_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Re
         if (
             invoice is None or role is None
         ):  # another tenant's invoice looks like no invoice (ACC-5)
-            return _error(
+            return error_response(
                 404, ErrorCode.NOT_FOUND, f"No invoice with id {raw!r} is visible to you."
             )
         if not may_read_billing(role):
-            return _error(
+            return error_response(
                 403,
                 ErrorCode.FORBIDDEN,
                 "Only the organization's owner or a billing admin can see invoices.",

@@ -8,11 +8,11 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
-from billing.errors import BillingError, ErrorCode
+from billing.errors import ErrorCode
 from billing.periods import shift_months
-from gateway.auth import authenticate
+from gateway.http_errors import error_response, signed_in_user
 from gateway.settings import Settings
 from models import Product, UsageCounter
 from resolvers.viewer import Viewer
@@ -20,20 +20,15 @@ from resolvers.viewer import Viewer
 COLUMNS = ["period_start", "product", "metric", "workspace", "used"]
 
 
-def _error(status: int, code: ErrorCode, message: str) -> JSONResponse:
-    return JSONResponse(
-        {"errors": [{"message": message, "extensions": {"code": code.value}}]}, status_code=status
-    )
-
-
 def usage_csv_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
     async def export(request: Request) -> Response:
-        try:
-            viewer = await authenticate(request.headers.get("authorization"), settings.jwt_secret)
-        except BillingError as error:
-            return _error(401, ErrorCode.UNAUTHENTICATED, error.message)
-        if not isinstance(viewer, Viewer) or viewer.default_organization_id is None:
-            return _error(
+        viewer = await signed_in_user(
+            request, settings.jwt_secret, "Sign in as a member of an organization first."
+        )
+        if not isinstance(viewer, Viewer):
+            return viewer
+        if viewer.default_organization_id is None:
+            return error_response(
                 401, ErrorCode.UNAUTHENTICATED, "Sign in as a member of an organization first."
             )
         query = UsageCounter.filter(organization_id=viewer.default_organization_id)
@@ -41,13 +36,13 @@ def usage_csv_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Resp
             try:
                 year, number = (int(part) for part in month.split("-"))
             except ValueError:
-                return _error(
+                return error_response(
                     400, ErrorCode.BAD_USER_INPUT, f"month is written YYYY-MM, not {month!r}."
                 )
             try:
                 start = datetime(year, number, 1, tzinfo=UTC)
             except ValueError:
-                return _error(
+                return error_response(
                     400, ErrorCode.BAD_USER_INPUT, f"month is written YYYY-MM, not {month!r}."
                 )
             query = query.filter(period_start__gte=start, period_start__lt=shift_months(start, 1))

@@ -68,9 +68,12 @@ from schema.usage import (
 )
 
 
-def _expected(error: BillingError) -> bool:
-    """Bad input and refused transitions are answers (UserError); authorisation is an error."""
-    return not isinstance(error, ForbiddenError | NotFoundError)
+def user_error(error: BillingError) -> UserError:
+    """Bad input and refused transitions are answers (UserError); authorisation failures stay
+    errors (FORBIDDEN, NOT_FOUND) and are raised again."""
+    if isinstance(error, ForbiddenError | NotFoundError):
+        raise error
+    return UserError.of(error)
 
 
 async def _change(
@@ -90,9 +93,7 @@ async def _change(
             subscribing=subscribing,
         )
     except BillingError as error:
-        if not _expected(error):
-            raise
-        return UserError.of(error)
+        return user_error(error)
     return await _result(organization.id, outcome)
 
 
@@ -149,9 +150,7 @@ class Mutation:
                 organization.id, viewer.role_in(organization.id), reason, context.clock.now()
             )
         except BillingError as error:
-            if not _expected(error):
-                raise
-            return UserError.of(error)
+            return user_error(error)
         assert row.cancel_at is not None
         return SubscriptionCancelled(subscription=Subscription.of(row), cancel_at=row.cancel_at)
 
@@ -162,9 +161,7 @@ class Mutation:
         try:
             row = await lifecycle.reactivate_subscription(organization.id)
         except BillingError as error:
-            if not _expected(error):
-                raise
-            return UserError.of(error)
+            return user_error(error)
         return SubscriptionReactivated(subscription=Subscription.of(row))
 
     @strawberry.mutation(
@@ -179,7 +176,7 @@ class Mutation:
                 organization.id, viewer.user_id, message, context.clock.now()
             )
         except BillingError as error:
-            return UserError.of(error)
+            return user_error(error)
         return AccountChangeRequested(request=AccountChangeRequest.of(row))
 
     @strawberry.mutation(
@@ -258,7 +255,7 @@ class Mutation:
                 organization.id, payment_method_id, context.processor
             )
         except BillingError as error:
-            return UserError.of(error)
+            return user_error(error)
         return PaymentMethodReplaced(payment_method=PaymentMethod.of(row))
 
     @strawberry.mutation(
@@ -288,9 +285,7 @@ class Mutation:
                 organization.id, str(invoice_id), context.clock.now(), context.processor
             )
         except BillingError as error:
-            if not _expected(error):
-                raise
-            return UserError.of(error)
+            return user_error(error)
         if isinstance(outcome, payments.InvoiceActionRequired):
             return PaymentActionRequired(
                 client_secret=outcome.client_secret,
@@ -315,9 +310,7 @@ class Mutation:
                 organization.id, str(invoice_id), succeed, context.clock.now()
             )
         except BillingError as error:
-            if not _expected(error):
-                raise
-            return UserError.of(error)
+            return user_error(error)
         return InvoicePaid(
             invoice=Invoice.of(invoice), subscription=await _subscription(organization.id)
         )
@@ -329,7 +322,7 @@ async def _update_billing_info(info: Info, input: BillingInfoInput) -> BillingIn
     try:
         row = await billing_info_service.update_billing_info(organization.id, input.to_change())
     except BillingError as error:
-        return UserError.of(error)
+        return user_error(error)
     return BillingInfoUpdated(billing_info=BillingInfo.of(row))
 
 
@@ -349,9 +342,7 @@ async def _refund(
             context.processor,
         )
     except BillingError as error:
-        if not _expected(error):
-            raise
-        return UserError.of(error)
+        return user_error(error)
     return InvoiceRefunded(invoice=Invoice.of(invoice))
 
 
@@ -372,9 +363,7 @@ async def _record_usage(info: Info, events: list[UsageEventInput]) -> RecordUsag
             context.processor,
         )
     except BillingError as error:
-        if not _expected(error):
-            raise
-        return UserError.of(error)
+        return user_error(error)
     return UsageRecorded(accepted=recorded.accepted, duplicates=recorded.duplicates)
 
 
@@ -386,9 +375,7 @@ async def _preferences(
     try:
         state = await change(organization.id, await context.loaders.catalog())
     except BillingError as error:
-        if not _expected(error):
-            raise
-        return UserError.of(error)
+        return user_error(error)
     return ProductPreferences(
         product=state.product, preference=state.preference, auto_downgrade=state.auto_downgrade
     )

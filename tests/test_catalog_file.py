@@ -26,6 +26,7 @@ def test_demo_catalog_figures() -> None:
         "store",
         "recommendations",
     ]
+    # rule CAT-2: annual prices stated explicitly (discounted below 12 x monthly)
     growth = products["messaging"].plans[1]
     assert (growth.code, growth.prices, growth.limits) == (
         "growth",
@@ -39,7 +40,7 @@ def test_demo_catalog_figures() -> None:
     assert products["helpdesk"].policy.default_preference is UpgradePreference.FLEXIBLE_OVERAGE
     ladder = {s.contact_limit: s.prices[M] for s in products["marketing"].contact_limit_ladder}
     assert ladder == {1000: 0, 2500: 3000, 5000: 8000, 10000: 17000}
-    bundle = products["marketing"].bundles[0]
+    bundle = products["marketing"].bundles[0]  # rule CAT-5
     assert {p.code: p.prices[M] for p in bundle.plans} == {
         "plus": 9300,
         "pro": 14900,

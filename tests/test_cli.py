@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import jwt
 import pytest
 
 from gateway.settings import DEFAULT_CATALOG_FILE
+from tests.conftest import free_port
 
 COMMAND = str(Path(sys.executable).parent / "billing-gateway")
 CONFIG_VARIABLES = (
@@ -108,15 +108,9 @@ def test_a_broken_catalog_file_fails_and_changes_nothing(tmp_path: Path) -> None
     assert count_rows(tmp_path, "price") == prices
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    port = _free_port()
+    port = free_port()
     clean = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
     process = subprocess.Popen(
         [COMMAND, "serve", "--port", str(port)],

@@ -34,7 +34,7 @@ async def _advance(gql: GraphQLClient, user: str, days: int) -> list[str]:
 
 
 async def test_trial_ends_then_subscribe(gql: GraphQLClient) -> None:
-    # rule SUB-2: the trial ends without a charge; subscribing starts a paid period at once.
+    # rule MNY-4 (time moved by the organization's test clock), SUB-2: the trial ends without a charge; subscribing starts a paid period at once.
     trial_end = SEEDED_AT + timedelta(days=14)
     organization, owner = await organization_with(
         [

@@ -3,7 +3,6 @@ real SMTP server on loopback (aiosmtpd); a failed delivery is kept and tried aga
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
@@ -17,7 +16,7 @@ from gateway.mailer import SmtpMailer
 from models import Notification
 from resolvers.outbox import deliver_pending
 from resolvers.payments import notify
-from tests.conftest import SEEDED_AT
+from tests.conftest import SEEDED_AT, free_port
 from tests.factories import organization_with
 
 
@@ -30,15 +29,9 @@ class _Inbox:
         return "250 Message accepted for delivery"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[_Inbox, int]]:
-    inbox, port = _Inbox(), _free_port()
+    inbox, port = _Inbox(), free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     yield inbox, port
@@ -90,7 +83,7 @@ async def test_a_failed_delivery_is_kept_and_retried(
     )
     await notify(organization.id, "PAYMENT_FAILED", "The renewal could not be charged.", SEEDED_AT)
     now = datetime.now(UTC)
-    down = SmtpMailer("127.0.0.1", _free_port(), "billing@demo-saas.test", timeout=2)
+    down = SmtpMailer("127.0.0.1", free_port(), "billing@demo-saas.test", timeout=2)
     assert await deliver_pending(down, now) == (0, 1)
     notice = await Notification.get(organization_id=organization.id)
     assert (notice.attempts, notice.delivered_at) == (1, None) and notice.last_error

@@ -5,7 +5,6 @@ nothing changes: no plan change, no invoice."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -22,7 +21,7 @@ from gateway.settings import Settings
 from models import Invoice, PaymentMethod
 from payments.port import ChargeRequest, ProcessorUnavailableError
 from payments.stripe import StripeProcessor
-from tests.conftest import SEEDED_AT, GraphQLClient
+from tests.conftest import SEEDED_AT, GraphQLClient, free_port
 from tests.factories import organization_with, state_of
 
 
@@ -48,9 +47,7 @@ class _Broken(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def broken_stripe() -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     server = ThreadingHTTPServer(("127.0.0.1", port), _Broken)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -30,7 +30,7 @@ from payments.port import (
     WebhookSignatureError,
 )
 from payments.stripe import StripeProcessor
-from tests.conftest import SEEDED_AT, GraphQLClient
+from tests.conftest import SEEDED_AT, GraphQLClient, free_port
 from tests.factories import organization_with
 
 API_KEY = "sk_test_gateway"
@@ -43,14 +43,8 @@ CARDS = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _start_localstripe(log: Path) -> tuple[subprocess.Popen[bytes], int] | None:
-    port = _free_port()
+    port = free_port()
     # --from-scratch: localstripe otherwise reloads what earlier runs left on disk.
     command = [
         str(Path(sys.executable).parent / "localstripe"),
@@ -151,7 +145,7 @@ async def test_declines_and_authentication(processor: StripeProcessor, localstri
 
 
 async def test_an_unknown_payment_method_and_an_unreachable_processor() -> None:
-    closed = StripeProcessor(API_KEY, WEBHOOK_SECRET, f"http://127.0.0.1:{_free_port()}")
+    closed = StripeProcessor(API_KEY, WEBHOOK_SECRET, f"http://127.0.0.1:{free_port()}")
     with pytest.raises(ProcessorUnavailableError) as unavailable:
         await closed.create_customer("org-3", "Initech")
     assert "unavailable: nothing was charged" in unavailable.value.message

@@ -92,7 +92,7 @@ async def test_email_none_blocks_until_the_next_period(gql: GraphQLClient) -> No
 
 
 async def test_messaging_on_demand_blocks_on_the_usage_invoice(gql: GraphQLClient) -> None:
-    # USE-6: growth's 1,000 MAC and 1,250 distinct contacts: 3 blocks of 100 at $10.00 = $30.00 on
+    # USE-6, INV-4: growth's 1,000 MAC and 1,250 distinct contacts: 3 blocks of 100 at $10.00 = $30.00 on
     # the usage invoice at the end of the period; notices at 90 % and 100 % (USE-4).
     organization, owner = await organization_with(
         [{"product": "messaging", "plan": "growth"}], period=PERIOD

@@ -65,3 +65,33 @@ def period_containing(
         index += 1
         start, end = period_bounds(anchor, interval, index)
     return start, end
+
+
+def usage_month(
+    anchor: datetime,
+    interval: BillingInterval,
+    period_start: datetime,
+    period_end: datetime,
+    closed_until: datetime | None,
+) -> tuple[datetime, datetime]:
+    """USE-2, INV-4: the open billing month of a period. Usage is counted and invoiced per month
+    even when the period is longer; months step from the anchor (MNY-3) and are cut to the period.
+    Months ending at or before `closed_until` have had their usage invoice. A monthly period is
+    one billing month, however long."""
+    if interval is BillingInterval.MONTHLY:
+        return period_start, period_end
+    start = period_start
+
+    if closed_until is not None and period_start < closed_until < period_end:
+        start = closed_until
+    return start, min(next_month_boundary(anchor, start), period_end)
+
+
+def next_month_boundary(anchor: datetime, at: datetime) -> datetime:
+    """The first boundary a whole number of months from the anchor (either way) after `at`."""
+    months = (at.year - anchor.year) * 12 + (at.month - anchor.month)
+    while shift_months(anchor, months) <= at:
+        months += 1
+    while shift_months(anchor, months - 1) > at:
+        months -= 1
+    return shift_months(anchor, months)

@@ -38,6 +38,8 @@ class Subscription(Model):
     auto_downgrade_checked_for = fields.DatetimeField(null=True)
     # NOT-1: the period end whose "upcoming renewal" notice has been sent.
     renewal_notice_for = fields.DatetimeField(null=True)
+    # INV-4: usage months of this period that ended by then have had their usage invoice.
+    usage_closed_until = fields.DatetimeField(null=True)
 
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)

@@ -43,10 +43,12 @@ from resolvers.tier_moves import (
     renewal_notice_due,
     send_renewal_notice,
 )
-from resolvers.usage_charges import on_demand_charges
+from resolvers.usage_charges import on_demand_charges, open_usage_month
 
 log = logging.getLogger("billing_gateway.clock")
 GRACE_PERIOD = timedelta(days=5)  # DUN-2
+SHORTEST_MONTH = timedelta(days=28)
+
 S = SubscriptionStatus
 _PERIOD_ENDS = [S.ACTIVE, S.DOWNGRADING, S.CANCELLING, S.FROZEN]
 
@@ -61,6 +63,7 @@ async def next_due(organization_id: UUID) -> datetime | None:
             candidates.append(subscription.trial_ends_at)
         if subscription.status in _PERIOD_ENDS:
             candidates.append(subscription.current_period_end)
+            candidates.append(open_usage_month(subscription)[1])  # INV-4
         if (
             subscription.status in (S.ACTIVE, S.DOWNGRADING)
             and subscription.renewal_notice_for != subscription.current_period_end
@@ -104,6 +107,15 @@ async def run_due_work(
         Q(status=S.TRIALING, trial_ends_at__lte=horizon)
         | Q(status__in=_PERIOD_ENDS, current_period_end__lte=horizon)
         | Q(status__in=[S.ACTIVE, S.DOWNGRADING], current_period_end__lte=horizon + RENEWAL_NOTICE)
+        # INV-4: a billing month inside a longer period may end; every month is 28 days or more.
+        | (
+            Q(status__in=_PERIOD_ENDS, current_period_start__lte=horizon - SHORTEST_MONTH)
+            & ~Q(billing_interval=BillingInterval.MONTHLY)
+            & (
+                Q(usage_closed_until__isnull=True)
+                | Q(usage_closed_until__lte=horizon - SHORTEST_MONTH)
+            )
+        )
         | Q(status=S.PENDING_PAYMENT)
     )
     if organization_id is not None:
@@ -165,7 +177,12 @@ async def _step(
             return await check_auto_downgrade(loaded, organization, now)
         if renewal_notice_due(loaded, now) and row.current_period_end > now:
             return await send_renewal_notice(loaded, organization, now)
-        if row.status not in _PERIOD_ENDS or row.current_period_end > now:
+        if row.status not in _PERIOD_ENDS:
+            return None
+        _, month_end = open_usage_month(row)
+        if month_end < row.current_period_end and month_end <= now:
+            return await _close_usage_month(organization, row, snapshot, now, processor)
+        if row.current_period_end > now:
             return None
         overdue = await Invoice.filter(
             organization_id=organization_id, status=InvoiceStatus.OPEN, pending_change__isnull=True
@@ -187,9 +204,17 @@ async def _step(
                 await row.save()
                 return f"{name}: frozen at the end of the period, an invoice is overdue"
             row.status = transition(row.status, Event.PERIOD_ENDS_CANCELLED)  # CAN-1
+            usage = await _usage_invoice(organization, row, snapshot, now, processor)
             return await _end(
-                organization, row, snapshot, f"{name}: cancelled at the end of the period"
+                organization,
+                row,
+                snapshot,
+                "; ".join(
+                    [f"{name}: cancelled at the end of the period", *([usage] if usage else [])]
+                ),
             )
+        # The last month's usage is priced on the plans it was used under, before any change.
+        usage = await _usage_invoice(organization, row, snapshot, now, processor)
         change = row.scheduled_change
         if change and change["kind"] == "downgrade":
             terms = ItemTerms.from_json(change["terms"])
@@ -210,7 +235,6 @@ async def _step(
         row.scheduled_change = None
         await load_prices(loaded, [p for t in loaded.terms.values() for p in t.price_ids()])
         await _void_stale_changes(organization_id)
-        usage = await _usage_invoice(organization, row, snapshot, now, processor)
         scaled = await autoscale(loaded, organization, now)
         renewal = await _renew(loaded, organization, now, processor)
         return "; ".join([renewal, *scaled, *([usage] if usage else [])])
@@ -223,21 +247,21 @@ async def _usage_invoice(
     now: datetime,
     processor: PaymentProcessor,
 ) -> str | None:
-    """INV-4, USE-6: the usage invoice for the period that ends: on-demand blocks."""
+    """INV-4, USE-6: the usage invoice for the billing month that ends: on-demand blocks."""
     lines = await on_demand_charges(organization.id, row, snapshot)
     if not lines:
         return None
+    month_start, month_end = open_usage_month(row)
     invoice = await issue_invoice(
         organization,
         InvoiceKind.USAGE,
         lines,
         row.currency,
-        row.current_period_end,
-        period=(row.current_period_start, row.current_period_end),
+        month_end,
+        period=(month_start, month_end),
     )
-    result = await collect(
-        invoice, processor, now, f"usage:{row.id}:{row.current_period_start:%Y%m%d%H%M}"
-    )
+    result = await collect(invoice, processor, now, f"usage:{row.id}:{month_start:%Y%m%d%H%M}")
+
     if result is not None and result.status is not ChargeStatus.SUCCEEDED:
         if row.status in (S.ACTIVE, S.DOWNGRADING):
             row.status = transition(row.status, Event.PAYMENT_OVERDUE)  # DUN-2
@@ -342,3 +366,20 @@ async def _delete_data(organization_id: UUID, base_now: datetime) -> str | None:
         organization.data_deleted_at = now
         await organization.save(update_fields=["data_deleted_at"])
         return f"{organization.name}: data deleted after the retention period, invoices kept"
+
+
+async def _close_usage_month(
+    organization: Organization,
+    row: Subscription,
+    snapshot: CatalogSnapshot,
+    now: datetime,
+    processor: PaymentProcessor,
+) -> str:
+    """INV-4: a billing month inside a longer period ends: its usage invoice, then usage counts
+    in the next month (USE-2)."""
+    _, month_end = open_usage_month(row)
+    usage = await _usage_invoice(organization, row, snapshot, now, processor)
+    row.usage_closed_until = month_end
+    await row.save()
+    closed = f"{organization.name}: usage month to {month_end:%-d %b %Y} closed"
+    return "; ".join([closed, *([usage] if usage else [])])

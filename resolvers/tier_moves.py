@@ -125,7 +125,8 @@ async def check_auto_downgrade(
 async def autoscale(
     loaded: LoadedSubscription, organization: Organization, now: datetime
 ) -> list[str]:
-    """PREF-4: at renewal, the tier that holds the average of the last three periods' usage."""
+    """PREF-4: at renewal, the tier that holds the average of the last three billing months'
+    usage (usage is counted per month, USE-2)."""
     events = []
     snapshot = loaded.snapshot
     for product_id, item in list(loaded.items.items()):
@@ -139,7 +140,7 @@ async def autoscale(
                 product_id=product_id,
                 metric=metric,
                 workspace=ALL_WORKSPACES,
-                period_start__lte=loaded.row.current_period_start,
+                period_start__lt=loaded.row.current_period_end,
             )
             .order_by("-period_start")
             .limit(3)
@@ -165,7 +166,7 @@ async def autoscale(
         await notify(
             organization.id,
             "AUTOSCALE",
-            f"{product.name}: {breakdown} {metric} in the last three periods, "
+            f"{product.name}: {breakdown} {metric} in the last three billing months, "
             f"{average:,} on average: moved from {current.code} to {target.code} from this period.",
             now,
         )

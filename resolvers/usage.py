@@ -33,6 +33,7 @@ from payments.port import PaymentProcessor
 from resolvers.catalog import CatalogSnapshot
 from resolvers.payments import notify
 from resolvers.usage_actions import act_on_limits
+from resolvers.usage_charges import open_usage_month
 
 MAX_BATCH = 1000
 CLOCK_SKEW = timedelta(minutes=5)
@@ -92,7 +93,8 @@ async def record_usage(
         subscription = await Subscription.get_or_none(organization_id=organization_id)
         if subscription is None:
             raise BillingError("This organization has no subscription to record usage against.")
-        checked = await _check(organization_id, subscription, events, snapshot, now)
+        month_start, _ = open_usage_month(subscription)
+        checked = await _check(organization_id, subscription, month_start, events, snapshot, now)
         unique = {
             c.event.event_id: c for c in checked
         }  # the same id twice in one batch counts once
@@ -105,7 +107,7 @@ async def record_usage(
             )
         )
         new = [c for event_id, c in unique.items() if event_id not in known]
-        period = subscription.current_period_start
+        period = month_start
         await UsageEvent.bulk_create(
             [
                 UsageEvent(
@@ -125,7 +127,7 @@ async def record_usage(
         )
         await _count(organization_id, period, new)
         touched = {(c.product_id, c.event.metric) for c in new}
-        await _notify_thresholds(organization_id, subscription, snapshot, touched, now)
+        await _notify_thresholds(organization_id, subscription, period, snapshot, touched, now)
         await act_on_limits(organization, subscription, snapshot, touched, base_now, now, processor)
         return Recorded(accepted=len(new), duplicates=len(events) - len(new))
 
@@ -133,11 +135,13 @@ async def record_usage(
 async def _notify_thresholds(
     organization_id: UUID,
     subscription: Subscription,
+    month_start: datetime,
     snapshot: CatalogSnapshot,
     touched: set[tuple[int, str]],
     now: datetime,
 ) -> None:
-    """USE-4: owners and billing admins are told once per period per threshold."""
+    """USE-4: owners and billing admins are told once per billing month per threshold (the
+    period, on monthly plans)."""
     items = {
         i.product_id: i for i in await SubscriptionItem.filter(subscription_id=subscription.id)
     }
@@ -148,7 +152,7 @@ async def _notify_thresholds(
             organization_id=organization_id,
             product_id=product_id,
             metric=metric,
-            period_start=subscription.current_period_start,
+            period_start=month_start,
             workspace=ALL_WORKSPACES,
         )
         if counter is None or not limit:
@@ -161,7 +165,7 @@ async def _notify_thresholds(
             await notify(
                 organization_id,
                 "USAGE_THRESHOLD",
-                f"{product.name}: {counter.value:,} of {limit:,} {metric} used this period "
+                f"{product.name}: {counter.value:,} of {limit:,} {metric} used this billing month "
                 f"({threshold} % reached).",
                 now,
             )
@@ -172,6 +176,7 @@ async def _notify_thresholds(
 async def _check(
     organization_id: UUID,
     subscription: Subscription,
+    month_start: datetime,
     events: list[EventInput],
     snapshot: CatalogSnapshot,
     now: datetime,
@@ -225,8 +230,9 @@ async def _check(
                 (index, "workspace", f"no workspace {event.workspace!r} in this organization")
             )
         occurred_at = event.occurred_at or now
-        if occurred_at < subscription.current_period_start:
-            problems.append((index, "occurredAt", "the billing period it belongs to is closed"))
+        if occurred_at < month_start:
+            problems.append((index, "occurredAt", "the billing month it belongs to is closed"))
+
         if occurred_at > now + CLOCK_SKEW:
             problems.append((index, "occurredAt", "it is in the future"))
         checked.append(_Checked(event, product.id, event.workspace or "", occurred_at))

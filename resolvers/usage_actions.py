@@ -31,7 +31,7 @@ from resolvers.catalog import CatalogSnapshot
 from resolvers.invoicing import collect, issue_invoice
 from resolvers.payments import card_failed, notify
 from resolvers.subscription_state import ChangeRequest
-from resolvers.usage_charges import used_in_period
+from resolvers.usage_charges import open_usage_month, used_in_period
 
 log = logging.getLogger("billing_gateway.usage")
 SYSTEM = UUID(int=0)  # automatic actions are nobody's request
@@ -74,12 +74,9 @@ async def act_on_limits(
         limit = plan.limits.get(metric)
         if limit is None:
             continue
-        used = await used_in_period(
-            organization.id, product_id, metric, subscription.current_period_start
-        )
-        extra = await bought_volume(
-            organization.id, product_id, metric, subscription.current_period_start
-        )
+        month_start, _ = open_usage_month(subscription)
+        used = await used_in_period(organization.id, product_id, metric, month_start)
+        extra = await bought_volume(organization.id, product_id, metric, month_start)
         if used <= limit + extra:
             continue
         following = _next_tier(snapshot, plan)
@@ -175,23 +172,24 @@ async def _buy_overage(
     if not next_limit or next_limit <= limit:
         raise BillingError(f"{following.name} has no more {metric} to sell")
     overage = flexible_overage(limit, next_limit, price.amount)
+    month_start, month_end = open_usage_month(subscription)
     purchases = 0
     while used > allowance:  # as often as needed, each a one-time charge (PREF-1)
         line = Line(
-            f"{plan.name}: {overage.volume:,} more {metric} this period (flexible overage)",
+            f"{plan.name}: {overage.volume:,} more {metric} this month (flexible overage)",
             overage.amount,
-            subscription.current_period_start,
-            subscription.current_period_end,
+            month_start,
+            month_end,
         )
         invoice = await issue_invoice(organization, InvoiceKind.USAGE, [line], price.currency, now)
         count = await OveragePurchase.filter(
-            organization_id=organization.id, period_start=subscription.current_period_start
+            organization_id=organization.id, period_start=month_start
         ).count()
         result = await collect(
             invoice,
             processor,
             now,
-            f"overage:{organization.id}:{subscription.current_period_start:%Y%m%d%H%M}:{count + 1}",
+            f"overage:{organization.id}:{month_start:%Y%m%d%H%M}:{count + 1}",
         )
         if result is not None and result.status is not ChargeStatus.SUCCEEDED:
             invoice.status = invoice_transition(invoice.status, InvoiceStatus.VOID)
@@ -201,7 +199,7 @@ async def _buy_overage(
             organization_id=organization.id,
             product_id=item.product_id,
             metric=metric,
-            period_start=subscription.current_period_start,
+            period_start=month_start,
             volume=overage.volume,
             amount=overage.amount,
             invoice_id=invoice.id,

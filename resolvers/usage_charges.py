@@ -1,16 +1,29 @@
 """Usage that is billed as money: on-demand blocks past the limit (USE-6), for the monthly usage
-invoice and for an upgrade that starts a new period early (CHG-4)."""
+invoice and for an upgrade that starts a new period early (CHG-4). Usage is counted per billing
+month, even on longer periods (USE-2, INV-4)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from uuid import UUID
 
+from billing.periods import usage_month
 from billing.policies import UpgradePreference
 from billing.quote import Line
 from billing.usage import on_demand_blocks
 from models import ALL_WORKSPACES, Subscription, SubscriptionItem, UsageCounter
 from resolvers.catalog import CatalogSnapshot
+
+
+def open_usage_month(subscription: Subscription) -> tuple[datetime, datetime]:
+    """The billing month that usage is counted in now: [start, end)."""
+    return usage_month(
+        subscription.billing_anchor,
+        subscription.billing_interval,
+        subscription.current_period_start,
+        subscription.current_period_end,
+        subscription.usage_closed_until,
+    )
 
 
 async def used_in_period(
@@ -29,7 +42,9 @@ async def used_in_period(
 async def on_demand_charges(
     organization_id: UUID, subscription: Subscription, snapshot: CatalogSnapshot
 ) -> list[Line]:
-    """USE-6: blocks past the limit in the current period, for the usage invoice (or a reset)."""
+    """USE-6: blocks past the limit in the open billing month, for its usage invoice (or a
+    reset)."""
+    month_start, month_end = open_usage_month(subscription)
     lines = []
     for item in await SubscriptionItem.filter(subscription_id=subscription.id):
         policy = snapshot.policies[item.product_id]
@@ -44,10 +59,7 @@ async def on_demand_charges(
         if limit is None or not size or price is None:
             continue
         used = await used_in_period(
-            organization_id,
-            item.product_id,
-            policy.on_demand_metric,
-            subscription.current_period_start,
+            organization_id, item.product_id, policy.on_demand_metric, month_start
         )
         blocks = on_demand_blocks(used, limit, size)
         if blocks:
@@ -56,8 +68,8 @@ async def on_demand_charges(
                     f"On-demand: {blocks} block{'s' if blocks > 1 else ''} of {size:,} "
                     f"{policy.on_demand_metric} past {limit:,} ({plan.name}, {used:,} used)",
                     blocks * price,
-                    subscription.current_period_start,
-                    subscription.current_period_end,
+                    month_start,
+                    month_end,
                 )
             )
     return lines

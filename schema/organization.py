@@ -132,7 +132,7 @@ class Organization:
         )
 
     @strawberry.field(
-        description="USE-3: meters of this period, an earlier month, or one workspace."
+        description="USE-3: meters of this billing month, an earlier month, or one workspace."
     )
     async def usage(
         self, info: Info, month: str | None = None, workspace: str | None = None

@@ -15,6 +15,7 @@ from models import Subscription as SubscriptionRow
 from models import SubscriptionItem as ItemRow
 from resolvers.catalog import CatalogSnapshot
 from resolvers.usage import EventInput, usage_in_period
+from resolvers.usage_charges import open_usage_month
 from schema.common import Money
 from schema.permissions import CanReadBilling
 from schema.plan_change import UserError
@@ -70,7 +71,7 @@ class UsageMeter:
 
     @strawberry.field(
         permission_classes=[CanReadBilling],
-        description="USE-6: blocks past the limit so far this period (ON_DEMAND only).",
+        description="USE-6: blocks past the limit so far this billing month (ON_DEMAND only).",
     )
     def on_demand_blocks(self) -> int | None:
         return self.blocks
@@ -96,7 +97,7 @@ async def meters(
     subscription = await SubscriptionRow.get_or_none(organization_id=organization_id)
     if subscription is None:
         return []
-    period_start = subscription.current_period_start
+    period_start, _ = open_usage_month(subscription)
     if month is not None:
         period_start = await _period_in_month(organization_id, month) or period_start
     used = await usage_in_period(organization_id, period_start, workspace)
@@ -178,9 +179,11 @@ async def usage_gate(
     if subscription is None or item is None or product_row is None:
         decision = gate(None, 0, None, quantity, None, organization.automatic_charges_paused)
         return UsageGate(allowed=decision.allowed, reason=decision.reason, used=0, limit=None)
-    used = (await usage_in_period(organization.id, subscription.current_period_start, None)).get(
+    month_start, _ = open_usage_month(subscription)
+    used = (await usage_in_period(organization.id, month_start, None)).get(
         (product_row.id, metric), 0
     )
+
     limit = snapshot.plans_by_id[item.plan_id].limits.get(metric)
     decision = gate(
         subscription.status,

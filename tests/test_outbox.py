@@ -57,7 +57,7 @@ async def test_notices_reach_the_owner_and_billing_admins(
     await notify(
         organization.id,
         "USAGE_THRESHOLD",
-        "Email: 7,500 of 10,000 emails used this period (75 % reached).",
+        "Email: 7,500 of 10,000 emails used this billing month (75 % reached).",
         SEEDED_AT,
     )
     mailer = SmtpMailer("127.0.0.1", port, "billing@demo-saas.test")

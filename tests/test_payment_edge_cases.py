@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 
 from models import Invoice, Payment
 from payments import webhook_signature
@@ -173,6 +174,7 @@ class _DownForOne(SandboxProcessor):
         return await super().charge(request)
 
 
+@pytest.mark.usefixtures("database")
 async def test_one_organizations_trouble_does_not_stop_the_clock() -> None:
     troubled, _ = await organization_with(
         [{"product": "store", "plan": "venture"}], period=ENDING, card="pm_card_mastercard"
@@ -189,6 +191,7 @@ async def test_one_organizations_trouble_does_not_stop_the_clock() -> None:
     )  # rolled back, tried again later
 
 
+@pytest.mark.usefixtures("database")
 async def test_charges_that_are_not_the_gateways_are_left_alone() -> None:
     class Shared(SandboxProcessor):
         async def recent_charges(self, since: datetime) -> list[ChargeRecord]:

@@ -289,6 +289,7 @@ async def test_cancelling_needs_a_reason_and_the_owner(gql: GraphQLClient) -> No
     assert await state_of(organization) == before
 
 
+@pytest.mark.usefixtures("database")
 async def test_seeded_acme_is_untouched_by_these_tests() -> None:
     acme = await Organization.get(slug="acme")
     subscription = await Subscription.get(organization_id=acme.id)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from models import Invoice, PaymentMethod, Plan, Price, Product
 from payments.port import ChargeRequest
 from payments.sandbox import SandboxProcessor
@@ -85,6 +87,7 @@ async def test_cancelling_with_an_unpaid_renewal_freezes_then_cancels(gql: Graph
     assert await Invoice.filter(organization_id=organization.id).count() == 1
 
 
+@pytest.mark.usefixtures("database")
 async def test_the_same_charge_key_never_charges_twice() -> None:
     # A retry after a crash between the charge and the database write finds the first charge.
     processor = SandboxProcessor()

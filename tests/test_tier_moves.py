@@ -111,5 +111,5 @@ async def test_autoscaling_on_the_average_not_a_spike(gql: GraphQLClient) -> Non
     assert notice is not None
     assert (
         notice.message
-        == "Recommendations: 9,000 / 9,000 / 40,000 requests in the last three periods, 19,333 on average: moved from rec-10k to rec-50k from this period."
+        == "Recommendations: 9,000 / 9,000 / 40,000 requests in the last three billing months, 19,333 on average: moved from rec-10k to rec-50k from this period."
     )

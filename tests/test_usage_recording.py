@@ -141,7 +141,7 @@ async def test_a_bad_event_refuses_the_whole_batch(gql: GraphQLClient) -> None:
                 "occurredAt": (PERIOD[0] - timedelta(days=1)).isoformat(),
             },
             "events[1].occurredAt",
-            "the billing period it belongs to is closed",
+            "the billing month it belongs to is closed",
         ),
     ]
     for bad, field, message in cases:

@@ -4,13 +4,20 @@ the anchor day afterwards."""
 from __future__ import annotations
 
 import calendar
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billing.periods import BillingInterval, period_bounds, period_containing, shift_months
+from billing.periods import (
+    BillingInterval,
+    period_bounds,
+    period_containing,
+    shift_months,
+    usage_month,
+)
 
 
 def at(year: int, month: int, day: int) -> datetime:
@@ -82,3 +89,73 @@ def test_periods_tile_time_without_gaps(
 def test_a_moment_before_the_anchor_has_no_period() -> None:
     with pytest.raises(ValueError):
         period_containing(at(2026, 5, 1), BillingInterval.MONTHLY, at(2026, 4, 30))
+
+
+def _months_of(
+    anchor: datetime,
+    start: datetime,
+    end: datetime,
+    interval: BillingInterval = BillingInterval.ANNUAL,
+) -> list[tuple[datetime, datetime]]:
+    """The billing months of a period, closing each one as the billing clock does."""
+    months: list[tuple[datetime, datetime]] = []
+    closed: datetime | None = None
+    while True:
+        month = usage_month(anchor, interval, start, end, closed)
+        months.append(month)
+        if month[1] == end:
+            return months
+        closed = month[1]
+
+
+def test_annual_usage_is_counted_in_billing_months() -> None:
+    # USE-2, INV-4: an annual period anchored on 31 Jan has twelve billing months, 31 Jan to
+    # 28 Feb, 28 Feb to 31 Mar, ... each with its own usage invoice.
+    start, end = period_bounds(at(2026, 1, 31), BillingInterval.ANNUAL, 0)
+    months = _months_of(at(2026, 1, 31), start, end)
+    assert len(months) == 12
+    assert months[:3] == [
+        (at(2026, 1, 31), at(2026, 2, 28)),
+        (at(2026, 2, 28), at(2026, 3, 31)),
+        (at(2026, 3, 31), at(2026, 4, 30)),
+    ]
+    assert months[-1] == (at(2026, 12, 31), at(2027, 1, 31))
+
+
+def test_a_monthly_period_is_one_billing_month() -> None:
+    # USE-2: on monthly plans the billing month is the period.
+    monthly = BillingInterval.MONTHLY
+    start, end = at(2026, 1, 31), at(2026, 2, 28)
+    assert usage_month(at(2026, 1, 31), monthly, start, end, None) == (start, end)
+    assert usage_month(at(2026, 1, 31), monthly, start, end, at(2025, 12, 31)) == (start, end)
+    # even one that is off the anchor's months
+    assert usage_month(at(2026, 3, 12), monthly, at(2026, 2, 9), end, None) == (at(2026, 2, 9), end)
+
+
+def test_billing_months_count_from_an_anchor_after_the_period_start() -> None:
+    # MNY-3 either way: the anchor may be the period's end (a renewal counts months from it).
+    months = _months_of(at(2027, 3, 2), at(2026, 3, 2), at(2027, 3, 2))
+    assert months[0] == (at(2026, 3, 2), at(2026, 4, 2))
+    assert len(months) == 12
+
+
+def test_a_period_cut_short_ends_its_last_billing_month() -> None:
+    # CHG-4 or INT-1 may leave a period that does not end on a month boundary.
+    annual = BillingInterval.ANNUAL
+    assert usage_month(at(2026, 1, 10), annual, at(2026, 1, 10), at(2026, 1, 25), None) == (
+        at(2026, 1, 10),
+        at(2026, 1, 25),
+    )
+
+
+@given(anchors, st.sampled_from(list(BillingInterval)), st.integers(min_value=-3, max_value=3))
+def test_billing_months_tile_the_period(
+    anchor: datetime, interval: BillingInterval, index: int
+) -> None:
+    # INV-4: every moment of the period is in exactly one billing month, and there are as many
+    # months as the interval has.
+    start, end = period_bounds(anchor, interval, index)
+    months = _months_of(anchor, start, end, interval)
+    assert months[0][0] == start and months[-1][1] == end
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(months))
+    assert len(months) == interval.months

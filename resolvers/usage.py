@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import cast
 from uuid import UUID
 
-from tortoise.expressions import F
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from billing.clock import offset
@@ -21,18 +21,17 @@ from billing.quote import STOCK_METRICS
 from billing.usage import crossed_thresholds
 from models import (
     ALL_WORKSPACES,
-    ActiveContact,
     Organization,
     Subscription,
     SubscriptionItem,
     UsageCounter,
-    UsageEvent,
     Workspace,
 )
 from payments.port import PaymentProcessor
+from resolvers import usage_store
 from resolvers.catalog import CatalogSnapshot
 from resolvers.payments import notify
-from resolvers.usage_actions import act_on_limits
+from resolvers.usage_actions import ACTING_PREFERENCES, act_on_limits
 from resolvers.usage_charges import open_usage_month
 
 MAX_BATCH = 1000
@@ -68,14 +67,6 @@ class BatchRefused(BillingError):
         self.problems = problems
 
 
-@dataclass(frozen=True)
-class _Checked:
-    event: EventInput
-    product_id: int
-    workspace: str
-    occurred_at: datetime
-
-
 async def record_usage(
     organization_id: UUID,
     events: list[EventInput],
@@ -87,76 +78,79 @@ async def record_usage(
         raise BillingError(
             f"Send from 1 to {MAX_BATCH} events per batch, not {len(events)}.", field="events"
         )
-    async with in_transaction():
+    async with in_transaction() as connection:
         organization = await Organization.filter(id=organization_id).select_for_update().get()
         now = offset(base_now, organization.clock_offset_seconds)
         subscription = await Subscription.get_or_none(organization_id=organization_id)
         if subscription is None:
             raise BillingError("This organization has no subscription to record usage against.")
-        month_start, _ = open_usage_month(subscription)
-        checked = await _check(organization_id, subscription, month_start, events, snapshot, now)
-        unique = {
-            c.event.event_id: c for c in checked
-        }  # the same id twice in one batch counts once
-        known = set(
-            cast(
-                list[str],
-                await UsageEvent.filter(
-                    organization_id=organization_id, event_id__in=list(unique)
-                ).values_list("event_id", flat=True),
-            )
-        )
-        new = [c for event_id, c in unique.items() if event_id not in known]
-        period = month_start
-        await UsageEvent.bulk_create(
-            [
-                UsageEvent(
-                    organization_id=organization_id,
-                    event_id=c.event.event_id,
-                    product_id=c.product_id,
-                    metric=c.event.metric,
-                    quantity=c.event.quantity or 0,
-                    contact_id=c.event.contact_id,
-                    workspace=c.workspace,
-                    occurred_at=c.occurred_at,
-                    period_start=period,
-                    received_at=now,
+        items = {
+            i.product_id: i for i in await SubscriptionItem.filter(subscription_id=subscription.id)
+        }
+        workspaces = (
+            set(
+                cast(
+                    list[str],
+                    await Workspace.filter(organization_id=organization_id).values_list(
+                        "slug", flat=True
+                    ),
                 )
-                for c in new
-            ]
+            )
+            if any(e.workspace is not None for e in events)
+            else set()
         )
-        await _count(organization_id, period, new)
-        touched = {(c.product_id, c.event.metric) for c in new}
-        await _notify_thresholds(organization_id, subscription, period, snapshot, touched, now)
-        await act_on_limits(organization, subscription, snapshot, touched, base_now, now, processor)
+        month_start, _ = open_usage_month(subscription)
+        checked = _check(set(items), workspaces, month_start, events, snapshot, now)
+        unique = {c.event_id: c for c in checked}  # the same id twice in one batch counts once
+        stored = await usage_store.insert_new_events(
+            connection, organization_id, month_start, now, list(unique.values())
+        )
+        new = [c for event_id, c in unique.items() if event_id in stored]
+        totals = await _count(connection, organization_id, month_start, new)
+        touched = {(c.product_id, c.metric) for c in new}
+        await _notify_thresholds(
+            organization_id, items, month_start, totals, snapshot, touched, now
+        )
+        acting = {
+            (product_id, metric)
+            for product_id, metric in touched
+            if items[product_id].upgrade_preference in ACTING_PREFERENCES
+        }
+        if acting:
+            await act_on_limits(
+                organization, subscription, snapshot, acting, base_now, now, processor
+            )
         return Recorded(accepted=len(new), duplicates=len(events) - len(new))
 
 
 async def _notify_thresholds(
     organization_id: UUID,
-    subscription: Subscription,
+    items: dict[int, SubscriptionItem],
     month_start: datetime,
+    totals: dict[tuple[int, str], usage_store.CounterState],
     snapshot: CatalogSnapshot,
     touched: set[tuple[int, str]],
     now: datetime,
 ) -> None:
     """USE-4: owners and billing admins are told once per billing month per threshold (the
     period, on monthly plans)."""
-    items = {
-        i.product_id: i for i in await SubscriptionItem.filter(subscription_id=subscription.id)
-    }
     for product_id, metric in sorted(touched):
         limit = snapshot.plans_by_id[items[product_id].plan_id].limits.get(metric)
         thresholds = snapshot.policies[product_id].alert_thresholds
-        counter = await UsageCounter.get_or_none(
-            organization_id=organization_id,
-            product_id=product_id,
-            metric=metric,
-            period_start=month_start,
-            workspace=ALL_WORKSPACES,
-        )
-        if counter is None or not limit:
+        if not limit or not thresholds:
             continue
+        counter = totals.get((product_id, metric))
+        if counter is None:  # a stock metric: its counter is set, not added to
+            row = await UsageCounter.get_or_none(
+                organization_id=organization_id,
+                product_id=product_id,
+                metric=metric,
+                period_start=month_start,
+                workspace=ALL_WORKSPACES,
+            )
+            if row is None:
+                continue
+            counter = usage_store.CounterState(row.value, row.notified_thresholds)
         crossed = crossed_thresholds(counter.value, limit, thresholds, counter.notified_thresholds)
         if not crossed:
             continue
@@ -169,35 +163,26 @@ async def _notify_thresholds(
                 f"({threshold} % reached).",
                 now,
             )
-        counter.notified_thresholds = sorted({*counter.notified_thresholds, *crossed})
-        await counter.save(update_fields=["notified_thresholds"])
+        await UsageCounter.filter(
+            organization_id=organization_id,
+            product_id=product_id,
+            metric=metric,
+            period_start=month_start,
+            workspace=ALL_WORKSPACES,
+        ).update(notified_thresholds=sorted({*counter.notified_thresholds, *crossed}))
 
 
-async def _check(
-    organization_id: UUID,
-    subscription: Subscription,
+def _check(
+    subscribed: set[int],
+    workspaces: set[str],
     month_start: datetime,
     events: list[EventInput],
     snapshot: CatalogSnapshot,
     now: datetime,
-) -> list[_Checked]:
-    subscribed = set(
-        cast(
-            list[int],
-            await SubscriptionItem.filter(subscription_id=subscription.id).values_list(
-                "product_id", flat=True
-            ),
-        )
-    )
-    workspaces = set(
-        cast(
-            list[str],
-            await Workspace.filter(organization_id=organization_id).values_list("slug", flat=True),
-        )
-    )
+) -> list[usage_store.EventRow]:
     products = {p.code: p for p in snapshot.products}
     problems: list[tuple[int, str, str]] = []
-    checked: list[_Checked] = []
+    checked: list[usage_store.EventRow] = []
     for index, event in enumerate(events):
         product = products.get(event.product)
         if not event.event_id.strip():
@@ -232,78 +217,70 @@ async def _check(
         occurred_at = event.occurred_at or now
         if occurred_at < month_start:
             problems.append((index, "occurredAt", "the billing month it belongs to is closed"))
-
         if occurred_at > now + CLOCK_SKEW:
             problems.append((index, "occurredAt", "it is in the future"))
-        checked.append(_Checked(event, product.id, event.workspace or "", occurred_at))
+        checked.append(
+            usage_store.EventRow(
+                event_id=event.event_id,
+                product_id=product.id,
+                metric=event.metric,
+                quantity=event.quantity or 0,
+                contact_id=event.contact_id,
+                workspace=event.workspace or "",
+                occurred_at=occurred_at,
+            )
+        )
     if problems:
         raise BatchRefused(problems)
     return checked
 
 
-async def _count(organization_id: UUID, period: datetime, new: list[_Checked]) -> None:
+async def _count(
+    connection: BaseDBAsyncClient,
+    organization_id: UUID,
+    month_start: datetime,
+    new: list[usage_store.EventRow],
+) -> dict[tuple[int, str], usage_store.CounterState]:
+    """Adds the new events to this month's counters, per workspace and for all of them ("*");
+    returns the organization-wide counters it added to."""
     additions: dict[tuple[int, str, str], int] = defaultdict(int)
     gauges: dict[tuple[int, str, str], tuple[datetime, int]] = {}
-    contacts: dict[tuple[int, str], set[str]] = defaultdict(set)
+    contacts: set[tuple[int, str, str]] = set()
     for c in new:
-        metric = c.event.metric
         for workspace in (c.workspace, ALL_WORKSPACES):
-            key = (c.product_id, metric, workspace)
-            if metric in DISTINCT_CONTACT_METRICS:
-                contacts[(c.product_id, workspace)].add(str(c.event.contact_id))
-            elif metric in STOCK_METRICS:  # what is stored now: the latest report wins
+            key = (c.product_id, c.metric, workspace)
+            if c.metric in DISTINCT_CONTACT_METRICS:
+                contacts.add((c.product_id, workspace, str(c.contact_id)))
+                additions[key] += 0
+            elif c.metric in STOCK_METRICS:  # what is stored now: the latest report wins
                 if key not in gauges or gauges[key][0] <= c.occurred_at:
-                    gauges[key] = (c.occurred_at, c.event.quantity or 0)
+                    gauges[key] = (c.occurred_at, c.quantity)
             else:
-                additions[key] += c.event.quantity or 0
-    for (product_id, workspace), ids in contacts.items():
-        seen = set(
-            cast(
-                list[str],
-                await ActiveContact.filter(
-                    organization_id=organization_id,
-                    product_id=product_id,
-                    period_start=period,
-                    workspace=workspace,
-                    contact_id__in=list(ids),
-                ).values_list("contact_id", flat=True),
-            )
-        )
-        fresh = sorted(ids - seen)
-        await ActiveContact.bulk_create(
-            [
-                ActiveContact(
-                    organization_id=organization_id,
-                    product_id=product_id,
-                    period_start=period,
-                    workspace=workspace,
-                    contact_id=contact,
-                )
-                for contact in fresh
-            ]
-        )
-        additions[(product_id, "mac", workspace)] += len(fresh)
-    for (product_id, metric, workspace), delta in additions.items():
-        counter = await _counter(organization_id, product_id, metric, period, workspace)
-        await UsageCounter.filter(id=counter.id).update(value=F("value") + delta)
+                additions[key] += c.quantity
+    fresh = await usage_store.insert_new_contacts(
+        connection, organization_id, month_start, sorted(contacts)
+    )
+    for (product_id, workspace), count in fresh.items():
+        additions[(product_id, "mac", workspace)] += count
+    counters = await usage_store.add_to_counters(
+        connection, organization_id, month_start, dict(additions)
+    )
     for (product_id, metric, workspace), (_, value) in gauges.items():
-        counter = await _counter(organization_id, product_id, metric, period, workspace)
+        counter, _ = await UsageCounter.get_or_create(
+            organization_id=organization_id,
+            product_id=product_id,
+            metric=metric,
+            period_start=month_start,
+            workspace=workspace,
+        )
         await UsageCounter.filter(id=counter.id).update(value=value)
         if workspace == ALL_WORKSPACES:
             await _update_stock(organization_id, product_id, metric, value)
-
-
-async def _counter(
-    organization_id: UUID, product_id: int, metric: str, period: datetime, workspace: str
-) -> UsageCounter:
-    counter, _ = await UsageCounter.get_or_create(
-        organization_id=organization_id,
-        product_id=product_id,
-        metric=metric,
-        period_start=period,
-        workspace=workspace,
-    )
-    return counter
+    return {
+        (product_id, metric): state
+        for (product_id, metric, workspace), state in counters.items()
+        if workspace == ALL_WORKSPACES
+    }
 
 
 async def _update_stock(organization_id: UUID, product_id: int, metric: str, value: int) -> None:

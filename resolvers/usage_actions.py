@@ -34,6 +34,8 @@ from resolvers.subscription_state import ChangeRequest
 from resolvers.usage_charges import open_usage_month, used_in_period
 
 log = logging.getLogger("billing_gateway.usage")
+# The preferences that act when usage passes the limit; ON_DEMAND and NONE only count and gate.
+ACTING_PREFERENCES = frozenset({UpgradePreference.AUTO_UPGRADE, UpgradePreference.FLEXIBLE_OVERAGE})
 SYSTEM = UUID(int=0)  # automatic actions are nobody's request
 
 
@@ -65,11 +67,9 @@ async def act_on_limits(
     }
     for product_id, metric in sorted(touched):
         item = items.get(product_id)
-        if item is None or item.upgrade_preference not in (
-            UpgradePreference.AUTO_UPGRADE,
-            UpgradePreference.FLEXIBLE_OVERAGE,
-        ):
+        if item is None or item.upgrade_preference not in ACTING_PREFERENCES:
             continue
+
         plan = snapshot.plans_by_id[item.plan_id]
         limit = plan.limits.get(metric)
         if limit is None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 import strawberry
+from strawberry.types.arguments import InputContext
 
 from billing.policies import UpgradePreference
 from billing.usage import GateReason, gate, on_demand_blocks, percent_used
@@ -43,6 +45,26 @@ class UsageEventInput:
             workspace=self.workspace,
             occurred_at=self.occurred_at,
         )
+
+
+def _event_from_input(
+    cls: type[UsageEventInput], value: Mapping[str, Any], _: InputContext
+) -> UsageEventInput:
+    """Ingestion's hot path: graphql-core has already coerced every field of the event (the
+    DateTime scalar included), so it is built at once instead of field by field through
+    Strawberry's generic conversion, which cost about 80 µs per event (bench/README.md)."""
+    return cls(
+        id=value["id"],
+        product=value["product"],
+        metric=value["metric"],
+        quantity=value.get("quantity"),
+        contact_id=value.get("contactId"),
+        workspace=value.get("workspace"),
+        occurred_at=value.get("occurredAt"),
+    )
+
+
+UsageEventInput.__strawberry_definition__.from_input = _event_from_input  # type: ignore[attr-defined]
 
 
 @strawberry.type

@@ -10,7 +10,9 @@ import httpx
 
 from models import UsageCounter, UsageEvent, Workspace
 from resolvers.api_keys import create_api_key
-from tests.conftest import SEEDED_AT, GraphQLClient, token_for
+from resolvers.usage import EventInput
+from schema import schema
+from tests.conftest import SEEDED_AT, GraphQLClient, QueryCounter, token_for
 from tests.factories import organization_with
 
 PERIOD = (SEEDED_AT - timedelta(days=10), SEEDED_AT + timedelta(days=21))
@@ -262,3 +264,68 @@ async def test_usage_csv_export(client: httpx.AsyncClient, gql: GraphQLClient) -
         "/usage.csv?month=2026-04", headers={"Authorization": f"Bearer {await token_for(owner)}"}
     )
     assert april.text.splitlines() == ["period_start,product,metric,workspace,used"]
+
+
+async def test_a_batch_costs_the_same_sql_statements_whatever_its_size(
+    gql: GraphQLClient, sql_queries: QueryCounter
+) -> None:
+    # USE-1, USE-2 on the hot path: events, contacts and counters are written set-based, so 1,000
+    # events cost no more statements than 10.
+    organization, owner = await organization_with(
+        [{"product": "messaging", "plan": "advanced"}], period=PERIOD
+    )
+    await Workspace.create(organization=organization, slug="support", name="Support")
+    await token_for(owner)
+
+    def batch(prefix: str, size: int) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": f"{prefix}{i}",
+                "product": "messaging",
+                "metric": "mac",
+                "contactId": f"{prefix}-c{i}",
+                **({"workspace": "support"} if i % 2 else {}),
+            }
+            for i in range(size)
+        ]
+
+    counts = []
+    for prefix, size in (("small", 10), ("large", 1000)):
+        events = batch(prefix, size)
+        before = sql_queries.count
+        assert (await _record(gql, owner, events))["accepted"] == size
+        counts.append(sql_queries.count - before)
+    assert counts[0] == counts[1], counts
+    used = {
+        c.workspace: c.value
+        for c in await UsageCounter.filter(organization_id=organization.id, metric="mac")
+    }
+    assert used == {"*": 1010, "support": 505, "": 505}
+
+
+def test_every_field_of_a_usage_event_reaches_the_recorder() -> None:
+    # USE-1: the event input is built by its own hook (the hot path); a field added to the type
+    # but not to the hook would be lost, so the two are compared here.
+    from schema.usage import UsageEventInput
+
+    definition = UsageEventInput.__strawberry_definition__  # type: ignore[attr-defined]
+    sent = {
+        "id": "e1",
+        "product": "messaging",
+        "metric": "mac",
+        "quantity": 3,
+        "contactId": "c1",
+        "workspace": "support",
+        "occurredAt": SEEDED_AT,
+    }
+    assert {schema.config.name_converter.from_field(f) for f in definition.fields} == set(sent)
+    built = definition.from_input(UsageEventInput, sent, None)
+    assert built.to_event() == EventInput(
+        event_id="e1",
+        product="messaging",
+        metric="mac",
+        quantity=3,
+        contact_id="c1",
+        workspace="support",
+        occurred_at=SEEDED_AT,
+    )

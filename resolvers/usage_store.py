@@ -1,0 +1,220 @@
+"""Set-based writes for usage ingestion (USE-1, USE-2). A batch costs a few statements whatever
+its size, and the unique indexes decide what is new (a resent event, a contact already counted
+this month) instead of a lookup first. PostgreSQL gets arrays through `unnest`, SQLite a list of
+rows; both say `ON CONFLICT ... RETURNING`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+# SQLite takes at most 32,766 parameters in one statement; PostgreSQL gets arrays instead.
+_SQLITE_ROWS_PER_STATEMENT = 2000
+
+
+@dataclass(frozen=True)
+class EventRow:
+    event_id: str
+    product_id: int
+    metric: str
+    quantity: int
+    contact_id: str | None
+    workspace: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class CounterState:
+    value: int
+    notified_thresholds: list[int]
+
+
+CounterKey = tuple[int, str, str]  # product id, metric, workspace
+
+
+def _is_postgres(connection: BaseDBAsyncClient) -> bool:
+    return connection.capabilities.dialect == "postgres"
+
+
+def _uuid(connection: BaseDBAsyncClient, value: UUID) -> UUID | str:
+    return value if _is_postgres(connection) else str(value)
+
+
+async def _sqlite_rows(
+    connection: BaseDBAsyncClient, head: str, tail: str, rows: Sequence[Sequence[Any]]
+) -> list[dict[str, Any]]:
+    """`head VALUES (?, ...), (?, ...) tail` in chunks, for SQLite."""
+    out: list[dict[str, Any]] = []
+    if not rows:
+        return out
+    width = len(rows[0])
+    placeholder = "(" + ", ".join("?" * width) + ")"
+    for first in range(0, len(rows), _SQLITE_ROWS_PER_STATEMENT):
+        chunk = rows[first : first + _SQLITE_ROWS_PER_STATEMENT]
+        sql = f"{head} VALUES {', '.join([placeholder] * len(chunk))} {tail}"
+        out += await connection.execute_query_dict(sql, [v for row in chunk for v in row])
+    return out
+
+
+async def insert_new_events(
+    connection: BaseDBAsyncClient,
+    organization_id: UUID,
+    month_start: datetime,
+    received_at: datetime,
+    events: Sequence[EventRow],
+) -> set[str]:
+    """Stores the events not stored before; returns their ids (a resent event is not among them)."""
+    if not events:
+        return set()
+    if _is_postgres(connection):
+        rows = await connection.execute_query_dict(
+            """INSERT INTO usage_event (organization_id, event_id, product_id, metric, quantity,
+                   contact_id, workspace, occurred_at, period_start, received_at)
+               SELECT $1, e.event_id, e.product_id, e.metric, e.quantity, e.contact_id,
+                   e.workspace, e.occurred_at, $2, $3
+               FROM unnest($4::text[], $5::int[], $6::text[], $7::bigint[], $8::text[],
+                   $9::text[], $10::timestamptz[])
+                   AS e(event_id, product_id, metric, quantity, contact_id, workspace, occurred_at)
+               ON CONFLICT (organization_id, event_id) DO NOTHING
+               RETURNING event_id""",
+            [
+                organization_id,
+                month_start,
+                received_at,
+                [e.event_id for e in events],
+                [e.product_id for e in events],
+                [e.metric for e in events],
+                [e.quantity for e in events],
+                [e.contact_id for e in events],
+                [e.workspace for e in events],
+                [e.occurred_at for e in events],
+            ],
+        )
+    else:
+        organization = str(organization_id)
+        rows = await _sqlite_rows(
+            connection,
+            """INSERT INTO usage_event (organization_id, event_id, product_id, metric, quantity,
+                   contact_id, workspace, occurred_at, period_start, received_at)""",
+            "ON CONFLICT (organization_id, event_id) DO NOTHING RETURNING event_id",
+            [
+                (
+                    organization,
+                    e.event_id,
+                    e.product_id,
+                    e.metric,
+                    e.quantity,
+                    e.contact_id,
+                    e.workspace,
+                    e.occurred_at,
+                    month_start,
+                    received_at,
+                )
+                for e in events
+            ],
+        )
+    return {str(row["event_id"]) for row in rows}
+
+
+async def insert_new_contacts(
+    connection: BaseDBAsyncClient,
+    organization_id: UUID,
+    month_start: datetime,
+    contacts: Sequence[tuple[int, str, str]],
+) -> dict[tuple[int, str], int]:
+    """USE-2: records (product id, workspace, contact id) seen this month; returns how many were
+    new per (product id, workspace)."""
+    fresh: dict[tuple[int, str], int] = {}
+    if not contacts:
+        return fresh
+    if _is_postgres(connection):
+        rows = await connection.execute_query_dict(
+            """INSERT INTO active_contact (organization_id, period_start, product_id, workspace,
+                   contact_id)
+               SELECT $1, $2, c.product_id, c.workspace, c.contact_id
+               FROM unnest($3::int[], $4::text[], $5::text[])
+                   AS c(product_id, workspace, contact_id)
+               ON CONFLICT (organization_id, product_id, period_start, workspace, contact_id)
+                   DO NOTHING
+               RETURNING product_id, workspace""",
+            [
+                organization_id,
+                month_start,
+                [c[0] for c in contacts],
+                [c[1] for c in contacts],
+                [c[2] for c in contacts],
+            ],
+        )
+    else:
+        organization = str(organization_id)
+        rows = await _sqlite_rows(
+            connection,
+            """INSERT INTO active_contact (organization_id, period_start, product_id, workspace,
+                   contact_id)""",
+            """ON CONFLICT (organization_id, product_id, period_start, workspace, contact_id)
+                   DO NOTHING RETURNING product_id, workspace""",
+            [(organization, month_start, *c) for c in contacts],
+        )
+    for row in rows:
+        key = (int(row["product_id"]), str(row["workspace"]))
+        fresh[key] = fresh.get(key, 0) + 1
+    return fresh
+
+
+async def add_to_counters(
+    connection: BaseDBAsyncClient,
+    organization_id: UUID,
+    month_start: datetime,
+    deltas: dict[CounterKey, int],
+) -> dict[CounterKey, CounterState]:
+    """Adds to this month's counters, creating the missing ones, and returns what they hold now."""
+    if not deltas:
+        return {}
+    keys = sorted(deltas)  # one order for every batch: two batches never wait on each other's rows
+    if _is_postgres(connection):
+        rows = await connection.execute_query_dict(
+            """INSERT INTO usage_counter (organization_id, period_start, product_id, metric,
+                   workspace, value, notified_thresholds)
+               SELECT $1, $2, d.product_id, d.metric, d.workspace, d.delta, '[]'::jsonb
+               FROM unnest($3::int[], $4::text[], $5::text[], $6::bigint[])
+                   AS d(product_id, metric, workspace, delta)
+               ON CONFLICT (organization_id, product_id, metric, period_start, workspace)
+                   DO UPDATE SET value = usage_counter.value + EXCLUDED.value
+               RETURNING product_id, metric, workspace, value, notified_thresholds""",
+            [
+                organization_id,
+                month_start,
+                [k[0] for k in keys],
+                [k[1] for k in keys],
+                [k[2] for k in keys],
+                [deltas[k] for k in keys],
+            ],
+        )
+    else:
+        organization = str(organization_id)
+        rows = await _sqlite_rows(
+            connection,
+            """INSERT INTO usage_counter (organization_id, period_start, product_id, metric,
+                   workspace, value, notified_thresholds)""",
+            """ON CONFLICT (organization_id, product_id, metric, period_start, workspace)
+                   DO UPDATE SET value = usage_counter.value + excluded.value
+               RETURNING product_id, metric, workspace, value, notified_thresholds""",
+            [(organization, month_start, *k, deltas[k], "[]") for k in keys],
+        )
+    return {
+        (int(row["product_id"]), str(row["metric"]), str(row["workspace"])): CounterState(
+            int(row["value"]), _thresholds(row["notified_thresholds"])
+        )
+        for row in rows
+    }
+
+
+def _thresholds(stored: Any) -> list[int]:
+    values = json.loads(stored) if isinstance(stored, str | bytes) else stored
+    return [int(v) for v in values or []]

@@ -47,7 +47,7 @@ from models import (
     Workspace,
 )
 from payments.sandbox import SandboxProcessor
-from resolvers.catalog import load_catalog_snapshot
+from resolvers.catalog import catalog_changed, load_catalog_snapshot
 from resolvers.invoicing import issue_invoice, mark_paid
 from resolvers.subscription_state import load_subscription
 
@@ -79,6 +79,8 @@ async def seed(catalog: CatalogSpec, demo: DemoSpec | None, clock: Clock) -> See
         for position, product in enumerate(catalog.products):
             report.new_prices += await _upsert_product(product, position, catalog.currency)
             report.products += 1
+        await catalog_changed()
+
         if demo is not None:
             for organization in demo.organizations:
                 if await _create_organization(organization, catalog.currency, clock.now()):

@@ -3,6 +3,7 @@
 from models.catalog import (
     AddOn,
     Bundle,
+    CatalogRevision,
     ContactLimitStep,
     Plan,
     Price,
@@ -40,6 +41,7 @@ __all__ = [
     "ApiKey",
     "BillingInfo",
     "Bundle",
+    "CatalogRevision",
     "ContactLimitStep",
     "FeatureSetting",
     "Invoice",

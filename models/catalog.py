@@ -170,3 +170,13 @@ class Price(Model):
     class Meta:
         table = "price"
         unique_together = (("key", "version"),)
+
+
+class CatalogRevision(Model):
+    # One row, rewritten whenever the catalog is written, so a gateway process can keep its
+    # catalog snapshot between requests and read this row instead of the whole catalog.
+    id = fields.IntField(primary_key=True)
+    revision = fields.CharField(max_length=36)
+
+    class Meta:
+        table = "catalog_revision"

@@ -1,12 +1,23 @@
-"""The whole catalog read in a fixed number of queries, once per request."""
+"""The whole catalog read in a fixed number of queries, and kept by each gateway process until
+the catalog revision changes (one row, rewritten by whatever writes the catalog)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import TypeVar
+from uuid import uuid4
 
-from models import AddOn, Bundle, ContactLimitStep, Plan, Price, Product, ProductPolicy
+from models import (
+    AddOn,
+    Bundle,
+    CatalogRevision,
+    ContactLimitStep,
+    Plan,
+    Price,
+    Product,
+    ProductPolicy,
+)
 
 _Row = TypeVar("_Row", Plan, Bundle, AddOn, ContactLimitStep)
 
@@ -30,7 +41,28 @@ class CatalogSnapshot:
         return self.current_prices.get(key_prefix, [])
 
 
+_kept: tuple[str, CatalogSnapshot] | None = None
+
+
+async def catalog_changed() -> None:
+    """Call in the transaction that writes the catalog: every process reloads its snapshot.
+    The revision is random, not a counter, so two databases never share one."""
+    await CatalogRevision.update_or_create(id=1, defaults={"revision": str(uuid4())})
+
+
+async def current_catalog_snapshot() -> CatalogSnapshot:
+    """The snapshot for this revision of the catalog: one query when it is kept already."""
+    global _kept
+    row = await CatalogRevision.get_or_none(id=1)
+    if row is None:  # a catalog written before revisions were kept
+        return await load_catalog_snapshot()
+    if _kept is None or _kept[0] != row.revision:
+        _kept = (row.revision, await load_catalog_snapshot())
+    return _kept[1]
+
+
 async def load_catalog_snapshot() -> CatalogSnapshot:
+
     products = await Product.all()
     policies = await ProductPolicy.all()
     bundles = await Bundle.all().order_by("id")

@@ -20,7 +20,7 @@ from models import (
     SubscriptionItemAddOn,
     Workspace,
 )
-from resolvers.catalog import CatalogSnapshot, load_catalog_snapshot
+from resolvers.catalog import CatalogSnapshot, current_catalog_snapshot
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -101,9 +101,10 @@ class Loaders:
         self._catalog: asyncio.Task[CatalogSnapshot] | None = None
 
     async def catalog(self) -> CatalogSnapshot:
-        # One snapshot per request, shared by every field that needs the catalog.
+        # One snapshot per request, shared by every field that needs the catalog (and kept by
+        # the process while the catalog revision stays the same).
         if self._catalog is None:
-            self._catalog = asyncio.ensure_future(load_catalog_snapshot())
+            self._catalog = asyncio.ensure_future(current_catalog_snapshot())
         return await self._catalog
 
 

@@ -1,6 +1,6 @@
 """Ingestion benchmark: usage events through the real HTTP endpoint against PostgreSQL.
 
-    .venv/bin/python bench/ingest.py [--batches 40] [--concurrency 4]
+    .venv/bin/python bench/ingest.py [--batches 200] [--concurrency 4] [--warmup 20] [--workers 1]
 
 Starts `billing-gateway serve` on a free loopback port with its own PostgreSQL database
 (`billing_bench`, recreated), makes an API key with scope usage:write for the demo organization
@@ -177,8 +177,16 @@ async def load_million(database_url: str) -> None:
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--batches", type=int, default=40)
+    parser.add_argument(
+        "--batches", type=int, default=200, help="batches of 100 (of 1,000: a quarter)"
+    )
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument(
+        "--warmup", type=int, default=20, help="batches of 100 sent first, not counted"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="gateway processes (serve --workers)"
+    )
     args = parser.parse_args()
     database_url = await recreate_database()
     port = free_port()
@@ -193,7 +201,14 @@ async def main() -> None:
     key = run(env, "api-key", "acme", "--scope", "usage:write")
     token = run(env, "token", "member@acme.test")
     server = subprocess.Popen(
-        [str(BIN / "billing-gateway"), "serve", "--port", str(port)],
+        [
+            str(BIN / "billing-gateway"),
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -206,10 +221,17 @@ async def main() -> None:
                     break
             except httpx.TransportError:
                 time.sleep(0.2)
-        print(
-            f"PostgreSQL, one gateway process (uvicorn), {args.concurrency} concurrent clients, {os.cpu_count()} cores"
+        processes = (
+            "one gateway process" if args.workers == 1 else f"{args.workers} gateway processes"
         )
+        print(
+            f"PostgreSQL, {processes} (uvicorn), {args.concurrency} concurrent clients, {os.cpu_count()} cores"
+        )
+        # Connections, prepared statements and the catalog snapshot are made on first use: the
+        # steady state is what is measured.
+        await send_batches(url, key, 100, args.warmup, args.concurrency, 1_000_000)
         offset = 0
+
         for size in (100, 1000):
             batches = args.batches if size == 100 else max(4, args.batches // 4)
             rate, latencies = await send_batches(url, key, size, batches, args.concurrency, offset)

@@ -26,7 +26,7 @@ from gateway.db import close_database, open_database
 from gateway.http_errors import error_response
 from gateway.invoice_route import invoice_pdf_endpoint
 from gateway.processor import build_mailer, build_processor
-from gateway.settings import Settings
+from gateway.settings import Settings, load_settings
 from gateway.usage_csv import usage_csv_endpoint
 from gateway.webhooks import webhook_endpoint
 from gateway.worker import run_periodically
@@ -140,3 +140,8 @@ def create_app(
         ),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+def app_from_environment() -> Starlette:
+    """The app of one worker process of `serve --workers N`, from the environment's settings."""
+    return create_app(load_settings())

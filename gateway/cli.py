@@ -35,6 +35,12 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the GraphQL server")
     serve.add_argument("--host", help="default GATEWAY_HOST or 127.0.0.1")
     serve.add_argument("--port", type=int, help="default GATEWAY_PORT or 8000")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="gateway processes sharing the port (default 1); each is stateless",
+    )
     serve.set_defaults(run=_serve)
 
     migrate = commands.add_parser("migrate", help="apply database migrations (DATABASE_URL)")
@@ -67,7 +73,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
 
     from gateway.app import create_app
 
+    if args.workers < 1:
+        raise CommandError(f"--workers: expected 1 or more, got {args.workers}")
     host = args.host or settings.host
+
     port = args.port or settings.port
     if settings.is_sandbox:
         # The embedded default works with no setup: schema, catalog and demo data on first start.
@@ -76,7 +85,18 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         f"billing-gateway ({settings.mode.value}): GraphiQL at http://{host}:{port}/graphql",
         flush=True,
     )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    if args.workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        return
+    # Each worker process builds its app from the same environment (see app_from_environment).
+    uvicorn.run(
+        "gateway.app:app_from_environment",
+        factory=True,
+        workers=args.workers,
+        host=host,
+        port=port,
+        log_level="info",
+    )
 
 
 async def _prepare_sandbox(settings: Settings) -> None:

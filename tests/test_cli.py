@@ -108,12 +108,12 @@ def test_a_broken_catalog_file_fails_and_changes_nothing(tmp_path: Path) -> None
     assert count_rows(tmp_path, "price") == prices
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+@pytest.fixture(params=[1, 2], ids=["one-process", "two-processes"])
+def served(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[str, Path]]:
     port = free_port()
     clean = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
     process = subprocess.Popen(
-        [COMMAND, "serve", "--port", str(port)],
+        [COMMAND, "serve", "--port", str(port), "--workers", str(request.param)],
         cwd=tmp_path,
         env=clean,
         stdout=subprocess.PIPE,
@@ -177,3 +177,9 @@ def test_api_key_is_printed_once(tmp_path: Path) -> None:
 
     bad = run(tmp_path, "api-key", "acme", "--scope", "billing:everything")
     assert bad.returncode == 2 and "Scopes must be some of" in bad.stderr
+
+
+def test_serve_refuses_no_workers(tmp_path: Path) -> None:
+    result = run(tmp_path, "serve", "--workers", "0")
+    assert result.returncode == 2
+    assert "--workers: expected 1 or more, got 0" in result.stderr

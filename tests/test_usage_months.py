@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from billing.periods import BillingInterval, shift_months
+from billing.subscription_status import SubscriptionStatus
 from models import Invoice, Notification, Subscription
 from tests.conftest import SEEDED_AT, GraphQLClient
 from tests.factories import organization_with
@@ -131,3 +132,21 @@ async def test_a_month_without_blocks_has_no_usage_invoice(gql: GraphQLClient) -
     ), body
     assert not await Invoice.exists(organization_id=organization.id)
     assert (await _meter(gql, owner))["used"] == 0
+
+
+async def test_the_last_month_of_a_cancelled_subscription_is_invoiced(gql: GraphQLClient) -> None:
+    # CAN-1, INV-4: a subscription that ends still owes the blocks of its last billing month.
+    period = (START, shift_months(START, 1))
+    organization, owner = await organization_with(
+        [{"product": "messaging", "plan": "growth"}],
+        period=period,
+        status=SubscriptionStatus.CANCELLING,
+    )
+    await Subscription.filter(organization_id=organization.id).update(cancel_at=period[1])
+    assert (await _record(gql, owner, _contacts("a", 1000)))["__typename"] == "UsageRecorded"
+    assert (await _record(gql, owner, _contacts("b", 150, 1000)))["__typename"] == "UsageRecorded"
+    await gql("mutation { advanceTestClock(days: 21) { events } }", as_user=owner)
+    subscription = await Subscription.get(organization_id=organization.id)
+    assert subscription.status is SubscriptionStatus.CANCELLED
+    usage = await Invoice.get(organization_id=organization.id, kind="USAGE")
+    assert (usage.total, usage.status, usage.period_end) == (2000, "PAID", period[1])

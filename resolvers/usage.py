@@ -31,7 +31,7 @@ from payments.port import PaymentProcessor
 from resolvers import usage_store
 from resolvers.catalog import CatalogSnapshot
 from resolvers.payments import notify
-from resolvers.usage_actions import ACTING_PREFERENCES, act_on_limits
+from resolvers.usage_actions import act_on_limits
 from resolvers.usage_charges import open_usage_month
 
 MAX_BATCH = 1000
@@ -106,20 +106,11 @@ async def record_usage(
             connection, organization_id, month_start, now, list(unique.values())
         )
         new = [c for event_id, c in unique.items() if event_id in stored]
-        totals = await _count(connection, organization_id, month_start, new)
-        touched = {(c.product_id, c.metric) for c in new}
-        await _notify_thresholds(
-            organization_id, items, month_start, totals, snapshot, touched, now
+        totals = await _count(connection, organization_id, month_start, new, items)
+        await _notify_thresholds(organization_id, items, month_start, totals, snapshot, now)
+        await act_on_limits(
+            organization, subscription, items, snapshot, set(totals), base_now, now, processor
         )
-        acting = {
-            (product_id, metric)
-            for product_id, metric in touched
-            if items[product_id].upgrade_preference in ACTING_PREFERENCES
-        }
-        if acting:
-            await act_on_limits(
-                organization, subscription, snapshot, acting, base_now, now, processor
-            )
         return Recorded(accepted=len(new), duplicates=len(events) - len(new))
 
 
@@ -129,28 +120,15 @@ async def _notify_thresholds(
     month_start: datetime,
     totals: dict[tuple[int, str], usage_store.CounterState],
     snapshot: CatalogSnapshot,
-    touched: set[tuple[int, str]],
     now: datetime,
 ) -> None:
     """USE-4: owners and billing admins are told once per billing month per threshold (the
     period, on monthly plans)."""
-    for product_id, metric in sorted(touched):
+    for (product_id, metric), counter in sorted(totals.items()):
         limit = snapshot.plans_by_id[items[product_id].plan_id].limits.get(metric)
         thresholds = snapshot.policies[product_id].alert_thresholds
         if not limit or not thresholds:
             continue
-        counter = totals.get((product_id, metric))
-        if counter is None:  # a stock metric: its counter is set, not added to
-            row = await UsageCounter.get_or_none(
-                organization_id=organization_id,
-                product_id=product_id,
-                metric=metric,
-                period_start=month_start,
-                workspace=ALL_WORKSPACES,
-            )
-            if row is None:
-                continue
-            counter = usage_store.CounterState(row.value, row.notified_thresholds)
         crossed = crossed_thresholds(counter.value, limit, thresholds, counter.notified_thresholds)
         if not crossed:
             continue
@@ -240,9 +218,10 @@ async def _count(
     organization_id: UUID,
     month_start: datetime,
     new: list[usage_store.EventRow],
+    items: dict[int, SubscriptionItem],
 ) -> dict[tuple[int, str], usage_store.CounterState]:
     """Adds the new events to this month's counters, per workspace and for all of them ("*");
-    returns the organization-wide counters it added to."""
+    returns the organization-wide counters of every (product id, metric) the events touched."""
     additions: dict[tuple[int, str, str], int] = defaultdict(int)
     gauges: dict[tuple[int, str, str], tuple[datetime, int]] = {}
     contacts: set[tuple[int, str, str]] = set()
@@ -265,6 +244,11 @@ async def _count(
     counters = await usage_store.add_to_counters(
         connection, organization_id, month_start, dict(additions)
     )
+    totals = {
+        (product_id, metric): state
+        for (product_id, metric, workspace), state in counters.items()
+        if workspace == ALL_WORKSPACES
+    }
     for (product_id, metric, workspace), (_, value) in gauges.items():
         counter, _ = await UsageCounter.get_or_create(
             organization_id=organization_id,
@@ -275,22 +259,17 @@ async def _count(
         )
         await UsageCounter.filter(id=counter.id).update(value=value)
         if workspace == ALL_WORKSPACES:
-            await _update_stock(organization_id, product_id, metric, value)
-    return {
-        (product_id, metric): state
-        for (product_id, metric, workspace), state in counters.items()
-        if workspace == ALL_WORKSPACES
-    }
+            totals[(product_id, metric)] = usage_store.CounterState(
+                value, counter.notified_thresholds
+            )
+            await _update_stock(items[product_id], metric, value)
+    return totals
 
 
-async def _update_stock(organization_id: UUID, product_id: int, metric: str, value: int) -> None:
+async def _update_stock(item: SubscriptionItem, metric: str, value: int) -> None:
     # CHG-1 blockers read what is stored now from the subscription item.
-    item = await SubscriptionItem.get_or_none(
-        subscription__organization_id=organization_id, product_id=product_id
-    )
-    if item is not None:
-        item.stock = {**item.stock, metric: value}
-        await item.save(update_fields=["stock"])
+    item.stock = {**item.stock, metric: value}
+    await item.save(update_fields=["stock"])
 
 
 async def usage_in_period(

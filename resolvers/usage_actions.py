@@ -54,17 +54,16 @@ async def bought_volume(
 async def act_on_limits(
     organization: Organization,
     subscription: Subscription,
+    items: dict[int, SubscriptionItem],
     snapshot: CatalogSnapshot,
     touched: set[tuple[int, str]],
     base_now: datetime,
     now: datetime,
     processor: PaymentProcessor,
 ) -> None:
+    """`items` are the subscription's items by product id, read under the organization's lock."""
     if organization.automatic_charges_paused:
         return  # DUN-5: nothing automatic until a billing manager restarts it
-    items = {
-        i.product_id: i for i in await SubscriptionItem.filter(subscription_id=subscription.id)
-    }
     for product_id, metric in sorted(touched):
         item = items.get(product_id)
         if item is None or item.upgrade_preference not in ACTING_PREFERENCES:

@@ -15,7 +15,9 @@ from billing.subscription_status import SubscriptionStatus
 
 class GateReason(StrEnum):
     ALLOWED = "ALLOWED"
-    LIMIT_REACHED = "LIMIT_REACHED"  # NONE: sending stops until an upgrade or the next period
+    # NONE, or the highest tier under an acting preference: sending stops until an upgrade, a
+    # flexible overage purchase or the next billing month.
+    LIMIT_REACHED = "LIMIT_REACHED"
     AUTOMATIC_CHARGES_PAUSED = "AUTOMATIC_CHARGES_PAUSED"  # DUN-5
     SUBSCRIPTION_FROZEN = "SUBSCRIPTION_FROZEN"  # CAN-4
     SUBSCRIPTION_CANCELLING = "SUBSCRIPTION_CANCELLING"  # CAN-4
@@ -35,8 +37,12 @@ def gate(
     quantity: int,
     preference: UpgradePreference | None,
     automatic_charges_paused: bool,
+    *,
+    higher_tier: bool,
 ) -> GateDecision:
-    """USE-5: may `quantity` more be used now? Outbound sending stops while FROZEN or CANCELLING."""
+    """USE-5: may `quantity` more be used now? Outbound sending stops while FROZEN or CANCELLING.
+    AUTO_UPGRADE and FLEXIBLE_OVERAGE buy the next tier's volume, so with no `higher_tier` they
+    stop at the limit like NONE."""
     if status is None or status is SubscriptionStatus.CANCELLED:
         return GateDecision(False, GateReason.NO_SUBSCRIPTION)
     if status is SubscriptionStatus.FROZEN:
@@ -45,7 +51,8 @@ def gate(
         return GateDecision(False, GateReason.SUBSCRIPTION_CANCELLING)
     if limit is None or used + quantity <= limit or preference is UpgradePreference.ON_DEMAND:
         return GateDecision(True, GateReason.ALLOWED)
-    if preference in (UpgradePreference.AUTO_UPGRADE, UpgradePreference.FLEXIBLE_OVERAGE):
+    acting = (UpgradePreference.AUTO_UPGRADE, UpgradePreference.FLEXIBLE_OVERAGE)
+    if preference in acting and higher_tier:
         if automatic_charges_paused:
             return GateDecision(False, GateReason.AUTOMATIC_CHARGES_PAUSED)
         return GateDecision(True, GateReason.ALLOWED)

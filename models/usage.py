@@ -40,6 +40,9 @@ class UsageCounter(Model):
     value = fields.BigIntField(default=0)
     # USE-4: the alert thresholds (percent) already notified for this period.
     notified_thresholds: list[int] = fields.JSONField(default=list)
+    # The highest tier was passed under an acting preference, and billing managers were told
+    # (once per billing month: nothing higher can be bought).
+    limit_notified = fields.BooleanField(default=False)
 
     class Meta:
         table = "usage_counter"

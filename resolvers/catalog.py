@@ -40,6 +40,18 @@ class CatalogSnapshot:
     def prices_for(self, key_prefix: str) -> list[Price]:
         return self.current_prices.get(key_prefix, [])
 
+    def next_tier(self, plan: Plan) -> Plan | None:
+        """The plan one rank up in the same product and bundle, if there is one."""
+        return min(
+            (
+                p
+                for p in self.plans_by_product.get(plan.product_id, [])
+                if p.bundle_id == plan.bundle_id and p.rank > plan.rank
+            ),
+            key=lambda p: p.rank,
+            default=None,
+        )
+
 
 _kept: tuple[str, CatalogSnapshot] | None = None
 

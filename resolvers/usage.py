@@ -16,12 +16,11 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from billing.clock import offset
-from billing.errors import BillingError
+from billing.errors import BillingError, NotFoundError
 from billing.quote import STOCK_METRICS
 from billing.usage import crossed_thresholds
 from models import (
     ALL_WORKSPACES,
-    Organization,
     Subscription,
     SubscriptionItem,
     UsageCounter,
@@ -31,7 +30,7 @@ from payments.port import PaymentProcessor
 from resolvers import usage_store
 from resolvers.catalog import CatalogSnapshot
 from resolvers.payments import notify
-from resolvers.usage_actions import act_on_limits
+from resolvers.usage_actions import ACTING_PREFERENCES, act_on_limits_recorded
 from resolvers.usage_charges import open_usage_month
 
 MAX_BATCH = 1000
@@ -78,15 +77,17 @@ async def record_usage(
         raise BillingError(
             f"Send from 1 to {MAX_BATCH} events per batch, not {len(events)}.", field="events"
         )
+    # Batches of counted metrics share the organization's lock: they serialize only on the
+    # counter rows they add to. What the billing clock or a plan change does takes it exclusively,
+    # so the open month cannot close under a batch. A stock metric rewrites the subscription
+    # item's stored value, so its batch takes the lock exclusively too.
+    exclusive = any(e.metric in STOCK_METRICS for e in events)
     async with in_transaction() as connection:
-        organization = await Organization.filter(id=organization_id).select_for_update().get()
-        now = offset(base_now, organization.clock_offset_seconds)
-        subscription = await Subscription.get_or_none(organization_id=organization_id)
-        if subscription is None:
-            raise BillingError("This organization has no subscription to record usage against.")
-        items = {
-            i.product_id: i for i in await SubscriptionItem.filter(subscription_id=subscription.id)
-        }
+        locked = await usage_store.lock_organization(connection, organization_id, exclusive)
+        if locked is None:
+            raise NotFoundError("No such organization.")
+        now = offset(base_now, locked.clock_offset_seconds)
+        subscription, items = await _subscription_and_items(organization_id)
         workspaces = (
             set(
                 cast(
@@ -101,17 +102,59 @@ async def record_usage(
         )
         month_start, _ = open_usage_month(subscription)
         checked = _check(set(items), workspaces, month_start, events, snapshot, now)
-        unique = {c.event_id: c for c in checked}  # the same id twice in one batch counts once
+        # The same id twice in one batch counts once. Sorted, so that two batches resending the
+        # same ids wait on them in one order and never on each other.
+        unique = {c.event_id: c for c in sorted(checked, key=lambda c: c.event_id)}
         stored = await usage_store.insert_new_events(
             connection, organization_id, month_start, now, list(unique.values())
         )
         new = [c for event_id, c in unique.items() if event_id in stored]
         totals = await _count(connection, organization_id, month_start, new, items)
         await _notify_thresholds(organization_id, items, month_start, totals, snapshot, now)
-        await act_on_limits(
-            organization, subscription, items, snapshot, set(totals), base_now, now, processor
-        )
-        return Recorded(accepted=len(new), duplicates=len(events) - len(new))
+        over = _past_acting_limits(items, totals, snapshot)
+    if over and not locked.automatic_charges_paused:
+        # In a transaction of its own, under the exclusive lock: the usage above is recorded
+        # whatever the automatic charge does, and two batches past the limit at once act once.
+        await act_on_limits_recorded(organization_id, over, snapshot, base_now, processor)
+    return Recorded(accepted=len(new), duplicates=len(events) - len(new))
+
+
+async def _subscription_and_items(
+    organization_id: UUID,
+) -> tuple[Subscription, dict[int, SubscriptionItem]]:
+    """The subscription and its items by product id, in one statement when it has items."""
+    rows = await SubscriptionItem.filter(
+        subscription__organization_id=organization_id
+    ).select_related("subscription")
+    if rows:
+        return rows[0].subscription, {row.product_id: row for row in rows}
+    subscription = await Subscription.get_or_none(organization_id=organization_id)
+    if subscription is None:
+        raise BillingError("This organization has no subscription to record usage against.")
+    return subscription, {}
+
+
+def _past_acting_limits(
+    items: dict[int, SubscriptionItem],
+    totals: dict[tuple[int, str], usage_store.CounterState],
+    snapshot: CatalogSnapshot,
+) -> set[tuple[int, str]]:
+    """The (product id, metric) past the plan's limit whose preference acts there, except on
+    the highest tier once its billing managers were told. Volume bought this month is checked
+    under the exclusive lock, by `act_on_limits`."""
+    over: set[tuple[int, str]] = set()
+    for (product_id, metric), counter in totals.items():
+        item = items[product_id]
+        plan = snapshot.plans_by_id[item.plan_id]
+        limit = plan.limits.get(metric)
+        if (
+            item.upgrade_preference in ACTING_PREFERENCES
+            and limit is not None
+            and counter.value > limit
+            and not (counter.limit_notified and snapshot.next_tier(plan) is None)
+        ):
+            over.add((product_id, metric))
+    return over
 
 
 async def _notify_thresholds(
@@ -260,7 +303,7 @@ async def _count(
         await UsageCounter.filter(id=counter.id).update(value=value)
         if workspace == ALL_WORKSPACES:
             totals[(product_id, metric)] = usage_store.CounterState(
-                value, counter.notified_thresholds
+                value, counter.notified_thresholds, counter.limit_notified
             )
             await _update_stock(items[product_id], metric, value)
     return totals

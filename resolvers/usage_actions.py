@@ -11,6 +11,7 @@ from uuid import UUID
 
 from tortoise.transactions import in_transaction
 
+from billing.clock import offset
 from billing.errors import BillingError
 from billing.invoices import InvoiceKind, InvoiceStatus, invoice_transition
 from billing.money import Money
@@ -18,12 +19,14 @@ from billing.policies import UpgradePreference
 from billing.quote import Line
 from billing.usage import flexible_overage
 from models import (
+    ALL_WORKSPACES,
     Organization,
     OveragePurchase,
     Plan,
     Price,
     Subscription,
     SubscriptionItem,
+    UsageCounter,
 )
 from payments.port import ChargeStatus, PaymentProcessor
 from resolvers import plan_change
@@ -49,6 +52,27 @@ async def bought_volume(
         period_start=period_start,
     )
     return sum(p.volume for p in purchases)
+
+
+async def act_on_limits_recorded(
+    organization_id: UUID,
+    touched: set[tuple[int, str]],
+    snapshot: CatalogSnapshot,
+    base_now: datetime,
+    processor: PaymentProcessor,
+) -> None:
+    """Acts on usage already recorded, under the organization's exclusive lock: what another
+    batch or the billing clock did meanwhile is seen, so a limit is acted on once."""
+    async with in_transaction():
+        organization = await Organization.filter(id=organization_id).select_for_update().get()
+        now = offset(base_now, organization.clock_offset_seconds)
+        subscription = await Subscription.get(organization_id=organization_id)
+        items = {
+            i.product_id: i for i in await SubscriptionItem.filter(subscription_id=subscription.id)
+        }
+        await act_on_limits(
+            organization, subscription, items, snapshot, touched, base_now, now, processor
+        )
 
 
 async def act_on_limits(
@@ -78,14 +102,9 @@ async def act_on_limits(
         extra = await bought_volume(organization.id, product_id, metric, month_start)
         if used <= limit + extra:
             continue
-        following = _next_tier(snapshot, plan)
+        following = snapshot.next_tier(plan)
         if following is None:
-            await notify(
-                organization.id,
-                "LIMIT_REACHED",
-                f"{plan.name} is the highest tier: {metric} past its limit.",
-                now,
-            )
+            await _tell_highest_tier_passed(organization.id, plan, metric, month_start, now)
             continue
         try:
             async with in_transaction():  # a savepoint: a failed charge rolls back only itself
@@ -113,13 +132,26 @@ async def act_on_limits(
             )
 
 
-def _next_tier(snapshot: CatalogSnapshot, plan: Plan) -> Plan | None:
-    candidates = [
-        p
-        for p in snapshot.plans_by_product.get(plan.product_id, [])
-        if p.bundle_id == plan.bundle_id and p.rank > plan.rank
-    ]
-    return min(candidates, key=lambda p: p.rank, default=None)
+async def _tell_highest_tier_passed(
+    organization_id: UUID, plan: Plan, metric: str, month_start: datetime, now: datetime
+) -> None:
+    """Once per billing month: nothing higher can be bought, so the gate now blocks (USE-5)."""
+    told = await UsageCounter.filter(
+        organization_id=organization_id,
+        product_id=plan.product_id,
+        metric=metric,
+        period_start=month_start,
+        workspace=ALL_WORKSPACES,
+        limit_notified=False,
+    ).update(limit_notified=True)
+    if told:
+        await notify(
+            organization_id,
+            "LIMIT_REACHED",
+            f"{plan.name} is the highest tier and its {plan.limits[metric]:,} {metric} are used "
+            "this billing month: more waits for the next month.",
+            now,
+        )
 
 
 async def _auto_upgrade(

@@ -33,9 +33,35 @@ class EventRow:
 class CounterState:
     value: int
     notified_thresholds: list[int]
+    limit_notified: bool
 
 
 CounterKey = tuple[int, str, str]  # product id, metric, workspace
+
+
+@dataclass(frozen=True)
+class LockedOrganization:
+    clock_offset_seconds: int
+    automatic_charges_paused: bool
+
+
+async def lock_organization(
+    connection: BaseDBAsyncClient, organization_id: UUID, exclusive: bool
+) -> LockedOrganization | None:
+    """Locks the organization's row until the transaction ends: shared (`FOR SHARE`) or
+    exclusive (`FOR UPDATE`) on PostgreSQL. SQLite runs one write transaction at a time."""
+    if _is_postgres(connection):
+        strength = "UPDATE" if exclusive else "SHARE"
+        sql = f"""SELECT clock_offset_seconds, automatic_charges_paused FROM organization
+                  WHERE id = $1 FOR {strength}"""
+    else:
+        sql = "SELECT clock_offset_seconds, automatic_charges_paused FROM organization WHERE id = ?"
+    rows = await connection.execute_query_dict(sql, [_uuid(connection, organization_id)])
+    if not rows:
+        return None
+    return LockedOrganization(
+        int(rows[0]["clock_offset_seconds"]), bool(rows[0]["automatic_charges_paused"])
+    )
 
 
 def _is_postgres(connection: BaseDBAsyncClient) -> bool:
@@ -180,13 +206,14 @@ async def add_to_counters(
     if _is_postgres(connection):
         rows = await connection.execute_query_dict(
             """INSERT INTO usage_counter (organization_id, period_start, product_id, metric,
-                   workspace, value, notified_thresholds)
-               SELECT $1, $2, d.product_id, d.metric, d.workspace, d.delta, '[]'::jsonb
+                   workspace, value, notified_thresholds, limit_notified)
+               SELECT $1, $2, d.product_id, d.metric, d.workspace, d.delta, '[]'::jsonb, false
                FROM unnest($3::int[], $4::text[], $5::text[], $6::bigint[])
                    AS d(product_id, metric, workspace, delta)
                ON CONFLICT (organization_id, product_id, metric, period_start, workspace)
                    DO UPDATE SET value = usage_counter.value + EXCLUDED.value
-               RETURNING product_id, metric, workspace, value, notified_thresholds""",
+               RETURNING product_id, metric, workspace, value, notified_thresholds,
+                   limit_notified""",
             [
                 organization_id,
                 month_start,
@@ -201,15 +228,16 @@ async def add_to_counters(
         rows = await _sqlite_rows(
             connection,
             """INSERT INTO usage_counter (organization_id, period_start, product_id, metric,
-                   workspace, value, notified_thresholds)""",
+                   workspace, value, notified_thresholds, limit_notified)""",
             """ON CONFLICT (organization_id, product_id, metric, period_start, workspace)
                    DO UPDATE SET value = usage_counter.value + excluded.value
-               RETURNING product_id, metric, workspace, value, notified_thresholds""",
-            [(organization, month_start, *k, deltas[k], "[]") for k in keys],
+               RETURNING product_id, metric, workspace, value, notified_thresholds,
+                   limit_notified""",
+            [(organization, month_start, *k, deltas[k], "[]", False) for k in keys],
         )
     return {
         (int(row["product_id"]), str(row["metric"]), str(row["workspace"])): CounterState(
-            int(row["value"]), _thresholds(row["notified_thresholds"])
+            int(row["value"]), _thresholds(row["notified_thresholds"]), bool(row["limit_notified"])
         )
         for row in rows
     }

@@ -199,14 +199,17 @@ async def usage_gate(
         else None
     )
     if subscription is None or item is None or product_row is None:
-        decision = gate(None, 0, None, quantity, None, organization.automatic_charges_paused)
+        decision = gate(
+            None, 0, None, quantity, None, organization.automatic_charges_paused, higher_tier=False
+        )
         return UsageGate(allowed=decision.allowed, reason=decision.reason, used=0, limit=None)
     month_start, _ = open_usage_month(subscription)
     used = (await usage_in_period(organization.id, month_start, None)).get(
         (product_row.id, metric), 0
     )
 
-    limit = snapshot.plans_by_id[item.plan_id].limits.get(metric)
+    plan = snapshot.plans_by_id[item.plan_id]
+    limit = plan.limits.get(metric)
     decision = gate(
         subscription.status,
         used,
@@ -214,7 +217,9 @@ async def usage_gate(
         quantity,
         item.upgrade_preference,
         organization.automatic_charges_paused,
+        higher_tier=snapshot.next_tier(plan) is not None,
     )
+
     return UsageGate(allowed=decision.allowed, reason=decision.reason, used=used, limit=limit)
 
 

@@ -69,7 +69,43 @@ async def test_email_flexible_overage_twice_in_a_period(gql: GraphQLClient) -> N
     assert await _plan(gql, owner) == "email-500"
 
 
+async def test_the_highest_tier_is_told_once_a_month_and_then_gated(gql: GraphQLClient) -> None:
+    # PREF-1, USE-5, NOT-1: email-2500 has no next tier to move to or buy volume from. Past its
+    # 25,000 emails, billing managers are told once per billing month (not once per batch),
+    # nothing is charged, and the gate stops sending until the next month.
+    organization, owner = await organization_with(
+        [{"product": "email", "plan": "email-2500", "upgrade_preference": "AUTO_UPGRADE"}],
+        period=PERIOD,
+    )
+    gate = '{ usageGate(product: "email", metric: "emails") { allowed reason used } }'
+    await _emails(gql, owner, "a", 25_000)
+    assert (await gql(gate, as_user=owner))["data"]["usageGate"]["allowed"] is False
+    for batch in "bcd":
+        await _emails(gql, owner, batch, 10)
+    notices = await Notification.filter(organization_id=organization.id, kind="LIMIT_REACHED")
+    assert [n.message for n in notices] == [
+        "Email 2,500 is the highest tier and its 25,000 emails are used this billing month: "
+        "more waits for the next month."
+    ]
+    assert await Invoice.filter(organization_id=organization.id, kind="PLAN_CHANGE").count() == 0
+    assert await _plan(gql, owner) == "email-2500"
+    assert (await gql(gate, as_user=owner))["data"]["usageGate"] == {
+        "allowed": False,
+        "reason": "LIMIT_REACHED",
+        "used": 25_030,
+    }
+    await gql("mutation { advanceTestClock(days: 21) { events } }", as_user=owner)  # a new month
+    assert (await gql(gate, as_user=owner))["data"]["usageGate"]["allowed"] is True
+    await _emails(gql, owner, "e", 25_001)
+    await _emails(gql, owner, "f", 1)
+    assert (
+        await Notification.filter(organization_id=organization.id, kind="LIMIT_REACHED").count()
+        == 2
+    )
+
+
 async def test_email_none_blocks_until_the_next_period(gql: GraphQLClient) -> None:
+
     # PREF-1 NONE and USE-4: one notice at 75 % and one at 90 %; at the limit the gate says no.
     organization, owner = await organization_with(
         [{"product": "email", "plan": "email-500", "upgrade_preference": "NONE"}], period=PERIOD

@@ -31,23 +31,38 @@ REC = [Tier("rec-10k", 10_000), Tier("rec-50k", 50_000), Tier("rec-100k", 100_00
 
 
 @pytest.mark.parametrize(
-    ("status", "used", "preference", "paused", "allowed", "reason"),
+    ("status", "used", "preference", "paused", "higher_tier", "allowed", "reason"),
     [
-        (S.ACTIVE, 999, P.NONE, False, True, GateReason.ALLOWED),
-        (S.ACTIVE, 1000, P.NONE, False, False, GateReason.LIMIT_REACHED),  # PREF-1 NONE
-        (S.ACTIVE, 1000, P.ON_DEMAND, False, True, GateReason.ALLOWED),  # USE-6
-        (S.ACTIVE, 1000, P.AUTO_UPGRADE, False, True, GateReason.ALLOWED),
+        (S.ACTIVE, 999, P.NONE, False, True, True, GateReason.ALLOWED),
+        (S.ACTIVE, 1000, P.NONE, False, True, False, GateReason.LIMIT_REACHED),  # PREF-1 NONE
+        (S.ACTIVE, 1000, P.ON_DEMAND, False, True, True, GateReason.ALLOWED),  # USE-6
+        (S.ACTIVE, 1000, P.ON_DEMAND, False, False, True, GateReason.ALLOWED),  # USE-6
+        (S.ACTIVE, 1000, P.AUTO_UPGRADE, False, True, True, GateReason.ALLOWED),
+        (S.ACTIVE, 1000, P.FLEXIBLE_OVERAGE, False, True, True, GateReason.ALLOWED),
+        # PREF-1: on the highest tier there is no next tier to move to or to buy volume from.
+        (S.ACTIVE, 999, P.AUTO_UPGRADE, False, False, True, GateReason.ALLOWED),
+        (S.ACTIVE, 1000, P.AUTO_UPGRADE, False, False, False, GateReason.LIMIT_REACHED),
+        (S.ACTIVE, 1000, P.FLEXIBLE_OVERAGE, False, False, False, GateReason.LIMIT_REACHED),
         (
             S.ACTIVE,
             1000,
             P.FLEXIBLE_OVERAGE,
             True,
+            True,
             False,
             GateReason.AUTOMATIC_CHARGES_PAUSED,
         ),  # DUN-5
-        (S.FROZEN, 10, P.ON_DEMAND, False, False, GateReason.SUBSCRIPTION_FROZEN),  # CAN-4
-        (S.CANCELLING, 10, P.ON_DEMAND, False, False, GateReason.SUBSCRIPTION_CANCELLING),  # CAN-4
-        (None, 0, None, False, False, GateReason.NO_SUBSCRIPTION),
+        (S.FROZEN, 10, P.ON_DEMAND, False, True, False, GateReason.SUBSCRIPTION_FROZEN),  # CAN-4
+        (
+            S.CANCELLING,
+            10,
+            P.ON_DEMAND,
+            False,
+            True,
+            False,
+            GateReason.SUBSCRIPTION_CANCELLING,
+        ),  # CAN-4
+        (None, 0, None, False, False, False, GateReason.NO_SUBSCRIPTION),
     ],
 )
 def test_gate(
@@ -55,10 +70,11 @@ def test_gate(
     used: int,
     preference: P | None,
     paused: bool,
+    higher_tier: bool,
     allowed: bool,
     reason: GateReason,
 ) -> None:
-    decision = gate(status, used, 1000, 1, preference, paused)
+    decision = gate(status, used, 1000, 1, preference, paused, higher_tier=higher_tier)
     assert (decision.allowed, decision.reason) == (allowed, reason)
 
 

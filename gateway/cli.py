@@ -88,15 +88,12 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     if args.workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
         return
-    # Each worker process builds its app from the same environment (see app_from_environment).
-    uvicorn.run(
-        "gateway.app:app_from_environment",
-        factory=True,
-        workers=args.workers,
-        host=host,
-        port=port,
-        log_level="info",
-    )
+    from gateway.processes import serve_processes
+
+    try:
+        serve_processes(host, port, args.workers)
+    except OSError as error:
+        raise CommandError(f"cannot listen on {host}:{port}: {error.strerror}") from None
 
 
 async def _prepare_sandbox(settings: Settings) -> None:

@@ -189,11 +189,14 @@ async def _step(
         ).exists()
         if row.status is S.FROZEN:
             row.status = transition(row.status, Event.PERIOD_ENDS_OVERDUE)  # DUN-3
-            return await _end(
-                organization, row, snapshot, f"{name}: cancelled, unpaid at the end of the period"
-            )
+            # The blocks used before sending stopped are owed like any other (INV-4, USE-6).
+            usage = await _usage_invoice(organization, row, snapshot, now, processor)
+            ended = f"{name}: cancelled, unpaid at the end of the period"
+            return await _end(organization, row, snapshot, "; ".join([ended, *_some(usage)]))
         if row.status is S.CANCELLING and row.cancel_at and row.cancel_at <= row.current_period_end:
             if overdue:
+                # The last month's blocks are invoiced before the period moves on without them.
+                usage = await _usage_invoice(organization, row, snapshot, now, processor)
                 row.status = transition(row.status, Event.PERIOD_ENDS_OVERDUE)
                 # Frozen for one more period to pay in, unbilled; then cancelled (DUN-3).
                 start = row.current_period_end
@@ -202,16 +205,15 @@ async def _step(
                 )
                 row.current_period_start = start
                 await row.save()
-                return f"{name}: frozen at the end of the period, an invoice is overdue"
+                frozen = f"{name}: frozen at the end of the period, an invoice is overdue"
+                return "; ".join([frozen, *_some(usage)])
             row.status = transition(row.status, Event.PERIOD_ENDS_CANCELLED)  # CAN-1
             usage = await _usage_invoice(organization, row, snapshot, now, processor)
             return await _end(
                 organization,
                 row,
                 snapshot,
-                "; ".join(
-                    [f"{name}: cancelled at the end of the period", *([usage] if usage else [])]
-                ),
+                "; ".join([f"{name}: cancelled at the end of the period", *_some(usage)]),
             )
         # The last month's usage is priced on the plans it was used under, before any change.
         usage = await _usage_invoice(organization, row, snapshot, now, processor)
@@ -237,7 +239,11 @@ async def _step(
         await _void_stale_changes(organization_id)
         scaled = await autoscale(loaded, organization, now)
         renewal = await _renew(loaded, organization, now, processor)
-        return "; ".join([renewal, *scaled, *([usage] if usage else [])])
+        return "; ".join([renewal, *scaled, *_some(usage)])
+
+
+def _some(event: str | None) -> list[str]:
+    return [event] if event else []
 
 
 async def _usage_invoice(
@@ -382,4 +388,4 @@ async def _close_usage_month(
     row.usage_closed_until = month_end
     await row.save()
     closed = f"{organization.name}: usage month to {month_end:%-d %b %Y} closed"
-    return "; ".join([closed, *([usage] if usage else [])])
+    return "; ".join([closed, *_some(usage)])

@@ -150,3 +150,58 @@ async def test_the_last_month_of_a_cancelled_subscription_is_invoiced(gql: Graph
     assert subscription.status is SubscriptionStatus.CANCELLED
     usage = await Invoice.get(organization_id=organization.id, kind="USAGE")
     assert (usage.total, usage.status, usage.period_end) == (2000, "PAID", period[1])
+
+
+async def test_the_last_month_of_a_frozen_subscription_is_invoiced(gql: GraphQLClient) -> None:
+    # DUN-3, INV-4: frozen for an unpaid invoice, the subscription is cancelled at the end of
+    # the period; the blocks used before sending stopped are still invoiced.
+    period = (START, shift_months(START, 1))
+    organization, owner = await organization_with(
+        [{"product": "messaging", "plan": "growth"}], period=period
+    )
+    for batch in (_contacts("a", 1000), _contacts("b", 150, 1000)):
+        assert (await _record(gql, owner, batch))["__typename"] == "UsageRecorded"
+    await Subscription.filter(organization_id=organization.id).update(
+        status=SubscriptionStatus.FROZEN
+    )
+    body = await gql("mutation { advanceTestClock(days: 21) { events } }", as_user=owner)
+    subscription = await Subscription.get(organization_id=organization.id)
+    assert subscription.status is SubscriptionStatus.CANCELLED, body
+    usage = await Invoice.get(organization_id=organization.id, kind="USAGE")
+    assert (usage.total, usage.period_start, usage.period_end) == (2000, period[0], period[1])
+
+
+async def test_a_cancellation_extended_for_an_overdue_invoice_invoices_its_last_month(
+    gql: GraphQLClient,
+) -> None:
+    # DUN-3, CAN-1, INV-4: an overdue invoice keeps the subscription one more period, frozen;
+    # the month that ended is invoiced before the period moves on, and counting starts again.
+    period = (START, shift_months(START, 1))
+    organization, owner = await organization_with(
+        [{"product": "messaging", "plan": "growth"}],
+        period=period,
+        status=SubscriptionStatus.CANCELLING,
+    )
+    await Subscription.filter(organization_id=organization.id).update(cancel_at=period[1])
+    await Invoice.create(
+        organization=organization,
+        number="OVERDUE-1",
+        sequence=0,
+        kind="SUBSCRIPTION",
+        status="OPEN",
+        currency="USD",
+        total=7900,
+        amount_due=7900,
+        issued_at=START,
+        due_at=START,
+    )
+    for batch in (_contacts("a", 1000), _contacts("b", 150, 1000)):
+        assert (await _record(gql, owner, batch))["__typename"] == "UsageRecorded"
+    body = await gql("mutation { advanceTestClock(days: 21) { events } }", as_user=owner)
+    events = body["data"]["advanceTestClock"]["events"]
+    assert any("frozen at the end of the period, an invoice is overdue" in e for e in events)
+    subscription = await Subscription.get(organization_id=organization.id)
+    assert subscription.status is SubscriptionStatus.FROZEN
+    usage = await Invoice.get(organization_id=organization.id, kind="USAGE")
+    assert (usage.total, usage.period_end) == (2000, period[1])
+    assert (await _meter(gql, owner))["used"] == 0

@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: install serve test test-postgres lint schema check-schema migrations clean
+.PHONY: install serve test test-postgres lint schema check-schema operations check-operations migrations clean
+
 
 install: $(STAMP)
 
@@ -38,6 +39,12 @@ check-schema: $(STAMP)
 	diff -u schema.graphql $(VENV)/schema.graphql.now
 
 # Writes a new migration after a change to models/ (Tortoise's own autodetector).
+operations: $(STAMP)
+	$(BIN)/python -m gateway.trusted_documents
+
+check-operations: $(STAMP)
+	$(BIN)/python -m gateway.trusted_documents --check
+
 migrations: $(STAMP)
 	$(BIN)/tortoise -c gateway.db.TORTOISE_ORM makemigrations
 

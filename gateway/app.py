@@ -7,16 +7,18 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 from cross_web import HTTPException
+from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from billing.clock import Clock, SystemClock
@@ -25,8 +27,10 @@ from gateway.auth import authenticate
 from gateway.db import close_database, open_database
 from gateway.http_errors import error_response
 from gateway.invoice_route import invoice_pdf_endpoint
+from gateway.persisted import OperationRefused, PersistedOperations
 from gateway.processor import build_mailer, build_processor
 from gateway.settings import Settings, load_settings
+from gateway.trusted_documents import load_manifest
 from gateway.usage_csv import usage_csv_endpoint
 from gateway.webhooks import webhook_endpoint
 from gateway.worker import run_periodically
@@ -49,6 +53,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         self.settings = settings
         self.clock = clock
         self.processor = processor
+        self.persisted = PersistedOperations(load_manifest())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -75,6 +80,31 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             clock=self.clock,
             sandbox=self.settings.is_sandbox,
             processor=self.processor,
+        )
+
+    async def execute_single(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: Any,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        try:
+            document = self.persisted.document(
+                request_data.query, request_data.extensions, partner=context.api_key is not None
+            )
+        except OperationRefused as refused:
+            error = GraphQLError(refused.message, extensions={"code": refused.code})
+            return ExecutionResult(data=None, errors=[error])
+        return await super().execute_single(
+            request,
+            request_adapter,
+            sub_response,
+            context,
+            root_value,
+            replace(request_data, query=document),
         )
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:

@@ -24,6 +24,7 @@ from gateway.catalog_file import load_catalog, load_demo
 from gateway.db import apply_migrations, close_database, open_database
 from gateway.seed import seed
 from gateway.settings import DEFAULT_CATALOG_FILE, DEFAULT_DEMO_FILE, Settings, load_settings
+from gateway.trusted_documents import OPERATIONS, document_hash
 from models import User
 
 # The instant the demo data is seeded at; every test reads time from this clock.
@@ -155,3 +156,12 @@ def sql_queries() -> Iterator[QueryCounter]:
     finally:
         logger.removeHandler(counter)
         logger.setLevel(previous_level)
+
+
+def trusted_request(operation: str, variables: dict[str, Any]) -> dict[str, Any]:
+    """A partner's request body (ACC-6): a trusted document named by its hash, no text."""
+    document = (OPERATIONS / f"{operation}.graphql").read_text()
+    return {
+        "variables": variables,
+        "extensions": {"persistedQuery": {"version": 1, "sha256Hash": document_hash(document)}},
+    }

@@ -12,7 +12,7 @@ from models import UsageCounter, UsageEvent, Workspace
 from resolvers.api_keys import create_api_key
 from resolvers.usage import EventInput
 from schema import schema
-from tests.conftest import SEEDED_AT, GraphQLClient, QueryCounter, token_for
+from tests.conftest import SEEDED_AT, GraphQLClient, QueryCounter, token_for, trusted_request
 from tests.factories import organization_with
 
 PERIOD = (SEEDED_AT - timedelta(days=10), SEEDED_AT + timedelta(days=21))
@@ -215,7 +215,7 @@ async def test_partners_record_with_a_usage_key(client: httpx.AsyncClient) -> No
     for token, expected in ((key, "UsageRecorded"), (refund_only, None)):
         response = await client.post(
             "/graphql",
-            json={"query": RECORD, "variables": {"events": events}},
+            json=trusted_request("RecordUsage", {"events": events}),
             headers={"Authorization": f"Bearer {token}"},
         )
         body = response.json()

@@ -1,0 +1,90 @@
+"""Persisted operations (api-contract): the Apollo automatic-persisted-query protocol for apps,
+and for partners (API keys) only the documents of the trusted manifest (ACC-6).
+
+A request names a document by `extensions.persistedQuery.sha256Hash`. Apps may register one by
+sending the text with its hash once; afterwards the hash alone runs it. The registered documents
+are kept per process, least recently used first out: a process that does not know a hash answers
+PERSISTED_QUERY_NOT_FOUND and the client sends the text again, as the protocol expects."""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from typing import Any
+
+from gateway.trusted_documents import document_hash
+
+PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+class OperationRefused(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class PersistedOperations:
+    def __init__(self, trusted: dict[str, str], registered_size: int = 1000) -> None:
+        self._trusted = trusted
+        self._registered: OrderedDict[str, str] = OrderedDict()
+        self._registered_size = registered_size
+
+    def document(
+        self, query: str | None, extensions: dict[str, Any] | None, *, partner: bool
+    ) -> str | None:
+        """The document to run; raises OperationRefused."""
+        persisted = (extensions or {}).get("persistedQuery")
+        if persisted is None:
+            if partner:
+                raise OperationRefused(
+                    "FORBIDDEN",
+                    "API keys run only trusted operations (ACC-6): send "
+                    "extensions.persistedQuery.sha256Hash of a document in the trusted manifest.",
+                )
+            return query
+        sha256 = _requested_hash(persisted)
+        if query is not None and document_hash(query) != sha256:
+            raise OperationRefused(
+                "BAD_USER_INPUT",
+                "extensions.persistedQuery.sha256Hash is not the sha256 of the query sent.",
+            )
+        trusted = self._trusted.get(sha256)
+        if partner:
+            if trusted is None:
+                raise OperationRefused(
+                    PERSISTED_QUERY_NOT_FOUND,
+                    f"No trusted operation has the sha256 {sha256}: API keys run only the "
+                    "documents of the trusted manifest (ACC-6).",
+                )
+            return trusted
+        if trusted is not None:
+            return trusted
+        if query is None:
+            known = self._registered.get(sha256)
+            if known is None:
+                # The message is the protocol's: clients resend the text when they see it.
+                raise OperationRefused(PERSISTED_QUERY_NOT_FOUND, "PersistedQueryNotFound")
+            self._registered.move_to_end(sha256)
+            return known
+        self._registered[sha256] = query
+        self._registered.move_to_end(sha256)
+        while len(self._registered) > self._registered_size:
+            self._registered.popitem(last=False)
+        return query
+
+
+def _requested_hash(persisted: object) -> str:
+    if not isinstance(persisted, dict) or persisted.get("version") != 1:
+        raise OperationRefused(
+            "BAD_USER_INPUT",
+            'extensions.persistedQuery must be {"version": 1, "sha256Hash": "<64 hex digits>"}.',
+        )
+    sha256 = persisted.get("sha256Hash")
+    if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
+        raise OperationRefused(
+            "BAD_USER_INPUT",
+            "extensions.persistedQuery.sha256Hash must be 64 lowercase hex digits.",
+        )
+    return sha256

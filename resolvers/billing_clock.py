@@ -25,6 +25,7 @@ from models import FeatureSetting, Invoice, Organization, Subscription, Subscrip
 from payments.port import ChargeStatus, PaymentProcessor
 from resolvers.catalog import CatalogSnapshot, load_catalog_snapshot
 from resolvers.invoicing import collect, issue_invoice
+from resolvers.locks import lock_organization
 from resolvers.payments import card_failed, notify
 from resolvers.plan_change import sync_feature_settings, write_item
 from resolvers.subscription_state import (
@@ -144,7 +145,7 @@ async def _step(
     processor: PaymentProcessor,
 ) -> str | None:
     async with in_transaction():
-        organization = await Organization.filter(id=organization_id).select_for_update().get()
+        organization = await lock_organization(organization_id)
         now = offset(base_now, organization.clock_offset_seconds)
         loaded = await load_subscription(organization, snapshot, lock=True)
         if loaded is None:
@@ -361,7 +362,7 @@ async def _end(
 async def _delete_data(organization_id: UUID, base_now: datetime) -> str | None:
     # CAN-3: the organization's data goes after the retention period; invoices are kept.
     async with in_transaction():
-        organization = await Organization.filter(id=organization_id).select_for_update().get()
+        organization = await lock_organization(organization_id)
         now = offset(base_now, organization.clock_offset_seconds)
         due = organization.data_delete_at
         if organization.data_deleted_at is not None or due is None or due > now:

@@ -15,11 +15,12 @@ from billing.periods import BillingInterval, shift_months
 from billing.subscription_status import Event, transition
 from models import AccountChangeRequest, Organization, Subscription
 from resolvers.catalog import load_catalog_snapshot
+from resolvers.locks import lock_organization
 from resolvers.subscription_state import subscribed_product_ids
 
 
 async def _locked_subscription(organization_id: UUID) -> tuple[Organization, Subscription]:
-    organization = await Organization.filter(id=organization_id).select_for_update().get()
+    organization = await lock_organization(organization_id)
     row = await Subscription.filter(organization_id=organization_id).select_for_update().first()
     if row is None:
         raise NotFoundError("This organization has no subscription.")

@@ -10,6 +10,7 @@ from tortoise.transactions import in_transaction
 from billing.errors import BillingError
 from models import Organization, PaymentMethod
 from payments.port import PaymentProcessor, SetupIntent
+from resolvers.locks import lock_organization
 
 log = logging.getLogger("billing_gateway.payment_methods")
 
@@ -44,7 +45,7 @@ async def replace_payment_method(
         await customer_id(organization, processor), payment_method_id
     )
     async with in_transaction():
-        await Organization.filter(id=organization_id).select_for_update().get()
+        await lock_organization(organization_id)
         old = await PaymentMethod.filter(organization_id=organization_id).exclude(
             processor_id=card.payment_method_id
         )

@@ -18,6 +18,7 @@ from models import Invoice, Notification, Organization, Payment, Subscription
 from payments.port import ChargeStatus, PaymentProcessor
 from resolvers.catalog import load_catalog_snapshot
 from resolvers.invoicing import collect, locked_invoice, mark_paid
+from resolvers.locks import lock_organization
 from resolvers.plan_change import sync_feature_settings, write_item
 from resolvers.subscription_state import ItemTerms, load_subscription
 
@@ -53,7 +54,7 @@ async def pay_invoice(
     organization_id: UUID, invoice_id: str, base_now: datetime, processor: PaymentProcessor
 ) -> InvoicePaid | InvoiceActionRequired:
     async with in_transaction():
-        organization = await Organization.filter(id=organization_id).select_for_update().get()
+        organization = await lock_organization(organization_id)
         now = offset(base_now, organization.clock_offset_seconds)
         invoice = await locked_invoice(organization_id, invoice_id)
         if invoice.status not in PAYABLE:
@@ -87,7 +88,7 @@ async def complete_payment_action(
     """The customer finished (or abandoned) authenticating a payment: what Stripe's
     payment_intent.succeeded / payment_failed webhooks tell; the sandbox says it directly."""
     async with in_transaction():
-        organization = await Organization.filter(id=organization_id).select_for_update().get()
+        organization = await lock_organization(organization_id)
         now = offset(base_now, organization.clock_offset_seconds)
         invoice = await locked_invoice(organization_id, invoice_id)
         payment = (

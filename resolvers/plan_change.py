@@ -35,6 +35,7 @@ from models import (
 from payments.port import ChargeStatus, PaymentProcessor
 from resolvers.catalog import CatalogSnapshot, load_catalog_snapshot
 from resolvers.invoicing import collect, issue_invoice
+from resolvers.locks import lock_organization
 from resolvers.subscription_state import (
     ChangeRequest,
     ItemTerms,
@@ -103,7 +104,7 @@ async def apply_change(
 ) -> Outcome:
     snapshot = await load_catalog_snapshot()
     async with in_transaction():
-        organization = await Organization.filter(id=organization_id).select_for_update().get()
+        organization = await lock_organization(organization_id)
         now = offset(base_now, organization.clock_offset_seconds)
         prepared = await _prepare(organization, snapshot, request, now, lock=True)
         _check_entry(prepared.loaded.row.status, subscribing)

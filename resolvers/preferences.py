@@ -12,8 +12,9 @@ from billing.clock import offset
 from billing.errors import BillingError
 from billing.policies import UpgradePreference
 from billing.usage import auto_downgrade_allowed
-from models import Organization, SubscriptionItem
+from models import SubscriptionItem
 from resolvers.catalog import CatalogSnapshot
+from resolvers.locks import lock_organization
 from resolvers.plan_change import has_valid_card
 
 CHARGING = (UpgradePreference.AUTO_UPGRADE, UpgradePreference.FLEXIBLE_OVERAGE)
@@ -52,7 +53,7 @@ async def set_upgrade_preference(
     base_now: datetime,
 ) -> PreferenceState:
     async with in_transaction():
-        organization = await Organization.filter(id=organization_id).select_for_update().get()
+        organization = await lock_organization(organization_id)
         item, product_id = await _item(organization_id, snapshot, product)
         offered = [UpgradePreference(p) for p in snapshot.policies[product_id].upgrade_preferences]
         if not offered:
@@ -87,7 +88,7 @@ async def set_auto_downgrade(
     organization_id: UUID, snapshot: CatalogSnapshot, product: str, enabled: bool
 ) -> PreferenceState:
     async with in_transaction():
-        await Organization.filter(id=organization_id).select_for_update().get()
+        await lock_organization(organization_id)
         item, product_id = await _item(organization_id, snapshot, product)
         if not snapshot.policies[product_id].auto_downgrade_available:
             raise BillingError(

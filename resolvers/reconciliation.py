@@ -4,14 +4,17 @@ so no customer pays for a change that was not applied (the change's transaction 
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from tortoise.exceptions import DoesNotExist
 from tortoise.transactions import in_transaction
 
 from billing.money import Money
-from models import Organization, OrphanCharge, Payment
+from models import OrphanCharge, Payment
 from payments.port import PaymentProcessor
+from resolvers.locks import lock_organization
 from resolvers.payments import notify
 
 LOOK_BACK = timedelta(days=2)
@@ -47,7 +50,8 @@ async def reconcile_charges(processor: PaymentProcessor, wall_now: datetime) -> 
         async with in_transaction():
             # Under the organization's lock, so a request recording this very charge right now
             # (a retry that found it by its key) is seen before anything is refunded.
-            await Organization.filter(id=organization_id).select_for_update().first()
+            with contextlib.suppress(DoesNotExist):  # a charge of no organization is refunded
+                await lock_organization(organization_id)
             if await OrphanCharge.exists(charge_id=record.charge_id) or await Payment.exists(
                 processor_charge_id=record.charge_id
             ):

@@ -11,9 +11,10 @@ from billing.clock import offset
 from billing.errors import BillingError
 from billing.invoices import InvoiceStatus, invoice_transition
 from billing.money import Money
-from models import Invoice, Organization, Payment, Refund
+from models import Invoice, Payment, Refund
 from payments.port import ChargeStatus, PaymentProcessor
 from resolvers.invoicing import locked_invoice
+from resolvers.locks import lock_organization
 
 
 async def refund_invoice(
@@ -25,7 +26,7 @@ async def refund_invoice(
     processor: PaymentProcessor,
 ) -> Invoice:
     async with in_transaction():
-        organization = await Organization.filter(id=organization_id).select_for_update().get()
+        organization = await lock_organization(organization_id)
         now = offset(base_now, organization.clock_offset_seconds)
         invoice = await locked_invoice(organization_id, invoice_id)
         if invoice.status not in (InvoiceStatus.PAID, InvoiceStatus.PARTIALLY_REFUNDED):

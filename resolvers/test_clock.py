@@ -14,6 +14,7 @@ from billing.errors import BillingError
 from models import Organization
 from payments.port import PaymentProcessor
 from resolvers.billing_clock import next_due, run_due_work
+from resolvers.locks import lock_organization
 
 MAX_ADVANCE = timedelta(days=800)
 
@@ -51,7 +52,7 @@ async def advance_test_clock(
 async def _move_to(organization_id: UUID, base_now: datetime, at: datetime) -> datetime:
     """Moves the organization's billing time to `at`, never backwards (two calls may race)."""
     async with in_transaction():
-        organization = await Organization.filter(id=organization_id).select_for_update().get()
+        organization = await lock_organization(organization_id)
         seconds = max(organization.clock_offset_seconds, math.ceil((at - base_now).total_seconds()))
         organization.clock_offset_seconds = seconds
         await organization.save(update_fields=["clock_offset_seconds"])

@@ -29,6 +29,7 @@ from models import (
 from payments.port import PaymentProcessor
 from resolvers import usage_store
 from resolvers.catalog import CatalogSnapshot
+from resolvers.locks import lock_for_usage
 from resolvers.payments import notify
 from resolvers.usage_actions import ACTING_PREFERENCES, act_on_limits_recorded
 from resolvers.usage_charges import open_usage_month
@@ -77,13 +78,13 @@ async def record_usage(
         raise BillingError(
             f"Send from 1 to {MAX_BATCH} events per batch, not {len(events)}.", field="events"
         )
-    # Batches of counted metrics share the organization's lock: they serialize only on the
-    # counter rows they add to. What the billing clock or a plan change does takes it exclusively,
-    # so the open month cannot close under a batch. A stock metric rewrites the subscription
-    # item's stored value, so its batch takes the lock exclusively too.
+    # Batches of counted metrics share the organization's lock (resolvers.locks): they wait on
+    # each other only at the rows they write. The billing clock and plan changes hold it
+    # exclusively, so the open month cannot close under a batch. A stock metric rewrites the
+    # subscription item's stored value, so its batch takes the lock exclusively too.
     exclusive = any(e.metric in STOCK_METRICS for e in events)
     async with in_transaction() as connection:
-        locked = await usage_store.lock_organization(connection, organization_id, exclusive)
+        locked = await lock_for_usage(organization_id, exclusive=exclusive)
         if locked is None:
             raise NotFoundError("No such organization.")
         now = offset(base_now, locked.clock_offset_seconds)

@@ -32,6 +32,7 @@ from payments.port import ChargeStatus, PaymentProcessor
 from resolvers import plan_change
 from resolvers.catalog import CatalogSnapshot
 from resolvers.invoicing import collect, issue_invoice
+from resolvers.locks import lock_organization
 from resolvers.payments import card_failed, notify
 from resolvers.subscription_state import ChangeRequest
 from resolvers.usage_charges import open_usage_month, used_in_period
@@ -64,7 +65,7 @@ async def act_on_limits_recorded(
     """Acts on usage already recorded, under the organization's exclusive lock: what another
     batch or the billing clock did meanwhile is seen, so a limit is acted on once."""
     async with in_transaction():
-        organization = await Organization.filter(id=organization_id).select_for_update().get()
+        organization = await lock_organization(organization_id)
         now = offset(base_now, organization.clock_offset_seconds)
         subscription = await Subscription.get(organization_id=organization_id)
         items = {

@@ -39,37 +39,8 @@ class CounterState:
 CounterKey = tuple[int, str, str]  # product id, metric, workspace
 
 
-@dataclass(frozen=True)
-class LockedOrganization:
-    clock_offset_seconds: int
-    automatic_charges_paused: bool
-
-
-async def lock_organization(
-    connection: BaseDBAsyncClient, organization_id: UUID, exclusive: bool
-) -> LockedOrganization | None:
-    """Locks the organization's row until the transaction ends: shared (`FOR SHARE`) or
-    exclusive (`FOR UPDATE`) on PostgreSQL. SQLite runs one write transaction at a time."""
-    if _is_postgres(connection):
-        strength = "UPDATE" if exclusive else "SHARE"
-        sql = f"""SELECT clock_offset_seconds, automatic_charges_paused FROM organization
-                  WHERE id = $1 FOR {strength}"""
-    else:
-        sql = "SELECT clock_offset_seconds, automatic_charges_paused FROM organization WHERE id = ?"
-    rows = await connection.execute_query_dict(sql, [_uuid(connection, organization_id)])
-    if not rows:
-        return None
-    return LockedOrganization(
-        int(rows[0]["clock_offset_seconds"]), bool(rows[0]["automatic_charges_paused"])
-    )
-
-
 def _is_postgres(connection: BaseDBAsyncClient) -> bool:
     return connection.capabilities.dialect == "postgres"
-
-
-def _uuid(connection: BaseDBAsyncClient, value: UUID) -> UUID | str:
-    return value if _is_postgres(connection) else str(value)
 
 
 async def _sqlite_rows(

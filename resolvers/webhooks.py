@@ -7,8 +7,9 @@ from datetime import datetime
 from tortoise.transactions import in_transaction
 
 from billing.clock import offset
-from models import Invoice, Organization, Payment, ProcessedEvent
+from models import Invoice, Payment, ProcessedEvent
 from payments.port import ChargeStatus, PaymentProcessor, ProcessorEvent
+from resolvers.locks import lock_organization
 from resolvers.payments import PAYABLE, finish_waiting_payment
 
 APPLIED_TYPES = ("payment_succeeded", "payment_failed")
@@ -39,7 +40,7 @@ async def _apply(event: ProcessorEvent, base_now: datetime, processor: PaymentPr
     if payment is None:
         raise NotYetKnown(event.charge_id)
     invoice = await Invoice.get(id=payment.invoice_id)
-    organization = await Organization.filter(id=invoice.organization_id).select_for_update().get()
+    organization = await lock_organization(invoice.organization_id)
     payment = await Payment.filter(id=payment.id).select_for_update().get()
     invoice = await Invoice.filter(id=invoice.id).select_for_update().get()
     succeeded = event.type == "payment_succeeded"

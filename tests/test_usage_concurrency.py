@@ -8,7 +8,11 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
+import pytest
+from tortoise.transactions import in_transaction
+
 from models import Invoice, Notification, UsageCounter, UsageEvent, Workspace
+from resolvers.locks import lock_for_usage, lock_organization
 from tests.conftest import SEEDED_AT, GraphQLClient
 from tests.factories import organization_with
 
@@ -118,3 +122,39 @@ async def test_one_batch_sent_twice_at_once_in_opposite_orders_counts_once(
         organization_id=organization.id, metric="emails", workspace="*"
     )
     assert counter.value == 200
+
+
+@pytest.mark.usefixtures("database")
+async def test_a_waiting_billing_clock_is_not_overtaken_by_later_batches() -> None:
+    # USE-1 and the billing clock: batches share the organization's lock, but once the clock (or
+    # a plan change) waits for it exclusively, a batch arriving later waits behind it. Otherwise a
+    # steady stream of batches could keep the clock from ever closing the month.
+    organization, _ = await organization_with(
+        [{"product": "email", "plan": "email-1000"}], period=PERIOD
+    )
+    order: list[str] = []
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def batch(name: str) -> None:
+        async with in_transaction():
+            await lock_for_usage(organization.id, exclusive=False)
+            order.append(name)
+            if name == "first":
+                holding.set()
+                await release.wait()
+
+    async def clock() -> None:
+        async with in_transaction():
+            await lock_organization(organization.id)
+            order.append("clock")
+
+    first = asyncio.create_task(batch("first"))
+    await holding.wait()
+    waiting_clock = asyncio.create_task(clock())
+    await asyncio.sleep(0.2)  # time for the clock to queue behind the first batch
+    later = asyncio.create_task(batch("later"))
+    await asyncio.sleep(0.2)
+    assert order == ["first"]
+    release.set()
+    await asyncio.gather(first, waiting_clock, later)
+    assert order == ["first", "clock", "later"]

@@ -1,0 +1,72 @@
+"""The organization lock. Whatever changes an organization's billing (the billing clock, a plan
+change, a payment, a preference) holds it exclusively; usage batches of counted metrics share it
+(USE-1), so they run side by side and meet only at the rows they write.
+
+On PostgreSQL it is an advisory lock keyed by the organization. Advisory locks queue in order, so
+a waiting exclusive holder is not overtaken by later batches: with `FOR SHARE` row locks a steady
+stream of batches could hold the billing clock off indefinitely. The organization's row is still
+locked `FOR UPDATE` by exclusive holders. SQLite runs one write transaction at a time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import DoesNotExist
+
+from models import Organization
+
+
+@dataclass(frozen=True)
+class UsageLock:
+    """What a usage batch reads of its organization under the lock."""
+
+    clock_offset_seconds: int
+    automatic_charges_paused: bool
+
+
+def _transaction() -> BaseDBAsyncClient:
+    connection: BaseDBAsyncClient = connections.get("default")
+    return connection  # inside in_transaction(): the transaction's connection
+
+
+def _is_postgres(connection: BaseDBAsyncClient) -> bool:
+    return connection.capabilities.dialect == "postgres"
+
+
+def _key(organization_id: UUID) -> int:
+    # Two organizations sharing a key only wait on each other more than they need to.
+    return int.from_bytes(organization_id.bytes[:8], "big", signed=True)
+
+
+async def lock_organization(organization_id: UUID) -> Organization:
+    """Exclusive until the transaction ends; raises DoesNotExist for an unknown organization."""
+    connection = _transaction()
+    if _is_postgres(connection):
+        await connection.execute_query("SELECT pg_advisory_xact_lock($1)", [_key(organization_id)])
+    return await Organization.filter(id=organization_id).select_for_update().get()
+
+
+async def lock_for_usage(organization_id: UUID, *, exclusive: bool) -> UsageLock | None:
+    """Shared with other usage batches, or `exclusive`, until the transaction ends; None for an
+    unknown organization."""
+    if exclusive:
+        try:
+            organization = await lock_organization(organization_id)
+        except DoesNotExist:
+            return None
+        return UsageLock(organization.clock_offset_seconds, organization.automatic_charges_paused)
+    connection = _transaction()
+    if _is_postgres(connection):
+        await connection.execute_query(
+            "SELECT pg_advisory_xact_lock_shared($1)", [_key(organization_id)]
+        )
+    rows = await Organization.filter(id=organization_id).values(
+        "clock_offset_seconds", "automatic_charges_paused"
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    return UsageLock(int(row["clock_offset_seconds"]), bool(row["automatic_charges_paused"]))

@@ -6,6 +6,7 @@ arrive, so reading usage never scans the events."""
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +18,7 @@ from tortoise.transactions import in_transaction
 
 from billing.clock import offset
 from billing.errors import BillingError, NotFoundError
+from billing.policies import UpgradePreference
 from billing.quote import STOCK_METRICS
 from billing.usage import crossed_thresholds
 from models import (
@@ -31,10 +33,12 @@ from resolvers import usage_store
 from resolvers.catalog import CatalogSnapshot
 from resolvers.locks import lock_for_usage
 from resolvers.payments import notify
-from resolvers.usage_actions import ACTING_PREFERENCES, act_on_limits_recorded
+from resolvers.usage_actions import ACTING_PREFERENCES, act_on_limits_recorded, bought_volume
 from resolvers.usage_charges import open_usage_month
 
+log = logging.getLogger("billing_gateway.usage")
 MAX_BATCH = 1000
+
 CLOCK_SKEW = timedelta(minutes=5)
 DISTINCT_CONTACT_METRICS = frozenset({"mac"})
 
@@ -101,7 +105,8 @@ async def record_usage(
             if any(e.workspace is not None for e in events)
             else set()
         )
-        month_start, _ = open_usage_month(subscription)
+        month = open_usage_month(subscription)
+        month_start, _ = month
         checked = _check(set(items), workspaces, month_start, events, snapshot, now)
         # The same id twice in one batch counts once. Sorted, so that two batches resending the
         # same ids wait on them in one order and never on each other.
@@ -112,11 +117,18 @@ async def record_usage(
         new = [c for event_id, c in unique.items() if event_id in stored]
         totals = await _count(connection, organization_id, month_start, new, items)
         await _notify_thresholds(organization_id, items, month_start, totals, snapshot, now)
-        over = _past_acting_limits(items, totals, snapshot)
+        over = await _past_acting_limits(organization_id, month_start, items, totals, snapshot)
     if over and not locked.automatic_charges_paused:
         # In a transaction of its own, under the exclusive lock: the usage above is recorded
         # whatever the automatic charge does, and two batches past the limit at once act once.
-        await act_on_limits_recorded(organization_id, over, snapshot, base_now, processor)
+        try:
+            await act_on_limits_recorded(
+                organization_id, over, month, snapshot, base_now, processor
+            )
+        except Exception:
+            # The batch is recorded and its answer stays true; the next batch past the limit
+            # tries the action again.
+            log.exception("automatic action for %s after recording usage failed", organization_id)
     return Recorded(accepted=len(new), duplicates=len(events) - len(new))
 
 
@@ -135,26 +147,32 @@ async def _subscription_and_items(
     return subscription, {}
 
 
-def _past_acting_limits(
+async def _past_acting_limits(
+    organization_id: UUID,
+    month_start: datetime,
     items: dict[int, SubscriptionItem],
     totals: dict[tuple[int, str], usage_store.CounterState],
     snapshot: CatalogSnapshot,
 ) -> set[tuple[int, str]]:
-    """The (product id, metric) past the plan's limit whose preference acts there, except on
-    the highest tier once its billing managers were told. Volume bought this month is checked
-    under the exclusive lock, by `act_on_limits`."""
+    """The (product id, metric) past the plan's limit and the volume bought this month, whose
+    preference acts there; on the highest tier, only until its billing managers were told.
+    Purchases are made under the exclusive lock, so the volume read here is settled."""
     over: set[tuple[int, str]] = set()
     for (product_id, metric), counter in totals.items():
         item = items[product_id]
         plan = snapshot.plans_by_id[item.plan_id]
         limit = plan.limits.get(metric)
-        if (
-            item.upgrade_preference in ACTING_PREFERENCES
-            and limit is not None
-            and counter.value > limit
-            and not (counter.limit_notified and snapshot.next_tier(plan) is None)
-        ):
-            over.add((product_id, metric))
+        if item.upgrade_preference not in ACTING_PREFERENCES or limit is None:
+            continue
+        if counter.value <= limit:
+            continue
+        if counter.limit_notified and snapshot.next_tier(plan) is None:
+            continue
+        if item.upgrade_preference is UpgradePreference.FLEXIBLE_OVERAGE:
+            bought = await bought_volume(organization_id, product_id, metric, month_start)
+            if counter.value <= limit + bought:
+                continue
+        over.add((product_id, metric))
     return over
 
 

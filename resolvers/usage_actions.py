@@ -58,12 +58,14 @@ async def bought_volume(
 async def act_on_limits_recorded(
     organization_id: UUID,
     touched: set[tuple[int, str]],
+    month: tuple[datetime, datetime],
     snapshot: CatalogSnapshot,
     base_now: datetime,
     processor: PaymentProcessor,
 ) -> None:
-    """Acts on usage already recorded, under the organization's exclusive lock: what another
-    batch or the billing clock did meanwhile is seen, so a limit is acted on once."""
+    """Acts on usage already recorded in the billing `month`, under the organization's exclusive
+    lock: what another batch or the billing clock did meanwhile is seen, so a limit is acted on
+    once."""
     async with in_transaction():
         organization = await lock_organization(organization_id)
         now = offset(base_now, organization.clock_offset_seconds)
@@ -72,7 +74,7 @@ async def act_on_limits_recorded(
             i.product_id: i for i in await SubscriptionItem.filter(subscription_id=subscription.id)
         }
         await act_on_limits(
-            organization, subscription, items, snapshot, touched, base_now, now, processor
+            organization, subscription, items, snapshot, touched, month, base_now, now, processor
         )
 
 
@@ -82,11 +84,14 @@ async def act_on_limits(
     items: dict[int, SubscriptionItem],
     snapshot: CatalogSnapshot,
     touched: set[tuple[int, str]],
+    month: tuple[datetime, datetime],
     base_now: datetime,
     now: datetime,
     processor: PaymentProcessor,
 ) -> None:
-    """`items` are the subscription's items by product id, read under the organization's lock."""
+    """`items` are the subscription's items by product id, read under the organization's lock.
+    The billing month may have closed since the usage was recorded: volume bought is still owed
+    for it, but a move to a higher tier no longer serves it."""
     if organization.automatic_charges_paused:
         return  # DUN-5: nothing automatic until a billing manager restarts it
     for product_id, metric in sorted(touched):
@@ -98,7 +103,10 @@ async def act_on_limits(
         limit = plan.limits.get(metric)
         if limit is None:
             continue
-        month_start, _ = open_usage_month(subscription)
+        month_start, _ = month
+        upgrading = item.upgrade_preference is UpgradePreference.AUTO_UPGRADE
+        if upgrading and month != open_usage_month(subscription):
+            continue
         used = await used_in_period(organization.id, product_id, metric, month_start)
         extra = await bought_volume(organization.id, product_id, metric, month_start)
         if used <= limit + extra:
@@ -109,14 +117,14 @@ async def act_on_limits(
             continue
         try:
             async with in_transaction():  # a savepoint: a failed charge rolls back only itself
-                if item.upgrade_preference is UpgradePreference.AUTO_UPGRADE:
+                if upgrading:
                     await _auto_upgrade(
                         organization, snapshot, product_id, following, base_now, now, processor
                     )
                 else:
                     await _buy_overage(
                         organization,
-                        subscription,
+                        month,
                         item,
                         plan,
                         following,
@@ -189,7 +197,7 @@ async def _auto_upgrade(
 
 async def _buy_overage(
     organization: Organization,
-    subscription: Subscription,
+    month: tuple[datetime, datetime],
     item: SubscriptionItem,
     plan: Plan,
     following: Plan,
@@ -204,7 +212,8 @@ async def _buy_overage(
     if not next_limit or next_limit <= limit:
         raise BillingError(f"{following.name} has no more {metric} to sell")
     overage = flexible_overage(limit, next_limit, price.amount)
-    month_start, month_end = open_usage_month(subscription)
+    month_start, month_end = month
+
     purchases = 0
     while used > allowance:  # as often as needed, each a one-time charge (PREF-1)
         line = Line(

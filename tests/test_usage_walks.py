@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from uuid import UUID
+
+import pytest
 
 from models import Invoice, Notification, OveragePurchase
+from resolvers import usage as usage_module
+from resolvers import usage_actions
 from tests.conftest import SEEDED_AT, GraphQLClient
 from tests.factories import organization_with
 
@@ -203,3 +208,29 @@ async def test_messaging_upgrade_over_the_limit_invoices_the_blocks_at_once(
     ]["usage"]
     assert meters == [{"metric": "mac", "used": 0}]  # the new period counts afresh
     assert await Invoice.filter(organization_id=organization.id).count() == 1
+
+
+async def test_flexible_overage_within_the_volume_bought_does_not_act_again(
+    gql: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PREF-1 FLEXIBLE_OVERAGE: once 5,000 more emails are bought, batches within them neither buy
+    # again nor run the automatic-action transaction (which waits for the exclusive lock).
+    organization, owner = await organization_with(
+        [{"product": "email", "plan": "email-500", "upgrade_preference": "FLEXIBLE_OVERAGE"}],
+        period=PERIOD,
+    )
+    actions: list[set[tuple[int, str]]] = []
+    original = usage_actions.act_on_limits_recorded
+
+    async def counted(organization_id: UUID, touched: set[tuple[int, str]], *rest: Any) -> None:
+        actions.append(touched)
+        await original(organization_id, touched, *rest)
+
+    monkeypatch.setattr(usage_module, "act_on_limits_recorded", counted)
+    await _emails(gql, owner, "a", 5_001)
+    await _emails(gql, owner, "b", 100)
+    await _emails(gql, owner, "c", 4_899)  # 10,000: the last of the volume bought
+    assert len(actions) == 1
+    await _emails(gql, owner, "d", 1)
+    assert len(actions) == 2
+    assert await OveragePurchase.filter(organization_id=organization.id).count() == 2

@@ -38,13 +38,14 @@ check-schema: $(STAMP)
 	$(BIN)/strawberry export-schema schema:schema --output $(VENV)/schema.graphql.now >/dev/null
 	diff -u schema.graphql $(VENV)/schema.graphql.now
 
-# Writes a new migration after a change to models/ (Tortoise's own autodetector).
+# Compiles operations/*.graphql to the trusted-documents manifest (ACC-6).
 operations: $(STAMP)
 	$(BIN)/python -m gateway.trusted_documents
 
 check-operations: $(STAMP)
 	$(BIN)/python -m gateway.trusted_documents --check
 
+# Writes a new migration after a change to models/ (Tortoise's own autodetector).
 migrations: $(STAMP)
 	$(BIN)/tortoise -c gateway.db.TORTOISE_ORM makemigrations
 

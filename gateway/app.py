@@ -82,29 +82,36 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             processor=self.processor,
         )
 
-    async def execute_single(
+    async def execute_operation(
         self,
         request: Any,
         request_adapter: Any,
-        sub_response: Any,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
         context: Context,
         root_value: Any,
-        request_data: GraphQLRequestData,
-    ) -> ExecutionResult:
+        sub_response: Any,
+    ) -> Any:
+        # Every operation passes here, whatever the transport, so persisted operations (ACC-6)
+        # are resolved before anything runs. Batching is off: Strawberry refuses lists earlier.
+        if isinstance(request_data, list):
+            raise HTTPException(400, "Batched requests are not accepted.")
         try:
             document = self.persisted.document(
-                request_data.query, request_data.extensions, partner=context.api_key is not None
+                request_data.query,
+                request_data.extensions,
+                partner=context.api_key is not None,
+                may_register=context.viewer is not None,
             )
         except OperationRefused as refused:
             error = GraphQLError(refused.message, extensions={"code": refused.code})
             return ExecutionResult(data=None, errors=[error])
-        return await super().execute_single(
+        return await super().execute_operation(
             request,
             request_adapter,
-            sub_response,
+            replace(request_data, query=document),
             context,
             root_value,
-            replace(request_data, query=document),
+            sub_response,
         )
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:

@@ -88,12 +88,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     if args.workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
         return
-    from gateway.processes import serve_processes
+    from gateway.processes import serve_processes, tcp_listener
 
     try:
-        serve_processes(host, port, args.workers)
+        listener = tcp_listener(host, port)
     except OSError as error:
         raise CommandError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    serve_processes(listener, args.workers)
 
 
 async def _prepare_sandbox(settings: Settings) -> None:

@@ -12,9 +12,12 @@ import re
 from collections import OrderedDict
 from typing import Any
 
+from graphql import GraphQLError, parse
+
 from gateway.trusted_documents import document_hash
 
 PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+MAX_REGISTERED = 64 * 1024  # characters of one registered document
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -32,9 +35,16 @@ class PersistedOperations:
         self._registered_size = registered_size
 
     def document(
-        self, query: str | None, extensions: dict[str, Any] | None, *, partner: bool
+        self,
+        query: str | None,
+        extensions: dict[str, Any] | None,
+        *,
+        partner: bool,
+        may_register: bool = False,
     ) -> str | None:
-        """The document to run; raises OperationRefused."""
+        """The document to run; raises OperationRefused. Only signed-in users' documents are
+        kept (`may_register`), and only those that parse and are at most MAX_REGISTERED long:
+        anyone else's run, but take no room."""
         persisted = (extensions or {}).get("persistedQuery")
         if persisted is None:
             if partner:
@@ -68,11 +78,20 @@ class PersistedOperations:
                 raise OperationRefused(PERSISTED_QUERY_NOT_FOUND, "PersistedQueryNotFound")
             self._registered.move_to_end(sha256)
             return known
-        self._registered[sha256] = query
-        self._registered.move_to_end(sha256)
-        while len(self._registered) > self._registered_size:
-            self._registered.popitem(last=False)
+        if may_register and len(query) <= MAX_REGISTERED and _parses(query):
+            self._registered[sha256] = query
+            self._registered.move_to_end(sha256)
+            while len(self._registered) > self._registered_size:
+                self._registered.popitem(last=False)
         return query
+
+
+def _parses(query: str) -> bool:
+    try:
+        parse(query)
+    except GraphQLError:
+        return False
+    return True
 
 
 def _requested_hash(persisted: object) -> str:

@@ -28,9 +28,10 @@ def tcp_listener(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve_processes(host: str, port: int, workers: int) -> None:
+def serve_processes(listener: socket.socket, workers: int) -> None:
     """Each process builds its app from the same environment (see app_from_environment)."""
+    host, port = listener.getsockname()[:2]
     config = uvicorn.Config(
         APP_FACTORY, factory=True, workers=workers, host=host, port=port, log_level="info"
     )
-    Multiprocess(config, sockets=[tcp_listener(host, port)]).run()
+    Multiprocess(config, sockets=[listener]).run()

@@ -11,7 +11,12 @@ import httpx
 import pytest
 from graphql import parse, validate
 
-from gateway.persisted import PERSISTED_QUERY_NOT_FOUND, OperationRefused, PersistedOperations
+from gateway.persisted import (
+    MAX_REGISTERED,
+    PERSISTED_QUERY_NOT_FOUND,
+    OperationRefused,
+    PersistedOperations,
+)
 from gateway.trusted_documents import (
     MANIFEST,
     compile_operations,
@@ -129,9 +134,11 @@ def test_registered_queries_are_bounded_least_recently_used_first() -> None:
     operations = PersistedOperations({}, registered_size=2)
     first, second, third = "{ a }", "{ b }", "{ c }"
     for query in (first, second):
-        operations.document(query, _persisted(document_hash(query)), partner=False)
+        operations.document(
+            query, _persisted(document_hash(query)), partner=False, may_register=True
+        )
     operations.document(None, _persisted(document_hash(first)), partner=False)  # used again
-    operations.document(third, _persisted(document_hash(third)), partner=False)
+    operations.document(third, _persisted(document_hash(third)), partner=False, may_register=True)
     assert operations.document(None, _persisted(document_hash(first)), partner=False) == first
     with pytest.raises(OperationRefused) as refused:
         operations.document(None, _persisted(document_hash(second)), partner=False)
@@ -141,9 +148,31 @@ def test_registered_queries_are_bounded_least_recently_used_first() -> None:
 def test_apps_cannot_register_under_a_partner_only_rule() -> None:
     # A document an app registered is not trusted: a partner naming its hash is refused.
     operations = PersistedOperations({})
-    operations.document(CATALOG, _persisted(document_hash(CATALOG)), partner=False)
+    operations.document(
+        CATALOG, _persisted(document_hash(CATALOG)), partner=False, may_register=True
+    )
     with pytest.raises(OperationRefused) as refused:
         operations.document(None, _persisted(document_hash(CATALOG)), partner=True)
+    assert refused.value.code == PERSISTED_QUERY_NOT_FOUND
+
+
+@pytest.mark.parametrize(
+    ("query", "may_register"),
+    [
+        (CATALOG, False),  # nobody signed in: it runs, but takes no room
+        ("{ catalog { currency " + " " * MAX_REGISTERED + "} }", True),  # too long to keep
+        ("{ catalog { currency }", True),  # does not parse
+    ],
+)
+def test_only_signed_in_users_register_documents_that_parse(query: str, may_register: bool) -> None:
+    operations = PersistedOperations({})
+    sha256 = document_hash(query)
+    assert (
+        operations.document(query, _persisted(sha256), partner=False, may_register=may_register)
+        == query
+    )
+    with pytest.raises(OperationRefused) as refused:
+        operations.document(None, _persisted(sha256), partner=False, may_register=True)
     assert refused.value.code == PERSISTED_QUERY_NOT_FOUND
 
 

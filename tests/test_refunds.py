@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import uuid4
 
 import httpx
+import pytest
 
-from models import Invoice, Refund
-from resolvers.api_keys import create_api_key
+from billing.clock import FixedClock
+from models import Invoice, Organization, Refund
+from payments.sandbox import SandboxProcessor
+from resolvers.api_keys import SCOPES, ApiKeyPrincipal, create_api_key
+from schema import schema
+from schema.context import Context
+from schema.errors import coded_error
 from tests.conftest import SEEDED_AT, GraphQLClient, trusted_request
 from tests.factories import organization_with
 
@@ -100,3 +107,24 @@ async def test_who_may_refund(client: httpx.AsyncClient, gql: GraphQLClient) -> 
     )
     assert key_on_user_fields.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"  # ACC-6
     assert (await Invoice.get(id=invoice.id)).status == "PAID"
+
+
+@pytest.mark.usefixtures("database")
+async def test_api_keys_get_no_user_fields_even_past_the_trusted_documents() -> None:
+    # ACC-3, ACC-6: the trusted-document check refuses a key's own query text before it runs;
+    # behind it, the fields still refuse a key (defence in depth, checked on the schema itself).
+    key = ApiKeyPrincipal(uuid4(), (await Organization.get(slug="acme")).id, frozenset(SCOPES))
+    context = Context(
+        viewer=None,
+        clock=FixedClock(SEEDED_AT),
+        sandbox=True,
+        processor=SandboxProcessor(),
+        api_key=key,
+    )
+    result = await schema.execute(
+        "{ organization { name } viewer { user { email } } }", context_value=context
+    )
+    assert result.errors
+    assert {(coded_error(e).extensions or {}).get("code") for e in result.errors} == {
+        "UNAUTHENTICATED"
+    }

@@ -44,6 +44,7 @@ from resolvers.tier_moves import (
     renewal_notice_due,
     send_renewal_notice,
 )
+from resolvers.usage_actions import settle_flexible_overage
 from resolvers.usage_charges import on_demand_charges, open_usage_month
 
 log = logging.getLogger("billing_gateway.clock")
@@ -254,7 +255,10 @@ async def _usage_invoice(
     now: datetime,
     processor: PaymentProcessor,
 ) -> str | None:
-    """INV-4, USE-6: the usage invoice for the billing month that ends: on-demand blocks."""
+    """INV-4, USE-6: the usage invoice for the billing month that ends: on-demand blocks. Flexible
+    overage still owed for the month is bought first (PREF-1)."""
+    await settle_flexible_overage(organization, row, snapshot, now, processor)
+
     lines = await on_demand_charges(organization.id, row, snapshot)
     if not lines:
         return None

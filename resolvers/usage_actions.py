@@ -78,6 +78,32 @@ async def act_on_limits_recorded(
         )
 
 
+async def settle_flexible_overage(
+    organization: Organization,
+    subscription: Subscription,
+    snapshot: CatalogSnapshot,
+    now: datetime,
+    processor: PaymentProcessor,
+) -> None:
+    """At the close of a billing month, under the exclusive lock: volume past the limit and not
+    yet bought is bought now (PREF-1). Batches buy it as they pass the limit; this catches a
+    purchase that never ran, say the process stopped right after a batch was recorded."""
+    items = {
+        i.product_id: i for i in await SubscriptionItem.filter(subscription_id=subscription.id)
+    }
+    touched = {
+        (product_id, metric)
+        for product_id, item in items.items()
+        if item.upgrade_preference is UpgradePreference.FLEXIBLE_OVERAGE
+        for metric in snapshot.plans_by_id[item.plan_id].limits
+    }
+    if touched:
+        month = open_usage_month(subscription)
+        await act_on_limits(
+            organization, subscription, items, snapshot, touched, month, now, now, processor
+        )
+
+
 async def act_on_limits(
     organization: Organization,
     subscription: Subscription,

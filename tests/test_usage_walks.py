@@ -234,3 +234,26 @@ async def test_flexible_overage_within_the_volume_bought_does_not_act_again(
     await _emails(gql, owner, "d", 1)
     assert len(actions) == 2
     assert await OveragePurchase.filter(organization_id=organization.id).count() == 2
+
+
+async def test_flexible_overage_not_bought_after_a_batch_is_bought_at_the_month_close(
+    gql: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PREF-1, INV-4: the purchase runs after the batch is committed. If it fails unexpectedly
+    # (here: it raises), the batch is still recorded, and the month's close buys what is owed.
+    organization, owner = await organization_with(
+        [{"product": "email", "plan": "email-500", "upgrade_preference": "FLEXIBLE_OVERAGE"}],
+        period=PERIOD,
+    )
+
+    async def broken(*_: Any) -> None:
+        raise RuntimeError("the process stopped")
+
+    monkeypatch.setattr(usage_module, "act_on_limits_recorded", broken)
+    await _emails(gql, owner, "a", 5_001)
+    assert not await OveragePurchase.exists(organization_id=organization.id)
+    await gql("mutation { advanceTestClock(days: 21) { events } }", as_user=owner)
+    purchases = await OveragePurchase.filter(organization_id=organization.id)
+    assert [(p.volume, p.amount, p.period_start) for p in purchases] == [(5000, 2000, PERIOD[0])]
+    charges = await Invoice.filter(organization_id=organization.id, kind="USAGE")
+    assert [(i.amount_due, i.status) for i in charges] == [(2000, "PAID")]

@@ -32,7 +32,7 @@ def _transaction() -> BaseDBAsyncClient:
     return connection  # inside in_transaction(): the transaction's connection
 
 
-def _is_postgres(connection: BaseDBAsyncClient) -> bool:
+def is_postgres(connection: BaseDBAsyncClient) -> bool:
     return connection.capabilities.dialect == "postgres"
 
 
@@ -44,7 +44,7 @@ def _key(organization_id: UUID) -> int:
 async def lock_organization(organization_id: UUID) -> Organization:
     """Exclusive until the transaction ends; raises DoesNotExist for an unknown organization."""
     connection = _transaction()
-    if _is_postgres(connection):
+    if is_postgres(connection):
         await connection.execute_query("SELECT pg_advisory_xact_lock($1)", [_key(organization_id)])
     return await Organization.filter(id=organization_id).select_for_update().get()
 
@@ -59,7 +59,7 @@ async def lock_for_usage(organization_id: UUID, *, exclusive: bool) -> UsageLock
             return None
         return UsageLock(organization.clock_offset_seconds, organization.automatic_charges_paused)
     connection = _transaction()
-    if _is_postgres(connection):
+    if is_postgres(connection):
         await connection.execute_query(
             "SELECT pg_advisory_xact_lock_shared($1)", [_key(organization_id)]
         )

@@ -23,7 +23,6 @@ from billing.quote import STOCK_METRICS
 from billing.usage import crossed_thresholds
 from models import (
     ALL_WORKSPACES,
-    Subscription,
     SubscriptionItem,
     UsageCounter,
     Workspace,
@@ -34,11 +33,10 @@ from resolvers.catalog import CatalogSnapshot
 from resolvers.locks import lock_for_usage
 from resolvers.payments import notify
 from resolvers.usage_actions import ACTING_PREFERENCES, act_on_limits_recorded, bought_volume
-from resolvers.usage_charges import open_usage_month
+from resolvers.usage_charges import open_usage_month, subscription_and_items
 
 log = logging.getLogger("billing_gateway.usage")
 MAX_BATCH = 1000
-
 CLOCK_SKEW = timedelta(minutes=5)
 DISTINCT_CONTACT_METRICS = frozenset({"mac"})
 
@@ -92,7 +90,7 @@ async def record_usage(
         if locked is None:
             raise NotFoundError("No such organization.")
         now = offset(base_now, locked.clock_offset_seconds)
-        subscription, items = await _subscription_and_items(organization_id)
+        subscription, items = await subscription_and_items(organization_id)
         workspaces = (
             set(
                 cast(
@@ -130,21 +128,6 @@ async def record_usage(
             # tries the action again.
             log.exception("automatic action for %s after recording usage failed", organization_id)
     return Recorded(accepted=len(new), duplicates=len(events) - len(new))
-
-
-async def _subscription_and_items(
-    organization_id: UUID,
-) -> tuple[Subscription, dict[int, SubscriptionItem]]:
-    """The subscription and its items by product id, in one statement when it has items."""
-    rows = await SubscriptionItem.filter(
-        subscription__organization_id=organization_id
-    ).select_related("subscription")
-    if rows:
-        return rows[0].subscription, {row.product_id: row for row in rows}
-    subscription = await Subscription.get_or_none(organization_id=organization_id)
-    if subscription is None:
-        raise BillingError("This organization has no subscription to record usage against.")
-    return subscription, {}
 
 
 async def _past_acting_limits(

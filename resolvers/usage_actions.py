@@ -35,7 +35,7 @@ from resolvers.invoicing import collect, issue_invoice
 from resolvers.locks import lock_organization
 from resolvers.payments import card_failed, notify
 from resolvers.subscription_state import ChangeRequest
-from resolvers.usage_charges import open_usage_month, used_in_period
+from resolvers.usage_charges import open_usage_month, subscription_and_items, used_in_period
 
 log = logging.getLogger("billing_gateway.usage")
 # The preferences that act when usage passes the limit; ON_DEMAND and NONE only count and gate.
@@ -69,10 +69,7 @@ async def act_on_limits_recorded(
     async with in_transaction():
         organization = await lock_organization(organization_id)
         now = offset(base_now, organization.clock_offset_seconds)
-        subscription = await Subscription.get(organization_id=organization_id)
-        items = {
-            i.product_id: i for i in await SubscriptionItem.filter(subscription_id=subscription.id)
-        }
+        subscription, items = await subscription_and_items(organization_id)
         await act_on_limits(
             organization, subscription, items, snapshot, touched, month, base_now, now, processor
         )
@@ -239,7 +236,6 @@ async def _buy_overage(
         raise BillingError(f"{following.name} has no more {metric} to sell")
     overage = flexible_overage(limit, next_limit, price.amount)
     month_start, month_end = month
-
     purchases = 0
     while used > allowance:  # as often as needed, each a one-time charge (PREF-1)
         line = Line(

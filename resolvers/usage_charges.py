@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
+from billing.errors import BillingError
 from billing.periods import usage_month
 from billing.policies import UpgradePreference
 from billing.quote import Line
@@ -73,3 +74,18 @@ async def on_demand_charges(
                 )
             )
     return lines
+
+
+async def subscription_and_items(
+    organization_id: UUID,
+) -> tuple[Subscription, dict[int, SubscriptionItem]]:
+    """The subscription and its items by product id, in one statement when it has items."""
+    rows = await SubscriptionItem.filter(
+        subscription__organization_id=organization_id
+    ).select_related("subscription")
+    if rows:
+        return rows[0].subscription, {row.product_id: row for row in rows}
+    subscription = await Subscription.get_or_none(organization_id=organization_id)
+    if subscription is None:
+        raise BillingError("This organization has no subscription to record usage against.")
+    return subscription, {}

@@ -14,6 +14,8 @@ from uuid import UUID
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from resolvers.locks import is_postgres
+
 # SQLite takes at most 32,766 parameters in one statement; PostgreSQL gets arrays instead.
 _SQLITE_ROWS_PER_STATEMENT = 2000
 
@@ -37,10 +39,6 @@ class CounterState:
 
 
 CounterKey = tuple[int, str, str]  # product id, metric, workspace
-
-
-def _is_postgres(connection: BaseDBAsyncClient) -> bool:
-    return connection.capabilities.dialect == "postgres"
 
 
 async def _sqlite_rows(
@@ -69,7 +67,7 @@ async def insert_new_events(
     """Stores the events not stored before; returns their ids (a resent event is not among them)."""
     if not events:
         return set()
-    if _is_postgres(connection):
+    if is_postgres(connection):
         rows = await connection.execute_query_dict(
             """INSERT INTO usage_event (organization_id, event_id, product_id, metric, quantity,
                    contact_id, workspace, occurred_at, period_start, received_at)
@@ -130,7 +128,7 @@ async def insert_new_contacts(
     fresh: dict[tuple[int, str], int] = {}
     if not contacts:
         return fresh
-    if _is_postgres(connection):
+    if is_postgres(connection):
         rows = await connection.execute_query_dict(
             """INSERT INTO active_contact (organization_id, period_start, product_id, workspace,
                    contact_id)
@@ -174,7 +172,7 @@ async def add_to_counters(
     if not deltas:
         return {}
     keys = sorted(deltas)  # one order for every batch: two batches never wait on each other's rows
-    if _is_postgres(connection):
+    if is_postgres(connection):
         rows = await connection.execute_query_dict(
             """INSERT INTO usage_counter (organization_id, period_start, product_id, metric,
                    workspace, value, notified_thresholds, limit_notified)

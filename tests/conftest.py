@@ -158,10 +158,12 @@ def sql_queries() -> Iterator[QueryCounter]:
         logger.setLevel(previous_level)
 
 
+def persisted(sha256: str) -> dict[str, Any]:
+    """The request's `extensions` naming a persisted document by its hash."""
+    return {"persistedQuery": {"version": 1, "sha256Hash": sha256}}
+
+
 def trusted_request(operation: str, variables: dict[str, Any]) -> dict[str, Any]:
     """A partner's request body (ACC-6): a trusted document named by its hash, no text."""
     document = (OPERATIONS / f"{operation}.graphql").read_text()
-    return {
-        "variables": variables,
-        "extensions": {"persistedQuery": {"version": 1, "sha256Hash": document_hash(document)}},
-    }
+    return {"variables": variables, "extensions": persisted(document_hash(document))}

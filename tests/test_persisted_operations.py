@@ -27,16 +27,12 @@ from gateway.trusted_documents import (
 from models import UsageCounter
 from resolvers.api_keys import create_api_key
 from schema import schema
-from tests.conftest import SEEDED_AT, token_for, trusted_request
+from tests.conftest import SEEDED_AT, persisted, token_for, trusted_request
 from tests.factories import organization_with
 
 PERIOD = (SEEDED_AT - timedelta(days=10), SEEDED_AT + timedelta(days=21))
 EVENTS = [{"id": "p1", "product": "email", "metric": "emails", "quantity": 7}]
 CATALOG = "{ catalog { currency } }"
-
-
-def _persisted(sha256: str) -> dict[str, Any]:
-    return {"persistedQuery": {"version": 1, "sha256Hash": sha256}}
 
 
 async def _post(client: httpx.AsyncClient, token: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -71,7 +67,7 @@ async def test_partners_run_only_trusted_documents(client: httpx.AsyncClient) ->
     unknown = await _post(
         client,
         key,
-        {"variables": {"events": EVENTS}, "extensions": _persisted(document_hash("x"))},
+        {"variables": {"events": EVENTS}, "extensions": persisted(document_hash("x"))},
     )
     assert unknown["errors"][0]["extensions"]["code"] == PERSISTED_QUERY_NOT_FOUND
     other_text = await _post(client, key, {**trusted, "query": document + " "})
@@ -95,17 +91,17 @@ async def test_apps_register_a_query_once_then_send_its_hash(client: httpx.Async
     query = "{ catalog { currency } viewer { user { email } } }"
     sha256 = document_hash(query)
 
-    unknown = await _post(client, token, {"extensions": _persisted(sha256)})
+    unknown = await _post(client, token, {"extensions": persisted(sha256)})
     assert unknown["errors"] == [
         {"message": "PersistedQueryNotFound", "extensions": {"code": PERSISTED_QUERY_NOT_FOUND}}
     ]
-    registered = await _post(client, token, {"query": query, "extensions": _persisted(sha256)})
-    by_hash = await _post(client, token, {"extensions": _persisted(sha256)})
+    registered = await _post(client, token, {"query": query, "extensions": persisted(sha256)})
+    by_hash = await _post(client, token, {"extensions": persisted(sha256)})
     assert by_hash == registered
     assert by_hash["data"]["viewer"]["user"]["email"] == "member@acme.test"
     by_get = await client.get(
         "/graphql",
-        params={"extensions": json.dumps(_persisted(sha256))},
+        params={"extensions": json.dumps(persisted(sha256))},
         headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
     )
     assert by_get.json() == registered
@@ -135,13 +131,13 @@ def test_registered_queries_are_bounded_least_recently_used_first() -> None:
     first, second, third = "{ a }", "{ b }", "{ c }"
     for query in (first, second):
         operations.document(
-            query, _persisted(document_hash(query)), partner=False, may_register=True
+            query, persisted(document_hash(query)), partner=False, may_register=True
         )
-    operations.document(None, _persisted(document_hash(first)), partner=False)  # used again
-    operations.document(third, _persisted(document_hash(third)), partner=False, may_register=True)
-    assert operations.document(None, _persisted(document_hash(first)), partner=False) == first
+    operations.document(None, persisted(document_hash(first)), partner=False)  # used again
+    operations.document(third, persisted(document_hash(third)), partner=False, may_register=True)
+    assert operations.document(None, persisted(document_hash(first)), partner=False) == first
     with pytest.raises(OperationRefused) as refused:
-        operations.document(None, _persisted(document_hash(second)), partner=False)
+        operations.document(None, persisted(document_hash(second)), partner=False)
     assert refused.value.code == PERSISTED_QUERY_NOT_FOUND
 
 
@@ -149,10 +145,10 @@ def test_apps_cannot_register_under_a_partner_only_rule() -> None:
     # A document an app registered is not trusted: a partner naming its hash is refused.
     operations = PersistedOperations({})
     operations.document(
-        CATALOG, _persisted(document_hash(CATALOG)), partner=False, may_register=True
+        CATALOG, persisted(document_hash(CATALOG)), partner=False, may_register=True
     )
     with pytest.raises(OperationRefused) as refused:
-        operations.document(None, _persisted(document_hash(CATALOG)), partner=True)
+        operations.document(None, persisted(document_hash(CATALOG)), partner=True)
     assert refused.value.code == PERSISTED_QUERY_NOT_FOUND
 
 
@@ -168,11 +164,11 @@ def test_only_signed_in_users_register_documents_that_parse(query: str, may_regi
     operations = PersistedOperations({})
     sha256 = document_hash(query)
     assert (
-        operations.document(query, _persisted(sha256), partner=False, may_register=may_register)
+        operations.document(query, persisted(sha256), partner=False, may_register=may_register)
         == query
     )
     with pytest.raises(OperationRefused) as refused:
-        operations.document(None, _persisted(sha256), partner=False, may_register=True)
+        operations.document(None, persisted(sha256), partner=False, may_register=True)
     assert refused.value.code == PERSISTED_QUERY_NOT_FOUND
 
 

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: install serve test test-postgres lint schema check-schema operations check-operations migrations clean
+.PHONY: install serve test test-fast test-postgres lint schema check-schema operations check-operations migrations clean
 
 
 install: $(STAMP)
@@ -22,6 +22,10 @@ serve: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The fast loop: everything but the tests that start processes or servers (marked slow).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
 
 test-postgres: $(STAMP)
 	DATABASE_URL=$(POSTGRES_URL) $(BIN)/python -m pytest

@@ -18,6 +18,9 @@ import pytest
 from gateway.settings import DEFAULT_CATALOG_FILE
 from tests.conftest import free_port
 
+# Starts processes or servers of its own: left out of the fast loop (`pytest -m "not slow"`).
+pytestmark = pytest.mark.slow
+
 COMMAND = str(Path(sys.executable).parent / "billing-gateway")
 CONFIG_VARIABLES = (
     "DATABASE_URL",

@@ -9,6 +9,9 @@ import pytest
 
 from gateway.processes import tcp_listener
 
+# Starts processes or servers of its own: left out of the fast loop (`pytest -m "not slow"`).
+pytestmark = pytest.mark.slow
+
 
 async def test_connections_accepted_by_the_listener_send_without_delay() -> None:
     # Without TCP_NODELAY each keep-alive response waits about 40 ms for the client's delayed

@@ -24,6 +24,9 @@ from payments.stripe import StripeProcessor
 from tests.conftest import SEEDED_AT, GraphQLClient, free_port
 from tests.factories import organization_with, state_of
 
+# Starts processes or servers of its own: left out of the fast loop (`pytest -m "not slow"`).
+pytestmark = pytest.mark.slow
+
 
 class _Broken(BaseHTTPRequestHandler):
     behaviour = "500"

@@ -33,6 +33,9 @@ from payments.stripe import StripeProcessor
 from tests.conftest import SEEDED_AT, GraphQLClient, free_port
 from tests.factories import organization_with
 
+# Starts processes or servers of its own: left out of the fast loop (`pytest -m "not slow"`).
+pytestmark = pytest.mark.slow
+
 API_KEY = "sk_test_gateway"
 WEBHOOK_SECRET = "whsec_gateway_test"
 CARDS = {

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from tortoise import fields
 from tortoise.models import Model
 
+from billing.catalog import PriceKind as PriceKind
 from billing.periods import BillingInterval
 from billing.policies import (
     CancellationNotice,
@@ -125,13 +124,6 @@ class ContactLimitStep(Model):
         table = "contact_limit_step"
         unique_together = (("product", "contact_limit"),)
         ordering = ["contact_limit"]
-
-
-class PriceKind(StrEnum):
-    PLAN = "PLAN"
-    SEAT = "SEAT"
-    ADD_ON = "ADD_ON"
-    CONTACT_LIMIT = "CONTACT_LIMIT"
 
 
 class Price(Model):

@@ -3,11 +3,10 @@ the catalog revision changes (one row, rewritten by whatever writes the catalog)
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
-from typing import TypeVar
 from uuid import uuid4
 
+from billing import catalog
+from billing.catalog import CatalogSnapshot
 from models import (
     AddOn,
     Bundle,
@@ -19,38 +18,7 @@ from models import (
     ProductPolicy,
 )
 
-_Row = TypeVar("_Row", Plan, Bundle, AddOn, ContactLimitStep)
-
-
-@dataclass(frozen=True)
-class CatalogSnapshot:
-    products: list[Product]
-    policies: dict[int, ProductPolicy]
-    plans_by_product: dict[int, list[Plan]]
-    plans_by_id: dict[int, Plan]
-    bundles_by_product: dict[int, list[Bundle]]
-    bundles_by_id: dict[int, Bundle]
-    add_ons_by_product: dict[int, list[AddOn]]
-    add_ons_by_id: dict[int, AddOn]
-    steps_by_product: dict[int, list[ContactLimitStep]]
-    # Current price versions by what they price, e.g. "plan:12" -> [MONTHLY, ANNUAL]
-    current_prices: dict[str, list[Price]]
-    currency: str
-
-    def prices_for(self, key_prefix: str) -> list[Price]:
-        return self.current_prices.get(key_prefix, [])
-
-    def next_tier(self, plan: Plan) -> Plan | None:
-        """The plan one rank up in the same product and bundle, if there is one."""
-        return min(
-            (
-                p
-                for p in self.plans_by_product.get(plan.product_id, [])
-                if p.bundle_id == plan.bundle_id and p.rank > plan.rank
-            ),
-            key=lambda p: p.rank,
-            default=None,
-        )
+__all__ = ["CatalogSnapshot", "catalog_changed", "current_catalog_snapshot", "price_of"]
 
 
 _kept: tuple[str, CatalogSnapshot] | None = None
@@ -74,34 +42,84 @@ async def current_catalog_snapshot() -> CatalogSnapshot:
 
 
 async def load_catalog_snapshot() -> CatalogSnapshot:
-
-    products = await Product.all()
-    policies = await ProductPolicy.all()
-    bundles = await Bundle.all().order_by("id")
-    plans = await Plan.all()
-    add_ons = await AddOn.all().order_by("id")
-    steps = await ContactLimitStep.all()
     prices = await Price.filter(is_current=True).order_by("id")
-    current_prices: dict[str, list[Price]] = defaultdict(list)
-    for price in prices:
-        current_prices[price.key.rsplit(":", 1)[0]].append(price)
     return CatalogSnapshot(
-        products=products,
-        policies={p.product_id: p for p in policies},
-        plans_by_product=_group(plans),
-        plans_by_id={p.id: p for p in plans},
-        bundles_by_product=_group(bundles),
-        bundles_by_id={b.id: b for b in bundles},
-        add_ons_by_product=_group(add_ons),
-        add_ons_by_id={a.id: a for a in add_ons},
-        steps_by_product=_group(steps),
-        current_prices=dict(current_prices),
+        products=tuple(_product(p) for p in await Product.all()),
+        policies={p.product_id: _policy(p) for p in await ProductPolicy.all()},
+        plans=tuple(_plan(p) for p in await Plan.all()),
+        bundles=tuple(_bundle(b) for b in await Bundle.all().order_by("id")),
+        add_ons=tuple(_add_on(a) for a in await AddOn.all().order_by("id")),
+        steps=tuple(_step(s) for s in await ContactLimitStep.all()),
+        current_price_list=tuple(price_of(p) for p in prices),
         currency=prices[0].currency if prices else "USD",
     )
 
 
-def _group(rows: list[_Row]) -> dict[int, list[_Row]]:
-    grouped: dict[int, list[_Row]] = defaultdict(list)
-    for row in rows:
-        grouped[row.product_id].append(row)
-    return dict(grouped)
+def _product(row: Product) -> catalog.Product:
+    return catalog.Product(
+        row.id, row.code, row.name, row.position, tuple(row.metrics), tuple(row.intervals)
+    )
+
+
+def _policy(row: ProductPolicy) -> catalog.ProductPolicy:
+    return catalog.ProductPolicy(
+        product_id=row.product_id,
+        upgrade_proration=row.upgrade_proration,
+        downgrade_timing=row.downgrade_timing,
+        cancellation_notice=row.cancellation_notice,
+        retention_days=row.retention_days,
+        alert_thresholds=tuple(row.alert_thresholds),
+        upgrade_preferences=tuple(row.upgrade_preferences),
+        default_preference=row.default_preference,
+        auto_downgrade_available=row.auto_downgrade_available,
+        autoscaling=row.autoscaling,
+        billing_admin_may_cancel=row.billing_admin_may_cancel,
+        on_demand_metric=row.on_demand_metric,
+        on_demand_block_size=row.on_demand_block_size,
+        on_demand_block_price=row.on_demand_block_price,
+    )
+
+
+def _plan(row: Plan) -> catalog.Plan:
+    return catalog.Plan(
+        id=row.id,
+        product_id=row.product_id,
+        bundle_id=row.bundle_id,
+        code=row.code,
+        name=row.name,
+        rank=row.rank,
+        features=tuple(row.features),
+        limits=dict(row.limits),
+        seats_included=row.seats_included,
+        max_seats=row.max_seats,
+    )
+
+
+def _bundle(row: Bundle) -> catalog.Bundle:
+    return catalog.Bundle(row.id, row.product_id, row.code, row.name, tuple(row.includes))
+
+
+def _add_on(row: AddOn) -> catalog.AddOn:
+    return catalog.AddOn(row.id, row.product_id, row.code, row.name, row.min_plan_rank)
+
+
+def _step(row: ContactLimitStep) -> catalog.ContactLimitStep:
+    return catalog.ContactLimitStep(row.id, row.product_id, row.contact_limit)
+
+
+def price_of(row: Price) -> catalog.Price:
+    """One price version as plain data, current or held by a subscriber (CAT-6)."""
+    return catalog.Price(
+        id=row.id,
+        product_id=row.product_id,
+        kind=catalog.PriceKind(row.kind),
+        interval=row.interval,
+        key=row.key,
+        version=row.version,
+        amount=row.amount,
+        currency=row.currency,
+        is_current=row.is_current,
+        plan_id=row.plan_id,
+        add_on_id=row.add_on_id,
+        contact_limit_step_id=row.contact_limit_step_id,
+    )

@@ -7,12 +7,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from billing import quote
+from billing.catalog import Price
 from billing.errors import BillingError
 from billing.money import Money
 from billing.periods import BillingInterval
 from billing.pricing import ItemPriceParts, item_recurring_amount
-from models import Organization, Price, Subscription, SubscriptionItem, SubscriptionItemAddOn
-from resolvers.catalog import CatalogSnapshot
+from models import Organization, Subscription, SubscriptionItem, SubscriptionItemAddOn
+from models import Price as PriceRow
+from resolvers.catalog import CatalogSnapshot, price_of
 
 
 class _Unset:
@@ -190,7 +192,7 @@ async def load_subscription(
 async def load_prices(loaded: LoadedSubscription, ids: list[int]) -> None:
     missing = [i for i in ids if i not in loaded.prices]
     if missing:
-        loaded.prices.update({p.id: p for p in await Price.filter(id__in=missing)})
+        loaded.prices.update({p.id: price_of(p) for p in await PriceRow.filter(id__in=missing)})
 
 
 def wanted_terms(

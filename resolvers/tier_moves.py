@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from billing.catalog import Plan
 from billing.money import Money
 from billing.subscription_status import Event, SubscriptionStatus, transition
 from billing.usage import Tier, auto_downgrade_tier, autoscale_tier
-from models import ALL_WORKSPACES, Organization, Plan, UsageCounter
+from models import ALL_WORKSPACES, Organization, UsageCounter
 from resolvers.catalog import CatalogSnapshot
 from resolvers.payments import notify
 from resolvers.plan_change import sync_feature_settings, write_item

@@ -217,7 +217,11 @@ def _check(
             continue
         if event.metric not in product.metrics:
             problems.append(
-                (index, "metric", f"{event.product} meters {product.metrics}, not {event.metric!r}")
+                (
+                    index,
+                    "metric",
+                    f"{event.product} meters {list(product.metrics)}, not {event.metric!r}",
+                )
             )
         if event.metric in DISTINCT_CONTACT_METRICS and not event.contact_id:
             problems.append(

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from tortoise.transactions import in_transaction
 
+from billing.catalog import Plan
 from billing.clock import offset
 from billing.errors import BillingError
 from billing.invoices import InvoiceKind, InvoiceStatus, invoice_transition
@@ -22,7 +23,6 @@ from models import (
     ALL_WORKSPACES,
     Organization,
     OveragePurchase,
-    Plan,
     Price,
     Subscription,
     SubscriptionItem,

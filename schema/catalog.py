@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import strawberry
 
+from billing.catalog import AddOn as AddOnRow
+from billing.catalog import Plan as PlanRow
+from billing.catalog import Price as PriceRow
+from billing.catalog import Product as ProductRow
 from billing.periods import BillingInterval
 from billing.policies import (
     CancellationNotice,
@@ -11,10 +15,6 @@ from billing.policies import (
     UpgradePreference,
     UpgradeProration,
 )
-from models import AddOn as AddOnRow
-from models import Plan as PlanRow
-from models import Price as PriceRow
-from models import Product as ProductRow
 from resolvers.catalog import CatalogSnapshot
 from schema.common import Money
 from schema.permissions import CanReadBilling

@@ -271,7 +271,7 @@ async def _usage_invoice(
         month_end,
         period=(month_start, month_end),
     )
-    result = await collect(invoice, processor, now, f"usage:{row.id}:{month_start:%Y%m%d%H%M}")
+    result = await collect(invoice, processor, now)
 
     if result is not None and result.status is not ChargeStatus.SUCCEEDED:
         if row.status in (S.ACTIVE, S.DOWNGRADING):
@@ -335,7 +335,7 @@ async def _renew(
         )
         organization.credit_balance -= credit
         await organization.save(update_fields=["credit_balance"])
-        result = await collect(invoice, processor, now, f"renewal:{row.id}:{start.isoformat()}")
+        result = await collect(invoice, processor, now)
         if result is not None and result.status is not ChargeStatus.SUCCEEDED:
             if row.status in (S.ACTIVE, S.DOWNGRADING):
                 row.status = transition(row.status, Event.PAYMENT_OVERDUE)  # DUN-2

@@ -67,8 +67,7 @@ async def pay_invoice(
                 "complete it first.",
                 reason="PAYMENT_WAITING",
             )
-        attempt = await Payment.filter(invoice_id=invoice.id).count() + 1
-        result = await collect(invoice, processor, now, f"pay:{invoice.id}:{attempt}")
+        result = await collect(invoice, processor, now)
         if result is not None and result.status is ChargeStatus.REQUIRES_ACTION:
             return InvoiceActionRequired(invoice, result.client_secret or "")
         if result is not None and result.status is ChargeStatus.FAILED:

@@ -33,6 +33,8 @@ class Invoice(Model):
     period_end = fields.DatetimeField(null=True)
     # What to apply once a payment that waits for the customer (3-D Secure) succeeds (CHG-5).
     pending_change: dict[str, Any] | None = fields.JSONField(null=True)
+    # DUN-6: how many of the grace period's automatic retries were made.
+    automatic_retries = fields.IntField(default=0)
     # INV-3: issuer and customer details as they were when the invoice was issued.
     billing_details: dict[str, Any] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -73,6 +75,8 @@ class Payment(Model):
     currency = fields.CharField(max_length=3)
     status = fields.CharField(max_length=32)
     failure_code = fields.CharField(max_length=64, null=True)
+    # What the customer's browser needs to authenticate a payment that waits (CHG-5, DUN-6).
+    client_secret = fields.CharField(max_length=300, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -25,6 +25,10 @@ class Organization(Model):
     # DUN-5: a failed card payment switches off automatic upgrades and flexible overage until a
     # billing manager switches them on again.
     automatic_charges_paused = fields.BooleanField(default=False)
+    # DUN-5: why they were paused, and the card whose payment failed (its processor id): switching
+    # them on again is refused while that card is still the default.
+    automatic_charges_pause_reason = fields.CharField(max_length=300, null=True)
+    failed_payment_method_id = fields.CharField(max_length=200, null=True)
     processor_customer_id = fields.CharField(max_length=200, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from payments import webhook_signature
 from payments.port import (
+    DECLINE_REASONS,
     CardDetails,
     ChargeRecord,
     ChargeRequest,
@@ -80,9 +81,14 @@ class SandboxProcessor:
                 field="paymentMethodId",
                 reason="INVALID_PAYMENT_METHOD",
             )
-        return CardDetails(
-            payment_method_id, card.brand, card.last4, 12, 2020 if card.expired else 2034
-        )
+        if card.expired:
+            # As Stripe does: an expired card is refused when it is attached (PAY-3).
+            raise PaymentMethodError(
+                f"{DECLINE_REASONS['expired_card']}.",
+                field="paymentMethodId",
+                reason="EXPIRED_CARD",
+            )
+        return CardDetails(payment_method_id, card.brand, card.last4, 12, 2034)
 
     async def detach_payment_method(self, payment_method_id: str) -> None:
         return None

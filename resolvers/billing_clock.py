@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 
 from billing.cancellation import deletion_date
 from billing.clock import offset
+from billing.dunning import GRACE_PERIOD, next_retry_at
 from billing.errors import BillingError
 from billing.invoices import InvoiceKind, InvoiceStatus, invoice_transition
 from billing.periods import BillingInterval, period_containing
@@ -24,6 +25,7 @@ from billing.subscription_status import Event, SubscriptionStatus, transition
 from models import FeatureSetting, Invoice, Organization, Subscription, SubscriptionItem, Workspace
 from payments.port import ChargeStatus, PaymentProcessor
 from resolvers.catalog import CatalogSnapshot, load_catalog_snapshot
+from resolvers.dunning import scheduled_retry
 from resolvers.invoicing import collect, issue_invoice
 from resolvers.locks import lock_organization
 from resolvers.payments import card_failed, notify
@@ -48,7 +50,6 @@ from resolvers.usage_actions import settle_flexible_overage
 from resolvers.usage_charges import on_demand_charges, open_usage_month
 
 log = logging.getLogger("billing_gateway.clock")
-GRACE_PERIOD = timedelta(days=5)  # DUN-2
 SHORTEST_MONTH = timedelta(days=28)
 
 S = SubscriptionStatus
@@ -78,17 +79,15 @@ async def next_due(organization_id: UUID) -> datetime | None:
         ):
             candidates.append(subscription.current_period_end - AUTO_DOWNGRADE_NOTICE)  # PREF-3
         if subscription.status is S.PENDING_PAYMENT:
-            overdue = (
-                await Invoice.filter(
-                    organization_id=organization_id,
-                    status=InvoiceStatus.OPEN,
-                    pending_change__isnull=True,
-                )
-                .order_by("due_at")
-                .first()
-            )
-            if overdue:
-                candidates.append(overdue.due_at + GRACE_PERIOD)
+            unpaid = await Invoice.filter(
+                organization_id=organization_id,
+                status=InvoiceStatus.OPEN,
+                pending_change__isnull=True,
+            ).order_by("due_at")
+            if unpaid:
+                candidates.append(unpaid[0].due_at + GRACE_PERIOD)
+            retries = (next_retry_at(i.due_at, i.automatic_retries) for i in unpaid)  # DUN-6
+            candidates.extend(at for at in retries if at is not None)
     if organization.data_deleted_at is None and organization.data_delete_at is not None:
         candidates.append(organization.data_delete_at)
     return min(candidates) if candidates else None
@@ -158,6 +157,8 @@ async def _step(
             await row.save()
             return f"{name}: trial ended"
         if row.status is S.PENDING_PAYMENT:
+            if (retried := await scheduled_retry(organization, now, processor)) is not None:
+                return retried  # DUN-6, before the grace period's end is checked
             oldest = (
                 await Invoice.filter(
                     organization_id=organization_id,
@@ -271,7 +272,7 @@ async def _usage_invoice(
         month_end,
         period=(month_start, month_end),
     )
-    result = await collect(invoice, processor, now, f"usage:{row.id}:{month_start:%Y%m%d%H%M}")
+    result = await collect(invoice, processor, now)
 
     if result is not None and result.status is not ChargeStatus.SUCCEEDED:
         if row.status in (S.ACTIVE, S.DOWNGRADING):
@@ -335,7 +336,7 @@ async def _renew(
         )
         organization.credit_balance -= credit
         await organization.save(update_fields=["credit_balance"])
-        result = await collect(invoice, processor, now, f"renewal:{row.id}:{start.isoformat()}")
+        result = await collect(invoice, processor, now)
         if result is not None and result.status is not ChargeStatus.SUCCEEDED:
             if row.status in (S.ACTIVE, S.DOWNGRADING):
                 row.status = transition(row.status, Event.PAYMENT_OVERDUE)  # DUN-2

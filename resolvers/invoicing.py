@@ -117,14 +117,13 @@ async def collect(
     invoice: Invoice,
     processor: PaymentProcessor,
     now: datetime,
-    idempotency_key: str,
     *,
     pending_change: dict[str, Any] | None = None,
 ) -> ChargeResult | None:
     """Charges what the invoice leaves due to the default card; nothing due means paid at once.
 
-    The idempotency key names the business event (a change, a renewal), so a retry of the same
-    event finds the first charge instead of making a second one.
+    Each call is a new attempt with its own idempotency key (IDM-1, DUN-6); a request retried
+    after a crash re-issues the same invoice and finds the first charge by the same key.
     """
     if invoice.amount_due <= 0:
         await mark_paid(invoice, now)
@@ -134,9 +133,8 @@ async def collect(
         return ChargeResult(
             ChargeStatus.FAILED, "", "no_payment_method", "No payment method on file."
         )
-    # The card is part of the key: after a decline, the same event paid with a new card is a new
-    # request (the processor refuses a key reused with other parameters).
-    idempotency_key = f"{idempotency_key}:{card.processor_id}"
+    attempt = await Payment.filter(invoice_id=invoice.id).count() + 1
+    idempotency_key = charge_key(invoice, attempt, card.processor_id)
     if await OrphanCharge.exists(idempotency_key=idempotency_key):
         # The first charge under this key was made, lost in a crash and refunded: a new one.
         idempotency_key += ":after-refund"
@@ -160,6 +158,7 @@ async def collect(
         currency=invoice.currency,
         status=result.status.value,
         failure_code=result.failure_code,
+        client_secret=result.client_secret,
     )
     if result.status is ChargeStatus.SUCCEEDED:
         await mark_paid(invoice, now)
@@ -167,6 +166,16 @@ async def collect(
         invoice.pending_change = pending_change
         await invoice.save(update_fields=["pending_change"])
     return result
+
+
+def charge_key(invoice: Invoice, attempt: int, card: str) -> str:
+    """IDM-1: one key per attempt at one invoice. An invoice is named by its organization and
+    sequence, which a rolled-back transaction hands out again, so a retry of the same request
+    after a crash finds the first charge; a new attempt (a retry, another change) never collides
+    with an earlier one. The amount and the card are part of it because the processor refuses a
+    key reused with other parameters."""
+    invoice_name = f"{invoice.organization_id}:{invoice.sequence}"
+    return f"invoice:{invoice_name}:{attempt}:{invoice.amount_due}:{card}"
 
 
 async def locked_invoice(organization_id: UUID, invoice_id: str) -> Invoice:

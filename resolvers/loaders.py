@@ -14,6 +14,7 @@ from models import (
     InvoiceLine,
     Membership,
     Organization,
+    Payment,
     Price,
     Subscription,
     SubscriptionItem,
@@ -84,6 +85,12 @@ async def _invoice_lines(invoice_ids: Sequence[UUID]) -> list[InvoiceLine]:
     return await InvoiceLine.filter(invoice_id__in=invoice_ids).order_by("invoice_id", "position")
 
 
+async def _waiting_payments(invoice_ids: Sequence[UUID]) -> list[Payment]:
+    return await Payment.filter(invoice_id__in=invoice_ids, status="REQUIRES_ACTION").order_by(
+        "created_at"
+    )
+
+
 class Loaders:
     def __init__(self) -> None:
         self.organization = DataLoader(_one_each(_organizations, lambda o: o.id))
@@ -98,6 +105,9 @@ class Loaders:
             _many_each(_workspaces, lambda w: w.organization_id)
         )
         self.lines_by_invoice = DataLoader(_many_each(_invoice_lines, lambda line: line.invoice_id))
+        self.waiting_payments_by_invoice = DataLoader(
+            _many_each(_waiting_payments, lambda payment: payment.invoice_id)
+        )
         self._catalog: asyncio.Task[CatalogSnapshot] | None = None
 
     async def catalog(self) -> CatalogSnapshot:

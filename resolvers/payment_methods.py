@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from uuid import UUID
 
 from tortoise.transactions import in_transaction
 
+from billing.cards import card_expired
+from billing.clock import offset
 from billing.errors import BillingError
 from models import Organization, PaymentMethod
-from payments.port import PaymentProcessor, SetupIntent
+from payments.port import (
+    DECLINE_REASONS,
+    CardDetails,
+    PaymentMethodError,
+    PaymentProcessor,
+    SetupIntent,
+)
+from resolvers.dunning import retry_with_new_card
 from resolvers.locks import lock_organization
 
 log = logging.getLogger("billing_gateway.payment_methods")
@@ -31,9 +41,11 @@ async def create_setup_intent(organization_id: UUID, processor: PaymentProcessor
 
 
 async def replace_payment_method(
-    organization_id: UUID, payment_method_id: str, processor: PaymentProcessor
+    organization_id: UUID, payment_method_id: str, base_now: datetime, processor: PaymentProcessor
 ) -> PaymentMethod:
-    """PAY-2: the new card becomes the default; the old ones are detached and deleted."""
+    """PAY-2: the new card becomes the default; the old ones are detached and deleted. A card
+    that cannot be used is refused first and the old card stays (PAY-3). Overdue invoices are
+    charged to the new card at once (DUN-6)."""
     payment_method_id = payment_method_id.strip()
     if not payment_method_id:
         raise BillingError(
@@ -41,9 +53,28 @@ async def replace_payment_method(
             field="paymentMethodId",
         )
     organization = await Organization.get(id=organization_id)
+    now = offset(base_now, organization.clock_offset_seconds)
     card = await processor.attach_payment_method(
         await customer_id(organization, processor), payment_method_id
     )
+    if card_expired(card.exp_year, card.exp_month, now):
+        await _detach(card.payment_method_id, processor)
+        raise PaymentMethodError(
+            f"{DECLINE_REASONS['expired_card']}.",  # the words Stripe's own refusal maps to
+            field="paymentMethodId",
+            reason="EXPIRED_CARD",
+        )
+    method, old = await _make_default(organization_id, card)
+    for previous in old:
+        await _detach(previous.processor_id, processor)
+    await _retry_overdue(organization_id, base_now, processor)
+    return method
+
+
+async def _make_default(
+    organization_id: UUID, card: CardDetails
+) -> tuple[PaymentMethod, list[PaymentMethod]]:
+    """The card becomes the only one on file; the ones it replaces are returned to detach."""
     async with in_transaction():
         await lock_organization(organization_id)
         old = await PaymentMethod.filter(organization_id=organization_id).exclude(
@@ -59,9 +90,25 @@ async def replace_payment_method(
             exp_year=card.exp_year,
             is_default=True,
         )
-    for previous in old:
-        try:
-            await processor.detach_payment_method(previous.processor_id)
-        except BillingError:  # deleted here already; the processor forgets it on a later retry
-            log.warning("could not detach %s", previous.processor_id)
-    return method
+    return method, old
+
+
+async def _retry_overdue(
+    organization_id: UUID, base_now: datetime, processor: PaymentProcessor
+) -> None:
+    # DUN-6: at once with the new card. The card is kept whatever happens here; a processor that
+    # is down leaves the retry to the billing clock's next retry day.
+    try:
+        async with in_transaction():
+            organization = await lock_organization(organization_id)
+            now = offset(base_now, organization.clock_offset_seconds)
+            await retry_with_new_card(organization, now, processor)
+    except BillingError as error:
+        log.warning("retry with the new card postponed: %s", error.message)
+
+
+async def _detach(processor_id: str, processor: PaymentProcessor) -> None:
+    try:
+        await processor.detach_payment_method(processor_id)
+    except BillingError:  # deleted here already; the processor forgets it on a later retry
+        log.warning("could not detach %s", processor_id)

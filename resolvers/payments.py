@@ -15,9 +15,9 @@ from billing.invoices import InvoiceStatus, invoice_transition
 from billing.periods import BillingInterval
 from billing.subscription_status import Event, SubscriptionStatus, transition
 from models import Invoice, Notification, Organization, Payment, Subscription
-from payments.port import ChargeStatus, PaymentProcessor
+from payments.port import DECLINE_REASONS, ChargeStatus, PaymentProcessor
 from resolvers.catalog import load_catalog_snapshot
-from resolvers.invoicing import collect, locked_invoice, mark_paid
+from resolvers.invoicing import collect, default_payment_method, locked_invoice, mark_paid
 from resolvers.locks import lock_organization
 from resolvers.plan_change import sync_feature_settings, write_item
 from resolvers.subscription_state import ItemTerms, load_subscription
@@ -44,9 +44,19 @@ async def notify(organization_id: UUID, kind: str, message: str, now: datetime) 
 
 
 async def card_failed(organization: Organization, reason: str, now: datetime) -> None:
-    # DUN-5: automatic upgrades and flexible overage stop until a billing manager restarts them.
+    # DUN-5: automatic upgrades and flexible overage stop until a billing manager restarts them
+    # with another valid card; the card that failed (the default one) is remembered.
+    card = await default_payment_method(organization.id)
     organization.automatic_charges_paused = True
-    await organization.save(update_fields=["automatic_charges_paused"])
+    organization.automatic_charges_pause_reason = reason[:300]
+    organization.failed_payment_method_id = card.processor_id if card else None
+    await organization.save(
+        update_fields=[
+            "automatic_charges_paused",
+            "automatic_charges_pause_reason",
+            "failed_payment_method_id",
+        ]
+    )
     await notify(organization.id, "PAYMENT_FAILED", reason, now)
 
 
@@ -67,8 +77,7 @@ async def pay_invoice(
                 "complete it first.",
                 reason="PAYMENT_WAITING",
             )
-        attempt = await Payment.filter(invoice_id=invoice.id).count() + 1
-        result = await collect(invoice, processor, now, f"pay:{invoice.id}:{attempt}")
+        result = await collect(invoice, processor, now)
         if result is not None and result.status is ChargeStatus.REQUIRES_ACTION:
             return InvoiceActionRequired(invoice, result.client_secret or "")
         if result is not None and result.status is ChargeStatus.FAILED:
@@ -86,7 +95,8 @@ async def complete_payment_action(
     organization_id: UUID, invoice_id: str, succeeded: bool, base_now: datetime
 ) -> Invoice:
     """The customer finished (or abandoned) authenticating a payment: what Stripe's
-    payment_intent.succeeded / payment_failed webhooks tell; the sandbox says it directly."""
+    payment_intent.succeeded / payment_failed webhooks tell; the sandbox says it directly.
+    A failure is raised after the transaction, so the void invoice and the notice are kept."""
     async with in_transaction():
         organization = await lock_organization(organization_id)
         now = offset(base_now, organization.clock_offset_seconds)
@@ -100,28 +110,46 @@ async def complete_payment_action(
             raise BillingError(
                 f"No payment of invoice {invoice.number} is waiting for the customer."
             )
-        await finish_waiting_payment(organization, invoice, payment, succeeded, now)
-        return invoice
+        failure = await finish_waiting_payment(
+            organization, invoice, payment, None if succeeded else AUTHENTICATION_FAILED, now
+        )
+    if failure is not None:
+        raise failure
+    return invoice
+
+
+AUTHENTICATION_FAILED = "authentication_failed"
 
 
 async def finish_waiting_payment(
-    organization: Organization, invoice: Invoice, payment: Payment, succeeded: bool, now: datetime
-) -> None:
-    """A payment that waited for the customer ends; the caller holds the organization's lock."""
-    payment.status = (ChargeStatus.SUCCEEDED if succeeded else ChargeStatus.FAILED).value
-    await payment.save(update_fields=["status"])
-    if succeeded:
+    organization: Organization,
+    invoice: Invoice,
+    payment: Payment,
+    failure_code: str | None,
+    now: datetime,
+) -> BillingError | None:
+    """A payment that waited for the customer ends: paid (no failure code), or failed, which is
+    returned for the caller to report once its transaction is committed (PAY-3). The caller
+    holds the organization's lock."""
+    payment.status = (ChargeStatus.FAILED if failure_code else ChargeStatus.SUCCEEDED).value
+    payment.failure_code = failure_code
+    await payment.save(update_fields=["status", "failure_code"])
+    if failure_code is None:
         await mark_paid(invoice, now)
         await settle(organization, invoice, now)
-        return
-    await card_failed(
-        organization, f"Authentication of the payment of {invoice.number} failed.", now
-    )
+        return None
+    reason = DECLINE_REASONS.get(failure_code, DECLINE_REASONS[AUTHENTICATION_FAILED])
+    await card_failed(organization, f"{reason}: the payment of {invoice.number} failed.", now)
+    outcome = f"{invoice.number} is still open: pay it with another card"
     if invoice.pending_change is not None:
         # CHG-5: the change is not made, so nothing is owed for it: the invoice is void.
         invoice.pending_change = None
         invoice.status = invoice_transition(invoice.status, InvoiceStatus.VOID)
         await invoice.save(update_fields=["pending_change", "status"])
+        outcome = f"nothing was changed and {invoice.number} is void: try again or use another card"
+    authentication = "authentication" in failure_code
+    code = "PAYMENT_AUTHENTICATION_FAILED" if authentication else "PAYMENT_DECLINED"
+    return BillingError(f"{reason}: {outcome}.", reason=code)  # PAY-3
 
 
 async def settle(organization: Organization, invoice: Invoice, now: datetime) -> None:

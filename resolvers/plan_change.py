@@ -7,7 +7,6 @@ inside that transaction: if it fails, nothing changes.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +15,7 @@ from uuid import UUID
 from tortoise.transactions import in_transaction
 
 from billing import quote
+from billing.cards import card_expired
 from billing.clock import offset
 from billing.errors import BillingError
 from billing.invoices import InvoiceKind
@@ -135,7 +135,7 @@ async def apply_change(
 
 async def has_valid_card(organization_id: UUID, now: datetime) -> bool:
     card = await PaymentMethod.filter(organization_id=organization_id, is_default=True).first()
-    return card is not None and (card.exp_year, card.exp_month) >= (now.year, now.month)
+    return card is not None and not card_expired(card.exp_year, card.exp_month, now)
 
 
 def _check_entry(status: SubscriptionStatus, subscribing: bool) -> None:
@@ -255,8 +255,7 @@ async def _apply_now(
             period=(q.result.period_start, q.result.period_end),
         )
         pending = pending_change(prepared)
-        key = change_key(organization.id, q)
-        result = await collect(invoice, processor, now, key, pending_change=pending)
+        result = await collect(invoice, processor, now, pending_change=pending)
         if result is not None and result.status is ChargeStatus.FAILED:
             raise BillingError(
                 _declined(result.failure_code, result.failure_message), reason="PAYMENT_DECLINED"
@@ -282,14 +281,6 @@ async def _schedule_interval_switch(prepared: _Prepared) -> None:
     organization = prepared.loaded.organization
     organization.credit_balance = prepared.quote.credit_balance_after
     await organization.save(update_fields=["credit_balance"])
-
-
-def change_key(organization_id: UUID, q: quote.Quote) -> str:
-    """Names the change itself, not this attempt: a retry after a crash between the charge and
-    the commit finds the first charge instead of making a second one."""
-    lines = "|".join(f"{line.description}={line.amount}" for line in q.lines)
-    digest = hashlib.sha256(f"{organization_id}|{lines}|{q.amount_due_now}".encode()).hexdigest()
-    return f"change:{digest[:40]}"
 
 
 def pending_change(prepared: _Prepared) -> dict[str, Any]:

@@ -9,11 +9,13 @@ from uuid import UUID
 from tortoise.transactions import in_transaction
 
 from billing.clock import offset
+from billing.dunning import PauseFacts, ResumeRefusal, resume_refusal
 from billing.errors import BillingError
 from billing.policies import UpgradePreference
 from billing.usage import auto_downgrade_allowed
-from models import SubscriptionItem
+from models import Organization, SubscriptionItem
 from resolvers.catalog import CatalogSnapshot
+from resolvers.invoicing import default_payment_method
 from resolvers.locks import lock_organization
 from resolvers.plan_change import has_valid_card
 
@@ -66,22 +68,47 @@ async def set_upgrade_preference(
                 f"{product} offers {names}, not {preference.value} (PREF-2).", field="preference"
             )
         if preference in CHARGING and organization.automatic_charges_paused:
-            # DUN-5: back on only with a valid card to charge.
-            if not await has_valid_card(
-                organization_id, offset(base_now, organization.clock_offset_seconds)
-            ):
-                raise BillingError(
-                    "A card payment failed: add a valid payment method before "
-                    "switching automatic charges on.",
-                    reason="NO_PAYMENT_METHOD",
-                )
-            organization.automatic_charges_paused = False
-            await organization.save(update_fields=["automatic_charges_paused"])
+            await _resume_automatic_charges(organization, base_now)
         item.upgrade_preference = preference
         if not auto_downgrade_allowed(preference):
             item.auto_downgrade = False  # PREF-3: never together with AUTO_UPGRADE
         await item.save(update_fields=["upgrade_preference", "auto_downgrade"])
         return PreferenceState(product, preference, item.auto_downgrade)
+
+
+async def _resume_automatic_charges(organization: Organization, base_now: datetime) -> None:
+    """DUN-5: back on only with a valid card to charge, other than the one that failed."""
+    now = offset(base_now, organization.clock_offset_seconds)
+    card = await default_payment_method(organization.id)
+    refusal = resume_refusal(
+        PauseFacts(
+            paused=organization.automatic_charges_paused,
+            failed_card=organization.failed_payment_method_id,
+            default_card=card.processor_id if card else None,
+            default_card_usable=await has_valid_card(organization.id, now),
+        )
+    )
+    if refusal is not None:
+        raise BillingError(_REFUSALS[refusal], reason=refusal.value)
+    organization.automatic_charges_paused = False
+    organization.automatic_charges_pause_reason = None
+    organization.failed_payment_method_id = None
+    await organization.save(
+        update_fields=[
+            "automatic_charges_paused",
+            "automatic_charges_pause_reason",
+            "failed_payment_method_id",
+        ]
+    )
+
+
+_REFUSALS = {
+    ResumeRefusal.NO_PAYMENT_METHOD: "A card payment failed: add a valid payment method before "
+    "switching automatic charges on.",
+    ResumeRefusal.FAILING_CARD_STILL_DEFAULT: "A payment with the default card failed and it "
+    "is still the default: replace it (replacePaymentMethod) before switching automatic "
+    "charges on.",
+}
 
 
 async def set_auto_downgrade(

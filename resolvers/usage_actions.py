@@ -245,15 +245,7 @@ async def _buy_overage(
             month_end,
         )
         invoice = await issue_invoice(organization, InvoiceKind.USAGE, [line], price.currency, now)
-        count = await OveragePurchase.filter(
-            organization_id=organization.id, period_start=month_start
-        ).count()
-        result = await collect(
-            invoice,
-            processor,
-            now,
-            f"overage:{organization.id}:{month_start:%Y%m%d%H%M}:{count + 1}",
-        )
+        result = await collect(invoice, processor, now)
         if result is not None and result.status is not ChargeStatus.SUCCEEDED:
             invoice.status = invoice_transition(invoice.status, InvoiceStatus.VOID)
             await invoice.save(update_fields=["status"])

@@ -10,7 +10,7 @@ from billing.clock import offset
 from models import Invoice, Payment, ProcessedEvent
 from payments.port import ChargeStatus, PaymentProcessor, ProcessorEvent
 from resolvers.locks import lock_organization
-from resolvers.payments import PAYABLE, finish_waiting_payment
+from resolvers.payments import AUTHENTICATION_FAILED, PAYABLE, finish_waiting_payment
 
 APPLIED_TYPES = ("payment_succeeded", "payment_failed")
 
@@ -52,7 +52,8 @@ async def _apply(event: ProcessorEvent, base_now: datetime, processor: PaymentPr
         if payment.status != ChargeStatus.REQUIRES_ACTION.value:
             return f"already {payment.status.lower()}"
         now = offset(base_now, organization.clock_offset_seconds)
-        await finish_waiting_payment(organization, invoice, payment, False, now)
+        failure_code = event.failure_code or AUTHENTICATION_FAILED
+        await finish_waiting_payment(organization, invoice, payment, failure_code, now)
         return "applied"
     if invoice.status not in PAYABLE:
         # Paid after the invoice was settled or voided (another card, the period moved on):
@@ -62,5 +63,5 @@ async def _apply(event: ProcessorEvent, base_now: datetime, processor: PaymentPr
         await payment.save(update_fields=["status"])
         return "refunded: the invoice was no longer payable"
     now = offset(base_now, organization.clock_offset_seconds)
-    await finish_waiting_payment(organization, invoice, payment, True, now)
+    await finish_waiting_payment(organization, invoice, payment, None, now)
     return "applied"

@@ -15,6 +15,7 @@ from models import Invoice as InvoiceRow
 from models import InvoiceLine as InvoiceLineRow
 from schema.common import Money
 from schema.context import Info
+from schema.permissions import CanReadBilling
 
 strawberry.enum(InvoiceStatus, description="INV-1")
 strawberry.enum(InvoiceKind, description="INV-4")
@@ -70,6 +71,7 @@ class Invoice:
     period_start: datetime | None
     period_end: datetime | None
     invoice_id: strawberry.Private[UUID]
+    organization_id: strawberry.Private[UUID]
     currency: strawberry.Private[str]
     details: strawberry.Private[dict[str, Any]]
 
@@ -101,9 +103,21 @@ class Invoice:
             period_start=row.period_start,
             period_end=row.period_end,
             invoice_id=row.id,
+            organization_id=row.organization_id,
             currency=row.currency,
             details=row.billing_details or {},
         )
+
+    @strawberry.field(
+        permission_classes=[CanReadBilling],
+        description=(
+            "CHG-5, DUN-6: the client secret of a payment that waits for the customer's "
+            "authentication (3-D Secure), for the billing page to complete it; null otherwise."
+        ),
+    )
+    async def payment_client_secret(self, info: Info) -> str | None:
+        waiting = await info.context.loaders.waiting_payments_by_invoice.load(self.invoice_id)
+        return waiting[-1].client_secret if waiting else None
 
     @strawberry.field
     async def lines(self, info: Info) -> list[InvoiceLine]:

@@ -252,7 +252,7 @@ class Mutation:
         organization = await find_organization(context.require_viewer(), context.loaders, None)
         try:
             row = await payment_method_service.replace_payment_method(
-                organization.id, payment_method_id, context.processor
+                organization.id, payment_method_id, context.clock.now(), context.processor
             )
         except BillingError as error:
             return user_error(error)

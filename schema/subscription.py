@@ -35,8 +35,23 @@ class SubscriptionItem:
         description="null where the product offers no preference (PREF-2)."
     )
     auto_downgrade: bool
+    automatic_charges_paused: bool = strawberry.field(
+        description=(
+            "DUN-5: true while a failed card payment keeps the organization's automatic charges "
+            "(AUTO_UPGRADE, FLEXIBLE_OVERAGE) off; upgradePreference still shows the choice, "
+            "which acts again once a billing manager sets it with a new valid card."
+        )
+    )
     organization_id: strawberry.Private[UUID]
     amount: strawberry.Private[money.Money]
+    pause_reason: strawberry.Private[str | None]
+
+    @strawberry.field(
+        permission_classes=[CanReadBilling],
+        description="DUN-5: why automatic charges are paused (the failed payment); null if not.",
+    )
+    def automatic_charges_pause_reason(self) -> str | None:
+        return self.pause_reason
 
     @strawberry.field(
         permission_classes=[CanReadBilling],
@@ -144,12 +159,15 @@ async def _load_items(info: Info, subscription: Subscription) -> list[Subscripti
     price_ids |= {a.price_id for add_ons in add_on_rows for a in add_ons}
     prices = {p.id: p for p in await loaders.price.load_many(sorted(price_ids)) if p is not None}
     snapshot = await loaders.catalog()
+    organization = await loaders.organization.load(subscription.organization_id)
+    paused = organization is not None and organization.automatic_charges_paused
+    pause = (organization.automatic_charges_pause_reason if paused else None, paused)
     position = {product.id: product.position for product in snapshot.products}
     pairs = sorted(
         zip(rows, add_on_rows, strict=True), key=lambda pair: position[pair[0].product_id]
     )
     return [
-        _build_item(snapshot, row, add_ons, prices, subscription.organization_id)
+        _build_item(snapshot, row, add_ons, prices, subscription.organization_id, pause)
         for row, add_ons in pairs
     ]
 
@@ -165,6 +183,7 @@ def _build_item(
     add_ons: list[ItemAddOnRow],
     prices: dict[int, PriceRow],
     organization_id: UUID,
+    pause: tuple[str | None, bool],
 ) -> SubscriptionItem:
     product_row = next(p for p in snapshot.products if p.id == row.product_id)
     plan_row = snapshot.plans_by_id[row.plan_id]
@@ -188,8 +207,10 @@ def _build_item(
         add_ons=[build_add_on(snapshot, snapshot.add_ons_by_id[a.add_on_id]) for a in add_ons],
         upgrade_preference=row.upgrade_preference,
         auto_downgrade=row.auto_downgrade,
+        automatic_charges_paused=pause[1],
         organization_id=organization_id,
         amount=amount,
+        pause_reason=pause[0],
     )
 
 

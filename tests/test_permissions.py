@@ -67,8 +67,9 @@ PERMISSIONS: dict[tuple[str, str], frozenset[Role]] = {
         "addOns",
         "upgradePreference",
         "autoDowngrade",
+        "automaticChargesPaused",
     ),
-    **_fields("SubscriptionItem", BILLING, "recurringAmount"),
+    **_fields("SubscriptionItem", BILLING, "recurringAmount", "automaticChargesPauseReason"),
     **_fields("Catalog", ANY, "currency", "products", "product"),
     **_fields(
         "Product",
@@ -192,6 +193,7 @@ PERMISSIONS: dict[tuple[str, str], frozenset[Role]] = {
         "issuer",
         "billedTo",
         "pdfUrl",
+        "paymentClientSecret",
     ),
     **_fields("InvoiceLine", BILLING, "description", "amount", "periodStart", "periodEnd"),
     **_fields("PaymentMethod", BILLING, "id", "brand", "last4", "expMonth", "expYear", "isDefault"),

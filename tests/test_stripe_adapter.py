@@ -20,7 +20,7 @@ import stripe
 from billing.clock import FixedClock
 from gateway.app import create_app
 from gateway.settings import Settings
-from models import Invoice, Payment
+from models import Invoice, Payment, PaymentMethod
 from payments import webhook_signature
 from payments.port import (
     ChargeRequest,
@@ -90,13 +90,13 @@ def processor(localstripe: str) -> StripeProcessor:
     return StripeProcessor(API_KEY, WEBHOOK_SECRET, localstripe)
 
 
-def _card(localstripe: str, number: str) -> str:
+def _card(localstripe: str, number: str, exp_year: int = 2034) -> str:
     """A payment method made as the browser's card form would (card numbers never reach the gateway)."""
     client = stripe.StripeClient(API_KEY, base_addresses={"api": localstripe})
     method = client.v1.payment_methods.create(
         params={
             "type": "card",
-            "card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"},
+            "card": {"number": number, "exp_month": 12, "exp_year": exp_year, "cvc": "123"},
         }
     )
     return str(method.id)
@@ -262,11 +262,42 @@ async def test_dunning_through_stripe(stripe_gql: GraphQLClient, localstripe: st
         "events"
     ]
     assert any("frozen" in e for e in events)
+    # DUN-6: the new card is charged the overdue renewal at once; DUN-4: ACTIVE again.
     await stripe_gql(replace, {"pm": _card(localstripe, CARDS["visa"])}, as_user=owner)
     invoice = await Invoice.get(organization_id=organization.id)
-    pay = "mutation ($id: ID!) { payInvoice(invoiceId: $id) { __typename ... on InvoicePaid { subscription { status } } } }"
-    paid = (await stripe_gql(pay, {"id": str(invoice.id)}, as_user=owner))["data"]["payInvoice"]
-    assert paid == {"__typename": "InvoicePaid", "subscription": {"status": "ACTIVE"}}
+    assert invoice.status == "PAID"
+    status = "{ organization { subscription { status } } }"
+    assert (await stripe_gql(status, as_user=owner))["data"]["organization"]["subscription"] == {
+        "status": "ACTIVE"
+    }
+
+
+async def test_rule_pay_3_an_expired_card_is_refused_through_stripe(
+    stripe_gql: GraphQLClient, localstripe: str
+) -> None:
+    # rule PAY-3, PAY-2: as with the sandbox, an expired card is refused with its reason and the
+    # working card stays the default.
+    organization, owner = await organization_with(
+        [{"product": "email", "plan": "email-1000"}],
+        period=(SEEDED_AT - timedelta(days=10), SEEDED_AT + timedelta(days=21)),
+        card=None,
+    )
+    replace = """mutation ($pm: String!) { replacePaymentMethod(paymentMethodId: $pm) {
+      __typename ... on UserError { code message field } } }"""
+    working = _card(localstripe, CARDS["visa"])
+    await stripe_gql(replace, {"pm": working}, as_user=owner)
+    expired = _card(localstripe, CARDS["visa"], exp_year=2020)
+    refused = (await stripe_gql(replace, {"pm": expired}, as_user=owner))["data"]
+    assert refused["replacePaymentMethod"] == {
+        "__typename": "UserError",
+        "code": "EXPIRED_CARD",
+        "message": "The card has expired.",
+        "field": "paymentMethodId",
+    }
+    cards = await PaymentMethod.filter(organization_id=organization.id).values_list(
+        "processor_id", "is_default"
+    )
+    assert cards == [(working, True)]
 
 
 async def test_recent_charges_carry_their_key_and_organization(

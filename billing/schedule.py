@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from billing.dunning import GRACE_PERIOD, next_retry_at
 from billing.periods import BillingInterval, usage_month
 from billing.subscription_status import SubscriptionStatus
 
 S = SubscriptionStatus
 
-GRACE_PERIOD = timedelta(days=5)  # DUN-2, DUN-3
 RENEWAL_NOTICE = timedelta(days=7)  # NOT-1: the upcoming-renewal notice, a week ahead
 AUTO_DOWNGRADE_NOTICE = timedelta(hours=24)  # PREF-3
 
@@ -26,6 +26,7 @@ class Due(StrEnum):
     """The kinds of work the clock does, in the order it does them when several are due."""
 
     TRIAL_END = "TRIAL_END"  # SUB-2
+    PAYMENT_RETRY = "PAYMENT_RETRY"  # DUN-6: days 1, 3 and 5 of the grace period
     FREEZE = "FREEZE"  # DUN-3: the grace period passed unpaid
     AUTO_DOWNGRADE_CHECK = "AUTO_DOWNGRADE_CHECK"  # PREF-3
     RENEWAL_NOTICE = "RENEWAL_NOTICE"  # NOT-1
@@ -48,8 +49,9 @@ class SubscriptionFacts:
     renewal_notice_for: datetime | None = None
     auto_downgrade_checked_for: datetime | None = None
     auto_downgrade_enabled: bool = False
-    # The due date of the oldest overdue invoice (DUN-2), if any.
-    oldest_overdue_due_at: datetime | None = None
+    # The unpaid invoices the grace period counts from (DUN-2): (due date, retries made), oldest
+    # first. A change waiting for 3-D Secure is not among them (CHG-5).
+    unpaid: tuple[tuple[datetime, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,8 +87,10 @@ def _subscription_candidates(sub: SubscriptionFacts) -> list[Candidate]:
         found.append(Candidate(Due.TRIAL_END, sub.trial_ends_at))
     if sub.status is S.PENDING_PAYMENT:
         # While a renewal is unpaid nothing else moves: the grace period ends before the period.
-        if sub.oldest_overdue_due_at is not None:
-            found.append(Candidate(Due.FREEZE, sub.oldest_overdue_due_at + GRACE_PERIOD))
+        retries = (next_retry_at(due_at, made) for due_at, made in sub.unpaid)
+        found.extend(Candidate(Due.PAYMENT_RETRY, at) for at in sorted(filter(None, retries)))
+        if sub.unpaid:
+            found.append(Candidate(Due.FREEZE, sub.unpaid[0][0] + GRACE_PERIOD))
         return found
     if (
         sub.status is S.ACTIVE

@@ -54,5 +54,11 @@ def invoice_transition(current: InvoiceStatus, wanted: InvoiceStatus) -> Invoice
     return wanted
 
 
+def credit_applied(credit_balance: int, total: int) -> int:
+    """INT-3: the credit balance pays an invoice first, up to its total; a negative total takes
+    nothing (it adds to the balance instead)."""
+    return min(credit_balance, max(total, 0))
+
+
 def invoice_number(prefix: str, sequence: int) -> str:
     return f"{prefix.upper()}-{sequence:05d}"

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
+from billing.invoices import credit_applied as invoice_credit
 from billing.periods import BillingInterval, shift_months
 from billing.policies import DowngradeTiming, UpgradeProration
 from billing.proration import prorate, remaining_fraction
@@ -381,7 +382,7 @@ def _finish(
 ) -> Quote:
     total = sum(line.amount for line in draft.lines)
     # INT-3: the credit balance pays first; a negative total adds to it. Never negative.
-    credit_applied = min(current.credit_balance, max(total, 0))
+    credit_applied = invoice_credit(current.credit_balance, total)
     amount_due = max(total, 0) - credit_applied
     balance_after = current.credit_balance - credit_applied + max(-total, 0)
     if amount_due > 0 and not facts.has_payment_method:

@@ -19,10 +19,8 @@ def webhook_endpoint(processor: PaymentProcessor, clock: Clock) -> Endpoint:
         payload = await request.body()
         try:
             event = processor.parse_webhook(payload, request.headers.get("stripe-signature"))
-        except WebhookSignatureError:
-            return JSONResponse(
-                {"error": "The signature does not match this endpoint's secret."}, status_code=400
-            )
+        except WebhookSignatureError as refused:
+            return JSONResponse({"error": str(refused)}, status_code=400)
         try:
             outcome = await handle_event(event, clock.now(), processor)
         except NotYetKnown:

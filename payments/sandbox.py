@@ -7,11 +7,9 @@ remembered by idempotency key, so a retried request returns the first result.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from payments import webhook_signature
 from payments.port import (
     DECLINE_REASONS,
     CardDetails,
@@ -23,8 +21,8 @@ from payments.port import (
     ProcessorEvent,
     Refund,
     SetupIntent,
-    WebhookSignatureError,
 )
+from payments.stripe import event_from_stripe_json, verify_webhook_signature
 
 SANDBOX_WEBHOOK_SECRET = "whsec_sandbox"
 
@@ -135,29 +133,5 @@ class SandboxProcessor:
         return self._refunds[idempotency_key]
 
     def parse_webhook(self, payload: bytes, signature: str | None) -> ProcessorEvent:
-        if not webhook_signature.verify(payload, signature, self.webhook_secret):
-            raise WebhookSignatureError("bad signature")
+        verify_webhook_signature(payload, signature, self.webhook_secret)
         return event_from_stripe_json(payload)
-
-
-_TYPES = {
-    "payment_intent.succeeded": "payment_succeeded",
-    "payment_intent.payment_failed": "payment_failed",
-    "payment_intent.requires_action": "payment_requires_action",
-}
-
-
-def event_from_stripe_json(payload: bytes) -> ProcessorEvent:
-    """Events in Stripe's JSON shape, which the sandbox speaks too."""
-    try:
-        event = json.loads(payload)
-        intent = event["data"]["object"]
-        error = intent.get("last_payment_error") or {}
-        return ProcessorEvent(
-            id=str(event["id"]),
-            type=_TYPES.get(event["type"], event["type"]),
-            charge_id=intent.get("id"),
-            failure_code=error.get("decline_code") or error.get("code"),
-        )
-    except (ValueError, KeyError, TypeError, AttributeError):
-        raise WebhookSignatureError("not an event") from None

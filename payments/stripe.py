@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import time
 from datetime import UTC, datetime
 from typing import Any, NoReturn, cast
 
@@ -23,9 +25,10 @@ from payments.port import (
     SetupIntent,
     WebhookSignatureError,
 )
-from payments.sandbox import event_from_stripe_json
 
 log = logging.getLogger("billing_gateway.stripe")
+# Stripe's own default; it bounds a replay of an old delivery, and a clock skew the other way.
+WEBHOOK_TOLERANCE_SECONDS = stripe.Webhook.DEFAULT_TOLERANCE
 
 
 class StripeProcessor:
@@ -190,12 +193,7 @@ class StripeProcessor:
         return records
 
     def parse_webhook(self, payload: bytes, signature: str | None) -> ProcessorEvent:
-        if not self.webhook_secret or not signature:
-            raise WebhookSignatureError("no signature")
-        try:
-            stripe.Webhook.construct_event(payload.decode(), signature, self.webhook_secret)
-        except (stripe.SignatureVerificationError, ValueError):
-            raise WebhookSignatureError("bad signature") from None
+        verify_webhook_signature(payload, signature, self.webhook_secret)
         return event_from_stripe_json(payload)
 
 
@@ -217,3 +215,62 @@ def _unavailable(error: stripe.StripeError) -> NoReturn:
             "The payment processor is unavailable: nothing was charged. Try again in a minute."
         )
     raise ProcessorUnavailableError(message, reason="PROCESSOR_UNAVAILABLE") from None
+
+
+def verify_webhook_signature(payload: bytes, header: str | None, secret: str | None) -> None:
+    """Stripe's own check (any one of several `v1` signatures verifies, as during a secret
+    rotation; an old timestamp is refused), and ours where it is lax: a body that is not UTF-8,
+    and a timestamp further in the future than the tolerance. Signatures are dated by Stripe on
+    the wall clock, so they are checked against it, not against the billing clock."""
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        raise WebhookSignatureError(
+            "The body is not UTF-8 text, so it is not an event from Stripe."
+        ) from None
+    if not secret:
+        raise WebhookSignatureError("This endpoint has no webhook signing secret configured.")
+    try:
+        stripe.WebhookSignature.verify_header(text, header, secret, WEBHOOK_TOLERANCE_SECONDS)
+    except stripe.SignatureVerificationError as error:
+        raise WebhookSignatureError(f"The Stripe-Signature header is refused: {error}.") from None
+    signed_at = _signature_timestamp(header or "")
+    if signed_at > time.time() + WEBHOOK_TOLERANCE_SECONDS:
+        raise WebhookSignatureError(
+            f"The Stripe-Signature timestamp {signed_at} is more than "
+            f"{WEBHOOK_TOLERANCE_SECONDS} seconds in the future; check the sender's clock."
+        )
+
+
+def _signature_timestamp(header: str) -> int:
+    # Read as Stripe's helper reads it; the header has verified, so its `t=` part is there.
+    for part in header.split(","):
+        bits = part.split("=", 2)
+        if bits[0] == "t":
+            return int(bits[1])
+    raise WebhookSignatureError("The Stripe-Signature header has no timestamp.")
+
+
+_TYPES = {
+    "payment_intent.succeeded": "payment_succeeded",
+    "payment_intent.payment_failed": "payment_failed",
+    "payment_intent.requires_action": "payment_requires_action",
+}
+
+
+def event_from_stripe_json(payload: bytes) -> ProcessorEvent:
+    """Events in Stripe's JSON shape, which the sandbox speaks too."""
+    try:
+        event = json.loads(payload)
+        intent = event["data"]["object"]
+        error = intent.get("last_payment_error") or {}
+        return ProcessorEvent(
+            id=str(event["id"]),
+            type=_TYPES.get(event["type"], event["type"]),
+            charge_id=intent.get("id"),
+            failure_code=error.get("decline_code") or error.get("code"),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise WebhookSignatureError(
+            "The body is not a Stripe event (JSON with an id, a type and data.object)."
+        ) from None

@@ -6,7 +6,7 @@ done)."""
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import cast
 from uuid import UUID
@@ -18,9 +18,8 @@ from billing.cancellation import deletion_date
 from billing.clock import offset
 from billing.dunning import GRACE_PERIOD, next_retry_at
 from billing.errors import BillingError
-from billing.invoices import InvoiceKind, InvoiceStatus, invoice_transition
+from billing.invoices import InvoiceKind, InvoiceStatus, credit_applied, invoice_transition
 from billing.periods import BillingInterval, period_containing
-from billing.quote import Line
 from billing.subscription_status import Event, SubscriptionStatus, transition
 from models import FeatureSetting, Invoice, Organization, Subscription, SubscriptionItem, Workspace
 from payments.port import ChargeStatus, PaymentProcessor
@@ -30,10 +29,9 @@ from resolvers.invoicing import collect, issue_invoice
 from resolvers.locks import lock_organization
 from resolvers.payments import card_failed, notify
 from resolvers.plan_change import sync_feature_settings, write_item
+from resolvers.renewal import apply_scheduled_change, renewal_lines, renewal_period
 from resolvers.subscription_state import (
-    ItemTerms,
     LoadedSubscription,
-    load_prices,
     load_subscription,
     subscribed_product_ids,
 )
@@ -94,14 +92,18 @@ async def next_due(organization_id: UUID) -> datetime | None:
 
 
 async def run_due_work(
-    base_now: datetime, processor: PaymentProcessor, organization_id: UUID | None = None
+    base_now: datetime,
+    processor: PaymentProcessor,
+    organization_id: UUID | None = None,
+    *,
+    organization_ids: Collection[UUID] | None = None,
 ) -> list[str]:
-    """Everything due at `base_now` (plus each organization's test-clock offset, MNY-4)."""
+    """Everything due at `base_now` (plus each organization's test-clock offset, MNY-4), for one
+    organization, the given ones, or all."""
     events: list[str] = []
     snapshot = await load_catalog_snapshot()
-    organizations = (
-        Organization.all() if organization_id is None else Organization.filter(id=organization_id)
-    )
+    wanted = organization_ids if organization_id is None else [organization_id]
+    organizations = Organization.all() if wanted is None else Organization.filter(id__in=wanted)
     offsets = await organizations.values_list("clock_offset_seconds", flat=True)
     horizon = offset(base_now, max(cast(list[int], offsets), default=0))
     due = Subscription.filter(
@@ -119,8 +121,8 @@ async def run_due_work(
         )
         | Q(status=S.PENDING_PAYMENT)
     )
-    if organization_id is not None:
-        due = due.filter(organization_id=organization_id)
+    if wanted is not None:
+        due = due.filter(organization_id__in=wanted)
     for due_id in cast(list[UUID], await due.values_list("organization_id", flat=True)):
         try:
             while (event := await _step(due_id, base_now, snapshot, processor)) is not None:
@@ -130,6 +132,10 @@ async def run_due_work(
             # others; its step rolled back and is tried again on the next tick.
             log.warning("billing clock: %s postponed: %s", due_id, error.message)
             events.append(f"{due_id}: postponed ({error.message})")
+        except Exception:
+            # A bug met in one organization's work: its transaction rolled back; the others go on.
+            log.exception("billing clock: unexpected error in the due work of %s", due_id)
+            events.append(f"{due_id}: failed (unexpected error, logged)")
 
     expired = organizations.filter(data_deleted_at__isnull=True, data_delete_at__lte=horizon)
     for expired_id in cast(list[UUID], await expired.values_list("id", flat=True)):
@@ -221,24 +227,12 @@ async def _step(
         # The last month's usage is priced on the plans it was used under, before any change.
         usage = await _usage_invoice(organization, row, snapshot, now, processor)
         change = row.scheduled_change
+        for terms in await apply_scheduled_change(loaded):  # CHG-6, INT-1
+            await write_item(row, loaded.items.get(terms.product_id), terms, terms.prepaid_periods)
         if change and change["kind"] == "downgrade":
-            terms = ItemTerms.from_json(change["terms"])
-            kept = loaded.terms[change["product_id"]].prepaid_periods
-            await write_item(row, loaded.items.get(change["product_id"]), terms, kept)  # CHG-6
-            loaded.terms[change["product_id"]] = replace(terms, prepaid_periods=kept)
             await sync_feature_settings(organization.id, snapshot, loaded.terms.values())
             if row.status is S.DOWNGRADING:
                 row.status = transition(row.status, Event.PERIOD_ENDS_RENEWED)
-        if change and change["kind"] == "interval":
-            # INT-1: the longer interval starts now, its first period paid when it was chosen.
-            row.billing_interval = BillingInterval(change["interval"])
-            row.billing_anchor = row.current_period_end
-            for data in change["terms"]:
-                terms = replace(ItemTerms.from_json(data), prepaid_periods=1)
-                await write_item(row, loaded.items.get(terms.product_id), terms, 1)
-                loaded.terms[terms.product_id] = terms
-        row.scheduled_change = None
-        await load_prices(loaded, [p for t in loaded.terms.values() for p in t.price_ids()])
         await _void_stale_changes(organization_id)
         scaled = await autoscale(loaded, organization, now)
         renewal = await _renew(loaded, organization, now, processor)
@@ -304,25 +298,16 @@ async def _renew(
 ) -> str:
     # DUN-1: a new period, its invoice issued at its start and charged to the default card.
     row = loaded.row
-    start = row.current_period_end
-    # The next boundary counted from the anchor (MNY-3), even if this period ended off it.
-    _, end = period_containing(row.billing_anchor, row.billing_interval, start)
-    lines: list[Line] = []
+    start, end = renewal_period(row)
+    lines = renewal_lines(loaded, start, end)  # the upcoming invoice shows the same (INV-1)
     for product_id, terms in loaded.terms.items():
-        item = loaded.domain_item(terms)
-        if terms.prepaid_periods > 0:  # CHG-7: already paid by a downgrade's credit
+        if terms.prepaid_periods > 0:  # CHG-7: this period was paid by a downgrade's credit
             await SubscriptionItem.filter(id=loaded.items[product_id].id).update(
                 prepaid_periods=terms.prepaid_periods - 1
             )
-            continue
-        lines.append(
-            Line(
-                f"{item.describe()}, {start:%-d %b %Y} to {end:%-d %b %Y}", item.amount, start, end
-            )
-        )
     row.current_period_start, row.current_period_end = start, end
     total = sum(line.amount for line in lines)
-    credit = min(organization.credit_balance, max(total, 0))  # INT-3
+    credit = credit_applied(organization.credit_balance, total)  # INT-3
     event = f"{organization.name}: renewed to {end:%-d %b %Y}"
     if lines:
         invoice = await issue_invoice(
@@ -357,11 +342,23 @@ async def _end(
 ) -> str:
     row.cancelled_at = row.current_period_end
     await row.save()
+    await _mark_uncollectible(organization.id)
     product_ids = await subscribed_product_ids(row.id)
     retention = max((snapshot.policies[p].retention_days for p in product_ids), default=0)
     organization.data_delete_at = deletion_date(row.current_period_end, retention)  # CAN-3
     await organization.save(update_fields=["data_delete_at"])
     return event
+
+
+async def _mark_uncollectible(organization_id: UUID) -> None:
+    """INV-1: what is still unpaid when the subscription is cancelled stays owed and payable,
+    as UNCOLLECTIBLE."""
+    unpaid = await Invoice.filter(
+        organization_id=organization_id, status=InvoiceStatus.OPEN, pending_change__isnull=True
+    )
+    for invoice in unpaid:
+        invoice.status = invoice_transition(invoice.status, InvoiceStatus.UNCOLLECTIBLE)
+        await invoice.save(update_fields=["status"])
 
 
 async def _delete_data(organization_id: UUID, base_now: datetime) -> str | None:

@@ -43,7 +43,7 @@ async def issue_invoice(
         number=invoice_number(organization.slug, organization.invoice_sequence),
         sequence=organization.invoice_sequence,
         kind=kind,
-        status=InvoiceStatus.OPEN,
+        status=invoice_transition(InvoiceStatus.DRAFT, InvoiceStatus.OPEN),  # issued (INV-1)
         currency=currency,
         total=total,
         credit_applied=credit_applied,

@@ -11,8 +11,10 @@ import strawberry
 
 from billing import invoice_parties
 from billing.invoices import InvoiceKind, InvoiceStatus
+from billing.quote import Line
 from models import Invoice as InvoiceRow
 from models import InvoiceLine as InvoiceLineRow
+from resolvers.renewal import UpcomingRenewal
 from schema.common import Money
 from schema.context import Info
 from schema.permissions import CanReadBilling
@@ -47,12 +49,48 @@ class InvoiceLine:
     period_end: datetime | None
 
     @classmethod
-    def of(cls, row: InvoiceLineRow, currency: str) -> InvoiceLine:
+    def of(cls, row: InvoiceLineRow | Line, currency: str) -> InvoiceLine:
         return cls(
             description=row.description,
             amount=Money.of(row.amount, currency),
             period_start=row.period_start,
             period_end=row.period_end,
+        )
+
+
+@strawberry.type(
+    description=(
+        "INV-1: the next renewal invoice as a DRAFT, computed from the terms in force at the "
+        "period end (scheduled downgrades, prepaid periods, the credit balance), never stored: "
+        "it has no number and no PDF until the billing clock issues it."
+    )
+)
+class UpcomingInvoice:
+    status: InvoiceStatus = strawberry.field(description="Always DRAFT.")
+    kind: InvoiceKind
+    lines: list[InvoiceLine]
+    total: Money = strawberry.field(description="The sum of the rounded lines (MNY-2).")
+    credit_applied: Money = strawberry.field(description="To be paid from the credit balance.")
+    amount_due: Money = strawberry.field(description="To be charged to the default card.")
+    issues_at: datetime = strawberry.field(
+        description="When it is issued and charged: the start of the period it bills (DUN-1)."
+    )
+    period_start: datetime
+    period_end: datetime
+
+    @classmethod
+    def of(cls, renewal: UpcomingRenewal) -> UpcomingInvoice:
+        currency = renewal.currency
+        return cls(
+            status=InvoiceStatus.DRAFT,
+            kind=InvoiceKind.SUBSCRIPTION,
+            lines=[InvoiceLine.of(line, currency) for line in renewal.lines],
+            total=Money.of(renewal.total, currency),
+            credit_applied=Money.of(renewal.credit_applied, currency),
+            amount_due=Money.of(renewal.amount_due, currency),
+            issues_at=renewal.period_start,
+            period_start=renewal.period_start,
+            period_end=renewal.period_end,
         )
 
 

@@ -18,9 +18,11 @@ from models import Subscription as SubscriptionRow
 from models import SubscriptionItem as ItemRow
 from models import SubscriptionItemAddOn as ItemAddOnRow
 from resolvers.catalog import CatalogSnapshot
+from resolvers.renewal import upcoming_renewal
 from schema.catalog import AddOn, Plan, Product, build_add_on, build_plan, build_product
 from schema.common import Money
 from schema.context import Info
+from schema.invoice import UpcomingInvoice
 from schema.permissions import CanReadBilling
 
 
@@ -138,6 +140,18 @@ class Subscription:
     async def recurring_amount(self, info: Info) -> Money | None:
         items = await _load_items(info, self)
         return Money.from_domain(money.total([item.amount for item in items], self.currency))
+
+    @strawberry.field(
+        permission_classes=[CanReadBilling],
+        description=(
+            "What the next renewal will bill, line by line, as a DRAFT (INV-1; ACC-3: billing "
+            "roles only); null when the subscription does not renew at the end of this period."
+        ),
+    )
+    async def upcoming_invoice(self, info: Info) -> UpcomingInvoice | None:
+        snapshot = await info.context.loaders.catalog()
+        renewal = await upcoming_renewal(self.organization_id, snapshot)
+        return UpcomingInvoice.of(renewal) if renewal else None
 
 
 def _next_billing_date(row: SubscriptionRow) -> datetime | None:

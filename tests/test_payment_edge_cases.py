@@ -4,15 +4,18 @@ processor trouble on the billing clock, and charges that are not the gateway's o
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
+import stripe
 
-from models import Invoice, Payment
-from payments import webhook_signature
+from models import Invoice, Payment, Subscription
 from payments.port import ChargeRecord, ChargeRequest, ChargeResult, ProcessorUnavailableError
 from payments.sandbox import SANDBOX_WEBHOOK_SECRET, SandboxProcessor
+from resolvers import billing_clock, invoicing
 from resolvers.billing_clock import run_due_work
 from resolvers.reconciliation import reconcile_charges
 from tests.conftest import SEEDED_AT, GraphQLClient
@@ -33,7 +36,11 @@ async def _deliver(
     response = await client.post(
         "/webhooks/stripe",
         content=payload,
-        headers={"stripe-signature": webhook_signature.sign(payload, SANDBOX_WEBHOOK_SECRET)},
+        headers={
+            "stripe-signature": stripe.WebhookSignature.generate_signature_header(
+                payload.decode(), SANDBOX_WEBHOOK_SECRET
+            )
+        },
     )
     outcome: str = response.json()["outcome"]
     return outcome
@@ -183,12 +190,46 @@ async def test_one_organizations_trouble_does_not_stop_the_clock() -> None:
         [{"product": "store", "plan": "venture"}], period=ENDING, card="pm_card_visa"
     )
     processor = _DownForOne()
-    events = await run_due_work(SEEDED_AT + timedelta(days=1), processor)
+    events = await run_due_work(
+        SEEDED_AT + timedelta(days=1), processor, organization_ids=[troubled.id, fine.id]
+    )
     assert f"{troubled.id}: postponed (The payment processor is unavailable)" in events
     assert await Invoice.filter(organization_id=fine.id, status="PAID").count() == 1
     assert (
         await Invoice.filter(organization_id=troubled.id).count() == 0
     )  # rolled back, tried again later
+
+
+@pytest.mark.usefixtures("database")
+async def test_dun1_an_unexpected_error_in_one_organization_does_not_stop_the_renewals(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """rule DUN-1: every due renewal is issued even when another organization's work fails."""
+    broken, _ = await organization_with([{"product": "store", "plan": "venture"}], period=ENDING)
+    fine, _ = await organization_with([{"product": "store", "plan": "venture"}], period=ENDING)
+    collect = invoicing.collect
+
+    async def collect_failing_for_broken(invoice: Invoice, *args: Any, **kwargs: Any) -> Any:
+        if invoice.organization_id == broken.id:
+            raise RuntimeError("a bug in the broken organization's renewal")
+        return await collect(invoice, *args, **kwargs)
+
+    monkeypatch.setattr(billing_clock, "collect", collect_failing_for_broken)
+    with caplog.at_level(logging.ERROR, logger="billing_gateway.clock"):
+        events = await run_due_work(
+            SEEDED_AT + timedelta(days=1), SandboxProcessor(), organization_ids=[broken.id, fine.id]
+        )
+    assert f"{broken.id}: failed (unexpected error, logged)" in events
+    assert await Invoice.filter(organization_id=fine.id, status="PAID").count() == 1
+    # The broken organization's renewal rolled back whole: no invoice, no number used, same period.
+    assert await Invoice.filter(organization_id=broken.id).count() == 0
+    await broken.refresh_from_db()
+    assert broken.invoice_sequence == 0
+    subscription = await Subscription.get(organization_id=broken.id)
+    assert subscription.current_period_end == ENDING[1]
+    [record] = [r for r in caplog.records if r.name == "billing_gateway.clock"]
+    assert record.levelno == logging.ERROR and record.exc_info is not None
+    assert str(broken.id) in record.getMessage()
 
 
 @pytest.mark.usefixtures("database")

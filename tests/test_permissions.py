@@ -56,7 +56,20 @@ PERMISSIONS: dict[tuple[str, str], frozenset[Role]] = {
         "cancelAt",
         "items",
     ),
-    **_fields("Subscription", BILLING, "recurringAmount"),
+    **_fields("Subscription", BILLING, "recurringAmount", "upcomingInvoice"),
+    **_fields(
+        "UpcomingInvoice",
+        BILLING,
+        "status",
+        "kind",
+        "lines",
+        "total",
+        "creditApplied",
+        "amountDue",
+        "issuesAt",
+        "periodStart",
+        "periodEnd",
+    ),
     **_fields(
         "SubscriptionItem",
         ANY,
@@ -316,6 +329,7 @@ ROUTES: dict[str, list[str]] = {
     "UsageMeter": ["organization", "usage"],
     "UsageGate": ["usageGate"],
     "InvoiceParty": ["organization", "invoices", "edges", "node", "issuer"],
+    "UpcomingInvoice": ["organization", "subscription", "upcomingInvoice"],
 }
 STEP_ARGUMENTS = {
     "previewPlanChange": '(input: {product: "email", plan: "email-1500"})',

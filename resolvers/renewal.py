@@ -1,0 +1,116 @@
+"""The renewal at the end of a period (DUN-1): the terms in force from then, the new period and
+the invoice's lines. The billing clock issues it; the upcoming invoice (a DRAFT, INV-1) shows it
+beforehand from the same functions, so the two cannot disagree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from uuid import UUID
+
+from billing.invoices import credit_applied
+from billing.periods import BillingInterval, period_containing
+from billing.quote import Line
+from billing.subscription_status import SubscriptionStatus
+from models import Organization, Subscription
+from resolvers.catalog import CatalogSnapshot
+from resolvers.subscription_state import (
+    ItemTerms,
+    LoadedSubscription,
+    load_prices,
+    load_subscription,
+)
+
+S = SubscriptionStatus
+
+
+@dataclass(frozen=True)
+class UpcomingRenewal:
+    """What the next renewal invoice will bill; computed, never stored."""
+
+    currency: str
+    period_start: datetime
+    period_end: datetime
+    lines: list[Line]
+    credit_applied: int
+
+    @property
+    def total(self) -> int:
+        return sum(line.amount for line in self.lines)
+
+    @property
+    def amount_due(self) -> int:
+        return max(self.total, 0) - self.credit_applied
+
+
+async def apply_scheduled_change(loaded: LoadedSubscription) -> list[ItemTerms]:
+    """The change scheduled for the period end takes effect in memory: `loaded.terms` (and, for
+    an interval switch, the row's interval and anchor) as they are from then. Returns the items'
+    new terms for the caller to write; nothing is saved here."""
+    row = loaded.row
+    change = row.scheduled_change
+    changed: list[ItemTerms] = []
+    if change and change["kind"] == "downgrade":  # CHG-6; CHG-7 prepaid periods are kept
+        kept = loaded.terms[change["product_id"]].prepaid_periods
+        changed.append(replace(ItemTerms.from_json(change["terms"]), prepaid_periods=kept))
+    if change and change["kind"] == "interval":
+        # INT-1: the longer interval starts now, its first period paid when it was chosen.
+        row.billing_interval = BillingInterval(change["interval"])
+        row.billing_anchor = row.current_period_end
+        changed += [
+            replace(ItemTerms.from_json(data), prepaid_periods=1) for data in change["terms"]
+        ]
+    for terms in changed:
+        loaded.terms[terms.product_id] = terms
+    row.scheduled_change = None
+    await load_prices(loaded, [p for t in loaded.terms.values() for p in t.price_ids()])
+    return changed
+
+
+def renewal_period(row: Subscription) -> tuple[datetime, datetime]:
+    # The next boundary counted from the anchor (MNY-3), even if this period ended off it.
+    start = row.current_period_end
+    _, end = period_containing(row.billing_anchor, row.billing_interval, start)
+    return start, end
+
+
+def renewal_lines(loaded: LoadedSubscription, start: datetime, end: datetime) -> list[Line]:
+    """One line per item for the new period; an item already paid for by a downgrade's credit
+    (CHG-7) has none."""
+    lines: list[Line] = []
+    for terms in loaded.terms.values():
+        if terms.prepaid_periods > 0:
+            continue
+        item = loaded.domain_item(terms)
+        description = f"{item.describe()}, {start:%-d %b %Y} to {end:%-d %b %Y}"
+        lines.append(Line(description, item.amount, start, end))
+    return lines
+
+
+def renews_at_period_end(row: Subscription) -> bool:
+    # As the clock does: FROZEN ends in CANCELLED (DUN-3), CANCELLING ends unless its notice runs
+    # past this period (CAN-2), a trial charges nothing (SUB-2).
+    if row.status is S.CANCELLING:
+        return row.cancel_at is not None and row.cancel_at > row.current_period_end
+    return row.status in (S.ACTIVE, S.DOWNGRADING, S.PENDING_PAYMENT)
+
+
+async def upcoming_renewal(
+    organization_id: UUID, snapshot: CatalogSnapshot
+) -> UpcomingRenewal | None:
+    """INV-1: the DRAFT of the next renewal invoice, priced as the clock will price it."""
+    organization = await Organization.get(id=organization_id)
+    loaded = await load_subscription(organization, snapshot, lock=False)
+    if loaded is None or not renews_at_period_end(loaded.row):
+        return None
+    await apply_scheduled_change(loaded)
+    start, end = renewal_period(loaded.row)
+    lines = renewal_lines(loaded, start, end)
+    total = sum(line.amount for line in lines)
+    return UpcomingRenewal(
+        currency=loaded.row.currency,
+        period_start=start,
+        period_end=end,
+        lines=lines,
+        credit_applied=credit_applied(organization.credit_balance, total),
+    )

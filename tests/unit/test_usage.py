@@ -78,6 +78,30 @@ def test_gate(
     assert (decision.allowed, decision.reason) == (allowed, reason)
 
 
+# rule USE-5, CAN-4, SUB-2: every status, with room under the limit, so only the status decides.
+GATE_BY_STATUS = {
+    S.TRIALING: (True, GateReason.ALLOWED),
+    S.TRIAL_ENDED: (False, GateReason.TRIAL_ENDED),
+    S.ACTIVE: (True, GateReason.ALLOWED),
+    S.DOWNGRADING: (True, GateReason.ALLOWED),
+    S.CANCELLING: (False, GateReason.SUBSCRIPTION_CANCELLING),
+    S.PENDING_PAYMENT: (True, GateReason.ALLOWED),
+    S.FROZEN: (False, GateReason.SUBSCRIPTION_FROZEN),
+    S.CANCELLED: (False, GateReason.CANCELLED),
+}
+
+
+def test_the_table_names_every_status() -> None:
+    assert set(GATE_BY_STATUS) == set(S)
+
+
+@pytest.mark.parametrize("status", list(S))
+@pytest.mark.parametrize("preference", [P.NONE, P.AUTO_UPGRADE, P.ON_DEMAND, None])
+def test_gate_by_status_rule_use_5_can_4_sub_2(status: S, preference: P | None) -> None:
+    decision = gate(status, 10, 1000, 1, preference, False, higher_tier=True)
+    assert (decision.allowed, decision.reason) == GATE_BY_STATUS[status]
+
+
 def test_thresholds_once_per_period() -> None:
     # USE-4: Klaviyo 75 % and 90 % of 10,000 emails.
     assert crossed_thresholds(7_499, 10_000, [75, 90], []) == []

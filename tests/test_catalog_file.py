@@ -125,3 +125,28 @@ def test_a_broken_demo_file_is_checked_against_the_catalog(tmp_path: Path) -> No
 def test_a_missing_file(tmp_path: Path) -> None:
     with pytest.raises(CatalogFileError, match="cannot read the file"):
         load_catalog(tmp_path / "nope.toml")
+
+
+def test_demo_usage_is_checked_against_the_subscription(tmp_path: Path) -> None:
+    text = (
+        DEFAULT_DEMO_FILE.read_text(encoding="utf-8")
+        .replace('workspace = "sales", contacts = 240', 'workspace = "billing", contacts = 240')
+        .replace('metric = "emails", quantity = 7200', 'metric = "emails", contacts = 7200')
+        .replace(
+            'product = "email", metric = "profiles"', 'product = "helpdesk", metric = "profiles"'
+        )
+    )
+    path = tmp_path / "demo.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CatalogFileError) as raised:
+        load_demo(path, load_catalog(DEFAULT_CATALOG_FILE))
+    message = str(raised.value)
+    assert (
+        "organizations[0].usage[1].workspace: expected one of the workspaces ['support', 'sales']"
+        in message
+    )
+    assert "organizations[0].usage[2].product: expected a subscribed product" in message
+    assert (
+        "organizations[0].usage[3]: mac takes contacts; every other metric takes quantity"
+        in message
+    )

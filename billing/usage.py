@@ -91,6 +91,19 @@ def crossed_thresholds(
     return sorted(t for t in thresholds if t not in done and used * 100 >= t * limit)
 
 
+def threshold_notice(product: str, metric: str, used: int, limit: int, crossed: list[int]) -> str:
+    """USE-4: one notice for every threshold one batch crossed, with the share actually used
+    (10,050 of 10,000 is 100 %, whichever thresholds it passed on the way)."""
+    names = [f"{threshold} %" for threshold in crossed]
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    noun = "threshold" if len(names) == 1 else "thresholds"
+    share = percent_used(used, limit)
+    return (
+        f"{product}: {used:,} of {limit:,} {metric} used this billing month "
+        f"({share} %; the {listed} {noun} reached)."
+    )
+
+
 def on_demand_blocks(used: int, limit: int, block_size: int) -> int:
     """USE-6: every started block of `block_size` past the limit is billed (1,250 on 1,000: 3)."""
     over = max(0, used - limit)

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from billing.subscription_status import SubscriptionStatus
+from models import Notification
 from tests.conftest import SEEDED_AT, GraphQLClient, token_for
 from tests.factories import organization_with
 
@@ -85,3 +86,28 @@ async def test_gate_blocks_after_a_trial_or_a_cancellation_rule_use_5_can_4_sub_
     )
     body = await gql(GATE, as_user=owner)
     assert body["data"]["usageGate"] == {"allowed": False, "reason": reason, "used": 0}
+
+
+async def test_one_batch_crossing_two_thresholds_is_one_notice_rule_use_4(
+    gql: GraphQLClient,
+) -> None:
+    # rule USE-4: 10,050 e-mails at once pass 75 % and 90 % of 10,000: one notice names both,
+    # with the share actually used; a later batch crosses nothing new and sends nothing.
+    organization, owner = await organization_with(
+        [{"product": "email", "plan": "email-1000", "upgrade_preference": "NONE"}], period=PERIOD
+    )
+    events = [{"id": "big", "product": "email", "metric": "emails", "quantity": 10_050}]
+    assert (await gql(RECORD, {"e": events}, as_user=owner))["data"]["recordUsage"] == {
+        "__typename": "UsageRecorded"
+    }
+    more = [{"id": "more", "product": "email", "metric": "emails", "quantity": 10}]
+    await gql(RECORD, {"e": more}, as_user=owner)
+    notices = await Notification.filter(organization_id=organization.id, kind="USAGE_THRESHOLD")
+    assert [n.message for n in notices] == [
+        "Email: 10,050 of 10,000 emails used this billing month (100 %; the 75 % and 90 %"
+        " thresholds reached)."
+    ]
+    read = await gql("{ organization { notifications { kind message } } }", as_user=owner)
+    assert read["data"]["organization"]["notifications"] == [
+        {"kind": "USAGE_THRESHOLD", "message": notices[0].message}
+    ]

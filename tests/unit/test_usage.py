@@ -19,6 +19,7 @@ from billing.usage import (
     gate,
     on_demand_blocks,
     percent_used,
+    threshold_notice,
 )
 
 EMAIL = [
@@ -148,3 +149,32 @@ def test_autoscaling_follows_the_average_not_a_spike() -> None:
     assert autoscale_tier([8_000, 9_000, 13_000], REC[0], REC) is None
     assert autoscale_tier([9_000, 9_000, 40_000], REC[0], REC) == REC[1]
     assert autoscale_tier([60_000, 70_000, 80_000], REC[0], REC) == REC[2]
+
+
+@pytest.mark.parametrize(
+    ("used", "crossed", "expected"),
+    [
+        (
+            7_500,
+            [75],
+            "Email: 7,500 of 10,000 emails used this billing month (75 %; the 75 % threshold"
+            " reached).",
+        ),
+        (
+            10_050,
+            [75, 90],
+            "Email: 10,050 of 10,000 emails used this billing month (100 %; the 75 % and 90 %"
+            " thresholds reached).",
+        ),
+        (
+            10_050,
+            [75, 90, 100],
+            "Email: 10,050 of 10,000 emails used this billing month (100 %; the 75 %, 90 % and"
+            " 100 % thresholds reached).",
+        ),
+    ],
+)
+def test_threshold_notice_names_every_threshold_crossed_rule_use_4(
+    used: int, crossed: list[int], expected: str
+) -> None:
+    assert threshold_notice("Email", "emails", used, 10_000, crossed) == expected

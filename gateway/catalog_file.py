@@ -468,18 +468,35 @@ def _item_problems(
         if bundle is None:
             return [
                 *problems,
-                (f"{at}.bundle", f"expected one of {[b.code for b in product.bundles]}"),
+                (
+                    f"{at}.bundle",
+                    f"expected one of {[b.code for b in product.bundles]}"
+                    if product.bundles
+                    else f"{product.code} is not sold in a bundle: leave bundle out",
+                ),
             ]
         plans = bundle.plans
     if item.plan not in [p.code for p in plans]:
         problems.append((f"{at}.plan", f"expected one of {[p.code for p in plans]}"))
     ladder = [s.contact_limit for s in product.contact_limit_ladder]
     if item.contact_limit is not None and item.contact_limit not in ladder:
-        problems.append((f"{at}.contact_limit", f"expected a step of the ladder {ladder}"))
+        problems.append(
+            (
+                f"{at}.contact_limit",
+                f"expected a step of the ladder {ladder}"
+                if ladder
+                else f"{product.code} has no contact-limit ladder: leave contact_limit out",
+            )
+        )
     for k, code in enumerate(item.add_ons):
         if code not in [a.code for a in product.add_ons]:
             problems.append(
-                (f"{at}.add_ons[{k}]", f"expected one of {[a.code for a in product.add_ons]}")
+                (
+                    f"{at}.add_ons[{k}]",
+                    f"expected one of {[a.code for a in product.add_ons]}"
+                    if product.add_ons
+                    else f"{product.code} has no add-ons: leave add_ons out",
+                )
             )
     offered = product.policy.upgrade_preferences
     if item.upgrade_preference is not None and item.upgrade_preference not in offered:

@@ -6,6 +6,8 @@ import calendar
 from datetime import datetime
 from enum import StrEnum
 
+from billing.errors import BillingError
+
 
 class BillingInterval(StrEnum):
     MONTHLY = "MONTHLY"
@@ -95,3 +97,26 @@ def next_month_boundary(anchor: datetime, at: datetime) -> datetime:
     while shift_months(anchor, months - 1) > at:
         months -= 1
     return shift_months(anchor, months)
+
+
+def parse_month(text: str) -> tuple[int, int]:
+    """USE-3: a calendar month written YYYY-MM ("2026-03"); anything else is refused."""
+    parts = text.split("-")
+    if len(parts) != 2 or len(parts[0]) != 4 or len(parts[1]) != 2 or not text.isascii():
+        raise BillingError(_MONTH_FORMAT.format(text=text), field="month")
+    if not (parts[0].isdigit() and parts[1].isdigit()) or int(parts[0]) < 1:
+        raise BillingError(_MONTH_FORMAT.format(text=text), field="month")
+    if not 1 <= int(parts[1]) <= 12:
+        raise BillingError(_MONTH_FORMAT.format(text=text), field="month")
+    return int(parts[0]), int(parts[1])
+
+
+_MONTH_FORMAT = (
+    "A month is written YYYY-MM with a month from 01 to 12 (e.g. 2026-03), not {text!r}."
+)
+
+
+def billing_month_starting_in(anchor: datetime, year: int, month: int) -> datetime:
+    """USE-3: the start of the billing month that begins in a calendar month: billing months step
+    from the anchor (MNY-3), so exactly one starts in every calendar month."""
+    return shift_months(anchor, (year - anchor.year) * 12 + (month - anchor.month))

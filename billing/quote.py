@@ -458,12 +458,17 @@ def _stock_blockers(new: Item, facts: Facts) -> list[Blocker]:
         blockers.append(
             Blocker(
                 "SEATS_IN_USE",
-                f"{facts.seats_in_use} seats are in use: remove users before going to {new.seats}.",
+                f"{facts.seats_in_use} seat{'s are' if facts.seats_in_use != 1 else ' is'} in use:"
+                f" remove users before going to {new.seats}.",
             )
         )
     if new.seats is not None and new.max_seats is not None and new.seats > new.max_seats:
         blockers.append(
-            Blocker("TOO_MANY_SEATS", f"{new.plan_name} allows at most {new.max_seats} seats.")
+            Blocker(
+                "TOO_MANY_SEATS",
+                f"{new.plan_name} allows at most {new.max_seats}"
+                f" seat{'s' if new.max_seats != 1 else ''}: choose fewer seats or a higher plan.",
+            )
         )
     stored_contacts = facts.stock.get("contacts")
     if (

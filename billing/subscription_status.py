@@ -59,12 +59,19 @@ TRANSITIONS: dict[tuple[SubscriptionStatus, Event], SubscriptionStatus] = {
 
 
 class TransitionError(BillingError):
-    def __init__(self, status: SubscriptionStatus, event: Event) -> None:
-        super().__init__(
-            _REFUSALS.get(event, f"A {status.value} subscription cannot do that ({event.value}).")
-        )
+    def __init__(
+        self, status: SubscriptionStatus, event: Event, cancel_at: datetime | None = None
+    ) -> None:
+        super().__init__(_refusal(status, event, cancel_at))
         self.status = status
         self.event = event
+
+
+def _refusal(status: SubscriptionStatus, event: Event, cancel_at: datetime | None) -> str:
+    if (status, event) == (S.CANCELLING, Event.CANCEL):
+        on = f" (on {cancel_at:%Y-%m-%d})" if cancel_at else ""
+        return f"The subscription is already being cancelled{on}: reactivate it to keep it."
+    return _REFUSALS.get(event, f"A {status.value} subscription cannot do that ({event.value}).")
 
 
 _REFUSALS = {
@@ -74,11 +81,14 @@ _REFUSALS = {
 }
 
 
-def transition(status: SubscriptionStatus, event: Event) -> SubscriptionStatus:
+def transition(
+    status: SubscriptionStatus, event: Event, *, cancel_at: datetime | None = None
+) -> SubscriptionStatus:
+    """The next status; `cancel_at` only words the refusal of a second cancellation."""
     try:
         return TRANSITIONS[(status, event)]
     except KeyError:
-        raise TransitionError(status, event) from None
+        raise TransitionError(status, event, cancel_at) from None
 
 
 # Statuses that renew at the end of the current period (DUN-1). A trial charges nothing until

@@ -21,6 +21,8 @@ class GateReason(StrEnum):
     AUTOMATIC_CHARGES_PAUSED = "AUTOMATIC_CHARGES_PAUSED"  # DUN-5
     SUBSCRIPTION_FROZEN = "SUBSCRIPTION_FROZEN"  # CAN-4
     SUBSCRIPTION_CANCELLING = "SUBSCRIPTION_CANCELLING"  # CAN-4
+    TRIAL_ENDED = "TRIAL_ENDED"  # SUB-2: nothing is used until the organization subscribes
+    CANCELLED = "CANCELLED"  # SUB-3: nothing is used until it subscribes again
     NO_SUBSCRIPTION = "NO_SUBSCRIPTION"
 
 
@@ -28,6 +30,20 @@ class GateReason(StrEnum):
 class GateDecision:
     allowed: bool
     reason: GateReason
+
+
+# USE-5, CAN-4, SUB-2: the statuses in which no more usage is allowed, whatever the counts; every
+# status is listed, so a new one must be decided here.
+STATUS_BLOCKS: dict[SubscriptionStatus, GateReason | None] = {
+    SubscriptionStatus.TRIALING: None,
+    SubscriptionStatus.TRIAL_ENDED: GateReason.TRIAL_ENDED,
+    SubscriptionStatus.ACTIVE: None,
+    SubscriptionStatus.DOWNGRADING: None,
+    SubscriptionStatus.CANCELLING: GateReason.SUBSCRIPTION_CANCELLING,
+    SubscriptionStatus.PENDING_PAYMENT: None,  # DUN-2: the grace period keeps the service on
+    SubscriptionStatus.FROZEN: GateReason.SUBSCRIPTION_FROZEN,
+    SubscriptionStatus.CANCELLED: GateReason.CANCELLED,
+}
 
 
 def gate(
@@ -40,15 +56,14 @@ def gate(
     *,
     higher_tier: bool,
 ) -> GateDecision:
-    """USE-5: may `quantity` more be used now? Outbound sending stops while FROZEN or CANCELLING.
+    """USE-5: may `quantity` more be used now? Nothing more after a trial ended or a cancellation,
+    and outbound sending stops while FROZEN or CANCELLING (STATUS_BLOCKS).
     AUTO_UPGRADE and FLEXIBLE_OVERAGE buy the next tier's volume, so with no `higher_tier` they
     stop at the limit like NONE."""
-    if status is None or status is SubscriptionStatus.CANCELLED:
+    if status is None:
         return GateDecision(False, GateReason.NO_SUBSCRIPTION)
-    if status is SubscriptionStatus.FROZEN:
-        return GateDecision(False, GateReason.SUBSCRIPTION_FROZEN)
-    if status is SubscriptionStatus.CANCELLING:
-        return GateDecision(False, GateReason.SUBSCRIPTION_CANCELLING)
+    if (blocked := STATUS_BLOCKS[status]) is not None:
+        return GateDecision(False, blocked)
     if limit is None or used + quantity <= limit or preference is UpgradePreference.ON_DEMAND:
         return GateDecision(True, GateReason.ALLOWED)
     acting = (UpgradePreference.AUTO_UPGRADE, UpgradePreference.FLEXIBLE_OVERAGE)
@@ -74,6 +89,19 @@ def crossed_thresholds(
         return []
     done = set(notified)
     return sorted(t for t in thresholds if t not in done and used * 100 >= t * limit)
+
+
+def threshold_notice(product: str, metric: str, used: int, limit: int, crossed: list[int]) -> str:
+    """USE-4: one notice for every threshold one batch crossed, with the share actually used
+    (10,050 of 10,000 is 100 %, whichever thresholds it passed on the way)."""
+    names = [f"{threshold} %" for threshold in crossed]
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    noun = "threshold" if len(names) == 1 else "thresholds"
+    share = percent_used(used, limit)
+    return (
+        f"{product}: {used:,} of {limit:,} {metric} used this billing month "
+        f"({share} %; the {listed} {noun} reached)."
+    )
 
 
 def on_demand_blocks(used: int, limit: int, block_size: int) -> int:

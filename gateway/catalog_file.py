@@ -144,6 +144,16 @@ class FeatureSettingSpec(Spec):
     value: StrictStr | StrictInt | StrictBool
 
 
+class UsageSpec(Spec):
+    """Usage this billing month, recorded as events through the API's own store (USE-1)."""
+
+    product: Code
+    metric: StrictStr
+    workspace: Code | None = None
+    quantity: Count | None = None  # counted and stock metrics
+    contacts: Count | None = None  # mac: this many distinct contacts (USE-2)
+
+
 class SubscriptionSpec(Spec):
     status: SubscriptionStatus
     billing_interval: BillingInterval
@@ -162,6 +172,7 @@ class OrganizationSpec(Spec):
     payment_methods: list[StrictStr] = []
     paid_invoices: Count = 0
     feature_settings: list[FeatureSettingSpec] = []
+    usage: list[UsageSpec] = []
 
 
 class DemoSpec(Spec):
@@ -376,6 +387,7 @@ def _demo_problems(spec: DemoSpec, catalog: CatalogSpec) -> list[tuple[str, str]
         problems += _duplicates(f"{at}.workspaces", [w.slug for w in org.workspaces])
         if org.subscription is not None:
             problems += _subscription_problems(f"{at}.subscription", org.subscription, catalog)
+        problems += _usage_problems(at, org, catalog)
         for k, payment_method in enumerate(org.payment_methods):
             if payment_method not in TEST_CARDS:
                 problems.append(
@@ -384,6 +396,26 @@ def _demo_problems(spec: DemoSpec, catalog: CatalogSpec) -> list[tuple[str, str]
                         f"expected a sandbox test card {sorted(TEST_CARDS)}",
                     )
                 )
+    return problems
+
+
+def _usage_problems(at: str, org: OrganizationSpec, catalog: CatalogSpec) -> list[tuple[str, str]]:
+    subscribed = [item.product for item in org.subscription.items] if org.subscription else []
+    workspaces = [w.slug for w in org.workspaces]
+    problems: list[tuple[str, str]] = []
+    for k, usage in enumerate(org.usage):
+        where = f"{at}.usage[{k}]"
+        product = catalog.product(usage.product)
+        if product is None or usage.product not in subscribed:
+            problems.append((f"{where}.product", f"expected a subscribed product {subscribed}"))
+            continue
+        if usage.metric not in product.metrics:
+            problems.append((f"{where}.metric", f"expected one of {product.metrics}"))
+        given = (usage.contacts is not None, usage.quantity is not None)
+        if given != ((True, False) if usage.metric == "mac" else (False, True)):
+            problems.append((where, "mac takes contacts; every other metric takes quantity"))
+        if usage.workspace is not None and usage.workspace not in workspaces:
+            problems.append((f"{where}.workspace", f"expected one of the workspaces {workspaces}"))
     return problems
 
 
@@ -436,18 +468,35 @@ def _item_problems(
         if bundle is None:
             return [
                 *problems,
-                (f"{at}.bundle", f"expected one of {[b.code for b in product.bundles]}"),
+                (
+                    f"{at}.bundle",
+                    f"expected one of {[b.code for b in product.bundles]}"
+                    if product.bundles
+                    else f"{product.code} is not sold in a bundle: leave bundle out",
+                ),
             ]
         plans = bundle.plans
     if item.plan not in [p.code for p in plans]:
         problems.append((f"{at}.plan", f"expected one of {[p.code for p in plans]}"))
     ladder = [s.contact_limit for s in product.contact_limit_ladder]
     if item.contact_limit is not None and item.contact_limit not in ladder:
-        problems.append((f"{at}.contact_limit", f"expected a step of the ladder {ladder}"))
+        problems.append(
+            (
+                f"{at}.contact_limit",
+                f"expected a step of the ladder {ladder}"
+                if ladder
+                else f"{product.code} has no contact-limit ladder: leave contact_limit out",
+            )
+        )
     for k, code in enumerate(item.add_ons):
         if code not in [a.code for a in product.add_ons]:
             problems.append(
-                (f"{at}.add_ons[{k}]", f"expected one of {[a.code for a in product.add_ons]}")
+                (
+                    f"{at}.add_ons[{k}]",
+                    f"expected one of {[a.code for a in product.add_ons]}"
+                    if product.add_ons
+                    else f"{product.code} has no add-ons: leave add_ons out",
+                )
             )
     offered = product.policy.upgrade_preferences
     if item.upgrade_preference is not None and item.upgrade_preference not in offered:

@@ -25,6 +25,7 @@ from gateway.catalog_file import (
     PlanSpec,
     ProductSpec,
     SubscriptionSpec,
+    UsageSpec,
 )
 from models import (
     AddOn,
@@ -50,6 +51,7 @@ from payments.sandbox import SandboxProcessor
 from resolvers.catalog import catalog_changed, load_catalog_snapshot
 from resolvers.invoicing import issue_invoice, mark_paid
 from resolvers.subscription_state import load_subscription
+from resolvers.usage import MAX_BATCH, EventInput, record_usage
 
 
 @dataclass
@@ -248,18 +250,52 @@ async def _create_organization(spec: OrganizationSpec, currency: str, now: datet
     if spec.subscription is not None:
         subscription = await _create_subscription(organization, spec.subscription, currency, now)
         await _paid_history(organization, subscription, spec.paid_invoices)
+        await _record_usage(organization, spec.usage, now)
     return True
+
+
+async def _record_usage(organization: Organization, usage: list[UsageSpec], now: datetime) -> None:
+    """USE-1: the demo's usage goes through the API's own recording, events and counters alike."""
+    events: list[EventInput] = []
+    for spec in usage:
+        if spec.contacts is not None:
+            events += [
+                EventInput(
+                    event_id=f"seed-{spec.product}-{spec.metric}-{spec.workspace}-{n}",
+                    product=spec.product,
+                    metric=spec.metric,
+                    contact_id=f"{spec.workspace or 'contact'}-{n}",
+                    workspace=spec.workspace,
+                )
+                for n in range(1, spec.contacts + 1)
+            ]
+        else:
+            events.append(
+                EventInput(
+                    event_id=f"seed-{spec.product}-{spec.metric}-{spec.workspace}",
+                    product=spec.product,
+                    metric=spec.metric,
+                    quantity=spec.quantity,
+                    workspace=spec.workspace,
+                )
+            )
+    snapshot = await load_catalog_snapshot()
+    for first in range(0, len(events), MAX_BATCH):
+        batch = events[first : first + MAX_BATCH]
+        await record_usage(organization.id, batch, snapshot, now, SandboxProcessor())
 
 
 async def _paid_history(
     organization: Organization, subscription: Subscription, periods: int
 ) -> None:
-    """Earlier periods' renewal invoices, paid, oldest first (the demo's invoice history)."""
+    """Earlier periods' renewal invoices and, once paying (DUN-1), the current period's: paid,
+    oldest first (the demo's invoice history)."""
     snapshot = await load_catalog_snapshot()
     loaded = await load_subscription(organization, snapshot, lock=False)
     assert loaded is not None
     items = [loaded.domain_item(terms) for terms in loaded.terms.values()]
-    for back in range(periods, 0, -1):
+    last = 0 if subscription.status is not SubscriptionStatus.TRIALING else 1
+    for back in range(periods, last - 1, -1):
         start = shift_months(
             subscription.billing_anchor, -back * subscription.billing_interval.months
         )

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 from starlette.responses import Response
 
-from billing.errors import ErrorCode
-from billing.periods import shift_months
+from billing.errors import BillingError, ErrorCode
+from billing.periods import parse_month, shift_months
 from gateway.http_errors import error_response, signed_in_user
 from gateway.settings import Settings
 from models import Product, UsageCounter
@@ -34,17 +34,10 @@ def usage_csv_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Resp
         query = UsageCounter.filter(organization_id=viewer.default_organization_id)
         if month := request.query_params.get("month"):
             try:
-                year, number = (int(part) for part in month.split("-"))
-            except ValueError:
-                return error_response(
-                    400, ErrorCode.BAD_USER_INPUT, f"month is written YYYY-MM, not {month!r}."
-                )
-            try:
-                start = datetime(year, number, 1, tzinfo=UTC)
-            except ValueError:
-                return error_response(
-                    400, ErrorCode.BAD_USER_INPUT, f"month is written YYYY-MM, not {month!r}."
-                )
+                year, number = parse_month(month)
+            except BillingError as error:
+                return error_response(400, ErrorCode.BAD_USER_INPUT, error.message)
+            start = datetime(year, number, 1, tzinfo=UTC)
             query = query.filter(period_start__gte=start, period_start__lt=shift_months(start, 1))
         if workspace := request.query_params.get("workspace"):
             query = query.filter(workspace=workspace)

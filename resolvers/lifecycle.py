@@ -44,7 +44,7 @@ async def cancel_subscription(
             raise BillingError(
                 "Tell us why you are cancelling: a reason is required.", field="reason"
             )
-        row.status = transition(row.status, Event.CANCEL)
+        row.status = transition(row.status, Event.CANCEL, cancel_at=row.cancel_at)
         # With several products the longest notice wins (CAN-2 may reach past this period).
         row.cancel_at = max(
             cancellation_date(

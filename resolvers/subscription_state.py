@@ -269,9 +269,11 @@ def _product_terms(
     if contact_limit is None and ladder:
         contact_limit = ladder[0]
     if contact_limit is not None and contact_limit not in ladder:
-        offered = ", ".join(f"{step:,}" for step in ladder) or "none"
+        offered = ", ".join(f"{step:,}" for step in ladder)
         raise BillingError(
-            f"Contact limit {contact_limit:,} is not on the ladder ({offered}).",
+            f"Contact limit {contact_limit:,} is not on the ladder: choose one of {offered}."
+            if ladder
+            else "This product has no contact-limit ladder: leave contactLimit out.",
             field="contactLimit",
         )
     add_ons_by_code = {a.code: a for a in snapshot.add_ons_by_product.get(product_id, [])}
@@ -284,9 +286,12 @@ def _product_terms(
     for code in add_on_codes:
         add_on = add_ons_by_code.get(code)
         if add_on is None:
-            offered = ", ".join(add_ons_by_code) or "none"
+            offered = ", ".join(add_ons_by_code)
             raise BillingError(
-                f"Unknown add-on {code!r}: expected one of {offered}.", field="addOns"
+                f"Unknown add-on {code!r}: expected one of {offered}."
+                if add_ons_by_code
+                else "This product has no add-ons: leave addOns out or send an empty list.",
+                field="addOns",
             )
         if add_on.min_plan_rank > plan.rank:
             minimum = next(
@@ -366,11 +371,12 @@ def _bundle_id(
         (b for b in snapshot.bundles_by_product.get(product_id, []) if b.code == requested), None
     )
     if bundle is None:
-        offered = (
-            ", ".join(b.code for b in snapshot.bundles_by_product.get(product_id, [])) or "none"
-        )
+        offered = ", ".join(b.code for b in snapshot.bundles_by_product.get(product_id, []))
         raise BillingError(
-            f"Unknown bundle {requested!r}: expected one of {offered}.", field="bundle"
+            f"Unknown bundle {requested!r}: expected one of {offered}."
+            if offered
+            else "This product is not sold in a bundle: leave bundle out.",
+            field="bundle",
         )
     return bundle.id
 

@@ -38,32 +38,66 @@ def renewal_notice_due(loaded: LoadedSubscription, now: datetime) -> bool:
 async def send_renewal_notice(
     loaded: LoadedSubscription, organization: Organization, now: datetime
 ) -> str:
-    """NOT-1: a week ahead, what the renewal will charge and when."""
+    """NOT-1: a week ahead, what the renewal will charge and when, as far as it is known."""
     row = loaded.row
     row.renewal_notice_for = row.current_period_end
     await row.save(update_fields=["renewal_notice_for", "updated_at"])
+    message = await _renewal_message(loaded, organization, autoscale_pending=True)
+    await notify(organization.id, "UPCOMING_RENEWAL", message, now)
+    return f"{organization.name}: renewal notice sent"
+
+
+async def correct_renewal_notice(
+    loaded: LoadedSubscription,
+    organization: Organization,
+    now: datetime,
+    why: str,
+    *,
+    autoscale_pending: bool,
+) -> None:
+    """NOT-1, PREF-3, PREF-4: a decision made after the notice that changes the renewal's amount
+    (an auto-downgrade, autoscaling) is followed by a corrected notice."""
+    if loaded.row.renewal_notice_for != loaded.row.current_period_end:
+        return  # no notice for this renewal yet: the one to come states the new amount
+    message = await _renewal_message(loaded, organization, autoscale_pending=autoscale_pending)
+    await notify(organization.id, "UPCOMING_RENEWAL", f"Corrected: {why}. {message}", now)
+
+
+async def _renewal_message(
+    loaded: LoadedSubscription, organization: Organization, *, autoscale_pending: bool
+) -> str:
+    row = loaded.row
     when = f"{row.current_period_end.day} {row.current_period_end:%B %Y}"
     change = row.scheduled_change or {}
     if change.get("kind") == "interval":  # INT-1: the next period was paid when it was chosen
         billed = str(change["interval"]).lower()
-        message = f"Your subscription continues on {when}, billed {billed}, already paid."
-    else:
-        terms = dict(loaded.terms)
-        if change.get("kind") == "downgrade":  # CHG-6: the renewal is on the new plan
-            product_id = change["product_id"]
-            terms[product_id] = replace(
-                ItemTerms.from_json(change["terms"]),
-                prepaid_periods=terms[product_id].prepaid_periods,
-            )
-            await load_prices(loaded, terms[product_id].price_ids())
-        amount = sum(
-            item.amount for item in loaded.domain(terms).items if item.prepaid_periods == 0
+        return f"Your subscription continues on {when}, billed {billed}, already paid."
+    terms = dict(loaded.terms)
+    if change.get("kind") == "downgrade":  # CHG-6: the renewal is on the new plan
+        product_id = change["product_id"]
+        terms[product_id] = replace(
+            ItemTerms.from_json(change["terms"]),
+            prepaid_periods=terms[product_id].prepaid_periods,
         )
-        message = (
-            f"Your subscription renews on {when} for {Money(amount, row.currency).formatted()}."
+        await load_prices(loaded, terms[product_id].price_ids())
+    amount = sum(item.amount for item in loaded.domain(terms).items if item.prepaid_periods == 0)
+    message = f"Your subscription renews on {when} for {Money(amount, row.currency).formatted()}."
+    credit = min(organization.credit_balance, amount)  # INT-3
+    if credit:
+        charged = Money(amount - credit, row.currency).formatted()
+        message += f" Your credit balance pays {Money(credit, row.currency).formatted()} of it"
+        message += f": {charged} will be charged."
+    scaling = [
+        p.name
+        for p in loaded.snapshot.products
+        if autoscale_pending and p.id in terms and loaded.snapshot.policies[p.id].autoscaling
+    ]
+    if scaling:  # PREF-4: decided at the renewal itself, on the month that is still running
+        message += (
+            f" {' and '.join(scaling)} may move to the tier of its three-month average usage"
+            " at the renewal; you will be told if the amount changes."
         )
-    await notify(organization.id, "UPCOMING_RENEWAL", message, now)
-    return f"{organization.name}: renewal notice sent"
+    return message
 
 
 def _tiers(snapshot: CatalogSnapshot, plan: Plan, metric: str) -> list[tuple[Tier, Plan]]:
@@ -117,6 +151,13 @@ async def check_auto_downgrade(
         row.status = transition(row.status, Event.SCHEDULE_DOWNGRADE)
         message = f"{product.name}: {profiles:,} profiles fit {lower.code}, from the next period."
         await notify(organization.id, "AUTO_DOWNGRADE", message, now)
+        await correct_renewal_notice(
+            loaded,
+            organization,
+            now,
+            f"{product.name} moves down to {lower.code}",
+            autoscale_pending=True,
+        )
         event = f"{organization.name}: auto-downgrade to {lower.code} scheduled"
         break
     await row.save()
@@ -170,6 +211,13 @@ async def autoscale(
             f"{product.name}: {breakdown} {metric} in the last three billing months, "
             f"{average:,} on average: moved from {current.code} to {target.code} from this period.",
             now,
+        )
+        await correct_renewal_notice(
+            loaded,
+            organization,
+            now,
+            f"{product.name} autoscaled to {target.code}",
+            autoscale_pending=False,
         )
         events.append(f"{organization.name}: autoscaled {product.code} to {target.code}")
     return events

@@ -20,7 +20,7 @@ from billing.clock import offset
 from billing.errors import BillingError, NotFoundError
 from billing.policies import UpgradePreference
 from billing.quote import STOCK_METRICS
-from billing.usage import crossed_thresholds
+from billing.usage import crossed_thresholds, threshold_notice
 from models import (
     ALL_WORKSPACES,
     SubscriptionItem,
@@ -168,7 +168,7 @@ async def _notify_thresholds(
     now: datetime,
 ) -> None:
     """USE-4: owners and billing admins are told once per billing month per threshold (the
-    period, on monthly plans)."""
+    period, on monthly plans), in one notice naming every threshold a batch crossed."""
     for (product_id, metric), counter in sorted(totals.items()):
         limit = snapshot.plans_by_id[items[product_id].plan_id].limits.get(metric)
         thresholds = snapshot.policies[product_id].alert_thresholds
@@ -178,14 +178,8 @@ async def _notify_thresholds(
         if not crossed:
             continue
         product = next(p for p in snapshot.products if p.id == product_id)
-        for threshold in crossed:
-            await notify(
-                organization_id,
-                "USAGE_THRESHOLD",
-                f"{product.name}: {counter.value:,} of {limit:,} {metric} used this billing month "
-                f"({threshold} % reached).",
-                now,
-            )
+        message = threshold_notice(product.name, metric, counter.value, limit, crossed)
+        await notify(organization_id, "USAGE_THRESHOLD", message, now)
         await UsageCounter.filter(
             organization_id=organization_id,
             product_id=product_id,

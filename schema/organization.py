@@ -31,7 +31,7 @@ from schema.invoice import (
     encode_cursor,
 )
 from schema.payment_method import PaymentMethod
-from schema.permissions import CanReadBilling
+from schema.permissions import CanReadBilling, CanReadNotifications
 from schema.subscription import Subscription
 from schema.usage import UsageMeter, meters
 
@@ -166,7 +166,7 @@ class Organization:
         return [PaymentMethod.of(row) for row in rows]
 
     @strawberry.field(
-        permission_classes=[CanReadBilling],
+        permission_classes=[CanReadNotifications],
         description="NOT-1: notices for the owner and billing admins, newest first.",
     )
     async def notifications(self, first: int = 20) -> list[Notification] | None:

@@ -37,6 +37,15 @@ class CanReadBilling(BasePermission):
         return may_read_billing(role)
 
 
+class CanReadNotifications(CanReadBilling):
+    """NOT-1: notices go to the owner and billing admins, so only they read them."""
+
+    message = (
+        "Notifications are for the organization's owner and billing admins: ask one of them, or"
+        " ask the owner for the billing admin role."
+    )
+
+
 class CanManageBilling(BasePermission):
     """ACC-2: billing actions are for the owner and billing admins of the caller's organization."""
 

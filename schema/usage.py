@@ -10,11 +10,13 @@ from uuid import UUID
 import strawberry
 from strawberry.types.arguments import InputContext
 
+from billing.periods import billing_month_starting_in, parse_month, shift_months
 from billing.policies import UpgradePreference
 from billing.usage import GateReason, gate, on_demand_blocks, percent_used
 from models import Organization as OrganizationRow
 from models import Subscription as SubscriptionRow
 from models import SubscriptionItem as ItemRow
+from models import UsageCounter
 from resolvers.catalog import CatalogSnapshot
 from resolvers.usage import EventInput, usage_in_period
 from resolvers.usage_charges import open_usage_month
@@ -119,9 +121,10 @@ async def meters(
     subscription = await SubscriptionRow.get_or_none(organization_id=organization_id)
     if subscription is None:
         return []
-    period_start, _ = open_usage_month(subscription)
-    if month is not None:
-        period_start = await _period_in_month(organization_id, month) or period_start
+    if month is None:
+        period_start, _ = open_usage_month(subscription)
+    else:
+        period_start = await _period_in_month(organization_id, subscription, month)
     used = await usage_in_period(organization_id, period_start, workspace)
     items = await ItemRow.filter(subscription_id=subscription.id)
     result = []
@@ -164,24 +167,25 @@ def _on_demand(
     return {"blocks": blocks, "block_cost": Money.of(blocks * price, snapshot.currency)}
 
 
-async def _period_in_month(organization_id: UUID, month: str) -> datetime | None:
-    """USE-3: earlier months: the billing period that started in that calendar month."""
-    from billing.errors import BillingError
-    from models import UsageCounter
-
-    try:
-        year, number = (int(part) for part in month.split("-"))
-        start = datetime(year, number, 1, tzinfo=UTC)
-    except ValueError:
-        raise BillingError(f"A month is written YYYY-MM, not {month!r}.", field="month") from None
+async def _period_in_month(
+    organization_id: UUID, subscription: SubscriptionRow, month: str
+) -> datetime:
+    """USE-3: the billing month that started in that calendar month: the one its counters were
+    kept under, or, where nothing was counted, the one the anchor steps to (all meters zero)."""
+    year, number = parse_month(month)
+    start = datetime(year, number, 1, tzinfo=UTC)
     counter = (
-        await UsageCounter.filter(organization_id=organization_id, period_start__gte=start)
+        await UsageCounter.filter(
+            organization_id=organization_id,
+            period_start__gte=start,
+            period_start__lt=shift_months(start, 1),
+        )
         .order_by("period_start")
         .first()
     )
-    if counter is None or (counter.period_start.year, counter.period_start.month) != (year, number):
-        return None
-    return counter.period_start
+    if counter is not None:
+        return counter.period_start
+    return billing_month_starting_in(subscription.billing_anchor, year, number)
 
 
 async def usage_gate(

@@ -125,3 +125,54 @@ def test_a_broken_demo_file_is_checked_against_the_catalog(tmp_path: Path) -> No
 def test_a_missing_file(tmp_path: Path) -> None:
     with pytest.raises(CatalogFileError, match="cannot read the file"):
         load_catalog(tmp_path / "nope.toml")
+
+
+def test_demo_usage_is_checked_against_the_subscription(tmp_path: Path) -> None:
+    text = (
+        DEFAULT_DEMO_FILE.read_text(encoding="utf-8")
+        .replace('workspace = "sales", contacts = 240', 'workspace = "billing", contacts = 240')
+        .replace('metric = "emails", quantity = 7200', 'metric = "emails", contacts = 7200')
+        .replace(
+            'product = "email", metric = "profiles"', 'product = "helpdesk", metric = "profiles"'
+        )
+    )
+    path = tmp_path / "demo.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CatalogFileError) as raised:
+        load_demo(path, load_catalog(DEFAULT_CATALOG_FILE))
+    message = str(raised.value)
+    assert (
+        "organizations[0].usage[1].workspace: expected one of the workspaces ['support', 'sales']"
+        in message
+    )
+    assert "organizations[0].usage[2].product: expected a subscribed product" in message
+    assert (
+        "organizations[0].usage[3]: mac takes contacts; every other metric takes quantity"
+        in message
+    )
+
+
+def test_a_demo_item_asking_for_what_its_product_lacks_says_so(tmp_path: Path) -> None:
+    text = DEFAULT_DEMO_FILE.read_text(encoding="utf-8").replace(
+        '{ product = "store", plan = "business" }',
+        '{ product = "store", plan = "business", bundle = "duo", add_ons = ["sms"],'
+        " contact_limit = 1000 }",
+    )
+    path = tmp_path / "demo.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CatalogFileError) as raised:
+        load_demo(path, load_catalog(DEFAULT_CATALOG_FILE))
+    assert (
+        "organizations[0].subscription.items[2].bundle: store is not sold in a bundle: leave"
+        " bundle out" in str(raised.value)
+    )
+    text = text.replace('bundle = "duo", ', "")
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CatalogFileError) as raised:
+        load_demo(path, load_catalog(DEFAULT_CATALOG_FILE))
+    message = str(raised.value)
+    assert "items[2].add_ons[0]: store has no add-ons: leave add_ons out" in message
+    assert (
+        "items[2].contact_limit: store has no contact-limit ladder: leave contact_limit out"
+        in message
+    )

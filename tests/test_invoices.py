@@ -118,14 +118,14 @@ async def test_acme_member_cannot_download_an_acme_invoice(client: httpx.AsyncCl
 async def test_invoices_page_and_filter(gql: GraphQLClient) -> None:
     page = "query ($after: String, $status: InvoiceStatus) { organization { invoices(first: 2, after: $after, status: $status) { totalCount pageInfo { hasNextPage endCursor } edges { node { number status } } } } }"
     first = (await gql(page, as_user="billing@acme.test"))["data"]["organization"]["invoices"]
-    assert first["totalCount"] == 3 and first["pageInfo"]["hasNextPage"] is True
-    assert [e["node"]["number"] for e in first["edges"]] == ["ACME-00003", "ACME-00002"]
+    # The demo catalog: three earlier monthly invoices and the current period's, all PAID.
+    assert first["totalCount"] == 4 and first["pageInfo"]["hasNextPage"] is True
+    assert [e["node"]["number"] for e in first["edges"]] == ["ACME-00004", "ACME-00003"]
     second = (
         await gql(page, {"after": first["pageInfo"]["endCursor"]}, as_user="billing@acme.test")
     )["data"]["organization"]["invoices"]
-    assert [e["node"]["number"] for e in second["edges"]] == ["ACME-00001"] and second["pageInfo"][
-        "hasNextPage"
-    ] is False
+    assert [e["node"]["number"] for e in second["edges"]] == ["ACME-00002", "ACME-00001"]
+    assert second["pageInfo"]["hasNextPage"] is False
     open_only = (await gql(page, {"status": "OPEN"}, as_user="billing@acme.test"))["data"][
         "organization"
     ]["invoices"]

@@ -73,7 +73,7 @@ async def _change(
             [{"product": "marketing", "plan": "plus", "contact_limit": 1000, "seats": 1}],
             {"product": "marketing", "contactLimit": 3000},
             "BAD_USER_INPUT",
-            "Contact limit 3,000 is not on the ladder (1,000, 2,500, 5,000, 10,000)",
+            "Contact limit 3,000 is not on the ladder: choose one of 1,000, 2,500, 5,000, 10,000.",
         ),
         (  # CAT-4
             [{"product": "marketing", "plan": "starter", "contact_limit": 1000, "seats": 1}],

@@ -101,6 +101,6 @@ async def test_threshold_notices_once_per_period(gql: GraphQLClient) -> None:
     ]["organization"]["notifications"]
     usage = sorted(n["message"] for n in notices if n["kind"] == "USAGE_THRESHOLD")
     assert usage == [
-        "Email: 7,600 of 10,000 emails used this billing month (75 % reached).",
-        "Email: 9,400 of 10,000 emails used this billing month (90 % reached).",
+        "Email: 7,600 of 10,000 emails used this billing month (76 %; the 75 % threshold reached).",
+        "Email: 9,400 of 10,000 emails used this billing month (94 %; the 90 % threshold reached).",
     ]

@@ -21,6 +21,7 @@ from models import (
     ProductPolicy,
     Subscription,
     SubscriptionItem,
+    UsageEvent,
     User,
     Workspace,
 )
@@ -81,3 +82,45 @@ async def test_a_new_price_is_a_new_version_and_subscribers_keep_theirs(
     finally:
         await seed(load_catalog(DEFAULT_CATALOG_FILE), None, clock)  # back to $159 as version 3
     assert await Price.filter(key__startswith="plan:", amount=15900, is_current=True).count() == 1
+
+
+DEMO_ACME = """query ($workspace: String) { organization {
+  usage(workspace: $workspace) { product metric used limit periodStart }
+  invoices(first: 10) { edges { node { number status periodStart periodEnd } } }
+  subscription { currentPeriodStart currentPeriodEnd } } }"""
+
+
+async def test_acme_is_seeded_as_the_demo_catalog_says(gql: GraphQLClient) -> None:
+    # ../shared/spec/demo-catalog.md, rule USE-1, USE-2, USE-3, DUN-1: this period 640 MAC over
+    # support and sales, 400 profiles, 7,200 e-mails, recorded as usage events; four PAID
+    # subscription invoices, the current period's the last.
+    body = await gql(DEMO_ACME, as_user="owner@acme.test")
+    organization = body["data"]["organization"]
+    start = organization["subscription"]["currentPeriodStart"]
+    assert {
+        (m["product"], m["metric"]): (m["used"], m["limit"]) for m in organization["usage"]
+    } == {
+        ("messaging", "mac"): (640, 1000),
+        ("email", "profiles"): (400, 1000),
+        ("email", "emails"): (7200, 10000),
+    }
+    assert {m["periodStart"] for m in organization["usage"]} == {start}
+    for workspace, contacts in (("support", 400), ("sales", 240)):
+        meters = await gql(DEMO_ACME, {"workspace": workspace}, as_user="owner@acme.test")
+        mac = [m for m in meters["data"]["organization"]["usage"] if m["metric"] == "mac"]
+        assert [m["used"] for m in mac] == [contacts]
+    invoices = [edge["node"] for edge in organization["invoices"]["edges"]]
+    assert [(i["number"], i["status"]) for i in invoices] == [
+        ("ACME-00004", "PAID"),
+        ("ACME-00003", "PAID"),
+        ("ACME-00002", "PAID"),
+        ("ACME-00001", "PAID"),
+    ]
+    assert (invoices[0]["periodStart"], invoices[0]["periodEnd"]) == (
+        start,
+        organization["subscription"]["currentPeriodEnd"],
+    )
+    acme = await Organization.get(slug="acme")
+    assert await UsageEvent.filter(organization_id=acme.id, metric="mac").count() == 640
+    item = await SubscriptionItem.get(subscription__organization_id=acme.id, product__code="email")
+    assert item.stock == {"profiles": 400}  # CHG-1 blockers read it

@@ -11,8 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from billing.errors import BillingError
 from billing.periods import (
     BillingInterval,
+    billing_month_starting_in,
+    parse_month,
     period_bounds,
     period_containing,
     shift_months,
@@ -159,3 +162,43 @@ def test_billing_months_tile_the_period(
     assert months[0][0] == start and months[-1][1] == end
     assert all(a[1] == b[0] for a, b in itertools.pairwise(months))
     assert len(months) == interval.months
+
+
+@pytest.mark.parametrize(
+    ("text", "month"), [("2026-03", (2026, 3)), ("2020-01", (2020, 1)), ("1999-12", (1999, 12))]
+)
+def test_parse_month_rule_use_3(text: str, month: tuple[int, int]) -> None:
+    assert parse_month(text) == month
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-13",
+        "2026-00",
+        "March",
+        "0000-01",
+        "2026-3",
+        "2026-03-01",
+        "",
+        "\uff12\uff10\uff12\uff16-03",
+    ],
+)
+def test_parse_month_refuses_anything_else_rule_use_3(text: str) -> None:
+    with pytest.raises(BillingError, match="A month is written YYYY-MM"):
+        parse_month(text)
+
+
+@pytest.mark.parametrize(
+    ("anchor", "year", "month", "start"),
+    [
+        (datetime(2026, 3, 2, 9, 30, tzinfo=UTC), 2020, 1, datetime(2020, 1, 2, 9, 30, tzinfo=UTC)),
+        (datetime(2026, 1, 31, tzinfo=UTC), 2026, 2, datetime(2026, 2, 28, tzinfo=UTC)),
+        (datetime(2026, 1, 31, tzinfo=UTC), 2026, 3, datetime(2026, 3, 31, tzinfo=UTC)),
+        (datetime(2026, 1, 31, tzinfo=UTC), 2028, 2, datetime(2028, 2, 29, tzinfo=UTC)),
+    ],
+)
+def test_billing_month_starting_in_rule_use_3(
+    anchor: datetime, year: int, month: int, start: datetime
+) -> None:
+    assert billing_month_starting_in(anchor, year, month) == start

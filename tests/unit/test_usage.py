@@ -19,6 +19,7 @@ from billing.usage import (
     gate,
     on_demand_blocks,
     percent_used,
+    threshold_notice,
 )
 
 EMAIL = [
@@ -78,6 +79,30 @@ def test_gate(
     assert (decision.allowed, decision.reason) == (allowed, reason)
 
 
+# rule USE-5, CAN-4, SUB-2: every status, with room under the limit, so only the status decides.
+GATE_BY_STATUS = {
+    S.TRIALING: (True, GateReason.ALLOWED),
+    S.TRIAL_ENDED: (False, GateReason.TRIAL_ENDED),
+    S.ACTIVE: (True, GateReason.ALLOWED),
+    S.DOWNGRADING: (True, GateReason.ALLOWED),
+    S.CANCELLING: (False, GateReason.SUBSCRIPTION_CANCELLING),
+    S.PENDING_PAYMENT: (True, GateReason.ALLOWED),
+    S.FROZEN: (False, GateReason.SUBSCRIPTION_FROZEN),
+    S.CANCELLED: (False, GateReason.CANCELLED),
+}
+
+
+def test_the_table_names_every_status() -> None:
+    assert set(GATE_BY_STATUS) == set(S)
+
+
+@pytest.mark.parametrize("status", list(S))
+@pytest.mark.parametrize("preference", [P.NONE, P.AUTO_UPGRADE, P.ON_DEMAND, None])
+def test_gate_by_status_rule_use_5_can_4_sub_2(status: S, preference: P | None) -> None:
+    decision = gate(status, 10, 1000, 1, preference, False, higher_tier=True)
+    assert (decision.allowed, decision.reason) == GATE_BY_STATUS[status]
+
+
 def test_thresholds_once_per_period() -> None:
     # USE-4: Klaviyo 75 % and 90 % of 10,000 emails.
     assert crossed_thresholds(7_499, 10_000, [75, 90], []) == []
@@ -124,3 +149,32 @@ def test_autoscaling_follows_the_average_not_a_spike() -> None:
     assert autoscale_tier([8_000, 9_000, 13_000], REC[0], REC) is None
     assert autoscale_tier([9_000, 9_000, 40_000], REC[0], REC) == REC[1]
     assert autoscale_tier([60_000, 70_000, 80_000], REC[0], REC) == REC[2]
+
+
+@pytest.mark.parametrize(
+    ("used", "crossed", "expected"),
+    [
+        (
+            7_500,
+            [75],
+            "Email: 7,500 of 10,000 emails used this billing month (75 %; the 75 % threshold"
+            " reached).",
+        ),
+        (
+            10_050,
+            [75, 90],
+            "Email: 10,050 of 10,000 emails used this billing month (100 %; the 75 % and 90 %"
+            " thresholds reached).",
+        ),
+        (
+            10_050,
+            [75, 90, 100],
+            "Email: 10,050 of 10,000 emails used this billing month (100 %; the 75 %, 90 % and"
+            " 100 % thresholds reached).",
+        ),
+    ],
+)
+def test_threshold_notice_names_every_threshold_crossed_rule_use_4(
+    used: int, crossed: list[int], expected: str
+) -> None:
+    assert threshold_notice("Email", "emails", used, 10_000, crossed) == expected

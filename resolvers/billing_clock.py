@@ -6,7 +6,7 @@ done)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from typing import cast
 from uuid import UUID
@@ -16,10 +16,19 @@ from tortoise.transactions import in_transaction
 
 from billing.cancellation import deletion_date
 from billing.clock import offset
-from billing.dunning import GRACE_PERIOD, next_retry_at
 from billing.errors import BillingError
 from billing.invoices import InvoiceKind, InvoiceStatus, credit_applied, invoice_transition
 from billing.periods import BillingInterval, period_containing
+from billing.schedule import (
+    NOTICE_STATUSES,
+    PERIOD_ENDS,
+    RENEWAL_NOTICE,
+    Due,
+    OrganizationFacts,
+    SubscriptionFacts,
+    due_now,
+    next_due_at,
+)
 from billing.subscription_status import Event, SubscriptionStatus, transition
 from models import FeatureSetting, Invoice, Organization, Subscription, SubscriptionItem, Workspace
 from payments.port import ChargeStatus, PaymentProcessor
@@ -35,15 +44,7 @@ from resolvers.subscription_state import (
     load_subscription,
     subscribed_product_ids,
 )
-from resolvers.tier_moves import (
-    AUTO_DOWNGRADE_NOTICE,
-    RENEWAL_NOTICE,
-    auto_downgrade_due,
-    autoscale,
-    check_auto_downgrade,
-    renewal_notice_due,
-    send_renewal_notice,
-)
+from resolvers.tier_moves import autoscale, check_auto_downgrade, send_renewal_notice
 from resolvers.usage_actions import settle_flexible_overage
 from resolvers.usage_charges import on_demand_charges, open_usage_month
 
@@ -51,44 +52,47 @@ log = logging.getLogger("billing_gateway.clock")
 SHORTEST_MONTH = timedelta(days=28)
 
 S = SubscriptionStatus
-_PERIOD_ENDS = [S.ACTIVE, S.DOWNGRADING, S.CANCELLING, S.FROZEN]
+
+
+async def _unpaid(organization_id: UUID) -> list[Invoice]:
+    """The open invoices the grace period counts from, oldest first (DUN-2); a change waiting
+    for 3-D Secure is not among them (CHG-5)."""
+    return await Invoice.filter(
+        organization_id=organization_id, status=InvoiceStatus.OPEN, pending_change__isnull=True
+    ).order_by("due_at")
+
+
+async def _facts(
+    organization: Organization, row: Subscription | None, items: Iterable[SubscriptionItem]
+) -> OrganizationFacts:
+    """What the schedule reads (billing.schedule), loaded for one organization."""
+    subscription = None
+    if row is not None:
+        unpaid = await _unpaid(organization.id) if row.status is S.PENDING_PAYMENT else []
+        subscription = SubscriptionFacts(
+            status=row.status,
+            billing_interval=row.billing_interval,
+            billing_anchor=row.billing_anchor,
+            current_period_start=row.current_period_start,
+            current_period_end=row.current_period_end,
+            trial_ends_at=row.trial_ends_at,
+            usage_closed_until=row.usage_closed_until,
+            renewal_notice_for=row.renewal_notice_for,
+            auto_downgrade_checked_for=row.auto_downgrade_checked_for,
+            auto_downgrade_enabled=any(item.auto_downgrade for item in items),
+            unpaid=tuple((i.due_at, i.automatic_retries) for i in unpaid),
+        )
+    return OrganizationFacts(
+        subscription, organization.data_delete_at, organization.data_deleted_at
+    )
 
 
 async def next_due(organization_id: UUID) -> datetime | None:
     """The earliest moment, in the organization's billing time, at which work falls due."""
     organization = await Organization.get(id=organization_id)
-    subscription = await Subscription.get_or_none(organization_id=organization_id)
-    candidates: list[datetime] = []
-    if subscription is not None:
-        if subscription.status is S.TRIALING and subscription.trial_ends_at:
-            candidates.append(subscription.trial_ends_at)
-        if subscription.status in _PERIOD_ENDS:
-            candidates.append(subscription.current_period_end)
-            candidates.append(open_usage_month(subscription)[1])  # INV-4
-        if (
-            subscription.status in (S.ACTIVE, S.DOWNGRADING)
-            and subscription.renewal_notice_for != subscription.current_period_end
-        ):
-            candidates.append(subscription.current_period_end - RENEWAL_NOTICE)  # NOT-1
-        if (
-            subscription.status is S.ACTIVE
-            and subscription.auto_downgrade_checked_for != subscription.current_period_end
-            and await SubscriptionItem.exists(subscription_id=subscription.id, auto_downgrade=True)
-        ):
-            candidates.append(subscription.current_period_end - AUTO_DOWNGRADE_NOTICE)  # PREF-3
-        if subscription.status is S.PENDING_PAYMENT:
-            unpaid = await Invoice.filter(
-                organization_id=organization_id,
-                status=InvoiceStatus.OPEN,
-                pending_change__isnull=True,
-            ).order_by("due_at")
-            if unpaid:
-                candidates.append(unpaid[0].due_at + GRACE_PERIOD)
-            retries = (next_retry_at(i.due_at, i.automatic_retries) for i in unpaid)  # DUN-6
-            candidates.extend(at for at in retries if at is not None)
-    if organization.data_deleted_at is None and organization.data_delete_at is not None:
-        candidates.append(organization.data_delete_at)
-    return min(candidates) if candidates else None
+    row = await Subscription.get_or_none(organization_id=organization_id)
+    items = await SubscriptionItem.filter(subscription_id=row.id) if row else []
+    return next_due_at(await _facts(organization, row, items))
 
 
 async def run_due_work(
@@ -106,13 +110,15 @@ async def run_due_work(
     organizations = Organization.all() if wanted is None else Organization.filter(id__in=wanted)
     offsets = await organizations.values_list("clock_offset_seconds", flat=True)
     horizon = offset(base_now, max(cast(list[int], offsets), default=0))
+    # A coarse pre-filter in SQL (never misses what billing.schedule finds due); _step asks the
+    # schedule itself.
     due = Subscription.filter(
         Q(status=S.TRIALING, trial_ends_at__lte=horizon)
-        | Q(status__in=_PERIOD_ENDS, current_period_end__lte=horizon)
-        | Q(status__in=[S.ACTIVE, S.DOWNGRADING], current_period_end__lte=horizon + RENEWAL_NOTICE)
+        | Q(status__in=PERIOD_ENDS, current_period_end__lte=horizon)
+        | Q(status__in=NOTICE_STATUSES, current_period_end__lte=horizon + RENEWAL_NOTICE)  # NOT-1
         # INV-4: a billing month inside a longer period may end; every month is 28 days or more.
         | (
-            Q(status__in=_PERIOD_ENDS, current_period_start__lte=horizon - SHORTEST_MONTH)
+            Q(status__in=PERIOD_ENDS, current_period_start__lte=horizon - SHORTEST_MONTH)
             & ~Q(billing_interval=BillingInterval.MONTHLY)
             & (
                 Q(usage_closed_until__isnull=True)
@@ -157,86 +163,78 @@ async def _step(
         if loaded is None:
             return None
         row = loaded.row
-        name = organization.name
-        if row.status is S.TRIALING and row.trial_ends_at and row.trial_ends_at <= now:
+        due = due_now(await _facts(organization, row, loaded.items.values()), now)
+        if due is Due.TRIAL_END:
             row.status = transition(row.status, Event.TRIAL_ENDS)  # SUB-2: no charge
             await row.save()
-            return f"{name}: trial ended"
-        if row.status is S.PENDING_PAYMENT:
-            if (retried := await scheduled_retry(organization, now, processor)) is not None:
-                return retried  # DUN-6, before the grace period's end is checked
-            oldest = (
-                await Invoice.filter(
-                    organization_id=organization_id,
-                    status=InvoiceStatus.OPEN,
-                    pending_change__isnull=True,
-                )
-                .order_by("due_at")
-                .first()
-            )
-            if oldest and oldest.due_at + GRACE_PERIOD <= now:
-                row.status = transition(row.status, Event.GRACE_PERIOD_PASSES)  # DUN-3
-                await row.save()
-                await notify(
-                    organization.id, "STATUS_CHANGED", f"Frozen: {oldest.number} is unpaid.", now
-                )
-                return f"{name}: frozen, {oldest.number} unpaid after the grace period"
-            return None
-        if auto_downgrade_due(loaded, now):
+            return f"{organization.name}: trial ended"
+        if due is Due.PAYMENT_RETRY:
+            return await scheduled_retry(organization, now, processor)  # DUN-6
+        if due is Due.FREEZE:
+            return await _freeze(organization, row, now)
+        if due is Due.AUTO_DOWNGRADE_CHECK:
             return await check_auto_downgrade(loaded, organization, now)
-        if renewal_notice_due(loaded, now) and row.current_period_end > now:
+        if due is Due.RENEWAL_NOTICE:
             return await send_renewal_notice(loaded, organization, now)
-        if row.status not in _PERIOD_ENDS:
-            return None
-        _, month_end = open_usage_month(row)
-        if month_end < row.current_period_end and month_end <= now:
+        if due is Due.USAGE_MONTH_CLOSE:
             return await _close_usage_month(organization, row, snapshot, now, processor)
-        if row.current_period_end > now:
-            return None
-        overdue = await Invoice.filter(
-            organization_id=organization_id, status=InvoiceStatus.OPEN, pending_change__isnull=True
-        ).exists()
-        if row.status is S.FROZEN:
-            row.status = transition(row.status, Event.PERIOD_ENDS_OVERDUE)  # DUN-3
-            # The blocks used before sending stopped are owed like any other (INV-4, USE-6).
-            usage = await _usage_invoice(organization, row, snapshot, now, processor)
-            ended = f"{name}: cancelled, unpaid at the end of the period"
-            return await _end(organization, row, snapshot, "; ".join([ended, *_some(usage)]))
-        if row.status is S.CANCELLING and row.cancel_at and row.cancel_at <= row.current_period_end:
-            if overdue:
-                # The last month's blocks are invoiced before the period moves on without them.
-                usage = await _usage_invoice(organization, row, snapshot, now, processor)
-                row.status = transition(row.status, Event.PERIOD_ENDS_OVERDUE)
-                # Frozen for one more period to pay in, unbilled; then cancelled (DUN-3).
-                start = row.current_period_end
-                _, row.current_period_end = period_containing(
-                    row.billing_anchor, row.billing_interval, start
-                )
-                row.current_period_start = start
-                await row.save()
-                frozen = f"{name}: frozen at the end of the period, an invoice is overdue"
-                return "; ".join([frozen, *_some(usage)])
-            row.status = transition(row.status, Event.PERIOD_ENDS_CANCELLED)  # CAN-1
-            usage = await _usage_invoice(organization, row, snapshot, now, processor)
-            return await _end(
-                organization,
-                row,
-                snapshot,
-                "; ".join([f"{name}: cancelled at the end of the period", *_some(usage)]),
+        if due is Due.PERIOD_END:
+            return await _period_end(loaded, organization, now, processor)
+        return None  # nothing due; a data deletion is run_due_work's own pass
+
+
+async def _freeze(organization: Organization, row: Subscription, now: datetime) -> str:
+    """DUN-3: the grace period passed with the oldest invoice unpaid."""
+    oldest = (await _unpaid(organization.id))[0]
+    row.status = transition(row.status, Event.GRACE_PERIOD_PASSES)
+    await row.save()
+    await notify(organization.id, "STATUS_CHANGED", f"Frozen: {oldest.number} is unpaid.", now)
+    return f"{organization.name}: frozen, {oldest.number} unpaid after the grace period"
+
+
+async def _period_end(
+    loaded: LoadedSubscription,
+    organization: Organization,
+    now: datetime,
+    processor: PaymentProcessor,
+) -> str:
+    """The period ends: a frozen subscription is cancelled, a cancelling one ends (or freezes
+    with an invoice overdue), any other renews with its scheduled change (DUN-1, DUN-3, CAN-1)."""
+    row, snapshot = loaded.row, loaded.snapshot
+    overdue = bool(await _unpaid(organization.id))  # before this month's usage is invoiced
+    # The last month's usage is priced on the plans it was used under, before any change, and
+    # the blocks used before sending stopped are owed like any other (INV-4, USE-6).
+    usage = _some(await _usage_invoice(organization, row, snapshot, now, processor))
+    if row.status is S.FROZEN:
+        row.status = transition(row.status, Event.PERIOD_ENDS_OVERDUE)  # DUN-3
+        ended = f"{organization.name}: cancelled, unpaid at the end of the period"
+        return await _end(organization, row, snapshot, "; ".join([ended, *usage]))
+    if row.status is S.CANCELLING and row.cancel_at and row.cancel_at <= row.current_period_end:
+        if overdue:
+            row.status = transition(row.status, Event.PERIOD_ENDS_OVERDUE)
+            # Frozen for one more period to pay in, unbilled; then cancelled (DUN-3).
+            start = row.current_period_end
+            _, row.current_period_end = period_containing(
+                row.billing_anchor, row.billing_interval, start
             )
-        # The last month's usage is priced on the plans it was used under, before any change.
-        usage = await _usage_invoice(organization, row, snapshot, now, processor)
-        change = row.scheduled_change
-        for terms in await apply_scheduled_change(loaded):  # CHG-6, INT-1
-            await write_item(row, loaded.items.get(terms.product_id), terms, terms.prepaid_periods)
-        if change and change["kind"] == "downgrade":
-            await sync_feature_settings(organization.id, snapshot, loaded.terms.values())
-            if row.status is S.DOWNGRADING:
-                row.status = transition(row.status, Event.PERIOD_ENDS_RENEWED)
-        await _void_stale_changes(organization_id)
-        scaled = await autoscale(loaded, organization, now)
-        renewal = await _renew(loaded, organization, now, processor)
-        return "; ".join([renewal, *scaled, *_some(usage)])
+            row.current_period_start = start
+            await row.save()
+            frozen = f"{organization.name}: frozen at the end of the period, an invoice is overdue"
+            return "; ".join([frozen, *usage])
+        row.status = transition(row.status, Event.PERIOD_ENDS_CANCELLED)  # CAN-1
+        ended = f"{organization.name}: cancelled at the end of the period"
+        return await _end(organization, row, snapshot, "; ".join([ended, *usage]))
+    change = row.scheduled_change
+    for terms in await apply_scheduled_change(loaded):  # CHG-6, INT-1
+        await write_item(row, loaded.items.get(terms.product_id), terms, terms.prepaid_periods)
+    if change and change["kind"] == "downgrade":
+        await sync_feature_settings(organization.id, snapshot, loaded.terms.values())
+        if row.status is S.DOWNGRADING:
+            row.status = transition(row.status, Event.PERIOD_ENDS_RENEWED)
+    await _void_stale_changes(organization.id)
+    scaled = await autoscale(loaded, organization, now)
+    renewal = await _renew(loaded, organization, now, processor)
+    return "; ".join([renewal, *scaled, *usage])
 
 
 def _some(event: str | None) -> list[str]:

@@ -4,11 +4,11 @@ the period ends (PREF-3) and autoscaling on the three-month average at renewal (
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from billing.catalog import Plan
 from billing.money import Money
-from billing.subscription_status import Event, SubscriptionStatus, transition
+from billing.subscription_status import Event, transition
 from billing.usage import Tier, auto_downgrade_tier, autoscale_tier
 from models import ALL_WORKSPACES, Organization, UsageCounter
 from resolvers.catalog import CatalogSnapshot
@@ -21,18 +21,6 @@ from resolvers.subscription_state import (
     load_prices,
     wanted_terms,
 )
-
-AUTO_DOWNGRADE_NOTICE = timedelta(hours=24)
-RENEWAL_NOTICE = timedelta(days=7)
-
-
-def renewal_notice_due(loaded: LoadedSubscription, now: datetime) -> bool:
-    row = loaded.row
-    return (
-        row.status in (SubscriptionStatus.ACTIVE, SubscriptionStatus.DOWNGRADING)
-        and row.renewal_notice_for != row.current_period_end
-        and now >= row.current_period_end - RENEWAL_NOTICE
-    )
 
 
 async def send_renewal_notice(
@@ -110,16 +98,6 @@ def _tiers(snapshot: CatalogSnapshot, plan: Plan, metric: str) -> list[tuple[Tie
         key=lambda p: p.rank,
     )
     return [(Tier(p.code, p.limits[metric]), p) for p in plans]
-
-
-def auto_downgrade_due(loaded: LoadedSubscription, now: datetime) -> bool:
-    row = loaded.row
-    return (
-        row.status is SubscriptionStatus.ACTIVE
-        and row.auto_downgrade_checked_for != row.current_period_end
-        and now >= row.current_period_end - AUTO_DOWNGRADE_NOTICE
-        and any(item.auto_downgrade for item in loaded.items.values())
-    )
 
 
 async def check_auto_downgrade(

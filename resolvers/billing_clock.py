@@ -18,6 +18,7 @@ from billing.cancellation import deletion_date
 from billing.clock import offset
 from billing.errors import BillingError
 from billing.invoices import InvoiceKind, InvoiceStatus, credit_applied, invoice_transition
+from billing.notifications import NotificationKind
 from billing.periods import BillingInterval, period_containing
 from billing.schedule import (
     NOTICE_STATUSES,
@@ -188,7 +189,9 @@ async def _freeze(organization: Organization, row: Subscription, now: datetime) 
     oldest = (await _unpaid(organization.id))[0]
     row.status = transition(row.status, Event.GRACE_PERIOD_PASSES)
     await row.save()
-    await notify(organization.id, "STATUS_CHANGED", f"Frozen: {oldest.number} is unpaid.", now)
+    await notify(
+        organization.id, NotificationKind.STATUS_CHANGED, f"Frozen: {oldest.number} is unpaid.", now
+    )
     return f"{organization.name}: frozen, {oldest.number} unpaid after the grace period"
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from billing.dunning import retry_due
 from billing.invoices import InvoiceStatus
+from billing.notifications import NotificationKind
 from models import Invoice, Organization, Payment
 from payments.port import ChargeStatus, PaymentProcessor
 from resolvers.invoicing import collect
@@ -71,7 +72,7 @@ async def retry_invoice(
     if result.status is ChargeStatus.REQUIRES_ACTION:
         await notify(
             organization.id,
-            "PAYMENT_ACTION_REQUIRED",
+            NotificationKind.PAYMENT_ACTION_REQUIRED,
             f"The payment of {invoice.number} needs your authentication: "
             "complete it on the billing page.",
             now,

@@ -11,6 +11,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from billing.access import BILLING_ROLES
+from billing.notifications import NotificationKind
 from models import Membership, Notification, Organization
 
 log = logging.getLogger("billing_gateway.outbox")
@@ -74,18 +75,6 @@ async def _recipients(organization_id: object) -> list[str]:
     return sorted(m.user.email for m in memberships)
 
 
-_SUBJECTS = {
-    "PAYMENT_FAILED": "A payment failed",
-    "PAYMENT_REFUNDED": "A charge was refunded",
-    "STATUS_CHANGED": "Your subscription's status changed",
-    "USAGE_THRESHOLD": "Usage alert",
-    "AUTO_UPGRADE": "Your plan was upgraded",
-    "FLEXIBLE_OVERAGE": "Extra volume was bought",
-    "AUTO_DOWNGRADE": "Your plan will be downgraded",
-    "AUTOSCALE": "Your plan was scaled",
-    "LIMIT_REACHED": "A limit was reached",
-}
-
-
 def _subject(kind: str) -> str:
-    return _SUBJECTS.get(kind, "Billing notice")
+    known = kind in NotificationKind.__members__
+    return NotificationKind(kind).subject if known else "Billing notice"

@@ -12,6 +12,7 @@ from tortoise.transactions import in_transaction
 from billing.clock import offset
 from billing.errors import BillingError
 from billing.invoices import InvoiceStatus, invoice_transition
+from billing.notifications import NotificationKind
 from billing.periods import BillingInterval
 from billing.subscription_status import Event, SubscriptionStatus, transition
 from models import Invoice, Notification, Organization, Payment, Subscription
@@ -36,7 +37,9 @@ class InvoiceActionRequired:
     client_secret: str
 
 
-async def notify(organization_id: UUID, kind: str, message: str, now: datetime) -> None:
+async def notify(
+    organization_id: UUID, kind: NotificationKind, message: str, now: datetime
+) -> None:
     """NOT-1: stored for the owner and billing admins (delivery by e-mail comes with usage)."""
     await Notification.create(
         organization_id=organization_id, kind=kind, message=message, created_at=now
@@ -57,7 +60,7 @@ async def card_failed(organization: Organization, reason: str, now: datetime) ->
             "failed_payment_method_id",
         ]
     )
-    await notify(organization.id, "PAYMENT_FAILED", reason, now)
+    await notify(organization.id, NotificationKind.PAYMENT_FAILED, reason, now)
 
 
 async def pay_invoice(
@@ -179,7 +182,7 @@ async def settle(organization: Organization, invoice: Invoice, now: datetime) ->
         await row.save()
         await notify(
             organization.id,
-            "STATUS_CHANGED",
+            NotificationKind.STATUS_CHANGED,
             f"Payment received: the subscription is {row.status.value}.",
             now,
         )

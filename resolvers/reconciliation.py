@@ -12,6 +12,7 @@ from tortoise.exceptions import DoesNotExist
 from tortoise.transactions import in_transaction
 
 from billing.money import Money
+from billing.notifications import NotificationKind
 from models import OrphanCharge, Payment
 from payments.port import PaymentProcessor
 from resolvers.locks import lock_organization
@@ -72,7 +73,7 @@ async def reconcile_charges(processor: PaymentProcessor, wall_now: datetime) -> 
             if organization_id:
                 await notify(
                     organization_id,
-                    "PAYMENT_REFUNDED",
+                    NotificationKind.PAYMENT_REFUNDED,
                     f"A charge of {amount} was taken for a change that failed: refunded.",
                     wall_now,
                 )

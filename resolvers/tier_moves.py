@@ -8,6 +8,7 @@ from datetime import datetime
 
 from billing.catalog import Plan
 from billing.money import Money
+from billing.notifications import NotificationKind
 from billing.subscription_status import Event, transition
 from billing.usage import Tier, auto_downgrade_tier, autoscale_tier
 from models import ALL_WORKSPACES, Organization, UsageCounter
@@ -31,7 +32,7 @@ async def send_renewal_notice(
     row.renewal_notice_for = row.current_period_end
     await row.save(update_fields=["renewal_notice_for", "updated_at"])
     message = await _renewal_message(loaded, organization, autoscale_pending=True)
-    await notify(organization.id, "UPCOMING_RENEWAL", message, now)
+    await notify(organization.id, NotificationKind.UPCOMING_RENEWAL, message, now)
     return f"{organization.name}: renewal notice sent"
 
 
@@ -48,7 +49,9 @@ async def correct_renewal_notice(
     if loaded.row.renewal_notice_for != loaded.row.current_period_end:
         return  # no notice for this renewal yet: the one to come states the new amount
     message = await _renewal_message(loaded, organization, autoscale_pending=autoscale_pending)
-    await notify(organization.id, "UPCOMING_RENEWAL", f"Corrected: {why}. {message}", now)
+    await notify(
+        organization.id, NotificationKind.UPCOMING_RENEWAL, f"Corrected: {why}. {message}", now
+    )
 
 
 async def _renewal_message(
@@ -128,7 +131,7 @@ async def check_auto_downgrade(
         }
         row.status = transition(row.status, Event.SCHEDULE_DOWNGRADE)
         message = f"{product.name}: {profiles:,} profiles fit {lower.code}, from the next period."
-        await notify(organization.id, "AUTO_DOWNGRADE", message, now)
+        await notify(organization.id, NotificationKind.AUTO_DOWNGRADE, message, now)
         await correct_renewal_notice(
             loaded,
             organization,
@@ -185,7 +188,7 @@ async def autoscale(
         average = sum(history) // len(history)
         await notify(
             organization.id,
-            "AUTOSCALE",
+            NotificationKind.AUTOSCALE,
             f"{product.name}: {breakdown} {metric} in the last three billing months, "
             f"{average:,} on average: moved from {current.code} to {target.code} from this period.",
             now,

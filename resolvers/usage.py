@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 
 from billing.clock import offset
 from billing.errors import BillingError, NotFoundError
+from billing.notifications import NotificationKind
 from billing.policies import UpgradePreference
 from billing.quote import STOCK_METRICS
 from billing.usage import crossed_thresholds, threshold_notice
@@ -179,7 +180,7 @@ async def _notify_thresholds(
             continue
         product = next(p for p in snapshot.products if p.id == product_id)
         message = threshold_notice(product.name, metric, counter.value, limit, crossed)
-        await notify(organization_id, "USAGE_THRESHOLD", message, now)
+        await notify(organization_id, NotificationKind.USAGE_THRESHOLD, message, now)
         await UsageCounter.filter(
             organization_id=organization_id,
             product_id=product_id,

@@ -16,6 +16,7 @@ from billing.clock import offset
 from billing.errors import BillingError
 from billing.invoices import InvoiceKind, InvoiceStatus, invoice_transition
 from billing.money import Money
+from billing.notifications import NotificationKind
 from billing.policies import UpgradePreference
 from billing.quote import Line
 from billing.usage import flexible_overage
@@ -179,7 +180,7 @@ async def _tell_highest_tier_passed(
     if told:
         await notify(
             organization_id,
-            "LIMIT_REACHED",
+            NotificationKind.LIMIT_REACHED,
             f"{plan.name} is the highest tier and its {plan.limits[metric]:,} {metric} are used "
             "this billing month: more waits for the next month.",
             now,
@@ -212,7 +213,7 @@ async def _auto_upgrade(
     amount = Money(quote.amount_due_now, quote.currency).formatted()
     await notify(
         organization.id,
-        "AUTO_UPGRADE",
+        NotificationKind.AUTO_UPGRADE,
         f"{product.name}: moved to {following.name} at the limit, {amount} charged.",
         now,
     )
@@ -265,7 +266,7 @@ async def _buy_overage(
     amount = Money(overage.amount * purchases, price.currency).formatted()
     await notify(
         organization.id,
-        "FLEXIBLE_OVERAGE",
+        NotificationKind.FLEXIBLE_OVERAGE,
         f"{plan.name}: {purchases} x {overage.volume:,} more {metric}, {amount} charged.",
         now,
     )

@@ -10,6 +10,7 @@ import strawberry
 from billing.access import Role
 from billing.errors import BillingError
 from billing.invoices import InvoiceStatus
+from billing.notifications import NotificationKind
 from models import BillingInfo as BillingInfoRow
 from models import FeatureSetting as FeatureSettingRow
 from models import Invoice as InvoiceRow
@@ -173,7 +174,10 @@ class Organization:
         rows = await NotificationRow.filter(organization_id=self.organization_id).limit(
             max(1, min(first, 100))
         )
-        return [Notification(kind=r.kind, message=r.message, created_at=r.created_at) for r in rows]
+        return [
+            Notification(kind=NotificationKind(r.kind), message=r.message, created_at=r.created_at)
+            for r in rows
+        ]
 
     @strawberry.field(
         description="Settings of features; inactive ones belong to features the plan lost (CHG-9)."
@@ -188,9 +192,14 @@ class Organization:
         ]
 
 
+strawberry.enum(
+    NotificationKind, description="What a notice is about (NOT-1); clients branch on it."
+)
+
+
 @strawberry.type
 class Notification:
-    kind: str
+    kind: NotificationKind
     message: str
     created_at: datetime
 

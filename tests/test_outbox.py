@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from billing.notifications import NotificationKind
 from gateway.mailer import SmtpMailer
 from models import Notification
 from resolvers.outbox import deliver_pending
@@ -56,7 +57,7 @@ async def test_notices_reach_the_owner_and_billing_admins(
     )
     await notify(
         organization.id,
-        "USAGE_THRESHOLD",
+        NotificationKind.USAGE_THRESHOLD,
         "Email: 7,500 of 10,000 emails used this billing month (75 % reached).",
         SEEDED_AT,
     )
@@ -81,7 +82,12 @@ async def test_a_failed_delivery_is_kept_and_retried(
         [{"product": "email", "plan": "email-1000"}],
         period=(SEEDED_AT - timedelta(days=1), SEEDED_AT + timedelta(days=30)),
     )
-    await notify(organization.id, "PAYMENT_FAILED", "The renewal could not be charged.", SEEDED_AT)
+    await notify(
+        organization.id,
+        NotificationKind.PAYMENT_FAILED,
+        "The renewal could not be charged.",
+        SEEDED_AT,
+    )
     now = datetime.now(UTC)
     down = SmtpMailer("127.0.0.1", free_port(), "billing@demo-saas.test", timeout=2)
     assert await deliver_pending(down, now) == (0, 1)

@@ -17,7 +17,7 @@ from resolvers import usage as usage_service
 from resolvers.catalog import CatalogSnapshot
 from resolvers.organization import find_organization
 from resolvers.preferences import PreferenceState
-from resolvers.test_clock import advance_test_clock
+from resolvers.sandbox_clock import advance_test_clock
 from schema.billing_info import BillingInfo, BillingInfoInput, BillingInfoResult, BillingInfoUpdated
 from schema.context import Info
 from schema.invoice import Invoice

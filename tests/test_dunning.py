@@ -130,3 +130,31 @@ async def test_three_d_secure_applies_the_change_once_after_authentication(
     assert await Invoice.filter(organization_id=organization.id).count() == 1
     org = await Organization.get(id=organization.id)
     assert org.automatic_charges_paused is False
+
+
+async def test_cancelling_with_an_unpaid_renewal_freezes_then_cancels(gql: GraphQLClient) -> None:
+    # rule CAN-2 lets one more renewal happen; it is declined; at the cancellation date the
+    # subscription is FROZEN for a period to pay in (SUB-3), then CANCELLED (DUN-3).
+    organization, owner = await organization_with(
+        [{"product": "recommendations", "plan": "rec-10k"}],
+        period=(SEEDED_AT - timedelta(days=30), SEEDED_AT + timedelta(days=1)),
+        card="pm_card_chargeDeclinedInsufficientFunds",
+    )
+    body = await gql(
+        'mutation { cancelSubscription(reason: "Season over") { ... on SubscriptionCancelled { cancelAt } } }',
+        as_user=owner,
+    )
+    assert body["data"]["cancelSubscription"]["cancelAt"] == "2026-04-13T09:30:00+00:00"
+    advance = "mutation { advanceTestClock(days: %d) { events } }"
+    events = (await gql(advance % 1, as_user=owner))["data"]["advanceTestClock"]["events"]
+    assert any("unpaid (insufficient_funds)" in e for e in events)
+    events = (await gql(advance % 31, as_user=owner))["data"]["advanceTestClock"]["events"]
+    assert any("frozen at the end of the period, an invoice is overdue" in e for e in events)
+    status = "{ organization { subscription { status currentPeriodEnd } } }"
+    assert (await gql(status, as_user=owner))["data"]["organization"]["subscription"] == {
+        "status": "FROZEN",
+        "currentPeriodEnd": "2026-05-13T09:30:00+00:00",
+    }
+    events = (await gql(advance % 31, as_user=owner))["data"]["advanceTestClock"]["events"]
+    assert any("cancelled, unpaid at the end of the period" in e for e in events)
+    assert await Invoice.filter(organization_id=organization.id).count() == 1

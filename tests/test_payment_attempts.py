@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 import stripe
 
 from billing.access import Role
@@ -22,13 +23,17 @@ from models import (
     PaymentMethod,
     User,
 )
-from payments.sandbox import SANDBOX_WEBHOOK_SECRET
+from payments.port import ChargeRequest
+from payments.sandbox import SANDBOX_WEBHOOK_SECRET, SandboxProcessor
 from tests.conftest import SEEDED_AT, GraphQLClient
 from tests.factories import organization_with
 
 RUNNING = (SEEDED_AT - timedelta(days=10), SEEDED_AT + timedelta(days=21))
 ENDING_TOMORROW = (SEEDED_AT - timedelta(days=30), SEEDED_AT + timedelta(days=1))
 PREVIEW = "query ($input: PlanChangeInput!) { previewPlanChange(input: $input) { amountDueNow { amount } } }"
+BLOCKERS = (
+    "query ($input: PlanChangeInput!) { previewPlanChange(input: $input) { blockers { code } } }"
+)
 APPLY = """mutation ($input: PlanChangeInput!, $due: Int!) { %s(input: $input, confirmAmountDue: $due) {
   __typename ... on PaymentActionRequired { clientSecret pendingInvoice: invoice { id status } }
   ... on PlanChangeApplied { invoice { status } } ... on UserError { code message } } }"""
@@ -380,3 +385,25 @@ async def _member_of(organization: Organization) -> str:
     user = await User.create(email=f"member@{organization.slug}.test", name="Member")
     await Membership.create(organization=organization, user=user, role=Role.MEMBER)
     return user.email
+
+
+async def test_an_expired_card_is_no_payment_method(gql: GraphQLClient) -> None:
+    # rule CHG-1, PAY-3: the blocker shows in the preview, not as a decline after applying.
+    _, owner = await organization_with(
+        [{"product": "email", "plan": "email-1000"}], period=RUNNING, card="pm_card_expired"
+    )
+    await PaymentMethod.filter(processor_id="pm_card_expired").update(exp_year=2020)
+    preview = (
+        await gql(BLOCKERS, {"input": {"product": "email", "plan": "email-1500"}}, as_user=owner)
+    )["data"]["previewPlanChange"]
+    assert preview["blockers"] == [{"code": "NO_PAYMENT_METHOD"}]
+
+
+@pytest.mark.usefixtures("database")
+async def test_the_same_charge_key_never_charges_twice() -> None:
+    # rule IDM-1: a retry after a crash between the charge and the database write finds the
+    # first charge.
+    processor = SandboxProcessor()
+    request = ChargeRequest("pm_card_visa", 1016, "USD", "change:abc:pm_card_visa", "Invoice X")
+    first, second = await processor.charge(request), await processor.charge(request)
+    assert first == second

@@ -35,9 +35,10 @@ from models import FeatureSetting, Invoice, Organization, Subscription, Subscrip
 from payments.port import ChargeStatus, PaymentProcessor
 from resolvers.catalog import CatalogSnapshot, load_catalog_snapshot
 from resolvers.dunning import scheduled_retry
+from resolvers.invoice_payments import card_failed
 from resolvers.invoicing import collect, issue_invoice
 from resolvers.locks import lock_organization
-from resolvers.payments import card_failed, notify
+from resolvers.notices import notify
 from resolvers.plan_change import sync_feature_settings, write_item
 from resolvers.renewal import apply_scheduled_change, renewal_lines, renewal_period
 from resolvers.subscription_state import (

@@ -11,8 +11,9 @@ from billing.invoices import InvoiceStatus
 from billing.notifications import NotificationKind
 from models import Invoice, Organization, Payment
 from payments.port import ChargeStatus, PaymentProcessor
+from resolvers.invoice_payments import card_failed, settle
 from resolvers.invoicing import collect
-from resolvers.payments import card_failed, notify, settle
+from resolvers.notices import notify
 
 
 async def overdue_invoices(organization_id: object, now: datetime) -> list[Invoice]:

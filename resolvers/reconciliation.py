@@ -16,7 +16,7 @@ from billing.notifications import NotificationKind
 from models import OrphanCharge, Payment
 from payments.port import PaymentProcessor
 from resolvers.locks import lock_organization
-from resolvers.payments import notify
+from resolvers.notices import notify
 
 LOOK_BACK = timedelta(days=2)
 # A charge younger than this may belong to a request still writing its result.

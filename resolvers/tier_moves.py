@@ -13,7 +13,7 @@ from billing.subscription_status import Event, transition
 from billing.usage import Tier, auto_downgrade_tier, autoscale_tier
 from models import ALL_WORKSPACES, Organization, UsageCounter
 from resolvers.catalog import CatalogSnapshot
-from resolvers.payments import notify
+from resolvers.notices import notify
 from resolvers.plan_change import sync_feature_settings, write_item
 from resolvers.subscription_state import (
     ChangeRequest,

@@ -32,7 +32,7 @@ from payments.port import PaymentProcessor
 from resolvers import usage_store
 from resolvers.catalog import CatalogSnapshot
 from resolvers.locks import lock_for_usage
-from resolvers.payments import notify
+from resolvers.notices import notify
 from resolvers.usage_actions import ACTING_PREFERENCES, act_on_limits_recorded, bought_volume
 from resolvers.usage_charges import open_usage_month, subscription_and_items
 

@@ -32,9 +32,10 @@ from models import (
 from payments.port import ChargeStatus, PaymentProcessor
 from resolvers import plan_change
 from resolvers.catalog import CatalogSnapshot
+from resolvers.invoice_payments import card_failed
 from resolvers.invoicing import collect, issue_invoice
 from resolvers.locks import lock_organization
-from resolvers.payments import card_failed, notify
+from resolvers.notices import notify
 from resolvers.subscription_state import ChangeRequest
 from resolvers.usage_charges import open_usage_month, subscription_and_items, used_in_period
 

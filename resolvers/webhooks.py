@@ -9,8 +9,8 @@ from tortoise.transactions import in_transaction
 from billing.clock import offset
 from models import Invoice, Payment, ProcessedEvent
 from payments.port import ChargeStatus, PaymentProcessor, ProcessorEvent
+from resolvers.invoice_payments import AUTHENTICATION_FAILED, PAYABLE, finish_waiting_payment
 from resolvers.locks import lock_organization
-from resolvers.payments import AUTHENTICATION_FAILED, PAYABLE, finish_waiting_payment
 
 APPLIED_TYPES = ("payment_succeeded", "payment_failed")
 

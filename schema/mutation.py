@@ -10,7 +10,7 @@ import strawberry
 from billing.errors import BillingError, ForbiddenError, NotFoundError
 from billing.policies import UpgradePreference
 from resolvers import billing_info as billing_info_service
-from resolvers import lifecycle, payments, plan_change, preferences
+from resolvers import invoice_payments, lifecycle, plan_change, preferences
 from resolvers import payment_methods as payment_method_service
 from resolvers import refunds as refund_service
 from resolvers import usage as usage_service
@@ -281,12 +281,12 @@ class Mutation:
         context = info.context
         organization = await find_organization(context.require_viewer(), context.loaders, None)
         try:
-            outcome = await payments.pay_invoice(
+            outcome = await invoice_payments.pay_invoice(
                 organization.id, str(invoice_id), context.clock.now(), context.processor
             )
         except BillingError as error:
             return user_error(error)
-        if isinstance(outcome, payments.InvoiceActionRequired):
+        if isinstance(outcome, invoice_payments.InvoiceActionRequired):
             return PaymentActionRequired(
                 client_secret=outcome.client_secret,
                 invoice=Invoice.of(outcome.invoice),
@@ -306,7 +306,7 @@ class Mutation:
         context = info.context
         organization = await find_organization(context.require_viewer(), context.loaders, None)
         try:
-            invoice = await payments.complete_payment_action(
+            invoice = await invoice_payments.complete_payment_action(
                 organization.id, str(invoice_id), succeed, context.clock.now()
             )
         except BillingError as error:

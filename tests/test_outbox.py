@@ -15,8 +15,8 @@ from aiosmtpd.controller import Controller
 from billing.notifications import NotificationKind
 from gateway.mailer import SmtpMailer
 from models import Notification
+from resolvers.notices import notify
 from resolvers.outbox import deliver_pending
-from resolvers.payments import notify
 from tests.conftest import SEEDED_AT, free_port
 from tests.factories import organization_with
 

@@ -15,11 +15,12 @@ from billing.invoices import InvoiceStatus, invoice_transition
 from billing.notifications import NotificationKind
 from billing.periods import BillingInterval
 from billing.subscription_status import Event, SubscriptionStatus, transition
-from models import Invoice, Notification, Organization, Payment, Subscription
+from models import Invoice, Organization, Payment, Subscription
 from payments.port import DECLINE_REASONS, ChargeStatus, PaymentProcessor
 from resolvers.catalog import load_catalog_snapshot
 from resolvers.invoicing import collect, default_payment_method, locked_invoice, mark_paid
 from resolvers.locks import lock_organization
+from resolvers.notices import notify
 from resolvers.plan_change import sync_feature_settings, write_item
 from resolvers.subscription_state import ItemTerms, load_subscription
 
@@ -35,15 +36,6 @@ class InvoicePaid:
 class InvoiceActionRequired:
     invoice: Invoice
     client_secret: str
-
-
-async def notify(
-    organization_id: UUID, kind: NotificationKind, message: str, now: datetime
-) -> None:
-    """NOT-1: stored for the owner and billing admins (delivery by e-mail comes with usage)."""
-    await Notification.create(
-        organization_id=organization_id, kind=kind, message=message, created_at=now
-    )
 
 
 async def card_failed(organization: Organization, reason: str, now: datetime) -> None:

@@ -13,7 +13,7 @@ from models import Notification
 async def notify(
     organization_id: UUID, kind: NotificationKind, message: str, now: datetime
 ) -> None:
-    """NOT-1: stored for the owner and billing admins ."""
+    """NOT-1: stored for the owner and billing admins; the outbox e-mails it."""
     await Notification.create(
         organization_id=organization_id, kind=kind, message=message, created_at=now
     )

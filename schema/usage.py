@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 import strawberry
 from strawberry.types.arguments import InputContext
 
-from billing.periods import billing_month_starting_in, parse_month, shift_months
 from billing.policies import UpgradePreference
-from billing.usage import GateReason, gate, on_demand_blocks, percent_used
+from billing.usage import GateReason
 from models import Organization as OrganizationRow
-from models import Subscription as SubscriptionRow
-from models import SubscriptionItem as ItemRow
-from models import UsageCounter
+from resolvers import usage_meters
 from resolvers.catalog import CatalogSnapshot
-from resolvers.usage import EventInput, usage_in_period
-from resolvers.usage_charges import open_usage_month
+from resolvers.usage import EventInput
 from schema.common import Money
 from schema.permissions import CanReadBilling
 from schema.plan_change import UserError
@@ -118,74 +114,24 @@ class UsageGate:
 async def meters(
     organization_id: UUID, snapshot: CatalogSnapshot, month: str | None, workspace: str | None
 ) -> list[UsageMeter]:
-    subscription = await SubscriptionRow.get_or_none(organization_id=organization_id)
-    if subscription is None:
-        return []
-    if month is None:
-        period_start, _ = open_usage_month(subscription)
-    else:
-        period_start = await _period_in_month(organization_id, subscription, month)
-    used = await usage_in_period(organization_id, period_start, workspace)
-    items = await ItemRow.filter(subscription_id=subscription.id)
-    result = []
-    for item in sorted(items, key=lambda i: i.product_id):
-        product = next(p for p in snapshot.products if p.id == item.product_id)
-        limits = snapshot.plans_by_id[item.plan_id].limits
-        for metric in product.metrics:
-            value = used.get((product.id, metric), 0)
-            limit = limits.get(metric)
-            result.append(
-                UsageMeter(
-                    product=product.code,
-                    metric=metric,
-                    used=value,
-                    limit=limit,
-                    percent=percent_used(value, limit),
-                    period_start=period_start,
-                    workspace=workspace,
-                    organization_id=organization_id,
-                    **_on_demand(snapshot, item, metric, value, limit),
-                )
-            )
-    return result
-
-
-def _on_demand(
-    snapshot: CatalogSnapshot, item: ItemRow, metric: str, used: int, limit: int | None
-) -> dict[str, Any]:
-    policy = snapshot.policies[item.product_id]
-    size, price = policy.on_demand_block_size, policy.on_demand_block_price
-    if (
-        item.upgrade_preference is not UpgradePreference.ON_DEMAND
-        or policy.on_demand_metric != metric
-        or limit is None
-        or not size
-        or price is None
-    ):
-        return {"blocks": None, "block_cost": None}
-    blocks = on_demand_blocks(used, limit, size)
-    return {"blocks": blocks, "block_cost": Money.of(blocks * price, snapshot.currency)}
-
-
-async def _period_in_month(
-    organization_id: UUID, subscription: SubscriptionRow, month: str
-) -> datetime:
-    """USE-3: the billing month that started in that calendar month: the one its counters were
-    kept under, or, where nothing was counted, the one the anchor steps to (all meters zero)."""
-    year, number = parse_month(month)
-    start = datetime(year, number, 1, tzinfo=UTC)
-    counter = (
-        await UsageCounter.filter(
+    readings = await usage_meters.read_meters(organization_id, snapshot, month, workspace)
+    return [
+        UsageMeter(
+            product=r.product,
+            metric=r.metric,
+            used=r.used,
+            limit=r.limit,
+            percent=r.percent,
+            period_start=r.period_start,
+            workspace=r.workspace,
             organization_id=organization_id,
-            period_start__gte=start,
-            period_start__lt=shift_months(start, 1),
+            blocks=r.blocks,
+            block_cost=Money.of(r.block_cost, snapshot.currency)
+            if r.block_cost is not None
+            else None,
         )
-        .order_by("period_start")
-        .first()
-    )
-    if counter is not None:
-        return counter.period_start
-    return billing_month_starting_in(subscription.billing_anchor, year, number)
+        for r in readings
+    ]
 
 
 async def usage_gate(
@@ -195,36 +141,10 @@ async def usage_gate(
     metric: str,
     quantity: int,
 ) -> UsageGate:
-    subscription = await SubscriptionRow.get_or_none(organization_id=organization.id)
-    product_row = next((p for p in snapshot.products if p.code == product), None)
-    item = (
-        await ItemRow.get_or_none(subscription_id=subscription.id, product_id=product_row.id)
-        if subscription and product_row
-        else None
+    answer = await usage_meters.gate_usage(organization, snapshot, product, metric, quantity)
+    return UsageGate(
+        allowed=answer.allowed, reason=answer.reason, used=answer.used, limit=answer.limit
     )
-    if subscription is None or item is None or product_row is None:
-        decision = gate(
-            None, 0, None, quantity, None, organization.automatic_charges_paused, higher_tier=False
-        )
-        return UsageGate(allowed=decision.allowed, reason=decision.reason, used=0, limit=None)
-    month_start, _ = open_usage_month(subscription)
-    used = (await usage_in_period(organization.id, month_start, None)).get(
-        (product_row.id, metric), 0
-    )
-
-    plan = snapshot.plans_by_id[item.plan_id]
-    limit = plan.limits.get(metric)
-    decision = gate(
-        subscription.status,
-        used,
-        limit,
-        quantity,
-        item.upgrade_preference,
-        organization.automatic_charges_paused,
-        higher_tier=snapshot.next_tier(plan) is not None,
-    )
-
-    return UsageGate(allowed=decision.allowed, reason=decision.reason, used=used, limit=limit)
 
 
 @strawberry.type(

@@ -1,0 +1,151 @@
+"""Reading usage: the meters of a billing month against the plan's limits (USE-3, USE-6) and the
+usage gate (USE-5), loaded for one organization and decided by billing.usage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from billing.periods import billing_month_starting_in, parse_month, shift_months
+from billing.policies import UpgradePreference
+from billing.usage import GateReason, gate, on_demand_blocks, percent_used
+from models import Organization, Subscription, SubscriptionItem, UsageCounter
+from resolvers.catalog import CatalogSnapshot
+from resolvers.usage import usage_in_period
+from resolvers.usage_charges import open_usage_month
+
+
+@dataclass(frozen=True)
+class MeterReading:
+    product: str
+    metric: str
+    used: int
+    limit: int | None
+    percent: int | None
+    period_start: datetime
+    workspace: str | None
+    blocks: int | None  # USE-6: on-demand blocks past the limit, ON_DEMAND only
+    block_cost: int | None  # in minor units of the catalog's currency
+
+
+@dataclass(frozen=True)
+class GateAnswer:
+    allowed: bool
+    reason: GateReason
+    used: int
+    limit: int | None
+
+
+async def read_meters(
+    organization_id: UUID, snapshot: CatalogSnapshot, month: str | None, workspace: str | None
+) -> list[MeterReading]:
+    subscription = await Subscription.get_or_none(organization_id=organization_id)
+    if subscription is None:
+        return []
+    if month is None:
+        period_start, _ = open_usage_month(subscription)
+    else:
+        period_start = await _period_in_month(organization_id, subscription, month)
+    used = await usage_in_period(organization_id, period_start, workspace)
+    items = await SubscriptionItem.filter(subscription_id=subscription.id)
+    result = []
+    for item in sorted(items, key=lambda i: i.product_id):
+        product = next(p for p in snapshot.products if p.id == item.product_id)
+        limits = snapshot.plans_by_id[item.plan_id].limits
+        for metric in product.metrics:
+            value = used.get((product.id, metric), 0)
+            limit = limits.get(metric)
+            result.append(
+                MeterReading(
+                    product=product.code,
+                    metric=metric,
+                    used=value,
+                    limit=limit,
+                    percent=percent_used(value, limit),
+                    period_start=period_start,
+                    workspace=workspace,
+                    **_on_demand(snapshot, item, metric, value, limit),
+                )
+            )
+    return result
+
+
+def _on_demand(
+    snapshot: CatalogSnapshot, item: SubscriptionItem, metric: str, used: int, limit: int | None
+) -> dict[str, Any]:
+    policy = snapshot.policies[item.product_id]
+    size, price = policy.on_demand_block_size, policy.on_demand_block_price
+    if (
+        item.upgrade_preference is not UpgradePreference.ON_DEMAND
+        or policy.on_demand_metric != metric
+        or limit is None
+        or not size
+        or price is None
+    ):
+        return {"blocks": None, "block_cost": None}
+    blocks = on_demand_blocks(used, limit, size)
+    return {"blocks": blocks, "block_cost": blocks * price}
+
+
+async def _period_in_month(
+    organization_id: UUID, subscription: Subscription, month: str
+) -> datetime:
+    """USE-3: the billing month that started in that calendar month: the one its counters were
+    kept under, or, where nothing was counted, the one the anchor steps to (all meters zero)."""
+    year, number = parse_month(month)
+    start = datetime(year, number, 1, tzinfo=UTC)
+    counter = (
+        await UsageCounter.filter(
+            organization_id=organization_id,
+            period_start__gte=start,
+            period_start__lt=shift_months(start, 1),
+        )
+        .order_by("period_start")
+        .first()
+    )
+    if counter is not None:
+        return counter.period_start
+    return billing_month_starting_in(subscription.billing_anchor, year, number)
+
+
+async def gate_usage(
+    organization: Organization,
+    snapshot: CatalogSnapshot,
+    product: str,
+    metric: str,
+    quantity: int,
+) -> GateAnswer:
+    subscription = await Subscription.get_or_none(organization_id=organization.id)
+    product_row = next((p for p in snapshot.products if p.code == product), None)
+    item = (
+        await SubscriptionItem.get_or_none(
+            subscription_id=subscription.id, product_id=product_row.id
+        )
+        if subscription and product_row
+        else None
+    )
+    if subscription is None or item is None or product_row is None:
+        decision = gate(
+            None, 0, None, quantity, None, organization.automatic_charges_paused, higher_tier=False
+        )
+        return GateAnswer(decision.allowed, decision.reason, 0, None)
+    month_start, _ = open_usage_month(subscription)
+    used = (await usage_in_period(organization.id, month_start, None)).get(
+        (product_row.id, metric), 0
+    )
+
+    plan = snapshot.plans_by_id[item.plan_id]
+    limit = plan.limits.get(metric)
+    decision = gate(
+        subscription.status,
+        used,
+        limit,
+        quantity,
+        item.upgrade_preference,
+        organization.automatic_charges_paused,
+        higher_tier=snapshot.next_tier(plan) is not None,
+    )
+
+    return GateAnswer(decision.allowed, decision.reason, used, limit)

@@ -32,7 +32,7 @@ class PreferenceState:
 async def _item(
     organization_id: UUID, snapshot: CatalogSnapshot, product: str
 ) -> tuple[SubscriptionItem, int]:
-    found = next((p for p in snapshot.products if p.code == product), None)
+    found = snapshot.product_by_code(product)
     item = (
         await SubscriptionItem.filter(
             subscription__organization_id=organization_id, product_id=found.id

@@ -178,7 +178,7 @@ async def _notify_thresholds(
         crossed = crossed_thresholds(counter.value, limit, thresholds, counter.notified_thresholds)
         if not crossed:
             continue
-        product = next(p for p in snapshot.products if p.id == product_id)
+        product = snapshot.product(product_id)
         message = threshold_notice(product.name, metric, counter.value, limit, crossed)
         await notify(organization_id, NotificationKind.USAGE_THRESHOLD, message, now)
         await UsageCounter.filter(

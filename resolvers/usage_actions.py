@@ -197,7 +197,7 @@ async def _auto_upgrade(
     now: datetime,
     processor: PaymentProcessor,
 ) -> None:
-    product = next(p for p in snapshot.products if p.id == product_id)
+    product = snapshot.product(product_id)
     request = ChangeRequest(product=product.code, plan=following.code)
     quote = await plan_change.preview(organization, snapshot, request, base_now)
     outcome = await plan_change.apply_change(

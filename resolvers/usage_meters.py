@@ -52,7 +52,7 @@ async def read_meters(
     items = await SubscriptionItem.filter(subscription_id=subscription.id)
     result = []
     for item in sorted(items, key=lambda i: i.product_id):
-        product = next(p for p in snapshot.products if p.id == item.product_id)
+        product = snapshot.product(item.product_id)
         limits = snapshot.plans_by_id[item.plan_id].limits
         for metric in product.metrics:
             value = used.get((product.id, metric), 0)
@@ -118,7 +118,7 @@ async def gate_usage(
     quantity: int,
 ) -> GateAnswer:
     subscription = await Subscription.get_or_none(organization_id=organization.id)
-    product_row = next((p for p in snapshot.products if p.code == product), None)
+    product_row = snapshot.product_by_code(product)
     item = (
         await SubscriptionItem.get_or_none(
             subscription_id=subscription.id, product_id=product_row.id

@@ -171,6 +171,7 @@ def quote(
     if new is None:
         raise ValueError("the wanted subscription must contain the changed product")
     blockers = list(_status_blockers(current))
+    blockers += _overdue_blockers(current, facts)
     blockers += _stock_blockers(new, facts)
     if facts.payment_waiting:
         blockers.append(
@@ -428,10 +429,6 @@ def _status_blockers(current: Subscription) -> list[Blocker]:
             "SUBSCRIPTION_FROZEN",
             "The subscription is frozen: pay the overdue invoices first.",
         ),
-        SubscriptionStatus.PENDING_PAYMENT: (
-            "OVERDUE_INVOICE",
-            "An invoice is overdue: pay it first.",
-        ),
         SubscriptionStatus.CANCELLED: ("SUBSCRIPTION_CANCELLED", "The subscription is cancelled."),
         SubscriptionStatus.CANCELLING: (
             "SUBSCRIPTION_CANCELLING",
@@ -448,10 +445,15 @@ def _status_blockers(current: Subscription) -> list[Blocker]:
     return []
 
 
+def _overdue_blockers(current: Subscription, facts: Facts) -> list[Blocker]:
+    # CHG-1: one blocker however the overdue invoice is known (the status or the invoices).
+    if facts.overdue_invoices or current.status is SubscriptionStatus.PENDING_PAYMENT:
+        return [Blocker("OVERDUE_INVOICE", "An invoice is overdue: pay it first.")]
+    return []
+
+
 def _stock_blockers(new: Item, facts: Facts) -> list[Blocker]:
     blockers = []
-    if facts.overdue_invoices:
-        blockers.append(Blocker("OVERDUE_INVOICE", "An invoice is overdue: pay it first."))
     if new.seats is not None and facts.seats_in_use is not None and new.seats < facts.seats_in_use:
         # CHG-10
         blockers.append(

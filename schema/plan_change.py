@@ -116,9 +116,15 @@ class UserError:
         return cls(code=error.user_code, message=error.message, field=error.field)
 
 
+# A field the members of PlanChangeResult share has one type (GraphQL's overlapping-fields
+# rule): `preview` is nullable on every member because PaymentActionRequired also answers
+# payInvoice, where there is no change to preview. A plan change always sets it.
+PREVIEW_DESCRIPTION = "The change; always set on a plan change, null only when paying an invoice."
+
+
 @strawberry.type
 class PlanChangeApplied:
-    preview: PlanChangePreview
+    preview: PlanChangePreview | None = strawberry.field(description=PREVIEW_DESCRIPTION)
     invoice: Invoice | None
     subscription: Subscription
 
@@ -127,7 +133,7 @@ class PlanChangeApplied:
     description="An END_OF_PERIOD downgrade: the subscription is DOWNGRADING until then."
 )
 class PlanChangeScheduled:
-    preview: PlanChangePreview
+    preview: PlanChangePreview | None = strawberry.field(description=PREVIEW_DESCRIPTION)
     effective_at: datetime
     subscription: Subscription
 
@@ -138,9 +144,7 @@ class PlanChangeScheduled:
 class PaymentActionRequired:
     client_secret: str
     invoice: Invoice
-    preview: PlanChangePreview | None = strawberry.field(
-        description="The change waiting for this payment; null when paying an invoice."
-    )
+    preview: PlanChangePreview | None = strawberry.field(description=PREVIEW_DESCRIPTION)
 
 
 @strawberry.type

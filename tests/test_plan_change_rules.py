@@ -295,3 +295,48 @@ async def test_seeded_acme_is_untouched_by_these_tests() -> None:
     subscription = await Subscription.get(organization_id=acme.id)
     assert subscription.status is SubscriptionStatus.ACTIVE
     assert subscription.current_period_start < SEEDED_AT
+
+
+async def test_one_overdue_invoice_is_one_blocker_chg_1(gql: GraphQLClient) -> None:
+    # rule CHG-1: PENDING_PAYMENT with one overdue invoice listed OVERDUE_INVOICE twice.
+    organization, owner = await organization_with(
+        [{"product": "email", "plan": "email-1000"}],
+        period=PERIOD,
+        status=SubscriptionStatus.PENDING_PAYMENT,
+    )
+    await Invoice.create(
+        organization=organization,
+        number="OVERDUE-1",
+        sequence=0,
+        kind="SUBSCRIPTION",
+        status="OPEN",
+        currency="USD",
+        total=3000,
+        amount_due=3000,
+        issued_at=PERIOD[0],
+        due_at=PERIOD[0],
+    )
+    preview = (
+        await gql(PREVIEW, {"input": {"product": "email", "plan": "email-1500"}}, as_user=owner)
+    )["data"]["previewPlanChange"]
+    assert [b["code"] for b in preview["blockers"]] == ["OVERDUE_INVOICE"]
+
+
+async def test_preview_selected_on_every_result_member_validates(gql: GraphQLClient) -> None:
+    # rule CHG-1, CHG-5: `preview` has one type on every PlanChangeResult member, so a client can
+    # select it on each of them in one document.
+    _, owner = await organization_with([{"product": "email", "plan": "email-1000"}], period=PERIOD)
+    document = """mutation ($input: PlanChangeInput!, $confirm: Int!) {
+      changePlan(input: $input, confirmAmountDue: $confirm) { __typename
+        ... on PlanChangeApplied { preview { kind amountDueNow { amount } } }
+        ... on PlanChangeScheduled { preview { kind } }
+        ... on PaymentActionRequired { preview { kind } } } }"""
+    change = {"product": "email", "plan": "email-1500"}
+    due = (await gql(PREVIEW, {"input": change}, as_user=owner))["data"]["previewPlanChange"]
+    body = await gql(
+        document, {"input": change, "confirm": due["amountDueNow"]["amount"]}, as_user=owner
+    )
+    assert "errors" not in body, body
+    result = body["data"]["changePlan"]
+    assert result["__typename"] == "PlanChangeApplied"
+    assert result["preview"] == {"kind": "UPGRADE", "amountDueNow": due["amountDueNow"]}

@@ -188,7 +188,7 @@ def quote(
                 "change the plan after it.",
             )
         )
-    if current.status in (SubscriptionStatus.TRIALING, SubscriptionStatus.TRIAL_ENDED):
+    if current.status in STARTS_A_PAID_PERIOD:
         draft = _start_paid_period(current, wanted, now)
     elif wanted.interval != current.interval:
         if old is None or not old.same_terms(new):
@@ -302,8 +302,14 @@ def _reset_cycle(
     return _Draft(kind, ChangeTiming.IMMEDIATE, lines, now, result)
 
 
+# SUB-2, SUB-3: subscribing from (or after) a trial, or again after a cancellation (a new
+# subscription: `current` then has no items), starts a paid period at once.
+STARTS_A_PAID_PERIOD = frozenset(
+    {SubscriptionStatus.TRIALING, SubscriptionStatus.TRIAL_ENDED, SubscriptionStatus.CANCELLED}
+)
+
+
 def _start_paid_period(current: Subscription, wanted: Subscription, now: datetime) -> _Draft:
-    # SUB-2: subscribing from (or after) a trial starts a paid period at once.
     end = shift_months(now, wanted.interval.months)
     lines = [_full_period(item, now, end) for item in wanted.items]
     result = replace(
@@ -429,7 +435,6 @@ def _status_blockers(current: Subscription) -> list[Blocker]:
             "SUBSCRIPTION_FROZEN",
             "The subscription is frozen: pay the overdue invoices first.",
         ),
-        SubscriptionStatus.CANCELLED: ("SUBSCRIPTION_CANCELLED", "The subscription is cancelled."),
         SubscriptionStatus.CANCELLING: (
             "SUBSCRIPTION_CANCELLING",
             "The subscription is being cancelled: reactivate it before changing the plan.",

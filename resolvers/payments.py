@@ -13,13 +13,18 @@ from billing.clock import offset
 from billing.errors import BillingError
 from billing.invoices import InvoiceStatus, invoice_transition
 from billing.periods import BillingInterval
+from billing.quote import STARTS_A_PAID_PERIOD
 from billing.subscription_status import Event, SubscriptionStatus, transition
 from models import Invoice, Notification, Organization, Payment, Subscription
 from payments.port import ChargeStatus, PaymentProcessor
 from resolvers.catalog import load_catalog_snapshot
 from resolvers.invoicing import collect, locked_invoice, mark_paid
 from resolvers.locks import lock_organization
-from resolvers.plan_change import sync_feature_settings, write_item
+from resolvers.plan_change import (
+    replace_cancelled_subscription,
+    sync_feature_settings,
+    write_item,
+)
 from resolvers.subscription_state import ItemTerms, load_subscription
 
 PAYABLE = (InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE)
@@ -168,6 +173,13 @@ async def _apply_pending(
     terms_list = pending.get("terms")
     assert isinstance(terms_list, list)
     all_terms = [ItemTerms.from_json(data) for data in terms_list]
+    if row.status is SubscriptionStatus.CANCELLED:
+        # SUB-3: subscribing again, paid after authentication: a new subscription row.
+        await replace_cancelled_subscription(organization)
+        row = Subscription(
+            organization=organization, status=row.status, currency=organization.currency
+        )
+        loaded.items = {}
     if pending.get("interval_switch"):
         # INT-1 paid after authentication: the longer interval starts at the period end.
         row.scheduled_change = {
@@ -180,7 +192,7 @@ async def _apply_pending(
     for terms in all_terms:
         code = next(p.code for p in snapshot.products if p.id == terms.product_id)
         await write_item(row, loaded.items.get(terms.product_id), terms, int(prepaid.get(code, 0)))
-    if row.status in (SubscriptionStatus.TRIALING, SubscriptionStatus.TRIAL_ENDED):
+    if row.status in STARTS_A_PAID_PERIOD:
         row.status = transition(row.status, Event.SUBSCRIBE)
     row.billing_interval = BillingInterval(str(pending["interval"]))
     row.billing_anchor = datetime.fromisoformat(str(pending["anchor"]))

@@ -139,8 +139,14 @@ async def has_valid_card(organization_id: UUID, now: datetime) -> bool:
 
 
 def _check_entry(status: SubscriptionStatus, subscribing: bool) -> None:
+    if status is SubscriptionStatus.CANCELLED and not subscribing:
+        raise BillingError(
+            "The subscription is cancelled: subscribe to start a new one.",
+            field="input",
+            reason="SUBSCRIPTION_CANCELLED",
+        )
     on_trial = status in (SubscriptionStatus.TRIALING, SubscriptionStatus.TRIAL_ENDED)
-    if subscribing and not on_trial:
+    if subscribing and not on_trial and status is not SubscriptionStatus.CANCELLED:
         raise BillingError(
             "This organization already has a paid subscription: use changePlan.", field="input"
         )
@@ -161,6 +167,11 @@ async def _prepare(
     loaded = await load_subscription(organization, snapshot, lock=lock)
     if loaded is None:
         loaded = _no_subscription(organization, snapshot, request, now)
+    elif loaded.row.status is SubscriptionStatus.CANCELLED:
+        # SUB-3: subscribing again starts a new subscription, from no items, at current prices.
+        loaded = _no_subscription(
+            organization, snapshot, request, now, SubscriptionStatus.CANCELLED
+        )
     terms, interval = wanted_terms(loaded, request)
     await load_prices(loaded, [pid for t in terms.values() for pid in t.price_ids()])
     product_id = product_id_of(loaded, request.product)
@@ -198,11 +209,15 @@ async def _prepare(
 
 
 def _no_subscription(
-    organization: Organization, snapshot: CatalogSnapshot, request: ChangeRequest, now: datetime
+    organization: Organization,
+    snapshot: CatalogSnapshot,
+    request: ChangeRequest,
+    now: datetime,
+    status: SubscriptionStatus = SubscriptionStatus.TRIAL_ENDED,
 ) -> LoadedSubscription:
     row = Subscription(
         organization=organization,
-        status=SubscriptionStatus.TRIAL_ENDED,
+        status=status,
         billing_interval=request.billing_interval or BillingInterval.MONTHLY,
         currency=organization.currency,
         billing_anchor=now,
@@ -325,6 +340,8 @@ async def apply_result(
     credit_balance: int,
 ) -> None:
     row = loaded.row
+    if row.status is SubscriptionStatus.CANCELLED:
+        await replace_cancelled_subscription(loaded.organization)
     if row.status is not result.status:
         row.status = transition(
             row.status, Event.SUBSCRIBE
@@ -342,6 +359,20 @@ async def apply_result(
     organization.credit_balance = credit_balance
     await organization.save(update_fields=["credit_balance"])
     await sync_feature_settings(organization.id, loaded.snapshot, terms.values())
+
+
+async def replace_cancelled_subscription(organization: Organization) -> None:
+    """SUB-3: a cancelled organization that subscribes again gets a new Subscription row. The
+    old row goes (with its items): a fresh row carries none of the old one's per-period
+    bookkeeping (cancellation, usage months closed, notices sent, auto-downgrade checks), and
+    nothing else refers to it: invoices belong to the organization and stay (CAN-3). The model
+    stays one-to-one with the organization."""
+    await Subscription.filter(organization_id=organization.id).delete()
+    # CAN-3: the organization is back, so no data deletion is due; a later cancellation sets a
+    # new date (and may delete again).
+    organization.data_delete_at = None
+    organization.data_deleted_at = None
+    await organization.save(update_fields=["data_delete_at", "data_deleted_at"])
 
 
 async def write_item(

@@ -114,6 +114,7 @@ class Facts:
     has_payment_method: bool = False
     overdue_invoices: int = 0
     interval_switch_pending: bool = False
+    line_downgrade_scheduled: bool = False  # the changed product line has one (CHG-6)
     payment_waiting: bool = False  # an earlier change waits for the customer's authentication
     # CHG-4, USE-6: usage billed when the period it belongs to ends early (on-demand blocks).
     usage_charges: tuple[Line, ...] = ()
@@ -151,6 +152,8 @@ class Quote:
     result: Subscription
     # INT-1: the longer interval starts when the current period ends, already paid for.
     interval_switch_at: datetime | None = None
+    # CHG-6: applying it replaces the downgrade scheduled for the changed line.
+    replaces_scheduled_change: bool = False
 
     @property
     def total(self) -> int:
@@ -415,6 +418,9 @@ def _finish(
         blockers=tuple(blockers),
         result=result,
         interval_switch_at=draft.interval_switch_at,
+        replaces_scheduled_change=facts.line_downgrade_scheduled
+        and draft.kind is not ChangeKind.NO_CHANGE
+        and draft.timing is not ChangeTiming.BY_REQUEST,
     )
 
 
@@ -438,10 +444,6 @@ def _status_blockers(current: Subscription) -> list[Blocker]:
         SubscriptionStatus.CANCELLING: (
             "SUBSCRIPTION_CANCELLING",
             "The subscription is being cancelled: reactivate it before changing the plan.",
-        ),
-        SubscriptionStatus.DOWNGRADING: (
-            "DOWNGRADE_SCHEDULED",
-            "A downgrade is already scheduled for the end of this period.",
         ),
     }
     if status in messages:

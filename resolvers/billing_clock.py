@@ -6,7 +6,6 @@ done)."""
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import cast
 from uuid import UUID
@@ -27,9 +26,8 @@ from resolvers.catalog import CatalogSnapshot, load_catalog_snapshot
 from resolvers.invoicing import collect, issue_invoice
 from resolvers.locks import lock_organization
 from resolvers.payments import card_failed, notify
-from resolvers.plan_change import sync_feature_settings, write_item
+from resolvers.plan_change import apply_scheduled_changes
 from resolvers.subscription_state import (
-    ItemTerms,
     LoadedSubscription,
     load_prices,
     load_subscription,
@@ -219,24 +217,7 @@ async def _step(
             )
         # The last month's usage is priced on the plans it was used under, before any change.
         usage = await _usage_invoice(organization, row, snapshot, now, processor)
-        change = row.scheduled_change
-        if change and change["kind"] == "downgrade":
-            terms = ItemTerms.from_json(change["terms"])
-            kept = loaded.terms[change["product_id"]].prepaid_periods
-            await write_item(row, loaded.items.get(change["product_id"]), terms, kept)  # CHG-6
-            loaded.terms[change["product_id"]] = replace(terms, prepaid_periods=kept)
-            await sync_feature_settings(organization.id, snapshot, loaded.terms.values())
-            if row.status is S.DOWNGRADING:
-                row.status = transition(row.status, Event.PERIOD_ENDS_RENEWED)
-        if change and change["kind"] == "interval":
-            # INT-1: the longer interval starts now, its first period paid when it was chosen.
-            row.billing_interval = BillingInterval(change["interval"])
-            row.billing_anchor = row.current_period_end
-            for data in change["terms"]:
-                terms = replace(ItemTerms.from_json(data), prepaid_periods=1)
-                await write_item(row, loaded.items.get(terms.product_id), terms, 1)
-                loaded.terms[terms.product_id] = terms
-        row.scheduled_change = None
+        await apply_scheduled_changes(loaded)  # CHG-6, INT-1
         await load_prices(loaded, [p for t in loaded.terms.values() for p in t.price_ids()])
         await _void_stale_changes(organization_id)
         scaled = await autoscale(loaded, organization, now)

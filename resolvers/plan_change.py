@@ -8,7 +8,7 @@ inside that transaction: if it fails, nothing changes.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -21,6 +21,7 @@ from billing.errors import BillingError
 from billing.invoices import InvoiceKind
 from billing.money import Money
 from billing.periods import BillingInterval
+from billing.scheduled_change import ScheduledChange, ScheduledKind, has_downgrade, interval_switch
 from billing.subscription_status import Event, SubscriptionStatus, transition
 from models import (
     AccountChangeRequest,
@@ -36,6 +37,12 @@ from payments.port import ChargeStatus, PaymentProcessor
 from resolvers.catalog import CatalogSnapshot, load_catalog_snapshot
 from resolvers.invoicing import collect, issue_invoice
 from resolvers.locks import lock_organization
+from resolvers.scheduled_changes import (
+    drop_replaced_downgrade,
+    schedule_interval_switch,
+    scheduled_changes,
+    set_scheduled_change,
+)
 from resolvers.subscription_state import (
     ChangeRequest,
     ItemTerms,
@@ -80,6 +87,7 @@ class _Prepared:
     terms: dict[int, ItemTerms]
     interval: BillingInterval
     quote: quote.Quote
+    changed_product_id: int
 
 
 async def preview(
@@ -176,6 +184,8 @@ async def _prepare(
     await load_prices(loaded, [pid for t in terms.values() for pid in t.price_ids()])
     product_id = product_id_of(loaded, request.product)
     seats_in_use, stock = loaded.facts_for(product_id)
+    scheduled = scheduled_changes(loaded.items.values())
+    line_change = scheduled.get(product_id)
     facts = quote.Facts(
         stock=stock,
         seats_in_use=seats_in_use,
@@ -192,9 +202,9 @@ async def _prepare(
         payment_waiting=await Invoice.filter(
             organization_id=organization.id, status="OPEN", pending_change__isnull=False
         ).exists(),
-        interval_switch_pending=bool(
-            loaded.row.scheduled_change and loaded.row.scheduled_change.get("kind") == "interval"
-        ),
+        interval_switch_pending=interval_switch(scheduled.values()) is not None,
+        line_downgrade_scheduled=line_change is not None
+        and line_change.kind is ScheduledKind.DOWNGRADE,
     )
     policy = snapshot.policies[product_id]
     q = quote.quote(
@@ -205,7 +215,7 @@ async def _prepare(
         now,
         facts,
     )
-    return _Prepared(loaded, terms, interval, q)
+    return _Prepared(loaded, terms, interval, q, product_id)
 
 
 def _no_subscription(
@@ -243,15 +253,13 @@ async def _file_request(
 
 
 async def _schedule(prepared: _Prepared, product: str) -> None:
+    # CHG-6: the downgrade belongs to its product line (replacing one scheduled for it before).
     row = prepared.loaded.row
     product_id = product_id_of(prepared.loaded, product)
-    row.scheduled_change = {
-        "kind": "downgrade",
-        "product_id": product_id,
-        "terms": prepared.terms[product_id].to_json(),
-    }
+    change = ScheduledChange(ScheduledKind.DOWNGRADE, prepared.terms[product_id].to_json())
+    await set_scheduled_change(prepared.loaded.items[product_id], change)
     row.status = transition(row.status, Event.SCHEDULE_DOWNGRADE)
-    await row.save(update_fields=["scheduled_change", "status", "updated_at"])
+    await row.save(update_fields=["status", "updated_at"])
 
 
 async def _apply_now(
@@ -282,18 +290,13 @@ async def _apply_now(
         await _schedule_interval_switch(prepared)
     else:
         await apply_result(prepared.loaded, prepared.terms, q.result, q.credit_balance_after)
+        if q.replaces_scheduled_change:
+            await drop_replaced_downgrade(prepared.loaded, prepared.changed_product_id)
     return Applied(q, invoice)
 
 
 async def _schedule_interval_switch(prepared: _Prepared) -> None:
-    # INT-1: paid now; the longer interval starts when the current period ends.
-    row = prepared.loaded.row
-    row.scheduled_change = {
-        "kind": "interval",
-        "interval": prepared.interval.value,
-        "terms": [terms.to_json() for terms in prepared.terms.values()],
-    }
-    await row.save(update_fields=["scheduled_change", "updated_at"])
+    await schedule_interval_switch(prepared.loaded, prepared.interval, prepared.terms.values())
     organization = prepared.loaded.organization
     organization.credit_balance = prepared.quote.credit_balance_after
     await organization.save(update_fields=["credit_balance"])
@@ -319,6 +322,10 @@ def pending_change(prepared: _Prepared) -> dict[str, Any]:
         "credit_balance_after": prepared.quote.credit_balance_after,
         "prepaid": {i.product: i.prepaid_periods for i in result.items},
         "interval_switch": prepared.quote.interval_switch_at is not None,
+        # CHG-6: the line whose scheduled downgrade the change replaces once it is paid.
+        "replaces_scheduled_change_of": prepared.changed_product_id
+        if prepared.quote.replaces_scheduled_change
+        else None,
     }
 
 
@@ -359,6 +366,29 @@ async def apply_result(
     organization.credit_balance = credit_balance
     await organization.save(update_fields=["credit_balance"])
     await sync_feature_settings(organization.id, loaded.snapshot, terms.values())
+
+
+async def apply_scheduled_changes(loaded: LoadedSubscription) -> None:
+    """At the end of the period, before the renewal: every line's scheduled change."""
+    row = loaded.row
+    changes = scheduled_changes(loaded.items.values())
+    for product_id, change in changes.items():
+        item = loaded.items[product_id]
+        item.scheduled_change = None
+        terms = ItemTerms.from_json(dict(change.terms))
+        if change.kind is ScheduledKind.INTERVAL:
+            # INT-1: the longer interval starts now, its first period paid when it was chosen.
+            row.billing_interval = change.interval or row.billing_interval
+            row.billing_anchor = row.current_period_end
+            prepaid = 1
+        else:
+            prepaid = loaded.terms[product_id].prepaid_periods  # CHG-6
+        await write_item(row, item, terms, prepaid)
+        loaded.terms[product_id] = replace(terms, prepaid_periods=prepaid)
+    if has_downgrade(changes.values()):
+        await sync_feature_settings(row.organization_id, loaded.snapshot, loaded.terms.values())
+        if row.status is SubscriptionStatus.DOWNGRADING:
+            row.status = transition(row.status, Event.PERIOD_ENDS_RENEWED)
 
 
 async def replace_cancelled_subscription(organization: Organization) -> None:

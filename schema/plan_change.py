@@ -75,6 +75,9 @@ class PlanChangePreview:
     next_billing_date: datetime | None
     features_lost: list[str]
     blockers: list[Blocker]
+    replaces_scheduled_change: bool = strawberry.field(
+        description="CHG-6: applying it replaces the change scheduled for this product line."
+    )
 
     @classmethod
     def of(cls, q: quote.Quote) -> PlanChangePreview:
@@ -102,6 +105,7 @@ class PlanChangePreview:
             next_billing_date=q.next_billing_date,
             features_lost=list(q.features_lost),
             blockers=[Blocker(code=b.code, message=b.message) for b in q.blockers],
+            replaces_scheduled_change=q.replaces_scheduled_change,
         )
 
 

@@ -29,7 +29,8 @@ async def _change(gql: GraphQLClient, owner: str, change: dict[str, Any]) -> str
 
 async def _state(gql: GraphQLClient, owner: str) -> dict[str, Any]:
     state: dict[str, Any] = (await gql(STATE, as_user=owner))["data"]["organization"]
-    return state["subscription"]
+    subscription: dict[str, Any] = state["subscription"]
+    return subscription
 
 
 async def test_each_line_has_its_own_scheduled_downgrade_chg_6(gql: GraphQLClient) -> None:

@@ -115,6 +115,7 @@ class Facts:
     has_payment_method: bool = False
     overdue_invoices: int = 0
     interval_switch_pending: bool = False
+    line_downgrade_scheduled: bool = False  # the changed product line has one (CHG-6)
     payment_waiting: bool = False  # an earlier change waits for the customer's authentication
     # CHG-4, USE-6: usage billed when the period it belongs to ends early (on-demand blocks).
     usage_charges: tuple[Line, ...] = ()
@@ -152,6 +153,8 @@ class Quote:
     result: Subscription
     # INT-1: the longer interval starts when the current period ends, already paid for.
     interval_switch_at: datetime | None = None
+    # CHG-6: applying it replaces the downgrade scheduled for the changed line.
+    replaces_scheduled_change: bool = False
 
     @property
     def total(self) -> int:
@@ -172,6 +175,7 @@ def quote(
     if new is None:
         raise ValueError("the wanted subscription must contain the changed product")
     blockers = list(_status_blockers(current))
+    blockers += _overdue_blockers(current, facts)
     blockers += _stock_blockers(new, facts)
     if facts.payment_waiting:
         blockers.append(
@@ -188,7 +192,7 @@ def quote(
                 "change the plan after it.",
             )
         )
-    if current.status in (SubscriptionStatus.TRIALING, SubscriptionStatus.TRIAL_ENDED):
+    if current.status in STARTS_A_PAID_PERIOD:
         draft = _start_paid_period(current, wanted, now)
     elif wanted.interval != current.interval:
         if old is None or not old.same_terms(new):
@@ -302,8 +306,14 @@ def _reset_cycle(
     return _Draft(kind, ChangeTiming.IMMEDIATE, lines, now, result)
 
 
+# SUB-2, SUB-3: subscribing from (or after) a trial, or again after a cancellation (a new
+# subscription: `current` then has no items), starts a paid period at once.
+STARTS_A_PAID_PERIOD = frozenset(
+    {SubscriptionStatus.TRIALING, SubscriptionStatus.TRIAL_ENDED, SubscriptionStatus.CANCELLED}
+)
+
+
 def _start_paid_period(current: Subscription, wanted: Subscription, now: datetime) -> _Draft:
-    # SUB-2: subscribing from (or after) a trial starts a paid period at once.
     end = shift_months(now, wanted.interval.months)
     lines = [_full_period(item, now, end) for item in wanted.items]
     result = replace(
@@ -409,6 +419,9 @@ def _finish(
         blockers=tuple(blockers),
         result=result,
         interval_switch_at=draft.interval_switch_at,
+        replaces_scheduled_change=facts.line_downgrade_scheduled
+        and draft.kind is not ChangeKind.NO_CHANGE
+        and draft.timing is not ChangeTiming.BY_REQUEST,
     )
 
 
@@ -429,18 +442,9 @@ def _status_blockers(current: Subscription) -> list[Blocker]:
             "SUBSCRIPTION_FROZEN",
             "The subscription is frozen: pay the overdue invoices first.",
         ),
-        SubscriptionStatus.PENDING_PAYMENT: (
-            "OVERDUE_INVOICE",
-            "An invoice is overdue: pay it first.",
-        ),
-        SubscriptionStatus.CANCELLED: ("SUBSCRIPTION_CANCELLED", "The subscription is cancelled."),
         SubscriptionStatus.CANCELLING: (
             "SUBSCRIPTION_CANCELLING",
             "The subscription is being cancelled: reactivate it before changing the plan.",
-        ),
-        SubscriptionStatus.DOWNGRADING: (
-            "DOWNGRADE_SCHEDULED",
-            "A downgrade is already scheduled for the end of this period.",
         ),
     }
     if status in messages:
@@ -449,10 +453,15 @@ def _status_blockers(current: Subscription) -> list[Blocker]:
     return []
 
 
+def _overdue_blockers(current: Subscription, facts: Facts) -> list[Blocker]:
+    # CHG-1: one blocker however the overdue invoice is known (the status or the invoices).
+    if facts.overdue_invoices or current.status is SubscriptionStatus.PENDING_PAYMENT:
+        return [Blocker("OVERDUE_INVOICE", "An invoice is overdue: pay it first.")]
+    return []
+
+
 def _stock_blockers(new: Item, facts: Facts) -> list[Blocker]:
     blockers = []
-    if facts.overdue_invoices:
-        blockers.append(Blocker("OVERDUE_INVOICE", "An invoice is overdue: pay it first."))
     if new.seats is not None and facts.seats_in_use is not None and new.seats < facts.seats_in_use:
         # CHG-10
         blockers.append(

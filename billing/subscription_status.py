@@ -32,6 +32,7 @@ class Event(StrEnum):
     OVERDUE_PAID = "OVERDUE_PAID"
     OVERDUE_PAID_WITH_DOWNGRADE_SCHEDULED = "OVERDUE_PAID_WITH_DOWNGRADE_SCHEDULED"
     GRACE_PERIOD_PASSES = "GRACE_PERIOD_PASSES"
+    SCHEDULED_DOWNGRADES_REPLACED = "SCHEDULED_DOWNGRADES_REPLACED"
 
 
 S, E = SubscriptionStatus, Event
@@ -55,6 +56,11 @@ TRANSITIONS: dict[tuple[SubscriptionStatus, Event], SubscriptionStatus] = {
     (S.PENDING_PAYMENT, E.GRACE_PERIOD_PASSES): S.FROZEN,
     (S.FROZEN, E.OVERDUE_PAID): S.ACTIVE,
     (S.FROZEN, E.PERIOD_ENDS_OVERDUE): S.CANCELLED,
+    (S.CANCELLED, E.SUBSCRIBE): S.ACTIVE,
+    # CHG-6: DOWNGRADING while any product line has a downgrade scheduled; another line may
+    # schedule one too, and upgrading the last such line replaces its downgrade.
+    (S.DOWNGRADING, E.SCHEDULE_DOWNGRADE): S.DOWNGRADING,
+    (S.DOWNGRADING, E.SCHEDULED_DOWNGRADES_REPLACED): S.ACTIVE,
 }
 
 
@@ -77,7 +83,10 @@ def _refusal(status: SubscriptionStatus, event: Event, cancel_at: datetime | Non
 _REFUSALS = {
     Event.CANCEL: "Only an active subscription can be cancelled.",
     Event.REACTIVATE: "Only a subscription that is being cancelled can be reactivated.",
-    Event.SUBSCRIBE: "Subscribing starts a paid plan after a trial; there is no trial here.",
+    Event.SUBSCRIBE: (
+        "Subscribing starts a paid plan after a trial or a cancellation; this organization "
+        "already has a paid subscription."
+    ),
 }
 
 

@@ -32,8 +32,6 @@ class Subscription(Model):
     cancel_at = fields.DatetimeField(null=True)
     cancel_reason = fields.TextField(null=True)
     cancelled_at = fields.DatetimeField(null=True)
-    # An END_OF_PERIOD downgrade waiting for the period end (CHG-6): the wanted item terms.
-    scheduled_change: dict[str, Any] | None = fields.JSONField(null=True)
     # PREF-3: the period end whose auto-downgrade check (24 hours before it) is done.
     auto_downgrade_checked_for = fields.DatetimeField(null=True)
     # NOT-1: the period end whose "upcoming renewal" notice has been sent.
@@ -80,6 +78,9 @@ class SubscriptionItem(Model):
     auto_downgrade = fields.BooleanField(default=False)
     # Periods already paid for by a downgrade's credit (CHG-7): renewals skip this item till then.
     prepaid_periods = fields.IntField(default=0)
+    # A change of this product line waiting for the period end (CHG-6, INT-1): the JSON form of
+    # billing.scheduled_change.ScheduledChange, read and written only through it.
+    scheduled_change: dict[str, Any] | None = fields.JSONField(null=True)
     seats_in_use = fields.IntField(null=True)
     # What is stored now per stock metric (profiles, contacts): CHG-1 blockers.
     stock: dict[str, int] = fields.JSONField(default=dict)

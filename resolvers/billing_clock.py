@@ -39,8 +39,8 @@ from resolvers.invoice_payments import card_failed
 from resolvers.invoicing import collect, issue_invoice
 from resolvers.locks import lock_organization
 from resolvers.notices import notify
-from resolvers.plan_change import sync_feature_settings, write_item
-from resolvers.renewal import apply_scheduled_change, renewal_lines, renewal_period
+from resolvers.plan_change import apply_scheduled_changes
+from resolvers.renewal import renewal_lines, renewal_period
 from resolvers.subscription_state import (
     LoadedSubscription,
     load_subscription,
@@ -228,13 +228,7 @@ async def _period_end(
         row.status = transition(row.status, Event.PERIOD_ENDS_CANCELLED)  # CAN-1
         ended = f"{organization.name}: cancelled at the end of the period"
         return await _end(organization, row, snapshot, "; ".join([ended, *usage]))
-    change = row.scheduled_change
-    for terms in await apply_scheduled_change(loaded):  # CHG-6, INT-1
-        await write_item(row, loaded.items.get(terms.product_id), terms, terms.prepaid_periods)
-    if change and change["kind"] == "downgrade":
-        await sync_feature_settings(organization.id, snapshot, loaded.terms.values())
-        if row.status is S.DOWNGRADING:
-            row.status = transition(row.status, Event.PERIOD_ENDS_RENEWED)
+    await apply_scheduled_changes(loaded)  # CHG-6, INT-1
     await _void_stale_changes(organization.id)
     scaled = await autoscale(loaded, organization, now)
     renewal = await _renew(loaded, organization, now, processor)

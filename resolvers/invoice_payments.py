@@ -3,7 +3,7 @@ what a failed card payment sets off (DUN-2, DUN-5)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
 
@@ -14,6 +14,8 @@ from billing.errors import BillingError
 from billing.invoices import InvoiceStatus, invoice_transition
 from billing.notifications import NotificationKind
 from billing.periods import BillingInterval
+from billing.quote import STARTS_A_PAID_PERIOD
+from billing.scheduled_change import has_downgrade
 from billing.subscription_status import Event, SubscriptionStatus, transition
 from models import Invoice, Organization, Payment, Subscription
 from payments.port import DECLINE_REASONS, ChargeStatus, PaymentProcessor
@@ -21,7 +23,16 @@ from resolvers.catalog import load_catalog_snapshot
 from resolvers.invoicing import collect, default_payment_method, locked_invoice, mark_paid
 from resolvers.locks import lock_organization
 from resolvers.notices import notify
-from resolvers.plan_change import sync_feature_settings, write_item
+from resolvers.plan_change import (
+    replace_cancelled_subscription,
+    sync_feature_settings,
+    write_item,
+)
+from resolvers.scheduled_changes import (
+    drop_replaced_downgrade,
+    schedule_interval_switch,
+    scheduled_changes_of,
+)
 from resolvers.subscription_state import ItemTerms, load_subscription
 
 PAYABLE = (InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE)
@@ -166,7 +177,7 @@ async def settle(organization: Organization, invoice: Invoice, now: datetime) ->
         row.status in (SubscriptionStatus.PENDING_PAYMENT, SubscriptionStatus.FROZEN)
         and not overdue
     ):
-        downgrade = bool(row.scheduled_change and row.scheduled_change.get("kind") == "downgrade")
+        downgrade = has_downgrade((await scheduled_changes_of(row.id)).values())
         event = Event.OVERDUE_PAID
         if row.status is SubscriptionStatus.PENDING_PAYMENT and downgrade:
             event = Event.OVERDUE_PAID_WITH_DOWNGRADE_SCHEDULED
@@ -191,19 +202,22 @@ async def _apply_pending(
     terms_list = pending.get("terms")
     assert isinstance(terms_list, list)
     all_terms = [ItemTerms.from_json(data) for data in terms_list]
+    if row.status is SubscriptionStatus.CANCELLED:
+        # SUB-3: subscribing again, paid after authentication: a new subscription row.
+        await replace_cancelled_subscription(organization)
+        row = Subscription(
+            organization=organization, status=row.status, currency=organization.currency
+        )
+        loaded.items = {}
     if pending.get("interval_switch"):
         # INT-1 paid after authentication: the longer interval starts at the period end.
-        row.scheduled_change = {
-            "kind": "interval",
-            "interval": pending["interval"],
-            "terms": terms_list,
-        }
-        await row.save(update_fields=["scheduled_change", "updated_at"])
+        interval = BillingInterval(str(pending["interval"]))
+        await schedule_interval_switch(loaded, interval, all_terms)
         return
     for terms in all_terms:
         code = next(p.code for p in snapshot.products if p.id == terms.product_id)
         await write_item(row, loaded.items.get(terms.product_id), terms, int(prepaid.get(code, 0)))
-    if row.status in (SubscriptionStatus.TRIALING, SubscriptionStatus.TRIAL_ENDED):
+    if row.status in STARTS_A_PAID_PERIOD:
         row.status = transition(row.status, Event.SUBSCRIBE)
     row.billing_interval = BillingInterval(str(pending["interval"]))
     row.billing_anchor = datetime.fromisoformat(str(pending["anchor"]))
@@ -213,3 +227,6 @@ async def _apply_pending(
     organization.credit_balance = int(str(pending["credit_balance_after"]))
     await organization.save(update_fields=["credit_balance"])
     await sync_feature_settings(organization.id, snapshot, all_terms)
+    replaced = pending.get("replaces_scheduled_change_of")
+    if isinstance(replaced, int):
+        await drop_replaced_downgrade(replace(loaded, row=row), replaced)  # CHG-6

@@ -11,11 +11,13 @@ from billing.access import Role, may_cancel
 from billing.cancellation import cancellation_date
 from billing.clock import offset
 from billing.errors import BillingError, ForbiddenError, NotFoundError
-from billing.periods import BillingInterval, shift_months
+from billing.periods import shift_months
+from billing.scheduled_change import interval_switch
 from billing.subscription_status import Event, transition
 from models import AccountChangeRequest, Organization, Subscription
 from resolvers.catalog import load_catalog_snapshot
 from resolvers.locks import lock_organization
+from resolvers.scheduled_changes import scheduled_changes_of
 from resolvers.subscription_state import subscribed_product_ids
 
 
@@ -52,11 +54,10 @@ async def cancel_subscription(
             )
             for p in policies
         )
-        switch = row.scheduled_change if row.scheduled_change else {}
-        if switch.get("kind") == "interval":
+        switch = interval_switch((await scheduled_changes_of(row.id)).values())
+        if switch is not None:
             # INT-1 already paid for the longer period after this one: it ends with that period.
-            months = BillingInterval(switch["interval"]).months
-            row.cancel_at = max(row.cancel_at, shift_months(row.current_period_end, months))
+            row.cancel_at = max(row.cancel_at, shift_months(row.current_period_end, switch.months))
         row.cancel_reason = reason
         await row.save()
         return row

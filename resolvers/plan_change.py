@@ -21,6 +21,7 @@ from billing.errors import BillingError
 from billing.invoices import InvoiceKind
 from billing.money import Money
 from billing.periods import BillingInterval
+from billing.scheduled_change import ScheduledChange, ScheduledKind, has_downgrade, interval_switch
 from billing.subscription_status import Event, SubscriptionStatus, transition
 from models import (
     AccountChangeRequest,
@@ -36,6 +37,13 @@ from payments.port import ChargeStatus, PaymentProcessor
 from resolvers.catalog import CatalogSnapshot, load_catalog_snapshot
 from resolvers.invoicing import collect, issue_invoice
 from resolvers.locks import lock_organization
+from resolvers.renewal import apply_scheduled_change
+from resolvers.scheduled_changes import (
+    drop_replaced_downgrade,
+    schedule_interval_switch,
+    scheduled_changes,
+    set_scheduled_change,
+)
 from resolvers.subscription_state import (
     ChangeRequest,
     ItemTerms,
@@ -80,6 +88,7 @@ class _Prepared:
     terms: dict[int, ItemTerms]
     interval: BillingInterval
     quote: quote.Quote
+    changed_product_id: int
 
 
 async def preview(
@@ -139,8 +148,14 @@ async def has_valid_card(organization_id: UUID, now: datetime) -> bool:
 
 
 def _check_entry(status: SubscriptionStatus, subscribing: bool) -> None:
+    if status is SubscriptionStatus.CANCELLED and not subscribing:
+        raise BillingError(
+            "The subscription is cancelled: subscribe to start a new one.",
+            field="input",
+            reason="SUBSCRIPTION_CANCELLED",
+        )
     on_trial = status in (SubscriptionStatus.TRIALING, SubscriptionStatus.TRIAL_ENDED)
-    if subscribing and not on_trial:
+    if subscribing and not on_trial and status is not SubscriptionStatus.CANCELLED:
         raise BillingError(
             "This organization already has a paid subscription: use changePlan.", field="input"
         )
@@ -161,10 +176,17 @@ async def _prepare(
     loaded = await load_subscription(organization, snapshot, lock=lock)
     if loaded is None:
         loaded = _no_subscription(organization, snapshot, request, now)
+    elif loaded.row.status is SubscriptionStatus.CANCELLED:
+        # SUB-3: subscribing again starts a new subscription, from no items, at current prices.
+        loaded = _no_subscription(
+            organization, snapshot, request, now, SubscriptionStatus.CANCELLED
+        )
     terms, interval = wanted_terms(loaded, request)
     await load_prices(loaded, [pid for t in terms.values() for pid in t.price_ids()])
     product_id = product_id_of(loaded, request.product)
     seats_in_use, stock = loaded.facts_for(product_id)
+    scheduled = scheduled_changes(loaded.items.values())
+    line_change = scheduled.get(product_id)
     facts = quote.Facts(
         stock=stock,
         seats_in_use=seats_in_use,
@@ -181,9 +203,9 @@ async def _prepare(
         payment_waiting=await Invoice.filter(
             organization_id=organization.id, status="OPEN", pending_change__isnull=False
         ).exists(),
-        interval_switch_pending=bool(
-            loaded.row.scheduled_change and loaded.row.scheduled_change.get("kind") == "interval"
-        ),
+        interval_switch_pending=interval_switch(scheduled.values()) is not None,
+        line_downgrade_scheduled=line_change is not None
+        and line_change.kind is ScheduledKind.DOWNGRADE,
     )
     policy = snapshot.policies[product_id]
     q = quote.quote(
@@ -194,15 +216,19 @@ async def _prepare(
         now,
         facts,
     )
-    return _Prepared(loaded, terms, interval, q)
+    return _Prepared(loaded, terms, interval, q, product_id)
 
 
 def _no_subscription(
-    organization: Organization, snapshot: CatalogSnapshot, request: ChangeRequest, now: datetime
+    organization: Organization,
+    snapshot: CatalogSnapshot,
+    request: ChangeRequest,
+    now: datetime,
+    status: SubscriptionStatus = SubscriptionStatus.TRIAL_ENDED,
 ) -> LoadedSubscription:
     row = Subscription(
         organization=organization,
-        status=SubscriptionStatus.TRIAL_ENDED,
+        status=status,
         billing_interval=request.billing_interval or BillingInterval.MONTHLY,
         currency=organization.currency,
         billing_anchor=now,
@@ -228,15 +254,13 @@ async def _file_request(
 
 
 async def _schedule(prepared: _Prepared, product: str) -> None:
+    # CHG-6: the downgrade belongs to its product line (replacing one scheduled for it before).
     row = prepared.loaded.row
     product_id = product_id_of(prepared.loaded, product)
-    row.scheduled_change = {
-        "kind": "downgrade",
-        "product_id": product_id,
-        "terms": prepared.terms[product_id].to_json(),
-    }
+    change = ScheduledChange(ScheduledKind.DOWNGRADE, prepared.terms[product_id].to_json())
+    await set_scheduled_change(prepared.loaded.items[product_id], change)
     row.status = transition(row.status, Event.SCHEDULE_DOWNGRADE)
-    await row.save(update_fields=["scheduled_change", "status", "updated_at"])
+    await row.save(update_fields=["status", "updated_at"])
 
 
 async def _apply_now(
@@ -266,18 +290,13 @@ async def _apply_now(
         await _schedule_interval_switch(prepared)
     else:
         await apply_result(prepared.loaded, prepared.terms, q.result, q.credit_balance_after)
+        if q.replaces_scheduled_change:
+            await drop_replaced_downgrade(prepared.loaded, prepared.changed_product_id)
     return Applied(q, invoice)
 
 
 async def _schedule_interval_switch(prepared: _Prepared) -> None:
-    # INT-1: paid now; the longer interval starts when the current period ends.
-    row = prepared.loaded.row
-    row.scheduled_change = {
-        "kind": "interval",
-        "interval": prepared.interval.value,
-        "terms": [terms.to_json() for terms in prepared.terms.values()],
-    }
-    await row.save(update_fields=["scheduled_change", "updated_at"])
+    await schedule_interval_switch(prepared.loaded, prepared.interval, prepared.terms.values())
     organization = prepared.loaded.organization
     organization.credit_balance = prepared.quote.credit_balance_after
     await organization.save(update_fields=["credit_balance"])
@@ -295,6 +314,10 @@ def pending_change(prepared: _Prepared) -> dict[str, Any]:
         "credit_balance_after": prepared.quote.credit_balance_after,
         "prepaid": {i.product: i.prepaid_periods for i in result.items},
         "interval_switch": prepared.quote.interval_switch_at is not None,
+        # CHG-6: the line whose scheduled downgrade the change replaces once it is paid.
+        "replaces_scheduled_change_of": prepared.changed_product_id
+        if prepared.quote.replaces_scheduled_change
+        else None,
     }
 
 
@@ -316,6 +339,8 @@ async def apply_result(
     credit_balance: int,
 ) -> None:
     row = loaded.row
+    if row.status is SubscriptionStatus.CANCELLED:
+        await replace_cancelled_subscription(loaded.organization)
     if row.status is not result.status:
         row.status = transition(
             row.status, Event.SUBSCRIBE
@@ -333,6 +358,35 @@ async def apply_result(
     organization.credit_balance = credit_balance
     await organization.save(update_fields=["credit_balance"])
     await sync_feature_settings(organization.id, loaded.snapshot, terms.values())
+
+
+async def apply_scheduled_changes(loaded: LoadedSubscription) -> None:
+    """At the end of the period, before the renewal: every line's scheduled change is written,
+    as resolvers.renewal applies it (the upcoming invoice reads the same)."""
+    row = loaded.row
+    had_downgrade = has_downgrade(scheduled_changes(loaded.items.values()).values())
+    for terms in await apply_scheduled_change(loaded):
+        item = loaded.items[terms.product_id]
+        item.scheduled_change = None
+        await write_item(row, item, terms, terms.prepaid_periods)
+    if had_downgrade:
+        await sync_feature_settings(row.organization_id, loaded.snapshot, loaded.terms.values())
+        if row.status is SubscriptionStatus.DOWNGRADING:
+            row.status = transition(row.status, Event.PERIOD_ENDS_RENEWED)
+
+
+async def replace_cancelled_subscription(organization: Organization) -> None:
+    """SUB-3: a cancelled organization that subscribes again gets a new Subscription row. The
+    old row goes (with its items): a fresh row carries none of the old one's per-period
+    bookkeeping (cancellation, usage months closed, notices sent, auto-downgrade checks), and
+    nothing else refers to it: invoices belong to the organization and stay (CAN-3). The model
+    stays one-to-one with the organization."""
+    await Subscription.filter(organization_id=organization.id).delete()
+    # CAN-3: the organization is back, so no data deletion is due; a later cancellation sets a
+    # new date (and may delete again).
+    organization.data_delete_at = None
+    organization.data_deleted_at = None
+    await organization.save(update_fields=["data_delete_at", "data_deleted_at"])
 
 
 async def write_item(

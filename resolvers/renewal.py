@@ -9,11 +9,13 @@ from datetime import datetime
 from uuid import UUID
 
 from billing.invoices import credit_applied
-from billing.periods import BillingInterval, period_containing
+from billing.periods import period_containing
 from billing.quote import Line
+from billing.scheduled_change import ScheduledKind
 from billing.subscription_status import SubscriptionStatus
 from models import Organization, Subscription
 from resolvers.catalog import CatalogSnapshot
+from resolvers.scheduled_changes import scheduled_changes
 from resolvers.subscription_state import (
     ItemTerms,
     LoadedSubscription,
@@ -44,25 +46,23 @@ class UpcomingRenewal:
 
 
 async def apply_scheduled_change(loaded: LoadedSubscription) -> list[ItemTerms]:
-    """The change scheduled for the period end takes effect in memory: `loaded.terms` (and, for
-    an interval switch, the row's interval and anchor) as they are from then. Returns the items'
-    new terms for the caller to write; nothing is saved here."""
+    """Every line's change scheduled for the period end takes effect in memory: `loaded.terms`
+    (and, for an interval switch, the row's interval and anchor) as they are from then. Returns
+    the changed lines' new terms for the caller to write; nothing is saved here."""
     row = loaded.row
-    change = row.scheduled_change
     changed: list[ItemTerms] = []
-    if change and change["kind"] == "downgrade":  # CHG-6; CHG-7 prepaid periods are kept
-        kept = loaded.terms[change["product_id"]].prepaid_periods
-        changed.append(replace(ItemTerms.from_json(change["terms"]), prepaid_periods=kept))
-    if change and change["kind"] == "interval":
-        # INT-1: the longer interval starts now, its first period paid when it was chosen.
-        row.billing_interval = BillingInterval(change["interval"])
-        row.billing_anchor = row.current_period_end
-        changed += [
-            replace(ItemTerms.from_json(data), prepaid_periods=1) for data in change["terms"]
-        ]
+    for product_id, change in scheduled_changes(loaded.items.values()).items():
+        terms = ItemTerms.from_json(dict(change.terms))
+        if change.kind is ScheduledKind.INTERVAL and change.interval is not None:
+            # INT-1: the longer interval starts now, its first period paid when it was chosen.
+            row.billing_interval = change.interval
+            row.billing_anchor = row.current_period_end
+            prepaid = 1
+        else:
+            prepaid = loaded.terms[product_id].prepaid_periods  # CHG-6; CHG-7's are kept
+        changed.append(replace(terms, prepaid_periods=prepaid))
     for terms in changed:
         loaded.terms[terms.product_id] = terms
-    row.scheduled_change = None
     await load_prices(loaded, [p for t in loaded.terms.values() for p in t.price_ids()])
     return changed
 

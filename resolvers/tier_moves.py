@@ -9,12 +9,14 @@ from datetime import datetime
 from billing.catalog import Plan
 from billing.money import Money
 from billing.notifications import NotificationKind
+from billing.scheduled_change import ScheduledChange, ScheduledKind, interval_switch
 from billing.subscription_status import Event, transition
 from billing.usage import Tier, auto_downgrade_tier, autoscale_tier
 from models import ALL_WORKSPACES, Organization, UsageCounter
 from resolvers.catalog import CatalogSnapshot
 from resolvers.notices import notify
 from resolvers.plan_change import sync_feature_settings, write_item
+from resolvers.scheduled_changes import scheduled_changes, set_scheduled_change
 from resolvers.subscription_state import (
     ChangeRequest,
     ItemTerms,
@@ -59,15 +61,16 @@ async def _renewal_message(
 ) -> str:
     row = loaded.row
     when = f"{row.current_period_end.day} {row.current_period_end:%B %Y}"
-    change = row.scheduled_change or {}
-    if change.get("kind") == "interval":  # INT-1: the next period was paid when it was chosen
-        billed = str(change["interval"]).lower()
-        return f"Your subscription continues on {when}, billed {billed}, already paid."
+    changes = scheduled_changes(loaded.items.values())
+    switch = interval_switch(changes.values())
+    if switch is not None:  # INT-1: the next period was paid when it was chosen
+        return (
+            f"Your subscription continues on {when}, billed {switch.value.lower()}, already paid."
+        )
     terms = dict(loaded.terms)
-    if change.get("kind") == "downgrade":  # CHG-6: the renewal is on the new plan
-        product_id = change["product_id"]
+    for product_id, change in changes.items():  # CHG-6: those lines renew on the new plan
         terms[product_id] = replace(
-            ItemTerms.from_json(change["terms"]),
+            ItemTerms.from_json(dict(change.terms)),
             prepaid_periods=terms[product_id].prepaid_periods,
         )
         await load_prices(loaded, terms[product_id].price_ids())
@@ -124,11 +127,8 @@ async def check_auto_downgrade(
             continue
         product = next(p for p in snapshot.products if p.id == product_id)
         terms, _ = wanted_terms(loaded, ChangeRequest(product=product.code, plan=lower.code))
-        row.scheduled_change = {
-            "kind": "downgrade",
-            "product_id": product_id,
-            "terms": terms[product_id].to_json(),
-        }
+        change = ScheduledChange(ScheduledKind.DOWNGRADE, terms[product_id].to_json())
+        await set_scheduled_change(item, change)
         row.status = transition(row.status, Event.SCHEDULE_DOWNGRADE)
         message = f"{product.name}: {profiles:,} profiles fit {lower.code}, from the next period."
         await notify(organization.id, NotificationKind.AUTO_DOWNGRADE, message, now)

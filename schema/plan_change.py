@@ -75,6 +75,9 @@ class PlanChangePreview:
     next_billing_date: datetime | None
     features_lost: list[str]
     blockers: list[Blocker]
+    replaces_scheduled_change: bool = strawberry.field(
+        description="CHG-6: applying it replaces the change scheduled for this product line."
+    )
 
     @classmethod
     def of(cls, q: quote.Quote) -> PlanChangePreview:
@@ -102,6 +105,7 @@ class PlanChangePreview:
             next_billing_date=q.next_billing_date,
             features_lost=list(q.features_lost),
             blockers=[Blocker(code=b.code, message=b.message) for b in q.blockers],
+            replaces_scheduled_change=q.replaces_scheduled_change,
         )
 
 
@@ -116,9 +120,15 @@ class UserError:
         return cls(code=error.user_code, message=error.message, field=error.field)
 
 
+# A field the members of PlanChangeResult share has one type (GraphQL's overlapping-fields
+# rule): `preview` is nullable on every member because PaymentActionRequired also answers
+# payInvoice, where there is no change to preview. A plan change always sets it.
+PREVIEW_DESCRIPTION = "The change; always set on a plan change, null only when paying an invoice."
+
+
 @strawberry.type
 class PlanChangeApplied:
-    preview: PlanChangePreview
+    preview: PlanChangePreview | None = strawberry.field(description=PREVIEW_DESCRIPTION)
     invoice: Invoice | None
     subscription: Subscription
 
@@ -127,7 +137,7 @@ class PlanChangeApplied:
     description="An END_OF_PERIOD downgrade: the subscription is DOWNGRADING until then."
 )
 class PlanChangeScheduled:
-    preview: PlanChangePreview
+    preview: PlanChangePreview | None = strawberry.field(description=PREVIEW_DESCRIPTION)
     effective_at: datetime
     subscription: Subscription
 
@@ -138,9 +148,7 @@ class PlanChangeScheduled:
 class PaymentActionRequired:
     client_secret: str
     invoice: Invoice
-    preview: PlanChangePreview | None = strawberry.field(
-        description="The change waiting for this payment; null when paying an invoice."
-    )
+    preview: PlanChangePreview | None = strawberry.field(description=PREVIEW_DESCRIPTION)
 
 
 @strawberry.type

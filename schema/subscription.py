@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import strawberry
 
 from billing import money
+from billing import scheduled_change as scheduled
 from billing.periods import BillingInterval
 from billing.policies import UpgradePreference
 from billing.pricing import ItemPriceParts, item_recurring_amount
@@ -44,6 +44,12 @@ class SubscriptionItem:
             "which acts again once a billing manager sets it with a new valid card."
         )
     )
+    scheduled_change: ScheduledChange | None = strawberry.field(
+        description="This product line's change waiting for the period end (CHG-6, INT-1)."
+    )
+    prepaid_periods: int = strawberry.field(
+        description="Whole periods a downgrade's credit paid for; renewals skip them (CHG-7)."
+    )
     organization_id: strawberry.Private[UUID]
     amount: strawberry.Private[money.Money]
     pause_reason: strawberry.Private[str | None]
@@ -71,14 +77,14 @@ class ScheduledChange:
     billing_interval: BillingInterval | None = strawberry.field(
         description="Set when a switch to a longer interval, already paid, starts then (INT-1)."
     )
-    terms: strawberry.Private[dict[str, Any]]
+    change: strawberry.Private[scheduled.ScheduledChange]
 
     @strawberry.field(description="The plan a scheduled downgrade moves to.")
     async def plan(self, info: Info) -> Plan | None:
-        if self.terms.get("kind") != "downgrade":
+        if self.change.kind is not scheduled.ScheduledKind.DOWNGRADE:
             return None
         snapshot = await info.context.loaders.catalog()
-        return build_plan(snapshot, snapshot.plans_by_id[self.terms["terms"]["plan_id"]])
+        return build_plan(snapshot, snapshot.plans_by_id[self.change.plan_id])
 
 
 @strawberry.type
@@ -92,9 +98,6 @@ class Subscription:
     trial_ends_at: datetime | None
     cancel_at: datetime | None
     cancel_reason: str | None
-    scheduled_change: ScheduledChange | None = strawberry.field(
-        description="An END_OF_PERIOD downgrade waiting for the period end (CHG-6)."
-    )
     organization_id: strawberry.Private[UUID]
     subscription_id: strawberry.Private[UUID]
     currency: strawberry.Private[str]
@@ -111,19 +114,6 @@ class Subscription:
             trial_ends_at=row.trial_ends_at,
             cancel_at=row.cancel_at,
             cancel_reason=row.cancel_reason,
-            scheduled_change=(
-                ScheduledChange(
-                    effective_at=row.current_period_end,
-                    billing_interval=(
-                        BillingInterval(row.scheduled_change["interval"])
-                        if row.scheduled_change.get("kind") == "interval"
-                        else None
-                    ),
-                    terms=row.scheduled_change,
-                )
-                if row.scheduled_change
-                else None
-            ),
             organization_id=row.organization_id,
             subscription_id=row.id,
             currency=row.currency,
@@ -132,6 +122,13 @@ class Subscription:
     @strawberry.field
     async def items(self, info: Info) -> list[SubscriptionItem]:
         return await _load_items(info, self)
+
+    @strawberry.field(
+        description="The earliest of the items' scheduled changes (CHG-6, INT-1); see the items."
+    )
+    async def scheduled_change(self, info: Info) -> ScheduledChange | None:
+        items = await _load_items(info, self)
+        return next((i.scheduled_change for i in items if i.scheduled_change), None)
 
     @strawberry.field(
         permission_classes=[CanReadBilling],
@@ -181,8 +178,7 @@ async def _load_items(info: Info, subscription: Subscription) -> list[Subscripti
         zip(rows, add_on_rows, strict=True), key=lambda pair: position[pair[0].product_id]
     )
     return [
-        _build_item(snapshot, row, add_ons, prices, subscription.organization_id, pause)
-        for row, add_ons in pairs
+        _build_item(snapshot, row, add_ons, prices, subscription, pause) for row, add_ons in pairs
     ]
 
 
@@ -196,9 +192,10 @@ def _build_item(
     row: ItemRow,
     add_ons: list[ItemAddOnRow],
     prices: dict[int, PriceRow],
-    organization_id: UUID,
+    subscription: Subscription,
     pause: tuple[str | None, bool],
 ) -> SubscriptionItem:
+    organization_id, period_end = subscription.organization_id, subscription.current_period_end
     product_row = next(p for p in snapshot.products if p.id == row.product_id)
     plan_row = snapshot.plans_by_id[row.plan_id]
     amount = item_recurring_amount(
@@ -222,10 +219,19 @@ def _build_item(
         upgrade_preference=row.upgrade_preference,
         auto_downgrade=row.auto_downgrade,
         automatic_charges_paused=pause[1],
+        scheduled_change=_scheduled(row, period_end),
+        prepaid_periods=row.prepaid_periods,
         organization_id=organization_id,
         amount=amount,
         pause_reason=pause[0],
     )
+
+
+def _scheduled(row: ItemRow, period_end: datetime) -> ScheduledChange | None:
+    if not row.scheduled_change:
+        return None
+    change = scheduled.ScheduledChange.from_json(row.scheduled_change)
+    return ScheduledChange(effective_at=period_end, billing_interval=change.interval, change=change)
 
 
 def _money(row: PriceRow) -> money.Money:

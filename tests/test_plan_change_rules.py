@@ -111,7 +111,6 @@ async def test_bad_input_is_a_user_error_and_changes_nothing(
     ("status", "code"),
     [
         (SubscriptionStatus.FROZEN, "SUBSCRIPTION_FROZEN"),
-        (SubscriptionStatus.CANCELLED, "SUBSCRIPTION_CANCELLED"),
     ],
 )
 async def test_no_changes_while_frozen_or_cancelled(
@@ -295,3 +294,133 @@ async def test_seeded_acme_is_untouched_by_these_tests() -> None:
     subscription = await Subscription.get(organization_id=acme.id)
     assert subscription.status is SubscriptionStatus.ACTIVE
     assert subscription.current_period_start < SEEDED_AT
+
+
+async def test_one_overdue_invoice_is_one_blocker_chg_1(gql: GraphQLClient) -> None:
+    # rule CHG-1: PENDING_PAYMENT with one overdue invoice listed OVERDUE_INVOICE twice.
+    organization, owner = await organization_with(
+        [{"product": "email", "plan": "email-1000"}],
+        period=PERIOD,
+        status=SubscriptionStatus.PENDING_PAYMENT,
+    )
+    await Invoice.create(
+        organization=organization,
+        number="OVERDUE-1",
+        sequence=0,
+        kind="SUBSCRIPTION",
+        status="OPEN",
+        currency="USD",
+        total=3000,
+        amount_due=3000,
+        issued_at=PERIOD[0],
+        due_at=PERIOD[0],
+    )
+    preview = (
+        await gql(PREVIEW, {"input": {"product": "email", "plan": "email-1500"}}, as_user=owner)
+    )["data"]["previewPlanChange"]
+    assert [b["code"] for b in preview["blockers"]] == ["OVERDUE_INVOICE"]
+
+
+async def test_preview_selected_on_every_result_member_validates(gql: GraphQLClient) -> None:
+    # rule CHG-1, CHG-5: `preview` has one type on every PlanChangeResult member, so a client can
+    # select it on each of them in one document.
+    _, owner = await organization_with([{"product": "email", "plan": "email-1000"}], period=PERIOD)
+    document = """mutation ($input: PlanChangeInput!, $confirm: Int!) {
+      changePlan(input: $input, confirmAmountDue: $confirm) { __typename
+        ... on PlanChangeApplied { preview { kind amountDueNow { amount } } }
+        ... on PlanChangeScheduled { preview { kind } }
+        ... on PaymentActionRequired { preview { kind } } } }"""
+    change = {"product": "email", "plan": "email-1500"}
+    due = (await gql(PREVIEW, {"input": change}, as_user=owner))["data"]["previewPlanChange"]
+    body = await gql(
+        document, {"input": change, "confirm": due["amountDueNow"]["amount"]}, as_user=owner
+    )
+    assert "errors" not in body, body
+    result = body["data"]["changePlan"]
+    assert result["__typename"] == "PlanChangeApplied"
+    assert result["preview"] == {"kind": "UPGRADE", "amountDueNow": due["amountDueNow"]}
+
+
+SUBSCRIBE = """mutation ($input: PlanChangeInput!, $confirm: Int!) { subscribe(input: $input, confirmAmountDue: $confirm) {
+  __typename
+  ... on PlanChangeApplied { invoice { status amountDue { amount } } subscription { id status items { plan { code } } } }
+  ... on UserError { code message } } }"""
+
+
+async def _cancelled_organization(data_delete_at: datetime) -> tuple[Organization, str]:
+    organization, owner = await organization_with(
+        [{"product": "email", "plan": "email-1500"}],
+        period=PERIOD,
+        status=SubscriptionStatus.CANCELLED,
+    )
+    await Invoice.create(
+        organization=organization,
+        number="OLD-1",
+        sequence=0,
+        kind="SUBSCRIPTION",
+        status="PAID",
+        currency="USD",
+        total=4500,
+        amount_due=4500,
+        issued_at=PERIOD[0],
+        due_at=PERIOD[0],
+    )
+    await Subscription.filter(organization_id=organization.id).update(
+        cancelled_at=PERIOD[1], cancel_at=PERIOD[1], cancel_reason="too dear"
+    )
+    organization.data_delete_at = data_delete_at
+    await organization.save(update_fields=["data_delete_at"])
+    return organization, owner
+
+
+async def test_a_cancelled_organization_subscribes_again_sub_3(gql: GraphQLClient) -> None:
+    # rule SUB-3 (CANCELLED -> ACTIVE), CAN-3: before the retention deletion. subscribe answered
+    # "already has a paid subscription: use changePlan", changePlan "cancelled".
+    organization, owner = await _cancelled_organization(datetime(2026, 7, 1, tzinfo=UTC))
+    old = await Subscription.get(organization_id=organization.id)
+    change = {"product": "email", "plan": "email-1000"}
+    refused = await _change(gql, owner, change, 3000)
+    assert (refused["__typename"], refused["code"]) == ("UserError", "SUBSCRIPTION_CANCELLED")
+    assert "subscribe" in refused["message"]
+    document = """query ($input: PlanChangeInput!) { previewPlanChange(input: $input) {
+      kind amountDueNow { amount } blockers { code } } }"""
+    preview = (await gql(document, {"input": change}, as_user=owner))["data"]["previewPlanChange"]
+    assert preview == {"kind": "NEW", "amountDueNow": {"amount": 3000}, "blockers": []}
+    body = await gql(SUBSCRIBE, {"input": change, "confirm": 3000}, as_user=owner)
+    applied = body["data"]["subscribe"]
+    assert applied["__typename"] == "PlanChangeApplied", applied
+    assert applied["invoice"] == {"status": "PAID", "amountDue": {"amount": 3000}}
+    subscription = applied["subscription"]
+    assert (subscription["status"], subscription["items"]) == (
+        "ACTIVE",
+        [{"plan": {"code": "email-1000"}}],
+    )
+    assert subscription["id"] != str(old.id)  # a new subscription
+    row = await Subscription.get(organization_id=organization.id)
+    assert row.cancel_at is None and row.cancelled_at is None and not row.cancel_reason
+    assert row.current_period_start == SEEDED_AT
+    await organization.refresh_from_db()
+    assert organization.data_delete_at is None  # CAN-3: no deletion is due any more
+    numbers = [i.number for i in await Invoice.filter(organization_id=organization.id)]
+    assert sorted(numbers)[0] == "OLD-1" and len(numbers) == 2  # the old invoices stay
+    again = await gql(SUBSCRIBE, {"input": change, "confirm": 0}, as_user=owner)
+    assert again["data"]["subscribe"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_subscribing_after_the_retention_deletion_starts_from_empty_data_sub_3(
+    gql: GraphQLClient,
+) -> None:
+    # rule SUB-3, CAN-3: after the deletion the organization has no items; it subscribes anew.
+    organization, owner = await _cancelled_organization(datetime(2026, 3, 1, tzinfo=UTC))
+    events = await gql("mutation { advanceTestClock(days: 0) { events } }", as_user=owner)
+    assert any("data deleted" in e for e in events["data"]["advanceTestClock"]["events"])
+    change = {"product": "marketing", "plan": "plus", "contactLimit": 1000, "seats": 1}
+    preview = (await gql(PREVIEW, {"input": change}, as_user=owner))["data"]["previewPlanChange"]
+    assert preview["blockers"] == []
+    due = preview["amountDueNow"]["amount"]
+    body = await gql(SUBSCRIBE, {"input": change, "confirm": due}, as_user=owner)
+    applied = body["data"]["subscribe"]
+    assert applied["__typename"] == "PlanChangeApplied", applied
+    assert applied["subscription"]["items"] == [{"plan": {"code": "plus"}}]
+    await organization.refresh_from_db()
+    assert (organization.data_delete_at, organization.data_deleted_at) == (None, None)

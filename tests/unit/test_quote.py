@@ -202,7 +202,6 @@ def test_credit_balance_pays_first() -> None:
     ("status", "code"),
     [
         (SubscriptionStatus.FROZEN, "SUBSCRIPTION_FROZEN"),
-        (SubscriptionStatus.CANCELLED, "SUBSCRIPTION_CANCELLED"),
         (SubscriptionStatus.PENDING_PAYMENT, "OVERDUE_INVOICE"),
         (SubscriptionStatus.CANCELLING, "SUBSCRIPTION_CANCELLING"),
     ],
@@ -213,6 +212,29 @@ def test_status_blockers(status: SubscriptionStatus, code: str) -> None:
         current, change(current, item("email", "email-1500", 4500)), "email", KEEP_CYCLE, NOW, PAYS
     )
     assert code in [b.code for b in q.blockers]
+
+
+def test_subscribing_again_after_cancellation_is_a_new_subscription() -> None:
+    # rule SUB-3: CANCELLED -> ACTIVE; the resolver passes the cancelled organization with no
+    # items, so the quote is a new paid period at the wanted (current) prices.
+    current = subscription(status=SubscriptionStatus.CANCELLED)
+    q = quote(
+        current, change(current, item("email", "email-1000", 3000)), "email", KEEP_CYCLE, NOW, PAYS
+    )
+    assert (q.kind, q.blockers, q.amount_due_now) == (ChangeKind.NEW, (), 3000)
+    assert (q.result.status, q.result.period_start) == (SubscriptionStatus.ACTIVE, NOW)
+
+
+def test_one_overdue_blocker_for_one_overdue_invoice() -> None:
+    # rule CHG-1: the status and the overdue invoice name the same blocker once.
+    current = subscription(
+        item("email", "email-1000", 3000), status=SubscriptionStatus.PENDING_PAYMENT
+    )
+    facts = Facts(has_payment_method=True, overdue_invoices=1)
+    q = quote(
+        current, change(current, item("email", "email-1500", 4500)), "email", KEEP_CYCLE, NOW, facts
+    )
+    assert [b.code for b in q.blockers] == ["OVERDUE_INVOICE"]
 
 
 def test_stock_and_seat_blockers() -> None:

@@ -31,6 +31,9 @@ S, E = SubscriptionStatus, Event
         (S.PENDING_PAYMENT, E.OVERDUE_PAID_WITH_DOWNGRADE_SCHEDULED, S.DOWNGRADING),
         (S.PENDING_PAYMENT, E.GRACE_PERIOD_PASSES, S.FROZEN),
         (S.FROZEN, E.PERIOD_ENDS_OVERDUE, S.CANCELLED),
+        (S.CANCELLED, E.SUBSCRIBE, S.ACTIVE),  # a new subscription at current prices
+        (S.DOWNGRADING, E.SCHEDULE_DOWNGRADE, S.DOWNGRADING),  # CHG-6: another product line
+        (S.DOWNGRADING, E.SCHEDULED_DOWNGRADES_REPLACED, S.ACTIVE),  # CHG-6: none left
     ],
 )
 def test_rows_of_the_table(
@@ -48,4 +51,5 @@ def test_no_transition_outside_the_table() -> None:
             transition(status, event)
         refused += 1
     assert refused == len(S) * len(E) - len(TRANSITIONS)
-    assert all(s is not S.CANCELLED for s, _ in TRANSITIONS)  # CANCELLED is final
+    # CANCELLED is left only by subscribing again (a new subscription).
+    assert [e for s, e in TRANSITIONS if s is S.CANCELLED] == [E.SUBSCRIBE]

@@ -89,3 +89,12 @@ async def request_account_change(
             base_now, (await Organization.get(id=organization_id)).clock_offset_seconds
         ),
     )
+
+
+async def account_change_requests(organization_id: UUID, first: int) -> list[AccountChangeRequest]:
+    """CHG-8: the organization's requests, newest first."""
+    return (
+        await AccountChangeRequest.filter(organization_id=organization_id)
+        .order_by("-created_at", "-id")
+        .limit(first)
+    )

@@ -20,6 +20,7 @@ from models import Organization as OrganizationRow
 from models import PaymentMethod as PaymentMethodRow
 from models import User as UserRow
 from resolvers.invoices import invoice_page
+from resolvers.lifecycle import account_change_requests
 from schema.billing_info import BillingInfo
 from schema.common import Money
 from schema.context import Info
@@ -33,6 +34,7 @@ from schema.invoice import (
 )
 from schema.payment_method import PaymentMethod
 from schema.permissions import CanReadBilling, CanReadNotifications
+from schema.plan_change import AccountChangeRequest
 from schema.subscription import Subscription
 from schema.usage import UsageMeter, meters
 
@@ -171,13 +173,23 @@ class Organization:
         description="NOT-1: notices for the owner and billing admins, newest first.",
     )
     async def notifications(self, first: int = 20) -> list[Notification] | None:
-        rows = await NotificationRow.filter(organization_id=self.organization_id).limit(
-            max(1, min(first, 100))
+        rows = (
+            await NotificationRow.filter(organization_id=self.organization_id)
+            .order_by("-created_at", "-id")
+            .limit(max(1, min(first, 100)))
         )
         return [
             Notification(kind=NotificationKind(r.kind), message=r.message, created_at=r.created_at)
             for r in rows
         ]
+
+    @strawberry.field(
+        permission_classes=[CanReadBilling],
+        description="CHG-8: downgrade requests filed for staff, newest first, with their status.",
+    )
+    async def account_change_requests(self, first: int = 20) -> list[AccountChangeRequest] | None:
+        rows = await account_change_requests(self.organization_id, max(1, min(first, 100)))
+        return [AccountChangeRequest.of(row) for row in rows]
 
     @strawberry.field(
         description="Settings of features; inactive ones belong to features the plan lost (CHG-9)."

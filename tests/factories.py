@@ -69,6 +69,13 @@ async def organization_with(
     return organization, owner.email
 
 
+async def member_of(organization: Organization) -> str:
+    """A MEMBER of the organization (ACC-3: no billing role); their e-mail."""
+    user = await User.create(email=f"member@{organization.slug}.test", name="Member")
+    await Membership.create(organization=organization, user=user, role=Role.MEMBER)
+    return user.email
+
+
 async def state_of(organization: Organization) -> dict[str, Any]:
     """Everything a failed change must leave as it was."""
     subscription = await Subscription.get(organization_id=organization.id)

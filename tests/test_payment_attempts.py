@@ -12,21 +12,18 @@ import httpx
 import pytest
 import stripe
 
-from billing.access import Role
 from billing.subscription_status import SubscriptionStatus
 from models import (
     Invoice,
-    Membership,
     Notification,
     Organization,
     Payment,
     PaymentMethod,
-    User,
 )
 from payments.port import ChargeRequest
 from payments.sandbox import SANDBOX_WEBHOOK_SECRET, SandboxProcessor
 from tests.conftest import SEEDED_AT, GraphQLClient
-from tests.factories import organization_with
+from tests.factories import member_of, organization_with
 
 RUNNING = (SEEDED_AT - timedelta(days=10), SEEDED_AT + timedelta(days=21))
 ENDING_TOMORROW = (SEEDED_AT - timedelta(days=30), SEEDED_AT + timedelta(days=1))
@@ -374,17 +371,11 @@ async def test_rule_acc_3_the_pause_reason_is_for_billing_roles(gql: GraphQLClie
     await _advance(gql, owner, 1)
     body = await gql(
         "{ organization { subscription { items { automaticChargesPaused automaticChargesPauseReason } } } }",
-        as_user=await _member_of(organization),
+        as_user=await member_of(organization),
     )
     items = body["data"]["organization"]["subscription"]["items"]
     assert items == [{"automaticChargesPaused": True, "automaticChargesPauseReason": None}]
     assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
-
-
-async def _member_of(organization: Organization) -> str:
-    user = await User.create(email=f"member@{organization.slug}.test", name="Member")
-    await Membership.create(organization=organization, user=user, role=Role.MEMBER)
-    return user.email
 
 
 async def test_an_expired_card_is_no_payment_method(gql: GraphQLClient) -> None:

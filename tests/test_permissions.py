@@ -167,6 +167,7 @@ PERMISSIONS: dict[tuple[str, str], frozenset[Role]] = {
         "paymentMethods",
         "notifications",
         "billingInfo",
+        "accountChangeRequests",
     ),
     **_fields(
         "BillingInfo",

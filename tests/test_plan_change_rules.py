@@ -12,7 +12,7 @@ import pytest
 from billing.subscription_status import SubscriptionStatus
 from models import FeatureSetting, Invoice, Organization, Subscription
 from tests.conftest import SEEDED_AT, GraphQLClient
-from tests.factories import organization_with, state_of
+from tests.factories import member_of, organization_with, state_of
 
 PERIOD = (datetime(2026, 3, 2, 9, 30, tzinfo=UTC), datetime(2026, 4, 2, 9, 30, tzinfo=UTC))
 
@@ -424,3 +424,33 @@ async def test_subscribing_after_the_retention_deletion_starts_from_empty_data_s
     assert applied["subscription"]["items"] == [{"plan": {"code": "plus"}}]
     await organization.refresh_from_db()
     assert (organization.data_delete_at, organization.data_deleted_at) == (None, None)
+
+
+async def test_account_change_requests_are_listed_with_their_status_chg_8(
+    gql: GraphQLClient,
+) -> None:
+    """rule CHG-8 (ACC-3): a downgrade by request is recorded as REQUESTED and listed for billing
+    roles, newest first; nothing else changes."""
+    organization, owner = await organization_with(
+        [{"product": "marketing", "plan": "pro", "contact_limit": 1000, "seats": 3}],
+        period=PERIOD,
+    )
+    for message in ("Move us to Plus, please", "And drop two seats"):
+        body = await gql(
+            "mutation ($m: String!) { requestAccountChange(message: $m) { __typename } }",
+            {"m": message},
+            as_user=owner,
+        )
+        assert body["data"]["requestAccountChange"]["__typename"] == "AccountChangeRequested"
+        await gql("mutation { advanceTestClock(hours: 1) { now } }", as_user=owner)
+    listed = await gql(
+        "{ organization { accountChangeRequests { message status } } }", as_user=owner
+    )
+    assert listed["data"]["organization"]["accountChangeRequests"] == [
+        {"message": "And drop two seats", "status": "REQUESTED"},
+        {"message": "Move us to Plus, please", "status": "REQUESTED"},
+    ]
+    member = await member_of(organization)
+    denied = await gql("{ organization { accountChangeRequests { status } } }", as_user=member)
+    assert denied["data"]["organization"]["accountChangeRequests"] is None
+    assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"

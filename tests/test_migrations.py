@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,3 +37,23 @@ def test_models_and_migrations_agree() -> None:
         check=True,
     )
     assert result.stdout.strip() == "0 []", f"run `make migrations`: {result.stdout}{result.stderr}"
+
+
+def _migration_0018() -> ModuleType:
+    return importlib.import_module("models.migrations.0018_item_scheduled_changes")
+
+
+def test_a_scheduled_change_moves_to_its_lines_rule_chg_6() -> None:
+    """Migration 0018 moves a subscription-level scheduled change onto the lines it is for, so a
+    downgrade or an interval switch scheduled before the upgrade still happens."""
+    split = _migration_0018().split_subscription_change
+    terms = {"product_id": 2, "plan_id": 5}
+    assert split({"kind": "downgrade", "product_id": 2, "terms": terms}) == [
+        (2, {"kind": "downgrade", "terms": terms})
+    ]
+    both = [{"product_id": 1, "plan_id": 3}, {"product_id": 5, "plan_id": 14}]
+    assert split({"kind": "interval", "interval": "ANNUAL", "terms": both}) == [
+        (1, {"kind": "interval", "terms": both[0], "interval": "ANNUAL"}),
+        (5, {"kind": "interval", "terms": both[1], "interval": "ANNUAL"}),
+    ]
+    assert split({}) == []

@@ -129,9 +129,25 @@ class Line:
     period_end: datetime | None = None
 
 
+class BlockerCode(StrEnum):
+    """What must be resolved before a change (CHG-1); clients branch on it."""
+
+    OVERDUE_INVOICE = "OVERDUE_INVOICE"
+    NO_PAYMENT_METHOD = "NO_PAYMENT_METHOD"
+    PAYMENT_WAITING = "PAYMENT_WAITING"
+    SEATS_IN_USE = "SEATS_IN_USE"
+    TOO_MANY_SEATS = "TOO_MANY_SEATS"
+    CONTACTS_ABOVE_LIMIT = "CONTACTS_ABOVE_LIMIT"
+    STOCK_ABOVE_LIMIT = "STOCK_ABOVE_LIMIT"
+    INTERVAL_SWITCH_PENDING = "INTERVAL_SWITCH_PENDING"
+    INTERVAL_CHANGE_ALONE = "INTERVAL_CHANGE_ALONE"
+    SUBSCRIPTION_FROZEN = "SUBSCRIPTION_FROZEN"
+    SUBSCRIPTION_CANCELLING = "SUBSCRIPTION_CANCELLING"
+
+
 @dataclass(frozen=True)
 class Blocker:
-    code: str
+    code: BlockerCode
     message: str
 
 
@@ -180,14 +196,14 @@ def quote(
     if facts.payment_waiting:
         blockers.append(
             Blocker(
-                "PAYMENT_WAITING",
+                BlockerCode.PAYMENT_WAITING,
                 "An earlier change waits for its payment to be authenticated: finish that first.",
             )
         )
     if facts.interval_switch_pending:
         blockers.append(
             Blocker(
-                "INTERVAL_SWITCH_PENDING",
+                BlockerCode.INTERVAL_SWITCH_PENDING,
                 "A switch to a longer billing interval takes effect at the end of this period: "
                 "change the plan after it.",
             )
@@ -198,7 +214,7 @@ def quote(
         if old is None or not old.same_terms(new):
             blockers.append(
                 Blocker(
-                    "INTERVAL_CHANGE_ALONE",
+                    BlockerCode.INTERVAL_CHANGE_ALONE,
                     "Change the billing interval on its own, then the plan.",
                 )
             )
@@ -397,7 +413,10 @@ def _finish(
     balance_after = current.credit_balance - credit_applied + max(-total, 0)
     if amount_due > 0 and not facts.has_payment_method:
         blockers.append(
-            Blocker("NO_PAYMENT_METHOD", "Add a payment method first: this change is charged now.")
+            Blocker(
+                BlockerCode.NO_PAYMENT_METHOD,
+                "Add a payment method first: this change is charged now.",
+            )
         )
     target = draft.target or draft.result
     lost_features = _features(current.items) - _features(target.items)
@@ -439,11 +458,11 @@ def _status_blockers(current: Subscription) -> list[Blocker]:
     status = current.status
     messages = {
         SubscriptionStatus.FROZEN: (
-            "SUBSCRIPTION_FROZEN",
+            BlockerCode.SUBSCRIPTION_FROZEN,
             "The subscription is frozen: pay the overdue invoices first.",
         ),
         SubscriptionStatus.CANCELLING: (
-            "SUBSCRIPTION_CANCELLING",
+            BlockerCode.SUBSCRIPTION_CANCELLING,
             "The subscription is being cancelled: reactivate it before changing the plan.",
         ),
     }
@@ -456,7 +475,7 @@ def _status_blockers(current: Subscription) -> list[Blocker]:
 def _overdue_blockers(current: Subscription, facts: Facts) -> list[Blocker]:
     # CHG-1: one blocker however the overdue invoice is known (the status or the invoices).
     if facts.overdue_invoices or current.status is SubscriptionStatus.PENDING_PAYMENT:
-        return [Blocker("OVERDUE_INVOICE", "An invoice is overdue: pay it first.")]
+        return [Blocker(BlockerCode.OVERDUE_INVOICE, "An invoice is overdue: pay it first.")]
     return []
 
 
@@ -466,7 +485,7 @@ def _stock_blockers(new: Item, facts: Facts) -> list[Blocker]:
         # CHG-10
         blockers.append(
             Blocker(
-                "SEATS_IN_USE",
+                BlockerCode.SEATS_IN_USE,
                 f"{facts.seats_in_use} seat{'s are' if facts.seats_in_use != 1 else ' is'} in use:"
                 f" remove users before going to {new.seats}.",
             )
@@ -474,7 +493,7 @@ def _stock_blockers(new: Item, facts: Facts) -> list[Blocker]:
     if new.seats is not None and new.max_seats is not None and new.seats > new.max_seats:
         blockers.append(
             Blocker(
-                "TOO_MANY_SEATS",
+                BlockerCode.TOO_MANY_SEATS,
                 f"{new.plan_name} allows at most {new.max_seats}"
                 f" seat{'s' if new.max_seats != 1 else ''}: choose fewer seats or a higher plan.",
             )
@@ -488,7 +507,7 @@ def _stock_blockers(new: Item, facts: Facts) -> list[Blocker]:
         # CHG-11
         blockers.append(
             Blocker(
-                "CONTACTS_ABOVE_LIMIT",
+                BlockerCode.CONTACTS_ABOVE_LIMIT,
                 f"{stored_contacts:,} contacts are stored, more than the "
                 f"{new.contact_limit:,} limit: delete some first.",
             )
@@ -498,7 +517,7 @@ def _stock_blockers(new: Item, facts: Facts) -> list[Blocker]:
         if metric in STOCK_METRICS and stored is not None and stored > limit:
             blockers.append(
                 Blocker(
-                    "STOCK_ABOVE_LIMIT",
+                    BlockerCode.STOCK_ABOVE_LIMIT,
                     f"{stored:,} {metric} are stored, more than {new.plan_name}'s {limit:,}.",
                 )
             )

@@ -17,6 +17,7 @@ from schema.invoice import Invoice
 from schema.subscription import Subscription
 
 strawberry.enum(quote.ChangeKind)
+strawberry.enum(quote.BlockerCode, description="What must be resolved before a change (CHG-1).")
 strawberry.enum(quote.ChangeTiming, description="When the change takes effect.")
 
 
@@ -57,7 +58,7 @@ class PreviewLine:
 
 @strawberry.type(description="Something to resolve before the change can be applied (CHG-1).")
 class Blocker:
-    code: str
+    code: quote.BlockerCode
     message: str
 
 

@@ -36,7 +36,7 @@ from payments.port import ChargeStatus, PaymentProcessor
 from resolvers.catalog import CatalogSnapshot, load_catalog_snapshot
 from resolvers.dunning import scheduled_retry
 from resolvers.invoice_payments import card_failed
-from resolvers.invoicing import collect, issue_invoice
+from resolvers.invoicing import collect, issue_invoice, overdue_invoices, unpaid_invoices
 from resolvers.locks import lock_organization
 from resolvers.notices import notify
 from resolvers.plan_change import apply_scheduled_changes
@@ -56,21 +56,13 @@ SHORTEST_MONTH = timedelta(days=28)
 S = SubscriptionStatus
 
 
-async def _unpaid(organization_id: UUID) -> list[Invoice]:
-    """The open invoices the grace period counts from, oldest first (DUN-2); a change waiting
-    for 3-D Secure is not among them (CHG-5)."""
-    return await Invoice.filter(
-        organization_id=organization_id, status=InvoiceStatus.OPEN, pending_change__isnull=True
-    ).order_by("due_at")
-
-
 async def _facts(
     organization: Organization, row: Subscription | None, items: Iterable[SubscriptionItem]
 ) -> OrganizationFacts:
     """What the schedule reads (billing.schedule), loaded for one organization."""
     subscription = None
     if row is not None:
-        unpaid = await _unpaid(organization.id) if row.status is S.PENDING_PAYMENT else []
+        unpaid = await unpaid_invoices(organization.id) if row.status is S.PENDING_PAYMENT else []
         subscription = SubscriptionFacts(
             status=row.status,
             billing_interval=row.billing_interval,
@@ -187,7 +179,8 @@ async def _step(
 
 async def _freeze(organization: Organization, row: Subscription, now: datetime) -> str:
     """DUN-3: the grace period passed with the oldest invoice unpaid."""
-    oldest = (await _unpaid(organization.id))[0]
+    oldest = await unpaid_invoices(organization.id).first()
+    assert oldest is not None  # the schedule found it
     row.status = transition(row.status, Event.GRACE_PERIOD_PASSES)
     await row.save()
     await notify(
@@ -205,7 +198,8 @@ async def _period_end(
     """The period ends: a frozen subscription is cancelled, a cancelling one ends (or freezes
     with an invoice overdue), any other renews with its scheduled change (DUN-1, DUN-3, CAN-1)."""
     row, snapshot = loaded.row, loaded.snapshot
-    overdue = bool(await _unpaid(organization.id))  # before this month's usage is invoiced
+    # Looked at before this month's usage is invoiced.
+    overdue = await overdue_invoices(organization.id, now).exists()
     # The last month's usage is priced on the plans it was used under, before any change, and
     # the blocks used before sending stopped are owed like any other (INV-4, USE-6).
     usage = _some(await _usage_invoice(organization, row, snapshot, now, processor))

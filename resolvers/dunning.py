@@ -5,30 +5,21 @@ idempotency key; a success restores the status (DUN-4). The caller holds the org
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 from billing.dunning import retry_due
-from billing.invoices import InvoiceStatus
 from billing.notifications import NotificationKind
 from models import Invoice, Organization, Payment
 from payments.port import ChargeStatus, PaymentProcessor
+from resolvers import invoicing
 from resolvers.invoice_payments import card_failed, settle
 from resolvers.invoicing import collect
 from resolvers.notices import notify
 
 
-async def overdue_invoices(organization_id: object, now: datetime) -> list[Invoice]:
-    """Open invoices past their due date, oldest first; a change waiting for 3-D Secure is not
-    overdue (CHG-5)."""
-    return (
-        await Invoice.filter(
-            organization_id=organization_id,
-            status=InvoiceStatus.OPEN,
-            pending_change__isnull=True,
-            due_at__lte=now,
-        )
-        .select_for_update()
-        .order_by("due_at", "sequence")
-    )
+async def overdue_invoices(organization_id: UUID, now: datetime) -> list[Invoice]:
+    """Overdue invoices, oldest first, locked for the retry."""
+    return await invoicing.overdue_invoices(organization_id, now).select_for_update()
 
 
 async def waits_for_customer(invoice: Invoice) -> bool:

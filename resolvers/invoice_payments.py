@@ -20,7 +20,13 @@ from billing.subscription_status import Event, SubscriptionStatus, transition
 from models import Invoice, Organization, Payment, Subscription
 from payments.port import DECLINE_REASONS, ChargeStatus, PaymentProcessor
 from resolvers.catalog import load_catalog_snapshot
-from resolvers.invoicing import collect, default_payment_method, locked_invoice, mark_paid
+from resolvers.invoicing import (
+    collect,
+    default_payment_method,
+    locked_invoice,
+    mark_paid,
+    overdue_invoices,
+)
 from resolvers.locks import lock_organization
 from resolvers.notices import notify
 from resolvers.plan_change import (
@@ -167,12 +173,7 @@ async def settle(organization: Organization, invoice: Invoice, now: datetime) ->
         await _apply_pending(organization, row, invoice.pending_change)
         invoice.pending_change = None
         await invoice.save(update_fields=["pending_change"])
-    overdue = await Invoice.filter(
-        organization_id=organization.id,
-        status=InvoiceStatus.OPEN,
-        due_at__lte=now,
-        pending_change__isnull=True,
-    ).exists()
+    overdue = await overdue_invoices(organization.id, now).exists()
     if (
         row.status in (SubscriptionStatus.PENDING_PAYMENT, SubscriptionStatus.FROZEN)
         and not overdue

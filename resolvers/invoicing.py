@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from tortoise.queryset import QuerySet
+
 from billing.errors import NotFoundError
 from billing.invoices import InvoiceKind, InvoiceStatus, invoice_number, invoice_transition
 from billing.quote import Line
@@ -101,6 +103,18 @@ BILLING_INFO_FIELDS = (
     "tax_id",
     "contact_name",
 )
+
+
+def unpaid_invoices(organization_id: UUID) -> QuerySet[Invoice]:
+    """Open invoices, oldest due first; a change waiting for 3-D Secure is not owed (CHG-5)."""
+    return Invoice.filter(
+        organization_id=organization_id, status=InvoiceStatus.OPEN, pending_change__isnull=True
+    ).order_by("due_at", "sequence")
+
+
+def overdue_invoices(organization_id: UUID, now: datetime) -> QuerySet[Invoice]:
+    """DUN-2: the one definition of overdue: unpaid and past its due date."""
+    return unpaid_invoices(organization_id).filter(due_at__lte=now)
 
 
 async def default_payment_method(organization_id: UUID) -> PaymentMethod | None:

@@ -35,7 +35,7 @@ from models import (
 )
 from payments.port import ChargeStatus, PaymentProcessor
 from resolvers.catalog import CatalogSnapshot, load_catalog_snapshot
-from resolvers.invoicing import collect, issue_invoice
+from resolvers.invoicing import collect, issue_invoice, overdue_invoices
 from resolvers.locks import lock_organization
 from resolvers.renewal import apply_scheduled_change
 from resolvers.scheduled_changes import (
@@ -191,12 +191,7 @@ async def _prepare(
         stock=stock,
         seats_in_use=seats_in_use,
         has_payment_method=await has_valid_card(organization.id, now),
-        overdue_invoices=await Invoice.filter(
-            organization_id=organization.id,
-            status="OPEN",
-            due_at__lt=now,
-            pending_change__isnull=True,
-        ).count(),
+        overdue_invoices=await overdue_invoices(organization.id, now).count(),
         usage_charges=tuple(await on_demand_charges(organization.id, loaded.row, snapshot))
         if loaded.row.id
         else (),

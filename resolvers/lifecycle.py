@@ -8,7 +8,7 @@ from uuid import UUID
 from tortoise.transactions import in_transaction
 
 from billing.access import Role, may_cancel
-from billing.cancellation import cancellation_date
+from billing.cancellation import cancellation_date, latest_cancellation_date
 from billing.clock import offset
 from billing.errors import BillingError, ForbiddenError, NotFoundError
 from billing.periods import shift_months
@@ -48,11 +48,13 @@ async def cancel_subscription(
             )
         row.status = transition(row.status, Event.CANCEL, cancel_at=row.cancel_at)
         # With several products the longest notice wins (CAN-2 may reach past this period).
-        row.cancel_at = max(
-            cancellation_date(
-                p.cancellation_notice, row.billing_interval, row.current_period_end, now
-            )
-            for p in policies
+        row.cancel_at = latest_cancellation_date(
+            [
+                cancellation_date(
+                    p.cancellation_notice, row.billing_interval, row.current_period_end, now
+                )
+                for p in policies
+            ]
         )
         switch = interval_switch((await scheduled_changes_of(row.id)).values())
         if switch is not None:

@@ -12,7 +12,7 @@ from billing.clock import offset
 from billing.dunning import PauseFacts, ResumeRefusal, resume_refusal
 from billing.errors import BillingError
 from billing.policies import UpgradePreference
-from billing.usage import auto_downgrade_allowed
+from billing.usage import auto_downgrade_allowed, preference_allowed
 from models import Organization, SubscriptionItem
 from resolvers.catalog import CatalogSnapshot
 from resolvers.invoicing import default_payment_method
@@ -62,7 +62,7 @@ async def set_upgrade_preference(
             raise BillingError(
                 f"{product} has no upgrade preference to choose (PREF-2).", field="product"
             )
-        if preference not in offered:
+        if not preference_allowed(preference, offered):
             names = ", ".join(p.value for p in offered)
             raise BillingError(
                 f"{product} offers {names}, not {preference.value} (PREF-2).", field="preference"

@@ -108,7 +108,12 @@ def parse_month(text: str) -> tuple[int, int]:
         raise BillingError(_MONTH_FORMAT.format(text=text), field="month")
     if not 1 <= int(parts[1]) <= 12:
         raise BillingError(_MONTH_FORMAT.format(text=text), field="month")
+    if int(parts[0]) > LAST_YEAR:  # its billing month must end in a year dates can hold
+        raise BillingError(f"Choose a month in the year {LAST_YEAR} or earlier.", field="month")
     return int(parts[0]), int(parts[1])
+
+
+LAST_YEAR = 9998
 
 
 _MONTH_FORMAT = (

@@ -210,23 +210,24 @@ async def _apply_pending(
             organization=organization, status=row.status, currency=organization.currency
         )
         loaded.items = {}
+    # INT-3: the credit the invoice used is spent, whichever way the change is applied.
+    organization.credit_balance = int(str(pending["credit_balance_after"]))
+    await organization.save(update_fields=["credit_balance"])
     if pending.get("interval_switch"):
         # INT-1 paid after authentication: the longer interval starts at the period end.
         interval = BillingInterval(str(pending["interval"]))
         await schedule_interval_switch(loaded, interval, all_terms)
         return
-    for terms in all_terms:
-        code = next(p.code for p in snapshot.products if p.id == terms.product_id)
-        await write_item(row, loaded.items.get(terms.product_id), terms, int(prepaid.get(code, 0)))
     if row.status in STARTS_A_PAID_PERIOD:
         row.status = transition(row.status, Event.SUBSCRIBE)
     row.billing_interval = BillingInterval(str(pending["interval"]))
     row.billing_anchor = datetime.fromisoformat(str(pending["anchor"]))
     row.current_period_start = datetime.fromisoformat(str(pending["period_start"]))
     row.current_period_end = datetime.fromisoformat(str(pending["period_end"]))
-    await row.save()
-    organization.credit_balance = int(str(pending["credit_balance_after"]))
-    await organization.save(update_fields=["credit_balance"])
+    await row.save()  # first: a new subscription (SUB-3) must exist before its items
+    for terms in all_terms:
+        code = snapshot.product(terms.product_id).code
+        await write_item(row, loaded.items.get(terms.product_id), terms, int(prepaid.get(code, 0)))
     await sync_feature_settings(organization.id, snapshot, all_terms)
     replaced = pending.get("replaces_scheduled_change_of")
     if isinstance(replaced, int):

@@ -116,6 +116,8 @@ async def check_auto_downgrade(
     for product_id, item in loaded.items.items():
         if not item.auto_downgrade or not snapshot.policies[product_id].auto_downgrade_available:
             continue
+        if item.scheduled_change is not None:
+            continue  # a change already scheduled for this line (an interval switch paid) stays
         plan = snapshot.plans_by_id[item.plan_id]
         tiers = _tiers(snapshot, plan, "profiles")
         profiles = loaded.terms[product_id].stock.get("profiles")

@@ -347,11 +347,14 @@ SUBSCRIBE = """mutation ($input: PlanChangeInput!, $confirm: Int!) { subscribe(i
   ... on UserError { code message } } }"""
 
 
-async def _cancelled_organization(data_delete_at: datetime) -> tuple[Organization, str]:
+async def _cancelled_organization(
+    data_delete_at: datetime, card: str = "pm_card_visa"
+) -> tuple[Organization, str]:
     organization, owner = await organization_with(
         [{"product": "email", "plan": "email-1500"}],
         period=PERIOD,
         status=SubscriptionStatus.CANCELLED,
+        card=card,
     )
     await Invoice.create(
         organization=organization,
@@ -405,6 +408,33 @@ async def test_a_cancelled_organization_subscribes_again_sub_3(gql: GraphQLClien
     assert sorted(numbers)[0] == "OLD-1" and len(numbers) == 2  # the old invoices stay
     again = await gql(SUBSCRIBE, {"input": change, "confirm": 0}, as_user=owner)
     assert again["data"]["subscribe"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_subscribing_again_after_3d_secure_starts_the_new_subscription_sub_3(
+    gql: GraphQLClient,
+) -> None:
+    # rule SUB-3, CHG-5: the new subscription starts once the authenticated payment succeeds;
+    # before the fix, completing it answered INTERNAL (items written before their subscription).
+    _, owner = await _cancelled_organization(
+        datetime(2026, 7, 1, tzinfo=UTC), card="pm_card_authenticationRequired"
+    )
+    change = {"product": "email", "plan": "email-1000"}
+    document = """mutation ($input: PlanChangeInput!, $confirm: Int!) {
+      subscribe(input: $input, confirmAmountDue: $confirm) {
+        __typename ... on PaymentActionRequired { invoice { id } } } }"""
+    waiting = (await gql(document, {"input": change, "confirm": 3000}, as_user=owner))["data"]
+    assert waiting["subscribe"]["__typename"] == "PaymentActionRequired"
+    complete = """mutation ($id: ID!) { completeTestPaymentAction(invoiceId: $id, succeed: true) {
+      __typename ... on InvoicePaid { invoice { status } } } }"""
+    invoice_id = waiting["subscribe"]["invoice"]["id"]
+    done = await gql(complete, {"id": invoice_id}, as_user=owner)
+    assert done["data"]["completeTestPaymentAction"] == {
+        "__typename": "InvoicePaid",
+        "invoice": {"status": "PAID"},
+    }, done
+    state = "{ organization { subscription { status items { plan { code } } } } }"
+    subscription = (await gql(state, as_user=owner))["data"]["organization"]["subscription"]
+    assert subscription == {"status": "ACTIVE", "items": [{"plan": {"code": "email-1000"}}]}
 
 
 async def test_subscribing_after_the_retention_deletion_starts_from_empty_data_sub_3(

@@ -69,6 +69,21 @@ async def test_usage_csv_refuses_a_malformed_month_rule_use_3(
     assert "A month is written YYYY-MM" in response.text
 
 
+async def test_a_month_too_far_off_is_a_clear_error_rule_use_3(
+    client: httpx.AsyncClient, gql: GraphQLClient
+) -> None:
+    # "9999-12" answered INTERNAL (its billing month would end in year 10000).
+    owner = await _email_organization_with_70_emails(gql)
+    error = (await gql(METERS, {"m": "9999-12"}, as_user=owner))["errors"][0]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["message"] == "Choose a month in the year 9998 or earlier."
+    response = await client.get(
+        "/usage.csv?month=9999-12", headers={"Authorization": f"Bearer {await token_for(owner)}"}
+    )
+    assert response.status_code == 400
+    assert "9998 or earlier" in response.text
+
+
 @pytest.mark.parametrize(
     ("status", "reason"),
     [

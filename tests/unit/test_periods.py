@@ -202,3 +202,11 @@ def test_billing_month_starting_in_rule_use_3(
     anchor: datetime, year: int, month: int, start: datetime
 ) -> None:
     assert billing_month_starting_in(anchor, year, month) == start
+
+
+@pytest.mark.parametrize("text", ["9999-12", "9999-01"])
+def test_a_month_too_far_off_is_refused_rule_use_3(text: str) -> None:
+    # The review found "9999-12" answered INTERNAL: its billing month would end in year 10000.
+    with pytest.raises(BillingError, match="9998 or earlier"):
+        parse_month(text)
+    assert parse_month("9998-12") == (9998, 12)

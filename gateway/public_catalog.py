@@ -94,7 +94,7 @@ class PublicCatalogCache:
             return False
         try:
             extensions = json.loads(params["extensions"][0])
-        except ValueError:
+        except (ValueError, RecursionError):  # the endpoint answers what is wrong with it
             return False
         persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
         sha256 = persisted.get("sha256Hash") if isinstance(persisted, dict) else None

@@ -7,13 +7,16 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from urllib.parse import urlencode
 
 import httpx
+import pytest
 import pytest_asyncio
+from starlette.types import Receive, Scope, Send
 
 from billing.clock import FixedClock
 from gateway.app import create_app
-from gateway.public_catalog import CACHE_SECONDS, public_documents
+from gateway.public_catalog import CACHE_SECONDS, PublicCatalogCache, public_documents
 from gateway.settings import Settings
 from gateway.trusted_documents import OPERATIONS, document_hash, load_manifest
 from resolvers.catalog import catalog_changed
@@ -46,6 +49,23 @@ def test_only_catalog_queries_of_the_manifest_are_public() -> None:
     assert public == {document_hash(PRICING)}
     mixed = "query Q { catalog { currency } viewer { user { email } } }"
     assert public_documents({document_hash(mixed): mixed}) == set()
+
+
+async def _never_called(scope: Scope, receive: Receive, send: Send) -> None:
+    raise AssertionError("only _cacheable is asked")
+
+
+@pytest.mark.parametrize(
+    "extensions",
+    ["[" * 100_000, "{", "null", '{"persistedQuery": 1}', json.dumps(persisted("0" * 64))],
+)
+def test_other_extensions_are_left_to_the_endpoint(extensions: str) -> None:
+    cache = PublicCatalogCache(_never_called, frozenset({document_hash(PRICING)}))
+    query_string = urlencode({"extensions": extensions}).encode()
+    scope = {"type": "http", "method": "GET", "headers": [], "query_string": query_string}
+    assert cache._cacheable(scope) is False
+    scope["query_string"] = urlencode(PRICING_PARAMS).encode()
+    assert cache._cacheable(scope) is True
 
 
 async def test_acc3_the_pricing_page_gets_the_catalog_by_get_then_304(

@@ -13,10 +13,11 @@ from typing import Any
 from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
@@ -24,11 +25,14 @@ from strawberry.types import ExecutionResult
 from billing.clock import Clock, SystemClock
 from billing.errors import BillingError, ErrorCode
 from gateway.auth import authenticate
+from gateway.cors import BrowserCors
 from gateway.db import close_database, open_database
 from gateway.http_errors import error_response
 from gateway.invoice_route import invoice_pdf_endpoint
 from gateway.persisted import OperationRefused, PersistedOperations
 from gateway.processor import build_mailer, build_processor
+from gateway.public_catalog import PublicCatalogCache, public_documents
+from gateway.security_headers import SecurityHeaders
 from gateway.settings import Settings, load_settings
 from gateway.trusted_documents import load_manifest
 from gateway.usage_csv import usage_csv_endpoint
@@ -80,6 +84,13 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             clock=self.clock,
             sandbox=self.settings.is_sandbox,
             processor=self.processor,
+            public_catalog=self.settings.public_catalog,
+        )
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET naming a persisted document is a query, even with a browser's `Accept: */*`.
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(
+            request
         )
 
     async def execute_operation(
@@ -165,8 +176,11 @@ def create_app(
                 await worker
             await close_database()
 
+    graphql: ASGIApp = endpoint
+    if settings.public_catalog:
+        graphql = PublicCatalogCache(endpoint, public_documents(load_manifest()))
     routes = [
-        Route("/graphql", endpoint, methods=["GET", "POST"]),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
         Route("/invoices/{invoice_id}.pdf", invoice_pdf_endpoint(settings), methods=["GET"]),
         Route("/usage.csv", usage_csv_endpoint(settings), methods=["GET"]),
@@ -176,7 +190,11 @@ def create_app(
             methods=["POST"],
         ),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    browser = [
+        Middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors),
+        Middleware(BrowserCors, origins=settings.cors_origins),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan, middleware=browser)
 
 
 def app_from_environment() -> Starlette:

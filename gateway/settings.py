@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULT_DATA_DIR = Path("var")
 DEFAULT_DATABASE_URL = "sqlite://var/billing-gateway.sqlite3"
@@ -45,6 +47,11 @@ class Settings:
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = False
+    # Browsers (README "Browsers"): origins allowed by CORS, who may frame the gateway's pages,
+    # and whether the catalog answers without a token (ACC-3).
+    cors_origins: tuple[str, ...] = ()
+    frame_ancestors: str = "'none'"
+    public_catalog: bool = True
 
     @property
     def is_sandbox(self) -> bool:
@@ -71,6 +78,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp_username=env.get("SMTP_USERNAME") or None,
         smtp_password=env.get("SMTP_PASSWORD") or None,
         smtp_starttls=(env.get("SMTP_STARTTLS", "").strip().lower() in ("1", "true", "yes")),
+        cors_origins=_cors_origins(env.get("GATEWAY_CORS_ORIGINS", "")),
+        frame_ancestors=_frame_ancestors(env.get("GATEWAY_FRAME_ANCESTORS", "")),
+        public_catalog=_on_or_off(
+            "GATEWAY_PUBLIC_CATALOG", env.get("GATEWAY_PUBLIC_CATALOG"), True
+        ),
     )
 
 
@@ -152,3 +164,67 @@ def _existing_file(variable: str, value: str | None, default: Path) -> Path:
     if not path.is_file():
         raise SettingsError(f"{variable}: no file at {value!r}")
     return path
+
+
+def _on_or_off(variable: str, value: str | None, default: bool) -> bool:
+    if value is None or not value.strip():
+        return default
+    word = value.strip().lower()
+    if word in ("1", "true", "yes", "on"):
+        return True
+    if word in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{variable}: expected 'true' or 'false', got {value!r}")
+
+
+def _cors_origins(value: str) -> tuple[str, ...]:
+    """Comma-separated origins, each as a browser sends it in `Origin` (scheme://host[:port])."""
+    origins = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        origin = _origin(item)
+        if origin is None:
+            raise SettingsError(
+                f"GATEWAY_CORS_ORIGINS: {item!r} is not an origin: expected scheme://host[:port] "
+                "with no path, e.g. https://app.example.com,http://localhost:3000"
+            )
+        origins.append(origin)
+    return tuple(dict.fromkeys(origins))
+
+
+def _origin(text: str) -> str | None:
+    """The origin as browsers serialise it (lower case, no default port), or None."""
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname or "*" in text:
+        return None
+    if parts.path or parts.query or parts.fragment or parts.username or parts.password:
+        return None
+    if port == {"http": 80, "https": 443}[parts.scheme]:
+        port = None
+    return f"{parts.scheme}://{parts.hostname}" + (f":{port}" if port is not None else "")
+
+
+# A CSP source expression: a keyword, a scheme, or a host source with optional wildcard and port.
+_FRAME_SOURCE = re.compile(
+    r"'self'|https?:|(https?://)?(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:(\d{1,5}|\*))?",
+    re.IGNORECASE,
+)
+
+
+def _frame_ancestors(value: str) -> str:
+    """The CSP frame-ancestors sources: 'none' (the default), or 'self' and/or origins."""
+    sources = value.replace(",", " ").split()
+    if not sources or sources == ["'none'"]:
+        return "'none'"
+    for source in sources:
+        if not _FRAME_SOURCE.fullmatch(source):
+            raise SettingsError(
+                f"GATEWAY_FRAME_ANCESTORS: {source!r} is not a frame-ancestors source: expected "
+                "'none', 'self' or origins separated by spaces, e.g. 'self' https://app.example.com"
+            )
+    return " ".join(sources)

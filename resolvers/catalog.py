@@ -18,7 +18,13 @@ from models import (
     ProductPolicy,
 )
 
-__all__ = ["CatalogSnapshot", "catalog_changed", "current_catalog_snapshot", "price_of"]
+__all__ = [
+    "CatalogSnapshot",
+    "catalog_changed",
+    "catalog_revision",
+    "current_catalog_snapshot",
+    "price_of",
+]
 
 
 _kept: tuple[str, CatalogSnapshot] | None = None
@@ -30,14 +36,20 @@ async def catalog_changed() -> None:
     await CatalogRevision.update_or_create(id=1, defaults={"revision": str(uuid4())})
 
 
+async def catalog_revision() -> str | None:
+    """The catalog's revision now; None for a catalog written before revisions were kept."""
+    row = await CatalogRevision.get_or_none(id=1)
+    return row.revision if row else None
+
+
 async def current_catalog_snapshot() -> CatalogSnapshot:
     """The snapshot for this revision of the catalog: one query when it is kept already."""
     global _kept
-    row = await CatalogRevision.get_or_none(id=1)
-    if row is None:  # a catalog written before revisions were kept
+    revision = await catalog_revision()
+    if revision is None:
         return await load_catalog_snapshot()
-    if _kept is None or _kept[0] != row.revision:
-        _kept = (row.revision, await load_catalog_snapshot())
+    if _kept is None or _kept[0] != revision:
+        _kept = (revision, await load_catalog_snapshot())
     return _kept[1]
 
 

@@ -1,4 +1,5 @@
-"""The catalog as clients see it: products, plans, bundles, add-ons, ladders, policies, prices."""
+"""The catalog as clients see it: products, plans, bundles, add-ons, ladders, policies, prices.
+All of it is public, list prices included (ACC-3): a pricing page reads it before sign-up."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from billing.policies import (
 )
 from resolvers.catalog import CatalogSnapshot
 from schema.common import Money
-from schema.permissions import CanReadBilling
 
 
 @strawberry.type(description="One current price version of a plan, add-on, ladder step or seat.")
@@ -51,11 +51,7 @@ class Plan:
     limits: list[Limit]
     seats_included: int | None
     max_seats: int | None = strawberry.field(description="null: no maximum.")
-    price_list: strawberry.Private[list[Price]]
-
-    @strawberry.field(permission_classes=[CanReadBilling], description="ACC-3: billing roles only.")
-    def prices(self) -> list[Price] | None:
-        return self.price_list
+    prices: list[Price] = strawberry.field(description="List prices: public (ACC-3).")
 
 
 @strawberry.type
@@ -63,21 +59,13 @@ class AddOn:
     code: str
     name: str
     min_plan_rank: int = strawberry.field(description="Offered on plans of this rank and above.")
-    price_list: strawberry.Private[list[Price]]
-
-    @strawberry.field(permission_classes=[CanReadBilling], description="ACC-3: billing roles only.")
-    def prices(self) -> list[Price] | None:
-        return self.price_list
+    prices: list[Price] = strawberry.field(description="List prices: public (ACC-3).")
 
 
 @strawberry.type(description="One step of the contact-limit ladder; its price adds to the plan's.")
 class ContactLimitStep:
     contact_limit: int
-    price_list: strawberry.Private[list[Price]]
-
-    @strawberry.field(permission_classes=[CanReadBilling], description="ACC-3: billing roles only.")
-    def prices(self) -> list[Price] | None:
-        return self.price_list
+    prices: list[Price] = strawberry.field(description="List prices: public (ACC-3).")
 
 
 @strawberry.type(
@@ -94,11 +82,7 @@ class Bundle:
 class OnDemandPricing:
     metric: str
     block_size: int
-    block_price_amount: strawberry.Private[Money]
-
-    @strawberry.field(permission_classes=[CanReadBilling], description="ACC-3: billing roles only.")
-    def block_price(self) -> Money | None:
-        return self.block_price_amount
+    block_price: Money = strawberry.field(description="A list price: public (ACC-3).")
 
 
 @strawberry.type(description="CAT-7: how this product upgrades, downgrades, cancels and alerts.")
@@ -127,14 +111,9 @@ class Product:
     add_ons: list[AddOn]
     contact_limit_ladder: list[ContactLimitStep]
     policy: ProductPolicy
-    seat_price_list: strawberry.Private[list[Price]]
-
-    @strawberry.field(
-        permission_classes=[CanReadBilling],
-        description="Price of one seat beyond those included (ACC-3: billing roles only).",
+    seat_prices: list[Price] = strawberry.field(
+        description="Price of one seat beyond those included: a list price, public (ACC-3)."
     )
-    def seat_prices(self) -> list[Price] | None:
-        return self.seat_price_list
 
 
 @strawberry.type
@@ -166,7 +145,7 @@ def build_product(snapshot: CatalogSnapshot, row: ProductRow) -> Product:
         on_demand = OnDemandPricing(
             metric=policy.on_demand_metric,
             block_size=policy.on_demand_block_size,
-            block_price_amount=Money.of(policy.on_demand_block_price, snapshot.currency),
+            block_price=Money.of(policy.on_demand_block_price, snapshot.currency),
         )
     return Product(
         code=row.code,
@@ -187,7 +166,7 @@ def build_product(snapshot: CatalogSnapshot, row: ProductRow) -> Product:
         contact_limit_ladder=[
             ContactLimitStep(
                 contact_limit=step.contact_limit,
-                price_list=_prices(snapshot, f"contact_limit:{step.id}"),
+                prices=_prices(snapshot, f"contact_limit:{step.id}"),
             )
             for step in snapshot.steps_by_product.get(row.id, [])
         ],
@@ -204,7 +183,7 @@ def build_product(snapshot: CatalogSnapshot, row: ProductRow) -> Product:
             billing_admin_may_cancel=policy.billing_admin_may_cancel,
             on_demand=on_demand,
         ),
-        seat_price_list=_prices(snapshot, f"seat:{row.id}"),
+        seat_prices=_prices(snapshot, f"seat:{row.id}"),
     )
 
 
@@ -219,7 +198,7 @@ def build_plan(snapshot: CatalogSnapshot, row: PlanRow) -> Plan:
         limits=[Limit(metric=m, value=v) for m, v in row.limits.items()],
         seats_included=row.seats_included,
         max_seats=row.max_seats,
-        price_list=_prices(snapshot, f"plan:{row.id}"),
+        prices=_prices(snapshot, f"plan:{row.id}"),
     )
 
 
@@ -228,7 +207,7 @@ def build_add_on(snapshot: CatalogSnapshot, row: AddOnRow) -> AddOn:
         code=row.code,
         name=row.name,
         min_plan_rank=row.min_plan_rank,
-        price_list=_prices(snapshot, f"add_on:{row.id}"),
+        prices=_prices(snapshot, f"add_on:{row.id}"),
     )
 
 

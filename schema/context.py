@@ -22,6 +22,7 @@ class Context:
     sandbox: bool
     processor: PaymentProcessor
     api_key: ApiKeyPrincipal | None = None
+    public_catalog: bool = True  # ACC-3; GATEWAY_PUBLIC_CATALOG
     loaders: Loaders = field(default_factory=Loaders)
 
     def role_in(self, organization_id: UUID | None) -> Role | None:

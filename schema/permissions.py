@@ -20,11 +20,26 @@ class IsAuthenticated(BasePermission):
         return info.context.viewer is not None
 
 
-class CanReadBilling(BasePermission):
-    """ACC-3: prices and money are for the organization's owner and billing admins.
+class CanReadCatalog(BasePermission):
+    """ACC-3: the catalog, list prices included, is public, so a pricing page works before
+    sign-up; GATEWAY_PUBLIC_CATALOG=false keeps it for signed-in callers."""
 
-    Objects that belong to an organization carry its id; catalog objects use the caller's own
-    (default) organization.
+    message = (
+        "The catalog is not public on this gateway (GATEWAY_PUBLIC_CATALOG=false): "
+        "send 'Authorization: Bearer <token>'."
+    )
+    error_extensions = {"code": "UNAUTHENTICATED"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        context = info.context
+        return context.public_catalog or context.viewer is not None or context.api_key is not None
+
+
+class CanReadBilling(BasePermission):
+    """ACC-3: what an organization pays is for its owner and billing admins.
+
+    Objects that belong to an organization carry its id; others use the caller's own (default)
+    organization.
     """
 
     message = "Only the organization's owner or a billing admin can see prices and amounts."

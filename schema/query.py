@@ -9,7 +9,7 @@ from resolvers.organization import find_organization
 from schema.catalog import Catalog, build_catalog
 from schema.context import Info
 from schema.organization import Organization, User, Viewer
-from schema.permissions import CanManageBilling, IsAuthenticated
+from schema.permissions import CanManageBilling, CanReadCatalog, IsAuthenticated
 from schema.plan_change import PlanChangeInput, PlanChangePreview
 from schema.usage import UsageGate, usage_gate
 
@@ -35,7 +35,10 @@ class Query:
         row = await find_organization(viewer, info.context.loaders, id)
         return Organization.of(row)
 
-    @strawberry.field(permission_classes=[IsAuthenticated])
+    @strawberry.field(
+        permission_classes=[CanReadCatalog],
+        description="Products, plans and list prices: public unless GATEWAY_PUBLIC_CATALOG=false.",
+    )
     async def catalog(self, info: Info) -> Catalog:
         return build_catalog(await info.context.loaders.catalog())
 

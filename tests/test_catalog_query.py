@@ -86,24 +86,30 @@ async def test_catalog_for_a_billing_manager(gql: GraphQLClient) -> None:
     ]
 
 
-async def test_catalog_for_a_member_has_no_prices_and_everything_else(gql: GraphQLClient) -> None:
-    # rule ACC-3
+async def test_acc3_list_prices_are_public_to_members_and_to_anonymous_callers(
+    gql: GraphQLClient,
+) -> None:
+    # rule ACC-3: the catalog's list prices are public: a member and a caller with no token get
+    # the owner's answer, prices included.
     owner = await gql(CATALOG, as_user="owner@acme.test")
     member = await gql(CATALOG, as_user="member@acme.test")
-    assert set(error_codes(member)) == {"FORBIDDEN"}
-    for product in member["data"]["catalog"]["products"]:
-        assert product["seatPrices"] is None
-        assert all(p["prices"] is None for p in product["plans"])
-        assert all(a["prices"] is None for a in product["addOns"])
-        assert all(s["prices"] is None for s in product["contactLimitLadder"])
-    owner_plans = [
-        (p["code"], p["features"])
-        for prod in owner["data"]["catalog"]["products"]
-        for p in prod["plans"]
-    ]
-    member_plans = [
-        (p["code"], p["features"])
-        for prod in member["data"]["catalog"]["products"]
-        for p in prod["plans"]
-    ]
-    assert member_plans == owner_plans
+    anonymous = await gql(CATALOG)
+    assert "errors" not in owner
+    assert member == owner
+    assert anonymous == owner
+    messaging = next(p for p in member["data"]["catalog"]["products"] if p["code"] == "messaging")
+    assert _prices(messaging["plans"][2]) == {"MONTHLY": 27900, "ANNUAL": 267800}
+    assert messaging["policy"]["onDemand"]["blockPrice"] == {"amount": 1000}
+
+
+async def test_acc3_a_member_still_gets_no_organization_money(gql: GraphQLClient) -> None:
+    # rule ACC-3: public list prices do not open what the organization itself pays.
+    body = await gql(
+        "{ catalog { currency } organization { name subscription { status recurringAmount "
+        "{ amount } } creditBalance { amount } } }",
+        as_user="member@acme.test",
+    )
+    assert body["data"]["catalog"] == {"currency": "USD"}
+    assert body["data"]["organization"]["subscription"]["recurringAmount"] is None
+    assert body["data"]["organization"]["creditBalance"] is None
+    assert set(error_codes(body)) == {"FORBIDDEN"}

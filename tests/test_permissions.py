@@ -1,5 +1,6 @@
-"""The permission table: every field of the schema, the roles that may read it, and a walk of
-the whole table for the four roles and an anonymous caller (rules ACC-2, ACC-3, ACC-5)."""
+"""The permission table: every field of the schema, who may read it (the four roles, and `None`
+for an anonymous caller), and a walk of the whole table for each of them (rules ACC-2, ACC-3,
+ACC-5)."""
 
 from __future__ import annotations
 
@@ -12,20 +13,22 @@ from billing.access import Role
 from schema import schema
 from tests.conftest import GraphQLClient
 
-ANY = frozenset(Role)
-BILLING = frozenset({Role.OWNER, Role.BILLING_ADMIN})
+Callers = frozenset[Role | None]
+ANY: Callers = frozenset(Role)  # every member, signed in
+BILLING: Callers = frozenset({Role.OWNER, Role.BILLING_ADMIN})
+PUBLIC: Callers = frozenset({*Role, None})  # signed in or not
 
 
-def _fields(
-    type_name: str, roles: frozenset[Role], *names: str
-) -> dict[tuple[str, str], frozenset[Role]]:
-    return {(type_name, name): roles for name in names}
+def _fields(type_name: str, callers: Callers, *names: str) -> dict[tuple[str, str], Callers]:
+    return {(type_name, name): callers for name in names}
 
 
-# rule ACC-3: prices and money for billing roles; plan, status and counts for every member.
-# Price and Money are reached only through fields gated for billing roles.
-PERMISSIONS: dict[tuple[str, str], frozenset[Role]] = {
-    **_fields("Query", ANY, "viewer", "organization", "catalog"),
+# rule ACC-3: an organization's money for billing roles; plan, status and counts for every member;
+# the catalog, list prices included, for everyone. Price and Money carry no permission of their
+# own: the field that returns one decides (list prices are public, `creditBalance` is not).
+PERMISSIONS: dict[tuple[str, str], Callers] = {
+    **_fields("Query", ANY, "viewer", "organization"),
+    **_fields("Query", PUBLIC, "catalog"),
     **_fields("Viewer", ANY, "user", "memberships"),
     **_fields("User", ANY, "id", "email", "name"),
     **_fields("Membership", ANY, "role", "organization"),
@@ -85,10 +88,10 @@ PERMISSIONS: dict[tuple[str, str], frozenset[Role]] = {
         "prepaidPeriods",
     ),
     **_fields("SubscriptionItem", BILLING, "recurringAmount", "automaticChargesPauseReason"),
-    **_fields("Catalog", ANY, "currency", "products", "product"),
+    **_fields("Catalog", PUBLIC, "currency", "products", "product"),
     **_fields(
         "Product",
-        ANY,
+        PUBLIC,
         "code",
         "name",
         "metrics",
@@ -99,10 +102,10 @@ PERMISSIONS: dict[tuple[str, str], frozenset[Role]] = {
         "contactLimitLadder",
         "policy",
     ),
-    **_fields("Product", BILLING, "seatPrices"),
+    **_fields("Product", PUBLIC, "seatPrices"),
     **_fields(
         "Plan",
-        ANY,
+        PUBLIC,
         "code",
         "name",
         "rank",
@@ -112,16 +115,14 @@ PERMISSIONS: dict[tuple[str, str], frozenset[Role]] = {
         "seatsIncluded",
         "maxSeats",
     ),
-    **_fields("Plan", BILLING, "prices"),
-    **_fields("Limit", ANY, "metric", "value"),
-    **_fields("AddOn", ANY, "code", "name", "minPlanRank"),
-    **_fields("AddOn", BILLING, "prices"),
-    **_fields("ContactLimitStep", ANY, "contactLimit"),
-    **_fields("ContactLimitStep", BILLING, "prices"),
-    **_fields("Bundle", ANY, "code", "name", "includes", "plans"),
+    **_fields("Plan", PUBLIC, "prices"),
+    **_fields("Limit", PUBLIC, "metric", "value"),
+    **_fields("AddOn", PUBLIC, "code", "name", "minPlanRank", "prices"),
+    **_fields("ContactLimitStep", PUBLIC, "contactLimit", "prices"),
+    **_fields("Bundle", PUBLIC, "code", "name", "includes", "plans"),
     **_fields(
         "ProductPolicy",
-        ANY,
+        PUBLIC,
         "upgradeProration",
         "downgradeTiming",
         "cancellationNotice",
@@ -134,10 +135,9 @@ PERMISSIONS: dict[tuple[str, str], frozenset[Role]] = {
         "billingAdminMayCancel",
         "onDemand",
     ),
-    **_fields("OnDemandPricing", ANY, "metric", "blockSize"),
-    **_fields("OnDemandPricing", BILLING, "blockPrice"),
-    **_fields("Price", BILLING, "interval", "amount", "version"),
-    **_fields("Money", BILLING, "amount", "currency", "formatted"),
+    **_fields("OnDemandPricing", PUBLIC, "metric", "blockSize", "blockPrice"),
+    **_fields("Price", PUBLIC, "interval", "amount", "version"),
+    **_fields("Money", PUBLIC, "amount", "currency", "formatted"),
     # Issue 3: previews, invoices, payment methods, mutations and their results.
     **_fields("Query", BILLING, "previewPlanChange"),
     **_fields(
@@ -316,7 +316,7 @@ ROUTES: dict[str, list[str]] = {
     "ProductPolicy": ["catalog", "products", "policy"],
     "OnDemandPricing": ["catalog", "products", "policy", "onDemand"],
     "Price": ["catalog", "products", "plans", "prices"],
-    "Money": ["organization", "creditBalance"],
+    "Money": ["catalog", "products", "plans", "prices", "amount"],
     "PlanChangePreview": ["previewPlanChange"],
     "PreviewLine": ["previewPlanChange", "lines"],
     "Blocker": ["previewPlanChange", "blockers"],
@@ -422,14 +422,16 @@ async def test_walk_the_permission_table(gql: GraphQLClient, caller: Role | None
         body = await gql(document, as_user=EMAILS[caller] if caller else None)
         refusal = _refusal(body, path)
         expected: str | None
-        if caller is None:
-            expected = "UNAUTHENTICATED"
-        else:
-            expected = None if caller in allowed else "FORBIDDEN"
-            if expected is None and body.get("errors") and type_name != "Mutation":
+        if caller in allowed:
+            expected = None
+            if body.get("errors") and type_name != "Mutation":
                 mismatches.append((type_name, field, f"unexpected errors {body['errors']}"))
                 continue
-            if expected == "FORBIDDEN" and type_name != "Mutation" and body.get("data") is None:
+        elif caller is None:
+            expected = "UNAUTHENTICATED"
+        else:
+            expected = "FORBIDDEN"
+            if type_name != "Mutation" and body.get("data") is None:
                 mismatches.append((type_name, field, "refusal did not keep the rest of the answer"))
         if refusal != expected:
             mismatches.append((type_name, field, f"expected {expected}, got {refusal}"))

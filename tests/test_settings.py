@@ -81,3 +81,49 @@ def test_bad_variables_are_named(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError) as raised:
         load_settings({"GATEWAY_JWT_SECRET": SECRET, **env})
     assert str(raised.value).startswith(message)
+
+
+def test_browser_settings_default_to_no_cors_no_framing_and_a_public_catalog() -> None:
+    settings = load_settings({"GATEWAY_JWT_SECRET": SECRET})
+    assert settings.cors_origins == ()
+    assert settings.frame_ancestors == "'none'"
+    assert settings.public_catalog is True
+
+
+def test_browser_settings_are_read_as_browsers_send_them() -> None:
+    settings = load_settings(
+        {
+            "GATEWAY_JWT_SECRET": SECRET,
+            "GATEWAY_CORS_ORIGINS": " http://localhost:3000, https://App.Example.com:443,",
+            "GATEWAY_FRAME_ANCESTORS": "'self' https://*.example.com",
+            "GATEWAY_PUBLIC_CATALOG": "false",
+        }
+    )
+    assert settings.cors_origins == ("http://localhost:3000", "https://app.example.com")
+    assert settings.frame_ancestors == "'self' https://*.example.com"
+    assert settings.public_catalog is False
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("GATEWAY_CORS_ORIGINS", "*", "GATEWAY_CORS_ORIGINS: '*' is not an origin"),
+        (
+            "GATEWAY_CORS_ORIGINS",
+            "https://app.example.com/pricing",
+            "GATEWAY_CORS_ORIGINS: 'https://app.example.com/pricing' is not an origin",
+        ),
+        ("GATEWAY_CORS_ORIGINS", "localhost:3000", "GATEWAY_CORS_ORIGINS: 'localhost:3000' is not"),
+        ("GATEWAY_CORS_ORIGINS", "http://x:99999", "GATEWAY_CORS_ORIGINS: 'http://x:99999' is not"),
+        (
+            "GATEWAY_FRAME_ANCESTORS",
+            "https://a.example; script-src *",
+            "GATEWAY_FRAME_ANCESTORS: 'https://a.example;' is not a frame-ancestors source",
+        ),
+        ("GATEWAY_PUBLIC_CATALOG", "maybe", "GATEWAY_PUBLIC_CATALOG: expected 'true' or 'false'"),
+    ],
+)
+def test_bad_browser_settings_are_named(variable: str, value: str, message: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        load_settings({"GATEWAY_JWT_SECRET": SECRET, variable: value})
+    assert str(raised.value).startswith(message)

@@ -70,7 +70,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         try:
             caller = await authenticate(
-                request.headers.get("authorization"), self.settings.jwt_secret
+                request.headers.get("authorization"),
+                self.settings.jwt_secret,
+                self.settings.token_max_lifetime_seconds,
             )
         except BillingError as error:
             raise _Refused(error_response(401, error.code, error.message)) from None

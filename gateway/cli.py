@@ -202,4 +202,5 @@ def _token(settings: Settings, args: argparse.Namespace) -> None:
             f"token: no user with e-mail {args.email!r}; "
             "run 'billing-gateway seed-demo' for the demo users"
         )
-    print(issue_token(user.id, settings.jwt_secret, settings.token_ttl_seconds))
+    ttl = min(settings.token_ttl_seconds, settings.token_max_lifetime_seconds)
+    print(issue_token(user.id, settings.jwt_secret, ttl))

@@ -15,6 +15,8 @@ DEFAULT_CATALOG_FILE = Path(__file__).parent / "data" / "catalog.toml"
 DEFAULT_DEMO_FILE = Path(__file__).parent / "data" / "demo-organizations.toml"
 _DATABASE_SCHEMES = ("sqlite://", "postgres://", "postgresql://")
 _MIN_SECRET_LENGTH = 32
+DEFAULT_TOKEN_MAX_LIFETIME_SECONDS = 24 * 3600
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
 class Mode(StrEnum):
@@ -45,6 +47,10 @@ class Settings:
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = False
+    # Production defaults (GATEWAY_GRAPHIQL, GATEWAY_INTROSPECTION, GATEWAY_TOKEN_MAX_LIFETIME_SECONDS)
+    graphiql: bool = True
+    anonymous_introspection: bool = True
+    token_max_lifetime_seconds: int = DEFAULT_TOKEN_MAX_LIFETIME_SECONDS
 
     @property
     def is_sandbox(self) -> bool:
@@ -71,7 +77,37 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp_username=env.get("SMTP_USERNAME") or None,
         smtp_password=env.get("SMTP_PASSWORD") or None,
         smtp_starttls=(env.get("SMTP_STARTTLS", "").strip().lower() in ("1", "true", "yes")),
+        # Sandbox: GraphiQL and introspection for everyone; production: both off unless asked for.
+        graphiql=_flag("GATEWAY_GRAPHIQL", env.get("GATEWAY_GRAPHIQL"), mode is Mode.SANDBOX),
+        anonymous_introspection=_flag(
+            "GATEWAY_INTROSPECTION", env.get("GATEWAY_INTROSPECTION"), mode is Mode.SANDBOX
+        ),
+        token_max_lifetime_seconds=_seconds(
+            "GATEWAY_TOKEN_MAX_LIFETIME_SECONDS",
+            env.get("GATEWAY_TOKEN_MAX_LIFETIME_SECONDS"),
+            DEFAULT_TOKEN_MAX_LIFETIME_SECONDS,
+        ),
     )
+
+
+def _flag(variable: str, value: str | None, default: bool) -> bool:
+    if value is None or not value.strip():
+        return default
+    if value.strip().lower() in _TRUE:
+        return True
+    if value.strip().lower() in _FALSE:
+        return False
+    raise SettingsError(f"{variable}: expected 'true' or 'false', got {value!r}")
+
+
+def _seconds(variable: str, value: str | None, default: int) -> int:
+    if value is None or not value.strip():
+        return default
+    if not value.strip().isdigit() or int(value) < 60:
+        raise SettingsError(
+            f"{variable}: expected a whole number of seconds, 60 or more, got {value!r}"
+        )
+    return int(value)
 
 
 def _int(variable: str, value: str) -> int:

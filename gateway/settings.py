@@ -47,7 +47,7 @@ class Settings:
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = False
-    # Production defaults (GATEWAY_GRAPHIQL, GATEWAY_INTROSPECTION, GATEWAY_TOKEN_MAX_LIFETIME_SECONDS)
+    # GATEWAY_GRAPHIQL, GATEWAY_INTROSPECTION (anonymous), GATEWAY_TOKEN_MAX_LIFETIME_SECONDS
     graphiql: bool = True
     anonymous_introspection: bool = True
     token_max_lifetime_seconds: int = DEFAULT_TOKEN_MAX_LIFETIME_SECONDS

@@ -17,14 +17,22 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
 from billing.clock import Clock, SystemClock
 from billing.errors import BillingError, ErrorCode
 from gateway.auth import authenticate
 from gateway.db import close_database, open_database
+from gateway.graphql_http import (
+    GRAPHQL_RESPONSE_JSON,
+    negotiated,
+    response_media_type,
+    without_data_on_request_error,
+)
 from gateway.http_errors import error_response
 from gateway.invoice_route import invoice_pdf_endpoint
 from gateway.persisted import OperationRefused, PersistedOperations
@@ -107,19 +115,44 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         except OperationRefused as refused:
             error = GraphQLError(refused.message, extensions={"code": refused.code})
             return ExecutionResult(data=None, errors=[error])
-        return await super().execute_operation(
-            request,
-            request_adapter,
-            replace(request_data, query=document),
-            context,
-            root_value,
-            sub_response,
-        )
+        try:
+            return await super().execute_operation(
+                request,
+                request_adapter,
+                replace(request_data, query=document),
+                context,
+                root_value,
+                sub_response,
+            )
+        except HTTPException as error:
+            # GraphQL over HTTP: a mutation sent with GET is 405 Method Not Allowed.
+            if isinstance(error.__cause__, InvalidOperationTypeError):
+                raise HTTPException(
+                    405, "Mutations are not run over GET: send them with POST."
+                ) from None
+            raise
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         if result.errors:
             result.errors = [coded_error(error) for error in result.errors]
-        return await super().process_result(request, result)
+        processed = await super().process_result(request, result)
+        if response_media_type(request.headers.get("accept")) == GRAPHQL_RESPONSE_JSON:
+            return without_data_on_request_error(processed, result)
+        return processed
+
+    # GraphQL over HTTP: the media type the client accepts (gateway/graphql_http.py).
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = response_media_type(request.headers.get("accept"))
+        return sub_response
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        return negotiated(response, response_data, sub_response.media_type)
 
     def encode_json(self, data: object) -> str:
         return json.dumps(data, separators=(",", ":"))

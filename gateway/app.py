@@ -27,6 +27,9 @@ from billing.clock import Clock, SystemClock
 from billing.errors import BillingError, ErrorCode
 from gateway.auth import authenticate
 from gateway.db import close_database, open_database
+from gateway.graphiql import ASSET_ROUTE as GRAPHIQL_ASSET_ROUTE
+from gateway.graphiql import GraphiQL
+from gateway.graphiql import disabled as graphiql_disabled
 from gateway.graphql_http import (
     GRAPHQL_RESPONSE_JSON,
     negotiated,
@@ -34,6 +37,8 @@ from gateway.graphql_http import (
     without_data_on_request_error,
 )
 from gateway.http_errors import error_response
+from gateway.introspection import REFUSAL as INTROSPECTION_REFUSAL
+from gateway.introspection import REFUSAL_CODE, asks_for_introspection
 from gateway.invoice_route import invoice_pdf_endpoint
 from gateway.persisted import OperationRefused, PersistedOperations
 from gateway.processor import build_mailer, build_processor
@@ -62,6 +67,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         self.clock = clock
         self.processor = processor
         self.persisted = PersistedOperations(load_manifest())
+        self.graphiql = GraphiQL() if settings.graphiql else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -115,6 +121,13 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         except OperationRefused as refused:
             error = GraphQLError(refused.message, extensions={"code": refused.code})
             return ExecutionResult(data=None, errors=[error])
+        if (
+            context.viewer is None
+            and not self.settings.anonymous_introspection
+            and asks_for_introspection(document)
+        ):
+            refusal = GraphQLError(INTROSPECTION_REFUSAL, extensions={"code": REFUSAL_CODE.value})
+            return ExecutionResult(data=None, errors=[refusal])
         try:
             return await super().execute_operation(
                 request,
@@ -153,6 +166,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     ) -> Response:
         response = super().create_response(response_data, sub_response)
         return negotiated(response, response_data, sub_response.media_type)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return self.graphiql.page() if self.graphiql else graphiql_disabled()
 
     def encode_json(self, data: object) -> str:
         return json.dumps(data, separators=(",", ":"))
@@ -211,6 +227,8 @@ def create_app(
             methods=["POST"],
         ),
     ]
+    if endpoint.graphiql is not None:
+        routes.append(Route(GRAPHIQL_ASSET_ROUTE, endpoint.graphiql.asset, methods=["GET"]))
     return Starlette(routes=routes, lifespan=lifespan)
 
 

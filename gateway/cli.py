@@ -81,8 +81,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     if settings.is_sandbox:
         # The embedded default works with no setup: schema, catalog and demo data on first start.
         asyncio.run(_prepare_sandbox(settings))
+    what = "GraphiQL" if settings.graphiql else "GraphQL (GraphiQL off)"
     print(
-        f"billing-gateway ({settings.mode.value}): GraphiQL at http://{host}:{port}/graphql",
+        f"billing-gateway ({settings.mode.value}): {what} at http://{host}:{port}/graphql",
         flush=True,
     )
     if args.workers == 1:

@@ -41,7 +41,7 @@ async def test_application_json_otherwise(client: httpx.AsyncClient, accept: str
     assert response.json() == {"data": {"__typename": "Query"}}
 
 
-REQUEST_ERRORS = {
+REQUEST_ERRORS: dict[str, tuple[dict[str, Any], str]] = {
     "parse": ({"query": "{"}, "Syntax Error"),
     "validation": ({"query": "{ nothingHere }"}, "Cannot query field 'nothingHere'"),
     "unused-variable": (

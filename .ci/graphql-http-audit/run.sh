@@ -19,7 +19,8 @@ cleanup() { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || tr
 trap cleanup EXIT
 
 for _ in $(seq 1 120); do
-  curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
+  "$repo/.venv/bin/python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
+    "http://127.0.0.1:$port/health" 2>/dev/null && break
   kill -0 "$server" 2>/dev/null || { cat "$workdir/serve.log"; echo "the gateway did not start" >&2; exit 1; }
   sleep 0.5
 done

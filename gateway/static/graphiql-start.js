@@ -3,9 +3,9 @@
   'use strict';
   var url = window.location.origin + window.location.pathname;
   var defaultQuery = [
-    '# billing-gateway. Most fields need a token: put it in Headers below as',
+    '# Most fields need a token: add it under Headers as',
     '#   {"Authorization": "Bearer <token>"}',
-    '# (in sandbox mode: billing-gateway token billing@acme.test).',
+    '# Sandbox: billing-gateway token billing@acme.test',
     '',
     '{',
     '  __typename',

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: install serve test test-fast test-postgres lint schema check-schema operations check-operations migrations clean
+.PHONY: install serve test test-fast test-postgres lint schema check-schema operations check-operations migrations graphiql check-graphiql clean
 
 
 install: $(STAMP)
@@ -52,6 +52,16 @@ check-operations: $(STAMP)
 # Writes a new migration after a change to models/ (Tortoise's own autodetector).
 migrations: $(STAMP)
 	$(BIN)/tortoise -c gateway.db.TORTOISE_ORM makemigrations
+
+# Copies GraphiQL and React from the pinned npm packages (assets/graphiql) to the committed
+# gateway/static/graphiql/, which `serve` uses as they are: serving needs no npm.
+graphiql:
+	assets/graphiql/copy.sh gateway/static/graphiql
+
+check-graphiql:
+	rm -rf $(VENV)/graphiql.now
+	assets/graphiql/copy.sh $(VENV)/graphiql.now
+	diff -r gateway/static/graphiql $(VENV)/graphiql.now
 
 clean:
 	rm -rf $(VENV) var

@@ -18,8 +18,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
 from billing.clock import Clock, SystemClock
@@ -27,7 +29,18 @@ from billing.errors import BillingError, ErrorCode
 from gateway.auth import authenticate
 from gateway.cors import BrowserCors
 from gateway.db import close_database, open_database
+from gateway.graphiql import ASSET_ROUTE as GRAPHIQL_ASSET_ROUTE
+from gateway.graphiql import GraphiQL
+from gateway.graphiql import disabled as graphiql_disabled
+from gateway.graphql_http import (
+    GRAPHQL_RESPONSE_JSON,
+    negotiated,
+    response_media_type,
+    without_data_on_request_error,
+)
 from gateway.http_errors import error_response
+from gateway.introspection import REFUSAL as INTROSPECTION_REFUSAL
+from gateway.introspection import REFUSAL_CODE, asks_for_introspection
 from gateway.invoice_route import invoice_pdf_endpoint
 from gateway.persisted import OperationRefused, PersistedOperations
 from gateway.processor import build_mailer, build_processor
@@ -58,6 +71,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         self.clock = clock
         self.processor = processor
         self.persisted = PersistedOperations(load_manifest())
+        self.graphiql = GraphiQL() if settings.graphiql else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -74,7 +88,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         try:
             caller = await authenticate(
-                request.headers.get("authorization"), self.settings.jwt_secret
+                request.headers.get("authorization"),
+                self.settings.jwt_secret,
+                self.settings.token_max_lifetime_seconds,
             )
         except BillingError as error:
             raise _Refused(error_response(401, error.code, error.message)) from None
@@ -116,19 +132,54 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         except OperationRefused as refused:
             error = GraphQLError(refused.message, extensions={"code": refused.code})
             return ExecutionResult(data=None, errors=[error])
-        return await super().execute_operation(
-            request,
-            request_adapter,
-            replace(request_data, query=document),
-            context,
-            root_value,
-            sub_response,
-        )
+        if (
+            context.viewer is None
+            and not self.settings.anonymous_introspection
+            and asks_for_introspection(document)
+        ):
+            refusal = GraphQLError(INTROSPECTION_REFUSAL, extensions={"code": REFUSAL_CODE.value})
+            return ExecutionResult(data=None, errors=[refusal])
+        try:
+            return await super().execute_operation(
+                request,
+                request_adapter,
+                replace(request_data, query=document),
+                context,
+                root_value,
+                sub_response,
+            )
+        except HTTPException as error:
+            # GraphQL over HTTP: a mutation sent with GET is 405 Method Not Allowed.
+            if isinstance(error.__cause__, InvalidOperationTypeError):
+                raise HTTPException(
+                    405, "Mutations are not run over GET: send them with POST."
+                ) from None
+            raise
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         if result.errors:
             result.errors = [coded_error(error) for error in result.errors]
-        return await super().process_result(request, result)
+        processed = await super().process_result(request, result)
+        if response_media_type(request.headers.get("accept")) == GRAPHQL_RESPONSE_JSON:
+            return without_data_on_request_error(processed, result)
+        return processed
+
+    # GraphQL over HTTP: the media type the client accepts (gateway/graphql_http.py).
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = response_media_type(request.headers.get("accept"))
+        return sub_response
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        return negotiated(response, response_data, sub_response.media_type)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return self.graphiql.page() if self.graphiql else graphiql_disabled()
 
     def encode_json(self, data: object) -> str:
         return json.dumps(data, separators=(",", ":"))
@@ -190,6 +241,8 @@ def create_app(
             methods=["POST"],
         ),
     ]
+    if endpoint.graphiql is not None:
+        routes.append(Route(GRAPHIQL_ASSET_ROUTE, endpoint.graphiql.asset, methods=["GET"]))
     browser = [
         Middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors),
         Middleware(BrowserCors, origins=settings.cors_origins),

@@ -40,7 +40,9 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip()
 
 
-def verify_token(token: str, secret: str) -> UUID:
+def verify_token(token: str, secret: str, max_lifetime_seconds: int) -> UUID:
+    """The user a token names; a token issued for longer than `max_lifetime_seconds` is refused,
+    so a leaked long-lived token is worthless (GATEWAY_TOKEN_MAX_LIFETIME_SECONDS)."""
     try:
         claims = jwt.decode(
             token,
@@ -55,13 +57,21 @@ def verify_token(token: str, secret: str) -> UUID:
         raise UnauthenticatedError("The token's signature is not valid for this gateway.") from None
     except jwt.InvalidTokenError as error:
         raise UnauthenticatedError(f"The token is not valid: {error}.") from None
+    lifetime = claims["exp"] - claims["iat"]
+    if not isinstance(lifetime, int | float) or lifetime > max_lifetime_seconds:
+        raise UnauthenticatedError(
+            f"The token is valid for longer than this gateway accepts (at most "
+            f"{max_lifetime_seconds} seconds from its issue): sign in again for a shorter one."
+        )
     try:
         return UUID(claims["sub"])
     except (ValueError, TypeError):
         raise UnauthenticatedError("The token does not name a user.") from None
 
 
-async def authenticate(authorization: str | None, secret: str) -> Viewer | ApiKeyPrincipal | None:
+async def authenticate(
+    authorization: str | None, secret: str, max_lifetime_seconds: int
+) -> Viewer | ApiKeyPrincipal | None:
     """The caller, or None for an anonymous request; a bad token is refused outright."""
     token = bearer_token(authorization)
     if token is None:
@@ -71,7 +81,7 @@ async def authenticate(authorization: str | None, secret: str) -> Viewer | ApiKe
         if key is None:
             raise UnauthenticatedError("Unknown or revoked API key.")
         return key
-    viewer = await load_viewer(verify_token(token, secret))
+    viewer = await load_viewer(verify_token(token, secret, max_lifetime_seconds))
     if viewer is None:
         raise UnauthenticatedError("The token names a user that no longer exists.")
     return viewer

@@ -1,4 +1,4 @@
-"""The `billing-gateway` command: serve, migrate, seed-demo, tick, token."""
+"""The `billing-gateway` command: serve, migrate, seed-demo, api-key, tick, token."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from billing.clock import SystemClock
+from gateway.api_key_commands import add_api_key_commands, with_default_sub_command
 from gateway.catalog_file import CatalogFileError, load_catalog, load_demo
 from gateway.db import apply_migrations, close_database, open_database
 from gateway.seed import SeedReport, database_is_empty, seed
@@ -19,7 +20,7 @@ class CommandError(Exception):
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    args = _parser().parse_args(argv)
+    args = _parser().parse_args(with_default_sub_command(sys.argv[1:] if argv is None else argv))
     try:
         settings = load_settings()
         args.run(settings, args)
@@ -49,15 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     seed_demo = commands.add_parser("seed-demo", help="load the catalog and the demo organizations")
     seed_demo.set_defaults(run=_seed_demo)
 
-    api_key = commands.add_parser(
-        "api-key", help="create an API key for an organization (printed once)"
-    )
-    api_key.add_argument("organization", help="the organization's slug, e.g. acme")
-    api_key.add_argument(
-        "--scope", action="append", required=True, help="billing:refund or usage:write"
-    )
-    api_key.add_argument("--name", default="operator key")
-    api_key.set_defaults(run=_api_key)
+    add_api_key_commands(commands)
 
     tick = commands.add_parser("tick", help="run the billing clock's due work once")
     tick.set_defaults(run=_tick)
@@ -81,8 +74,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     if settings.is_sandbox:
         # The embedded default works with no setup: schema, catalog and demo data on first start.
         asyncio.run(_prepare_sandbox(settings))
+    what = "GraphiQL" if settings.graphiql else "GraphQL (GraphiQL off)"
     print(
-        f"billing-gateway ({settings.mode.value}): GraphiQL at http://{host}:{port}/graphql",
+        f"billing-gateway ({settings.mode.value}): {what} at http://{host}:{port}/graphql",
         flush=True,
     )
     if args.workers == 1:
@@ -138,25 +132,6 @@ async def _seed(settings: Settings) -> SeedReport:
     return await seed(catalog, demo, SystemClock())
 
 
-def _api_key(settings: Settings, args: argparse.Namespace) -> None:
-    from billing.errors import BillingError
-    from resolvers.api_keys import create_api_key
-
-    async def run() -> str:
-        await open_database(settings.database_url)
-        try:
-            return await create_api_key(
-                args.organization, args.name, args.scope, SystemClock().now()
-            )
-        finally:
-            await close_database()
-
-    try:
-        print(asyncio.run(run()))
-    except BillingError as error:
-        raise CommandError(f"api-key: {error.message}") from None
-
-
 def _tick(settings: Settings, _: argparse.Namespace) -> None:
 
     from gateway.processor import build_mailer, build_processor
@@ -202,4 +177,5 @@ def _token(settings: Settings, args: argparse.Namespace) -> None:
             f"token: no user with e-mail {args.email!r}; "
             "run 'billing-gateway seed-demo' for the demo users"
         )
-    print(issue_token(user.id, settings.jwt_secret, settings.token_ttl_seconds))
+    ttl = min(settings.token_ttl_seconds, settings.token_max_lifetime_seconds)
+    print(issue_token(user.id, settings.jwt_secret, ttl))

@@ -20,7 +20,7 @@ from resolvers.viewer import Viewer
 def invoice_pdf_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
     async def pdf(request: Request) -> Response:
         viewer = await signed_in_user(
-            request, settings.jwt_secret, "Sign in first: send 'Authorization: Bearer <token>'."
+            request, settings, "Sign in first: send 'Authorization: Bearer <token>'."
         )
         if not isinstance(viewer, Viewer):
             return viewer

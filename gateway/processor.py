@@ -5,7 +5,7 @@ from __future__ import annotations
 from gateway.mailer import SmtpMailer
 from gateway.settings import Settings
 from payments.port import PaymentProcessor
-from payments.sandbox import SandboxProcessor
+from payments.sandbox import SANDBOX_WEBHOOK_SECRET, SandboxProcessor
 
 
 def build_mailer(settings: Settings) -> SmtpMailer | None:
@@ -28,4 +28,6 @@ def build_processor(settings: Settings) -> PaymentProcessor:
         return StripeProcessor(
             settings.stripe_api_key, settings.stripe_webhook_secret, settings.stripe_api_base
         )
-    return SandboxProcessor()
+    # The documented sandbox secret only when STRIPE_WEBHOOK_SECRET is not set: a sandbox that
+    # others can reach should set its own, or anyone could sign events for it.
+    return SandboxProcessor(settings.stripe_webhook_secret or SANDBOX_WEBHOOK_SECRET)

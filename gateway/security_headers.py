@@ -2,7 +2,7 @@
 
 - `X-Content-Type-Options: nosniff` and `Referrer-Policy: no-referrer` everywhere.
 - A CSP: API answers (JSON, PDF, CSV) load nothing; the GraphiQL page (the only HTML the gateway
-  serves) may load its own assets and run its inline scripts, allowed one by one by their hash.
+  serves) may load the gateway's own scripts, styles and fonts, and nothing inline.
   `frame-ancestors` comes from GATEWAY_FRAME_ANCESTORS, so a billing page can embed the gateway.
 - `Cache-Control: no-store` unless the response chose its own (only the public catalog does, in
   gateway/public_catalog.py): answers for signed-in callers, invoices and usage never sit in a
@@ -11,41 +11,23 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import re
-
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 API_POLICY = "default-src 'none'; base-uri 'none'; form-action 'none'"
 
-# The GraphiQL page. Strawberry's page loads GraphiQL, React and their styles from unpkg.com:
-# drop that host here once the gateway serves those assets itself.
-GRAPHIQL_ASSET_HOSTS = "https://unpkg.com"
-GRAPHIQL_POLICY = (
-    "default-src 'self'; "
-    f"script-src 'self' {GRAPHIQL_ASSET_HOSTS} {{inline_scripts}}; "
-    f"style-src 'self' 'unsafe-inline' {GRAPHIQL_ASSET_HOSTS}; "
-    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
-    "base-uri 'none'; form-action 'self'"
+# The GraphiQL page (gateway/graphiql.py) loads only the gateway's own files and runs no inline
+# script or style; its stylesheet embeds GraphiQL's fonts as data: URLs.
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'"
 )
 
-_INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\ssrc=)[^>]*>(.*?)</script>", re.DOTALL | re.I)
 
-
-def content_security_policy(frame_ancestors: str, html: bytes | None = None) -> str:
-    """The policy for an API answer, or for an HTML page given its body."""
-    if html is None:
-        policy = API_POLICY
-    else:
-        hashes = " ".join(_script_hash(script) for script in _INLINE_SCRIPT.findall(html))
-        policy = GRAPHIQL_POLICY.format(inline_scripts=hashes).replace(" ;", ";")
-    return f"{policy}; frame-ancestors {frame_ancestors}"
-
-
-def _script_hash(script: bytes) -> str:
-    return "'sha256-" + base64.b64encode(hashlib.sha256(script).digest()).decode() + "'"
+def content_security_policy(frame_ancestors: str, *, page: bool = False) -> str:
+    """The policy for an API answer (JSON, PDF, CSV), or for an HTML page of the gateway's."""
+    return f"{PAGE_POLICY if page else API_POLICY}; frame-ancestors {frame_ancestors}"
 
 
 class SecurityHeaders:
@@ -61,35 +43,19 @@ class SecurityHeaders:
 
 
 class _Headed:
-    """Adds the headers to the response's start; an HTML page is held until its body is complete,
-    since its policy names its inline scripts."""
-
     def __init__(self, send: Send, frame_ancestors: str) -> None:
         self._send = send
         self._frame_ancestors = frame_ancestors
-        self._page: Message | None = None
-        self._body = bytearray()
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             headers = MutableHeaders(scope=message)
             _add_common(headers, self._frame_ancestors)
-            if headers.get("content-type", "").startswith("text/html"):
-                self._page = message
-                return
-            headers["Content-Security-Policy"] = content_security_policy(self._frame_ancestors)
-            await self._send(message)
-            return
-        if self._page is None or message["type"] != "http.response.body":
-            await self._send(message)
-            return
-        self._body += message.get("body", b"")
-        if message.get("more_body", False):
-            return
-        policy = content_security_policy(self._frame_ancestors, bytes(self._body))
-        MutableHeaders(scope=self._page)["Content-Security-Policy"] = policy
-        await self._send(self._page)
-        await self._send({"type": "http.response.body", "body": bytes(self._body)})
+            page = headers.get("content-type", "").startswith("text/html")
+            headers["Content-Security-Policy"] = content_security_policy(
+                self._frame_ancestors, page=page
+            )
+        await self._send(message)
 
 
 def _add_common(headers: MutableHeaders, frame_ancestors: str) -> None:

@@ -17,6 +17,8 @@ DEFAULT_CATALOG_FILE = Path(__file__).parent / "data" / "catalog.toml"
 DEFAULT_DEMO_FILE = Path(__file__).parent / "data" / "demo-organizations.toml"
 _DATABASE_SCHEMES = ("sqlite://", "postgres://", "postgresql://")
 _MIN_SECRET_LENGTH = 32
+DEFAULT_TOKEN_MAX_LIFETIME_SECONDS = 24 * 3600
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
 class Mode(StrEnum):
@@ -52,6 +54,10 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     frame_ancestors: str = "'none'"
     public_catalog: bool = True
+    # GATEWAY_GRAPHIQL, GATEWAY_INTROSPECTION (anonymous), GATEWAY_TOKEN_MAX_LIFETIME_SECONDS
+    graphiql: bool = True
+    anonymous_introspection: bool = True
+    token_max_lifetime_seconds: int = DEFAULT_TOKEN_MAX_LIFETIME_SECONDS
 
     @property
     def is_sandbox(self) -> bool:
@@ -80,10 +86,38 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp_starttls=(env.get("SMTP_STARTTLS", "").strip().lower() in ("1", "true", "yes")),
         cors_origins=_cors_origins(env.get("GATEWAY_CORS_ORIGINS", "")),
         frame_ancestors=_frame_ancestors(env.get("GATEWAY_FRAME_ANCESTORS", "")),
-        public_catalog=_on_or_off(
-            "GATEWAY_PUBLIC_CATALOG", env.get("GATEWAY_PUBLIC_CATALOG"), True
+        public_catalog=_flag("GATEWAY_PUBLIC_CATALOG", env.get("GATEWAY_PUBLIC_CATALOG"), True),
+        # Sandbox: GraphiQL and introspection for everyone; production: both off unless asked for.
+        graphiql=_flag("GATEWAY_GRAPHIQL", env.get("GATEWAY_GRAPHIQL"), mode is Mode.SANDBOX),
+        anonymous_introspection=_flag(
+            "GATEWAY_INTROSPECTION", env.get("GATEWAY_INTROSPECTION"), mode is Mode.SANDBOX
+        ),
+        token_max_lifetime_seconds=_seconds(
+            "GATEWAY_TOKEN_MAX_LIFETIME_SECONDS",
+            env.get("GATEWAY_TOKEN_MAX_LIFETIME_SECONDS"),
+            DEFAULT_TOKEN_MAX_LIFETIME_SECONDS,
         ),
     )
+
+
+def _flag(variable: str, value: str | None, default: bool) -> bool:
+    if value is None or not value.strip():
+        return default
+    if value.strip().lower() in _TRUE:
+        return True
+    if value.strip().lower() in _FALSE:
+        return False
+    raise SettingsError(f"{variable}: expected 'true' or 'false', got {value!r}")
+
+
+def _seconds(variable: str, value: str | None, default: int) -> int:
+    if value is None or not value.strip():
+        return default
+    if not value.strip().isdigit() or int(value) < 60:
+        raise SettingsError(
+            f"{variable}: expected a whole number of seconds, 60 or more, got {value!r}"
+        )
+    return int(value)
 
 
 def _int(variable: str, value: str) -> int:
@@ -164,17 +198,6 @@ def _existing_file(variable: str, value: str | None, default: Path) -> Path:
     if not path.is_file():
         raise SettingsError(f"{variable}: no file at {value!r}")
     return path
-
-
-def _on_or_off(variable: str, value: str | None, default: bool) -> bool:
-    if value is None or not value.strip():
-        return default
-    word = value.strip().lower()
-    if word in ("1", "true", "yes", "on"):
-        return True
-    if word in ("0", "false", "no", "off"):
-        return False
-    raise SettingsError(f"{variable}: expected 'true' or 'false', got {value!r}")
 
 
 def _cors_origins(value: str) -> tuple[str, ...]:

@@ -23,7 +23,7 @@ COLUMNS = ["period_start", "product", "metric", "workspace", "used"]
 def usage_csv_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
     async def export(request: Request) -> Response:
         viewer = await signed_in_user(
-            request, settings.jwt_secret, "Sign in as a member of an organization first."
+            request, settings, "Sign in as a member of an organization first."
         )
         if not isinstance(viewer, Viewer):
             return viewer

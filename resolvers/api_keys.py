@@ -61,3 +61,62 @@ async def find_api_key(token: str) -> ApiKeyPrincipal | None:
     if key is None or not hmac.compare_digest(key.secret_hash, _hash(secret)):
         return None
     return ApiKeyPrincipal(key.id, key.organization_id, frozenset(key.scopes))
+
+
+@dataclass(frozen=True)
+class ApiKeyListing:
+    """What an operator sees of a key: never its secret."""
+
+    key_id: UUID
+    prefix: str
+    organization_slug: str
+    name: str
+    scopes: tuple[str, ...]
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+def _listing(key: ApiKey) -> ApiKeyListing:
+    return ApiKeyListing(
+        key.id,
+        f"{KEY_PREFIX}{key.prefix}",
+        key.organization.slug,
+        key.name,
+        tuple(key.scopes),
+        key.created_at,
+        key.revoked_at,
+    )
+
+
+async def list_api_keys(organization_slug: str | None = None) -> list[ApiKeyListing]:
+    query = ApiKey.all().select_related("organization").order_by("created_at", "prefix")
+    if organization_slug is not None:
+        if not await Organization.exists(slug=organization_slug):
+            raise NotFoundError(f"No organization {organization_slug!r}.")
+        query = query.filter(organization__slug=organization_slug)
+    return [_listing(key) for key in await query]
+
+
+async def revoke_api_key(reference: str, now: datetime) -> tuple[ApiKeyListing, bool]:
+    """Revokes the key named by its id, its prefix (`bgk_…` or without `bgk_`) or the whole key;
+    the key as it is now, and whether this call revoked it (False: it already was)."""
+    key = await _find_for_revocation(reference.strip())
+    if key is None:
+        raise NotFoundError(
+            f"No API key {reference!r}: give its id or prefix as 'billing-gateway api-key list' "
+            "shows them."
+        )
+    if key.revoked_at is not None:
+        return _listing(key), False
+    key.revoked_at = now
+    await key.save(update_fields=["revoked_at"])
+    return _listing(key), True
+
+
+async def _find_for_revocation(reference: str) -> ApiKey | None:
+    query = ApiKey.all().select_related("organization")
+    try:
+        return await query.get_or_none(id=UUID(reference))
+    except ValueError:
+        prefix = reference.removeprefix(KEY_PREFIX).partition("_")[0]
+        return await query.get_or_none(prefix=prefix) if prefix else None

@@ -16,6 +16,33 @@ def test_defaults_are_the_embedded_sandbox() -> None:
     assert (settings.host, settings.port) == ("127.0.0.1", 8000)
 
 
+PRODUCTION = {"GATEWAY_MODE": "production", "STRIPE_API_KEY": "sk_live_1"}
+
+
+def test_graphiql_and_anonymous_introspection_are_off_in_production_unless_asked_for() -> None:
+    sandbox = load_settings({"GATEWAY_JWT_SECRET": SECRET})
+    assert (sandbox.graphiql, sandbox.anonymous_introspection) == (True, True)
+    production = load_settings({"GATEWAY_JWT_SECRET": SECRET, **PRODUCTION})
+    assert (production.graphiql, production.anonymous_introspection) == (False, False)
+    opened = load_settings(
+        {
+            "GATEWAY_JWT_SECRET": SECRET,
+            **PRODUCTION,
+            "GATEWAY_GRAPHIQL": "true",
+            "GATEWAY_INTROSPECTION": "yes",
+        }
+    )
+    assert (opened.graphiql, opened.anonymous_introspection) == (True, True)
+
+
+def test_token_lifetime_is_at_most_a_day_by_default() -> None:
+    assert load_settings({"GATEWAY_JWT_SECRET": SECRET}).token_max_lifetime_seconds == 86400
+    settings = load_settings(
+        {"GATEWAY_JWT_SECRET": SECRET, "GATEWAY_TOKEN_MAX_LIFETIME_SECONDS": "3600"}
+    )
+    assert settings.token_max_lifetime_seconds == 3600
+
+
 def test_stripe_is_chosen_by_its_key() -> None:
     assert (
         load_settings({"GATEWAY_JWT_SECRET": SECRET, "STRIPE_API_KEY": "sk_test_1"}).stripe_api_key
@@ -74,6 +101,22 @@ def test_postgresql_scheme_is_accepted() -> None:
         (
             {"GATEWAY_MODE": "production"},
             "PAYMENT_PROCESSOR: the sandbox processor cannot take real money",
+        ),
+        (
+            {"GATEWAY_GRAPHIQL": "maybe"},
+            "GATEWAY_GRAPHIQL: expected 'true' or 'false', got 'maybe'",
+        ),
+        (
+            {"GATEWAY_INTROSPECTION": "2"},
+            "GATEWAY_INTROSPECTION: expected 'true' or 'false', got '2'",
+        ),
+        (
+            {"GATEWAY_TOKEN_MAX_LIFETIME_SECONDS": "1d"},
+            "GATEWAY_TOKEN_MAX_LIFETIME_SECONDS: expected a whole number of seconds, 60 or more",
+        ),
+        (
+            {"GATEWAY_TOKEN_MAX_LIFETIME_SECONDS": "10"},
+            "GATEWAY_TOKEN_MAX_LIFETIME_SECONDS: expected a whole number of seconds, 60 or more",
         ),
     ],
 )

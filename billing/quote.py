@@ -18,6 +18,7 @@ from billing.periods import BillingInterval, shift_months
 from billing.policies import DowngradeTiming, UpgradeProration
 from billing.proration import prorate, remaining_fraction
 from billing.subscription_status import SubscriptionStatus
+from billing.terms import TermsKey, same_terms
 
 # Metrics that count what is stored (not what happened this period): a change that takes effect
 # later is still blocked by them, because they do not reset (CHG-1).
@@ -55,20 +56,9 @@ class Item:
     add_ons: tuple[str, ...] = ()
     prepaid_periods: int = 0
 
-    def same_terms(self, other: Item) -> bool:
-        return (
-            self.plan,
-            self.bundle,
-            self.seats,
-            self.contact_limit,
-            tuple(sorted(self.add_ons)),
-        ) == (
-            other.plan,
-            other.bundle,
-            other.seats,
-            other.contact_limit,
-            tuple(sorted(other.add_ons)),
-        )
+    def terms_key(self) -> TermsKey:
+        plan = (self.bundle, self.plan)
+        return TermsKey(plan, self.seats, self.contact_limit, tuple(sorted(self.add_ons)))
 
     def describe(self) -> str:
         details = []
@@ -192,7 +182,7 @@ def quote(
     if current.status in STARTS_A_PAID_PERIOD:
         draft = _start_paid_period(current, wanted, now)
     elif wanted.interval != current.interval:
-        if old is None or not old.same_terms(new):
+        if old is None or not same_terms(old, new):
             blockers.append(
                 Blocker(
                     BlockerCode.INTERVAL_CHANGE_ALONE,
@@ -200,7 +190,7 @@ def quote(
                 )
             )
         draft = _switch_interval(current, wanted, now)
-    elif old is not None and old.same_terms(new):
+    elif old is not None and same_terms(old, new):
         draft = _Draft(ChangeKind.NO_CHANGE, ChangeTiming.IMMEDIATE, [], now, current)
     elif old is None or new.amount >= old.amount:
         kind = ChangeKind.NEW if old is None else ChangeKind.UPGRADE

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 from billing.catalog import AddOn, CatalogSnapshot, Plan
 from billing.errors import BillingError
@@ -34,6 +34,26 @@ class ChangeRequest:
 
 
 @dataclass(frozen=True)
+class TermsKey:
+    """What a line is sold on. Two lines with equal keys have the same terms: a change between
+    them is no change, and the line keeps the price versions it holds (CAT-6). Price versions,
+    the upgrade preference and prepaid periods are not terms."""
+
+    plan: object  # the plan's identity: its id, or its (bundle code, plan code)
+    seats: int | None
+    contact_limit: int | None
+    add_ons: tuple[object, ...]  # sorted identities
+
+
+class HasTerms(Protocol):
+    def terms_key(self) -> TermsKey: ...
+
+
+def same_terms(a: HasTerms, b: HasTerms) -> bool:
+    return a.terms_key() == b.terms_key()
+
+
+@dataclass(frozen=True)
 class ItemTerms:
     product_id: int
     plan_id: int
@@ -52,18 +72,9 @@ class ItemTerms:
         ids = [self.plan_price_id, self.seat_price_id, self.contact_limit_price_id]
         return [i for i in ids if i is not None] + [price for _, price in self.add_ons]
 
-    def same_terms(self, other: ItemTerms) -> bool:
-        return (
-            self.plan_id,
-            self.seats,
-            self.contact_limit,
-            sorted(a for a, _ in self.add_ons),
-        ) == (
-            other.plan_id,
-            other.seats,
-            other.contact_limit,
-            sorted(a for a, _ in other.add_ons),
-        )
+    def terms_key(self) -> TermsKey:
+        add_ons = tuple(sorted(a for a, _ in self.add_ons))
+        return TermsKey(self.plan_id, self.seats, self.contact_limit, add_ons)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -157,7 +168,7 @@ def _product_terms(
     )
     if current is None or interval != current_interval:
         return draft
-    if current.same_terms(draft):
+    if same_terms(current, draft):
         return current  # unchanged: keeps the price versions it holds (CAT-6)
     return _keep_held_prices(current, draft)
 

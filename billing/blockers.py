@@ -7,13 +7,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from billing.metrics import STOCK_METRICS
 from billing.subscription_status import SubscriptionStatus
 
 if TYPE_CHECKING:
     from billing.quote import Facts, Item, Subscription
-
-# Metrics that are stored amounts, not per-period counters: a blocker when above a limit.
-STOCK_METRICS = frozenset({"profiles", "contacts"})
 
 
 class BlockerCode(StrEnum):

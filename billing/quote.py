@@ -9,7 +9,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
-from billing.blockers import STOCK_METRICS as STOCK_METRICS
 from billing.blockers import Blocker as Blocker
 from billing.blockers import BlockerCode as BlockerCode
 from billing.blockers import overdue_blockers, status_blockers, stock_blockers
@@ -20,8 +19,6 @@ from billing.proration import prorate, remaining_fraction
 from billing.subscription_status import SubscriptionStatus
 from billing.terms import TermsKey, same_terms
 
-# Metrics that count what is stored (not what happened this period): a change that takes effect
-# later is still blocked by them, because they do not reset (CHG-1).
 MAX_PREPAID_PERIODS = 120
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 
-from billing.policies import UpgradePreference
+from billing.policies import ACTING_PREFERENCES, UpgradePreference
 from billing.proration import round_half_away_from_zero
 from billing.subscription_status import SubscriptionStatus
 
@@ -66,8 +66,7 @@ def gate(
         return GateDecision(False, blocked)
     if limit is None or used + quantity <= limit or preference is UpgradePreference.ON_DEMAND:
         return GateDecision(True, GateReason.ALLOWED)
-    acting = (UpgradePreference.AUTO_UPGRADE, UpgradePreference.FLEXIBLE_OVERAGE)
-    if preference in acting and higher_tier:
+    if preference in ACTING_PREFERENCES and higher_tier:
         if automatic_charges_paused:
             return GateDecision(False, GateReason.AUTOMATIC_CHARGES_PAUSED)
         return GateDecision(True, GateReason.ALLOWED)

@@ -105,7 +105,8 @@ class Facts:
     has_payment_method: bool = False
     overdue_invoices: int = 0
     interval_switch_pending: bool = False
-    line_downgrade_scheduled: bool = False  # the changed product line has one (CHG-6)
+    # CHG-6: what the changed product line becomes at the period end, if a downgrade waits.
+    scheduled_downgrade: Item | None = None
     payment_waiting: bool = False  # an earlier change waits for the customer's authentication
     # CHG-4, USE-6: usage billed when the period it belongs to ends early (on-demand blocks).
     usage_charges: tuple[Line, ...] = ()
@@ -139,6 +140,8 @@ class Quote:
     interval_switch_at: datetime | None = None
     # CHG-6: applying it replaces the downgrade scheduled for the changed line.
     replaces_scheduled_change: bool = False
+    # What applying it also does, in words a person reads (CHG-6).
+    notes: tuple[str, ...] = ()
 
     @property
     def total(self) -> int:
@@ -389,6 +392,7 @@ def _finish(
     target = draft.target or draft.result
     lost_features = _features(current.items) - _features(target.items)
     result = draft.result
+    replaced = _replaced_downgrade(draft, facts)
     return Quote(
         kind=draft.kind,
         timing=draft.timing,
@@ -406,10 +410,21 @@ def _finish(
         blockers=tuple(blockers),
         result=result,
         interval_switch_at=draft.interval_switch_at,
-        replaces_scheduled_change=facts.line_downgrade_scheduled
-        and draft.kind is not ChangeKind.NO_CHANGE
-        and draft.timing is not ChangeTiming.BY_REQUEST,
+        replaces_scheduled_change=replaced is not None,
+        notes=()
+        if replaced is None
+        else (
+            f"Replaces the downgrade to {replaced.describe()} scheduled for "
+            f"{_on(current.period_end)}: that downgrade will not happen.",
+        ),
     )
+
+
+def _replaced_downgrade(draft: _Draft, facts: Facts) -> Item | None:
+    """CHG-6: a change applied to a line with a scheduled downgrade replaces that downgrade."""
+    if draft.kind is ChangeKind.NO_CHANGE or draft.timing is ChangeTiming.BY_REQUEST:
+        return None
+    return facts.scheduled_downgrade
 
 
 def next_charge(subscription: Subscription) -> datetime:

@@ -186,7 +186,6 @@ async def _prepare(
     product_id = product_id_of(loaded, request.product)
     seats_in_use, stock = loaded.facts_for(product_id)
     scheduled = scheduled_changes(loaded.items.values())
-    line_change = scheduled.get(product_id)
     facts = quote.Facts(
         stock=stock,
         seats_in_use=seats_in_use,
@@ -199,8 +198,7 @@ async def _prepare(
             organization_id=organization.id, status="OPEN", pending_change__isnull=False
         ).exists(),
         interval_switch_pending=interval_switch(scheduled.values()) is not None,
-        line_downgrade_scheduled=line_change is not None
-        and line_change.kind is ScheduledKind.DOWNGRADE,
+        scheduled_downgrade=await _scheduled_downgrade(loaded, scheduled.get(product_id)),
     )
     policy = snapshot.policies[product_id]
     q = quote.quote(
@@ -256,6 +254,17 @@ async def _schedule(prepared: _Prepared, product: str) -> None:
     await set_scheduled_change(prepared.loaded.items[product_id], change)
     row.status = transition(row.status, Event.SCHEDULE_DOWNGRADE)
     await row.save(update_fields=["status", "updated_at"])
+
+
+async def _scheduled_downgrade(
+    loaded: LoadedSubscription, change: ScheduledChange | None
+) -> quote.Item | None:
+    """The line the changed product line is to become at the period end (CHG-6), if any."""
+    if change is None or change.kind is not ScheduledKind.DOWNGRADE:
+        return None
+    terms = ItemTerms.from_json(dict(change.terms))
+    await load_prices(loaded, terms.price_ids())
+    return loaded.domain_item(terms)
 
 
 async def _apply_now(

@@ -358,3 +358,46 @@ def test_switching_to_annual_credits_prepaid_periods() -> None:
     q = quote(current, wanted, "store", KEEP_CYCLE, NOW, PAYS)
     assert [line.amount for line in q.lines] == [25000, -5000]
     assert q.amount_due_now == 20000
+
+
+# CHG-6: a change to a line with a scheduled downgrade replaces it, and the preview says so in
+# words. (case, wanted plan and amount, policy, replaces?)
+EMAIL_1500 = item("email", "email-1500", 4500)
+DOWN_TO_1000 = item("email", "email-1000", 3000)
+# fmt: off
+REPLACING = [
+    ("an upgrade replaces it", ("email-2500", 6500), KEEP_CYCLE, True),
+    ("another downgrade replaces it", ("email-500", 2000), KEEP_CYCLE, True),
+    ("an immediate downgrade replaces it", ("email-500", 2000), WITH_CREDIT, True),
+    ("a downgrade by request changes nothing yet", ("email-500", 2000), BY_REQUEST, False),
+    ("no change keeps it", ("email-1500", 4500), KEEP_CYCLE, False),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(
+    ("case", "wanted", "policy", "replaces"), REPLACING, ids=[r[0] for r in REPLACING]
+)
+def test_replacing_a_scheduled_downgrade_is_explained_chg_6(
+    case: str, wanted: tuple[str, int], policy: Policy, replaces: bool
+) -> None:
+    current = subscription(EMAIL_1500)
+    facts = replace(PAYS, scheduled_downgrade=DOWN_TO_1000)
+    q = quote(current, change(current, item("email", *wanted)), "email", policy, NOW, facts)
+    assert q.replaces_scheduled_change is replaces
+    assert q.notes == (
+        (
+            "Replaces the downgrade to Email-1000 scheduled for 2 Apr 2026: "
+            "that downgrade will not happen.",
+        )
+        if replaces
+        else ()
+    )
+
+
+def test_no_note_without_a_scheduled_downgrade_chg_6() -> None:
+    current = subscription(EMAIL_1500)
+    q = quote(
+        current, change(current, item("email", "email-2500", 6500)), "email", KEEP_CYCLE, NOW, PAYS
+    )
+    assert (q.replaces_scheduled_change, q.notes) == (False, ())

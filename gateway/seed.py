@@ -17,7 +17,7 @@ from billing.invoices import InvoiceKind
 from billing.periods import BillingInterval, period_containing, shift_months
 from billing.quote import Line
 from billing.subscription_status import SubscriptionStatus
-from gateway.catalog_file import (
+from gateway.catalog_spec import (
     CatalogSpec,
     DemoSpec,
     ItemSpec,

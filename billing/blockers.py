@@ -61,6 +61,27 @@ def overdue_blockers(current: Subscription, facts: Facts) -> list[Blocker]:
     return []
 
 
+def waiting_blockers(facts: Facts) -> list[Blocker]:
+    """An earlier change still waiting: for its payment, or for the period end (INT-1)."""
+    blockers = []
+    if facts.payment_waiting:
+        blockers.append(
+            Blocker(
+                BlockerCode.PAYMENT_WAITING,
+                "An earlier change waits for its payment to be authenticated: finish that first.",
+            )
+        )
+    if facts.interval_switch_pending:
+        blockers.append(
+            Blocker(
+                BlockerCode.INTERVAL_SWITCH_PENDING,
+                "A switch to a longer billing interval takes effect at the end of this period: "
+                "change the plan after it.",
+            )
+        )
+    return blockers
+
+
 def stock_blockers(new: Item, facts: Facts) -> list[Blocker]:
     blockers = []
     if new.seats is not None and facts.seats_in_use is not None and new.seats < facts.seats_in_use:

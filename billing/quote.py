@@ -11,7 +11,12 @@ from enum import StrEnum
 
 from billing.blockers import Blocker as Blocker
 from billing.blockers import BlockerCode as BlockerCode
-from billing.blockers import overdue_blockers, status_blockers, stock_blockers
+from billing.blockers import (
+    overdue_blockers,
+    status_blockers,
+    stock_blockers,
+    waiting_blockers,
+)
 from billing.invoices import credit_applied as invoice_credit
 from billing.periods import BillingInterval, shift_months
 from billing.policies import DowngradeTiming, UpgradeProration
@@ -148,69 +153,63 @@ class Quote:
         return sum(line.amount for line in self.lines)
 
 
-def quote(
-    current: Subscription,
-    wanted: Subscription,
-    product: str,
-    policy: Policy,
-    now: datetime,
-    facts: Facts,
-) -> Quote:
+@dataclass(frozen=True)
+class LineChange:
+    """Which product line changes, under its product's policy, and when it is asked."""
+
+    product: str
+    policy: Policy
+    now: datetime
+
+
+def quote(current: Subscription, wanted: Subscription, line: LineChange, facts: Facts) -> Quote:
     """`wanted` is `current` with the requested product line (and possibly the interval) changed,
     every item priced for the wanted interval."""
-    old, new = current.item(product), wanted.item(product)
+    new = wanted.item(line.product)
     if new is None:
         raise ValueError("the wanted subscription must contain the changed product")
     blockers = list(status_blockers(current))
     blockers += overdue_blockers(current, facts)
     blockers += stock_blockers(new, facts)
-    if facts.payment_waiting:
+    blockers += waiting_blockers(facts)
+    draft = _draft(current, wanted, new, line, facts)
+    if draft.interval_change_with_terms:
         blockers.append(
             Blocker(
-                BlockerCode.PAYMENT_WAITING,
-                "An earlier change waits for its payment to be authenticated: finish that first.",
+                BlockerCode.INTERVAL_CHANGE_ALONE,
+                "Change the billing interval on its own, then the plan.",
             )
         )
-    if facts.interval_switch_pending:
-        blockers.append(
-            Blocker(
-                BlockerCode.INTERVAL_SWITCH_PENDING,
-                "A switch to a longer billing interval takes effect at the end of this period: "
-                "change the plan after it.",
-            )
-        )
+    return _finish(current, draft, line.now, facts, blockers)
+
+
+def _draft(
+    current: Subscription, wanted: Subscription, new: Item, line: LineChange, facts: Facts
+) -> _Draft:
+    """The change by kind and policy: what it charges and what the subscription becomes."""
+    old, now, policy = current.item(line.product), line.now, line.policy
     if current.status in STARTS_A_PAID_PERIOD:
-        draft = _start_paid_period(current, wanted, now)
-    elif wanted.interval != current.interval:
-        if old is None or not same_terms(old, new):
-            blockers.append(
-                Blocker(
-                    BlockerCode.INTERVAL_CHANGE_ALONE,
-                    "Change the billing interval on its own, then the plan.",
-                )
-            )
+        return _start_paid_period(current, wanted, now)
+    if wanted.interval != current.interval:
         draft = _switch_interval(current, wanted, now)
-    elif old is not None and same_terms(old, new):
-        draft = _Draft(ChangeKind.NO_CHANGE, ChangeTiming.IMMEDIATE, [], now, current)
-    elif old is None or new.amount >= old.amount:
+        draft.interval_change_with_terms = old is None or not same_terms(old, new)
+        return draft
+    if old is not None and same_terms(old, new):
+        return _Draft(ChangeKind.NO_CHANGE, ChangeTiming.IMMEDIATE, [], now, current)
+    if old is None or new.amount >= old.amount:
         kind = ChangeKind.NEW if old is None else ChangeKind.UPGRADE
         if policy.upgrade is UpgradeProration.RESET_CYCLE:
             draft = _reset_cycle(current, wanted, now, kind)
             draft.lines += facts.usage_charges  # the period they belong to ends now
-
-        else:
-            draft = _prorate_keep_cycle(current, wanted, old, new, now, kind)
-    elif policy.downgrade is DowngradeTiming.END_OF_PERIOD:
-        draft = _Draft(
+            return draft
+        return _prorate_keep_cycle(current, wanted, new, now, kind)
+    if policy.downgrade is DowngradeTiming.END_OF_PERIOD:
+        return _Draft(
             ChangeKind.DOWNGRADE, ChangeTiming.END_OF_PERIOD, [], current.period_end, wanted
         )
-    elif policy.downgrade is DowngradeTiming.IMMEDIATE_WITH_CREDIT:
-        draft = _immediate_with_credit(current, wanted, old, new, now)
-    else:
-        draft = _Draft(
-            ChangeKind.DOWNGRADE, ChangeTiming.BY_REQUEST, [], now, current, target=wanted
-        )
-    return _finish(current, draft, now, facts, blockers)
+    if policy.downgrade is DowngradeTiming.IMMEDIATE_WITH_CREDIT:
+        return _immediate_with_credit(current, wanted, old, new, now)
+    return _Draft(ChangeKind.DOWNGRADE, ChangeTiming.BY_REQUEST, [], now, current, target=wanted)
 
 
 @dataclass
@@ -223,6 +222,8 @@ class _Draft:
     interval_switch_at: datetime | None = None
     # What the customer would get, when it differs from what applying does now (CHG-8).
     target: Subscription | None = None
+    # An interval switch that also changes the line's terms is refused: one at a time.
+    interval_change_with_terms: bool = False
 
 
 def _on(moment: datetime) -> str:
@@ -268,14 +269,10 @@ def _full_period(item: Item, start: datetime, end: datetime) -> Line:
 
 
 def _prorate_keep_cycle(
-    current: Subscription,
-    wanted: Subscription,
-    old: Item | None,
-    new: Item,
-    now: datetime,
-    kind: ChangeKind,
+    current: Subscription, wanted: Subscription, new: Item, now: datetime, kind: ChangeKind
 ) -> _Draft:
     # CHG-3: the difference for the rest of the period; period and renewal date unchanged.
+    old = current.item(new.product)
     lines = [] if old is None else _unused(old, current, now)
     lines.append(_remaining(new, current, now))
     return _Draft(kind, ChangeTiming.IMMEDIATE, lines, now, _credited(wanted, {new.product}))

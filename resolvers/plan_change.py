@@ -201,14 +201,9 @@ async def _prepare(
         scheduled_downgrade=await _scheduled_downgrade(loaded, scheduled.get(product_id)),
     )
     policy = snapshot.policies[product_id]
-    q = quote.quote(
-        loaded.domain(),
-        loaded.domain(terms, interval),
-        request.product,
-        quote.Policy(policy.upgrade_proration, policy.downgrade_timing),
-        now,
-        facts,
-    )
+    rules = quote.Policy(policy.upgrade_proration, policy.downgrade_timing)
+    line = quote.LineChange(request.product, rules, now)
+    q = quote.quote(loaded.domain(), loaded.domain(terms, interval), line, facts)
     return _Prepared(loaded, terms, interval, q, product_id)
 
 

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from billing.limits import OnDemandTerms, on_demand_terms
 from billing.periods import billing_month_starting_in, parse_month, shift_months
-from billing.usage import GateReason, gate, percent_used
+from billing.usage import GateFacts, GateReason, gate, percent_used
 from models import Organization, Subscription, SubscriptionItem, UsageCounter
 from resolvers.catalog import CatalogSnapshot
 from resolvers.usage import usage_in_period
@@ -119,9 +119,8 @@ async def gate_usage(
         else None
     )
     if subscription is None or item is None or product_row is None:
-        decision = gate(
-            None, 0, None, quantity, None, organization.automatic_charges_paused, higher_tier=False
-        )
+        paused = organization.automatic_charges_paused
+        decision = gate(GateFacts(None, 0, None, automatic_charges_paused=paused), quantity)
         return GateAnswer(decision.allowed, decision.reason, 0, None)
     month_start, _ = open_usage_month(subscription)
     used = (await usage_in_period(organization.id, month_start, None)).get(
@@ -130,14 +129,14 @@ async def gate_usage(
 
     plan = snapshot.plans_by_id[item.plan_id]
     limit = plan.limits.get(metric)
-    decision = gate(
+    facts = GateFacts(
         subscription.status,
         used,
         limit,
-        quantity,
         item.upgrade_preference,
         organization.automatic_charges_paused,
         higher_tier=snapshot.next_tier(plan) is not None,
     )
+    decision = gate(facts, quantity)
 
     return GateAnswer(decision.allowed, decision.reason, used, limit)

@@ -49,7 +49,7 @@ from models import (
 )
 from payments.sandbox import SandboxProcessor
 from resolvers.catalog import catalog_changed, load_catalog_snapshot
-from resolvers.invoicing import issue_invoice, mark_paid
+from resolvers.invoicing import InvoiceContent, issue_invoice, mark_paid
 from resolvers.subscription_state import load_subscription
 from resolvers.usage import MAX_BATCH, EventInput, record_usage
 
@@ -308,14 +308,10 @@ async def _paid_history(
             )
             for item in items
         ]
-        invoice = await issue_invoice(
-            organization,
-            InvoiceKind.SUBSCRIPTION,
-            lines,
-            subscription.currency,
-            start,
-            period=(start, end),
+        content = InvoiceContent(
+            InvoiceKind.SUBSCRIPTION, lines, subscription.currency, period=(start, end)
         )
+        invoice = await issue_invoice(organization, content, start)
         await mark_paid(invoice, start)
 
 

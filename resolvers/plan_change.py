@@ -35,7 +35,7 @@ from models import (
 )
 from payments.port import ChargeStatus, PaymentProcessor
 from resolvers.catalog import CatalogSnapshot, load_catalog_snapshot
-from resolvers.invoicing import collect, issue_invoice, overdue_invoices
+from resolvers.invoicing import InvoiceContent, collect, issue_invoice, overdue_invoices
 from resolvers.locks import lock_organization
 from resolvers.renewal import apply_scheduled_change
 from resolvers.scheduled_changes import (
@@ -268,15 +268,11 @@ async def _apply_now(
     q = prepared.quote
     invoice = None
     if q.lines:
-        invoice = await issue_invoice(
-            organization,
-            InvoiceKind.PLAN_CHANGE,
-            q.lines,
-            q.currency,
-            now,
-            credit_applied=q.credit_applied,
-            period=(q.result.period_start, q.result.period_end),
+        period = (q.result.period_start, q.result.period_end)
+        content = InvoiceContent(
+            InvoiceKind.PLAN_CHANGE, q.lines, q.currency, q.credit_applied, period
         )
+        invoice = await issue_invoice(organization, content, now)
         pending = pending_change(prepared)
         result = await collect(invoice, processor, now, pending_change=pending)
         if result is not None and result.status is ChargeStatus.FAILED:

@@ -35,7 +35,7 @@ from payments.port import ChargeStatus, PaymentProcessor
 from resolvers import plan_change
 from resolvers.catalog import CatalogSnapshot
 from resolvers.invoice_payments import card_failed
-from resolvers.invoicing import collect, issue_invoice
+from resolvers.invoicing import InvoiceContent, collect, issue_invoice
 from resolvers.locks import lock_organization
 from resolvers.notices import notify
 from resolvers.subscription_state import ChangeRequest
@@ -259,7 +259,9 @@ async def _buy_once(acting: _Acting, line: _PastLimit, overage: Overage, currenc
         f"{line.plan.name}: {overage.volume:,} more {line.metric} this month (flexible overage)"
     )
     charge = Line(description, overage.amount, month_start, month_end)
-    invoice = await issue_invoice(organization, InvoiceKind.USAGE, [charge], currency, now)
+    invoice = await issue_invoice(
+        organization, InvoiceContent(InvoiceKind.USAGE, [charge], currency), now
+    )
     result = await collect(invoice, acting.processor, now)
     if result is not None and result.status is not ChargeStatus.SUCCEEDED:
         invoice.status = invoice_transition(invoice.status, InvoiceStatus.VOID)

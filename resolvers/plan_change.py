@@ -82,6 +82,17 @@ class Requested:
 Outcome = Applied | Scheduled | ActionRequired | Requested
 
 
+@dataclass(frozen=True)
+class Order:
+    """A change as its caller confirmed it: what, at the amount previewed, asked by whom;
+    `subscribing` for subscribe (from a trial or after a cancellation), not changePlan."""
+
+    request: ChangeRequest
+    confirm_amount_due: int
+    user_id: UUID
+    subscribing: bool = False
+
+
 @dataclass
 class _Prepared:
     loaded: LoadedSubscription
@@ -102,21 +113,15 @@ async def preview(
 
 
 async def apply_change(
-    organization_id: UUID,
-    request: ChangeRequest,
-    confirm_amount_due: int,
-    base_now: datetime,
-    processor: PaymentProcessor,
-    user_id: UUID,
-    *,
-    subscribing: bool,
+    organization_id: UUID, order: Order, base_now: datetime, processor: PaymentProcessor
 ) -> Outcome:
+    request, confirm_amount_due = order.request, order.confirm_amount_due
     snapshot = await load_catalog_snapshot()
     async with in_transaction():
         organization = await lock_organization(organization_id)
         now = offset(base_now, organization.clock_offset_seconds)
         prepared = await _prepare(organization, snapshot, request, now, lock=True)
-        _check_entry(prepared.loaded.row.status, subscribing)
+        _check_entry(prepared.loaded.row.status, order.subscribing)
         q = prepared.quote
         if q.blockers:
             raise BillingError(q.blockers[0].message, reason=q.blockers[0].code)
@@ -135,7 +140,7 @@ async def apply_change(
                 reason="NO_CHANGE",
             )
         if q.timing is quote.ChangeTiming.BY_REQUEST:
-            return Requested(await _file_request(prepared, request, user_id, now))
+            return Requested(await _file_request(prepared, request, order.user_id, now))
         if q.timing is quote.ChangeTiming.END_OF_PERIOD:
             await _schedule(prepared, request.product)
             return Scheduled(q)

@@ -209,15 +209,8 @@ async def _auto_upgrade(acting: _Acting, product_id: int, following: Plan) -> No
     product = acting.snapshot.product(product_id)
     request = ChangeRequest(product=product.code, plan=following.code)
     quote = await plan_change.preview(organization, acting.snapshot, request, base_now)
-    outcome = await plan_change.apply_change(
-        organization.id,
-        request,
-        quote.amount_due_now,
-        base_now,
-        acting.processor,
-        SYSTEM,
-        subscribing=False,
-    )
+    order = plan_change.Order(request, quote.amount_due_now, SYSTEM)
+    outcome = await plan_change.apply_change(organization.id, order, base_now, acting.processor)
     if not isinstance(outcome, plan_change.Applied):
         raise BillingError("the upgrade waits for the customer's authentication")
     amount = Money(quote.amount_due_now, quote.currency).formatted()

@@ -83,14 +83,11 @@ async def _change(
     viewer = context.require_viewer()
     organization = await find_organization(viewer, context.loaders, None)
     try:
+        order = plan_change.Order(
+            input.to_request(), confirm_amount_due, viewer.user_id, subscribing
+        )
         outcome = await plan_change.apply_change(
-            organization.id,
-            input.to_request(),
-            confirm_amount_due,
-            context.clock.now(),
-            context.processor,
-            viewer.user_id,
-            subscribing=subscribing,
+            organization.id, order, context.clock.now(), context.processor
         )
     except BillingError as error:
         return user_error(error)

@@ -117,7 +117,9 @@ def wanted_terms(
                 field="billingInterval",
             )
     current = current_terms.get(product.id)
-    new = _product_terms(snapshot, product.id, current, request, interval, current_interval)
+    new = _product_terms(snapshot, product.id, current, request, interval)
+    if current is not None and interval == current_interval:
+        new = _held(current, new)
     result: dict[int, ItemTerms] = {}
     for product_id, terms in current_terms.items():
         result[product_id] = (
@@ -133,10 +135,8 @@ def _product_terms(
     current: ItemTerms | None,
     request: ChangeRequest,
     interval: BillingInterval,
-    current_interval: BillingInterval,
 ) -> ItemTerms:
-    """One line's wanted terms (CAT-1, CAT-3, CAT-4, CAT-5), priced at current versions, or at
-    the versions it holds where nothing it keeps changed (CAT-6)."""
+    """One line's wanted terms (CAT-1, CAT-3, CAT-4, CAT-5), priced at current versions."""
     plan = _plan(snapshot, product_id, current, request)
     seats = _seats(snapshot, product_id, plan, current, request)
     contact_limit = _contact_limit(snapshot, product_id, current, request)
@@ -166,10 +166,14 @@ def _product_terms(
         seats_in_use=current.seats_in_use if current else None,
         stock=current.stock if current else {},
     )
-    if current is None or interval != current_interval:
-        return draft
+    return draft
+
+
+def _held(current: ItemTerms, draft: ItemTerms) -> ItemTerms:
+    """CAT-6: in the same interval, a line keeps the price versions it holds where nothing it
+    keeps changed."""
     if same_terms(current, draft):
-        return current  # unchanged: keeps the price versions it holds (CAT-6)
+        return current  # unchanged: keeps every price version it holds
     return _keep_held_prices(current, draft)
 
 

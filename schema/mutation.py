@@ -330,13 +330,9 @@ async def _refund(
     key = context.api_key
     assert key is not None  # CanRefund
     try:
+        asked = refund_service.RefundAsked(str(invoice_id), amount, reason)
         invoice = await refund_service.refund_invoice(
-            key.organization_id,
-            str(invoice_id),
-            amount,
-            reason,
-            context.clock.now(),
-            context.processor,
+            key.organization_id, asked, context.clock.now(), context.processor
         )
     except BillingError as error:
         return user_error(error)

@@ -48,6 +48,12 @@ def action_at_limit(facts: LimitFacts) -> LimitAction:
     return LimitAction.AUTO_UPGRADE if upgrading else LimitAction.BUY_OVERAGE
 
 
+def buys_at_month_close(preference: UpgradePreference | None) -> bool:
+    """PREF-1: volume past the limit and not yet bought (a purchase that never ran) is bought
+    when the billing month closes; only FLEXIBLE_OVERAGE buys volume."""
+    return preference is UpgradePreference.FLEXIBLE_OVERAGE
+
+
 @dataclass(frozen=True)
 class OnDemandCharge:
     blocks: int

@@ -16,10 +16,9 @@ from billing.catalog import Plan
 from billing.clock import offset
 from billing.errors import BillingError
 from billing.invoices import InvoiceKind, InvoiceStatus, invoice_transition
-from billing.limits import LimitAction, LimitFacts, action_at_limit
+from billing.limits import LimitAction, LimitFacts, action_at_limit, buys_at_month_close
 from billing.money import Money
 from billing.notifications import NotificationKind
-from billing.policies import UpgradePreference
 from billing.quote import Line
 from billing.usage import Overage, flexible_overage
 from models import (
@@ -125,7 +124,7 @@ async def settle_flexible_overage(
     pairs = {
         (product_id, metric)
         for product_id, item in items.items()
-        if item.upgrade_preference is UpgradePreference.FLEXIBLE_OVERAGE
+        if buys_at_month_close(item.upgrade_preference)
         for metric in snapshot.plans_by_id[item.plan_id].limits
     }
     if pairs:

@@ -12,6 +12,7 @@ from billing.limits import (
     OnDemandCharge,
     OnDemandTerms,
     action_at_limit,
+    buys_at_month_close,
     on_demand_terms,
 )
 from billing.policies import (
@@ -63,6 +64,22 @@ AT_LIMIT = [
 )
 def test_action_at_limit(rule: str, case: str, facts: LimitFacts, action: LimitAction) -> None:
     assert action_at_limit(facts) is action
+
+
+@pytest.mark.parametrize(
+    ("preference", "buys"),
+    [
+        (P.FLEXIBLE_OVERAGE, True),
+        (P.AUTO_UPGRADE, False),
+        (P.ON_DEMAND, False),
+        (P.NONE, False),
+        (None, False),
+    ],
+)
+def test_only_flexible_overage_buys_at_the_month_close_rule_pref_1(
+    preference: UpgradePreference | None, buys: bool
+) -> None:
+    assert buys_at_month_close(preference) is buys
 
 
 def _policy(

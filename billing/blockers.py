@@ -7,13 +7,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from billing.metrics import STOCK_METRICS
 from billing.subscription_status import SubscriptionStatus
 
 if TYPE_CHECKING:
     from billing.quote import Facts, Item, Subscription
-
-# Metrics that are stored amounts, not per-period counters: a blocker when above a limit.
-STOCK_METRICS = frozenset({"profiles", "contacts"})
 
 
 class BlockerCode(StrEnum):
@@ -61,6 +59,27 @@ def overdue_blockers(current: Subscription, facts: Facts) -> list[Blocker]:
     if facts.overdue_invoices or current.status is SubscriptionStatus.PENDING_PAYMENT:
         return [Blocker(BlockerCode.OVERDUE_INVOICE, "An invoice is overdue: pay it first.")]
     return []
+
+
+def waiting_blockers(facts: Facts) -> list[Blocker]:
+    """An earlier change still waiting: for its payment, or for the period end (INT-1)."""
+    blockers = []
+    if facts.payment_waiting:
+        blockers.append(
+            Blocker(
+                BlockerCode.PAYMENT_WAITING,
+                "An earlier change waits for its payment to be authenticated: finish that first.",
+            )
+        )
+    if facts.interval_switch_pending:
+        blockers.append(
+            Blocker(
+                BlockerCode.INTERVAL_SWITCH_PENDING,
+                "A switch to a longer billing interval takes effect at the end of this period: "
+                "change the plan after it.",
+            )
+        )
+    return blockers
 
 
 def stock_blockers(new: Item, facts: Facts) -> list[Blocker]:

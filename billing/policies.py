@@ -26,3 +26,8 @@ class UpgradePreference(StrEnum):
     AUTO_UPGRADE = "AUTO_UPGRADE"
     FLEXIBLE_OVERAGE = "FLEXIBLE_OVERAGE"
     ON_DEMAND = "ON_DEMAND"
+
+
+# PREF-1: the preferences that act (and charge) when usage passes the limit, buying the next
+# tier's volume; ON_DEMAND and NONE only count and gate.
+ACTING_PREFERENCES = frozenset({UpgradePreference.AUTO_UPGRADE, UpgradePreference.FLEXIBLE_OVERAGE})

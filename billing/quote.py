@@ -9,18 +9,21 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
-from billing.blockers import STOCK_METRICS as STOCK_METRICS
 from billing.blockers import Blocker as Blocker
 from billing.blockers import BlockerCode as BlockerCode
-from billing.blockers import overdue_blockers, status_blockers, stock_blockers
+from billing.blockers import (
+    overdue_blockers,
+    status_blockers,
+    stock_blockers,
+    waiting_blockers,
+)
 from billing.invoices import credit_applied as invoice_credit
 from billing.periods import BillingInterval, shift_months
 from billing.policies import DowngradeTiming, UpgradeProration
 from billing.proration import prorate, remaining_fraction
 from billing.subscription_status import SubscriptionStatus
+from billing.terms import TermsKey, same_terms
 
-# Metrics that count what is stored (not what happened this period): a change that takes effect
-# later is still blocked by them, because they do not reset (CHG-1).
 MAX_PREPAID_PERIODS = 120
 
 
@@ -55,20 +58,9 @@ class Item:
     add_ons: tuple[str, ...] = ()
     prepaid_periods: int = 0
 
-    def same_terms(self, other: Item) -> bool:
-        return (
-            self.plan,
-            self.bundle,
-            self.seats,
-            self.contact_limit,
-            tuple(sorted(self.add_ons)),
-        ) == (
-            other.plan,
-            other.bundle,
-            other.seats,
-            other.contact_limit,
-            tuple(sorted(other.add_ons)),
-        )
+    def terms_key(self) -> TermsKey:
+        plan = (self.bundle, self.plan)
+        return TermsKey(plan, self.seats, self.contact_limit, tuple(sorted(self.add_ons)))
 
     def describe(self) -> str:
         details = []
@@ -118,7 +110,8 @@ class Facts:
     has_payment_method: bool = False
     overdue_invoices: int = 0
     interval_switch_pending: bool = False
-    line_downgrade_scheduled: bool = False  # the changed product line has one (CHG-6)
+    # CHG-6: what the changed product line becomes at the period end, if a downgrade waits.
+    scheduled_downgrade: Item | None = None
     payment_waiting: bool = False  # an earlier change waits for the customer's authentication
     # CHG-4, USE-6: usage billed when the period it belongs to ends early (on-demand blocks).
     usage_charges: tuple[Line, ...] = ()
@@ -152,75 +145,71 @@ class Quote:
     interval_switch_at: datetime | None = None
     # CHG-6: applying it replaces the downgrade scheduled for the changed line.
     replaces_scheduled_change: bool = False
+    # What applying it also does, in words a person reads (CHG-6).
+    notes: tuple[str, ...] = ()
 
     @property
     def total(self) -> int:
         return sum(line.amount for line in self.lines)
 
 
-def quote(
-    current: Subscription,
-    wanted: Subscription,
-    product: str,
-    policy: Policy,
-    now: datetime,
-    facts: Facts,
-) -> Quote:
+@dataclass(frozen=True)
+class LineChange:
+    """Which product line changes, under its product's policy, and when it is asked."""
+
+    product: str
+    policy: Policy
+    now: datetime
+
+
+def quote(current: Subscription, wanted: Subscription, line: LineChange, facts: Facts) -> Quote:
     """`wanted` is `current` with the requested product line (and possibly the interval) changed,
     every item priced for the wanted interval."""
-    old, new = current.item(product), wanted.item(product)
+    new = wanted.item(line.product)
     if new is None:
         raise ValueError("the wanted subscription must contain the changed product")
     blockers = list(status_blockers(current))
     blockers += overdue_blockers(current, facts)
     blockers += stock_blockers(new, facts)
-    if facts.payment_waiting:
+    blockers += waiting_blockers(facts)
+    draft = _draft(current, wanted, new, line, facts)
+    if draft.interval_change_with_terms:
         blockers.append(
             Blocker(
-                BlockerCode.PAYMENT_WAITING,
-                "An earlier change waits for its payment to be authenticated: finish that first.",
+                BlockerCode.INTERVAL_CHANGE_ALONE,
+                "Change the billing interval on its own, then the plan.",
             )
         )
-    if facts.interval_switch_pending:
-        blockers.append(
-            Blocker(
-                BlockerCode.INTERVAL_SWITCH_PENDING,
-                "A switch to a longer billing interval takes effect at the end of this period: "
-                "change the plan after it.",
-            )
-        )
+    return _finish(current, draft, line.now, facts, blockers)
+
+
+def _draft(
+    current: Subscription, wanted: Subscription, new: Item, line: LineChange, facts: Facts
+) -> _Draft:
+    """The change by kind and policy: what it charges and what the subscription becomes."""
+    old, now, policy = current.item(line.product), line.now, line.policy
     if current.status in STARTS_A_PAID_PERIOD:
-        draft = _start_paid_period(current, wanted, now)
-    elif wanted.interval != current.interval:
-        if old is None or not old.same_terms(new):
-            blockers.append(
-                Blocker(
-                    BlockerCode.INTERVAL_CHANGE_ALONE,
-                    "Change the billing interval on its own, then the plan.",
-                )
-            )
+        return _start_paid_period(current, wanted, now)
+    if wanted.interval != current.interval:
         draft = _switch_interval(current, wanted, now)
-    elif old is not None and old.same_terms(new):
-        draft = _Draft(ChangeKind.NO_CHANGE, ChangeTiming.IMMEDIATE, [], now, current)
-    elif old is None or new.amount >= old.amount:
+        draft.interval_change_with_terms = old is None or not same_terms(old, new)
+        return draft
+    if old is not None and same_terms(old, new):
+        return _Draft(ChangeKind.NO_CHANGE, ChangeTiming.IMMEDIATE, [], now, current)
+    if old is None or new.amount >= old.amount:
         kind = ChangeKind.NEW if old is None else ChangeKind.UPGRADE
         if policy.upgrade is UpgradeProration.RESET_CYCLE:
             draft = _reset_cycle(current, wanted, now, kind)
             draft.lines += facts.usage_charges  # the period they belong to ends now
-
-        else:
-            draft = _prorate_keep_cycle(current, wanted, old, new, now, kind)
-    elif policy.downgrade is DowngradeTiming.END_OF_PERIOD:
-        draft = _Draft(
+            return draft
+        return _prorate_keep_cycle(current, wanted, new, now, kind)
+    if policy.downgrade is DowngradeTiming.END_OF_PERIOD:
+        return _Draft(
             ChangeKind.DOWNGRADE, ChangeTiming.END_OF_PERIOD, [], current.period_end, wanted
         )
-    elif policy.downgrade is DowngradeTiming.IMMEDIATE_WITH_CREDIT:
-        draft = _immediate_with_credit(current, wanted, old, new, now)
-    else:
-        draft = _Draft(
-            ChangeKind.DOWNGRADE, ChangeTiming.BY_REQUEST, [], now, current, target=wanted
-        )
-    return _finish(current, draft, now, facts, blockers)
+    if policy.downgrade is DowngradeTiming.IMMEDIATE_WITH_CREDIT:
+        return _immediate_with_credit(current, wanted, old, new, now)
+    return _Draft(ChangeKind.DOWNGRADE, ChangeTiming.BY_REQUEST, [], now, current, target=wanted)
 
 
 @dataclass
@@ -233,6 +222,8 @@ class _Draft:
     interval_switch_at: datetime | None = None
     # What the customer would get, when it differs from what applying does now (CHG-8).
     target: Subscription | None = None
+    # An interval switch that also changes the line's terms is refused: one at a time.
+    interval_change_with_terms: bool = False
 
 
 def _on(moment: datetime) -> str:
@@ -278,14 +269,10 @@ def _full_period(item: Item, start: datetime, end: datetime) -> Line:
 
 
 def _prorate_keep_cycle(
-    current: Subscription,
-    wanted: Subscription,
-    old: Item | None,
-    new: Item,
-    now: datetime,
-    kind: ChangeKind,
+    current: Subscription, wanted: Subscription, new: Item, now: datetime, kind: ChangeKind
 ) -> _Draft:
     # CHG-3: the difference for the rest of the period; period and renewal date unchanged.
+    old = current.item(new.product)
     lines = [] if old is None else _unused(old, current, now)
     lines.append(_remaining(new, current, now))
     return _Draft(kind, ChangeTiming.IMMEDIATE, lines, now, _credited(wanted, {new.product}))
@@ -402,6 +389,7 @@ def _finish(
     target = draft.target or draft.result
     lost_features = _features(current.items) - _features(target.items)
     result = draft.result
+    replaced = _replaced_downgrade(draft, facts)
     return Quote(
         kind=draft.kind,
         timing=draft.timing,
@@ -419,10 +407,21 @@ def _finish(
         blockers=tuple(blockers),
         result=result,
         interval_switch_at=draft.interval_switch_at,
-        replaces_scheduled_change=facts.line_downgrade_scheduled
-        and draft.kind is not ChangeKind.NO_CHANGE
-        and draft.timing is not ChangeTiming.BY_REQUEST,
+        replaces_scheduled_change=replaced is not None,
+        notes=()
+        if replaced is None
+        else (
+            f"Replaces the downgrade to {replaced.describe()} scheduled for "
+            f"{_on(current.period_end)}: that downgrade will not happen.",
+        ),
     )
+
+
+def _replaced_downgrade(draft: _Draft, facts: Facts) -> Item | None:
+    """CHG-6: a change applied to a line with a scheduled downgrade replaces that downgrade."""
+    if draft.kind is ChangeKind.NO_CHANGE or draft.timing is ChangeTiming.BY_REQUEST:
+        return None
+    return facts.scheduled_downgrade
 
 
 def next_charge(subscription: Subscription) -> datetime:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 from billing.catalog import AddOn, CatalogSnapshot, Plan
 from billing.errors import BillingError
@@ -34,6 +34,26 @@ class ChangeRequest:
 
 
 @dataclass(frozen=True)
+class TermsKey:
+    """What a line is sold on. Two lines with equal keys have the same terms: a change between
+    them is no change, and the line keeps the price versions it holds (CAT-6). Price versions,
+    the upgrade preference and prepaid periods are not terms."""
+
+    plan: object  # the plan's identity: its id, or its (bundle code, plan code)
+    seats: int | None
+    contact_limit: int | None
+    add_ons: tuple[object, ...]  # sorted identities
+
+
+class HasTerms(Protocol):
+    def terms_key(self) -> TermsKey: ...
+
+
+def same_terms(a: HasTerms, b: HasTerms) -> bool:
+    return a.terms_key() == b.terms_key()
+
+
+@dataclass(frozen=True)
 class ItemTerms:
     product_id: int
     plan_id: int
@@ -52,18 +72,9 @@ class ItemTerms:
         ids = [self.plan_price_id, self.seat_price_id, self.contact_limit_price_id]
         return [i for i in ids if i is not None] + [price for _, price in self.add_ons]
 
-    def same_terms(self, other: ItemTerms) -> bool:
-        return (
-            self.plan_id,
-            self.seats,
-            self.contact_limit,
-            sorted(a for a, _ in self.add_ons),
-        ) == (
-            other.plan_id,
-            other.seats,
-            other.contact_limit,
-            sorted(a for a, _ in other.add_ons),
-        )
+    def terms_key(self) -> TermsKey:
+        add_ons = tuple(sorted(a for a, _ in self.add_ons))
+        return TermsKey(self.plan_id, self.seats, self.contact_limit, add_ons)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -106,7 +117,9 @@ def wanted_terms(
                 field="billingInterval",
             )
     current = current_terms.get(product.id)
-    new = _product_terms(snapshot, product.id, current, request, interval, current_interval)
+    new = _product_terms(snapshot, product.id, current, request, interval)
+    if current is not None and interval == current_interval:
+        new = _held(current, new)
     result: dict[int, ItemTerms] = {}
     for product_id, terms in current_terms.items():
         result[product_id] = (
@@ -122,10 +135,8 @@ def _product_terms(
     current: ItemTerms | None,
     request: ChangeRequest,
     interval: BillingInterval,
-    current_interval: BillingInterval,
 ) -> ItemTerms:
-    """One line's wanted terms (CAT-1, CAT-3, CAT-4, CAT-5), priced at current versions, or at
-    the versions it holds where nothing it keeps changed (CAT-6)."""
+    """One line's wanted terms (CAT-1, CAT-3, CAT-4, CAT-5), priced at current versions."""
     plan = _plan(snapshot, product_id, current, request)
     seats = _seats(snapshot, product_id, plan, current, request)
     contact_limit = _contact_limit(snapshot, product_id, current, request)
@@ -155,10 +166,14 @@ def _product_terms(
         seats_in_use=current.seats_in_use if current else None,
         stock=current.stock if current else {},
     )
-    if current is None or interval != current_interval:
-        return draft
-    if current.same_terms(draft):
-        return current  # unchanged: keeps the price versions it holds (CAT-6)
+    return draft
+
+
+def _held(current: ItemTerms, draft: ItemTerms) -> ItemTerms:
+    """CAT-6: in the same interval, a line keeps the price versions it holds where nothing it
+    keeps changed."""
+    if same_terms(current, draft):
+        return current  # unchanged: keeps every price version it holds
     return _keep_held_prices(current, draft)
 
 

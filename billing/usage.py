@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 
-from billing.policies import UpgradePreference
+from billing.policies import ACTING_PREFERENCES, UpgradePreference
 from billing.proration import round_half_away_from_zero
 from billing.subscription_status import SubscriptionStatus
 
@@ -46,29 +46,32 @@ STATUS_BLOCKS: dict[SubscriptionStatus, GateReason | None] = {
 }
 
 
-def gate(
-    status: SubscriptionStatus | None,
-    used: int,
-    limit: int | None,
-    quantity: int,
-    preference: UpgradePreference | None,
-    automatic_charges_paused: bool,
-    *,
-    higher_tier: bool,
-) -> GateDecision:
+@dataclass(frozen=True)
+class GateFacts:
+    """One line's standing for the gate: no status means no subscription (or not this product)."""
+
+    status: SubscriptionStatus | None
+    used: int
+    limit: int | None
+    preference: UpgradePreference | None = None
+    automatic_charges_paused: bool = False
+    higher_tier: bool = False
+
+
+def gate(facts: GateFacts, quantity: int) -> GateDecision:
     """USE-5: may `quantity` more be used now? Nothing more after a trial ended or a cancellation,
     and outbound sending stops while FROZEN or CANCELLING (STATUS_BLOCKS).
     AUTO_UPGRADE and FLEXIBLE_OVERAGE buy the next tier's volume, so with no `higher_tier` they
     stop at the limit like NONE."""
+    status, used, limit, preference = facts.status, facts.used, facts.limit, facts.preference
     if status is None:
         return GateDecision(False, GateReason.NO_SUBSCRIPTION)
     if (blocked := STATUS_BLOCKS[status]) is not None:
         return GateDecision(False, blocked)
     if limit is None or used + quantity <= limit or preference is UpgradePreference.ON_DEMAND:
         return GateDecision(True, GateReason.ALLOWED)
-    acting = (UpgradePreference.AUTO_UPGRADE, UpgradePreference.FLEXIBLE_OVERAGE)
-    if preference in acting and higher_tier:
-        if automatic_charges_paused:
+    if preference in ACTING_PREFERENCES and facts.higher_tier:
+        if facts.automatic_charges_paused:
             return GateDecision(False, GateReason.AUTOMATIC_CHARGES_PAUSED)
         return GateDecision(True, GateReason.ALLOWED)
     return GateDecision(False, GateReason.LIMIT_REACHED)

@@ -28,16 +28,35 @@ def _day(moment: datetime | None) -> str:
 
 def render_invoice(invoice: Invoice, lines: Sequence[InvoiceLine]) -> bytes:
     details: dict[str, Any] = invoice.billing_details or {}
-    issued_by = invoice_parties.issuer(details)
-
-    def money(amount: int) -> str:
-        return Money(amount, invoice.currency).formatted()
-
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=20)
     pdf.add_page()
     pdf.set_title(f"Invoice {invoice.number}")
+    _header(pdf, invoice, details)
+    pdf.ln(8)
+    _billed_to(pdf, details)
+    pdf.ln(8)
+    _lines(pdf, invoice, lines)
+    pdf.ln(3)
+    _totals(pdf, invoice)
+    pdf.ln(6)
+    pdf.set_font("Helvetica", "B", 14)
+    pdf.set_text_color(*((30, 130, 60) if invoice.status.value == "PAID" else (180, 40, 40)))
+    pdf.cell(0, 8, invoice.status.value, align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 8)
+    pdf.set_text_color(*GREY)
+    pdf.ln(4)
+    pdf.cell(0, 5, _text(f"Amounts in {invoice.currency}. Thank you for your business."), align="C")
+    return bytes(pdf.output())
 
+
+def _money(invoice: Invoice, amount: int) -> str:
+    return _text(Money(amount, invoice.currency).formatted())
+
+
+def _header(pdf: FPDF, invoice: Invoice, details: dict[str, Any]) -> None:
+    """The issuer and its address on the left; number, dates and status on the right."""
+    issued_by = invoice_parties.issuer(details)
     pdf.set_font("Helvetica", "B", 16)
     pdf.set_text_color(*INK)
     pdf.cell(110, 8, _text(issued_by.name if issued_by else ""))
@@ -58,7 +77,8 @@ def render_invoice(invoice: Invoice, lines: Sequence[InvoiceLine]) -> bytes:
         pdf.cell(110, 5, _text(left))
         pdf.cell(0, 5, _text(right), align="R", new_x="LMARGIN", new_y="NEXT")
 
-    pdf.ln(8)
+
+def _billed_to(pdf: FPDF, details: dict[str, Any]) -> None:
     pdf.set_font("Helvetica", "B", 9)
     pdf.set_text_color(*GREY)
     pdf.cell(0, 5, "BILLED TO", new_x="LMARGIN", new_y="NEXT")
@@ -70,7 +90,8 @@ def render_invoice(invoice: Invoice, lines: Sequence[InvoiceLine]) -> bytes:
     for address_line in billed_to.lines if billed_to else []:
         pdf.cell(0, 5, _text(address_line), new_x="LMARGIN", new_y="NEXT")
 
-    pdf.ln(8)
+
+def _lines(pdf: FPDF, invoice: Invoice, lines: Sequence[InvoiceLine]) -> None:
     pdf.set_draw_color(*GREY)
     pdf.set_font("Helvetica", "B", 9)
     pdf.set_text_color(*GREY)
@@ -82,9 +103,10 @@ def render_invoice(invoice: Invoice, lines: Sequence[InvoiceLine]) -> bytes:
         pdf.multi_cell(
             150, 7, _text(line.description), new_x="RIGHT", new_y="TOP", max_line_height=5
         )
-        pdf.cell(0, 7, _text(money(line.amount)), align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 7, _money(invoice, line.amount), align="R", new_x="LMARGIN", new_y="NEXT")
 
-    pdf.ln(3)
+
+def _totals(pdf: FPDF, invoice: Invoice) -> None:
     totals = [
         ("Total", invoice.total),
         ("Credit applied", -invoice.credit_applied),
@@ -94,14 +116,4 @@ def render_invoice(invoice: Invoice, lines: Sequence[InvoiceLine]) -> bytes:
         bold = label == "Amount due"
         pdf.set_font("Helvetica", "B" if bold else "", 11 if bold else 10)
         pdf.cell(150, 7, label, align="R")
-        pdf.cell(0, 7, _text(money(amount)), align="R", new_x="LMARGIN", new_y="NEXT")
-
-    pdf.ln(6)
-    pdf.set_font("Helvetica", "B", 14)
-    pdf.set_text_color(*((30, 130, 60) if invoice.status.value == "PAID" else (180, 40, 40)))
-    pdf.cell(0, 8, invoice.status.value, align="R", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 8)
-    pdf.set_text_color(*GREY)
-    pdf.ln(4)
-    pdf.cell(0, 5, _text(f"Amounts in {invoice.currency}. Thank you for your business."), align="C")
-    return bytes(pdf.output())
+        pdf.cell(0, 7, _money(invoice, amount), align="R", new_x="LMARGIN", new_y="NEXT")

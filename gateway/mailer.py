@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 
 import aiosmtplib
 
 
+@dataclass(frozen=True)
 class SmtpMailer:
-    def __init__(
-        self,
-        host: str,
-        port: int,
-        sender: str,
-        username: str | None = None,
-        password: str | None = None,
-        start_tls: bool = False,
-        timeout: float = 15.0,
-    ) -> None:
-        self.host, self.port, self.sender = host, port, sender
-        self.username, self.password, self.start_tls, self.timeout = (
-            username,
-            password,
-            start_tls,
-            timeout,
-        )
+    host: str
+    port: int
+    sender: str
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)  # never in a log line
+    start_tls: bool = False
+    timeout: float = 15.0
 
     async def send(self, recipients: list[str], subject: str, body: str) -> None:
         message = EmailMessage()

@@ -17,12 +17,13 @@ from billing.invoices import InvoiceKind
 from billing.periods import BillingInterval, period_containing, shift_months
 from billing.quote import Line
 from billing.subscription_status import SubscriptionStatus
-from gateway.catalog_file import (
+from gateway.catalog_spec import (
     CatalogSpec,
     DemoSpec,
     ItemSpec,
     OrganizationSpec,
     PlanSpec,
+    PolicySpec,
     ProductSpec,
     SubscriptionSpec,
     UsageSpec,
@@ -49,7 +50,7 @@ from models import (
 )
 from payments.sandbox import SandboxProcessor
 from resolvers.catalog import catalog_changed, load_catalog_snapshot
-from resolvers.invoicing import issue_invoice, mark_paid
+from resolvers.invoicing import InvoiceContent, issue_invoice, mark_paid
 from resolvers.subscription_state import load_subscription
 from resolvers.usage import MAX_BATCH, EventInput, record_usage
 
@@ -100,7 +101,32 @@ async def _upsert_product(spec: ProductSpec, position: int, currency: str) -> in
             "intervals": [i.value for i in spec.intervals],
         },
     )
-    policy = spec.policy
+    await _upsert_policy(product, spec.policy)
+    prices = _PriceWriter(product, currency)
+    ranks = await _upsert_plans(product, spec, prices)
+    for add_on_spec in spec.add_ons:
+        add_on, _ = await AddOn.update_or_create(
+            product=product,
+            code=add_on_spec.code,
+            defaults={
+                "name": add_on_spec.name,
+                "min_plan_rank": ranks[add_on_spec.min_plan] if add_on_spec.min_plan else 0,
+            },
+        )
+        await prices.write_all(PriceKind.ADD_ON, f"add_on:{add_on.id}", add_on_spec.prices, add_on)
+    for step_spec in spec.contact_limit_ladder:
+        step, _ = await ContactLimitStep.get_or_create(
+            product=product, contact_limit=step_spec.contact_limit
+        )
+        key = f"contact_limit:{step.id}"
+        await prices.write_all(PriceKind.CONTACT_LIMIT, key, step_spec.prices, step)
+    if spec.seat_prices is not None:
+        await prices.write_all(PriceKind.SEAT, f"seat:{product.id}", spec.seat_prices)
+    return prices.created
+
+
+async def _upsert_policy(product: Product, policy: PolicySpec) -> None:
+    on_demand = policy.on_demand
     await ProductPolicy.update_or_create(
         product=product,
         defaults={
@@ -114,17 +140,23 @@ async def _upsert_product(spec: ProductSpec, position: int, currency: str) -> in
             "auto_downgrade_available": policy.auto_downgrade_available,
             "autoscaling": policy.autoscaling,
             "billing_admin_may_cancel": policy.billing_admin_may_cancel,
-            "on_demand_metric": policy.on_demand.metric if policy.on_demand else None,
-            "on_demand_block_size": policy.on_demand.block_size if policy.on_demand else None,
-            "on_demand_block_price": policy.on_demand.block_price if policy.on_demand else None,
+            "on_demand_metric": on_demand.metric if on_demand else None,
+            "on_demand_block_size": on_demand.block_size if on_demand else None,
+            "on_demand_block_price": on_demand.block_price if on_demand else None,
         },
     )
-    prices = _PriceWriter(product, currency)
+
+
+async def _upsert_plans(
+    product: Product, spec: ProductSpec, prices: _PriceWriter
+) -> dict[str, int]:
+    """The product's own plans, ranked in file order, then its bundles' plans, which rank as
+    the product's plan of the same code; returns the ranks by plan code."""
     ranks: dict[str, int] = {}
     for rank, plan_spec in enumerate(spec.plans, start=1):
         ranks[plan_spec.code] = rank
         plan = await _upsert_plan(product, None, plan_spec, rank)
-        await prices.write_all(PriceKind.PLAN, f"plan:{plan.id}", plan_spec.prices, plan=plan)
+        await prices.write_all(PriceKind.PLAN, f"plan:{plan.id}", plan_spec.prices, plan)
     for bundle_spec in spec.bundles:
         bundle, _ = await Bundle.update_or_create(
             product=product,
@@ -133,32 +165,8 @@ async def _upsert_product(spec: ProductSpec, position: int, currency: str) -> in
         )
         for index, plan_spec in enumerate(bundle_spec.plans, start=1):
             plan = await _upsert_plan(product, bundle, plan_spec, ranks.get(plan_spec.code, index))
-            await prices.write_all(PriceKind.PLAN, f"plan:{plan.id}", plan_spec.prices, plan=plan)
-    for add_on_spec in spec.add_ons:
-        add_on, _ = await AddOn.update_or_create(
-            product=product,
-            code=add_on_spec.code,
-            defaults={
-                "name": add_on_spec.name,
-                "min_plan_rank": ranks[add_on_spec.min_plan] if add_on_spec.min_plan else 0,
-            },
-        )
-        await prices.write_all(
-            PriceKind.ADD_ON, f"add_on:{add_on.id}", add_on_spec.prices, add_on=add_on
-        )
-    for step_spec in spec.contact_limit_ladder:
-        step, _ = await ContactLimitStep.get_or_create(
-            product=product, contact_limit=step_spec.contact_limit
-        )
-        await prices.write_all(
-            PriceKind.CONTACT_LIMIT,
-            f"contact_limit:{step.id}",
-            step_spec.prices,
-            contact_limit_step=step,
-        )
-    if spec.seat_prices is not None:
-        await prices.write_all(PriceKind.SEAT, f"seat:{product.id}", spec.seat_prices)
-    return prices.created
+            await prices.write_all(PriceKind.PLAN, f"plan:{plan.id}", plan_spec.prices, plan)
+    return ranks
 
 
 async def _upsert_plan(product: Product, bundle: Bundle | None, spec: PlanSpec, rank: int) -> Plan:
@@ -186,11 +194,9 @@ class _PriceWriter:
         kind: PriceKind,
         key_prefix: str,
         amounts: dict[BillingInterval, int],
-        *,
-        plan: Plan | None = None,
-        add_on: AddOn | None = None,
-        contact_limit_step: ContactLimitStep | None = None,
+        owner: Plan | AddOn | ContactLimitStep | None = None,
     ) -> None:
+        """A new price version where an amount changed; `owner` is what the price is of."""
         for interval, amount in amounts.items():
             current = await Price.filter(
                 key=f"{key_prefix}:{interval.value}", is_current=True
@@ -213,9 +219,9 @@ class _PriceWriter:
                 interval=interval,
                 amount=amount,
                 currency=self.currency,
-                plan=plan,
-                add_on=add_on,
-                contact_limit_step=contact_limit_step,
+                plan=owner if isinstance(owner, Plan) else None,
+                add_on=owner if isinstance(owner, AddOn) else None,
+                contact_limit_step=owner if isinstance(owner, ContactLimitStep) else None,
             )
             self.created += 1
 
@@ -308,14 +314,10 @@ async def _paid_history(
             )
             for item in items
         ]
-        invoice = await issue_invoice(
-            organization,
-            InvoiceKind.SUBSCRIPTION,
-            lines,
-            subscription.currency,
-            start,
-            period=(start, end),
+        content = InvoiceContent(
+            InvoiceKind.SUBSCRIPTION, lines, subscription.currency, period=(start, end)
         )
+        invoice = await issue_invoice(organization, content, start)
         await mark_paid(invoice, start)
 
 

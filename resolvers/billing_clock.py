@@ -36,7 +36,13 @@ from payments.port import ChargeStatus, PaymentProcessor
 from resolvers.catalog import CatalogSnapshot, load_catalog_snapshot
 from resolvers.dunning import scheduled_retry
 from resolvers.invoice_payments import card_failed
-from resolvers.invoicing import collect, issue_invoice, overdue_invoices, unpaid_invoices
+from resolvers.invoicing import (
+    InvoiceContent,
+    collect,
+    issue_invoice,
+    overdue_invoices,
+    unpaid_invoices,
+)
 from resolvers.locks import lock_organization
 from resolvers.notices import notify
 from resolvers.plan_change import apply_scheduled_changes
@@ -248,14 +254,10 @@ async def _usage_invoice(
     if not lines:
         return None
     month_start, month_end = open_usage_month(row)
-    invoice = await issue_invoice(
-        organization,
-        InvoiceKind.USAGE,
-        lines,
-        row.currency,
-        month_end,
-        period=(month_start, month_end),
+    content = InvoiceContent(
+        InvoiceKind.USAGE, lines, row.currency, period=(month_start, month_end)
     )
+    invoice = await issue_invoice(organization, content, month_end)
     result = await collect(invoice, processor, now)
 
     if result is not None and result.status is not ChargeStatus.SUCCEEDED:
@@ -300,15 +302,10 @@ async def _renew(
     credit = credit_applied(organization.credit_balance, total)  # INT-3
     event = f"{organization.name}: renewed to {end:%-d %b %Y}"
     if lines:
-        invoice = await issue_invoice(
-            organization,
-            InvoiceKind.SUBSCRIPTION,
-            lines,
-            row.currency,
-            start,
-            credit_applied=credit,
-            period=(start, end),
+        content = InvoiceContent(
+            InvoiceKind.SUBSCRIPTION, lines, row.currency, credit, period=(start, end)
         )
+        invoice = await issue_invoice(organization, content, start)
         organization.credit_balance -= credit
         await organization.save(update_fields=["credit_balance"])
         result = await collect(invoice, processor, now)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -25,17 +26,23 @@ from models import (
 from payments.port import ChargeRequest, ChargeResult, ChargeStatus, PaymentProcessor
 
 
+@dataclass(frozen=True)
+class InvoiceContent:
+    """What an invoice says: its kind, lines, currency, the credit balance it spends (INT-3) and
+    the period it bills, if one."""
+
+    kind: InvoiceKind
+    lines: Sequence[Line]
+    currency: str
+    credit_applied: int = 0
+    period: tuple[datetime, datetime] | None = None
+
+
 async def issue_invoice(
-    organization: Organization,
-    kind: InvoiceKind,
-    lines: Sequence[Line],
-    currency: str,
-    now: datetime,
-    *,
-    credit_applied: int = 0,
-    period: tuple[datetime, datetime] | None = None,
+    organization: Organization, content: InvoiceContent, now: datetime
 ) -> Invoice:
     """An OPEN invoice with the next number; the caller holds the organization's row lock."""
+    lines, credit_applied, period = content.lines, content.credit_applied, content.period
     organization.invoice_sequence += 1
     await organization.save(update_fields=["invoice_sequence"])
     details = await billing_details(organization)
@@ -44,9 +51,9 @@ async def issue_invoice(
         organization=organization,
         number=invoice_number(organization.slug, organization.invoice_sequence),
         sequence=organization.invoice_sequence,
-        kind=kind,
+        kind=content.kind,
         status=invoice_transition(InvoiceStatus.DRAFT, InvoiceStatus.OPEN),  # issued (INV-1)
-        currency=currency,
+        currency=content.currency,
         total=total,
         credit_applied=credit_applied,
         amount_due=max(total, 0) - credit_applied,

@@ -4,8 +4,10 @@ billing admins; a failed delivery is tried again later, with growing pauses, and
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Protocol
+from uuid import UUID
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
@@ -26,13 +28,21 @@ def pause_after(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** min(attempts, 10)), MAX_PAUSE)
 
 
-async def deliver_pending(mailer: Mailer, wall_now: datetime, batch: int = 100) -> tuple[int, int]:
-    """(delivered, postponed). Each notice in its own transaction, its row locked, so two
-    gateway processes never send the same one twice."""
+async def deliver_pending(
+    mailer: Mailer,
+    wall_now: datetime,
+    batch: int = 100,
+    *,
+    organization_ids: Collection[UUID] | None = None,
+) -> tuple[int, int]:
+    """(delivered, postponed), for the given organizations or all. Each notice in its own
+    transaction, its row locked, so two gateway processes never send the same one twice."""
     due = Notification.filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=wall_now),
         delivered_at__isnull=True,
     )
+    if organization_ids is not None:
+        due = due.filter(organization_id__in=list(organization_ids))
     ids = [n.id for n in await due.order_by("created_at").limit(batch)]
     delivered = postponed = 0
     for notification_id in ids:

@@ -35,7 +35,7 @@ from models import (
 )
 from payments.port import ChargeStatus, PaymentProcessor
 from resolvers.catalog import CatalogSnapshot, load_catalog_snapshot
-from resolvers.invoicing import collect, issue_invoice, overdue_invoices
+from resolvers.invoicing import InvoiceContent, collect, issue_invoice, overdue_invoices
 from resolvers.locks import lock_organization
 from resolvers.renewal import apply_scheduled_change
 from resolvers.scheduled_changes import (
@@ -82,6 +82,17 @@ class Requested:
 Outcome = Applied | Scheduled | ActionRequired | Requested
 
 
+@dataclass(frozen=True)
+class Order:
+    """A change as its caller confirmed it: what, at the amount previewed, asked by whom;
+    `subscribing` for subscribe (from a trial or after a cancellation), not changePlan."""
+
+    request: ChangeRequest
+    confirm_amount_due: int
+    user_id: UUID
+    subscribing: bool = False
+
+
 @dataclass
 class _Prepared:
     loaded: LoadedSubscription
@@ -102,21 +113,15 @@ async def preview(
 
 
 async def apply_change(
-    organization_id: UUID,
-    request: ChangeRequest,
-    confirm_amount_due: int,
-    base_now: datetime,
-    processor: PaymentProcessor,
-    user_id: UUID,
-    *,
-    subscribing: bool,
+    organization_id: UUID, order: Order, base_now: datetime, processor: PaymentProcessor
 ) -> Outcome:
+    request, confirm_amount_due = order.request, order.confirm_amount_due
     snapshot = await load_catalog_snapshot()
     async with in_transaction():
         organization = await lock_organization(organization_id)
         now = offset(base_now, organization.clock_offset_seconds)
         prepared = await _prepare(organization, snapshot, request, now, lock=True)
-        _check_entry(prepared.loaded.row.status, subscribing)
+        _check_entry(prepared.loaded.row.status, order.subscribing)
         q = prepared.quote
         if q.blockers:
             raise BillingError(q.blockers[0].message, reason=q.blockers[0].code)
@@ -135,7 +140,7 @@ async def apply_change(
                 reason="NO_CHANGE",
             )
         if q.timing is quote.ChangeTiming.BY_REQUEST:
-            return Requested(await _file_request(prepared, request, user_id, now))
+            return Requested(await _file_request(prepared, request, order.user_id, now))
         if q.timing is quote.ChangeTiming.END_OF_PERIOD:
             await _schedule(prepared, request.product)
             return Scheduled(q)
@@ -186,7 +191,6 @@ async def _prepare(
     product_id = product_id_of(loaded, request.product)
     seats_in_use, stock = loaded.facts_for(product_id)
     scheduled = scheduled_changes(loaded.items.values())
-    line_change = scheduled.get(product_id)
     facts = quote.Facts(
         stock=stock,
         seats_in_use=seats_in_use,
@@ -199,18 +203,12 @@ async def _prepare(
             organization_id=organization.id, status="OPEN", pending_change__isnull=False
         ).exists(),
         interval_switch_pending=interval_switch(scheduled.values()) is not None,
-        line_downgrade_scheduled=line_change is not None
-        and line_change.kind is ScheduledKind.DOWNGRADE,
+        scheduled_downgrade=await _scheduled_downgrade(loaded, scheduled.get(product_id)),
     )
     policy = snapshot.policies[product_id]
-    q = quote.quote(
-        loaded.domain(),
-        loaded.domain(terms, interval),
-        request.product,
-        quote.Policy(policy.upgrade_proration, policy.downgrade_timing),
-        now,
-        facts,
-    )
+    rules = quote.Policy(policy.upgrade_proration, policy.downgrade_timing)
+    line = quote.LineChange(request.product, rules, now)
+    q = quote.quote(loaded.domain(), loaded.domain(terms, interval), line, facts)
     return _Prepared(loaded, terms, interval, q, product_id)
 
 
@@ -258,21 +256,28 @@ async def _schedule(prepared: _Prepared, product: str) -> None:
     await row.save(update_fields=["status", "updated_at"])
 
 
+async def _scheduled_downgrade(
+    loaded: LoadedSubscription, change: ScheduledChange | None
+) -> quote.Item | None:
+    """The line the changed product line is to become at the period end (CHG-6), if any."""
+    if change is None or change.kind is not ScheduledKind.DOWNGRADE:
+        return None
+    terms = ItemTerms.from_json(dict(change.terms))
+    await load_prices(loaded, terms.price_ids())
+    return loaded.domain_item(terms)
+
+
 async def _apply_now(
     prepared: _Prepared, organization: Organization, processor: PaymentProcessor, now: datetime
 ) -> Outcome:
     q = prepared.quote
     invoice = None
     if q.lines:
-        invoice = await issue_invoice(
-            organization,
-            InvoiceKind.PLAN_CHANGE,
-            q.lines,
-            q.currency,
-            now,
-            credit_applied=q.credit_applied,
-            period=(q.result.period_start, q.result.period_end),
+        period = (q.result.period_start, q.result.period_end)
+        content = InvoiceContent(
+            InvoiceKind.PLAN_CHANGE, q.lines, q.currency, q.credit_applied, period
         )
+        invoice = await issue_invoice(organization, content, now)
         pending = pending_change(prepared)
         result = await collect(invoice, processor, now, pending_change=pending)
         if result is not None and result.status is ChargeStatus.FAILED:

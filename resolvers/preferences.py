@@ -11,15 +11,13 @@ from tortoise.transactions import in_transaction
 from billing.clock import offset
 from billing.dunning import PauseFacts, ResumeRefusal, resume_refusal
 from billing.errors import BillingError
-from billing.policies import UpgradePreference
+from billing.policies import ACTING_PREFERENCES, UpgradePreference
 from billing.usage import auto_downgrade_allowed, preference_allowed
 from models import Organization, SubscriptionItem
 from resolvers.catalog import CatalogSnapshot
 from resolvers.invoicing import default_payment_method
 from resolvers.locks import lock_organization
 from resolvers.plan_change import has_valid_card
-
-CHARGING = (UpgradePreference.AUTO_UPGRADE, UpgradePreference.FLEXIBLE_OVERAGE)
 
 
 @dataclass(frozen=True)
@@ -67,7 +65,7 @@ async def set_upgrade_preference(
             raise BillingError(
                 f"{product} offers {names}, not {preference.value} (PREF-2).", field="preference"
             )
-        if preference in CHARGING and organization.automatic_charges_paused:
+        if preference in ACTING_PREFERENCES and organization.automatic_charges_paused:
             await _resume_automatic_charges(organization, base_now)
         item.upgrade_preference = preference
         if not auto_downgrade_allowed(preference):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -17,18 +18,21 @@ from resolvers.invoicing import locked_invoice
 from resolvers.locks import lock_organization
 
 
+@dataclass(frozen=True)
+class RefundAsked:
+    invoice_id: str
+    amount: int | None  # None: all that is left to refund
+    reason: str
+
+
 async def refund_invoice(
-    organization_id: UUID,
-    invoice_id: str,
-    amount: int | None,
-    reason: str,
-    base_now: datetime,
-    processor: PaymentProcessor,
+    organization_id: UUID, asked: RefundAsked, base_now: datetime, processor: PaymentProcessor
 ) -> Invoice:
+    amount, reason = asked.amount, asked.reason
     async with in_transaction():
         organization = await lock_organization(organization_id)
         now = offset(base_now, organization.clock_offset_seconds)
-        invoice = await locked_invoice(organization_id, invoice_id)
+        invoice = await locked_invoice(organization_id, asked.invoice_id)
         if invoice.status not in (InvoiceStatus.PAID, InvoiceStatus.PARTIALLY_REFUNDED):
             raise BillingError(
                 f"Invoice {invoice.number} is {invoice.status.value}: only paid ones are refunded."

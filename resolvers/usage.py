@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import cast
 from uuid import UUID
@@ -18,9 +18,15 @@ from tortoise.transactions import in_transaction
 
 from billing.clock import offset
 from billing.errors import BillingError, NotFoundError
+from billing.limits import LimitAction, LimitFacts, action_at_limit
+from billing.metrics import (
+    DISTINCT_CONTACT_METRIC,
+    STOCK_METRICS,
+    MetricKind,
+    event_problem,
+    metric_kind,
+)
 from billing.notifications import NotificationKind
-from billing.policies import UpgradePreference
-from billing.quote import STOCK_METRICS
 from billing.usage import crossed_thresholds, threshold_notice
 from models import (
     ALL_WORKSPACES,
@@ -33,13 +39,12 @@ from resolvers import usage_store
 from resolvers.catalog import CatalogSnapshot
 from resolvers.locks import lock_for_usage
 from resolvers.notices import notify
-from resolvers.usage_actions import ACTING_PREFERENCES, act_on_limits_recorded, bought_volume
+from resolvers.usage_actions import LimitsTouched, act_on_limits_recorded, bought_volume
 from resolvers.usage_charges import open_usage_month, subscription_and_items
 
 log = logging.getLogger("billing_gateway.usage")
 MAX_BATCH = 1000
 CLOCK_SKEW = timedelta(minutes=5)
-DISTINCT_CONTACT_METRICS = frozenset({"mac"})
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,20 @@ class BatchRefused(BillingError):
         self.problems = problems
 
 
+@dataclass(frozen=True)
+class _Batch:
+    """One batch's organization, its subscription's items by product id, and its billing month."""
+
+    organization_id: UUID
+    items: dict[int, SubscriptionItem]
+    month_start: datetime
+    snapshot: CatalogSnapshot
+    now: datetime
+
+    def limit(self, product_id: int, metric: str) -> int | None:
+        return self.snapshot.plans_by_id[self.items[product_id].plan_id].limits.get(metric)
+
+
 async def record_usage(
     organization_id: UUID,
     events: list[EventInput],
@@ -90,39 +109,27 @@ async def record_usage(
         locked = await lock_for_usage(organization_id, exclusive=exclusive)
         if locked is None:
             raise NotFoundError("No such organization.")
-        now = offset(base_now, locked.clock_offset_seconds)
         subscription, items = await subscription_and_items(organization_id)
-        workspaces = (
-            set(
-                cast(
-                    list[str],
-                    await Workspace.filter(organization_id=organization_id).values_list(
-                        "slug", flat=True
-                    ),
-                )
-            )
-            if any(e.workspace is not None for e in events)
-            else set()
-        )
         month = open_usage_month(subscription)
-        month_start, _ = month
-        checked = _check(set(items), workspaces, month_start, events, snapshot, now)
+        now = offset(base_now, locked.clock_offset_seconds)
+        batch = _Batch(organization_id, items, month[0], snapshot, now)
+        checked = _check(events, batch, await _workspaces(organization_id, events))
         # The same id twice in one batch counts once. Sorted, so that two batches resending the
         # same ids wait on them in one order and never on each other.
         unique = {c.event_id: c for c in sorted(checked, key=lambda c: c.event_id)}
         stored = await usage_store.insert_new_events(
-            connection, organization_id, month_start, now, list(unique.values())
+            connection, organization_id, month[0], now, list(unique.values())
         )
         new = [c for event_id, c in unique.items() if event_id in stored]
-        totals = await _count(connection, organization_id, month_start, new, items)
-        await _notify_thresholds(organization_id, items, month_start, totals, snapshot, now)
-        over = await _past_acting_limits(organization_id, month_start, items, totals, snapshot)
+        totals = await _count(connection, batch, new)
+        await _notify_thresholds(batch, totals)
+        over = await _past_acting_limits(batch, totals)
     if over and not locked.automatic_charges_paused:
         # In a transaction of its own, under the exclusive lock: the usage above is recorded
         # whatever the automatic charge does, and two batches past the limit at once act once.
         try:
             await act_on_limits_recorded(
-                organization_id, over, month, snapshot, base_now, processor
+                organization_id, LimitsTouched(over, month), snapshot, base_now, processor
             )
         except Exception:
             # The batch is recorded and its answer stays true; the next batch past the limit
@@ -131,116 +138,85 @@ async def record_usage(
     return Recorded(accepted=len(new), duplicates=len(events) - len(new))
 
 
+async def _workspaces(organization_id: UUID, events: list[EventInput]) -> set[str]:
+    """The organization's workspace slugs, read only when an event names a workspace."""
+    if all(e.workspace is None for e in events):
+        return set()
+    slugs = await Workspace.filter(organization_id=organization_id).values_list("slug", flat=True)
+    return set(cast(list[str], slugs))
+
+
 async def _past_acting_limits(
-    organization_id: UUID,
-    month_start: datetime,
-    items: dict[int, SubscriptionItem],
-    totals: dict[tuple[int, str], usage_store.CounterState],
-    snapshot: CatalogSnapshot,
+    batch: _Batch, totals: dict[tuple[int, str], usage_store.CounterState]
 ) -> set[tuple[int, str]]:
     """The (product id, metric) past the plan's limit and the volume bought this month, whose
-    preference acts there; on the highest tier, only until its billing managers were told.
-    Purchases are made under the exclusive lock, so the volume read here is settled."""
+    preference acts there (billing.limits); on the highest tier, only until its billing managers
+    were told. Purchases are made under the exclusive lock, so the volume read here is settled."""
     over: set[tuple[int, str]] = set()
     for (product_id, metric), counter in totals.items():
-        item = items[product_id]
-        plan = snapshot.plans_by_id[item.plan_id]
-        limit = plan.limits.get(metric)
-        if item.upgrade_preference not in ACTING_PREFERENCES or limit is None:
-            continue
-        if counter.value <= limit:
-            continue
-        if counter.limit_notified and snapshot.next_tier(plan) is None:
-            continue
-        if item.upgrade_preference is UpgradePreference.FLEXIBLE_OVERAGE:
-            bought = await bought_volume(organization_id, product_id, metric, month_start)
-            if counter.value <= limit + bought:
-                continue
-        over.add((product_id, metric))
+        item = batch.items[product_id]
+        plan = batch.snapshot.plans_by_id[item.plan_id]
+        facts = LimitFacts(
+            item.upgrade_preference,
+            counter.value,
+            plan.limits.get(metric),
+            higher_tier=batch.snapshot.next_tier(plan) is not None,
+            highest_tier_told=counter.limit_notified,
+        )
+        action = action_at_limit(facts)
+        if action is not LimitAction.NOTHING:
+            bought = await bought_volume(
+                batch.organization_id, product_id, metric, batch.month_start
+            )
+            action = action_at_limit(replace(facts, bought=bought))
+        if action is not LimitAction.NOTHING:
+            over.add((product_id, metric))
     return over
 
 
 async def _notify_thresholds(
-    organization_id: UUID,
-    items: dict[int, SubscriptionItem],
-    month_start: datetime,
-    totals: dict[tuple[int, str], usage_store.CounterState],
-    snapshot: CatalogSnapshot,
-    now: datetime,
+    batch: _Batch, totals: dict[tuple[int, str], usage_store.CounterState]
 ) -> None:
     """USE-4: owners and billing admins are told once per billing month per threshold (the
     period, on monthly plans), in one notice naming every threshold a batch crossed."""
     for (product_id, metric), counter in sorted(totals.items()):
-        limit = snapshot.plans_by_id[items[product_id].plan_id].limits.get(metric)
-        thresholds = snapshot.policies[product_id].alert_thresholds
+        limit = batch.limit(product_id, metric)
+        thresholds = batch.snapshot.policies[product_id].alert_thresholds
         if not limit or not thresholds:
             continue
         crossed = crossed_thresholds(counter.value, limit, thresholds, counter.notified_thresholds)
         if not crossed:
             continue
-        product = snapshot.product(product_id)
+        product = batch.snapshot.product(product_id)
         message = threshold_notice(product.name, metric, counter.value, limit, crossed)
-        await notify(organization_id, NotificationKind.USAGE_THRESHOLD, message, now)
+        await notify(batch.organization_id, NotificationKind.USAGE_THRESHOLD, message, batch.now)
         await UsageCounter.filter(
-            organization_id=organization_id,
+            organization_id=batch.organization_id,
             product_id=product_id,
             metric=metric,
-            period_start=month_start,
+            period_start=batch.month_start,
             workspace=ALL_WORKSPACES,
         ).update(notified_thresholds=sorted({*counter.notified_thresholds, *crossed}))
 
 
 def _check(
-    subscribed: set[int],
-    workspaces: set[str],
-    month_start: datetime,
-    events: list[EventInput],
-    snapshot: CatalogSnapshot,
-    now: datetime,
+    events: list[EventInput], batch: _Batch, workspaces: set[str]
 ) -> list[usage_store.EventRow]:
-    products = {p.code: p for p in snapshot.products}
+    """USE-1: every event of the batch, checked; one bad event refuses the whole batch."""
+    products = {p.code: p for p in batch.snapshot.products}
     problems: list[tuple[int, str, str]] = []
     checked: list[usage_store.EventRow] = []
     for index, event in enumerate(events):
         product = products.get(event.product)
         if not event.event_id.strip():
             problems.append((index, "id", "an event needs a unique id"))
-        if product is None or product.id not in subscribed:
-            problems.append(
-                (index, "product", f"{event.product!r} is not a product of this subscription")
-            )
+        if product is None or product.id not in batch.items:
+            message = f"{event.product!r} is not a product of this subscription"
+            problems.append((index, "product", message))
             continue
-        if event.metric not in product.metrics:
-            problems.append(
-                (
-                    index,
-                    "metric",
-                    f"{event.product} meters {list(product.metrics)}, not {event.metric!r}",
-                )
-            )
-        if event.metric in DISTINCT_CONTACT_METRICS and not event.contact_id:
-            problems.append(
-                (
-                    index,
-                    "contactId",
-                    f"{event.metric} counts distinct contacts: give the contact's id",
-                )
-            )
-        if event.metric not in DISTINCT_CONTACT_METRICS and (
-            event.quantity is None or event.quantity < 0
-        ):
-            problems.append(
-                (index, "quantity", f"expected a whole number of 0 or more, got {event.quantity}")
-            )
-        if event.workspace is not None and event.workspace not in workspaces:
-            problems.append(
-                (index, "workspace", f"no workspace {event.workspace!r} in this organization")
-            )
-        occurred_at = event.occurred_at or now
-        if occurred_at < month_start:
-            problems.append((index, "occurredAt", "the billing month it belongs to is closed"))
-        if occurred_at > now + CLOCK_SKEW:
-            problems.append((index, "occurredAt", "it is in the future"))
+        occurred_at = event.occurred_at or batch.now
+        found = _event_problems(event, product.metrics, workspaces, occurred_at, batch)
+        problems += [(index, field, message) for field, message in found]
         checked.append(
             usage_store.EventRow(
                 event_id=event.event_id,
@@ -257,12 +233,30 @@ def _check(
     return checked
 
 
+def _event_problems(
+    event: EventInput,
+    metrics: tuple[str, ...],
+    workspaces: set[str],
+    occurred_at: datetime,
+    batch: _Batch,
+) -> list[tuple[str, str]]:
+    """(field, message) for what is wrong with one event of a subscribed product."""
+    problems: list[tuple[str, str]] = []
+    if event.metric not in metrics:
+        problems.append(("metric", f"{event.product} meters {list(metrics)}, not {event.metric!r}"))
+    if (problem := event_problem(event.metric, event.quantity, event.contact_id)) is not None:
+        problems.append(problem)
+    if event.workspace is not None and event.workspace not in workspaces:
+        problems.append(("workspace", f"no workspace {event.workspace!r} in this organization"))
+    if occurred_at < batch.month_start:
+        problems.append(("occurredAt", "the billing month it belongs to is closed"))
+    if occurred_at > batch.now + CLOCK_SKEW:
+        problems.append(("occurredAt", "it is in the future"))
+    return problems
+
+
 async def _count(
-    connection: BaseDBAsyncClient,
-    organization_id: UUID,
-    month_start: datetime,
-    new: list[usage_store.EventRow],
-    items: dict[int, SubscriptionItem],
+    connection: BaseDBAsyncClient, batch: _Batch, new: list[usage_store.EventRow]
 ) -> dict[tuple[int, str], usage_store.CounterState]:
     """Adds the new events to this month's counters, per workspace and for all of them ("*");
     returns the organization-wide counters of every (product id, metric) the events touched."""
@@ -270,44 +264,57 @@ async def _count(
     gauges: dict[tuple[int, str, str], tuple[datetime, int]] = {}
     contacts: set[tuple[int, str, str]] = set()
     for c in new:
+        kind = metric_kind(c.metric)
         for workspace in (c.workspace, ALL_WORKSPACES):
             key = (c.product_id, c.metric, workspace)
-            if c.metric in DISTINCT_CONTACT_METRICS:
+            if kind is MetricKind.DISTINCT_CONTACTS:
                 contacts.add((c.product_id, workspace, str(c.contact_id)))
                 additions[key] += 0
-            elif c.metric in STOCK_METRICS:  # what is stored now: the latest report wins
+            elif kind is MetricKind.STOCK:  # what is stored now: the latest report wins
                 if key not in gauges or gauges[key][0] <= c.occurred_at:
                     gauges[key] = (c.occurred_at, c.quantity)
             else:
                 additions[key] += c.quantity
     fresh = await usage_store.insert_new_contacts(
-        connection, organization_id, month_start, sorted(contacts)
+        connection, batch.organization_id, batch.month_start, sorted(contacts)
     )
     for (product_id, workspace), count in fresh.items():
-        additions[(product_id, "mac", workspace)] += count
+        additions[(product_id, DISTINCT_CONTACT_METRIC, workspace)] += count
     counters = await usage_store.add_to_counters(
-        connection, organization_id, month_start, dict(additions)
+        connection, batch.organization_id, batch.month_start, dict(additions)
     )
     totals = {
         (product_id, metric): state
         for (product_id, metric, workspace), state in counters.items()
         if workspace == ALL_WORKSPACES
     }
-    for (product_id, metric, workspace), (_, value) in gauges.items():
-        counter, _ = await UsageCounter.get_or_create(
-            organization_id=organization_id,
-            product_id=product_id,
-            metric=metric,
-            period_start=month_start,
-            workspace=workspace,
-        )
-        await UsageCounter.filter(id=counter.id).update(value=value)
-        if workspace == ALL_WORKSPACES:
-            totals[(product_id, metric)] = usage_store.CounterState(
-                value, counter.notified_thresholds, counter.limit_notified
-            )
-            await _update_stock(items[product_id], metric, value)
+    for key, (_, value) in gauges.items():
+        await _write_gauge(batch, key, value, totals)
     return totals
+
+
+async def _write_gauge(
+    batch: _Batch,
+    key: tuple[int, str, str],
+    value: int,
+    totals: dict[tuple[int, str], usage_store.CounterState],
+) -> None:
+    """A stock metric's counter holds the latest report; the organization-wide one is also kept
+    on the subscription item, where the CHG-1 blockers read what is stored now."""
+    product_id, metric, workspace = key
+    counter, _ = await UsageCounter.get_or_create(
+        organization_id=batch.organization_id,
+        product_id=product_id,
+        metric=metric,
+        period_start=batch.month_start,
+        workspace=workspace,
+    )
+    await UsageCounter.filter(id=counter.id).update(value=value)
+    if workspace == ALL_WORKSPACES:
+        totals[(product_id, metric)] = usage_store.CounterState(
+            value, counter.notified_thresholds, counter.limit_notified
+        )
+        await _update_stock(batch.items[product_id], metric, value)
 
 
 async def _update_stock(item: SubscriptionItem, metric: str, value: int) -> None:

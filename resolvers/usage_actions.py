@@ -6,6 +6,7 @@ invoice; NONE only stops the gate. A failed automatic charge never loses the usa
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -15,11 +16,11 @@ from billing.catalog import Plan
 from billing.clock import offset
 from billing.errors import BillingError
 from billing.invoices import InvoiceKind, InvoiceStatus, invoice_transition
+from billing.limits import LimitAction, LimitFacts, action_at_limit, buys_at_month_close
 from billing.money import Money
 from billing.notifications import NotificationKind
-from billing.policies import UpgradePreference
 from billing.quote import Line
-from billing.usage import flexible_overage
+from billing.usage import Overage, flexible_overage
 from models import (
     ALL_WORKSPACES,
     Organization,
@@ -33,16 +34,48 @@ from payments.port import ChargeStatus, PaymentProcessor
 from resolvers import plan_change
 from resolvers.catalog import CatalogSnapshot
 from resolvers.invoice_payments import card_failed
-from resolvers.invoicing import collect, issue_invoice
+from resolvers.invoicing import InvoiceContent, collect, issue_invoice
 from resolvers.locks import lock_organization
 from resolvers.notices import notify
 from resolvers.subscription_state import ChangeRequest
 from resolvers.usage_charges import open_usage_month, subscription_and_items, used_in_period
 
 log = logging.getLogger("billing_gateway.usage")
-# The preferences that act when usage passes the limit; ON_DEMAND and NONE only count and gate.
-ACTING_PREFERENCES = frozenset({UpgradePreference.AUTO_UPGRADE, UpgradePreference.FLEXIBLE_OVERAGE})
 SYSTEM = UUID(int=0)  # automatic actions are nobody's request
+
+
+@dataclass(frozen=True)
+class LimitsTouched:
+    """The (product id, metric) pairs usage touched, and the billing month [start, end) it was
+    recorded in."""
+
+    pairs: set[tuple[int, str]]
+    month: tuple[datetime, datetime]
+
+
+@dataclass(frozen=True)
+class _Acting:
+    """An automatic action's organization (read under its exclusive lock), catalog and time:
+    `base_now` is the server's, `now` the organization's (its test clock's offset applied)."""
+
+    organization: Organization
+    snapshot: CatalogSnapshot
+    base_now: datetime
+    now: datetime
+    processor: PaymentProcessor
+
+
+@dataclass(frozen=True)
+class _PastLimit:
+    """One line past its limit and the volume bought, with the next tier to buy from."""
+
+    item: SubscriptionItem
+    plan: Plan
+    following: Plan
+    metric: str
+    used: int
+    allowance: int  # the plan's limit and the volume bought this billing month
+    month: tuple[datetime, datetime]
 
 
 async def bought_volume(
@@ -59,22 +92,20 @@ async def bought_volume(
 
 async def act_on_limits_recorded(
     organization_id: UUID,
-    touched: set[tuple[int, str]],
-    month: tuple[datetime, datetime],
+    touched: LimitsTouched,
     snapshot: CatalogSnapshot,
     base_now: datetime,
     processor: PaymentProcessor,
 ) -> None:
-    """Acts on usage already recorded in the billing `month`, under the organization's exclusive
+    """Acts on usage already recorded in the billing month, under the organization's exclusive
     lock: what another batch or the billing clock did meanwhile is seen, so a limit is acted on
     once."""
     async with in_transaction():
         organization = await lock_organization(organization_id)
         now = offset(base_now, organization.clock_offset_seconds)
         subscription, items = await subscription_and_items(organization_id)
-        await act_on_limits(
-            organization, subscription, items, snapshot, touched, month, base_now, now, processor
-        )
+        acting = _Acting(organization, snapshot, base_now, now, processor)
+        await act_on_limits(acting, subscription, items, touched)
 
 
 async def settle_flexible_overage(
@@ -90,80 +121,64 @@ async def settle_flexible_overage(
     items = {
         i.product_id: i for i in await SubscriptionItem.filter(subscription_id=subscription.id)
     }
-    touched = {
+    pairs = {
         (product_id, metric)
         for product_id, item in items.items()
-        if item.upgrade_preference is UpgradePreference.FLEXIBLE_OVERAGE
+        if buys_at_month_close(item.upgrade_preference)
         for metric in snapshot.plans_by_id[item.plan_id].limits
     }
-    if touched:
-        month = open_usage_month(subscription)
-        await act_on_limits(
-            organization, subscription, items, snapshot, touched, month, now, now, processor
-        )
+    if pairs:
+        touched = LimitsTouched(pairs, open_usage_month(subscription))
+        acting = _Acting(organization, snapshot, now, now, processor)
+        await act_on_limits(acting, subscription, items, touched)
 
 
 async def act_on_limits(
-    organization: Organization,
+    acting: _Acting,
     subscription: Subscription,
     items: dict[int, SubscriptionItem],
-    snapshot: CatalogSnapshot,
-    touched: set[tuple[int, str]],
-    month: tuple[datetime, datetime],
-    base_now: datetime,
-    now: datetime,
-    processor: PaymentProcessor,
+    touched: LimitsTouched,
 ) -> None:
     """`items` are the subscription's items by product id, read under the organization's lock.
     The billing month may have closed since the usage was recorded: volume bought is still owed
-    for it, but a move to a higher tier no longer serves it."""
+    for it, but a move to a higher tier no longer serves it (billing.limits)."""
+    organization = acting.organization
     if organization.automatic_charges_paused:
         return  # DUN-5: nothing automatic until a billing manager restarts it
-    for product_id, metric in sorted(touched):
+    month_start, _ = touched.month
+    month_open = touched.month == open_usage_month(subscription)
+    for product_id, metric in sorted(touched.pairs):
         item = items.get(product_id)
-        if item is None or item.upgrade_preference not in ACTING_PREFERENCES:
+        if item is None:
             continue
-
-        plan = snapshot.plans_by_id[item.plan_id]
+        plan = acting.snapshot.plans_by_id[item.plan_id]
         limit = plan.limits.get(metric)
-        if limit is None:
-            continue
-        month_start, _ = month
-        upgrading = item.upgrade_preference is UpgradePreference.AUTO_UPGRADE
-        if upgrading and month != open_usage_month(subscription):
-            continue
+        following = acting.snapshot.next_tier(plan)
         used = await used_in_period(organization.id, product_id, metric, month_start)
         extra = await bought_volume(organization.id, product_id, metric, month_start)
-        if used <= limit + extra:
-            continue
-        following = snapshot.next_tier(plan)
-        if following is None:
-            await _tell_highest_tier_passed(organization.id, plan, metric, month_start, now)
-            continue
-        try:
-            async with in_transaction():  # a savepoint: a failed charge rolls back only itself
-                if upgrading:
-                    await _auto_upgrade(
-                        organization, snapshot, product_id, following, base_now, now, processor
-                    )
-                else:
-                    await _buy_overage(
-                        organization,
-                        month,
-                        item,
-                        plan,
-                        following,
-                        metric,
-                        used,
-                        limit + extra,
-                        now,
-                        processor,
-                    )
-        except BillingError as error:
-            log.info("automatic action for %s failed: %s", organization.id, error.message)
-            await card_failed(
-                organization, f"{plan.name}: the automatic charge failed ({error.message})", now
-            )
+        facts = LimitFacts(
+            item.upgrade_preference, used, limit, extra, following is not None, month_open
+        )
+        action = action_at_limit(facts)
+        if action is LimitAction.TELL_HIGHEST_TIER:
+            await _tell_highest_tier_passed(organization.id, plan, metric, month_start, acting.now)
+        elif following is not None and limit is not None and action is not LimitAction.NOTHING:
+            line = _PastLimit(item, plan, following, metric, used, limit + extra, touched.month)
+            await _act(acting, action, line)
+
+
+async def _act(acting: _Acting, action: LimitAction, line: _PastLimit) -> None:
+    try:
+        async with in_transaction():  # a savepoint: a failed charge rolls back only itself
+            if action is LimitAction.AUTO_UPGRADE:
+                await _auto_upgrade(acting, line.item.product_id, line.following)
+            else:
+                await _buy_overage(acting, line)
+    except BillingError as error:
+        organization = acting.organization
+        log.info("automatic action for %s failed: %s", organization.id, error.message)
+        message = f"{line.plan.name}: the automatic charge failed ({error.message})"
+        await card_failed(organization, message, acting.now)
 
 
 async def _tell_highest_tier_passed(
@@ -188,27 +203,13 @@ async def _tell_highest_tier_passed(
         )
 
 
-async def _auto_upgrade(
-    organization: Organization,
-    snapshot: CatalogSnapshot,
-    product_id: int,
-    following: Plan,
-    base_now: datetime,
-    now: datetime,
-    processor: PaymentProcessor,
-) -> None:
-    product = snapshot.product(product_id)
+async def _auto_upgrade(acting: _Acting, product_id: int, following: Plan) -> None:
+    organization, base_now = acting.organization, acting.base_now
+    product = acting.snapshot.product(product_id)
     request = ChangeRequest(product=product.code, plan=following.code)
-    quote = await plan_change.preview(organization, snapshot, request, base_now)
-    outcome = await plan_change.apply_change(
-        organization.id,
-        request,
-        quote.amount_due_now,
-        base_now,
-        processor,
-        SYSTEM,
-        subscribing=False,
-    )
+    quote = await plan_change.preview(organization, acting.snapshot, request, base_now)
+    order = plan_change.Order(request, quote.amount_due_now, SYSTEM)
+    outcome = await plan_change.apply_change(organization.id, order, base_now, acting.processor)
     if not isinstance(outcome, plan_change.Applied):
         raise BillingError("the upgrade waits for the customer's authentication")
     amount = Money(quote.amount_due_now, quote.currency).formatted()
@@ -216,58 +217,55 @@ async def _auto_upgrade(
         organization.id,
         NotificationKind.AUTO_UPGRADE,
         f"{product.name}: moved to {following.name} at the limit, {amount} charged.",
-        now,
+        acting.now,
     )
 
 
-async def _buy_overage(
-    organization: Organization,
-    month: tuple[datetime, datetime],
-    item: SubscriptionItem,
-    plan: Plan,
-    following: Plan,
-    metric: str,
-    used: int,
-    allowance: int,
-    now: datetime,
-    processor: PaymentProcessor,
-) -> None:
-    price = await Price.get(id=item.plan_price_id)
-    limit, next_limit = plan.limits[metric], following.limits.get(metric)
+async def _buy_overage(acting: _Acting, line: _PastLimit) -> None:
+    price = await Price.get(id=line.item.plan_price_id)
+    plan, metric = line.plan, line.metric
+    limit, next_limit = plan.limits[metric], line.following.limits.get(metric)
     if not next_limit or next_limit <= limit:
-        raise BillingError(f"{following.name} has no more {metric} to sell")
+        raise BillingError(f"{line.following.name} has no more {metric} to sell")
     overage = flexible_overage(limit, next_limit, price.amount)
-    month_start, month_end = month
-    purchases = 0
-    while used > allowance:  # as often as needed, each a one-time charge (PREF-1)
-        line = Line(
-            f"{plan.name}: {overage.volume:,} more {metric} this month (flexible overage)",
-            overage.amount,
-            month_start,
-            month_end,
-        )
-        invoice = await issue_invoice(organization, InvoiceKind.USAGE, [line], price.currency, now)
-        result = await collect(invoice, processor, now)
-        if result is not None and result.status is not ChargeStatus.SUCCEEDED:
-            invoice.status = invoice_transition(invoice.status, InvoiceStatus.VOID)
-            await invoice.save(update_fields=["status"])
-            raise BillingError(result.failure_message or "the card was not charged")
-        await OveragePurchase.create(
-            organization_id=organization.id,
-            product_id=item.product_id,
-            metric=metric,
-            period_start=month_start,
-            volume=overage.volume,
-            amount=overage.amount,
-            invoice_id=invoice.id,
-            created_at=now,
-        )
+    allowance, purchases = line.allowance, 0
+    while line.used > allowance:  # as often as needed, each a one-time charge (PREF-1)
+        await _buy_once(acting, line, overage, price.currency)
         allowance += overage.volume
         purchases += 1
     amount = Money(overage.amount * purchases, price.currency).formatted()
     await notify(
-        organization.id,
+        acting.organization.id,
         NotificationKind.FLEXIBLE_OVERAGE,
         f"{plan.name}: {purchases} x {overage.volume:,} more {metric}, {amount} charged.",
-        now,
+        acting.now,
+    )
+
+
+async def _buy_once(acting: _Acting, line: _PastLimit, overage: Overage, currency: str) -> None:
+    """One purchase of the next tier's extra volume: invoiced, charged, and recorded once paid;
+    a declined charge voids its invoice."""
+    organization, now = acting.organization, acting.now
+    month_start, month_end = line.month
+    description = (
+        f"{line.plan.name}: {overage.volume:,} more {line.metric} this month (flexible overage)"
+    )
+    charge = Line(description, overage.amount, month_start, month_end)
+    invoice = await issue_invoice(
+        organization, InvoiceContent(InvoiceKind.USAGE, [charge], currency), now
+    )
+    result = await collect(invoice, acting.processor, now)
+    if result is not None and result.status is not ChargeStatus.SUCCEEDED:
+        invoice.status = invoice_transition(invoice.status, InvoiceStatus.VOID)
+        await invoice.save(update_fields=["status"])
+        raise BillingError(result.failure_message or "the card was not charged")
+    await OveragePurchase.create(
+        organization_id=organization.id,
+        product_id=line.item.product_id,
+        metric=line.metric,
+        period_start=month_start,
+        volume=overage.volume,
+        amount=overage.amount,
+        invoice_id=invoice.id,
+        created_at=now,
     )

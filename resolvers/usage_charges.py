@@ -8,10 +8,9 @@ from datetime import datetime
 from uuid import UUID
 
 from billing.errors import BillingError
+from billing.limits import on_demand_terms
 from billing.periods import usage_month
-from billing.policies import UpgradePreference
 from billing.quote import Line
-from billing.usage import on_demand_blocks
 from models import ALL_WORKSPACES, Subscription, SubscriptionItem, UsageCounter
 from resolvers.catalog import CatalogSnapshot
 
@@ -48,31 +47,16 @@ async def on_demand_charges(
     month_start, month_end = open_usage_month(subscription)
     lines = []
     for item in await SubscriptionItem.filter(subscription_id=subscription.id):
-        policy = snapshot.policies[item.product_id]
-        if (
-            item.upgrade_preference is not UpgradePreference.ON_DEMAND
-            or not policy.on_demand_metric
-        ):
-            continue
         plan = snapshot.plans_by_id[item.plan_id]
-        limit = plan.limits.get(policy.on_demand_metric)
-        size, price = policy.on_demand_block_size, policy.on_demand_block_price
-        if limit is None or not size or price is None:
+        policy = snapshot.policies[item.product_id]
+        terms = on_demand_terms(item.upgrade_preference, policy, plan.limits)
+        if terms is None:
             continue
-        used = await used_in_period(
-            organization_id, item.product_id, policy.on_demand_metric, month_start
-        )
-        blocks = on_demand_blocks(used, limit, size)
-        if blocks:
-            lines.append(
-                Line(
-                    f"On-demand: {blocks} block{'s' if blocks > 1 else ''} of {size:,} "
-                    f"{policy.on_demand_metric} past {limit:,} ({plan.name}, {used:,} used)",
-                    blocks * price,
-                    month_start,
-                    month_end,
-                )
-            )
+        used = await used_in_period(organization_id, item.product_id, terms.metric, month_start)
+        charge = terms.charge(used)
+        if charge.blocks:
+            description = terms.describe(charge, used, plan.name)
+            lines.append(Line(description, charge.amount, month_start, month_end))
     return lines
 
 

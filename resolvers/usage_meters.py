@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from billing.limits import OnDemandTerms, on_demand_terms
 from billing.periods import billing_month_starting_in, parse_month, shift_months
-from billing.policies import UpgradePreference
-from billing.usage import GateReason, gate, on_demand_blocks, percent_used
+from billing.usage import GateFacts, GateReason, gate, percent_used
 from models import Organization, Subscription, SubscriptionItem, UsageCounter
 from resolvers.catalog import CatalogSnapshot
 from resolvers.usage import usage_in_period
@@ -54,6 +54,8 @@ async def read_meters(
     for item in sorted(items, key=lambda i: i.product_id):
         product = snapshot.product(item.product_id)
         limits = snapshot.plans_by_id[item.plan_id].limits
+        policy = snapshot.policies[item.product_id]
+        on_demand = on_demand_terms(item.upgrade_preference, policy, limits)
         for metric in product.metrics:
             value = used.get((product.id, metric), 0)
             limit = limits.get(metric)
@@ -66,27 +68,17 @@ async def read_meters(
                     percent=percent_used(value, limit),
                     period_start=period_start,
                     workspace=workspace,
-                    **_on_demand(snapshot, item, metric, value, limit),
+                    **_on_demand(on_demand, metric, value),
                 )
             )
     return result
 
 
-def _on_demand(
-    snapshot: CatalogSnapshot, item: SubscriptionItem, metric: str, used: int, limit: int | None
-) -> dict[str, Any]:
-    policy = snapshot.policies[item.product_id]
-    size, price = policy.on_demand_block_size, policy.on_demand_block_price
-    if (
-        item.upgrade_preference is not UpgradePreference.ON_DEMAND
-        or policy.on_demand_metric != metric
-        or limit is None
-        or not size
-        or price is None
-    ):
+def _on_demand(terms: OnDemandTerms | None, metric: str, used: int) -> dict[str, Any]:
+    if terms is None or terms.metric != metric:
         return {"blocks": None, "block_cost": None}
-    blocks = on_demand_blocks(used, limit, size)
-    return {"blocks": blocks, "block_cost": blocks * price}
+    charge = terms.charge(used)
+    return {"blocks": charge.blocks, "block_cost": charge.amount}
 
 
 async def _period_in_month(
@@ -127,9 +119,8 @@ async def gate_usage(
         else None
     )
     if subscription is None or item is None or product_row is None:
-        decision = gate(
-            None, 0, None, quantity, None, organization.automatic_charges_paused, higher_tier=False
-        )
+        paused = organization.automatic_charges_paused
+        decision = gate(GateFacts(None, 0, None, automatic_charges_paused=paused), quantity)
         return GateAnswer(decision.allowed, decision.reason, 0, None)
     month_start, _ = open_usage_month(subscription)
     used = (await usage_in_period(organization.id, month_start, None)).get(
@@ -138,14 +129,14 @@ async def gate_usage(
 
     plan = snapshot.plans_by_id[item.plan_id]
     limit = plan.limits.get(metric)
-    decision = gate(
+    facts = GateFacts(
         subscription.status,
         used,
         limit,
-        quantity,
         item.upgrade_preference,
         organization.automatic_charges_paused,
         higher_tier=snapshot.next_tier(plan) is not None,
     )
+    decision = gate(facts, quantity)
 
     return GateAnswer(decision.allowed, decision.reason, used, limit)

@@ -83,14 +83,11 @@ async def _change(
     viewer = context.require_viewer()
     organization = await find_organization(viewer, context.loaders, None)
     try:
+        order = plan_change.Order(
+            input.to_request(), confirm_amount_due, viewer.user_id, subscribing
+        )
         outcome = await plan_change.apply_change(
-            organization.id,
-            input.to_request(),
-            confirm_amount_due,
-            context.clock.now(),
-            context.processor,
-            viewer.user_id,
-            subscribing=subscribing,
+            organization.id, order, context.clock.now(), context.processor
         )
     except BillingError as error:
         return user_error(error)
@@ -333,13 +330,9 @@ async def _refund(
     key = context.api_key
     assert key is not None  # CanRefund
     try:
+        asked = refund_service.RefundAsked(str(invoice_id), amount, reason)
         invoice = await refund_service.refund_invoice(
-            key.organization_id,
-            str(invoice_id),
-            amount,
-            reason,
-            context.clock.now(),
-            context.processor,
+            key.organization_id, asked, context.clock.now(), context.processor
         )
     except BillingError as error:
         return user_error(error)

@@ -79,6 +79,10 @@ class PlanChangePreview:
     replaces_scheduled_change: bool = strawberry.field(
         description="CHG-6: applying it replaces the change scheduled for this product line."
     )
+    notes: list[str] = strawberry.field(
+        description="What applying it also does, in words a person reads: the scheduled "
+        "downgrade it replaces (CHG-6)."
+    )
 
     @classmethod
     def of(cls, q: quote.Quote) -> PlanChangePreview:
@@ -107,6 +111,7 @@ class PlanChangePreview:
             features_lost=list(q.features_lost),
             blockers=[Blocker(code=b.code, message=b.message) for b in q.blockers],
             replaces_scheduled_change=q.replaces_scheduled_change,
+            notes=list(q.notes),
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -177,9 +178,8 @@ async def _load_items(info: Info, subscription: Subscription) -> list[Subscripti
     pairs = sorted(
         zip(rows, add_on_rows, strict=True), key=lambda pair: position[pair[0].product_id]
     )
-    return [
-        _build_item(snapshot, row, add_ons, prices, subscription, pause) for row, add_ons in pairs
-    ]
+    context = _ItemContext(snapshot, prices, subscription, pause)
+    return [_build_item(row, add_ons, context) for row, add_ons in pairs]
 
 
 def _price_ids(row: ItemRow) -> list[int]:
@@ -187,14 +187,21 @@ def _price_ids(row: ItemRow) -> list[int]:
     return [i for i in ids if i is not None]
 
 
+@dataclass(frozen=True)
+class _ItemContext:
+    """What every item of one subscription is built with."""
+
+    snapshot: CatalogSnapshot
+    prices: dict[int, PriceRow]
+    subscription: Subscription
+    pause: tuple[str | None, bool]  # the organization's pause reason, and whether paused
+
+
 def _build_item(
-    snapshot: CatalogSnapshot,
-    row: ItemRow,
-    add_ons: list[ItemAddOnRow],
-    prices: dict[int, PriceRow],
-    subscription: Subscription,
-    pause: tuple[str | None, bool],
+    row: ItemRow, add_ons: list[ItemAddOnRow], context: _ItemContext
 ) -> SubscriptionItem:
+    snapshot, prices, pause = context.snapshot, context.prices, context.pause
+    subscription = context.subscription
     organization_id, period_end = subscription.organization_id, subscription.current_period_end
     product_row = next(p for p in snapshot.products if p.id == row.product_id)
     plan_row = snapshot.plans_by_id[row.plan_id]

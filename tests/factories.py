@@ -10,7 +10,7 @@ from typing import Any
 from billing.access import Role
 from billing.periods import BillingInterval
 from billing.subscription_status import SubscriptionStatus
-from gateway.catalog_file import ItemSpec
+from gateway.catalog_spec import ItemSpec
 from gateway.seed import create_item
 from models import (
     Invoice,

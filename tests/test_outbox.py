@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import Message
 from typing import Any
+from uuid import UUID
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -39,18 +40,15 @@ def smtp() -> Iterator[tuple[_Inbox, int]]:
     controller.stop()
 
 
-async def _fresh_outbox() -> None:
-    # Other tests leave notices behind; this test owns the outbox from here.
-    await Notification.filter(delivered_at__isnull=True).update(
-        delivered_at=datetime(2000, 1, 1, tzinfo=UTC)
-    )
+async def _deliver(mailer: SmtpMailer, now: datetime, organization_id: UUID) -> tuple[int, int]:
+    # Only this test's notices: other tests leave theirs in the shared outbox.
+    return await deliver_pending(mailer, now, organization_ids=[organization_id])
 
 
 async def test_notices_reach_the_owner_and_billing_admins(
     database: str, smtp: tuple[_Inbox, int]
 ) -> None:
     inbox, port = smtp
-    await _fresh_outbox()
     organization, _ = await organization_with(
         [{"product": "email", "plan": "email-1000"}],
         period=(SEEDED_AT - timedelta(days=1), SEEDED_AT + timedelta(days=30)),
@@ -62,7 +60,7 @@ async def test_notices_reach_the_owner_and_billing_admins(
         SEEDED_AT,
     )
     mailer = SmtpMailer("127.0.0.1", port, "billing@demo-saas.test")
-    assert await deliver_pending(mailer, datetime.now(UTC)) == (1, 0)
+    assert await _deliver(mailer, datetime.now(UTC), organization.id) == (1, 0)
     ((recipients, message),) = inbox.messages
     assert sorted(recipients) == [
         f"billing@{organization.slug}.test",
@@ -70,14 +68,13 @@ async def test_notices_reach_the_owner_and_billing_admins(
     ]
     assert message["Subject"] == f"[{organization.name}] Usage alert"
     assert "75 % reached" in message.get_payload()
-    assert await deliver_pending(mailer, datetime.now(UTC)) == (0, 0)  # delivered once
+    assert await _deliver(mailer, datetime.now(UTC), organization.id) == (0, 0)  # delivered once
 
 
 async def test_a_failed_delivery_is_kept_and_retried(
     database: str, smtp: tuple[_Inbox, int]
 ) -> None:
     inbox, port = smtp
-    await _fresh_outbox()
     organization, _ = await organization_with(
         [{"product": "email", "plan": "email-1000"}],
         period=(SEEDED_AT - timedelta(days=1), SEEDED_AT + timedelta(days=30)),
@@ -90,13 +87,32 @@ async def test_a_failed_delivery_is_kept_and_retried(
     )
     now = datetime.now(UTC)
     down = SmtpMailer("127.0.0.1", free_port(), "billing@demo-saas.test", timeout=2)
-    assert await deliver_pending(down, now) == (0, 1)
+    assert await _deliver(down, now, organization.id) == (0, 1)
     notice = await Notification.get(organization_id=organization.id)
     assert (notice.attempts, notice.delivered_at) == (1, None) and notice.last_error
     up = SmtpMailer("127.0.0.1", port, "billing@demo-saas.test")
-    assert await deliver_pending(up, now) == (0, 0)  # not before its next attempt
-    assert await deliver_pending(up, now + timedelta(minutes=3)) == (1, 0)
+    assert await _deliver(up, now, organization.id) == (0, 0)  # not before its next attempt
+    assert await _deliver(up, now + timedelta(minutes=3), organization.id) == (1, 0)
     assert (
         len(inbox.messages) == 1
         and inbox.messages[0][1]["Subject"] == f"[{organization.name}] A payment failed"
     )
+
+
+async def test_delivery_for_given_organizations_leaves_the_others_pending(
+    database: str, smtp: tuple[_Inbox, int]
+) -> None:
+    # NOT-1: the outbox's organization_ids argument (as the billing clock's) keeps a run to them.
+    inbox, port = smtp
+    period = (SEEDED_AT - timedelta(days=1), SEEDED_AT + timedelta(days=30))
+    mine, _ = await organization_with([{"product": "email", "plan": "email-1000"}], period=period)
+    other, _ = await organization_with([{"product": "email", "plan": "email-1000"}], period=period)
+    for organization in (mine, other):
+        await notify(
+            organization.id, NotificationKind.PAYMENT_FAILED, "The card failed.", SEEDED_AT
+        )
+    mailer = SmtpMailer("127.0.0.1", port, "billing@demo-saas.test")
+    assert await _deliver(mailer, datetime.now(UTC), mine.id) == (1, 0)
+    left = await Notification.get(organization_id=other.id)
+    assert (left.delivered_at, left.attempts) == (None, 0)
+    assert [m["Subject"] for _, m in inbox.messages] == [f"[{mine.name}] A payment failed"]

@@ -155,6 +155,7 @@ PERMISSIONS: dict[tuple[str, str], Callers] = {
         "nextBillingDate",
         "featuresLost",
         "replacesScheduledChange",
+        "notes",
         "blockers",
     ),
     **_fields("PreviewLine", BILLING, "description", "amount", "periodStart", "periodEnd"),

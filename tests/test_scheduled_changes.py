@@ -98,3 +98,27 @@ async def test_both_scheduled_downgrades_apply_at_the_period_end_chg_6(
             {"plan": {"code": "email-1000"}, "scheduledChange": None},
         ],
     }
+
+
+async def test_the_preview_says_in_words_which_downgrade_an_upgrade_replaces_chg_6(
+    gql: GraphQLClient,
+) -> None:
+    # rule CHG-6: "the preview says so": the flag, and a note a person reads.
+    _, owner = await organization_with([{"product": "email", "plan": "email-1500"}], period=PERIOD)
+    preview_notes = """query ($input: PlanChangeInput!) { previewPlanChange(input: $input) {
+      replacesScheduledChange notes } }"""
+    upgrade = {"input": {"product": "email", "plan": "email-2500"}}
+    before = await gql(preview_notes, upgrade, as_user=owner)
+    assert before["data"]["previewPlanChange"] == {"replacesScheduledChange": False, "notes": []}
+
+    assert await _change(gql, owner, {"product": "email", "plan": "email-1000"}) == (
+        "PlanChangeScheduled"
+    )
+    after = await gql(preview_notes, upgrade, as_user=owner)
+    assert after["data"]["previewPlanChange"] == {
+        "replacesScheduledChange": True,
+        "notes": [
+            "Replaces the downgrade to Email 1,000 scheduled for 2 Apr 2026: "
+            "that downgrade will not happen."
+        ],
+    }

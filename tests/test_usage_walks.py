@@ -222,10 +222,12 @@ async def test_flexible_overage_within_the_volume_bought_does_not_act_again(
         [{"product": "email", "plan": "email-500", "upgrade_preference": "FLEXIBLE_OVERAGE"}],
         period=PERIOD,
     )
-    actions: list[set[tuple[int, str]]] = []
+    actions: list[usage_actions.LimitsTouched] = []
     original = usage_actions.act_on_limits_recorded
 
-    async def counted(organization_id: UUID, touched: set[tuple[int, str]], *rest: Any) -> None:
+    async def counted(
+        organization_id: UUID, touched: usage_actions.LimitsTouched, *rest: Any
+    ) -> None:
         actions.append(touched)
         await original(organization_id, touched, *rest)
 

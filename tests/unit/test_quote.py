@@ -11,7 +11,16 @@ from hypothesis import strategies as st
 
 from billing.periods import BillingInterval
 from billing.policies import DowngradeTiming, UpgradeProration
-from billing.quote import ChangeKind, ChangeTiming, Facts, Item, Policy, Subscription, quote
+from billing.quote import (
+    ChangeKind,
+    ChangeTiming,
+    Facts,
+    Item,
+    LineChange,
+    Policy,
+    Subscription,
+    quote,
+)
 from billing.subscription_status import SubscriptionStatus
 
 START_31 = datetime(2026, 3, 2, tzinfo=UTC)  # a 31-day period: 2 Mar to 2 Apr
@@ -66,7 +75,10 @@ def test_prorate_keep_cycle_upgrade() -> None:
     # rule CHG-3: 21 of 31 days left: -30.00 x 21/31 = -20.3226 -> -20.32; 45.00 x 21/31 = 30.4839 -> 30.48
     current = subscription(item("email", "email-1000", 3000))
     q = quote(
-        current, change(current, item("email", "email-1500", 4500)), "email", KEEP_CYCLE, NOW, PAYS
+        current,
+        change(current, item("email", "email-1500", 4500)),
+        LineChange("email", KEEP_CYCLE, NOW),
+        PAYS,
     )
     assert (q.kind, q.timing) == (ChangeKind.UPGRADE, ChangeTiming.IMMEDIATE)
     assert [line.amount for line in q.lines] == [-2032, 3048]
@@ -83,9 +95,7 @@ def test_reset_cycle_upgrade_credits_every_item_and_restarts_the_period() -> Non
     q = quote(
         current,
         change(current, item("messaging", "advanced", 27900)),
-        "messaging",
-        RESET,
-        NOW,
+        LineChange("messaging", RESET, NOW),
         PAYS,
     )
     assert [line.amount for line in q.lines] == [-10771, -3048, 27900, 4500]
@@ -99,7 +109,7 @@ def test_end_of_period_downgrade_charges_nothing_now() -> None:
         item("messaging", "growth", 15900, features=frozenset({"inbox", "workflows"}))
     )
     wanted = change(current, item("messaging", "starter", 7900, features=frozenset({"inbox"})))
-    q = quote(current, wanted, "messaging", RESET, NOW, PAYS)
+    q = quote(current, wanted, LineChange("messaging", RESET, NOW), PAYS)
     assert (q.kind, q.timing, q.lines, q.amount_due_now) == (
         ChangeKind.DOWNGRADE,
         ChangeTiming.END_OF_PERIOD,
@@ -116,7 +126,10 @@ def test_immediate_downgrade_turns_credit_into_prepaid_periods() -> None:
     # of 25.00 prepaid, 4.19 dropped.
     current = subscription(item("store", "unlimited", 10500))
     q = quote(
-        current, change(current, item("store", "venture", 2500)), "store", WITH_CREDIT, NOW, PAYS
+        current,
+        change(current, item("store", "venture", 2500)),
+        LineChange("store", WITH_CREDIT, NOW),
+        PAYS,
     )
     assert [line.amount for line in q.lines] == [-7113, 1694, 5000, 419]
     assert q.total == 0 and q.amount_due_now == 0
@@ -130,9 +143,7 @@ def test_by_request_downgrade_changes_nothing() -> None:
     q = quote(
         current,
         change(current, item("marketing", "plus", 4900)),
-        "marketing",
-        BY_REQUEST,
-        NOW,
+        LineChange("marketing", BY_REQUEST, NOW),
         PAYS,
     )
     assert (q.timing, q.lines, q.result) == (ChangeTiming.BY_REQUEST, (), current)
@@ -142,7 +153,7 @@ def test_monthly_to_annual_combines_periods() -> None:
     # rule INT-1
     current = subscription(item("store", "business", 4500))
     wanted = change(current, item("store", "business", 45000), interval=BillingInterval.ANNUAL)
-    q = quote(current, wanted, "store", KEEP_CYCLE, NOW, PAYS)
+    q = quote(current, wanted, LineChange("store", KEEP_CYCLE, NOW), PAYS)
     assert q.amount_due_now == 45000
     # The current month runs out as paid; the year after it is paid now and starts on 2 Apr.
     assert q.interval_switch_at == current.period_end
@@ -160,9 +171,7 @@ def test_no_other_change_while_an_interval_switch_waits() -> None:
     q = quote(
         current,
         wanted,
-        "store",
-        KEEP_CYCLE,
-        NOW,
+        LineChange("store", KEEP_CYCLE, NOW),
         Facts(has_payment_method=True, interval_switch_pending=True),
     )
     assert [b.code for b in q.blockers] == ["INTERVAL_SWITCH_PENDING"]
@@ -172,7 +181,10 @@ def test_prepaid_periods_are_credited_whole_on_the_next_change() -> None:
     # rule CHG-7 then CHG-3: the two prepaid Venture months come back as credit on an upgrade.
     current = subscription(item("store", "venture", 2500, prepaid_periods=2))
     q = quote(
-        current, change(current, item("store", "business", 4500)), "store", KEEP_CYCLE, NOW, PAYS
+        current,
+        change(current, item("store", "business", 4500)),
+        LineChange("store", KEEP_CYCLE, NOW),
+        PAYS,
     )
     assert [line.amount for line in q.lines] == [-1694, -5000, 3048]
     assert q.amount_due_now == 0 and q.credit_balance_after == 1694 + 5000 - 3048
@@ -183,7 +195,7 @@ def test_annual_to_monthly_puts_unused_time_on_the_credit_balance() -> None:
     # rule INT-2, INT-3: 365-day year, 355 days left: 450.00 x 355/365 = 437.67; new month 45.00.
     current = subscription(item("store", "business", 45000), interval=BillingInterval.ANNUAL)
     wanted = change(current, item("store", "business", 4500), interval=BillingInterval.MONTHLY)
-    q = quote(current, wanted, "store", KEEP_CYCLE, NOW, Facts())
+    q = quote(current, wanted, LineChange("store", KEEP_CYCLE, NOW), Facts())
     assert [line.amount for line in q.lines] == [-43767, 4500]
     assert (q.amount_due_now, q.credit_balance_after) == (0, 43767 - 4500)
     assert q.result.period_start == NOW and q.blockers == ()
@@ -193,7 +205,10 @@ def test_credit_balance_pays_first() -> None:
     # rule INT-3
     current = subscription(item("email", "email-1000", 3000), credit_balance=1000)
     q = quote(
-        current, change(current, item("email", "email-1500", 4500)), "email", KEEP_CYCLE, NOW, PAYS
+        current,
+        change(current, item("email", "email-1500", 4500)),
+        LineChange("email", KEEP_CYCLE, NOW),
+        PAYS,
     )
     assert (q.credit_applied, q.amount_due_now, q.credit_balance_after) == (1000, 16, 0)
 
@@ -209,7 +224,10 @@ def test_credit_balance_pays_first() -> None:
 def test_status_blockers(status: SubscriptionStatus, code: str) -> None:
     current = subscription(item("email", "email-1000", 3000), status=status)
     q = quote(
-        current, change(current, item("email", "email-1500", 4500)), "email", KEEP_CYCLE, NOW, PAYS
+        current,
+        change(current, item("email", "email-1500", 4500)),
+        LineChange("email", KEEP_CYCLE, NOW),
+        PAYS,
     )
     assert code in [b.code for b in q.blockers]
 
@@ -219,7 +237,10 @@ def test_subscribing_again_after_cancellation_is_a_new_subscription() -> None:
     # items, so the quote is a new paid period at the wanted (current) prices.
     current = subscription(status=SubscriptionStatus.CANCELLED)
     q = quote(
-        current, change(current, item("email", "email-1000", 3000)), "email", KEEP_CYCLE, NOW, PAYS
+        current,
+        change(current, item("email", "email-1000", 3000)),
+        LineChange("email", KEEP_CYCLE, NOW),
+        PAYS,
     )
     assert (q.kind, q.blockers, q.amount_due_now) == (ChangeKind.NEW, (), 3000)
     assert (q.result.status, q.result.period_start) == (SubscriptionStatus.ACTIVE, NOW)
@@ -232,7 +253,10 @@ def test_one_overdue_blocker_for_one_overdue_invoice() -> None:
     )
     facts = Facts(has_payment_method=True, overdue_invoices=1)
     q = quote(
-        current, change(current, item("email", "email-1500", 4500)), "email", KEEP_CYCLE, NOW, facts
+        current,
+        change(current, item("email", "email-1500", 4500)),
+        LineChange("email", KEEP_CYCLE, NOW),
+        facts,
     )
     assert [b.code for b in q.blockers] == ["OVERDUE_INVOICE"]
 
@@ -246,14 +270,17 @@ def test_stock_and_seat_blockers() -> None:
         current, item("marketing", "plus", 4900, seats=2, contact_limit=1000, max_seats=25)
     )
     facts = Facts(stock={"contacts": 4200}, seats_in_use=3, has_payment_method=True)
-    q = quote(current, wanted, "marketing", BY_REQUEST, NOW, facts)
+    q = quote(current, wanted, LineChange("marketing", BY_REQUEST, NOW), facts)
     assert [b.code for b in q.blockers] == ["SEATS_IN_USE", "CONTACTS_ABOVE_LIMIT"]
     profiles = subscription(item("email", "email-1000", 3000, limits={"profiles": 1000}))
     smaller = change(
         profiles, item("email", "email-500", 2000, limits={"profiles": 500, "emails": 5000})
     )
     q = quote(
-        profiles, smaller, "email", KEEP_CYCLE, NOW, Facts(stock={"profiles": 640, "emails": 9000})
+        profiles,
+        smaller,
+        LineChange("email", KEEP_CYCLE, NOW),
+        Facts(stock={"profiles": 640, "emails": 9000}),
     )
     assert [b.code for b in q.blockers] == [
         "STOCK_ABOVE_LIMIT"
@@ -265,9 +292,7 @@ def test_a_charge_needs_a_payment_method() -> None:
     q = quote(
         current,
         change(current, item("email", "email-1500", 4500)),
-        "email",
-        KEEP_CYCLE,
-        NOW,
+        LineChange("email", KEEP_CYCLE, NOW),
         Facts(),
     )
     assert [b.code for b in q.blockers] == ["NO_PAYMENT_METHOD"]
@@ -276,7 +301,7 @@ def test_a_charge_needs_a_payment_method() -> None:
 def test_subscribing_from_a_trial_starts_a_paid_period() -> None:
     # rule SUB-2
     current = subscription(item("marketing", "plus", 9800), status=SubscriptionStatus.TRIAL_ENDED)
-    q = quote(current, current, "marketing", BY_REQUEST, NOW, PAYS)
+    q = quote(current, current, LineChange("marketing", BY_REQUEST, NOW), PAYS)
     assert (q.kind, q.amount_due_now, q.result.status) == (
         ChangeKind.NEW,
         9800,
@@ -296,7 +321,10 @@ def test_credit_never_exceeds_what_was_paid_for_the_period(
     current = subscription(item("email", "a", old))
     now = START_31 + timedelta(seconds=seconds)
     q = quote(
-        current, change(current, item("email", "b", max(new, old))), "email", KEEP_CYCLE, now, PAYS
+        current,
+        change(current, item("email", "b", max(new, old))),
+        LineChange("email", KEEP_CYCLE, now),
+        PAYS,
     )
     credits = [line.amount for line in q.lines if line.amount < 0]
     assert all(-c <= old for c in credits)
@@ -311,8 +339,8 @@ def test_upgrade_and_downgrade_back_at_the_same_instant_net_to_zero(
     now = START_31 + timedelta(seconds=seconds)
     cheap = subscription(item("store", "a", low))
     dear = change(cheap, item("store", "b", high))
-    up = quote(cheap, dear, "store", WITH_CREDIT, now, PAYS)
-    down = quote(dear, cheap, "store", WITH_CREDIT, now, PAYS)
+    up = quote(cheap, dear, LineChange("store", WITH_CREDIT, now), PAYS)
+    down = quote(dear, cheap, LineChange("store", WITH_CREDIT, now), PAYS)
     credit_and_rest = down.lines[:2]
     assert up.total + sum(line.amount for line in credit_and_rest) == 0
 
@@ -331,7 +359,7 @@ def test_a_total_is_the_sum_of_its_rounded_lines(
     now = START_31 + timedelta(seconds=seconds)
     wanted = change(current, item("p0", "b", olds[0] + new))
     for policy in (KEEP_CYCLE, RESET):
-        q = quote(current, wanted, "p0", policy, now, PAYS)
+        q = quote(current, wanted, LineChange("p0", policy, now), PAYS)
         total = sum(line.amount for line in q.lines)
         assert all(isinstance(line.amount, int) for line in q.lines)
         assert q.amount_due_now + q.credit_applied == max(total, 0)
@@ -347,7 +375,7 @@ def test_by_request_preview_shows_what_the_request_would_give() -> None:
     wanted = change(
         current, item("marketing", "plus", 4900, features=frozenset({"email_marketing"}))
     )
-    q = quote(current, wanted, "marketing", BY_REQUEST, NOW, PAYS)
+    q = quote(current, wanted, LineChange("marketing", BY_REQUEST, NOW), PAYS)
     assert (q.features_lost, q.recurring_amount, q.result) == (("split_testing",), 4900, current)
 
 
@@ -355,6 +383,54 @@ def test_switching_to_annual_credits_prepaid_periods() -> None:
     # rule INT-1 after CHG-7: two prepaid Venture months are worth $50 against the year.
     current = subscription(item("store", "venture", 2500, prepaid_periods=2))
     wanted = change(current, item("store", "venture", 25000), interval=BillingInterval.ANNUAL)
-    q = quote(current, wanted, "store", KEEP_CYCLE, NOW, PAYS)
+    q = quote(current, wanted, LineChange("store", KEEP_CYCLE, NOW), PAYS)
     assert [line.amount for line in q.lines] == [25000, -5000]
     assert q.amount_due_now == 20000
+
+
+# CHG-6: a change to a line with a scheduled downgrade replaces it, and the preview says so in
+# words. (case, wanted plan and amount, policy, replaces?)
+EMAIL_1500 = item("email", "email-1500", 4500)
+DOWN_TO_1000 = item("email", "email-1000", 3000)
+# fmt: off
+REPLACING = [
+    ("an upgrade replaces it", ("email-2500", 6500), KEEP_CYCLE, True),
+    ("another downgrade replaces it", ("email-500", 2000), KEEP_CYCLE, True),
+    ("an immediate downgrade replaces it", ("email-500", 2000), WITH_CREDIT, True),
+    ("a downgrade by request changes nothing yet", ("email-500", 2000), BY_REQUEST, False),
+    ("no change keeps it", ("email-1500", 4500), KEEP_CYCLE, False),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(
+    ("case", "wanted", "policy", "replaces"), REPLACING, ids=[r[0] for r in REPLACING]
+)
+def test_replacing_a_scheduled_downgrade_is_explained_chg_6(
+    case: str, wanted: tuple[str, int], policy: Policy, replaces: bool
+) -> None:
+    current = subscription(EMAIL_1500)
+    facts = replace(PAYS, scheduled_downgrade=DOWN_TO_1000)
+    q = quote(
+        current, change(current, item("email", *wanted)), LineChange("email", policy, NOW), facts
+    )
+    assert q.replaces_scheduled_change is replaces
+    assert q.notes == (
+        (
+            "Replaces the downgrade to Email-1000 scheduled for 2 Apr 2026: "
+            "that downgrade will not happen.",
+        )
+        if replaces
+        else ()
+    )
+
+
+def test_no_note_without_a_scheduled_downgrade_chg_6() -> None:
+    current = subscription(EMAIL_1500)
+    q = quote(
+        current,
+        change(current, item("email", "email-2500", 6500)),
+        LineChange("email", KEEP_CYCLE, NOW),
+        PAYS,
+    )
+    assert (q.replaces_scheduled_change, q.notes) == (False, ())

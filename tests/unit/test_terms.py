@@ -20,7 +20,8 @@ from billing.catalog import (
 from billing.errors import BillingError
 from billing.periods import BillingInterval
 from billing.policies import CancellationNotice, DowngradeTiming, UpgradeProration
-from billing.terms import ChangeRequest, ItemTerms, wanted_terms
+from billing.quote import Item
+from billing.terms import ChangeRequest, ItemTerms, same_terms, wanted_terms
 
 M = BillingInterval.MONTHLY
 
@@ -127,3 +128,46 @@ def test_refused_terms_name_their_field(
     with pytest.raises(BillingError) as refused:
         _wanted(request_)
     assert refused.value.field == field
+
+
+# One rule for both views of a line (CAT-6, CHG-2): the stored terms by ids and the quoted item by
+# codes. (case, stored terms changed to, quoted item changed to, same terms?)
+LINE = Item(
+    "marketing",
+    "Marketing",
+    "plus",
+    "Plus",
+    4900,
+    seats=2,
+    contact_limit=1000,
+    add_ons=("sms", "custom_domain"),
+)
+STORED = replace(HELD, add_ons=((20, 105), (21, 106)))
+# fmt: off
+SAME_TERMS = [
+    ("a newer price version", replace(STORED, plan_price_id=101, add_ons=((20, 95), (21, 106))),
+     replace(LINE, amount=5900), True),
+    ("the upgrade preference and prepaid periods", replace(STORED, upgrade_preference="NONE",
+     prepaid_periods=3), replace(LINE, prepaid_periods=3), True),
+    ("the add-ons in another order", replace(STORED, add_ons=((21, 106), (20, 105))),
+     replace(LINE, add_ons=("custom_domain", "sms")), True),
+    ("another plan", replace(STORED, plan_id=10), replace(LINE, plan="starter"), False),
+    ("the same plan code in a bundle", None, replace(LINE, bundle="marketing_sales"), False),
+    ("another seat count", replace(STORED, seats=3), replace(LINE, seats=3), False),
+    ("another ladder step", replace(STORED, contact_limit=2500),
+     replace(LINE, contact_limit=2500), False),
+    ("an add-on fewer", replace(STORED, add_ons=((20, 105),)), replace(LINE, add_ons=("sms",)),
+     False),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(
+    ("case", "stored", "quoted", "same"), SAME_TERMS, ids=[r[0] for r in SAME_TERMS]
+)
+def test_same_terms_rule_cat_6(
+    case: str, stored: ItemTerms | None, quoted: Item, same: bool
+) -> None:
+    if stored is not None:
+        assert same_terms(STORED, stored) is same
+    assert same_terms(LINE, quoted) is same

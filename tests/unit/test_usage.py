@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from billing.policies import UpgradePreference as P
 from billing.subscription_status import SubscriptionStatus as S
 from billing.usage import (
+    GateFacts,
     GateReason,
     Tier,
     auto_downgrade_allowed,
@@ -75,7 +76,7 @@ def test_gate(
     allowed: bool,
     reason: GateReason,
 ) -> None:
-    decision = gate(status, used, 1000, 1, preference, paused, higher_tier=higher_tier)
+    decision = gate(GateFacts(status, used, 1000, preference, paused, higher_tier), 1)
     assert (decision.allowed, decision.reason) == (allowed, reason)
 
 
@@ -99,7 +100,7 @@ def test_the_table_names_every_status() -> None:
 @pytest.mark.parametrize("status", list(S))
 @pytest.mark.parametrize("preference", [P.NONE, P.AUTO_UPGRADE, P.ON_DEMAND, None])
 def test_gate_by_status_rule_use_5_can_4_sub_2(status: S, preference: P | None) -> None:
-    decision = gate(status, 10, 1000, 1, preference, False, higher_tier=True)
+    decision = gate(GateFacts(status, 10, 1000, preference, False, higher_tier=True), 1)
     assert (decision.allowed, decision.reason) == GATE_BY_STATUS[status]
 
 

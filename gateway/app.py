@@ -26,6 +26,7 @@ from billing.errors import BillingError, ErrorCode
 from gateway.auth import authenticate
 from gateway.db import close_database, open_database
 from gateway.http_errors import error_response
+from gateway.idempotency import IdempotencyRefused, run_keyed, stored_response
 from gateway.invoice_route import invoice_pdf_endpoint
 from gateway.persisted import OperationRefused, PersistedOperations
 from gateway.processor import build_mailer, build_processor
@@ -62,6 +63,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             response = await self.run(Request(scope=scope, receive=receive))
         except _Refused as refused:
             response = refused.response
+        except IdempotencyRefused as refused:
+            response = refused.response()
         except HTTPException as error:
             code = ErrorCode.BAD_USER_INPUT if error.status_code == 400 else "BAD_REQUEST"
             response = error_response(error.status_code, code, _http_error_message(error.reason))
@@ -105,19 +108,21 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         except OperationRefused as refused:
             error = GraphQLError(refused.message, extensions={"code": refused.code})
             return ExecutionResult(data=None, errors=[error])
-        return await super().execute_operation(
+        resolved = replace(request_data, query=document)
+        return await run_keyed(
             request,
-            request_adapter,
-            replace(request_data, query=document),
+            resolved,
             context,
-            root_value,
             sub_response,
+            lambda: super(GraphQLEndpoint, self).execute_operation(
+                request, request_adapter, resolved, context, root_value, sub_response
+            ),
         )
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         if result.errors:
             result.errors = [coded_error(error) for error in result.errors]
-        return await super().process_result(request, result)
+        return await stored_response(request, result, await super().process_result(request, result))
 
     def encode_json(self, data: object) -> str:
         return json.dumps(data, separators=(",", ":"))

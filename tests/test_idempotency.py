@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -13,10 +13,19 @@ import pytest
 from billing.clock import FixedClock
 from gateway.app import create_app
 from gateway.settings import Settings
-from models import IdempotencyKey, Invoice, Payment, PaymentMethod, SubscriptionItem, UsageCounter
+from models import (
+    IdempotencyKey,
+    Invoice,
+    Payment,
+    PaymentMethod,
+    Refund,
+    SubscriptionItem,
+    UsageCounter,
+)
 from payments.port import CardDetails
 from payments.sandbox import SandboxProcessor
-from tests.conftest import SEEDED_AT, token_for
+from resolvers.api_keys import create_api_key
+from tests.conftest import SEEDED_AT, token_for, trusted_request
 from tests.factories import organization_with
 
 RUNNING = (SEEDED_AT - timedelta(days=10), SEEDED_AT + timedelta(days=21))
@@ -330,3 +339,53 @@ async def test_rule_idm_1_a_retry_while_the_first_runs_gets_409(
     assert done.json()["data"]["replacePaymentMethod"]["__typename"] == "PaymentMethodReplaced"
     assert after.content == done.content
     assert await PaymentMethod.filter(organization_id=organization.id).count() == 1
+
+
+async def test_rule_idm_1_a_partner_refund_resent_by_hash_refunds_once(
+    client: httpx.AsyncClient,
+) -> None:
+    # The partner sends the trusted document's hash (ACC-6); the key is the API key's own, so
+    # the user who made the change holds no claim on it.
+    organization, owner = await organization_with(
+        [{"product": "email", "plan": "email-1000"}], period=RUNNING
+    )
+    variables = {"input": TO_1500, "due": await _due(client, owner, TO_1500)}
+    assert (await _post(client, owner, CHANGE, variables, key="r-1")).status_code == 200
+    invoice = await Invoice.get(organization_id=organization.id, kind="PLAN_CHANGE")
+    secret = await create_api_key(
+        organization.slug, "support desk", ["billing:refund"], datetime.now(UTC)
+    )
+    request = trusted_request(
+        "RefundInvoice", {"invoiceId": str(invoice.id), "amount": 300, "reason": "Goodwill"}
+    )
+    headers = {"Authorization": f"Bearer {secret}", "Idempotency-Key": "r-1"}
+
+    first = await client.post("/graphql", json=request, headers=headers)
+    again = await client.post("/graphql", json=request, headers=headers)
+
+    assert first.json()["data"]["refundInvoice"]["invoice"]["status"] == "PARTIALLY_REFUNDED"
+    assert again.content == first.content
+    assert [r.amount for r in await Refund.filter(invoice_id=invoice.id)] == [300]
+
+
+async def test_rule_idm_1_two_mutations_under_one_key_are_one_operation(
+    client: httpx.AsyncClient,
+) -> None:
+    organization, owner = await organization_with(
+        [{"product": "email", "plan": "email-2500"}], period=RUNNING
+    )
+    both = """mutation { a: recordUsage(events: [{id: "a", product: "email", metric: "emails", quantity: 2}]) {
+      ... on UsageRecorded { accepted } }
+    b: recordUsage(events: [{id: "b", product: "email", metric: "emails", quantity: 3}]) {
+      ... on UsageRecorded { accepted } } }"""
+
+    first = await _post(client, owner, both, {}, key="pair")
+    again = await _post(client, owner, both, {}, key="pair")
+
+    assert first.json() == {"data": {"a": {"accepted": 1}, "b": {"accepted": 1}}}
+    assert again.content == first.content
+    assert again.headers["idempotent-replayed"] == "true"
+    counter = await UsageCounter.get(
+        organization_id=organization.id, metric="emails", workspace="*"
+    )
+    assert counter.value == 5

@@ -15,7 +15,7 @@ class IdempotencyKey(Model):
     state = fields.CharField(max_length=16)
     # The whole response body as sent, kept as text so a replay is byte for byte the same.
     response = fields.TextField(null=True)
-    created_at = fields.DatetimeField()
+    created_at = fields.DatetimeField(db_index=True)  # the billing clock purges by age
 
     class Meta:
         table = "idempotency_key"

@@ -53,6 +53,11 @@ async def claim(caller: str, key: str, fingerprint: str, now: datetime) -> Claim
     return Seen(Verdict.IN_PROGRESS, None)
 
 
+async def purge_expired(now: datetime) -> int:
+    """Deletes every key older than the window (the billing clock's housekeeping)."""
+    return await IdempotencyKey.filter(created_at__lte=now - KEY_WINDOW).delete()
+
+
 async def finish(claimed: Claimed, response: str) -> None:
     await IdempotencyKey.filter(id=claimed.row_id).update(
         state=KeyState.DONE.value, response=response

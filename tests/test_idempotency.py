@@ -25,6 +25,7 @@ from models import (
 from payments.port import CardDetails
 from payments.sandbox import SandboxProcessor
 from resolvers.api_keys import create_api_key
+from resolvers.idempotency import purge_expired
 from tests.conftest import SEEDED_AT, token_for, trusted_request
 from tests.factories import organization_with
 
@@ -389,3 +390,28 @@ async def test_rule_idm_1_two_mutations_under_one_key_are_one_operation(
         organization_id=organization.id, metric="emails", workspace="*"
     )
     assert counter.value == 5
+
+
+@pytest.mark.usefixtures("database")
+async def test_rule_idm_1_the_billing_clock_purges_keys_past_24_hours() -> None:
+    old = await IdempotencyKey.create(
+        caller="user:purge-test",
+        key="old",
+        fingerprint="f",
+        state="DONE",
+        created_at=SEEDED_AT - timedelta(hours=24, seconds=1),
+    )
+    young = await IdempotencyKey.create(
+        caller="user:purge-test",
+        key="young",
+        fingerprint="f",
+        state="DONE",
+        created_at=SEEDED_AT - timedelta(hours=23),
+    )
+
+    # The worker's tick calls this; the tick itself is not run here, as it would run every
+    # organization's due work in the shared test database.
+    assert await purge_expired(SEEDED_AT) >= 1
+
+    assert not await IdempotencyKey.exists(id=old.id)
+    assert await IdempotencyKey.exists(id=young.id)

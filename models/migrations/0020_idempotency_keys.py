@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
                 ('fingerprint', fields.CharField(max_length=64)),
                 ('state', fields.CharField(max_length=16)),
                 ('response', fields.TextField(null=True, unique=False)),
-                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('created_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'idempotency_key', 'app': 'gateway', 'unique_together': (('caller', 'key'),), 'pk_attr': 'id'},
             bases=['Model'],

@@ -39,6 +39,7 @@ from gateway.graphql_http import (
     without_data_on_request_error,
 )
 from gateway.http_errors import error_response
+from gateway.idempotency import IdempotencyRefused, run_keyed, stored_response
 from gateway.introspection import REFUSAL as INTROSPECTION_REFUSAL
 from gateway.introspection import REFUSAL_CODE, asks_for_introspection
 from gateway.invoice_route import invoice_pdf_endpoint
@@ -80,6 +81,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             response = await self.run(Request(scope=scope, receive=receive))
         except _Refused as refused:
             response = refused.response
+        except IdempotencyRefused as refused:
+            response = refused.response()
         except HTTPException as error:
             code = ErrorCode.BAD_USER_INPUT if error.status_code == 400 else "BAD_REQUEST"
             response = error_response(error.status_code, code, _http_error_message(error.reason))
@@ -139,14 +142,16 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         ):
             refusal = GraphQLError(INTROSPECTION_REFUSAL, extensions={"code": REFUSAL_CODE.value})
             return ExecutionResult(data=None, errors=[refusal])
+        resolved = replace(request_data, query=document)
         try:
-            return await super().execute_operation(
+            return await run_keyed(
                 request,
-                request_adapter,
-                replace(request_data, query=document),
+                resolved,
                 context,
-                root_value,
                 sub_response,
+                lambda: super(GraphQLEndpoint, self).execute_operation(
+                    request, request_adapter, resolved, context, root_value, sub_response
+                ),
             )
         except HTTPException as error:
             # GraphQL over HTTP: a mutation sent with GET is 405 Method Not Allowed.
@@ -161,8 +166,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             result.errors = [coded_error(error) for error in result.errors]
         processed = await super().process_result(request, result)
         if response_media_type(request.headers.get("accept")) == GRAPHQL_RESPONSE_JSON:
-            return without_data_on_request_error(processed, result)
-        return processed
+            processed = without_data_on_request_error(processed, result)
+        return await stored_response(request, result, processed)
 
     # GraphQL over HTTP: the media type the client accepts (gateway/graphql_http.py).
     async def get_sub_response(self, request: Request | WebSocket) -> Response:

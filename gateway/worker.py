@@ -11,6 +11,7 @@ from billing.clock import Clock
 from billing.errors import BillingError
 from payments.port import PaymentProcessor
 from resolvers.billing_clock import run_due_work
+from resolvers.idempotency import purge_expired
 from resolvers.outbox import Mailer, deliver_pending
 from resolvers.reconciliation import reconcile_charges
 
@@ -27,6 +28,8 @@ async def tick(
         events += await reconcile_charges(processor, datetime.now(UTC))
     except BillingError as error:  # the processor is unreachable: look again on the next tick
         log.warning("billing clock: reconciliation postponed: %s", error.message)
+    if expired := await purge_expired(clock.now()):
+        events.append(f"idempotency keys expired: {expired}")
     if mailer is not None:
         delivered, postponed = await deliver_pending(mailer, datetime.now(UTC))
         if delivered or postponed:

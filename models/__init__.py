@@ -11,6 +11,7 @@ from models.catalog import (
     Product,
     ProductPolicy,
 )
+from models.idempotency import IdempotencyKey
 from models.invoice import Invoice, InvoiceLine, OrphanCharge, Payment, PaymentMethod, Refund
 from models.lifecycle import (
     AccountChangeRequest,
@@ -30,6 +31,7 @@ MODEL_MODULES = [
     "models.invoice",
     "models.lifecycle",
     "models.usage",
+    "models.idempotency",
 ]
 
 __all__ = [
@@ -44,6 +46,7 @@ __all__ = [
     "CatalogRevision",
     "ContactLimitStep",
     "FeatureSetting",
+    "IdempotencyKey",
     "Invoice",
     "InvoiceLine",
     "Issuer",

@@ -15,6 +15,7 @@ from resolvers import payment_methods as payment_method_service
 from resolvers import refunds as refund_service
 from resolvers import usage as usage_service
 from resolvers.catalog import CatalogSnapshot
+from resolvers.idempotency import note_refused
 from resolvers.organization import find_organization
 from resolvers.preferences import PreferenceState
 from resolvers.sandbox_clock import advance_test_clock
@@ -73,6 +74,7 @@ def user_error(error: BillingError) -> UserError:
     errors (FORBIDDEN, NOT_FOUND) and are raised again."""
     if isinstance(error, ForbiddenError | NotFoundError):
         raise error
+    note_refused()  # IDM-1: nothing was applied, so an idempotency key is not spent on this
     return UserError.of(error)
 
 

@@ -10,7 +10,7 @@ import strawberry
 from billing.errors import BillingError, ForbiddenError, NotFoundError
 from billing.policies import UpgradePreference
 from resolvers import billing_info as billing_info_service
-from resolvers import invoice_payments, lifecycle, plan_change, preferences
+from resolvers import invoice_payments, lifecycle, organization_reads, plan_change, preferences
 from resolvers import payment_methods as payment_method_service
 from resolvers import refunds as refund_service
 from resolvers import usage as usage_service
@@ -96,9 +96,7 @@ async def _change(
     return await _result(organization.id, outcome)
 
 
-async def _result(organization_id: object, outcome: plan_change.Outcome) -> PlanChangeResult:
-    from models import Subscription as SubscriptionRow
-
+async def _result(organization_id: UUID, outcome: plan_change.Outcome) -> PlanChangeResult:
     if isinstance(outcome, plan_change.Requested):
         return AccountChangeRequested(request=AccountChangeRequest.of(outcome.request))
     preview = PlanChangePreview.of(outcome.quote)
@@ -108,7 +106,7 @@ async def _result(organization_id: object, outcome: plan_change.Outcome) -> Plan
             invoice=Invoice.of(outcome.invoice),
             preview=preview,
         )
-    subscription = Subscription.of(await SubscriptionRow.get(organization_id=organization_id))
+    subscription = Subscription.of(await organization_reads.changed_subscription(organization_id))
     if isinstance(outcome, plan_change.Scheduled):
         return PlanChangeScheduled(
             preview=preview, effective_at=outcome.quote.effective_at, subscription=subscription
@@ -376,8 +374,6 @@ async def _preferences(
     )
 
 
-async def _subscription(organization_id: object) -> Subscription | None:
-    from models import Subscription as SubscriptionRow
-
-    row = await SubscriptionRow.get_or_none(organization_id=organization_id)
+async def _subscription(organization_id: UUID) -> Subscription | None:
+    row = await organization_reads.subscription_of(organization_id)
     return Subscription.of(row) if row else None

@@ -11,14 +11,10 @@ from billing.access import Role
 from billing.errors import BillingError
 from billing.invoices import InvoiceStatus
 from billing.notifications import NotificationKind
-from models import BillingInfo as BillingInfoRow
-from models import FeatureSetting as FeatureSettingRow
-from models import Invoice as InvoiceRow
 from models import Membership as MembershipRow
-from models import Notification as NotificationRow
 from models import Organization as OrganizationRow
-from models import PaymentMethod as PaymentMethodRow
 from models import User as UserRow
+from resolvers import organization_reads
 from resolvers.invoices import invoice_page
 from resolvers.lifecycle import account_change_requests
 from schema.billing_info import BillingInfo
@@ -148,24 +144,17 @@ class Organization:
         permission_classes=[CanReadBilling], description="One invoice with its lines."
     )
     async def invoice(self, id: strawberry.ID) -> Invoice | None:
-        try:
-            row = await InvoiceRow.get_or_none(
-                id=UUID(str(id)), organization_id=self.organization_id
-            )
-        except ValueError:
-            row = None
+        row = await organization_reads.invoice_of(self.organization_id, str(id))
         return Invoice.of(row) if row else None  # another tenant's invoice is not there (ACC-5)
 
     @strawberry.field(permission_classes=[CanReadBilling], description="INV-3; billing roles only.")
     async def billing_info(self) -> BillingInfo | None:
-        row = await BillingInfoRow.get_or_none(organization_id=self.organization_id)
+        row = await organization_reads.billing_info_of(self.organization_id)
         return BillingInfo.of(row) if row else None
 
     @strawberry.field(permission_classes=[CanReadBilling], description="ACC-3: billing roles only.")
     async def payment_methods(self) -> list[PaymentMethod] | None:
-        rows = await PaymentMethodRow.filter(organization_id=self.organization_id).order_by(
-            "created_at"
-        )
+        rows = await organization_reads.payment_methods_of(self.organization_id)
         return [PaymentMethod.of(row) for row in rows]
 
     @strawberry.field(
@@ -173,11 +162,7 @@ class Organization:
         description="NOT-1: notices for the owner and billing admins, newest first.",
     )
     async def notifications(self, first: int = 20) -> list[Notification] | None:
-        rows = (
-            await NotificationRow.filter(organization_id=self.organization_id)
-            .order_by("-created_at", "-id")
-            .limit(max(1, min(first, 100)))
-        )
+        rows = await organization_reads.notifications_of(self.organization_id, first)
         return [
             Notification(kind=NotificationKind(r.kind), message=r.message, created_at=r.created_at)
             for r in rows
@@ -195,9 +180,7 @@ class Organization:
         description="Settings of features; inactive ones belong to features the plan lost (CHG-9)."
     )
     async def feature_settings(self) -> list[FeatureSetting]:
-        rows = await FeatureSettingRow.filter(organization_id=self.organization_id).order_by(
-            "feature", "key"
-        )
+        rows = await organization_reads.feature_settings_of(self.organization_id)
         return [
             FeatureSetting(feature=r.feature, key=r.key, value=str(r.value), active=r.active)
             for r in rows

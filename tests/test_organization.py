@@ -10,6 +10,7 @@ from billing.access import Role
 from billing.periods import BillingInterval
 from billing.subscription_status import SubscriptionStatus
 from models import (
+    Invoice,
     Membership,
     Organization,
     Plan,
@@ -195,3 +196,39 @@ async def test_organization_query_costs_a_constant_number_of_sql_queries(
     assert small == big == 10
     await catalog_changed()  # the catalog was written: the next request reads all of it again
     assert await _queries_for(gql, "user0@small-co.test", sql_queries) == 10 + 7
+
+
+BILLING_PAGE_QUERY = """
+query ($invoice: ID!) {
+  organization {
+    invoice(id: $invoice) { number lines { amount { amount } } }
+    billingInfo { companyName }
+    paymentMethods { last4 isDefault }
+    notifications(first: 5) { kind }
+    featureSettings { feature key }
+  }
+}
+"""
+
+
+async def test_the_billing_page_reads_one_sql_query_per_field(
+    gql: GraphQLClient, sql_queries: QueryCounter
+) -> None:
+    from tests.conftest import token_for
+
+    acme = await Organization.get(slug="acme")
+    invoice = await Invoice.filter(organization=acme).order_by("-sequence").first()
+    assert invoice is not None
+    token = await token_for("billing@acme.test")
+    before = sql_queries.count
+    response = await gql.http.post(
+        "/graphql",
+        json={"query": BILLING_PAGE_QUERY, "variables": {"invoice": str(invoice.id)}},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    organization = response.json()["data"]["organization"]
+    assert organization["invoice"]["number"] == invoice.number
+    assert organization["invoice"]["lines"]
+    # 2 (viewer: user, memberships) + organization + invoice + its lines + billing info
+    # + payment methods + notifications + feature settings = 9
+    assert sql_queries.count - before == 9

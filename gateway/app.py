@@ -25,6 +25,7 @@ from strawberry.types import ExecutionResult
 from billing.clock import Clock, SystemClock
 from billing.errors import BillingError, ErrorCode
 from gateway.auth import authenticate
+from gateway.body_limit import BodyLimit
 from gateway.cors import BrowserCors
 from gateway.db import close_database, open_database
 from gateway.http_errors import error_response
@@ -32,6 +33,13 @@ from gateway.invoice_route import invoice_pdf_endpoint
 from gateway.persisted import OperationRefused, PersistedOperations
 from gateway.processor import build_mailer, build_processor
 from gateway.public_catalog import PublicCatalogCache, public_documents
+from gateway.query_limits import (
+    CheckedOperation,
+    QueryTooComplex,
+    check_operation,
+    refusal_response,
+    within_time_limit,
+)
 from gateway.security_headers import SecurityHeaders
 from gateway.settings import Settings, load_settings
 from gateway.trusted_documents import load_manifest
@@ -116,7 +124,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         except OperationRefused as refused:
             error = GraphQLError(refused.message, extensions={"code": refused.code})
             return ExecutionResult(data=None, errors=[error])
-        return await super().execute_operation(
+        checked = self._checked(request, request_data, document, context)
+        run = super().execute_operation(
             request,
             request_adapter,
             replace(request_data, query=document),
@@ -124,6 +133,27 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             root_value,
             sub_response,
         )
+        if checked is None or checked.is_mutation(request_data.operation_name):
+            return await run  # a mutation that has moved money is never cancelled half-way
+        try:
+            return await within_time_limit(run, self.settings.limits.query_timeout_seconds)
+        except QueryTooComplex as refusal:
+            raise _Refused(refusal_response(refusal, request.headers.get("accept"))) from None
+
+    def _checked(
+        self, request: Any, data: GraphQLRequestData, document: str | None, context: Context
+    ) -> CheckedOperation | None:
+        """README "Limits": a document too big to run is refused before anything runs."""
+        if document is None:
+            return None
+        variables = data.variables if isinstance(data.variables, dict) else None
+        anonymous = context.viewer is None and context.api_key is None
+        try:
+            return check_operation(
+                self.settings.limits, document, variables, data.operation_name, anonymous=anonymous
+            )
+        except QueryTooComplex as refusal:
+            raise _Refused(refusal_response(refusal, request.headers.get("accept"))) from None
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         if result.errors:
@@ -194,7 +224,8 @@ def create_app(
         Middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors),
         Middleware(BrowserCors, origins=settings.cors_origins),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, middleware=browser)
+    limits = [Middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes)]
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[*browser, *limits])
 
 
 def app_from_environment() -> Starlette:

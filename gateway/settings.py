@@ -6,10 +6,13 @@ import os
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from gateway.limit_settings import RequestLimits, load_request_limits
+from gateway.settings_error import SettingsError as SettingsError
 
 DEFAULT_DATA_DIR = Path("var")
 DEFAULT_DATABASE_URL = "sqlite://var/billing-gateway.sqlite3"
@@ -22,10 +25,6 @@ _MIN_SECRET_LENGTH = 32
 class Mode(StrEnum):
     SANDBOX = "sandbox"
     PRODUCTION = "production"
-
-
-class SettingsError(ValueError):
-    """A bad environment variable; the message names it and says what was expected."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +51,8 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     frame_ancestors: str = "'none'"
     public_catalog: bool = True
+    # What one request may cost (README "Limits").
+    limits: RequestLimits = field(default_factory=RequestLimits)
 
     @property
     def is_sandbox(self) -> bool:
@@ -83,6 +84,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         public_catalog=_on_or_off(
             "GATEWAY_PUBLIC_CATALOG", env.get("GATEWAY_PUBLIC_CATALOG"), True
         ),
+        limits=load_request_limits(env),
     )
 
 

@@ -14,7 +14,7 @@ class RequestLimits:
     max_body_bytes: int = 1024 * 1024
     max_query_tokens: int = 5_000
     max_aliases: int = 30
-    max_depth: int = 12
+    max_depth: int = 15
     max_cost: int = 3_000
     max_cost_anonymous: int = 300
     query_timeout_seconds: float = 10.0

@@ -30,7 +30,7 @@ from pathlib import Path
 import httpx
 
 BIN = Path(sys.executable).parent
-PREVIEW = 'previewPlanChange(input: {product: "email", plan: "email-2500"}) { kind amountDueNow { amount } }'
+PREVIEW = "previewPlanChange(input: $i) { kind }"  # the input in a variable: a compact body
 GATE = 'usageGate(product: "email", metric: "emails", quantity: 1) { allowed }'
 INVOICES = "invoices { edges { node { id number status total { amount } } } }"
 
@@ -43,8 +43,8 @@ class Attack:
     chunked: bool = False
 
 
-def _query(text: str) -> bytes:
-    return json.dumps({"query": text}).encode()
+def _query(text: str, variables: dict[str, object] | None = None) -> bytes:
+    return json.dumps({"query": text, "variables": variables or {}}).encode()
 
 
 def _aliases(count: int, field: str) -> str:
@@ -81,7 +81,26 @@ ATTACKS = [
     Attack(
         "10,000 aliased `previewPlanChange`, billing admin",
         True,
-        lambda: _query("{ " + _aliases(10_000, PREVIEW) + " }"),
+        lambda: _query(
+            "query ($i: PlanChangeInput!) { " + _aliases(10_000, PREVIEW) + " }",
+            {"i": {"product": "email", "plan": "email-2500"}},
+        ),
+    ),
+    Attack(
+        "29 aliased `previewPlanChange` (cost 2,929: the most allowed), billing admin",
+        True,
+        lambda: _query(
+            "query ($i: PlanChangeInput!) { " + _aliases(29, PREVIEW) + " }",
+            {"i": {"product": "email", "plan": "email-2500"}},
+        ),
+    ),
+    Attack(
+        "30 aliased `previewPlanChange` (cost 3,030), billing admin",
+        True,
+        lambda: _query(
+            "query ($i: PlanChangeInput!) { " + _aliases(30, PREVIEW) + " }",
+            {"i": {"product": "email", "plan": "email-2500"}},
+        ),
     ),
     Attack(
         "10,000 aliased `usageGate`, billing admin",
@@ -202,7 +221,7 @@ def _code(response: httpx.Response) -> tuple[str, str]:
         return "(not JSON)", ""
     errors = body.get("errors") if isinstance(body, dict) else None
     if not errors:
-        return "(no error: data)", ""
+        return "(answered)", ""
     extensions = errors[0].get("extensions", {})
     return str(extensions.get("code", "(no code)")), str(extensions.get("limit", ""))
 

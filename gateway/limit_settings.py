@@ -12,7 +12,7 @@ from gateway.settings_error import SettingsError
 @dataclass(frozen=True)
 class RequestLimits:
     max_body_bytes: int = 1024 * 1024
-    max_query_tokens: int = 5_000
+    max_query_tokens: int = 2_000
     max_aliases: int = 30
     max_depth: int = 15
     max_cost: int = 3_000

@@ -114,6 +114,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         # are resolved before anything runs. Batching is off: Strawberry refuses lists earlier.
         if isinstance(request_data, list):
             raise HTTPException(400, "Batched requests are not accepted.")
+        # The text sent is measured first: an automatic persisted query registers it.
+        checked = self._checked(request, request_data, request_data.query, context)
         try:
             document = self.persisted.document(
                 request_data.query,
@@ -124,7 +126,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         except OperationRefused as refused:
             error = GraphQLError(refused.message, extensions={"code": refused.code})
             return ExecutionResult(data=None, errors=[error])
-        checked = self._checked(request, request_data, document, context)
+        if document != request_data.query:
+            checked = self._checked(request, request_data, document, context)
         run = super().execute_operation(
             request,
             request_adapter,

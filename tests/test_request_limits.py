@@ -20,10 +20,10 @@ from billing.clock import FixedClock
 from gateway.app import create_app
 from gateway.limit_settings import RequestLimits
 from gateway.settings import Settings
-from gateway.trusted_documents import OPERATIONS
+from gateway.trusted_documents import OPERATIONS, document_hash
 from models import SubscriptionItem
 from resolvers.loaders import Loaders
-from tests.conftest import SEEDED_AT, token_for
+from tests.conftest import SEEDED_AT, persisted, token_for, trusted_request
 from tests.factories import organization_with
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -247,3 +247,36 @@ async def test_a_mutation_is_never_cancelled_by_the_time_limit(
         subscription__organization_id=organization.id, product__code="email"
     )
     assert item.upgrade_preference == "AUTO_UPGRADE"
+
+
+async def test_an_automatic_persisted_query_past_a_limit_is_refused_and_not_registered(
+    client: httpx.AsyncClient, billing_token: str
+) -> None:
+    query = "{ " + " ".join(f"a{i}: __typename" for i in range(40)) + " }"
+    extensions = persisted(document_hash(query))
+    refused = await _post(client, query, billing_token, extensions=extensions)
+    assert _refusal(refused, "GATEWAY_MAX_ALIASES")["value"] == 40
+    by_hash = await client.post(
+        "/graphql",
+        json={"extensions": extensions},
+        headers={"Authorization": f"Bearer {billing_token}"},
+    )
+    assert by_hash.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+
+
+async def test_a_trusted_document_named_by_its_hash_is_measured_too(
+    database: str, settings: Settings, clock: FixedClock
+) -> None:
+    # ACC-6's PricingCatalog (cost 89) under a budget of 50 for anonymous callers.
+    tight = replace(settings, limits=RequestLimits(max_cost=100, max_cost_anonymous=50))
+    app = create_app(tight, clock, manage_database=False)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
+    ) as client:
+        response = await client.post(
+            "/graphql",
+            json=trusted_request("PricingCatalog", {}),
+            headers={"Accept": GRAPHQL_RESPONSE},
+        )
+    extensions = _refusal(response, "GATEWAY_MAX_COST_ANONYMOUS")
+    assert (extensions["maximum"], extensions["value"]) == (50, 89)

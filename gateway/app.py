@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
@@ -27,6 +27,7 @@ from strawberry.types import ExecutionResult
 from billing.clock import Clock, SystemClock
 from billing.errors import BillingError, ErrorCode
 from gateway.auth import authenticate
+from gateway.body_limit import BodyLimit
 from gateway.cors import BrowserCors
 from gateway.db import close_database, open_database
 from gateway.graphiql import ASSET_ROUTE as GRAPHIQL_ASSET_ROUTE
@@ -46,6 +47,13 @@ from gateway.invoice_route import invoice_pdf_endpoint
 from gateway.persisted import OperationRefused, PersistedOperations
 from gateway.processor import build_mailer, build_processor
 from gateway.public_catalog import PublicCatalogCache, public_documents
+from gateway.query_limits import (
+    CheckedOperation,
+    QueryTooComplex,
+    check_operation,
+    refusal_response,
+    within_time_limit,
+)
 from gateway.security_headers import SecurityHeaders
 from gateway.settings import Settings, load_settings
 from gateway.trusted_documents import load_manifest
@@ -125,6 +133,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         # are resolved before anything runs. Batching is off: Strawberry refuses lists earlier.
         if isinstance(request_data, list):
             raise HTTPException(400, "Batched requests are not accepted.")
+        # The text sent is measured first: an automatic persisted query registers it.
+        checked = self._checked(request, request_data, request_data.query, context)
         try:
             document = self.persisted.document(
                 request_data.query,
@@ -135,6 +145,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         except OperationRefused as refused:
             error = GraphQLError(refused.message, extensions={"code": refused.code})
             return ExecutionResult(data=None, errors=[error])
+        if document != request_data.query:
+            checked = self._checked(request, request_data, document, context)
         if (
             context.viewer is None
             and not self.settings.anonymous_introspection
@@ -143,16 +155,20 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             refusal = GraphQLError(INTROSPECTION_REFUSAL, extensions={"code": REFUSAL_CODE.value})
             return ExecutionResult(data=None, errors=[refusal])
         resolved = replace(request_data, query=document)
-        try:
-            return await run_keyed(
-                request,
-                resolved,
-                context,
-                sub_response,
-                lambda: super(GraphQLEndpoint, self).execute_operation(
-                    request, request_adapter, resolved, context, root_value, sub_response
-                ),
+
+        def run() -> Awaitable[Any]:
+            return super(GraphQLEndpoint, self).execute_operation(
+                request, request_adapter, resolved, context, root_value, sub_response
             )
+
+        try:
+            if checked is None or checked.is_mutation(request_data.operation_name):
+                # A mutation that has moved money is never cancelled half-way; a retry with its
+                # Idempotency-Key answers the first result (IDM-1).
+                return await run_keyed(request, resolved, context, sub_response, run)
+            return await within_time_limit(run(), self.settings.limits.query_timeout_seconds)
+        except QueryTooComplex as refusal:
+            raise _Refused(refusal_response(refusal, request.headers.get("accept"))) from None
         except HTTPException as error:
             # GraphQL over HTTP: a mutation sent with GET is 405 Method Not Allowed.
             if isinstance(error.__cause__, InvalidOperationTypeError):
@@ -160,6 +176,21 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                     405, "Mutations are not run over GET: send them with POST."
                 ) from None
             raise
+
+    def _checked(
+        self, request: Any, data: GraphQLRequestData, document: str | None, context: Context
+    ) -> CheckedOperation | None:
+        """README "Limits": a document too big to run is refused before anything runs."""
+        if document is None:
+            return None
+        variables = data.variables if isinstance(data.variables, dict) else None
+        anonymous = context.viewer is None and context.api_key is None
+        try:
+            return check_operation(
+                self.settings.limits, document, variables, data.operation_name, anonymous=anonymous
+            )
+        except QueryTooComplex as refusal:
+            raise _Refused(refusal_response(refusal, request.headers.get("accept"))) from None
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         if result.errors:
@@ -252,7 +283,8 @@ def create_app(
         Middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors),
         Middleware(BrowserCors, origins=settings.cors_origins),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, middleware=browser)
+    limits = [Middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes)]
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[*browser, *limits])
 
 
 def app_from_environment() -> Starlette:

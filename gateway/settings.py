@@ -6,10 +6,13 @@ import os
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from gateway.limit_settings import RequestLimits, load_request_limits
+from gateway.settings_error import SettingsError as SettingsError
 
 DEFAULT_DATA_DIR = Path("var")
 DEFAULT_DATABASE_URL = "sqlite://var/billing-gateway.sqlite3"
@@ -24,10 +27,6 @@ _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 class Mode(StrEnum):
     SANDBOX = "sandbox"
     PRODUCTION = "production"
-
-
-class SettingsError(ValueError):
-    """A bad environment variable; the message names it and says what was expected."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +57,8 @@ class Settings:
     graphiql: bool = True
     anonymous_introspection: bool = True
     token_max_lifetime_seconds: int = DEFAULT_TOKEN_MAX_LIFETIME_SECONDS
+    # What one request may cost (README "Limits").
+    limits: RequestLimits = field(default_factory=RequestLimits)
 
     @property
     def is_sandbox(self) -> bool:
@@ -97,6 +98,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             env.get("GATEWAY_TOKEN_MAX_LIFETIME_SECONDS"),
             DEFAULT_TOKEN_MAX_LIFETIME_SECONDS,
         ),
+        limits=load_request_limits(env),
     )
 
 

@@ -29,6 +29,7 @@ from gateway.http_errors import error_response
 from gateway.invoice_route import invoice_pdf_endpoint
 from gateway.persisted import OperationRefused, PersistedOperations
 from gateway.processor import build_mailer, build_processor
+from gateway.request_body import CheckedRequestBody
 from gateway.settings import Settings, load_settings
 from gateway.trusted_documents import load_manifest
 from gateway.usage_csv import usage_csv_endpoint
@@ -47,7 +48,7 @@ class _Refused(Exception):
         self.response = response
 
 
-class GraphQLEndpoint(GraphQL[Context, None]):
+class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
     def __init__(self, settings: Settings, clock: Clock, processor: PaymentProcessor) -> None:
         super().__init__(schema, graphql_ide="graphiql")
         self.settings = settings

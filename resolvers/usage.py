@@ -237,6 +237,11 @@ def _check(
                 (index, "workspace", f"no workspace {event.workspace!r} in this organization")
             )
         occurred_at = event.occurred_at or now
+        if occurred_at.utcoffset() is None:
+            problems.append(
+                (index, "occurredAt", "give a time zone, e.g. 2026-03-12T09:00:00Z")
+            )
+            occurred_at = now
         if occurred_at < month_start:
             problems.append((index, "occurredAt", "the billing month it belongs to is closed"))
         if occurred_at > now + CLOCK_SKEW:

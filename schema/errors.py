@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 
 from graphql import GraphQLError
 
@@ -23,7 +24,7 @@ def coded_error(error: GraphQLError) -> GraphQLError:
         # Syntax, validation and variable-coercion errors: the request itself is wrong.
         code, message, extra = ErrorCode.BAD_USER_INPUT, error.message, {}
     else:
-        log.error("unexpected error at %s", error.path, exc_info=original)
+        log.error("unexpected error at %s\n%s", error.path, clipped_traceback(original))
         code, message, extra = ErrorCode.INTERNAL, "Internal error: it has been logged.", {}
     return GraphQLError(
         message,
@@ -32,4 +33,17 @@ def coded_error(error: GraphQLError) -> GraphQLError:
         positions=error.positions,
         path=error.path,
         extensions={"code": code.value, **extra},
+    )
+
+
+_LOGGED_LINE = 1000  # characters per line of a logged traceback
+
+
+def clipped_traceback(error: BaseException) -> str:
+    """The traceback with each line cut short: an exception's message may carry a whole
+    caller-sent value (a 100,000-character id), which the log should not repeat."""
+    lines = "".join(traceback.format_exception(error)).splitlines()
+    return "\n".join(
+        line if len(line) <= _LOGGED_LINE else f"{line[:_LOGGED_LINE]}… ({len(line):,} characters)"
+        for line in lines
     )

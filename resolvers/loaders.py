@@ -105,18 +105,26 @@ async def _waiting_payments(invoice_ids: Sequence[UUID]) -> list[Payment]:
 
 class Loaders:
     def __init__(self) -> None:
-        self.organization = SharedLoader(_one_each(_organizations, lambda o: o.id))
-        self.subscription_by_organization = SharedLoader(
+        self.organization: SharedLoader[UUID, Organization | None] = SharedLoader(
+            _one_each(_organizations, lambda o: o.id)
+        )
+        self.subscription_by_organization: SharedLoader[UUID, Subscription | None] = SharedLoader(
             _one_each(_subscriptions, lambda s: s.organization_id)
         )
         self.items_by_subscription = SharedLoader(_many_each(_items, lambda i: i.subscription_id))
         self.add_ons_by_item = SharedLoader(_many_each(_item_add_ons, lambda a: a.item_id))
-        self.price = SharedLoader(_one_each(_prices, lambda p: p.id))
-        self.members_by_organization = SharedLoader(_many_each(_members, lambda m: m.organization_id))
+        self.price: SharedLoader[int, Price | None] = SharedLoader(
+            _one_each(_prices, lambda p: p.id)
+        )
+        self.members_by_organization = SharedLoader(
+            _many_each(_members, lambda m: m.organization_id)
+        )
         self.workspaces_by_organization = SharedLoader(
             _many_each(_workspaces, lambda w: w.organization_id)
         )
-        self.lines_by_invoice = SharedLoader(_many_each(_invoice_lines, lambda line: line.invoice_id))
+        self.lines_by_invoice = SharedLoader(
+            _many_each(_invoice_lines, lambda line: line.invoice_id)
+        )
         self.waiting_payments_by_invoice = SharedLoader(
             _many_each(_waiting_payments, lambda payment: payment.invoice_id)
         )

@@ -13,6 +13,7 @@ from typing import Any
 from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -24,6 +25,7 @@ from strawberry.types import ExecutionResult
 from billing.clock import Clock, SystemClock
 from billing.errors import BillingError, ErrorCode
 from gateway.auth import authenticate
+from gateway.availability import UnavailableAsJson, ready_endpoint, refuse_if_unavailable
 from gateway.db import close_database, open_database
 from gateway.http_errors import error_response
 from gateway.invoice_route import invoice_pdf_endpoint
@@ -118,6 +120,7 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         if result.errors:
             result.errors = [coded_error(error) for error in result.errors]
+            refuse_if_unavailable(result.errors)  # the whole answer becomes a 503
         return await super().process_result(request, result)
 
     def encode_json(self, data: object) -> str:
@@ -169,6 +172,7 @@ def create_app(
     routes = [
         Route("/graphql", endpoint, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
+        Route("/ready", ready_endpoint(settings), methods=["GET"]),
         Route("/invoices/{invoice_id}.pdf", invoice_pdf_endpoint(settings), methods=["GET"]),
         Route("/usage.csv", usage_csv_endpoint(settings), methods=["GET"]),
         Route(
@@ -177,7 +181,8 @@ def create_app(
             methods=["POST"],
         ),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    middleware = [Middleware(UnavailableAsJson)]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
 
 
 def app_from_environment() -> Starlette:

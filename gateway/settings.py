@@ -15,6 +15,7 @@ DEFAULT_CATALOG_FILE = Path(__file__).parent / "data" / "catalog.toml"
 DEFAULT_DEMO_FILE = Path(__file__).parent / "data" / "demo-organizations.toml"
 _DATABASE_SCHEMES = ("sqlite://", "postgres://", "postgresql://")
 _MIN_SECRET_LENGTH = 32
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 class Mode(StrEnum):
@@ -45,6 +46,7 @@ class Settings:
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = False
+    redis_url: str | None = None  # checked by GET /ready when set
 
     @property
     def is_sandbox(self) -> bool:
@@ -71,7 +73,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp_username=env.get("SMTP_USERNAME") or None,
         smtp_password=env.get("SMTP_PASSWORD") or None,
         smtp_starttls=(env.get("SMTP_STARTTLS", "").strip().lower() in ("1", "true", "yes")),
+        redis_url=_redis_url(env.get("REDIS_URL") or None),
     )
+
+
+def _redis_url(value: str | None) -> str | None:
+    if value is not None and not value.startswith(_REDIS_SCHEMES):
+        raise SettingsError(
+            f"REDIS_URL: expected a URL starting with redis://, rediss:// or unix://, got {value!r}"
+        )
+    return value
 
 
 def _int(variable: str, value: str) -> int:

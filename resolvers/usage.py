@@ -238,9 +238,7 @@ def _check(
             )
         occurred_at = event.occurred_at or now
         if occurred_at.utcoffset() is None:
-            problems.append(
-                (index, "occurredAt", "give a time zone, e.g. 2026-03-12T09:00:00Z")
-            )
+            problems.append((index, "occurredAt", "give a time zone, e.g. 2026-03-12T09:00:00Z"))
             occurred_at = now
         if occurred_at < month_start:
             problems.append((index, "occurredAt", "the billing month it belongs to is closed"))

@@ -8,6 +8,7 @@ import traceback
 from graphql import GraphQLError
 
 from billing.errors import BillingError, ErrorCode
+from resolvers.availability import UNAVAILABLE_MESSAGE, database_unavailable
 
 log = logging.getLogger("billing_gateway.errors")
 
@@ -23,6 +24,9 @@ def coded_error(error: GraphQLError) -> GraphQLError:
     elif original is None or isinstance(original, GraphQLError) or error.path is None:
         # Syntax, validation and variable-coercion errors: the request itself is wrong.
         code, message, extra = ErrorCode.BAD_USER_INPUT, error.message, {}
+    elif database_unavailable(original):
+        log.warning("database unavailable at %s: %r", error.path, original)
+        code, message, extra = ErrorCode.UNAVAILABLE, UNAVAILABLE_MESSAGE, {}
     else:
         log.error("unexpected error at %s\n%s", error.path, clipped_traceback(original))
         code, message, extra = ErrorCode.INTERNAL, "Internal error: it has been logged.", {}

@@ -61,7 +61,7 @@ MAX_LENGTHS: Mapping[str, int] = {
     "BillingInfoInput.addressLine2": 200,
     "BillingInfoInput.city": 100,
     "BillingInfoInput.postalCode": 20,
-    "BillingInfoInput.country": 2,
+    "BillingInfoInput.country": 64,  # a name gets the ISO-code advice of its own check
     "BillingInfoInput.taxId": 50,
     "BillingInfoInput.contactName": 200,
 }

@@ -248,3 +248,14 @@ async def test_an_unexpected_error_is_logged_with_its_lines_cut_short(
     assert "RuntimeError: caller value vvv" in logged
     assert "… (100,027 characters)" in logged
     assert len(logged) < 20_000
+
+
+async def test_an_invoice_pdf_path_of_5000_characters_is_a_404_that_does_not_echo_it_whole(
+    client: httpx.AsyncClient,
+) -> None:
+    headers = {"Authorization": f"Bearer {await token_for('owner@acme.test')}"}
+    response = await client.get(f"/invoices/{'x' * 5000}.pdf", headers=headers)
+    assert response.status_code == 404
+    (error,) = response.json()["errors"]
+    assert error["extensions"]["code"] == "NOT_FOUND"
+    assert error["message"] == f"No invoice with id '{'x' * 64}…' is visible to you."

@@ -14,8 +14,10 @@ import pytest
 from asyncpg.exceptions import ConnectionDoesNotExistError
 
 from billing.clock import FixedClock
+from gateway import worker
 from gateway.app import create_app
 from gateway.db import close_database, open_database
+from gateway.processor import build_processor
 from gateway.settings import Settings
 from resolvers.loaders import Loaders
 from tests.conftest import error_codes, free_port, token_for
@@ -148,3 +150,30 @@ async def test_a_connection_lost_during_execution_is_a_503_not_internal(
     assert response.json() == {
         "errors": [{"message": UNAVAILABLE, "extensions": {"code": "UNAVAILABLE"}}]
     }
+
+
+async def test_the_billing_clock_logs_one_line_while_the_database_is_unavailable(
+    settings: Settings,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def database_down(*_: object) -> list[str]:
+        raise ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 5432)")
+
+    monkeypatch.setattr(worker, "tick", database_down)
+    running = asyncio.create_task(
+        worker.run_periodically(clock, build_processor(settings), every_seconds=0.01)
+    )
+    await asyncio.sleep(0.05)
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    records = [r for r in caplog.records if r.name == "billing_gateway.worker"]
+    assert records
+    assert all(r.levelname == "WARNING" and r.exc_info is None for r in records)
+    assert (
+        records[0]
+        .getMessage()
+        .startswith("billing clock: postponed, the database is unavailable: ConnectionRefusedError")
+    )

@@ -80,6 +80,14 @@ MALFORMED_BODIES = {
         b'{ __typename } }", "variables": {"m": "\\ud800"}}',
         "The request holds a lone UTF-16 surrogate",
     ),
+    "a lone surrogate 500 lists deep": (
+        b'{"query": "{ viewer { user { name } } }", "variables": {"a": '
+        + b"[" * 500
+        + b'"\\ud800"'
+        + b"]" * 500
+        + b"}}",
+        "The request holds a lone UTF-16 surrogate",
+    ),
     "bytes that are not UTF-8": (b'{"query": "\xff"}', "The request body is not UTF-8 text."),
 }
 

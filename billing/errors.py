@@ -11,6 +11,7 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "NOT_FOUND"
     BAD_USER_INPUT = "BAD_USER_INPUT"
     INTERNAL = "INTERNAL"
+    UNAVAILABLE = "UNAVAILABLE"  # a dependency (the database) is out of reach: try again later
 
 
 class BillingError(Exception):

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from billing.clock import SystemClock
 from billing.errors import BillingError
+from gateway.cli_errors import CommandError
 from gateway.db import close_database, open_database
 from gateway.settings import Settings
 from resolvers.api_keys import (
@@ -56,8 +57,6 @@ def with_default_sub_command(argv: Sequence[str]) -> list[str]:
 
 
 def _on_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
-    from gateway.cli import CommandError
-
     async def run() -> T:
         await open_database(settings.database_url)
         try:

@@ -27,6 +27,7 @@ from strawberry.types import ExecutionResult
 from billing.clock import Clock, SystemClock
 from billing.errors import BillingError, ErrorCode
 from gateway.auth import authenticate
+from gateway.availability import UnavailableAsJson, ready_endpoint, refuse_if_unavailable
 from gateway.body_limit import BodyLimit
 from gateway.cors import BrowserCors
 from gateway.db import close_database, open_database
@@ -54,6 +55,7 @@ from gateway.query_limits import (
     refusal_response,
     within_time_limit,
 )
+from gateway.request_body import CheckedRequestBody
 from gateway.security_headers import SecurityHeaders
 from gateway.settings import Settings, load_settings
 from gateway.trusted_documents import load_manifest
@@ -73,7 +75,7 @@ class _Refused(Exception):
         self.response = response
 
 
-class GraphQLEndpoint(GraphQL[Context, None]):
+class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
     def __init__(self, settings: Settings, clock: Clock, processor: PaymentProcessor) -> None:
         super().__init__(schema, graphql_ide="graphiql")
         self.settings = settings
@@ -195,6 +197,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         if result.errors:
             result.errors = [coded_error(error) for error in result.errors]
+            refuse_if_unavailable(result.errors)  # the whole answer becomes a 503
         processed = await super().process_result(request, result)
         if response_media_type(request.headers.get("accept")) == GRAPHQL_RESPONSE_JSON:
             processed = without_data_on_request_error(processed, result)
@@ -269,6 +272,7 @@ def create_app(
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
+        Route("/ready", ready_endpoint(settings), methods=["GET"]),
         Route("/invoices/{invoice_id}.pdf", invoice_pdf_endpoint(settings), methods=["GET"]),
         Route("/usage.csv", usage_csv_endpoint(settings), methods=["GET"]),
         Route(
@@ -283,8 +287,12 @@ def create_app(
         Middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors),
         Middleware(BrowserCors, origins=settings.cors_origins),
     ]
-    limits = [Middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes)]
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[*browser, *limits])
+    # Outermost first: every answer, a 503 or a 413 too, carries the browser headers.
+    guards = [
+        Middleware(UnavailableAsJson),
+        Middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[*browser, *guards])
 
 
 def app_from_environment() -> Starlette:

@@ -10,20 +10,17 @@ from collections.abc import Sequence
 from billing.clock import SystemClock
 from gateway.api_key_commands import add_api_key_commands, with_default_sub_command
 from gateway.catalog_file import CatalogFileError, load_catalog, load_demo
+from gateway.cli_errors import CommandError, run_reporting_unreachable_database
 from gateway.db import apply_migrations, close_database, open_database
 from gateway.seed import SeedReport, database_is_empty, seed
 from gateway.settings import Settings, SettingsError, load_settings
-
-
-class CommandError(Exception):
-    """A failure the person at the terminal can act on; printed without a traceback."""
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(with_default_sub_command(sys.argv[1:] if argv is None else argv))
     try:
         settings = load_settings()
-        args.run(settings, args)
+        run_reporting_unreachable_database(args.run, settings, args)
     except (SettingsError, CatalogFileError, CommandError) as error:
         print(f"billing-gateway: {error}", file=sys.stderr)
         sys.exit(2)

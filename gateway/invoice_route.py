@@ -34,7 +34,7 @@ def invoice_pdf_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Re
             invoice is None or role is None
         ):  # another tenant's invoice looks like no invoice (ACC-5)
             return error_response(
-                404, ErrorCode.NOT_FOUND, f"No invoice with id {raw!r} is visible to you."
+                404, ErrorCode.NOT_FOUND, f"No invoice with id {_shown(raw)!r} is visible to you."
             )
         if not may_read_billing(role):
             return error_response(
@@ -50,3 +50,8 @@ def invoice_pdf_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Re
         )
 
     return pdf
+
+
+def _shown(raw: str) -> str:
+    """The id as echoed back: a caller's 100,000-character path is not repeated whole."""
+    return raw if len(raw) <= 64 else f"{raw[:64]}…"

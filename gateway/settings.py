@@ -22,6 +22,7 @@ _DATABASE_SCHEMES = ("sqlite://", "postgres://", "postgresql://")
 _MIN_SECRET_LENGTH = 32
 DEFAULT_TOKEN_MAX_LIFETIME_SECONDS = 24 * 3600
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 class Mode(StrEnum):
@@ -59,6 +60,7 @@ class Settings:
     token_max_lifetime_seconds: int = DEFAULT_TOKEN_MAX_LIFETIME_SECONDS
     # What one request may cost (README "Limits").
     limits: RequestLimits = field(default_factory=RequestLimits)
+    redis_url: str | None = None  # checked by GET /ready when set
 
     @property
     def is_sandbox(self) -> bool:
@@ -99,6 +101,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             DEFAULT_TOKEN_MAX_LIFETIME_SECONDS,
         ),
         limits=load_request_limits(env),
+        redis_url=_redis_url(env.get("REDIS_URL") or None),
     )
 
 
@@ -120,6 +123,14 @@ def _seconds(variable: str, value: str | None, default: int) -> int:
             f"{variable}: expected a whole number of seconds, 60 or more, got {value!r}"
         )
     return int(value)
+
+
+def _redis_url(value: str | None) -> str | None:
+    if value is not None and not value.startswith(_REDIS_SCHEMES):
+        raise SettingsError(
+            f"REDIS_URL: expected a URL starting with redis://, rediss:// or unix://, got {value!r}"
+        )
+    return value
 
 
 def _int(variable: str, value: str) -> int:

@@ -16,8 +16,14 @@ from gateway.http_errors import error_response, signed_in_user
 from gateway.settings import Settings
 from models import Product, UsageCounter
 from resolvers.viewer import Viewer
+from schema.input_limits import MAX_LENGTHS, check_text
 
 COLUMNS = ["period_start", "product", "metric", "workspace", "used"]
+# The same maximums as the GraphQL arguments `Organization.usage(month, workspace)`.
+_PARAMETER_LIMITS = {
+    "month": MAX_LENGTHS["Organization.usage(month)"],
+    "workspace": MAX_LENGTHS["Organization.usage(workspace)"],
+}
 
 
 def usage_csv_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
@@ -31,6 +37,11 @@ def usage_csv_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Resp
             return error_response(
                 401, ErrorCode.UNAUTHENTICATED, "Sign in as a member of an organization first."
             )
+        try:
+            for name, limit in _PARAMETER_LIMITS.items():
+                check_text(name, request.query_params.get(name) or "", limit)
+        except BillingError as error:
+            return error_response(400, ErrorCode.BAD_USER_INPUT, error.message)
         query = UsageCounter.filter(organization_id=viewer.default_organization_id)
         if month := request.query_params.get("month"):
             try:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from billing.clock import Clock
 from billing.errors import BillingError
 from payments.port import PaymentProcessor
+from resolvers.availability import database_unavailable
 from resolvers.billing_clock import run_due_work
 from resolvers.idempotency import purge_expired
 from resolvers.outbox import Mailer, deliver_pending
@@ -43,6 +44,9 @@ async def run_periodically(
     while True:
         try:
             await tick(clock, processor, mailer)
-        except Exception:  # keep the clock running; the failed work is retried on the next tick
-            log.exception("billing clock: due work failed")
+        except Exception as error:  # keep the clock running; the work is retried next tick
+            if database_unavailable(error):
+                log.warning("billing clock: postponed, the database is unavailable: %r", error)
+            else:
+                log.exception("billing clock: due work failed")
         await asyncio.sleep(every_seconds)

@@ -264,7 +264,7 @@ def event_from_stripe_json(payload: bytes) -> ProcessorEvent:
         event = json.loads(payload)
         intent = event["data"]["object"]
         error = intent.get("last_payment_error") or {}
-        return ProcessorEvent(
+        parsed = ProcessorEvent(
             id=str(event["id"]),
             type=_TYPES.get(event["type"], event["type"]),
             charge_id=intent.get("id"),
@@ -274,3 +274,21 @@ def event_from_stripe_json(payload: bytes) -> ProcessorEvent:
         raise WebhookSignatureError(
             "The body is not a Stripe event (JSON with an id, a type and data.object)."
         ) from None
+    _check_sizes(parsed)
+    return parsed
+
+
+# What the gateway stores of an event; Stripe's own ids are about 30 characters.
+_EVENT_LIMITS = {"id": 200, "type": 100, "charge_id": 200, "failure_code": 64}
+
+
+def _check_sizes(event: ProcessorEvent) -> None:
+    for name, limit in _EVENT_LIMITS.items():
+        value = getattr(event, name)
+        if value is None:
+            continue
+        if not isinstance(value, str) or len(value) > limit or "\x00" in value:
+            raise WebhookSignatureError(
+                f"The event's {name} is not a Stripe {name}: "
+                f"expected text of at most {limit} characters."
+            )

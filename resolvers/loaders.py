@@ -27,6 +27,18 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
+class SharedLoader(DataLoader[K, V]):
+    """A DataLoader whose futures survive one caller's cancellation.
+
+    Fields that ask for the same key await the same cached future. graphql-core cancels a failed
+    field's siblings (gather_with_cancel), and cancelling a task cancels the future it awaits:
+    without the shield, a sibling's cancellation would cancel the shared future, and every other
+    field awaiting it would get `CancelledError`, which escapes execution as a 500."""
+
+    def load(self, key: K) -> Awaitable[V]:
+        return asyncio.shield(super().load(key))
+
+
 def _one_each(
     fetch: Callable[[list[K]], Awaitable[list[V]]], key: Callable[[V], K]
 ) -> Callable[[list[K]], Awaitable[list[V | None]]]:
@@ -93,19 +105,27 @@ async def _waiting_payments(invoice_ids: Sequence[UUID]) -> list[Payment]:
 
 class Loaders:
     def __init__(self) -> None:
-        self.organization = DataLoader(_one_each(_organizations, lambda o: o.id))
-        self.subscription_by_organization = DataLoader(
+        self.organization: SharedLoader[UUID, Organization | None] = SharedLoader(
+            _one_each(_organizations, lambda o: o.id)
+        )
+        self.subscription_by_organization: SharedLoader[UUID, Subscription | None] = SharedLoader(
             _one_each(_subscriptions, lambda s: s.organization_id)
         )
-        self.items_by_subscription = DataLoader(_many_each(_items, lambda i: i.subscription_id))
-        self.add_ons_by_item = DataLoader(_many_each(_item_add_ons, lambda a: a.item_id))
-        self.price = DataLoader(_one_each(_prices, lambda p: p.id))
-        self.members_by_organization = DataLoader(_many_each(_members, lambda m: m.organization_id))
-        self.workspaces_by_organization = DataLoader(
+        self.items_by_subscription = SharedLoader(_many_each(_items, lambda i: i.subscription_id))
+        self.add_ons_by_item = SharedLoader(_many_each(_item_add_ons, lambda a: a.item_id))
+        self.price: SharedLoader[int, Price | None] = SharedLoader(
+            _one_each(_prices, lambda p: p.id)
+        )
+        self.members_by_organization = SharedLoader(
+            _many_each(_members, lambda m: m.organization_id)
+        )
+        self.workspaces_by_organization = SharedLoader(
             _many_each(_workspaces, lambda w: w.organization_id)
         )
-        self.lines_by_invoice = DataLoader(_many_each(_invoice_lines, lambda line: line.invoice_id))
-        self.waiting_payments_by_invoice = DataLoader(
+        self.lines_by_invoice = SharedLoader(
+            _many_each(_invoice_lines, lambda line: line.invoice_id)
+        )
+        self.waiting_payments_by_invoice = SharedLoader(
             _many_each(_waiting_payments, lambda payment: payment.invoice_id)
         )
         self._catalog: asyncio.Task[CatalogSnapshot] | None = None
@@ -115,7 +135,7 @@ class Loaders:
         # the process while the catalog revision stays the same).
         if self._catalog is None:
             self._catalog = asyncio.ensure_future(current_catalog_snapshot())
-        return await self._catalog
+        return await asyncio.shield(self._catalog)  # shared, like SharedLoader's futures
 
 
 __all__ = ["Loaders"]

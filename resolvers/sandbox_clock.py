@@ -26,6 +26,9 @@ async def advance_test_clock(
         raise BillingError(
             "The test clock only moves forward: days and hours must be 0 or more.", field="days"
         )
+    # Compared as numbers first: timedelta itself overflows past 999,999,999 days.
+    if days > MAX_ADVANCE.days or hours > MAX_ADVANCE.days * 24:
+        raise BillingError("Move the test clock at most 800 days at a time.", field="days")
     delta = timedelta(days=days, hours=hours)
     if delta > MAX_ADVANCE:
         raise BillingError("Move the test clock at most 800 days at a time.", field="days")

@@ -215,6 +215,9 @@ def _check(
             problems.append((index, "product", message))
             continue
         occurred_at = event.occurred_at or batch.now
+        if occurred_at.utcoffset() is None:
+            problems.append((index, "occurredAt", "give a time zone, e.g. 2026-03-12T09:00:00Z"))
+            occurred_at = batch.now
         found = _event_problems(event, product.metrics, workspaces, occurred_at, batch)
         problems += [(index, field, message) for field, message in found]
         checked.append(

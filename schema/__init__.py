@@ -8,6 +8,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 
+from schema.input_limits import InputLimits, document_limits
 from schema.mutation import Mutation
 from schema.query import Query
 
@@ -23,7 +24,12 @@ schema = GatewaySchema(
     query=Query,
     mutation=Mutation,
     # Classes or factories, never instances: an instance would share state between requests.
-    extensions=[lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
+    extensions=[
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+        InputLimits,
+    ],
 )
+document_limits(schema._schema)
 
 __all__ = ["schema"]

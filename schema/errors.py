@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import traceback
 
 from graphql import GraphQLError
 
 from billing.errors import BillingError, ErrorCode
+from resolvers.availability import UNAVAILABLE_MESSAGE, database_unavailable
 
 log = logging.getLogger("billing_gateway.errors")
 
@@ -22,8 +24,11 @@ def coded_error(error: GraphQLError) -> GraphQLError:
     elif original is None or isinstance(original, GraphQLError) or error.path is None:
         # Syntax, validation and variable-coercion errors: the request itself is wrong.
         code, message, extra = ErrorCode.BAD_USER_INPUT, error.message, {}
+    elif database_unavailable(original):
+        log.warning("database unavailable at %s: %r", error.path, original)
+        code, message, extra = ErrorCode.UNAVAILABLE, UNAVAILABLE_MESSAGE, {}
     else:
-        log.error("unexpected error at %s", error.path, exc_info=original)
+        log.error("unexpected error at %s\n%s", error.path, clipped_traceback(original))
         code, message, extra = ErrorCode.INTERNAL, "Internal error: it has been logged.", {}
     return GraphQLError(
         message,
@@ -32,4 +37,17 @@ def coded_error(error: GraphQLError) -> GraphQLError:
         positions=error.positions,
         path=error.path,
         extensions={"code": code.value, **extra},
+    )
+
+
+_LOGGED_LINE = 1000  # characters per line of a logged traceback
+
+
+def clipped_traceback(error: BaseException) -> str:
+    """The traceback with each line cut short: an exception's message may carry a whole
+    caller-sent value (a 100,000-character id), which the log should not repeat."""
+    lines = "".join(traceback.format_exception(error)).splitlines()
+    return "\n".join(
+        line if len(line) <= _LOGGED_LINE else f"{line[:_LOGGED_LINE]}… ({len(line):,} characters)"
+        for line in lines
     )

@@ -173,7 +173,8 @@ async def _load_items(info: Info, subscription: Subscription) -> list[Subscripti
     snapshot = await loaders.catalog()
     organization = await loaders.organization.load(subscription.organization_id)
     paused = organization is not None and organization.automatic_charges_paused
-    pause = (organization.automatic_charges_pause_reason if paused else None, paused)
+    reason = organization.automatic_charges_pause_reason if organization and paused else None
+    pause = (reason, paused)
     position = {product.id: product.position for product in snapshot.products}
     pairs = sorted(
         zip(rows, add_on_rows, strict=True), key=lambda pair: position[pair[0].product_id]

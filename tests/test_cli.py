@@ -186,3 +186,19 @@ def test_serve_refuses_no_workers(tmp_path: Path) -> None:
     result = run(tmp_path, "serve", "--workers", "0")
     assert result.returncode == 2
     assert "--workers: expected 1 or more, got 0" in result.stderr
+
+
+def test_a_sandbox_start_with_an_unreachable_database_says_so_in_one_line(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    url = f"postgres://gateway:hunter2@127.0.0.1:{port}/billing"
+    result = run(tmp_path, "serve", "--port", str(free_port()), DATABASE_URL=url)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"billing-gateway: cannot reach the database at "
+        f"postgres://gateway:***@127.0.0.1:{port}/billing "
+        f"([Errno 111] Connect call failed ('127.0.0.1', {port})): "
+        "check that it runs and the database exists, or set DATABASE_URL\n"
+    )

@@ -1,0 +1,154 @@
+"""The maximum length of every string a caller sends, in one table: shown in each argument's
+description (so in schema.graphql and introspection) and enforced before any resolver runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from graphql import (
+    GraphQLArgument,
+    GraphQLInputField,
+    GraphQLInputObjectType,
+    GraphQLInputType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    GraphQLScalarType,
+    GraphQLSchema,
+    get_named_type,
+)
+from strawberry.extensions import SchemaExtension
+
+from billing.errors import BillingError
+
+_ID = 64  # our ids are UUIDs (36 characters); room for the processor's own
+_CODE = 64  # catalog codes, workspace slugs (as stored)
+
+# "Type.field(argument)" for arguments, "InputType.field" for input fields. Checked complete
+# against the schema by tests/test_input_limits.py: a new string argument needs its line here.
+MAX_LENGTHS: Mapping[str, int] = {
+    "Query.organization(id)": _ID,
+    "Query.usageGate(product)": _CODE,
+    "Query.usageGate(metric)": 32,
+    "Organization.invoices(after)": 100,
+    "Organization.usage(month)": 16,
+    "Organization.usage(workspace)": _CODE,
+    "Organization.invoice(id)": _ID,
+    "Catalog.product(code)": _CODE,
+    "Mutation.cancelSubscription(reason)": 2000,
+    "Mutation.requestAccountChange(message)": 5000,
+    "Mutation.setUpgradePreference(product)": _CODE,
+    "Mutation.setAutoDowngrade(product)": _CODE,
+    "Mutation.refundInvoice(invoiceId)": _ID,
+    "Mutation.refundInvoice(reason)": 2000,
+    "Mutation.replacePaymentMethod(paymentMethodId)": 200,
+    "Mutation.payInvoice(invoiceId)": _ID,
+    "Mutation.completeTestPaymentAction(invoiceId)": _ID,
+    "PlanChangeInput.product": _CODE,
+    "PlanChangeInput.plan": _CODE,
+    "PlanChangeInput.bundle": _CODE,
+    "PlanChangeInput.addOns": _CODE,
+    "UsageEventInput.id": 100,
+    "UsageEventInput.product": _CODE,
+    "UsageEventInput.metric": 32,
+    "UsageEventInput.contactId": 100,
+    "UsageEventInput.workspace": _CODE,
+    "BillingInfoInput.companyName": 200,
+    "BillingInfoInput.billingEmail": 254,
+    "BillingInfoInput.addressLine1": 200,
+    "BillingInfoInput.addressLine2": 200,
+    "BillingInfoInput.city": 100,
+    "BillingInfoInput.postalCode": 20,
+    "BillingInfoInput.country": 64,  # a name gets the ISO-code advice of its own check
+    "BillingInfoInput.taxId": 50,
+    "BillingInfoInput.contactName": 200,
+}
+
+_LIMIT = "max_length"  # the key of the limit in graphql-core's `extensions` of each argument
+
+
+def is_text(type_: GraphQLInputType) -> bool:
+    named = get_named_type(type_)
+    return isinstance(named, GraphQLScalarType) and named.name in ("String", "ID")
+
+
+def text_inputs(schema: GraphQLSchema) -> dict[str, GraphQLArgument | GraphQLInputField]:
+    """Every argument and input field a caller fills with text, by its key in MAX_LENGTHS."""
+    found: dict[str, GraphQLArgument | GraphQLInputField] = {}
+    for name, type_ in schema.type_map.items():
+        if name.startswith("__"):
+            continue
+        if isinstance(type_, GraphQLObjectType):
+            for field_name, field in type_.fields.items():
+                for arg_name, arg in field.args.items():
+                    if is_text(arg.type):
+                        found[f"{name}.{field_name}({arg_name})"] = arg
+        elif isinstance(type_, GraphQLInputObjectType):
+            for field_name, input_field in type_.fields.items():
+                if is_text(input_field.type):
+                    found[f"{name}.{field_name}"] = input_field
+    return found
+
+
+def document_limits(schema: GraphQLSchema) -> None:
+    """Puts each maximum on its argument: in the description and where the check finds it."""
+    for key, target in text_inputs(schema).items():
+        limit = MAX_LENGTHS.get(key)
+        if limit is None:
+            continue
+        note = f"At most {limit:,} characters."
+        target.description = f"{target.description} {note}" if target.description else note
+        target.extensions = {**(target.extensions or {}), _LIMIT: limit}
+
+
+def check_text(name: str, value: str, limit: int | None) -> None:
+    if limit is not None and len(value) > limit:
+        raise BillingError(
+            f"`{name}` is too long: at most {limit:,} characters, got {len(value):,}.", field=name
+        )
+    if "\x00" in value:
+        raise BillingError(
+            f"`{name}` contains a NUL character (\\u0000), which text cannot hold; remove it.",
+            field=name,
+        )
+
+
+def _check_value(name: str, type_: GraphQLInputType, value: Any, limit: int | None) -> None:
+    if value is None:
+        return
+    if isinstance(type_, GraphQLNonNull):
+        _check_value(name, type_.of_type, value, limit)
+    elif isinstance(type_, GraphQLList):
+        for index, item in enumerate(value if isinstance(value, list) else [value]):
+            _check_value(f"{name}[{index}]", type_.of_type, item, limit)
+    elif isinstance(type_, GraphQLInputObjectType):
+        for field_name, field in type_.fields.items():
+            if field_name in value:
+                field_limit = (field.extensions or {}).get(_LIMIT)
+                _check_value(f"{name}.{field_name}", field.type, value[field_name], field_limit)
+    elif isinstance(value, str):
+        check_text(name, value, limit)
+
+
+class InputLimits(SchemaExtension):
+    """Refuses an over-long string, or one with a NUL, in any argument (BAD_USER_INPUT naming
+    the argument and its maximum) before the field's resolver sees it."""
+
+    def resolve(
+        self,
+        _next: Callable[..., Any],
+        root: Any,
+        info: GraphQLResolveInfo[Any],
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        if kwargs:
+            definitions = info.parent_type.fields[info.field_name].args
+            for name, value in kwargs.items():
+                argument = definitions.get(name)
+                if argument is not None:
+                    limit = (argument.extensions or {}).get(_LIMIT)
+                    _check_value(name, argument.type, value, limit)
+        return _next(root, info, *args, **kwargs)

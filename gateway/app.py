@@ -25,15 +25,18 @@ from strawberry.types import ExecutionResult
 from billing.clock import Clock, SystemClock
 from billing.errors import BillingError, ErrorCode
 from gateway.auth import authenticate
+from gateway.client_address import client_address
 from gateway.cors import BrowserCors
 from gateway.db import close_database, open_database
 from gateway.http_errors import error_response
 from gateway.invoice_route import invoice_pdf_endpoint
-from gateway.persisted import OperationRefused, PersistedOperations
+from gateway.persisted import MAX_REGISTERED, OperationRefused, PersistedOperations
 from gateway.processor import build_mailer, build_processor
 from gateway.public_catalog import PublicCatalogCache, public_documents
+from gateway.rate_limits import RateLimited, RateLimits
 from gateway.security_headers import SecurityHeaders
 from gateway.settings import Settings, load_settings
+from gateway.shared_documents import SharedDocuments
 from gateway.trusted_documents import load_manifest
 from gateway.usage_csv import usage_csv_endpoint
 from gateway.webhooks import webhook_endpoint
@@ -57,7 +60,11 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         self.settings = settings
         self.clock = clock
         self.processor = processor
-        self.persisted = PersistedOperations(load_manifest())
+        shared = None
+        if settings.redis_url:
+            shared = SharedDocuments(settings.redis_url, settings.redis_key_prefix, MAX_REGISTERED)
+        self.persisted = PersistedOperations(load_manifest(), shared=shared)
+        self.rate_limits = RateLimits(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -66,17 +73,22 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             response = await self.run(Request(scope=scope, receive=receive))
         except _Refused as refused:
             response = refused.response
+        except RateLimited as limited:
+            response = limited.response()
         except HTTPException as error:
             code = ErrorCode.BAD_USER_INPUT if error.status_code == 400 else "BAD_REQUEST"
             response = error_response(error.status_code, code, _http_error_message(error.reason))
         await response(scope, receive, send)
 
     async def get_context(self, request: Any, response: Any) -> Context:
+        authorization = request.headers.get("authorization")
+        address = client_address(request.scope, self.settings.trusted_proxies)
+        if authorization:
+            await self.rate_limits.refuse_credentials_while_failing(address)
         try:
-            caller = await authenticate(
-                request.headers.get("authorization"), self.settings.jwt_secret
-            )
+            caller = await authenticate(authorization, self.settings.jwt_secret)
         except BillingError as error:
+            await self.rate_limits.authentication_failed(address)
             raise _Refused(error_response(401, error.code, error.message)) from None
         return Context(
             viewer=caller if isinstance(caller, Viewer) else None,
@@ -106,16 +118,26 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         # are resolved before anything runs. Batching is off: Strawberry refuses lists earlier.
         if isinstance(request_data, list):
             raise HTTPException(400, "Batched requests are not accepted.")
+        refused = None
         try:
-            document = self.persisted.document(
+            document = await self.persisted.resolve(
                 request_data.query,
                 request_data.extensions,
                 partner=context.api_key is not None,
                 may_register=context.viewer is not None,
             )
-        except OperationRefused as refused:
-            error = GraphQLError(refused.message, extensions={"code": refused.code})
-            return ExecutionResult(data=None, errors=[error])
+        except OperationRefused as operation_refused:
+            document, refused = None, operation_refused
+        decision = await self.rate_limits.spend(
+            context.viewer or context.api_key,
+            client_address(request.scope, self.settings.trusted_proxies),
+            document,
+            request_data.variables,
+        )
+        sub_response.headers.update(decision.headers())
+        if refused is not None:
+            graphql_error = GraphQLError(refused.message, extensions={"code": refused.code})
+            return ExecutionResult(data=None, errors=[graphql_error])
         return await super().execute_operation(
             request,
             request_adapter,

@@ -1,0 +1,60 @@
+"""Persisted queries registered by signed-in apps, shared by every process through Redis
+(REDIS_URL): a document registered on one process runs by its hash alone on any other.
+
+Keys are the documents' sha256 under the gateway's key prefix, each kept REGISTERED_TTL_SECONDS
+after its last registration. A document read back is run only if it still has that hash. When
+Redis does not answer, a lookup is a miss (the client sends the text again, as the protocol
+expects) and a registration stays in the process; a warning is logged at most once a minute."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from gateway.trusted_documents import document_hash
+
+REGISTERED_TTL_SECONDS = 3600
+REDIS_TIMEOUT_SECONDS = 0.5
+_WARN_EVERY_SECONDS = 60.0
+log = logging.getLogger(__name__)
+
+
+class SharedDocuments:
+    def __init__(self, redis_url: str, key_prefix: str, max_length: int) -> None:
+        self._redis: Redis = Redis.from_url(
+            redis_url,
+            socket_timeout=REDIS_TIMEOUT_SECONDS,
+            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+        )
+        self._prefix = f"{key_prefix}:apq:"
+        self._max_length = max_length
+        self._warned_at = -math.inf
+
+    async def get(self, sha256: str) -> str | None:
+        try:
+            value = await self._redis.get(self._prefix + sha256)
+        except RedisError as error:
+            self._warn(error)
+            return None
+        if not isinstance(value, bytes):
+            return None
+        text = value.decode("utf-8", errors="replace")
+        return text if document_hash(text) == sha256 else None
+
+    async def put(self, sha256: str, text: str) -> None:
+        if len(text) > self._max_length:
+            return
+        try:
+            await self._redis.set(self._prefix + sha256, text, ex=REGISTERED_TTL_SECONDS)
+        except RedisError as error:
+            self._warn(error)
+
+    def _warn(self, error: RedisError) -> None:
+        now = time.monotonic()
+        if now - self._warned_at >= _WARN_EVERY_SECONDS:
+            self._warned_at = now
+            log.warning("Persisted queries: Redis did not answer (%s); using this process's", error)

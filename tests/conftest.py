@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 import re
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -167,3 +168,36 @@ def trusted_request(operation: str, variables: dict[str, Any]) -> dict[str, Any]
     """A partner's request body (ACC-6): a trusted document named by its hash, no text."""
     document = (OPERATIONS / f"{operation}.graphql").read_text()
     return {"variables": variables, "extensions": persisted(document_hash(document))}
+
+
+Gateway = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+
+
+def configured_settings(database_url: str, **env: str) -> Settings:
+    return load_settings(
+        {
+            "DATABASE_URL": database_url,
+            "GATEWAY_JWT_SECRET": JWT_SECRET,
+            "GATEWAY_MODE": "sandbox",
+            **env,
+        }
+    )
+
+
+@pytest.fixture
+def gateway(database: str, clock: FixedClock) -> Gateway:
+    """Starts an app with these settings on top of the tests' (e.g. GATEWAY_RATE_LIMIT="3/minute");
+    `peer` is the address its requests come from."""
+
+    @asynccontextmanager
+    async def start(peer: str = "127.0.0.1", **env: str) -> AsyncIterator[httpx.AsyncClient]:
+        app = create_app(configured_settings(database, **env), clock, manage_database=False)
+        transport = httpx.ASGITransport(app=app, client=(peer, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as http:
+            yield http
+
+    return start
+
+
+async def bearer(email: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {await token_for(email)}"}

@@ -164,3 +164,15 @@ async def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(gateway: Ga
             for n in range(3)
         ]
         assert codes == [200, 429, 429]
+
+
+async def test_a_browser_app_may_read_the_rate_limit_headers(gateway: Gateway) -> None:
+    origin = "https://app.example.com"
+    async with gateway(GATEWAY_RATE_LIMIT="1/minute", GATEWAY_CORS_ORIGINS=origin) as http:
+        headers = {"Origin": origin, **await bearer("owner@acme.test")}
+        assert (await http.post("/graphql", json=VIEWER, headers=headers)).status_code == 200
+        refused = await http.post("/graphql", json=VIEWER, headers=headers)
+    assert refused.status_code == 429
+    assert refused.headers["access-control-allow-origin"] == origin
+    exposed = {h.strip() for h in refused.headers["access-control-expose-headers"].split(",")}
+    assert {"Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"} <= exposed

@@ -67,7 +67,7 @@ def start(cwd: Path, env: dict[str, str]) -> tuple[str, subprocess.Popen[str]]:
     pytest.fail(f"the server did not start within 60 s: {process.communicate(timeout=20)[0]}")
 
 
-def post(url: str, body: dict[str, object], headers: dict[str, str]) -> int:
+def post(url: str, body: dict[str, str], headers: dict[str, str]) -> int:
     # A new connection each time, so the requests spread over both processes of a server.
     return httpx.post(f"{url}/graphql", json=body, headers=headers, timeout=10).status_code
 

@@ -31,6 +31,12 @@ from models import User
 # The instant the demo data is seeded at; every test reads time from this clock.
 SEEDED_AT = datetime(2026, 3, 12, 9, 30, tzinfo=UTC)
 JWT_SECRET = "test-secret-" + "x" * 40
+# Tests walk whole tables as one caller from 127.0.0.1; the rate limits' own tests set theirs.
+UNTHROTTLED = {
+    "GATEWAY_RATE_LIMIT": "1000000/minute",
+    "GATEWAY_RATE_LIMIT_ANONYMOUS": "1000000/minute",
+    "GATEWAY_AUTH_FAILURE_LIMIT": "1000000/minute",
+}
 
 
 def _database_url(tmp_dir: Path) -> str:
@@ -58,7 +64,12 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
     return load_settings(
-        {"DATABASE_URL": database_url, "GATEWAY_JWT_SECRET": JWT_SECRET, "GATEWAY_MODE": "sandbox"}
+        {
+            "DATABASE_URL": database_url,
+            "GATEWAY_JWT_SECRET": JWT_SECRET,
+            "GATEWAY_MODE": "sandbox",
+            **UNTHROTTLED,
+        }
     )
 
 

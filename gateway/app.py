@@ -25,6 +25,7 @@ from strawberry.types import ExecutionResult
 from billing.clock import Clock, SystemClock
 from billing.errors import BillingError, ErrorCode
 from gateway.auth import authenticate
+from gateway.auth_failures import AuthFailureLimit
 from gateway.client_address import client_address
 from gateway.cors import BrowserCors
 from gateway.db import close_database, open_database
@@ -81,14 +82,11 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         await response(scope, receive, send)
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        authorization = request.headers.get("authorization")
-        address = client_address(request.scope, self.settings.trusted_proxies)
-        if authorization:
-            await self.rate_limits.refuse_credentials_while_failing(address)
         try:
-            caller = await authenticate(authorization, self.settings.jwt_secret)
+            caller = await authenticate(
+                request.headers.get("authorization"), self.settings.jwt_secret
+            )
         except BillingError as error:
-            await self.rate_limits.authentication_failed(address)
             raise _Refused(error_response(401, error.code, error.message)) from None
         return Context(
             viewer=caller if isinstance(caller, Viewer) else None,
@@ -212,11 +210,16 @@ def create_app(
             methods=["POST"],
         ),
     ]
-    browser = [
+    middleware = [
         Middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors),
         Middleware(BrowserCors, origins=settings.cors_origins),
+        Middleware(
+            AuthFailureLimit,
+            limits=endpoint.rate_limits,
+            trusted_proxies=settings.trusted_proxies,
+        ),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, middleware=browser)
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
 
 
 def app_from_environment() -> Starlette:

@@ -2,9 +2,8 @@
 
 Each caller has a budget of weighted units per window (a request weighs its estimated cost:
 gateway/request_weight.py): a user and an API key their own, an anonymous request its client
-address's. Failed authentications spend a separate, smaller budget of their client address;
-while it is spent, requests from there that bear credentials are refused before the credentials
-are looked at, so guessing keys or tokens stops there.
+address's. Failed authentications spend a separate, smaller budget of their client address
+(gateway/auth_failures.py).
 
 The moving window is exact (no burst at a window's edge); it keeps at most one entry per unit
 of the budget for each caller. With REDIS_URL the counters are shared by every process; if
@@ -125,10 +124,8 @@ class RateLimits:
             raise RateLimited(decision, self._failures_message(decision))
 
     async def authentication_failed(self, address: str) -> None:
-        """Counts a failed authentication; raises RateLimited once the budget is spent."""
-        decision = await self._hit(self.auth_failures, f"auth-failure/{address}", 1)
-        if not decision.allowed:
-            raise RateLimited(decision, self._failures_message(decision))
+        """Counts a failed authentication against its address's budget."""
+        await self._hit(self.auth_failures, f"auth-failure/{address}", 1)
 
     def _failures_message(self, decision: Decision) -> str:
         item = self.auth_failures

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
@@ -176,3 +177,18 @@ async def test_a_browser_app_may_read_the_rate_limit_headers(gateway: Gateway) -
     assert refused.headers["access-control-allow-origin"] == origin
     exposed = {h.strip() for h in refused.headers["access-control-expose-headers"].split(",")}
     assert {"Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"} <= exposed
+
+
+async def test_failed_authentications_on_every_route_spend_the_same_budget(
+    gateway: Gateway,
+) -> None:
+    async with gateway(GATEWAY_AUTH_FAILURE_LIMIT="2/minute") as http:
+        bad = {"Authorization": "Bearer not-a-token"}
+        csv = await http.get("/usage.csv", headers=bad)
+        pdf = await http.get(f"/invoices/{uuid4()}.pdf", headers=bad)
+        assert [csv.status_code, pdf.status_code] == [401, 401]
+        refused = await http.get("/usage.csv", headers=await bearer("owner@acme.test"))
+        assert refused.status_code == 429
+        assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        graphql = await http.post("/graphql", json=VIEWER, headers=bad)
+        assert graphql.status_code == 429

@@ -31,13 +31,13 @@ from gateway.cors import BrowserCors
 from gateway.db import close_database, open_database
 from gateway.http_errors import error_response
 from gateway.invoice_route import invoice_pdf_endpoint
-from gateway.persisted import MAX_REGISTERED, OperationRefused, PersistedOperations
+from gateway.persisted import OperationRefused, PersistedOperations
 from gateway.processor import build_mailer, build_processor
 from gateway.public_catalog import PublicCatalogCache, public_documents
 from gateway.rate_limits import RateLimited, RateLimits
 from gateway.security_headers import SecurityHeaders
 from gateway.settings import Settings, load_settings
-from gateway.shared_documents import SharedDocuments
+from gateway.shared_documents import shared_documents
 from gateway.trusted_documents import load_manifest
 from gateway.usage_csv import usage_csv_endpoint
 from gateway.webhooks import webhook_endpoint
@@ -61,10 +61,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         self.settings = settings
         self.clock = clock
         self.processor = processor
-        shared = None
-        if settings.redis_url:
-            shared = SharedDocuments(settings.redis_url, settings.redis_key_prefix, MAX_REGISTERED)
-        self.persisted = PersistedOperations(load_manifest(), shared=shared)
+        self.persisted = PersistedOperations(load_manifest(), shared=shared_documents(settings))
         self.rate_limits = RateLimits(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -116,7 +113,6 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         # are resolved before anything runs. Batching is off: Strawberry refuses lists earlier.
         if isinstance(request_data, list):
             raise HTTPException(400, "Batched requests are not accepted.")
-        refused = None
         try:
             document = await self.persisted.resolve(
                 request_data.query,
@@ -124,18 +120,11 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 partner=context.api_key is not None,
                 may_register=context.viewer is not None,
             )
-        except OperationRefused as operation_refused:
-            document, refused = None, operation_refused
-        decision = await self.rate_limits.spend(
-            context.viewer or context.api_key,
-            client_address(request.scope, self.settings.trusted_proxies),
-            document,
-            request_data.variables,
-        )
-        sub_response.headers.update(decision.headers())
-        if refused is not None:
-            graphql_error = GraphQLError(refused.message, extensions={"code": refused.code})
-            return ExecutionResult(data=None, errors=[graphql_error])
+        except OperationRefused as refused:
+            await self._spend(request, context, None, sub_response)
+            error = GraphQLError(refused.message, extensions={"code": refused.code})
+            return ExecutionResult(data=None, errors=[error])
+        await self._spend(request, context, document, sub_response, request_data.variables)
         return await super().execute_operation(
             request,
             request_adapter,
@@ -144,6 +133,20 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             root_value,
             sub_response,
         )
+
+    async def _spend(
+        self,
+        request: Request,
+        context: Context,
+        document: str | None,
+        sub_response: Response,
+        variables: dict[str, Any] | None = None,
+    ) -> None:
+        """Spends the request's weight from its caller's budget (raises RateLimited)."""
+        address = client_address(request.scope, self.settings.trusted_proxies)
+        caller = context.viewer or context.api_key
+        decision = await self.rate_limits.spend(caller, address, document, variables)
+        sub_response.headers.update(decision.headers())
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         if result.errors:

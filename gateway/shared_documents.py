@@ -2,9 +2,10 @@
 (REDIS_URL): a document registered on one process runs by its hash alone on any other.
 
 Keys are the documents' sha256 under the gateway's key prefix, each kept REGISTERED_TTL_SECONDS
-after its last registration. A document read back is run only if it still has that hash. When
-Redis does not answer, a lookup is a miss (the client sends the text again, as the protocol
-expects) and a registration stays in the process; a warning is logged at most once a minute."""
+after its last registration (documents of at most persisted.MAX_REGISTERED characters). A
+document read back is run only if it still has that hash. When Redis does not answer, a lookup
+is a miss (the client sends the text again, as the protocol expects) and a registration stays in
+the process; a warning is logged at most once a minute."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import time
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from gateway.settings import Settings
 from gateway.trusted_documents import document_hash
 
 REGISTERED_TTL_SECONDS = 3600
@@ -23,15 +25,20 @@ _WARN_EVERY_SECONDS = 60.0
 log = logging.getLogger(__name__)
 
 
+def shared_documents(settings: Settings) -> SharedDocuments | None:
+    if not settings.redis_url:
+        return None
+    return SharedDocuments(settings.redis_url, settings.redis_key_prefix)
+
+
 class SharedDocuments:
-    def __init__(self, redis_url: str, key_prefix: str, max_length: int) -> None:
+    def __init__(self, redis_url: str, key_prefix: str) -> None:
         self._redis: Redis = Redis.from_url(
             redis_url,
             socket_timeout=REDIS_TIMEOUT_SECONDS,
             socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
         )
         self._prefix = f"{key_prefix}:apq:"
-        self._max_length = max_length
         self._warned_at = -math.inf
 
     async def get(self, sha256: str) -> str | None:
@@ -46,8 +53,7 @@ class SharedDocuments:
         return text if document_hash(text) == sha256 else None
 
     async def put(self, sha256: str, text: str) -> None:
-        if len(text) > self._max_length:
-            return
+        """Only documents PersistedOperations registered come here: at most MAX_REGISTERED long."""
         try:
             await self._redis.set(self._prefix + sha256, text, ex=REGISTERED_TTL_SECONDS)
         except RedisError as error:

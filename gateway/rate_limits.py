@@ -7,8 +7,9 @@ address's. Failed authentications spend a separate, smaller budget of their clie
 
 The moving window is exact (no burst at a window's edge); it keeps at most one entry per unit
 of the budget for each caller. With REDIS_URL the counters are shared by every process; if
-Redis does not answer, each process falls back to its own counters (a warning is logged, at
-most once a minute) rather than refusing everyone or letting everyone through."""
+Redis does not answer, each process falls back to its own counters for REDIS_RETRY_SECONDS (a
+warning is logged, at most once a minute) rather than refusing everyone or letting everyone
+through."""
 
 from __future__ import annotations
 
@@ -27,12 +28,13 @@ from starlette.responses import Response
 
 from gateway import request_weight
 from gateway.http_errors import error_response
-from gateway.settings import Settings
+from gateway.settings import Mode, Settings
 from resolvers.api_keys import ApiKeyPrincipal
 from resolvers.viewer import Viewer
 
 RATE_LIMITED = "RATE_LIMITED"
 REDIS_TIMEOUT_SECONDS = 0.5
+REDIS_RETRY_SECONDS = 5.0  # after Redis failed to answer, how long to count in the process only
 _WARN_EVERY_SECONDS = 60.0
 log = logging.getLogger(__name__)
 
@@ -92,6 +94,12 @@ class RateLimits:
             )
             self._shared = MovingWindowRateLimiter(storage)
         self._warned_at = -math.inf
+        self._redis_retry_at = -math.inf
+        if settings.mode is Mode.PRODUCTION and not settings.trusted_proxies:
+            log.warning(
+                "GATEWAY_TRUSTED_PROXIES is empty: every request's client address is its TCP "
+                "peer, so behind a load balancer all anonymous callers share one budget"
+            )
 
     async def spend(
         self,
@@ -137,23 +145,28 @@ class RateLimits:
     async def _hit(self, item: RateLimitItem, key: str, weight: int) -> Decision:
         # A request heavier than the whole budget spends all of it rather than never running.
         cost = min(max(weight, 1), item.amount)
-        if self._shared is not None:
+        if (shared := self._redis()) is not None:
             try:
-                return await _hit(self._shared, item, key, cost)
+                return await _hit(shared, item, key, cost)
             except StorageError as error:
                 self._warn(error)
         return await _hit(self._local, item, key, cost)
 
     async def _peek(self, item: RateLimitItem, key: str) -> Decision | None:
-        if self._shared is not None:
+        if (shared := self._redis()) is not None:
             try:
-                return await _peek(self._shared, item, key)
+                return await _peek(shared, item, key)
             except StorageError as error:
                 self._warn(error)
         return await _peek(self._local, item, key)
 
+    def _redis(self) -> MovingWindowRateLimiter | None:
+        """The shared limiter, unless Redis failed to answer in the last REDIS_RETRY_SECONDS."""
+        return self._shared if time.monotonic() >= self._redis_retry_at else None
+
     def _warn(self, error: StorageError) -> None:
         now = time.monotonic()
+        self._redis_retry_at = now + REDIS_RETRY_SECONDS
         if now - self._warned_at >= _WARN_EVERY_SECONDS:
             self._warned_at = now
             log.warning(

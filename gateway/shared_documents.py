@@ -5,7 +5,8 @@ Keys are the documents' sha256 under the gateway's key prefix, each kept REGISTE
 after its last registration (documents of at most persisted.MAX_REGISTERED characters). A
 document read back is run only if it still has that hash. When Redis does not answer, a lookup
 is a miss (the client sends the text again, as the protocol expects) and a registration stays in
-the process; a warning is logged at most once a minute."""
+the process, for REDIS_RETRY_SECONDS before Redis is asked again; a warning is logged at most
+once a minute."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from gateway.trusted_documents import document_hash
 
 REGISTERED_TTL_SECONDS = 3600
 REDIS_TIMEOUT_SECONDS = 0.5
+REDIS_RETRY_SECONDS = 5.0  # after Redis failed to answer, how long to keep to the process
 _WARN_EVERY_SECONDS = 60.0
 log = logging.getLogger(__name__)
 
@@ -40,8 +42,11 @@ class SharedDocuments:
         )
         self._prefix = f"{key_prefix}:apq:"
         self._warned_at = -math.inf
+        self._retry_at = -math.inf
 
     async def get(self, sha256: str) -> str | None:
+        if time.monotonic() < self._retry_at:
+            return None
         try:
             value = await self._redis.get(self._prefix + sha256)
         except RedisError as error:
@@ -54,6 +59,8 @@ class SharedDocuments:
 
     async def put(self, sha256: str, text: str) -> None:
         """Only documents PersistedOperations registered come here: at most MAX_REGISTERED long."""
+        if time.monotonic() < self._retry_at:
+            return
         try:
             await self._redis.set(self._prefix + sha256, text, ex=REGISTERED_TTL_SECONDS)
         except RedisError as error:
@@ -61,6 +68,7 @@ class SharedDocuments:
 
     def _warn(self, error: RedisError) -> None:
         now = time.monotonic()
+        self._retry_at = now + REDIS_RETRY_SECONDS
         if now - self._warned_at >= _WARN_EVERY_SECONDS:
             self._warned_at = now
             log.warning("Persisted queries: Redis did not answer (%s); using this process's", error)

@@ -3,12 +3,17 @@
 
 from __future__ import annotations
 
+import logging
+from dataclasses import replace
 from typing import Any
 from uuid import uuid4
 
 import pytest
 
 from gateway import request_weight
+from gateway.client_address import parse_networks
+from gateway.rate_limits import RateLimits
+from gateway.settings import Mode, Settings
 from tests.conftest import Gateway, bearer
 
 VIEWER = {"query": "{ viewer { user { email } } }"}
@@ -192,3 +197,17 @@ async def test_failed_authentications_on_every_route_spend_the_same_budget(
         assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
         graphql = await http.post("/graphql", json=VIEWER, headers=bad)
         assert graphql.status_code == 429
+
+
+def test_production_without_trusted_proxies_is_warned_about(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="gateway.rate_limits")
+    RateLimits(replace(settings, mode=Mode.PRODUCTION))
+    assert "GATEWAY_TRUSTED_PROXIES is empty" in caplog.text
+    caplog.clear()
+    RateLimits(
+        replace(settings, mode=Mode.PRODUCTION, trusted_proxies=parse_networks("10.0.0.0/8"))
+    )
+    RateLimits(settings)
+    assert caplog.text == ""

@@ -27,8 +27,10 @@ from strawberry.types import ExecutionResult
 from billing.clock import Clock, SystemClock
 from billing.errors import BillingError, ErrorCode
 from gateway.auth import authenticate
+from gateway.auth_failures import AuthFailureLimit
 from gateway.availability import UnavailableAsJson, ready_endpoint, refuse_if_unavailable
 from gateway.body_limit import BodyLimit
+from gateway.client_address import client_address
 from gateway.cors import BrowserCors
 from gateway.db import close_database, open_database
 from gateway.graphiql import ASSET_ROUTE as GRAPHIQL_ASSET_ROUTE
@@ -55,9 +57,11 @@ from gateway.query_limits import (
     refusal_response,
     within_time_limit,
 )
+from gateway.rate_limits import RateLimited, RateLimits
 from gateway.request_body import CheckedRequestBody
 from gateway.security_headers import SecurityHeaders
 from gateway.settings import Settings, load_settings
+from gateway.shared_documents import shared_documents
 from gateway.trusted_documents import load_manifest
 from gateway.usage_csv import usage_csv_endpoint
 from gateway.webhooks import webhook_endpoint
@@ -81,8 +85,9 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
         self.settings = settings
         self.clock = clock
         self.processor = processor
-        self.persisted = PersistedOperations(load_manifest())
         self.graphiql = GraphiQL() if settings.graphiql else None
+        self.persisted = PersistedOperations(load_manifest(), shared=shared_documents(settings))
+        self.rate_limits = RateLimits(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -93,6 +98,8 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
             response = refused.response
         except IdempotencyRefused as refused:
             response = refused.response()
+        except RateLimited as limited:
+            response = limited.response()
         except HTTPException as error:
             code = ErrorCode.BAD_USER_INPUT if error.status_code == 400 else "BAD_REQUEST"
             response = error_response(error.status_code, code, _http_error_message(error.reason))
@@ -138,13 +145,14 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
         # The text sent is measured first: an automatic persisted query registers it.
         checked = self._checked(request, request_data, request_data.query, context)
         try:
-            document = self.persisted.document(
+            document = await self.persisted.resolve(
                 request_data.query,
                 request_data.extensions,
                 partner=context.api_key is not None,
                 may_register=context.viewer is not None,
             )
         except OperationRefused as refused:
+            await self._spend(request, context, 0, sub_response)
             error = GraphQLError(refused.message, extensions={"code": refused.code})
             return ExecutionResult(data=None, errors=[error])
         if document != request_data.query:
@@ -156,6 +164,7 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
         ):
             refusal = GraphQLError(INTROSPECTION_REFUSAL, extensions={"code": REFUSAL_CODE.value})
             return ExecutionResult(data=None, errors=[refusal])
+        await self._spend(request, context, checked.cost if checked else 0, sub_response)
         resolved = replace(request_data, query=document)
 
         def run() -> Awaitable[Any]:
@@ -193,6 +202,19 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
             )
         except QueryTooComplex as refusal:
             raise _Refused(refusal_response(refusal, request.headers.get("accept"))) from None
+
+    async def _spend(
+        self,
+        request: Request,
+        context: Context,
+        cost: int,
+        sub_response: Response,
+    ) -> None:
+        """Spends the request's weight from its caller's budget (raises RateLimited)."""
+        address = client_address(request.scope, self.settings.trusted_proxies)
+        caller = context.viewer or context.api_key
+        decision = await self.rate_limits.spend(caller, address, cost)
+        sub_response.headers.update(decision.headers())
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         if result.errors:
@@ -283,16 +305,21 @@ def create_app(
     ]
     if endpoint.graphiql is not None:
         routes.append(Route(GRAPHIQL_ASSET_ROUTE, endpoint.graphiql.asset, methods=["GET"]))
-    browser = [
+    middleware = [
         Middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors),
         Middleware(BrowserCors, origins=settings.cors_origins),
+        Middleware(
+            AuthFailureLimit,
+            limits=endpoint.rate_limits,
+            trusted_proxies=settings.trusted_proxies,
+        ),
     ]
     # Outermost first: every answer, a 503 or a 413 too, carries the browser headers.
     guards = [
         Middleware(UnavailableAsJson),
         Middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[*browser, *guards])
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[*middleware, *guards])
 
 
 def app_from_environment() -> Starlette:

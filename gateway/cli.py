@@ -77,7 +77,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         flush=True,
     )
     if args.workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        # proxy_headers=False: the gateway reads X-Forwarded-For itself, from trusted proxies only
+        # (GATEWAY_TRUSTED_PROXIES); uvicorn's own default would believe any local peer.
+        uvicorn.run(
+            create_app(settings), host=host, port=port, log_level="info", proxy_headers=False
+        )
         return
     from gateway.processes import serve_processes, tcp_listener
 

@@ -23,7 +23,15 @@ from gateway.http_errors import error_response
 BROWSER_ROUTES = re.compile(r"/graphql|/usage\.csv|/invoices/[^/]+\.pdf")
 ALLOWED_METHODS = ("GET", "POST")
 ALLOWED_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key")
-EXPOSED_HEADERS = ("Content-Disposition", "ETag")
+# Rate limits (gateway/rate_limits.py): a browser app may read when to retry and what is left.
+EXPOSED_HEADERS = (
+    "Content-Disposition",
+    "ETag",
+    "Retry-After",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+)
 PREFLIGHT_MAX_AGE = 600  # seconds a browser may reuse a preflight's answer
 
 

@@ -3,7 +3,8 @@ and for partners (API keys) only the documents of the trusted manifest (ACC-6).
 
 A request names a document by `extensions.persistedQuery.sha256Hash`. Apps may register one by
 sending the text with its hash once; afterwards the hash alone runs it. The registered documents
-are kept per process, least recently used first out: a process that does not know a hash answers
+are kept per process, least recently used first out, and with REDIS_URL also in Redis for every
+process (gateway/shared_documents.py): a process that does not know a hash answers
 PERSISTED_QUERY_NOT_FOUND and the client sends the text again, as the protocol expects."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from graphql import GraphQLError, parse
 
+from gateway.shared_documents import SharedDocuments
 from gateway.trusted_documents import document_hash
 
 PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
@@ -29,10 +31,49 @@ class OperationRefused(Exception):
 
 
 class PersistedOperations:
-    def __init__(self, trusted: dict[str, str], registered_size: int = 1000) -> None:
+    def __init__(
+        self,
+        trusted: dict[str, str],
+        registered_size: int = 1000,
+        shared: SharedDocuments | None = None,
+    ) -> None:
         self._trusted = trusted
         self._registered: OrderedDict[str, str] = OrderedDict()
         self._registered_size = registered_size
+        self._shared = shared
+
+    async def resolve(
+        self,
+        query: str | None,
+        extensions: dict[str, Any] | None,
+        *,
+        partner: bool,
+        may_register: bool = False,
+    ) -> str | None:
+        """`document`, with the registrations of the other processes when they are shared."""
+        sha256 = self._registrable_hash(extensions, partner)
+        if self._shared is None or sha256 is None:
+            return self.document(query, extensions, partner=partner, may_register=may_register)
+        known = sha256 in self._registered
+        if query is None and not known:
+            text = await self._shared.get(sha256)
+            if text is not None:
+                self._remember(sha256, text)
+        document = self.document(query, extensions, partner=partner, may_register=may_register)
+        if query is not None and not known and self._registered.get(sha256) == query:
+            await self._shared.put(sha256, query)
+        return document
+
+    def _registrable_hash(self, extensions: dict[str, Any] | None, partner: bool) -> str | None:
+        """The hash of an app's registered (not trusted) document the request names, if any."""
+        persisted = (extensions or {}).get("persistedQuery")
+        if partner or persisted is None:
+            return None
+        try:
+            sha256 = _requested_hash(persisted)
+        except OperationRefused:
+            return None  # `document` refuses it
+        return None if sha256 in self._trusted else sha256
 
     def document(
         self,
@@ -79,11 +120,14 @@ class PersistedOperations:
             self._registered.move_to_end(sha256)
             return known
         if may_register and len(query) <= MAX_REGISTERED and _parses(query):
-            self._registered[sha256] = query
-            self._registered.move_to_end(sha256)
-            while len(self._registered) > self._registered_size:
-                self._registered.popitem(last=False)
+            self._remember(sha256, query)
         return query
+
+    def _remember(self, sha256: str, query: str) -> None:
+        self._registered[sha256] = query
+        self._registered.move_to_end(sha256)
+        while len(self._registered) > self._registered_size:
+            self._registered.popitem(last=False)
 
 
 def _parses(query: str) -> bool:

@@ -32,6 +32,12 @@ def serve_processes(listener: socket.socket, workers: int) -> None:
     """Each process builds its app from the same environment (see app_from_environment)."""
     host, port = listener.getsockname()[:2]
     config = uvicorn.Config(
-        APP_FACTORY, factory=True, workers=workers, host=host, port=port, log_level="info"
+        APP_FACTORY,
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=False,  # X-Forwarded-For: gateway/client_address.py
     )
     Multiprocess(config, sockets=[listener]).run()

@@ -11,6 +11,7 @@ from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from gateway.client_address import IPNetwork, parse_networks
 from gateway.limit_settings import RequestLimits, load_request_limits
 from gateway.settings_error import SettingsError as SettingsError
 
@@ -22,7 +23,13 @@ _DATABASE_SCHEMES = ("sqlite://", "postgres://", "postgresql://")
 _MIN_SECRET_LENGTH = 32
 DEFAULT_TOKEN_MAX_LIFETIME_SECONDS = 24 * 3600
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+# Weighted units (a request weighs its estimated cost, at least 1) per caller and window.
+DEFAULT_RATE_LIMIT = "600/minute"
+DEFAULT_RATE_LIMIT_ANONYMOUS = "120/minute"
+DEFAULT_AUTH_FAILURE_LIMIT = "20/minute"
+DEFAULT_REDIS_KEY_PREFIX = "billing-gateway"
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+_RATE = re.compile(r"([1-9]\d{0,8})\s*(?:/|per)\s*(second|minute|hour|day)", re.IGNORECASE)
 
 
 class Mode(StrEnum):
@@ -60,7 +67,14 @@ class Settings:
     token_max_lifetime_seconds: int = DEFAULT_TOKEN_MAX_LIFETIME_SECONDS
     # What one request may cost (README "Limits").
     limits: RequestLimits = field(default_factory=RequestLimits)
-    redis_url: str | None = None  # checked by GET /ready when set
+    # Shared state of every process (README "Rate limits"): rate-limit counters and registered
+    # persisted queries live in Redis when REDIS_URL is set, in each process otherwise.
+    redis_url: str | None = None  # also checked by GET /ready
+    redis_key_prefix: str = DEFAULT_REDIS_KEY_PREFIX
+    rate_limit: str = DEFAULT_RATE_LIMIT
+    rate_limit_anonymous: str = DEFAULT_RATE_LIMIT_ANONYMOUS
+    auth_failure_limit: str = DEFAULT_AUTH_FAILURE_LIMIT
+    trusted_proxies: tuple[IPNetwork, ...] = ()
 
     @property
     def is_sandbox(self) -> bool:
@@ -101,7 +115,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             DEFAULT_TOKEN_MAX_LIFETIME_SECONDS,
         ),
         limits=load_request_limits(env),
-        redis_url=_redis_url(env.get("REDIS_URL") or None),
+        redis_url=_redis_url(env.get("REDIS_URL")),
+        redis_key_prefix=env.get("GATEWAY_REDIS_KEY_PREFIX") or DEFAULT_REDIS_KEY_PREFIX,
+        rate_limit=_rate("GATEWAY_RATE_LIMIT", env.get("GATEWAY_RATE_LIMIT"), DEFAULT_RATE_LIMIT),
+        rate_limit_anonymous=_rate(
+            "GATEWAY_RATE_LIMIT_ANONYMOUS",
+            env.get("GATEWAY_RATE_LIMIT_ANONYMOUS"),
+            DEFAULT_RATE_LIMIT_ANONYMOUS,
+        ),
+        auth_failure_limit=_rate(
+            "GATEWAY_AUTH_FAILURE_LIMIT",
+            env.get("GATEWAY_AUTH_FAILURE_LIMIT"),
+            DEFAULT_AUTH_FAILURE_LIMIT,
+        ),
+        trusted_proxies=_trusted_proxies(env.get("GATEWAY_TRUSTED_PROXIES", "")),
     )
 
 
@@ -123,14 +150,6 @@ def _seconds(variable: str, value: str | None, default: int) -> int:
             f"{variable}: expected a whole number of seconds, 60 or more, got {value!r}"
         )
     return int(value)
-
-
-def _redis_url(value: str | None) -> str | None:
-    if value is not None and not value.startswith(_REDIS_SCHEMES):
-        raise SettingsError(
-            f"REDIS_URL: expected a URL starting with redis://, rediss:// or unix://, got {value!r}"
-        )
-    return value
 
 
 def _int(variable: str, value: str) -> int:
@@ -264,3 +283,36 @@ def _frame_ancestors(value: str) -> str:
                 "'none', 'self' or origins separated by spaces, e.g. 'self' https://app.example.com"
             )
     return " ".join(sources)
+
+
+def _redis_url(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    if not value.strip().startswith(_REDIS_SCHEMES):
+        raise SettingsError(
+            f"REDIS_URL: expected a URL starting with redis://, rediss:// or unix://, got {value!r}"
+        )
+    return value.strip()
+
+
+def _rate(variable: str, value: str | None, default: str) -> str:
+    """A budget such as "600/minute": a whole number of units per second, minute, hour or day."""
+    if value is None or not value.strip():
+        return default
+    match = _RATE.fullmatch(value.strip())
+    if match is None:
+        raise SettingsError(
+            f"{variable}: expected a budget such as 600/minute (a whole number from 1, then "
+            f"/second, /minute, /hour or /day), got {value!r}"
+        )
+    return f"{int(match.group(1))}/{match.group(2).lower()}"
+
+
+def _trusted_proxies(value: str) -> tuple[IPNetwork, ...]:
+    try:
+        return parse_networks(value)
+    except ValueError as error:
+        raise SettingsError(
+            f"GATEWAY_TRUSTED_PROXIES: {error}: expected IP addresses or CIDR networks separated "
+            "by commas, e.g. 10.0.0.0/8,192.168.1.7"
+        ) from None

@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 import re
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +31,12 @@ from models import User
 # The instant the demo data is seeded at; every test reads time from this clock.
 SEEDED_AT = datetime(2026, 3, 12, 9, 30, tzinfo=UTC)
 JWT_SECRET = "test-secret-" + "x" * 40
+# Tests walk whole tables as one caller from 127.0.0.1; the rate limits' own tests set theirs.
+UNTHROTTLED = {
+    "GATEWAY_RATE_LIMIT": "1000000/minute",
+    "GATEWAY_RATE_LIMIT_ANONYMOUS": "1000000/minute",
+    "GATEWAY_AUTH_FAILURE_LIMIT": "1000000/minute",
+}
 
 
 def _database_url(tmp_dir: Path) -> str:
@@ -57,7 +64,12 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
     return load_settings(
-        {"DATABASE_URL": database_url, "GATEWAY_JWT_SECRET": JWT_SECRET, "GATEWAY_MODE": "sandbox"}
+        {
+            "DATABASE_URL": database_url,
+            "GATEWAY_JWT_SECRET": JWT_SECRET,
+            "GATEWAY_MODE": "sandbox",
+            **UNTHROTTLED,
+        }
     )
 
 
@@ -167,3 +179,36 @@ def trusted_request(operation: str, variables: dict[str, Any]) -> dict[str, Any]
     """A partner's request body (ACC-6): a trusted document named by its hash, no text."""
     document = (OPERATIONS / f"{operation}.graphql").read_text()
     return {"variables": variables, "extensions": persisted(document_hash(document))}
+
+
+Gateway = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+
+
+def configured_settings(database_url: str, **env: str) -> Settings:
+    return load_settings(
+        {
+            "DATABASE_URL": database_url,
+            "GATEWAY_JWT_SECRET": JWT_SECRET,
+            "GATEWAY_MODE": "sandbox",
+            **env,
+        }
+    )
+
+
+@pytest.fixture
+def gateway(database: str, clock: FixedClock) -> Gateway:
+    """Starts an app with these settings on top of the tests' (e.g. GATEWAY_RATE_LIMIT="3/minute");
+    `peer` is the address its requests come from."""
+
+    @asynccontextmanager
+    async def start(peer: str = "127.0.0.1", **env: str) -> AsyncIterator[httpx.AsyncClient]:
+        app = create_app(configured_settings(database, **env), clock, manage_database=False)
+        transport = httpx.ASGITransport(app=app, client=(peer, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as http:
+            yield http
+
+    return start
+
+
+async def bearer(email: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {await token_for(email)}"}

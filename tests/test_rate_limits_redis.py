@@ -1,0 +1,160 @@
+"""With REDIS_URL, rate-limit counters and registered persisted queries are shared by every
+process: here two app instances on the real Redis at 127.0.0.1:6379, each test under a key
+prefix of its own (deleted afterwards). `.ci/run` starts Redis; without it these tests skip."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from uuid import uuid4
+
+import pytest
+import pytest_asyncio
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from gateway.trusted_documents import document_hash
+from tests.conftest import Gateway, bearer, error_codes, persisted
+from tests.test_rate_limits import VIEWER
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+NOBODY_LISTENS = "redis://127.0.0.1:1/0"
+
+
+@pytest_asyncio.fixture
+async def redis_prefix() -> AsyncIterator[str]:
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        await redis.ping()
+    except RedisError:
+        await redis.aclose()
+        pytest.skip("no Redis at 127.0.0.1:6379 (.ci/run starts one)")
+    prefix = f"test-rate-limits-{uuid4().hex[:12]}"
+    try:
+        yield prefix
+    finally:
+        keys = [key async for key in redis.scan_iter(match=f"{prefix}:*")]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()
+
+
+async def keys_under(prefix: str) -> list[str]:
+    redis = Redis.from_url(REDIS_URL, decode_responses=True)
+    try:
+        return sorted([key async for key in redis.scan_iter(match=f"{prefix}:*")])
+    finally:
+        await redis.aclose()
+
+
+async def test_two_app_instances_share_one_budget(gateway: Gateway, redis_prefix: str) -> None:
+    shared = {
+        "REDIS_URL": REDIS_URL,
+        "GATEWAY_REDIS_KEY_PREFIX": redis_prefix,
+        "GATEWAY_RATE_LIMIT": "3/minute",
+    }
+    owner = await bearer("owner@acme.test")
+    async with gateway(**shared) as first, gateway(**shared) as second:
+        codes = [
+            (await first.post("/graphql", json=VIEWER, headers=owner)).status_code,
+            (await second.post("/graphql", json=VIEWER, headers=owner)).status_code,
+            (await first.post("/graphql", json=VIEWER, headers=owner)).status_code,
+        ]
+        assert codes == [200, 200, 200]
+        for app in (first, second):
+            refused = await app.post("/graphql", json=VIEWER, headers=owner)
+            assert refused.status_code == 429
+            assert error_codes(refused.json()) == ["RATE_LIMITED"]
+        other = await second.post("/graphql", json=VIEWER, headers=await bearer("member@acme.test"))
+        assert other.status_code == 200
+        assert other.headers["RateLimit-Remaining"] == "2"
+    assert any("/user/" in key for key in await keys_under(redis_prefix))
+    # An instance without Redis counts on its own: the spent budget is not in this process.
+    async with gateway(GATEWAY_RATE_LIMIT="3/minute") as alone:
+        assert (await alone.post("/graphql", json=VIEWER, headers=owner)).status_code == 200
+
+
+async def test_a_registered_persisted_query_runs_on_another_instance(
+    gateway: Gateway,
+    redis_prefix: str,
+) -> None:
+    shared = {"REDIS_URL": REDIS_URL, "GATEWAY_REDIS_KEY_PREFIX": redis_prefix}
+    query = f"query Probe{uuid4().hex} {{ viewer {{ user {{ email }} }} }}"
+    sha256 = document_hash(query)
+    owner = await bearer("owner@acme.test")
+    by_hash = {"extensions": persisted(sha256)}
+    async with gateway(**shared) as first, gateway(**shared) as second, gateway() as alone:
+        registered = await first.post(
+            "/graphql", json={"query": query, "extensions": persisted(sha256)}, headers=owner
+        )
+        assert registered.json()["data"]["viewer"]["user"]["email"] == "owner@acme.test"
+
+        elsewhere = await second.post("/graphql", json=by_hash, headers=owner)
+        assert elsewhere.json() == {"data": {"viewer": {"user": {"email": "owner@acme.test"}}}}
+        # Without Redis, another process has not heard of it (the client resends the text).
+        unknown = await alone.post("/graphql", json=by_hash, headers=owner)
+        assert error_codes(unknown.json()) == ["PERSISTED_QUERY_NOT_FOUND"]
+
+    redis = Redis.from_url(REDIS_URL, decode_responses=True)
+    try:
+        key = f"{redis_prefix}:apq:{sha256}"
+        assert await redis.get(key) == query
+        assert 0 < await redis.ttl(key) <= 3600
+    finally:
+        await redis.aclose()
+
+
+async def test_anonymous_documents_are_not_shared(gateway: Gateway, redis_prefix: str) -> None:
+    shared = {"REDIS_URL": REDIS_URL, "GATEWAY_REDIS_KEY_PREFIX": redis_prefix}
+    query = f"query Anonymous{uuid4().hex} {{ __typename }}"
+    sha256 = document_hash(query)
+    async with gateway(**shared) as first, gateway(**shared) as second:
+        ran = await first.post("/graphql", json={"query": query, "extensions": persisted(sha256)})
+        assert ran.json()["data"] == {"__typename": "Query"}
+        again = await second.post("/graphql", json={"extensions": persisted(sha256)})
+        assert error_codes(again.json()) == ["PERSISTED_QUERY_NOT_FOUND"]
+    assert not [key for key in await keys_under(redis_prefix) if ":apq:" in key]
+
+
+async def test_a_stored_document_that_does_not_match_its_hash_is_not_run(
+    gateway: Gateway,
+    redis_prefix: str,
+) -> None:
+    sha256 = document_hash("{ __typename }x")
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        await redis.set(f"{redis_prefix}:apq:{sha256}", "{ viewer { user { email } } }", ex=60)
+    finally:
+        await redis.aclose()
+    shared = {"REDIS_URL": REDIS_URL, "GATEWAY_REDIS_KEY_PREFIX": redis_prefix}
+    async with gateway(**shared) as http:
+        answer = await http.post(
+            "/graphql",
+            json={"extensions": persisted(sha256)},
+            headers=await bearer("owner@acme.test"),
+        )
+    assert error_codes(answer.json()) == ["PERSISTED_QUERY_NOT_FOUND"]
+
+
+async def test_redis_down_falls_back_to_the_process_counters(
+    gateway: Gateway,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING)
+    owner = await bearer("owner@acme.test")
+    down = {"REDIS_URL": NOBODY_LISTENS, "GATEWAY_RATE_LIMIT": "2/minute"}
+    async with gateway(**down) as http:
+        answers = [await http.post("/graphql", json=VIEWER, headers=owner) for _ in range(3)]
+        assert [r.status_code for r in answers] == [200, 200, 429]
+        assert answers[0].json()["data"]["viewer"]["user"]["email"] == "owner@acme.test"
+        assert answers[0].headers["RateLimit-Remaining"] == "1"
+        missing = await http.post(
+            "/graphql",
+            json={"extensions": persisted(document_hash("{ __typename }"))},
+            headers=await bearer("billing@acme.test"),
+        )
+        assert missing.status_code == 200
+        assert error_codes(missing.json()) == ["PERSISTED_QUERY_NOT_FOUND"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("Rate limits: Redis did not answer" in w for w in warnings)
+    assert any("Persisted queries: Redis did not answer" in w for w in warnings)

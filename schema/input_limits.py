@@ -144,8 +144,10 @@ class InputLimits(SchemaExtension):
         *args: Any,
         **kwargs: Any,
     ) -> Any:
-        if kwargs:
-            definitions = info.parent_type.fields[info.field_name].args
+        # Introspection's own fields (`__type(name:)`) are not among the type's fields.
+        field = info.parent_type.fields.get(info.field_name)
+        if kwargs and field is not None:
+            definitions = field.args
             for name, value in kwargs.items():
                 argument = definitions.get(name)
                 if argument is not None:

@@ -267,3 +267,15 @@ async def test_an_invoice_pdf_path_of_5000_characters_is_a_404_that_does_not_ech
     (error,) = response.json()["errors"]
     assert error["extensions"]["code"] == "NOT_FOUND"
     assert error["message"] == f"No invoice with id '{'x' * 64}…' is visible to you."
+
+
+async def test_introspection_arguments_pass_the_length_check(client: httpx.AsyncClient) -> None:
+    # `__type(name:)` is introspection's own field, not one of Query's: the argument check looked
+    # it up among Query's fields and answered INTERNAL (found by the graphql-http audit).
+    query = "query Type($name: String!) { __type(name: $name) { name } }"
+    for name in ("Money", "NoSuchType"):
+        body = await _post(client, query, {"name": name}, {})
+        assert "errors" not in body
+    assert (await _post(client, query, {"name": "Money"}, {}))["data"] == {
+        "__type": {"name": "Money"}
+    }

@@ -142,7 +142,9 @@ async def _workspaces(organization_id: UUID, events: list[EventInput]) -> set[st
     """The organization's workspace slugs, read only when an event names a workspace."""
     if all(e.workspace is None for e in events):
         return set()
-    slugs = await Workspace.filter(organization_id=organization_id).values_list("slug", flat=True)
+    # PRV-1: an archived workspace takes no more usage.
+    workspaces = Workspace.filter(organization_id=organization_id, archived_at__isnull=True)
+    slugs = await workspaces.values_list("slug", flat=True)
     return set(cast(list[str], slugs))
 
 

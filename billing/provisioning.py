@@ -41,7 +41,6 @@ def check_new_member_role(role: Role) -> None:
             "An organization has exactly one owner (ACC-1): add this person with another role, "
             "then transferOwnership to make them the owner.",
             field="role",
-            reason="SECOND_OWNER",
         )
 
 
@@ -52,14 +51,12 @@ def check_role_change(current: Role, wanted: Role) -> None:
             "An organization has exactly one owner (ACC-1): use transferOwnership to make this "
             "member the owner.",
             field="role",
-            reason="SECOND_OWNER",
         )
     if current is Role.OWNER and wanted is not Role.OWNER:
         raise BillingError(
             "This member is the owner and an organization always has one (ACC-1): "
             "transferOwnership to another member first.",
             field="role",
-            reason="OWNER_REQUIRED",
         )
 
 
@@ -69,7 +66,6 @@ def check_removal(role: Role) -> None:
             "The owner cannot be removed: an organization always has exactly one owner (ACC-1). "
             "transferOwnership to another member first, then remove this one.",
             field="email",
-            reason="OWNER_REQUIRED",
         )
 
 

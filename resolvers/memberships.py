@@ -38,7 +38,6 @@ async def add_member(organization_external_id: str, person: Person, role: Role) 
                     f"{user.email} is already a member, as {existing.role.value}: use "
                     "changeMemberRole to change the role.",
                     field="role",
-                    reason="ALREADY_MEMBER",
                 )
             return Provisioned(organization, changed=False)
         check_new_member_role(role)

@@ -49,18 +49,24 @@ class OrganizationPage:
     has_next_page: bool
 
 
+_CURSOR_PREFIX = "slug:"
+
+
 def _cursor(slug: str) -> str:
-    return base64.urlsafe_b64encode(slug.encode()).decode()
+    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{slug}".encode()).decode()
 
 
 def _after(cursor: str) -> str:
     try:
-        return base64.urlsafe_b64decode(cursor.encode()).decode()
+        decoded = base64.b64decode(cursor.encode(), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
+        decoded = ""
+    if not decoded.startswith(_CURSOR_PREFIX):
         raise BillingError(
             "Not a cursor of this list: send pageInfo.endCursor of the previous page.",
             field="after",
-        ) from None
+        )
+    return decoded.removeprefix(_CURSOR_PREFIX)
 
 
 def _owed(now: datetime) -> Subquery:

@@ -60,6 +60,13 @@ async def create_organization(new: NewOrganization) -> Provisioned:
     check_external_id(new.external_id)
     existing = await Organization.get_or_none(external_id=new.external_id)
     if existing is not None:
+        if existing.slug != new.slug:
+            raise BillingError(
+                f"The external id {new.external_id!r} is used by another organization "
+                f"({existing.slug!r}): a resend sends the same slug; a new organization needs "
+                "its own external id.",
+                field="externalId",
+            )
         return Provisioned(existing, changed=False)
     check_slug(new.slug)
     if not new.name.strip():
@@ -69,7 +76,6 @@ async def create_organization(new: NewOrganization) -> Provisioned:
         raise BillingError(
             f"The slug {new.slug!r} is used by another organization: choose another one.",
             field="slug",
-            reason="SLUG_TAKEN",
         )
     try:
         async with in_transaction():
@@ -86,7 +92,6 @@ async def create_organization(new: NewOrganization) -> Provisioned:
             raise BillingError(
                 f"The slug {new.slug!r} was just taken by another organization: choose another.",
                 field="slug",
-                reason="SLUG_TAKEN",
             ) from None
         return Provisioned(existing, changed=False)
     return Provisioned(organization, changed=True)
@@ -148,7 +153,6 @@ async def start_trial(
             f"{organization.name} already has a subscription ({current.status.value}): a trial "
             "starts only for an organization that has none.",
             field="organizationExternalId",
-            reason="ALREADY_SUBSCRIBED",
         )
     start, end = trial_period(now, days)
     async with in_transaction():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from billing.errors import ForbiddenError, UnauthenticatedError
 from resolvers.api_keys import ApiKeyPrincipal
+from resolvers.viewer import Viewer
 
 
 def require_platform_scope(api_key: ApiKeyPrincipal | None, scope: str) -> ApiKeyPrincipal:
@@ -26,3 +27,15 @@ def require_platform_scope(api_key: ApiKeyPrincipal | None, scope: str) -> ApiKe
             f"{', '.join(sorted(api_key.scopes))}): make a key with --scope {scope}."
         )
     return api_key
+
+
+def require_platform_caller(
+    viewer: Viewer | None, api_key: ApiKeyPrincipal | None, scope: str
+) -> ApiKeyPrincipal:
+    """As require_platform_scope; a signed-in user is known, so refused as FORBIDDEN."""
+    if viewer is not None:
+        raise ForbiddenError(
+            f"Signed-in users cannot run this: it is for the SaaS's backend, with a platform API "
+            f"key of scope {scope} (ACC-6)."
+        )
+    return require_platform_scope(api_key, scope)

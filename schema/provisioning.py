@@ -12,7 +12,7 @@ from billing.errors import BillingError
 from billing.provisioning import DEFAULT_TRIAL_DAYS
 from billing.subscription_status import SubscriptionStatus
 from resolvers import memberships, organization_list, provisioning
-from resolvers.platform import require_platform_scope
+from resolvers.platform import require_platform_caller
 from resolvers.trial_items import TrialPlan
 from schema.billing_info import BillingInfoInput
 from schema.context import Info
@@ -72,7 +72,7 @@ class OrganizationFilterInput:
 async def _provision(
     info: Info, work: Callable[[], Awaitable[provisioning.Provisioned]]
 ) -> ProvisioningResult:
-    require_platform_scope(info.context.api_key, WRITE)
+    require_platform_caller(info.context.viewer, info.context.api_key, WRITE)
     try:
         done = await work()
     except BillingError as error:
@@ -179,8 +179,8 @@ class ProvisioningQuery:
         filter: OrganizationFilterInput | None = None,
         first: int = 50,
         after: str | None = None,
-    ) -> OrganizationConnection:
-        require_platform_scope(info.context.api_key, READ)
+    ) -> OrganizationConnection | None:
+        require_platform_caller(info.context.viewer, info.context.api_key, READ)
         wanted = organization_list.OrganizationFilter(
             filter.status if filter else None, filter.overdue if filter else None
         )

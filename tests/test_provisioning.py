@@ -342,5 +342,7 @@ async def test_a_signed_in_user_may_not_provision_rule_acc_6(client: httpx.Async
 
     token = await token_for("owner@acme.test")
     body = await run(client, token, "CreateOrganization", {"input": new_organization()})
-    assert error_codes(body) == ["UNAUTHENTICATED"]
+    assert error_codes(body) == ["FORBIDDEN"]
     assert "platform API key" in body["errors"][0]["message"]
+    anonymous = await client.post("/graphql", json=trusted_request("ListOrganizations", {}))
+    assert error_codes(anonymous.json()) == ["UNAUTHENTICATED"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from billing.access import Role
@@ -112,7 +113,10 @@ async def create_workspace(organization_external_id: str, slug: str, name: str) 
         return Provisioned(organization, changed=False)
     if not name.strip():
         raise BillingError("The workspace's name is required.", field="name")
-    await Workspace.create(organization=organization, slug=slug, name=name.strip())
+    try:
+        await Workspace.create(organization=organization, slug=slug, name=name.strip())
+    except IntegrityError:  # a concurrent resend made it first
+        return Provisioned(organization, changed=False)
     return Provisioned(organization, changed=True)
 
 

@@ -249,7 +249,12 @@ def _event_problems(
     if (problem := event_problem(event.metric, event.quantity, event.contact_id)) is not None:
         problems.append(problem)
     if event.workspace is not None and event.workspace not in workspaces:
-        problems.append(("workspace", f"no workspace {event.workspace!r} in this organization"))
+        problems.append(
+            (
+                "workspace",
+                f"no workspace {event.workspace!r} in this organization (or it is archived)",
+            )
+        )
     if occurred_at < batch.month_start:
         problems.append(("occurredAt", "the billing month it belongs to is closed"))
     if occurred_at > batch.now + CLOCK_SKEW:

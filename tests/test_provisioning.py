@@ -346,3 +346,32 @@ async def test_a_signed_in_user_may_not_provision_rule_acc_6(client: httpx.Async
     assert "platform API key" in body["errors"][0]["message"]
     anonymous = await client.post("/graphql", json=trusted_request("ListOrganizations", {}))
     assert error_codes(anonymous.json()) == ["UNAUTHENTICATED"]
+
+
+async def test_an_archived_workspace_takes_no_more_usage_rule_prv_1(
+    client: httpx.AsyncClient,
+) -> None:
+    key = await platform_key()
+    organization = await provisioned(client, key)
+    org_id = organization["externalId"]
+    trial = {"organizationExternalId": org_id, "input": {"product": "email", "plan": "email-500"}}
+    assert answer(await run(client, key, "StartTrial", trial), "startTrial")["changed"]
+    workspace = {"organizationExternalId": org_id, "slug": "sales", "name": "Sales"}
+    await run(client, key, "CreateWorkspace", workspace)
+    usage_key = await create_api_key(organization["slug"], "app", ["usage:write"], SEEDED_AT)
+
+    async def record(event_id: str) -> dict[str, Any]:
+        event = {"id": event_id, "product": "email", "metric": "emails", "quantity": 3}
+        body = await run(
+            client, usage_key, "RecordUsage", {"events": [{**event, "workspace": "sales"}]}
+        )
+        return answer(body, "recordUsage")
+
+    assert (await record("before"))["__typename"] == "UsageRecorded"
+    archive = {"organizationExternalId": org_id, "slug": "sales"}
+    assert answer(await run(client, key, "ArchiveWorkspace", archive), "archiveWorkspace")[
+        "changed"
+    ]
+    refused = await record("after")
+    assert (refused["__typename"], refused["code"]) == ("UserError", "BAD_USER_INPUT")
+    assert "no workspace 'sales'" in refused["message"]

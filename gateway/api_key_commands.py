@@ -14,6 +14,8 @@ from gateway.cli_errors import CommandError
 from gateway.db import close_database, open_database
 from gateway.settings import Settings
 from resolvers.api_keys import (
+    ORGANIZATION_SCOPES,
+    PLATFORM_SCOPES,
     ApiKeyListing,
     create_api_key,
     list_api_keys,
@@ -31,10 +33,23 @@ def add_api_key_commands(
         "api-key", help="create, list or revoke the API keys of organizations"
     )
     sub = api_key.add_subparsers(required=True, metavar="create|list|revoke")
-    create = sub.add_parser("create", help="create a key for an organization (printed once)")
-    create.add_argument("organization", help="the organization's slug, e.g. acme")
+    create = sub.add_parser(
+        "create", help="create a key for an organization, or a platform key (printed once)"
+    )
     create.add_argument(
-        "--scope", action="append", required=True, help="billing:refund or usage:write"
+        "organization", nargs="?", help="the organization's slug, e.g. acme (not with --platform)"
+    )
+    create.add_argument(
+        "--platform",
+        action="store_true",
+        help="a platform key for the SaaS's backend, bound to no organization (ACC-6)",
+    )
+    create.add_argument(
+        "--scope",
+        action="append",
+        required=True,
+        help=f"organization keys: {', '.join(sorted(ORGANIZATION_SCOPES))}; "
+        f"platform keys: {', '.join(sorted(PLATFORM_SCOPES))}",
     )
     create.add_argument("--name", default="operator key")
     create.set_defaults(run=_create)
@@ -71,6 +86,10 @@ def _on_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
 
 
 def _create(settings: Settings, args: argparse.Namespace) -> None:
+    if args.platform == (args.organization is not None):
+        raise CommandError(
+            "api-key create: name an organization (its slug) or pass --platform, not both."
+        )
     now = SystemClock().now()
     print(
         _on_database(
@@ -85,7 +104,7 @@ def _describe(key: ApiKeyListing) -> str:
         (
             str(key.key_id),
             key.prefix,
-            key.organization_slug,
+            key.organization_slug or "(platform)",
             key.name,
             ",".join(key.scopes),
             key.created_at.isoformat(),
@@ -105,7 +124,8 @@ def _revoke(settings: Settings, args: argparse.Namespace) -> None:
     now = SystemClock().now()
     key, revoked = _on_database(settings, lambda: revoke_api_key(args.key, now))
     if revoked:
-        print(f"revoked {key.prefix} ({key.name}, {key.organization_slug}): it is refused from now")
+        owner = key.organization_slug or "platform"
+        print(f"revoked {key.prefix} ({key.name}, {owner}): it is refused from now")
     else:
         assert key.revoked_at is not None
         print(f"{key.prefix} was already revoked at {key.revoked_at.isoformat()}")

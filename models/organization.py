@@ -30,6 +30,8 @@ class Organization(Model):
     automatic_charges_pause_reason = fields.CharField(max_length=300, null=True)
     failed_payment_method_id = fields.CharField(max_length=200, null=True)
     processor_customer_id = fields.CharField(max_length=200, null=True)
+    # PRV-1: the SaaS's own id for this organization; provisioning is idempotent by it.
+    external_id = fields.CharField(max_length=200, null=True, unique=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -40,6 +42,8 @@ class User(Model):
     id = fields.UUIDField(primary_key=True)
     email = fields.CharField(max_length=254, unique=True)
     name = fields.CharField(max_length=200)
+    # PRV-1, PRV-2: the SaaS's own id for this person (its identity provider's subject).
+    external_id = fields.CharField(max_length=200, null=True, unique=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -74,6 +78,8 @@ class Workspace(Model):
     organization_id: UUID
     slug = fields.CharField(max_length=64)
     name = fields.CharField(max_length=200)
+    # PRV-1: an archived workspace is kept (its usage history stays readable) but takes no usage.
+    archived_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "workspace"

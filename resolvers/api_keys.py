@@ -1,4 +1,5 @@
-"""API keys for partners and operators (ACC-6): bound to one organization, with scopes."""
+"""API keys (ACC-6): partner and operator keys bound to one organization, and platform keys (the
+SaaS's backend) bound to none, each with scopes of its kind."""
 
 from __future__ import annotations
 
@@ -13,32 +14,60 @@ from billing.errors import BillingError, NotFoundError
 from models import ApiKey, Organization
 
 KEY_PREFIX = "bgk_"
-SCOPES = frozenset({"billing:refund", "usage:write"})
+# Keys bound to one organization.
+ORGANIZATION_SCOPES = frozenset({"billing:refund", "usage:write"})
+# PRV-1: platform keys provision organizations; none of these makes a billing action (ACC-2).
+PLATFORM_SCOPES = frozenset({"organizations:write", "organizations:read"})
+SCOPES = ORGANIZATION_SCOPES | PLATFORM_SCOPES
 
 
 @dataclass(frozen=True)
 class ApiKeyPrincipal:
     key_id: UUID
-    organization_id: UUID
+    organization_id: UUID | None  # None: a platform key (ACC-6)
     scopes: frozenset[str]
+
+    @property
+    def is_platform(self) -> bool:
+        return self.organization_id is None
 
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-async def create_api_key(
-    organization_slug: str, name: str, scopes: list[str], now: datetime
-) -> str:
-    """The key, shown this once; only a hash of its secret is stored."""
-    unknown = sorted(set(scopes) - SCOPES)
-    if unknown or not scopes:
-        raise BillingError(
-            f"Scopes must be some of {sorted(SCOPES)}, got {scopes}.", field="scopes"
+def _check_scopes(scopes: list[str], platform: bool) -> None:
+    allowed, kind = (
+        (PLATFORM_SCOPES, "a platform key (--platform)")
+        if platform
+        else (ORGANIZATION_SCOPES, "an organization's key")
+    )
+    unknown = sorted(set(scopes) - allowed)
+    if not unknown and scopes:
+        return
+    hint = ""
+    if set(unknown) <= SCOPES and unknown:
+        hint = (
+            " Platform keys carry only provisioning scopes and organization keys none (ACC-6):"
+            " make a key of the other kind for those."
         )
-    organization = await Organization.get_or_none(slug=organization_slug)
-    if organization is None:
-        raise NotFoundError(f"No organization {organization_slug!r}.")
+    raise BillingError(
+        f"Scopes must be some of {sorted(allowed)} for {kind}, got {scopes}.{hint}",
+        field="scopes",
+    )
+
+
+async def create_api_key(
+    organization_slug: str | None, name: str, scopes: list[str], now: datetime
+) -> str:
+    """The key, shown this once; only a hash of its secret is stored. Without an organization,
+    a platform key (ACC-6)."""
+    _check_scopes(scopes, platform=organization_slug is None)
+    organization = None
+    if organization_slug is not None:
+        organization = await Organization.get_or_none(slug=organization_slug)
+        if organization is None:
+            raise NotFoundError(f"No organization {organization_slug!r}.")
     prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
     await ApiKey.create(
         organization=organization,
@@ -69,7 +98,7 @@ class ApiKeyListing:
 
     key_id: UUID
     prefix: str
-    organization_slug: str
+    organization_slug: str | None  # None: a platform key
     name: str
     scopes: tuple[str, ...]
     created_at: datetime
@@ -80,7 +109,7 @@ def _listing(key: ApiKey) -> ApiKeyListing:
     return ApiKeyListing(
         key.id,
         f"{KEY_PREFIX}{key.prefix}",
-        key.organization.slug,
+        key.organization.slug if key.organization else None,
         key.name,
         tuple(key.scopes),
         key.created_at,

@@ -142,7 +142,9 @@ async def _workspaces(organization_id: UUID, events: list[EventInput]) -> set[st
     """The organization's workspace slugs, read only when an event names a workspace."""
     if all(e.workspace is None for e in events):
         return set()
-    slugs = await Workspace.filter(organization_id=organization_id).values_list("slug", flat=True)
+    # PRV-1: an archived workspace takes no more usage.
+    workspaces = Workspace.filter(organization_id=organization_id, archived_at__isnull=True)
+    slugs = await workspaces.values_list("slug", flat=True)
     return set(cast(list[str], slugs))
 
 
@@ -250,7 +252,12 @@ def _event_problems(
     if (problem := event_problem(event.metric, event.quantity, event.contact_id)) is not None:
         problems.append(problem)
     if event.workspace is not None and event.workspace not in workspaces:
-        problems.append(("workspace", f"no workspace {event.workspace!r} in this organization"))
+        problems.append(
+            (
+                "workspace",
+                f"no workspace {event.workspace!r} in this organization (or it is archived)",
+            )
+        )
     if occurred_at < batch.month_start:
         problems.append(("occurredAt", "the billing month it belongs to is closed"))
     if occurred_at > batch.now + CLOCK_SKEW:

@@ -7,10 +7,15 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.tools import merge_types
 
 from schema.input_limits import InputLimits, document_limits
-from schema.mutation import Mutation
-from schema.query import Query
+from schema.mutation import Mutation as GatewayMutation
+from schema.provisioning import ProvisioningMutation, ProvisioningQuery
+from schema.query import Query as GatewayQuery
+
+Query = merge_types("Query", (GatewayQuery, ProvisioningQuery))
+Mutation = merge_types("Mutation", (GatewayMutation, ProvisioningMutation))
 
 
 class GatewaySchema(strawberry.Schema):

@@ -28,6 +28,7 @@ _CODE = 64  # catalog codes, workspace slugs (as stored)
 
 # "Type.field(argument)" for arguments, "InputType.field" for input fields. Checked complete
 # against the schema by tests/test_input_limits.py: a new string argument needs its line here.
+_EXTERNAL_ID = 200  # an organization's or a user's id in the SaaS's own system
 MAX_LENGTHS: Mapping[str, int] = {
     "Query.organization(id)": _ID,
     "Query.usageGate(product)": _CODE,
@@ -64,6 +65,31 @@ MAX_LENGTHS: Mapping[str, int] = {
     "BillingInfoInput.country": 64,  # a name gets the ISO-code advice of its own check
     "BillingInfoInput.taxId": 50,
     "BillingInfoInput.contactName": 200,
+    # Provisioning (README "Provisioning"): as long as the columns that keep them.
+    "CreateOrganizationInput.name": 200,
+    "CreateOrganizationInput.slug": 64,
+    "CreateOrganizationInput.externalId": _EXTERNAL_ID,
+    "CreateOrganizationInput.currency": 3,
+    "PersonInput.email": 254,
+    "PersonInput.name": 200,
+    "PersonInput.externalId": _EXTERNAL_ID,
+    "StartTrialInput.product": _CODE,
+    "StartTrialInput.plan": _CODE,
+    "StartTrialInput.bundle": _CODE,
+    "Query.organizations(after)": 100,
+    "Mutation.addMember(organizationExternalId)": _EXTERNAL_ID,
+    "Mutation.changeMemberRole(organizationExternalId)": _EXTERNAL_ID,
+    "Mutation.changeMemberRole(email)": 254,
+    "Mutation.transferOwnership(organizationExternalId)": _EXTERNAL_ID,
+    "Mutation.transferOwnership(email)": 254,
+    "Mutation.removeMember(organizationExternalId)": _EXTERNAL_ID,
+    "Mutation.removeMember(email)": 254,
+    "Mutation.createWorkspace(organizationExternalId)": _EXTERNAL_ID,
+    "Mutation.createWorkspace(slug)": 64,
+    "Mutation.createWorkspace(name)": 200,
+    "Mutation.archiveWorkspace(organizationExternalId)": _EXTERNAL_ID,
+    "Mutation.archiveWorkspace(slug)": 64,
+    "Mutation.startTrial(organizationExternalId)": _EXTERNAL_ID,
 }
 
 _LIMIT = "max_length"  # the key of the limit in graphql-core's `extensions` of each argument

@@ -328,7 +328,7 @@ async def _refund(
 ) -> RefundResult:
     context = info.context
     key = context.api_key
-    assert key is not None  # CanRefund
+    assert key is not None and key.organization_id is not None  # CanRefund
     try:
         asked = refund_service.RefundAsked(str(invoice_id), amount, reason)
         invoice = await refund_service.refund_invoice(
@@ -343,6 +343,7 @@ async def _record_usage(info: Info, events: list[UsageEventInput]) -> RecordUsag
     context = info.context
     if context.api_key is not None:
         organization_id = context.api_key.organization_id
+        assert organization_id is not None  # CanRecordUsage: platform keys record no usage
     else:
         organization_id = (
             await find_organization(context.require_viewer(), context.loaders, None)

@@ -107,7 +107,7 @@ class CanRefund(BasePermission):
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         key = info.context.api_key
-        return key is not None and "billing:refund" in key.scopes
+        return key is not None and not key.is_platform and "billing:refund" in key.scopes
 
 
 class CanRecordUsage(BasePermission):
@@ -120,5 +120,6 @@ class CanRecordUsage(BasePermission):
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         context = info.context
         if context.api_key is not None:
-            return "usage:write" in context.api_key.scopes
+            key = context.api_key
+            return not key.is_platform and "usage:write" in key.scopes
         return context.sandbox and may_manage_billing(context.active_role)

@@ -251,6 +251,20 @@ PERMISSIONS: dict[tuple[str, str], Callers] = {
     ),
     **_fields("UsageGate", ANY, "allowed", "reason", "used", "limit"),
     **_fields("UsageMeter", BILLING, "onDemandBlocks", "onDemandCost"),
+    # PRV-1, ACC-6: provisioning is for platform keys only, never for a user's token.
+    **_fields("Query", frozenset(), "organizations"),
+    **_fields(
+        "Mutation",
+        frozenset(),
+        "createOrganization",
+        "addMember",
+        "changeMemberRole",
+        "transferOwnership",
+        "removeMember",
+        "createWorkspace",
+        "archiveWorkspace",
+        "startTrial",
+    ),
 }
 
 
@@ -272,6 +286,14 @@ RESULT_TYPES: dict[str, str] = {
     "UsageRecorded": "recordUsage",
     "ProductPreferences": "setUpgradePreference",
     "BillingInfoUpdated": "updateBillingInfo",
+    # PRV-1: what provisioning answers (the organizations list's types too: platform keys only).
+    "OrganizationProvisioned": "createOrganization",
+    "ProvisionedOrganization": "createOrganization",
+    "ProvisionedMember": "createOrganization",
+    "ProvisionedWorkspace": "createOrganization",
+    "HeldPlanInfo": "createOrganization",
+    "OrganizationConnection": "createOrganization",
+    "OrganizationPageInfo": "createOrganization",
 }
 for _type, _mutation in RESULT_TYPES.items():
     for _name in schema._schema.type_map[_type].fields:  # type: ignore[attr-defined]
@@ -294,6 +316,15 @@ MUTATION_CALLS = {
     "setUpgradePreference": '(product: "nope", preference: NONE)',
     "setAutoDowngrade": '(product: "nope", enabled: true)',
     "updateBillingInfo": '(input: {companyName: "", billingEmail: "x"})',
+    "createOrganization": '(input: {externalId: "x", name: "X", slug: "x", owner: {email: "x",'
+    ' name: "X"}, billingInfo: {companyName: "X", billingEmail: "x"}})',
+    "addMember": '(organizationExternalId: "x", person: {email: "x", name: "X"}, role: MEMBER)',
+    "changeMemberRole": '(organizationExternalId: "x", email: "x", role: MEMBER)',
+    "transferOwnership": '(organizationExternalId: "x", email: "x")',
+    "removeMember": '(organizationExternalId: "x", email: "x")',
+    "createWorkspace": '(organizationExternalId: "x", slug: "x", name: "X")',
+    "archiveWorkspace": '(organizationExternalId: "x", slug: "x")',
+    "startTrial": '(organizationExternalId: "x", input: {product: "x", plan: "x"})',
 }
 
 # How a query reaches an object of each type, from the root (as Acme's users).

@@ -30,6 +30,8 @@ class Organization(Model):
     automatic_charges_pause_reason = fields.CharField(max_length=300, null=True)
     failed_payment_method_id = fields.CharField(max_length=200, null=True)
     processor_customer_id = fields.CharField(max_length=200, null=True)
+    # The SaaS's own id for it (PRV-1, PRV-2): what its provisioning calls and tokens name.
+    external_id = fields.CharField(max_length=200, null=True, unique=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -40,6 +42,8 @@ class User(Model):
     id = fields.UUIDField(primary_key=True)
     email = fields.CharField(max_length=254, unique=True)
     name = fields.CharField(max_length=200)
+    # The SaaS's own id for the user: its identity provider's `sub` (PRV-2).
+    external_id = fields.CharField(max_length=200, null=True, unique=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -11,6 +11,7 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "NOT_FOUND"
     BAD_USER_INPUT = "BAD_USER_INPUT"
     INTERNAL = "INTERNAL"
+    UNAVAILABLE = "UNAVAILABLE"  # a service the gateway depends on did not answer; try again
 
 
 class BillingError(Exception):
@@ -39,3 +40,7 @@ class ForbiddenError(BillingError):
 
 class UnauthenticatedError(BillingError):
     code = ErrorCode.UNAUTHENTICATED
+
+
+class UnavailableError(BillingError):
+    code = ErrorCode.UNAVAILABLE

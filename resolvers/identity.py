@@ -34,17 +34,15 @@ class SignIn:
 async def viewer_for_sign_in(sign_in: SignIn) -> Viewer:
     organization = await _organization(sign_in.organization_external_id)
     user = await User.get_or_none(external_id=sign_in.external_id)
-    if user is None and sign_in.jit_role is None:
+    role = sign_in.jit_role
+    if user is None and role is None:
         raise UnauthenticatedError(
             f"The token names a user who is not provisioned in this gateway (external id "
             f"{sign_in.external_id!r}): provision them first, or turn on GATEWAY_JWT_JIT."
         )
-    if sign_in.jit_role is not None:
-        user_id = await _provision(sign_in, user, organization, sign_in.jit_role)
-    else:
-        assert user is not None
-        user_id = user.id
-    viewer = await load_viewer(user_id)
+    viewer = await load_viewer(user.id) if user is not None else None
+    if role is not None and (user is None or _joins(viewer, organization)):
+        viewer = await load_viewer(await _provision(sign_in, user, organization, role))
     if viewer is None:
         raise UnauthenticatedError("The token names a user that no longer exists.")
     if organization is None:
@@ -57,6 +55,13 @@ async def viewer_for_sign_in(sign_in: SignIn) -> Viewer:
     # The organization the token names comes first: it is what the viewer acts on by default.
     roles = {organization.id: viewer.roles[organization.id], **viewer.roles}
     return replace(viewer, roles=roles)
+
+
+def _joins(viewer: Viewer | None, organization: Organization | None) -> bool:
+    """Whether just-in-time provisioning adds a known user to the token's organization."""
+    return (
+        viewer is not None and organization is not None and viewer.role_in(organization.id) is None
+    )
 
 
 async def _organization(external_id: str | None) -> Organization | None:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 
 from billing.access import Role
@@ -33,6 +34,7 @@ READ = {
         "subscription": {"status": "ACTIVE", "items": [{"plan": {"code": "email-1000"}}]},
     }
 }
+HOUR = timedelta(hours=1)
 RSA = SigningKey.rsa("rsa-2026-01")
 EC = SigningKey.ec("ec-2026-01")
 
@@ -201,6 +203,12 @@ def _no_subject(subject: str) -> str:
     return RSA.token({"sub": ""})
 
 
+def _no_key_id(subject: str) -> str:
+    now = datetime.now(UTC)
+    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": subject, "iat": now, "exp": now + HOUR}
+    return jwt.encode(claims, RSA.private, algorithm="RS256")
+
+
 @pytest.mark.parametrize(
     ("make_token", "message"),
     [
@@ -221,8 +229,9 @@ def _no_subject(subject: str) -> str:
             "(at most 86400 seconds from its issue)",
         ),
         (_no_subject, "The token does not name a user: its 'sub' claim"),
+        (_no_key_id, "The token names no signing key ('kid' in its header)"),
     ],
-    ids=["unknown-issuer", "wrong-audience", "expired", "too-long-lived", "no-subject"],
+    ids=["unknown-issuer", "wrong-audience", "expired", "too-long-lived", "no-subject", "no-kid"],
 )
 async def test_bad_identity_provider_tokens_are_refused_with_401(
     database: str, settings: Settings, clock: FixedClock, make_token: Any, message: str
@@ -317,6 +326,43 @@ async def test_an_organization_claim_the_user_is_no_member_of_is_refused(
     status, code, message = refusal(response)
     assert (status, code) == (401, "UNAUTHENTICATED")
     assert message.startswith(f"The token names organization '{other.external_id}', of which")
+
+
+async def test_the_claimed_organization_is_the_one_read(
+    database: str, settings: Settings, clock: FixedClock
+) -> None:
+    _, subject = await provisioned()
+    other, _ = await provisioned()
+    user = await User.get(external_id=subject)
+    await Membership.create(organization=other, user=user, role=Role.MEMBER)
+    query = "{ organization { id viewerRole } }"
+    with jwks_server(RSA) as idp:
+        async with gateway(settings, clock, idp.url, organization_claim="org_id") as http:
+            claimed = await read(
+                http, RSA.token({"sub": subject, "org_id": other.external_id}), query
+            )
+            unclaimed = await read(http, RSA.token({"sub": subject}), query)
+    assert claimed.json()["data"]["organization"] == {"id": str(other.id), "viewerRole": "MEMBER"}
+    assert unclaimed.json()["data"]["organization"]["viewerRole"] == "OWNER"
+
+
+async def test_jit_adds_a_known_user_to_the_claimed_organization_as_member_by_default(
+    database: str, settings: Settings, clock: FixedClock
+) -> None:
+    mine, subject = await provisioned()
+    other, _ = await provisioned()
+    token = RSA.token({"sub": subject, "org_id": other.external_id})
+    with jwks_server(RSA) as idp:
+        async with gateway(settings, clock, idp.url, organization_claim="org_id", jit=True) as http:
+            response = await read(http, token, "{ organization { id viewerRole } }")
+    assert response.json()["data"]["organization"] == {"id": str(other.id), "viewerRole": "MEMBER"}
+    user = await User.get(external_id=subject)
+    roles = (
+        await Membership.filter(user_id=user.id)
+        .order_by("created_at", "id")
+        .values_list("organization_id", "role")
+    )
+    assert roles == [(mine.id, Role.OWNER), (other.id, Role.MEMBER)]
 
 
 async def test_usage_csv_accepts_the_identity_provider_token(

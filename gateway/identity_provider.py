@@ -67,7 +67,7 @@ class IdentityProvider:
         try:
             self._keys.get_signing_keys()  # the cached set; an unreachable JWKS fails here
             return self._keys.get_signing_key(kid)
-        except PyJWKClientConnectionError as error:
+        except (PyJWKClientConnectionError, OSError) as error:  # OSError: a connection cut mid-read
             raise UnavailableError(
                 f"The identity provider's keys (GATEWAY_JWT_JWKS_URL) could not be fetched: "
                 f"{error}. Try again shortly."

@@ -40,3 +40,7 @@ class ForbiddenError(BillingError):
 
 class UnauthenticatedError(BillingError):
     code = ErrorCode.UNAUTHENTICATED
+
+
+class UnavailableError(BillingError):
+    code = ErrorCode.UNAVAILABLE

@@ -42,7 +42,7 @@ from gateway.graphql_http import (
     response_media_type,
     without_data_on_request_error,
 )
-from gateway.http_errors import error_response
+from gateway.http_errors import auth_error_response, error_response
 from gateway.idempotency import IdempotencyRefused, run_keyed, stored_response
 from gateway.introspection import REFUSAL as INTROSPECTION_REFUSAL
 from gateway.introspection import REFUSAL_CODE, asks_for_introspection
@@ -107,13 +107,9 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         try:
-            caller = await authenticate(
-                request.headers.get("authorization"),
-                self.settings.jwt_secret,
-                self.settings.token_max_lifetime_seconds,
-            )
+            caller = await authenticate(request.headers.get("authorization"), self.settings)
         except BillingError as error:
-            raise _Refused(error_response(401, error.code, error.message)) from None
+            raise _Refused(auth_error_response(error)) from None
         return Context(
             viewer=caller if isinstance(caller, Viewer) else None,
             api_key=caller if isinstance(caller, ApiKeyPrincipal) else None,

@@ -1,4 +1,5 @@
-"""Bearer tokens: signed JWTs naming a user (PyJWT).
+"""Bearer tokens: signed JWTs naming a user (PyJWT): the gateway's own (HS256) and, where one
+is configured, the SaaS's identity provider's (RS256/ES256, gateway/identity_provider.py).
 
 Token lifetimes run on wall-clock time, not on the billing clock: moving a sandbox test clock
 forward must not sign everybody out.
@@ -12,7 +13,11 @@ from uuid import UUID
 import jwt
 
 from billing.errors import UnauthenticatedError
+from gateway.identity_provider import ALGORITHMS as PROVIDER_ALGORITHMS
+from gateway.identity_provider import identity_provider
+from gateway.settings import Settings
 from resolvers.api_keys import ApiKeyPrincipal, find_api_key, is_api_key
+from resolvers.identity import SignIn, viewer_for_sign_in
 from resolvers.viewer import Viewer, load_viewer
 
 ISSUER = "billing-gateway"
@@ -70,7 +75,7 @@ def verify_token(token: str, secret: str, max_lifetime_seconds: int) -> UUID:
 
 
 async def authenticate(
-    authorization: str | None, secret: str, max_lifetime_seconds: int
+    authorization: str | None, settings: Settings
 ) -> Viewer | ApiKeyPrincipal | None:
     """The caller, or None for an anonymous request; a bad token is refused outright."""
     token = bearer_token(authorization)
@@ -81,7 +86,40 @@ async def authenticate(
         if key is None:
             raise UnauthenticatedError("Unknown or revoked API key.")
         return key
-    viewer = await load_viewer(verify_token(token, secret, max_lifetime_seconds))
+    if _algorithm(token) in PROVIDER_ALGORITHMS:
+        return await _provider_viewer(token, settings)
+    viewer = await load_viewer(
+        verify_token(token, settings.jwt_secret, settings.token_max_lifetime_seconds)
+    )
     if viewer is None:
         raise UnauthenticatedError("The token names a user that no longer exists.")
     return viewer
+
+
+def _algorithm(token: str) -> str | None:
+    """The header's `alg`; an unreadable header is left to verify_token to refuse."""
+    try:
+        algorithm = jwt.get_unverified_header(token).get("alg")
+    except jwt.InvalidTokenError:
+        return None
+    return algorithm if isinstance(algorithm, str) else None
+
+
+async def _provider_viewer(token: str, settings: Settings) -> Viewer:
+    provider_settings = settings.identity_provider
+    if provider_settings is None:
+        raise UnauthenticatedError(
+            "The token is signed with a public key (RS256/ES256), but this gateway trusts no "
+            "identity provider (GATEWAY_JWT_JWKS_URL is not set): use a token of this gateway."
+        )
+    provider = identity_provider(provider_settings)
+    claims = await provider.verify(token, settings.token_max_lifetime_seconds)
+    return await viewer_for_sign_in(
+        SignIn(
+            external_id=claims.external_id,
+            email=claims.email,
+            name=claims.name,
+            organization_external_id=claims.organization_external_id,
+            jit_role=provider_settings.jit_role if provider_settings.jit else None,
+        )
+    )

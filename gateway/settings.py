@@ -11,6 +11,7 @@ from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from billing.access import Role
 from gateway.client_address import IPNetwork, parse_networks
 from gateway.limit_settings import RequestLimits, load_request_limits
 from gateway.settings_error import SettingsError as SettingsError
@@ -35,6 +36,22 @@ _RATE = re.compile(r"([1-9]\d{0,8})\s*(?:/|per)\s*(second|minute|hour|day)", re.
 class Mode(StrEnum):
     SANDBOX = "sandbox"
     PRODUCTION = "production"
+
+
+@dataclass(frozen=True)
+class IdentityProviderSettings:
+    """The SaaS's identity provider whose RS256/ES256 tokens are accepted too (PRV-2)."""
+
+    jwks_url: str
+    issuer: str
+    audience: str
+    user_claim: str = "sub"
+    email_claim: str = "email"
+    organization_claim: str | None = None
+    jit: bool = False  # create unknown users (and memberships) from their tokens
+    jit_role: Role = Role.MEMBER
+    # PyJWKClient's: the least time between two refreshes forced by unknown key ids.
+    refresh_cooldown_seconds: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -75,6 +92,7 @@ class Settings:
     rate_limit_anonymous: str = DEFAULT_RATE_LIMIT_ANONYMOUS
     auth_failure_limit: str = DEFAULT_AUTH_FAILURE_LIMIT
     trusted_proxies: tuple[IPNetwork, ...] = ()
+    identity_provider: IdentityProviderSettings | None = None
 
     @property
     def is_sandbox(self) -> bool:
@@ -129,7 +147,75 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             DEFAULT_AUTH_FAILURE_LIMIT,
         ),
         trusted_proxies=_trusted_proxies(env.get("GATEWAY_TRUSTED_PROXIES", "")),
+        identity_provider=_identity_provider(env),
     )
+
+
+_IDP_VARIABLES = (
+    "GATEWAY_JWT_ISSUER",
+    "GATEWAY_JWT_AUDIENCE",
+    "GATEWAY_JWT_USER_CLAIM",
+    "GATEWAY_JWT_EMAIL_CLAIM",
+    "GATEWAY_JWT_ORGANIZATION_CLAIM",
+    "GATEWAY_JWT_JIT",
+    "GATEWAY_JWT_JIT_ROLE",
+)
+
+
+def _identity_provider(env: Mapping[str, str]) -> IdentityProviderSettings | None:
+    url = (env.get("GATEWAY_JWT_JWKS_URL") or "").strip()
+    if not url:
+        if stray := [name for name in _IDP_VARIABLES if (env.get(name) or "").strip()]:
+            raise SettingsError(f"{stray[0]}: only meaningful with GATEWAY_JWT_JWKS_URL set")
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(
+            f"GATEWAY_JWT_JWKS_URL: expected an http(s) URL of the identity provider's JWKS, "
+            f"e.g. https://login.example.com/.well-known/jwks.json, got {url!r}"
+        )
+    return IdentityProviderSettings(
+        jwks_url=url,
+        issuer=_required_with_jwks("GATEWAY_JWT_ISSUER", env),
+        audience=_required_with_jwks("GATEWAY_JWT_AUDIENCE", env),
+        user_claim=_claim("GATEWAY_JWT_USER_CLAIM", env, "sub") or "sub",
+        email_claim=_claim("GATEWAY_JWT_EMAIL_CLAIM", env, "email") or "email",
+        organization_claim=_claim("GATEWAY_JWT_ORGANIZATION_CLAIM", env, None),
+        jit=_flag("GATEWAY_JWT_JIT", env.get("GATEWAY_JWT_JIT"), False),
+        jit_role=_jit_role(env.get("GATEWAY_JWT_JIT_ROLE")),
+    )
+
+
+def _required_with_jwks(variable: str, env: Mapping[str, str]) -> str:
+    value = (env.get(variable) or "").strip()
+    if not value:
+        raise SettingsError(f"{variable}: required when GATEWAY_JWT_JWKS_URL is set")
+    return value
+
+
+def _claim(variable: str, env: Mapping[str, str], default: str | None) -> str | None:
+    value = (env.get(variable) or "").strip()
+    if not value:
+        return default
+    if not re.fullmatch(r"[A-Za-z0-9_:/.\-]{1,200}", value):
+        raise SettingsError(f"{variable}: expected a claim name such as 'sub', got {value!r}")
+    return value
+
+
+def _jit_role(value: str | None) -> Role:
+    if value is None or not value.strip():
+        return Role.MEMBER
+    choices = [role.value for role in Role if role is not Role.OWNER]
+    try:
+        role = Role(value.strip().upper())
+    except ValueError:
+        role = None
+    if role is None or role is Role.OWNER:
+        raise SettingsError(
+            f"GATEWAY_JWT_JIT_ROLE: expected one of {', '.join(choices)} (never OWNER: an "
+            f"organization has exactly one owner), got {value!r}"
+        )
+    return role
 
 
 def _flag(variable: str, value: str | None, default: bool) -> bool:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.settings import Mode, SettingsError, load_settings
+from billing.access import Role
+from gateway.settings import IdentityProviderSettings, Mode, SettingsError, load_settings
 
 SECRET = "s" * 40
 
@@ -169,4 +170,88 @@ def test_browser_settings_are_read_as_browsers_send_them() -> None:
 def test_bad_browser_settings_are_named(variable: str, value: str, message: str) -> None:
     with pytest.raises(SettingsError) as raised:
         load_settings({"GATEWAY_JWT_SECRET": SECRET, variable: value})
+    assert str(raised.value).startswith(message)
+
+
+IDP = {
+    "GATEWAY_JWT_SECRET": SECRET,
+    "GATEWAY_JWT_JWKS_URL": "https://login.saas.test/.well-known/jwks.json",
+    "GATEWAY_JWT_ISSUER": "https://login.saas.test/",
+    "GATEWAY_JWT_AUDIENCE": "billing-gateway",
+}
+
+
+def test_identity_provider_settings_rule_prv_2() -> None:
+    assert load_settings({"GATEWAY_JWT_SECRET": SECRET}).identity_provider is None
+    provider = load_settings(IDP).identity_provider
+    assert provider == IdentityProviderSettings(
+        jwks_url="https://login.saas.test/.well-known/jwks.json",
+        issuer="https://login.saas.test/",
+        audience="billing-gateway",
+    )
+    assert (provider.user_claim, provider.email_claim, provider.jit, provider.jit_role) == (
+        "sub",
+        "email",
+        False,
+        Role.MEMBER,
+    )
+    mapped = load_settings(
+        {
+            **IDP,
+            "GATEWAY_JWT_USER_CLAIM": "uid",
+            "GATEWAY_JWT_ORGANIZATION_CLAIM": "https://saas.test/org",
+            "GATEWAY_JWT_JIT": "true",
+            "GATEWAY_JWT_JIT_ROLE": "billing_admin",
+        }
+    ).identity_provider
+    assert mapped is not None
+    assert (mapped.user_claim, mapped.organization_claim, mapped.jit, mapped.jit_role) == (
+        "uid",
+        "https://saas.test/org",
+        True,
+        Role.BILLING_ADMIN,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {**IDP, "GATEWAY_JWT_ISSUER": ""},
+            "GATEWAY_JWT_ISSUER: required when GATEWAY_JWT_JWKS_URL is set",
+        ),
+        (
+            {**IDP, "GATEWAY_JWT_AUDIENCE": " "},
+            "GATEWAY_JWT_AUDIENCE: required when GATEWAY_JWT_JWKS_URL is set",
+        ),
+        (
+            {**IDP, "GATEWAY_JWT_JWKS_URL": "file:///etc/passwd"},
+            "GATEWAY_JWT_JWKS_URL: expected an http(s) URL",
+        ),
+        (
+            {**IDP, "GATEWAY_JWT_JIT_ROLE": "OWNER"},
+            "GATEWAY_JWT_JIT_ROLE: expected one of BILLING_ADMIN, ADMIN, MEMBER (never OWNER",
+        ),
+        ({**IDP, "GATEWAY_JWT_JIT_ROLE": "boss"}, "GATEWAY_JWT_JIT_ROLE: expected one of"),
+        ({**IDP, "GATEWAY_JWT_JIT": "sometimes"}, "GATEWAY_JWT_JIT: expected 'true' or 'false'"),
+        ({**IDP, "GATEWAY_JWT_USER_CLAIM": "a b"}, "GATEWAY_JWT_USER_CLAIM: expected a claim"),
+        (
+            {"GATEWAY_JWT_SECRET": SECRET, "GATEWAY_JWT_ISSUER": "https://login.saas.test/"},
+            "GATEWAY_JWT_ISSUER: only meaningful with GATEWAY_JWT_JWKS_URL set",
+        ),
+    ],
+    ids=[
+        "no-issuer",
+        "no-audience",
+        "not-http",
+        "owner",
+        "unknown-role",
+        "jit-flag",
+        "claim-name",
+        "issuer-alone",
+    ],
+)
+def test_bad_identity_provider_settings_are_named(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        load_settings(env)
     assert str(raised.value).startswith(message)

@@ -13,7 +13,7 @@ from billing.errors import BillingError, NotFoundError
 from models import ApiKey, Organization
 
 KEY_PREFIX = "bgk_"
-SCOPES = frozenset({"billing:refund", "usage:write"})
+SCOPES = frozenset({"billing:refund", "usage:write", "entitlements:read", "billing:operate"})
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from uuid import UUID
 import strawberry
 from strawberry.extensions.field_extension import AsyncExtensionResolver, FieldExtension
 
+from billing.clock import offset
 from billing.errors import BillingError
 from billing.invoices import InvoiceStatus
 from models import AuditEntry as AuditEntryRow
@@ -141,7 +142,11 @@ class Audited(FieldExtension):
             await _amounts(self.action, result),
             {k: _plain(v) for k, v in kwargs.items()} | {"outcome": type(result).__name__},
         )
-        await audit.record(organization_id, actor_of(context), action, context.clock.now())
+        # The organization's own time (a sandbox test clock may have moved it), as its records.
+        organization = await context.loaders.organization.load(organization_id)
+        shift = organization.clock_offset_seconds if organization else 0
+        now = offset(context.clock.now(), shift)
+        await audit.record(organization_id, actor_of(context), action, now)
         return result
 
 

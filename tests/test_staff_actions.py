@@ -203,7 +203,7 @@ async def test_bad_staff_input_is_refused_and_changes_nothing(
         return result["code"], result["message"]
 
     other_invoice = str(uuid4())
-    cases = {
+    cases: dict[tuple[str, str], dict[str, Any]] = {
         ("GrantCredit", "INVALID_AMOUNT"): {"amount": -500, "reason": "oops"},
         ("GrantCredit", "BAD_USER_INPUT"): {"amount": 500, "reason": "   "},
         ("ExtendTrial", "NOT_TRIALING"): {"days": 7},

@@ -20,7 +20,7 @@ class PartnerQuery:
         permission_classes=PARTNER,
         description="EVT-2: the API key's organization's entitlements (scope entitlements:read).",
     )
-    async def entitlements(self, info: Info) -> Entitlements:
+    async def entitlements(self, info: Info) -> Entitlements | None:
         key = info.context.api_key
         assert key is not None  # CanReadEntitlements
         return await entitlements_of(info, key.organization_id)
@@ -31,7 +31,7 @@ class PartnerQuery:
     )
     async def audit_log(
         self, info: Info, first: int = 20, after: str | None = None
-    ) -> AuditLogConnection:
+    ) -> AuditLogConnection | None:
         key = info.context.api_key
         assert key is not None  # CanReadEntitlements
         return await audit_log(key.organization_id, first, after)

@@ -116,7 +116,7 @@ async def main() -> None:
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    cases = {
+    cases: dict[str, tuple[dict[str, str], dict[str, Any]]] = {
         "partner key, trusted Entitlements by hash": (
             {"Authorization": f"Bearer {key}"},
             {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": ENTITLEMENTS}}},

@@ -35,7 +35,7 @@ class AuditEntry(Model):
 
     class Meta:
         table = "audit_entry"
-        indexes = (("organization", "id"),)
+        indexes = (("organization_id", "id"),)
 
 
 class OfflinePayment(Model):

@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
                 ('amount_after', fields.BigIntField(null=True)),
                 ('details', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
             ],
-            options={'table': 'audit_entry', 'app': 'gateway', 'indexes': [Index(fields=['organization', 'id'])], 'pk_attr': 'id'},
+            options={'table': 'audit_entry', 'app': 'gateway', 'indexes': [Index(fields=['organization_id', 'id'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -70,7 +70,8 @@ async def grant_credit(
         amounts = audit.Amounts(
             "CREDIT_BALANCE", organization.currency, before, organization.credit_balance
         )
-        action = audit.Action("grantCredit", f"Credit of {granted} granted: {why}", amounts)
+        summary = f"Credit of {granted} granted: {why}"
+        action = audit.Action("grantCredit", summary, amounts, {"reason": why})
         await audit.record(organization_id, actor, action, now)
         return organization.credit_balance, organization.currency
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from models import AuditEntry
+from models import AuditEntry, Invoice
 from resolvers.api_keys import create_api_key
 from tests.conftest import SEEDED_AT, GraphQLClient, error_codes, trusted_request
 from tests.factories import member_of, organization_with
@@ -89,3 +89,39 @@ async def test_no_mutation_writes_or_changes_the_log(gql: GraphQLClient) -> None
     body = await gql("{ __schema { mutationType { fields { name } } } }")
     names = [f["name"] for f in body["data"]["__schema"]["mutationType"]["fields"]]
     assert names and not [n for n in names if "audit" in n.lower()]
+
+
+async def test_refunds_record_the_amount_refunded_before_and_after_rule_inv_5(
+    client: httpx.AsyncClient, gql: GraphQLClient
+) -> None:
+    organization, owner = await organization_with(ITEMS, period=PERIOD)
+    change = {"product": "email", "plan": "email-1500"}
+    preview = await gql(
+        "query ($i: PlanChangeInput!) { previewPlanChange(input: $i) { amountDueNow { amount } } }",
+        {"i": change},
+        as_user=owner,
+    )
+    due = preview["data"]["previewPlanChange"]["amountDueNow"]["amount"]
+    await gql(
+        "mutation ($i: PlanChangeInput!, $d: Int!) { changePlan(input: $i, confirmAmountDue: $d) "
+        "{ __typename } }",
+        {"i": change, "d": due},
+        as_user=owner,
+    )
+    invoice = await Invoice.get(organization_id=organization.id)
+    key = await create_api_key(organization.slug, "desk", ["billing:refund"], datetime.now(UTC))
+    for amount in (500, None):
+        response = await client.post(
+            "/graphql",
+            json=trusted_request(
+                "RefundInvoice", {"invoiceId": str(invoice.id), "amount": amount, "reason": "x"}
+            ),
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        assert response.json()["data"]["refundInvoice"]["__typename"] == "InvoiceRefunded"
+    refunds = await AuditEntry.filter(organization_id=organization.id, action="refundInvoice")
+    assert [(e.amount_subject, e.amount_before, e.amount_after) for e in refunds] == [
+        ("AMOUNT_REFUNDED", 0, 500),
+        ("AMOUNT_REFUNDED", 500, due),
+    ]
+    assert {e.actor_kind for e in refunds} == {"API_KEY"}

@@ -127,6 +127,9 @@ class Audited(FieldExtension):
     async def resolve_async(
         self, next_: AsyncExtensionResolver, source: Any, info: Info, **kwargs: Any
     ) -> Any:
+        refunded_before = (
+            await _refunded(str(kwargs.get("invoice_id"))) if self.action == "refundInvoice" else 0
+        )
         result = await next_(source, info, **kwargs)
         context = info.context
         organization_id = (
@@ -139,7 +142,7 @@ class Audited(FieldExtension):
         action = audit.Action(
             self.action,
             _summary(self.action, result),
-            await _amounts(self.action, result),
+            await _amounts(self.action, result, refunded_before),
             {k: _plain(v) for k, v in kwargs.items()} | {"outcome": type(result).__name__},
         )
         # The organization's own time (a sandbox test clock may have moved it), as its records.
@@ -157,7 +160,15 @@ def _summary(action: str, result: Any) -> str:
     return f"{action}: {type(result).__name__}"
 
 
-async def _amounts(action: str, result: Any) -> audit.Amounts | None:
+async def _refunded(invoice_id: str) -> int:
+    try:
+        refunds = await Refund.filter(invoice_id=UUID(invoice_id))
+    except ValueError:
+        return 0
+    return sum(r.amount for r in refunds)
+
+
+async def _amounts(action: str, result: Any, refunded_before: int) -> audit.Amounts | None:
     preview = getattr(result, "preview", None)
     invoice = getattr(result, "invoice", None)
     if preview is not None:  # a plan change: what it charged now, and what is left due
@@ -167,10 +178,8 @@ async def _amounts(action: str, result: Any) -> audit.Amounts | None:
     if not isinstance(invoice, Invoice):
         return None
     if action == "refundInvoice":
-        refunds = await Refund.filter(invoice_id=invoice.invoice_id).order_by("created_at", "id")
-        after = sum(r.amount for r in refunds)
-        before = after - (refunds[-1].amount if refunds else 0)
-        return audit.Amounts("AMOUNT_REFUNDED", invoice.currency, before, after)
+        after = await _refunded(str(invoice.invoice_id))
+        return audit.Amounts("AMOUNT_REFUNDED", invoice.currency, refunded_before, after)
     due = invoice.amount_due.amount
     return audit.Amounts(
         "AMOUNT_DUE", invoice.currency, due, 0 if invoice.status in SETTLED else due

@@ -78,6 +78,14 @@ async def test_a_bank_transfer_makes_a_frozen_organization_active_rule_dun_4(
     invoice = await Invoice.get(organization_id=organization.id, status="OPEN")
 
     key = await _key(organization, "billing:operate")
+    wrong = await _staff(
+        client,
+        key,
+        "RecordOfflinePayment",
+        {"invoiceId": str(invoice.id), "amount": invoice.amount_due - 1, "reference": "BT-1"},
+    )
+    assert wrong["data"]["recordOfflinePayment"]["code"] == "AMOUNT_MISMATCH"
+    assert await _status(organization) is SubscriptionStatus.FROZEN
     paid = await _staff(
         client,
         key,
@@ -207,6 +215,7 @@ async def test_bad_staff_input_is_refused_and_changes_nothing(
         ("GrantCredit", "INVALID_AMOUNT"): {"amount": -500, "reason": "oops"},
         ("GrantCredit", "BAD_USER_INPUT"): {"amount": 500, "reason": "   "},
         ("ExtendTrial", "NOT_TRIALING"): {"days": 7},
+        ("ExtendTrial", "INVALID_DAYS"): {"days": 0},
         ("VoidInvoice", "INVOICE_PAID"): {"invoiceId": str(paid.id), "reason": "typo"},
         ("MarkInvoiceUncollectible", "INVOICE_NOT_OPEN"): {
             "invoiceId": str(paid.id),

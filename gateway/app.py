@@ -117,6 +117,7 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
             sandbox=self.settings.is_sandbox,
             processor=self.processor,
             public_catalog=self.settings.public_catalog,
+            client_address=request.client.host if request.client else None,
         )
 
     def should_render_graphql_ide(self, request: Any) -> bool:

@@ -1,5 +1,6 @@
 """Tortoise models: storage only, no rules (those live in billing/)."""
 
+from models.audit import AuditEntry, OfflinePayment
 from models.catalog import (
     AddOn,
     Bundle,
@@ -32,6 +33,7 @@ MODEL_MODULES = [
     "models.lifecycle",
     "models.usage",
     "models.idempotency",
+    "models.audit",
 ]
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "ActiveContact",
     "AddOn",
     "ApiKey",
+    "AuditEntry",
     "BillingInfo",
     "Bundle",
     "CatalogRevision",
@@ -52,6 +55,7 @@ __all__ = [
     "Issuer",
     "Membership",
     "Notification",
+    "OfflinePayment",
     "Organization",
     "OrphanCharge",
     "OveragePurchase",

@@ -15,7 +15,9 @@ from models import ApiKey, Organization
 
 KEY_PREFIX = "bgk_"
 # Keys bound to one organization.
-ORGANIZATION_SCOPES = frozenset({"billing:refund", "usage:write"})
+ORGANIZATION_SCOPES = frozenset(
+    {"billing:refund", "usage:write", "entitlements:read", "billing:operate"}
+)
 # PRV-1: platform keys provision organizations; none of these makes a billing action (ACC-2).
 PLATFORM_SCOPES = frozenset({"organizations:write", "organizations:read"})
 SCOPES = ORGANIZATION_SCOPES | PLATFORM_SCOPES

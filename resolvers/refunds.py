@@ -67,3 +67,12 @@ async def refund_invoice(
         invoice.status = invoice_transition(invoice.status, status)
         await invoice.save(update_fields=["status"])
         return invoice
+
+
+async def refunded_amount(invoice_id: str) -> int:
+    """What has been refunded of an invoice so far, in minor units (0 for an id that is not one)."""
+    try:
+        refunds = await Refund.filter(invoice_id=UUID(invoice_id))
+    except ValueError:
+        return 0
+    return sum(r.amount for r in refunds)

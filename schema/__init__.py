@@ -11,11 +11,13 @@ from strawberry.tools import merge_types
 
 from schema.input_limits import InputLimits, document_limits
 from schema.mutation import Mutation as GatewayMutation
+from schema.partner import PartnerQuery
 from schema.provisioning import ProvisioningMutation, ProvisioningQuery
 from schema.query import Query as GatewayQuery
+from schema.staff import StaffMutation
 
-Query = merge_types("Query", (GatewayQuery, ProvisioningQuery))
-Mutation = merge_types("Mutation", (GatewayMutation, ProvisioningMutation))
+Query = merge_types("Query", (GatewayQuery, ProvisioningQuery, PartnerQuery))
+Mutation = merge_types("Mutation", (GatewayMutation, ProvisioningMutation, StaffMutation))
 
 
 class GatewaySchema(strawberry.Schema):

@@ -23,6 +23,7 @@ class Context:
     processor: PaymentProcessor
     api_key: ApiKeyPrincipal | None = None
     public_catalog: bool = True  # ACC-3; GATEWAY_PUBLIC_CATALOG
+    client_address: str | None = None  # the request's peer, for the audit log
     loaders: Loaders = field(default_factory=Loaders)
 
     def role_in(self, organization_id: UUID | None) -> Role | None:

@@ -90,6 +90,17 @@ MAX_LENGTHS: Mapping[str, int] = {
     "Mutation.archiveWorkspace(organizationExternalId)": _EXTERNAL_ID,
     "Mutation.archiveWorkspace(slug)": 64,
     "Mutation.startTrial(organizationExternalId)": _EXTERNAL_ID,
+    # Staff actions and the audit log (README "Staff actions").
+    "Mutation.grantCredit(reason)": 2000,
+    "Mutation.markInvoiceUncollectible(invoiceId)": _ID,
+    "Mutation.markInvoiceUncollectible(reason)": 2000,
+    "Mutation.voidInvoice(invoiceId)": _ID,
+    "Mutation.voidInvoice(reason)": 2000,
+    "Mutation.recordOfflinePayment(invoiceId)": _ID,
+    "Mutation.recordOfflinePayment(reference)": 200,
+    "Mutation.recordOfflinePayment(method)": 32,
+    "Organization.auditLog(after)": 100,
+    "Query.auditLog(after)": 100,
 }
 
 _LIMIT = "max_length"  # the key of the limit in graphql-core's `extensions` of each argument

@@ -19,6 +19,7 @@ from resolvers.idempotency import note_refused
 from resolvers.organization import find_organization
 from resolvers.preferences import PreferenceState
 from resolvers.sandbox_clock import advance_test_clock
+from schema.audit import Audited
 from schema.billing_info import BillingInfo, BillingInfoInput, BillingInfoResult, BillingInfoUpdated
 from schema.context import Info
 from schema.invoice import Invoice
@@ -118,6 +119,7 @@ async def _result(organization_id: UUID, outcome: plan_change.Outcome) -> PlanCh
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
+        extensions=[Audited("subscribe")],
         permission_classes=[IsAuthenticated, CanManageBilling],
         description="SUB-2: from a trial to a paid plan.",
     )
@@ -127,6 +129,7 @@ class Mutation:
         return await _change(info, input, confirm_amount_due, subscribing=True)
 
     @strawberry.mutation(
+        extensions=[Audited("changePlan")],
         permission_classes=[IsAuthenticated, CanManageBilling],
         description="Applies a change as previewed; refused if the amount due differs (CHG-2).",
     )
@@ -136,7 +139,9 @@ class Mutation:
         return await _change(info, input, confirm_amount_due, subscribing=False)
 
     @strawberry.mutation(
-        permission_classes=[IsAuthenticated], description="CAN-1, CAN-2; the owner only (ACC-4)."
+        extensions=[Audited("cancelSubscription")],
+        permission_classes=[IsAuthenticated],
+        description="CAN-1, CAN-2; the owner only (ACC-4).",
     )
     async def cancel_subscription(self, info: Info, reason: str) -> CancelResult:
         context = info.context
@@ -151,7 +156,10 @@ class Mutation:
         assert row.cancel_at is not None
         return SubscriptionCancelled(subscription=Subscription.of(row), cancel_at=row.cancel_at)
 
-    @strawberry.mutation(permission_classes=[IsAuthenticated, CanManageBilling])
+    @strawberry.mutation(
+        extensions=[Audited("reactivateSubscription")],
+        permission_classes=[IsAuthenticated, CanManageBilling],
+    )
     async def reactivate_subscription(self, info: Info) -> ReactivateResult:
         context = info.context
         organization = await find_organization(context.require_viewer(), context.loaders, None)
@@ -162,7 +170,9 @@ class Mutation:
         return SubscriptionReactivated(subscription=Subscription.of(row))
 
     @strawberry.mutation(
-        permission_classes=[IsAuthenticated, CanManageBilling], description="CHG-8"
+        extensions=[Audited("requestAccountChange")],
+        permission_classes=[IsAuthenticated, CanManageBilling],
+        description="CHG-8",
     )
     async def request_account_change(self, info: Info, message: str) -> AccountChangeRequestResult:
         context = info.context
@@ -177,6 +187,7 @@ class Mutation:
         return AccountChangeRequested(request=AccountChangeRequest.of(row))
 
     @strawberry.mutation(
+        extensions=[Audited("setUpgradePreference")],
         permission_classes=[IsAuthenticated, CanManageBilling],
         description="PREF-1: what happens at the product's limit; takes effect at once.",
     )
@@ -192,6 +203,7 @@ class Mutation:
         )
 
     @strawberry.mutation(
+        extensions=[Audited("setAutoDowngrade")],
         permission_classes=[IsAuthenticated, CanManageBilling],
         description="PREF-3: the tier the profile count fits, 24 hours before the period ends.",
     )
@@ -211,6 +223,7 @@ class Mutation:
         return await _record_usage(info, events)
 
     @strawberry.mutation(
+        extensions=[Audited("refundInvoice")],
         permission_classes=[IsCaller, CanRefund],
         description="INV-5: refunds what is left, or `amount` cents; API keys with billing:refund.",
     )
@@ -220,6 +233,7 @@ class Mutation:
         return await _refund(info, invoice_id, amount, reason)
 
     @strawberry.mutation(
+        extensions=[Audited("updateBillingInfo")],
         permission_classes=[IsAuthenticated, CanManageBilling],
         description="INV-3: applies to the next invoices; issued ones keep the details they carry.",
     )
@@ -239,6 +253,7 @@ class Mutation:
         return SetupIntent(id=intent.id, client_secret=intent.client_secret)
 
     @strawberry.mutation(
+        extensions=[Audited("replacePaymentMethod")],
         permission_classes=[IsAuthenticated, CanManageBilling],
         description="PAY-2: the new card becomes the default; the old one is detached and deleted.",
     )
@@ -256,6 +271,7 @@ class Mutation:
         return PaymentMethodReplaced(payment_method=PaymentMethod.of(row))
 
     @strawberry.mutation(
+        extensions=[Audited("advanceTestClock")],
         permission_classes=[IsAuthenticated, CanManageBilling, SandboxOnly],
         description=(
             "Sandbox only: moves the organization's billing time forward and runs the due work in "
@@ -271,6 +287,7 @@ class Mutation:
         return TestClock(now=now, events=events)
 
     @strawberry.mutation(
+        extensions=[Audited("payInvoice")],
         permission_classes=[IsAuthenticated, CanManageBilling],
         description="Pay an open invoice now; paying all overdue ones restores the status (DUN-4).",
     )
@@ -294,6 +311,7 @@ class Mutation:
         )
 
     @strawberry.mutation(
+        extensions=[Audited("completeTestPaymentAction")],
         permission_classes=[IsAuthenticated, CanManageBilling, SandboxProcessorOnly],
         description="Sandbox only: the customer completes (or fails) a payment's 3-D Secure step.",
     )

@@ -17,9 +17,11 @@ from models import User as UserRow
 from resolvers import organization_reads
 from resolvers.invoices import invoice_page
 from resolvers.lifecycle import account_change_requests
+from schema.audit import AuditLogConnection, audit_log
 from schema.billing_info import BillingInfo
 from schema.common import Money
 from schema.context import Info
+from schema.entitlements import Entitlements, entitlements_of
 from schema.invoice import (
     Invoice,
     InvoiceConnection,
@@ -29,7 +31,7 @@ from schema.invoice import (
     encode_cursor,
 )
 from schema.payment_method import PaymentMethod
-from schema.permissions import CanReadBilling, CanReadNotifications
+from schema.permissions import CanReadAuditLog, CanReadBilling, CanReadNotifications
 from schema.plan_change import AccountChangeRequest
 from schema.subscription import Subscription
 from schema.usage import UsageMeter, meters
@@ -185,6 +187,22 @@ class Organization:
             FeatureSetting(feature=r.feature, key=r.key, value=str(r.value), active=r.active)
             for r in rows
         ]
+
+    @strawberry.field(
+        description="EVT-2: every feature of the current plans and every metered limit; no "
+        "amounts, so any member may read it (ACC-3)."
+    )
+    async def entitlements(self, info: Info) -> Entitlements:
+        return await entitlements_of(info, self.organization_id)
+
+    @strawberry.field(
+        permission_classes=[CanReadAuditLog],
+        description="Billing and staff actions, newest first; owners and billing admins only.",
+    )
+    async def audit_log(
+        self, first: int = 20, after: str | None = None
+    ) -> AuditLogConnection | None:
+        return await audit_log(self.organization_id, first, after)
 
 
 strawberry.enum(

@@ -123,3 +123,32 @@ class CanRecordUsage(BasePermission):
             key = context.api_key
             return not key.is_platform and "usage:write" in key.scopes
         return context.sandbox and may_manage_billing(context.active_role)
+
+
+class CanReadEntitlements(BasePermission):
+    """EVT-2: a partner (the SaaS backend) with an API key of scope entitlements:read."""
+
+    message = "Reading entitlements needs an API key with the scope entitlements:read."
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        key = info.context.api_key
+        return key is not None and "entitlements:read" in key.scopes
+
+
+class CanOperateBilling(BasePermission):
+    """Staff actions (credit, trial, invoice status, offline payments): an API key of scope
+    billing:operate."""
+
+    message = "Staff actions need an API key with the scope billing:operate."
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        key = info.context.api_key
+        return key is not None and "billing:operate" in key.scopes
+
+
+class CanReadAuditLog(CanReadBilling):
+    """The audit log carries amounts: owners and billing admins only (ACC-3)."""
+
+    message = "The audit log is for the organization's owner and billing admins: ask one of them."

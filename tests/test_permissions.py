@@ -265,6 +265,37 @@ PERMISSIONS: dict[tuple[str, str], Callers] = {
         "archiveWorkspace",
         "startTrial",
     ),
+    # EVT-2: entitlements carry no amounts, so every member reads them; the root fields are the
+    # partner scope's (entitlements:read API keys), never a user's token.
+    **_fields("Query", frozenset(), "entitlements", "auditLog"),
+    **_fields("Organization", ANY, "entitlements"),
+    **_fields("Entitlements", ANY, "status", "products"),
+    **_fields("ProductEntitlements", ANY, "product", "plan", "planName", "features", "limits"),
+    **_fields("FeatureEntitlement", ANY, "feature", "enabled"),
+    **_fields(
+        "LimitEntitlement",
+        ANY,
+        *("metric", "limit", "used", "remaining", "resetsAt", "allowed", "reason"),
+    ),
+    # The audit log has amounts: owners and billing admins (ACC-3).
+    **_fields("Organization", BILLING, "auditLog"),
+    **_fields("AuditLogConnection", BILLING, "edges", "pageInfo"),
+    **_fields("AuditEntryEdge", BILLING, "cursor", "node"),
+    **_fields(
+        "AuditEntry",
+        BILLING,
+        *("occurredAt", "actor", "clientAddress", "action", "summary", "amountSubject"),
+        *("amountBefore", "amountAfter", "details"),
+    ),
+    **_fields("AuditActor", BILLING, "kind", "id", "label"),
+    **_fields("AuditDetail", BILLING, "key", "value"),
+    # Staff actions are for API keys of scope billing:operate, never for a user's token.
+    **_fields(
+        "Mutation",
+        frozenset(),
+        *("grantCredit", "extendTrial", "markInvoiceUncollectible", "voidInvoice"),
+        "recordOfflinePayment",
+    ),
 }
 
 
@@ -294,6 +325,10 @@ RESULT_TYPES: dict[str, str] = {
     "HeldPlanInfo": "createOrganization",
     "OrganizationConnection": "createOrganization",
     "OrganizationPageInfo": "createOrganization",
+    "CreditGranted": "grantCredit",
+    "TrialExtended": "extendTrial",
+    "InvoiceClosed": "voidInvoice",
+    "OfflinePaymentRecorded": "recordOfflinePayment",
 }
 for _type, _mutation in RESULT_TYPES.items():
     for _name in schema._schema.type_map[_type].fields:  # type: ignore[attr-defined]
@@ -325,6 +360,11 @@ MUTATION_CALLS = {
     "createWorkspace": '(organizationExternalId: "x", slug: "x", name: "X")',
     "archiveWorkspace": '(organizationExternalId: "x", slug: "x")',
     "startTrial": '(organizationExternalId: "x", input: {product: "x", plan: "x"})',
+    "grantCredit": '(amount: -1, reason: "")',
+    "extendTrial": "(days: 0)",
+    "markInvoiceUncollectible": '(invoiceId: "nope", reason: "")',
+    "voidInvoice": '(invoiceId: "nope", reason: "")',
+    "recordOfflinePayment": '(invoiceId: "nope", amount: 0, reference: "")',
 }
 
 # How a query reaches an object of each type, from the root (as Acme's users).
@@ -366,6 +406,15 @@ ROUTES: dict[str, list[str]] = {
     "UsageGate": ["usageGate"],
     "InvoiceParty": ["organization", "invoices", "edges", "node", "issuer"],
     "UpcomingInvoice": ["organization", "subscription", "upcomingInvoice"],
+    "Entitlements": ["organization", "entitlements"],
+    "ProductEntitlements": ["organization", "entitlements", "products"],
+    "FeatureEntitlement": ["organization", "entitlements", "products", "features"],
+    "LimitEntitlement": ["organization", "entitlements", "products", "limits"],
+    "AuditLogConnection": ["organization", "auditLog"],
+    "AuditEntryEdge": ["organization", "auditLog", "edges"],
+    "AuditEntry": ["organization", "auditLog", "edges", "node"],
+    "AuditActor": ["organization", "auditLog", "edges", "node", "actor"],
+    "AuditDetail": ["organization", "auditLog", "edges", "node", "details"],
 }
 STEP_ARGUMENTS = {
     "previewPlanChange": '(input: {product: "email", plan: "email-1500"})',

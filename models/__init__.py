@@ -23,6 +23,7 @@ from models.lifecycle import (
 from models.organization import BillingInfo, Issuer, Membership, Organization, User, Workspace
 from models.subscription import Subscription, SubscriptionItem, SubscriptionItemAddOn
 from models.usage import ALL_WORKSPACES, ActiveContact, OveragePurchase, UsageCounter, UsageEvent
+from models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 MODEL_MODULES = [
     "models.organization",
@@ -32,6 +33,7 @@ MODEL_MODULES = [
     "models.lifecycle",
     "models.usage",
     "models.idempotency",
+    "models.webhooks",
 ]
 
 __all__ = [
@@ -70,5 +72,8 @@ __all__ = [
     "UsageCounter",
     "UsageEvent",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
     "Workspace",
 ]

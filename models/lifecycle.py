@@ -79,13 +79,13 @@ class ProcessedEvent(Model):
 
 
 class ApiKey(Model):
-    # ACC-6: partner and operator keys, bound to one organization, with scopes. Only a hash of
-    # the secret is kept.
+    # ACC-6: partner and operator keys, bound to one organization, with scopes; a platform key
+    # is bound to none. Only a hash of the secret is kept.
     id = fields.UUIDField(primary_key=True)
-    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
-        "gateway.Organization", related_name="api_keys", on_delete=fields.CASCADE
+    organization: fields.ForeignKeyNullableRelation[Organization] = fields.ForeignKeyField(
+        "gateway.Organization", related_name="api_keys", on_delete=fields.CASCADE, null=True
     )
-    organization_id: UUID
+    organization_id: UUID | None
     name = fields.CharField(max_length=200)
     prefix = fields.CharField(max_length=16, unique=True)
     secret_hash = fields.CharField(max_length=64)

@@ -28,6 +28,7 @@ from billing.metrics import (
 )
 from billing.notifications import NotificationKind
 from billing.usage import crossed_thresholds, threshold_notice
+from billing.webhooks import EventType
 from models import (
     ALL_WORKSPACES,
     SubscriptionItem,
@@ -41,6 +42,7 @@ from resolvers.locks import lock_for_usage
 from resolvers.notices import notify
 from resolvers.usage_actions import LimitsTouched, act_on_limits_recorded, bought_volume
 from resolvers.usage_charges import open_usage_month, subscription_and_items
+from resolvers.webhook_events import record_event
 
 log = logging.getLogger("billing_gateway.usage")
 MAX_BATCH = 1000
@@ -190,6 +192,11 @@ async def _notify_thresholds(
         product = batch.snapshot.product(product_id)
         message = threshold_notice(product.name, metric, counter.value, limit, crossed)
         await notify(batch.organization_id, NotificationKind.USAGE_THRESHOLD, message, batch.now)
+        usage = {"product": product.code, "metric": metric, "used": counter.value, "limit": limit}
+        data = {**usage, "thresholds_percent": sorted(crossed)}
+        await record_event(
+            batch.organization_id, EventType.USAGE_THRESHOLD_REACHED, data, batch.now
+        )  # EVT-1
         await UsageCounter.filter(
             organization_id=batch.organization_id,
             product_id=product_id,

@@ -104,6 +104,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             sandbox=self.settings.is_sandbox,
             processor=self.processor,
             public_catalog=self.settings.public_catalog,
+            webhooks_allow_private=self.settings.webhooks_allow_private,
         )
 
     def should_render_graphql_ide(self, request: Any) -> bool:

@@ -13,13 +13,13 @@ from billing.errors import BillingError, NotFoundError
 from models import ApiKey, Organization
 
 KEY_PREFIX = "bgk_"
-SCOPES = frozenset({"billing:refund", "usage:write"})
+SCOPES = frozenset({"billing:refund", "usage:write", "webhooks:write"})
 
 
 @dataclass(frozen=True)
 class ApiKeyPrincipal:
     key_id: UUID
-    organization_id: UUID
+    organization_id: UUID | None  # None: a platform key (ACC-6)
     scopes: frozenset[str]
 
 
@@ -80,7 +80,7 @@ def _listing(key: ApiKey) -> ApiKeyListing:
     return ApiKeyListing(
         key.id,
         f"{KEY_PREFIX}{key.prefix}",
-        key.organization.slug,
+        key.organization.slug if key.organization is not None else "",  # a platform key
         key.name,
         tuple(key.scopes),
         key.created_at,

@@ -7,9 +7,11 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.tools import merge_types
 
 from schema.mutation import Mutation
 from schema.query import Query
+from schema.webhooks import WebhookMutation, WebhookQuery
 
 
 class GatewaySchema(strawberry.Schema):
@@ -20,8 +22,8 @@ class GatewaySchema(strawberry.Schema):
 
 
 schema = GatewaySchema(
-    query=Query,
-    mutation=Mutation,
+    query=merge_types("Query", (Query, WebhookQuery)),
+    mutation=merge_types("Mutation", (Mutation, WebhookMutation)),
     # Classes or factories, never instances: an instance would share state between requests.
     extensions=[lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
 )

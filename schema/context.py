@@ -23,6 +23,7 @@ class Context:
     processor: PaymentProcessor
     api_key: ApiKeyPrincipal | None = None
     public_catalog: bool = True  # ACC-3; GATEWAY_PUBLIC_CATALOG
+    webhooks_allow_private: bool = False  # EVT-1; GATEWAY_WEBHOOKS_ALLOW_PRIVATE
     loaders: Loaders = field(default_factory=Loaders)
 
     def role_in(self, organization_id: UUID | None) -> Role | None:

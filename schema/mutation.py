@@ -158,7 +158,7 @@ class Mutation:
         context = info.context
         organization = await find_organization(context.require_viewer(), context.loaders, None)
         try:
-            row = await lifecycle.reactivate_subscription(organization.id)
+            row = await lifecycle.reactivate_subscription(organization.id, context.clock.now())
         except BillingError as error:
             return user_error(error)
         return SubscriptionReactivated(subscription=Subscription.of(row))
@@ -330,7 +330,7 @@ async def _refund(
 ) -> RefundResult:
     context = info.context
     key = context.api_key
-    assert key is not None  # CanRefund
+    assert key is not None and key.organization_id is not None  # CanRefund
     try:
         asked = refund_service.RefundAsked(str(invoice_id), amount, reason)
         invoice = await refund_service.refund_invoice(
@@ -344,6 +344,7 @@ async def _refund(
 async def _record_usage(info: Info, events: list[UsageEventInput]) -> RecordUsageResult:
     context = info.context
     if context.api_key is not None:
+        assert context.api_key.organization_id is not None  # CanRecordUsage
         organization_id = context.api_key.organization_id
     else:
         organization_id = (

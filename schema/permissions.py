@@ -107,7 +107,10 @@ class CanRefund(BasePermission):
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         key = info.context.api_key
-        return key is not None and "billing:refund" in key.scopes
+        # A platform key (no organization) never makes billing actions (ACC-6).
+        return (
+            key is not None and key.organization_id is not None and "billing:refund" in key.scopes
+        )
 
 
 class CanRecordUsage(BasePermission):
@@ -120,5 +123,6 @@ class CanRecordUsage(BasePermission):
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         context = info.context
         if context.api_key is not None:
-            return "usage:write" in context.api_key.scopes
+            key = context.api_key
+            return key.organization_id is not None and "usage:write" in key.scopes
         return context.sandbox and may_manage_billing(context.active_role)

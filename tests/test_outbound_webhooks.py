@@ -16,6 +16,7 @@ import httpx
 import pytest_asyncio
 
 from billing.clock import FixedClock
+from billing.subscription_status import SubscriptionStatus
 from billing.webhooks import MAX_ATTEMPTS
 from gateway.app import create_app
 from gateway.settings import Settings
@@ -415,3 +416,104 @@ async def test_bad_endpoints_and_callers_are_refused_rule_evt_1(
     )
     assert [e["extensions"]["code"] for e in body["errors"]] == ["NOT_FOUND"]
     assert await WebhookEndpoint.all().count() == before
+
+
+def _types(receiver: Receiver, organization_id: object) -> list[str]:
+    return [e["type"] for e in receiver.events(organization_id)]
+
+
+async def test_changes_payments_cards_and_usage_reach_the_receiver_rule_evt_1(
+    client: httpx.AsyncClient, gql: GraphQLClient, private_ok: httpx.AsyncClient
+) -> None:
+    key = await platform_key(["webhooks:write"])
+    with running_receiver() as receiver:
+        registered = await register(private_ok, key, receiver.url)
+        organization, owner = await organization_with(
+            [{"product": "email", "plan": "email-1000"}],
+            period=(SEEDED_AT - timedelta(days=10), SEEDED_AT + timedelta(days=21)),
+        )
+        change = 'mutation { changePlan(input: {product: "email", plan: "%s"}, confirmAmountDue: %d) { __typename } }'
+        await gql(change % ("email-1500", 1016), as_user=owner)
+        refund_key = await create_api_key(organization.slug, "desk", ["billing:refund"], SEEDED_AT)
+        await deliver_webhooks(SEEDED_AT, FAST)
+        receiver_events = receiver.events(organization.id)
+        invoice_id = receiver_events[0]["data"]["invoice"]["id"]
+        refund = {"invoiceId": invoice_id, "amount": 500, "reason": "Goodwill"}
+        await run(client, refund_key, "RefundInvoice", refund)
+        await gql(change % ("email-1000", 0), as_user=owner)  # a downgrade: at the period end
+        await gql(
+            'mutation { replacePaymentMethod(paymentMethodId: "pm_card_mastercard") { __typename } }',
+            as_user=owner,
+        )
+        usage = '[{id: "w1", product: "email", metric: "emails", quantity: 12000}]'
+        await gql(f"mutation {{ recordUsage(events: {usage}) {{ __typename }} }}", as_user=owner)
+        await gql('mutation { cancelSubscription(reason: "moving") { __typename } }', as_user=owner)
+        await deliver_webhooks(SEEDED_AT, FAST)
+
+    assert _types(receiver, organization.id) == [
+        "invoice.issued",
+        "invoice.paid",
+        "plan_change.applied",
+        "subscription.changed",
+        "invoice.refunded",
+        "plan_change.scheduled",
+        "subscription.status_changed",  # ACTIVE -> DOWNGRADING
+        "payment_method.updated",
+        "usage.threshold_reached",
+        "subscription.status_changed",  # DOWNGRADING -> CANCELLING
+    ]
+    by_type = {e["type"]: e["data"] for e in receiver.events(organization.id)}
+    assert by_type["invoice.paid"]["invoice"]["status"] == "PAID"
+    assert by_type["invoice.paid"]["invoice"]["amount_due"] == 1016
+    applied = by_type["plan_change.applied"]["change"]
+    assert (applied["product"], applied["amount_due_now"]) == ("email", 1016)
+    assert by_type["invoice.refunded"]["refund_amount"] == 500
+    assert by_type["invoice.refunded"]["invoice"]["status"] == "PARTIALLY_REFUNDED"
+    assert by_type["plan_change.scheduled"]["change"]["timing"] == "END_OF_PERIOD"
+    assert by_type["payment_method.updated"]["payment_method"]["brand"] == "mastercard"
+    threshold = by_type["usage.threshold_reached"]
+    assert (threshold["metric"], threshold["used"], threshold["limit"]) == ("emails", 12000, 15000)
+    statuses = [
+        (e["data"]["old_status"], e["data"]["new_status"])
+        for e in receiver.events(organization.id)
+        if e["type"] == "subscription.status_changed"
+    ]
+    assert statuses == [("ACTIVE", "DOWNGRADING"), ("DOWNGRADING", "CANCELLING")]
+    assert len(await deliveries(private_ok, key, registered["endpoint"]["id"])) >= 10
+
+
+async def test_a_trial_ending_then_ended_rule_evt_1(
+    gql: GraphQLClient, private_ok: httpx.AsyncClient
+) -> None:
+    key = await platform_key(["webhooks:write"])
+    trial_end = SEEDED_AT + timedelta(days=5)
+    with running_receiver() as receiver:
+        await register(private_ok, key, receiver.url)
+        organization, owner = await organization_with(
+            [{"product": "email", "plan": "email-1000"}],
+            period=(trial_end - timedelta(days=14), trial_end),
+            status=SubscriptionStatus.TRIALING,
+            trial_ends_at=trial_end,
+            card=None,
+        )
+        advance = "mutation { advanceTestClock(days: %d) { events } }"
+        await gql(advance % 1, as_user=owner)
+        await deliver_webhooks(SEEDED_AT, FAST)
+        assert _types(receiver, organization.id) == []  # 4 days left: not yet
+        await gql(advance % 1, as_user=owner)
+        await deliver_webhooks(SEEDED_AT, FAST)
+        assert _types(receiver, organization.id) == ["subscription.trial_ending"]
+        await gql(advance % 5, as_user=owner)
+        await deliver_webhooks(SEEDED_AT, FAST)
+
+    events = receiver.events(organization.id)
+    assert [e["type"] for e in events] == [
+        "subscription.trial_ending",
+        "subscription.trial_ended",
+        "subscription.status_changed",
+    ]
+    assert events[0]["data"]["subscription"]["trial_ends_at"] == trial_end.isoformat()
+    assert (events[2]["data"]["old_status"], events[2]["data"]["new_status"]) == (
+        "TRIALING",
+        "TRIAL_ENDED",
+    )

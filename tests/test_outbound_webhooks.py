@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import inspect
 import secrets
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -517,3 +519,8 @@ async def test_a_trial_ending_then_ended_rule_evt_1(
         "TRIALING",
         "TRIAL_ENDED",
     )
+
+
+def test_the_signature_check_is_the_readmes() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert inspect.getsource(verify) in readme

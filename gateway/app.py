@@ -55,6 +55,7 @@ from gateway.worker import run_periodically
 from payments.port import PaymentProcessor
 from resolvers.api_keys import ApiKeyPrincipal
 from resolvers.viewer import Viewer
+from resolvers.webhook_delivery import DeliveryOptions
 from schema import schema
 from schema.context import Context
 from schema.errors import coded_error
@@ -222,7 +223,11 @@ def create_app(
         await open_database(settings.database_url)
         worker = asyncio.create_task(
             run_periodically(
-                endpoint.clock, endpoint.processor, tick_seconds, build_mailer(settings)
+                endpoint.clock,
+                endpoint.processor,
+                tick_seconds,
+                build_mailer(settings),
+                DeliveryOptions(allow_private=settings.webhooks_allow_private),
             )
         )
         try:

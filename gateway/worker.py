@@ -49,11 +49,15 @@ async def tick(
 
 
 async def run_periodically(
-    clock: Clock, processor: PaymentProcessor, every_seconds: float, mailer: Mailer | None = None
+    clock: Clock,
+    processor: PaymentProcessor,
+    every_seconds: float,
+    mailer: Mailer | None = None,
+    webhooks: DeliveryOptions = DEFAULT_DELIVERY,
 ) -> None:
     while True:
         try:
-            await tick(clock, processor, mailer)
+            await tick(clock, processor, mailer, webhooks)
         except Exception:  # keep the clock running; the failed work is retried on the next tick
             log.exception("billing clock: due work failed")
         await asyncio.sleep(every_seconds)

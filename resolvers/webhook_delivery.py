@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 import httpx
 from tortoise.expressions import Q
 
+from billing.errors import BillingError
 from billing.webhooks import (
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,
@@ -22,6 +23,7 @@ from billing.webhooks import (
     valid_secrets,
 )
 from models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from resolvers.webhook_urls import check_endpoint_url
 
 log = logging.getLogger("billing_gateway.webhooks_out")
 PENDING = DeliveryStatus.PENDING.value
@@ -36,6 +38,7 @@ class DeliveryOptions:
     timeout_seconds: float = 5.0
     per_tick: int = 100  # the most deliveries one tick attempts
     concurrency: int = 10
+    allow_private: bool = False  # GATEWAY_WEBHOOKS_ALLOW_PRIVATE
 
 
 @dataclass
@@ -107,6 +110,12 @@ async def _attempt(
         "User-Agent": "billing-gateway-webhooks/1",
     }
     error, status_code = None, None
+    if not options.allow_private:
+        # Checked again when sending: the host may resolve elsewhere than at registration.
+        try:
+            await check_endpoint_url(endpoint.url, allow_private=False)
+        except BillingError as refused:
+            return await _record(delivery, now, None, refused.message)
     try:
         # The overall bound covers a receiver that trickles its answer byte by byte.
         response = await asyncio.wait_for(

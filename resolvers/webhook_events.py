@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from billing.subscription_status import SubscriptionStatus
+from billing.usage import STATUS_BLOCKS
 from billing.webhooks import DeliveryStatus, EventType
 from models import Invoice, Subscription, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -59,13 +60,16 @@ async def record_event(
 async def status_changed(
     row: Subscription, old: SubscriptionStatus, now: datetime, reason: str = ""
 ) -> None:
-    """subscription.status_changed, when the status did change (FROZEN: stop outbound, CAN-4)."""
+    """subscription.status_changed, when the status did change, with what the usage gate now
+    says (CAN-4: FROZEN or CANCELLING, outbound sending stops)."""
     if row.status is old:
         return
+    blocked = STATUS_BLOCKS[row.status]
     data = {
         "old_status": old.value,
         "new_status": row.status.value,
-        "outbound_blocked": row.status in (SubscriptionStatus.FROZEN,),
+        "outbound_blocked": blocked is not None,
+        "usage_gate_reason": blocked.value if blocked is not None else None,
         "reason": reason,
         "subscription": subscription_data(row),
     }

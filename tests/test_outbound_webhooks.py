@@ -30,7 +30,7 @@ from tests.factories import organization_with
 from tests.webhook_receiver import Receiver, running_receiver
 
 ENDING_TOMORROW = (SEEDED_AT - timedelta(days=30), SEEDED_AT + timedelta(days=1))
-FAST = DeliveryOptions(timeout_seconds=2.0)
+FAST = DeliveryOptions(timeout_seconds=2.0, allow_private=True)  # loopback receivers
 ALL_EVENTS = [
     "subscription.created",
     "subscription.changed",
@@ -163,6 +163,7 @@ async def test_a_declined_renewal_reaches_the_receiver_signed_rule_evt_1(
         "ACTIVE",
         "PENDING_PAYMENT",
     )
+    assert changed["data"]["outbound_blocked"] is False  # DUN-2: the grace period keeps sending
     assert len({e["id"] for e in events}) == 3 and all(e["id"].startswith("evt_") for e in events)
     checked(receiver, secret, SEEDED_AT.timestamp())
     # A wrong secret, an altered body or an old timestamp does not verify.
@@ -340,7 +341,8 @@ async def test_a_hanging_receiver_delays_only_itself_rule_evt_1(
         hanging.hang_seconds = 3.0
         await declined_renewal(gql)
         started = time.monotonic()
-        counts = await deliver_webhooks(SEEDED_AT, DeliveryOptions(timeout_seconds=0.5))
+        options = DeliveryOptions(timeout_seconds=0.5, allow_private=True)
+        counts = await deliver_webhooks(SEEDED_AT, options)
         took = time.monotonic() - started
         assert (counts.delivered, counts.postponed) == (1, 1)
         assert len(healthy.received) == 1
@@ -476,11 +478,14 @@ async def test_changes_payments_cards_and_usage_reach_the_receiver_rule_evt_1(
     threshold = by_type["usage.threshold_reached"]
     assert (threshold["metric"], threshold["used"], threshold["limit"]) == ("emails", 12000, 15000)
     statuses = [
-        (e["data"]["old_status"], e["data"]["new_status"])
+        (e["data"]["old_status"], e["data"]["new_status"], e["data"]["usage_gate_reason"])
         for e in receiver.events(organization.id)
         if e["type"] == "subscription.status_changed"
     ]
-    assert statuses == [("ACTIVE", "DOWNGRADING"), ("DOWNGRADING", "CANCELLING")]
+    assert statuses == [
+        ("ACTIVE", "DOWNGRADING", None),
+        ("DOWNGRADING", "CANCELLING", "SUBSCRIPTION_CANCELLING"),  # CAN-4: outbound stops
+    ]
     assert len(await deliveries(private_ok, key, registered["endpoint"]["id"])) >= 10
 
 
@@ -524,3 +529,36 @@ async def test_a_trial_ending_then_ended_rule_evt_1(
 def test_the_signature_check_is_the_readmes() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert inspect.getsource(verify) in readme
+
+
+async def test_frozen_tells_the_backend_to_stop_outbound_sending_rule_evt_1_can_4(
+    gql: GraphQLClient, private_ok: httpx.AsyncClient
+) -> None:
+    key = await platform_key(["webhooks:write"])
+    with running_receiver() as receiver:
+        await register(private_ok, key, receiver.url, ["subscription.status_changed"])
+        organization = await declined_renewal(gql)
+        owner = f"owner@{organization.slug}.test"
+        await gql("mutation { advanceTestClock(days: 5) { events } }", as_user=owner)  # DUN-3
+        await deliver_webhooks(SEEDED_AT, FAST)
+
+    changes = [
+        (e["data"]["old_status"], e["data"]["new_status"], e["data"]["outbound_blocked"])
+        for e in receiver.events(organization.id)
+    ]
+    assert changes == [("ACTIVE", "PENDING_PAYMENT", False), ("PENDING_PAYMENT", "FROZEN", True)]
+
+
+async def test_a_private_address_is_refused_when_sending_too_rule_evt_1(
+    gql: GraphQLClient, private_ok: httpx.AsyncClient
+) -> None:
+    # Registered while private addresses were allowed; a clock without the setting sends nothing.
+    key = await platform_key(["webhooks:write"])
+    with running_receiver() as receiver:
+        registered = await register(private_ok, key, receiver.url, ["invoice.payment_failed"])
+        await declined_renewal(gql)
+        counts = await deliver_webhooks(SEEDED_AT, DeliveryOptions(timeout_seconds=2.0))
+    assert (counts.delivered, counts.postponed, receiver.received) == (0, 1, [])
+    (delivery,) = await deliveries(private_ok, key, registered["endpoint"]["id"])
+    assert (delivery["status"], delivery["attempts"]) == ("PENDING", 1)
+    assert "private or loopback address" in delivery["lastError"]

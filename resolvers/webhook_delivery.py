@@ -46,6 +46,7 @@ class DeliveryCounts:
     delivered: int = 0
     postponed: int = 0
     failed: int = 0
+    skipped: int = 0  # another clock had just claimed it
 
     @property
     def attempted(self) -> int:
@@ -96,7 +97,7 @@ async def _attempt(
     delivery: WebhookDelivery, now: datetime, http: httpx.AsyncClient, options: DeliveryOptions
 ) -> str:
     if not await _claim(delivery, now):
-        return "postponed"
+        return "skipped"
     endpoint = await WebhookEndpoint.get(id=delivery.endpoint_id)
     event = await WebhookEvent.get(id=delivery.event_id)
     body = event.body.encode()

@@ -3,6 +3,7 @@ HTTP receivers on loopback: signed, in order per endpoint and organization, retr
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import inspect
@@ -562,3 +563,23 @@ async def test_a_private_address_is_refused_when_sending_too_rule_evt_1(
     (delivery,) = await deliveries(private_ok, key, registered["endpoint"]["id"])
     assert (delivery["status"], delivery["attempts"]) == ("PENDING", 1)
     assert "private or loopback address" in delivery["lastError"]
+
+
+async def test_two_clocks_at_once_send_each_event_once_rule_evt_1(
+    gql: GraphQLClient, private_ok: httpx.AsyncClient
+) -> None:
+    key = await platform_key(["webhooks:write"])
+    with running_receiver() as receiver:
+        await register(private_ok, key, receiver.url)
+        organization = await declined_renewal(gql)
+        first, second = await asyncio.gather(
+            deliver_webhooks(SEEDED_AT, FAST), deliver_webhooks(SEEDED_AT, FAST)
+        )
+    assert first.delivered + second.delivered == 3
+    ids = [r.event["id"] for r in receiver.received]
+    assert len(ids) == len(set(ids)) == 3
+    assert [e["type"] for e in receiver.events(organization.id)] == [
+        "invoice.issued",
+        "invoice.payment_failed",
+        "subscription.status_changed",
+    ]

@@ -15,6 +15,7 @@ from models import WebhookEndpoint as EndpointRow
 from resolvers import webhook_endpoints as endpoints
 from resolvers.platform import require_platform_scope
 from schema.context import Context, Info
+from schema.mutation import user_error
 from schema.plan_change import UserError
 
 SCOPE = "webhooks:write"
@@ -128,8 +129,6 @@ def _platform(context: Context) -> None:
 
 
 def _refused(error: BillingError) -> UserError:
-    from schema.mutation import user_error
-
     return user_error(error)
 
 

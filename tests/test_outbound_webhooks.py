@@ -583,3 +583,29 @@ async def test_two_clocks_at_once_send_each_event_once_rule_evt_1(
         "invoice.payment_failed",
         "subscription.status_changed",
     ]
+
+
+async def test_the_highest_tier_used_up_is_told_once_rule_evt_1_use_5(
+    gql: GraphQLClient, private_ok: httpx.AsyncClient
+) -> None:
+    key = await platform_key(["webhooks:write"])
+    with running_receiver() as receiver:
+        await register(private_ok, key, receiver.url, ["usage.limit_reached"])
+        organization, owner = await organization_with(
+            [{"product": "email", "plan": "email-2500", "upgrade_preference": "AUTO_UPGRADE"}],
+            period=(SEEDED_AT - timedelta(days=10), SEEDED_AT + timedelta(days=21)),
+        )
+        record = 'mutation { recordUsage(events: [{id: "%s", product: "email", metric: "emails", quantity: %d}]) { __typename } }'
+        for batch, quantity in (("a", 25_001), ("b", 10), ("c", 10)):
+            await gql(record % (batch, quantity), as_user=owner)
+        await deliver_webhooks(SEEDED_AT, FAST)
+
+    (event,) = receiver.events(organization.id)
+    assert event["type"] == "usage.limit_reached"
+    assert event["data"] == {
+        "product": "email",
+        "plan": "email-2500",
+        "metric": "emails",
+        "limit": 25_000,
+        "outbound_blocked": True,
+    }

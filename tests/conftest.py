@@ -7,7 +7,7 @@ import logging
 import re
 import socket
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from gateway.db import apply_migrations, close_database, open_database
 from gateway.seed import seed
 from gateway.settings import DEFAULT_CATALOG_FILE, DEFAULT_DEMO_FILE, Settings, load_settings
 from gateway.trusted_documents import OPERATIONS, document_hash
-from models import User
+from models import User, WebhookEndpoint
 
 # The instant the demo data is seeded at; every test reads time from this clock.
 SEEDED_AT = datetime(2026, 3, 12, 9, 30, tzinfo=UTC)
@@ -167,3 +167,16 @@ def trusted_request(operation: str, variables: dict[str, Any]) -> dict[str, Any]
     """A partner's request body (ACC-6): a trusted document named by its hash, no text."""
     document = (OPERATIONS / f"{operation}.graphql").read_text()
     return {"variables": variables, "extensions": persisted(document_hash(document))}
+
+
+@pytest_asyncio.fixture
+async def webhook_client(
+    database: str, settings: Settings, clock: FixedClock
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with GATEWAY_WEBHOOKS_ALLOW_PRIVATE=true, so loopback receivers may register."""
+    app = create_app(replace(settings, webhooks_allow_private=True), clock, manage_database=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as http:
+        yield http
+    # Other tests' clocks must not send to endpoints that are gone.
+    await WebhookEndpoint.all().delete()

@@ -194,3 +194,36 @@ async def test_the_highest_tier_used_up_is_told_once_rule_evt_1_use_5(
         "limit": 25_000,
         "outbound_blocked": True,
     }
+
+
+async def test_a_line_blocked_at_its_limit_is_told_once_rule_evt_1_use_5(
+    gql: GraphQLClient, webhook_client: httpx.AsyncClient
+) -> None:
+    key = await platform_key(["webhooks:write"])
+    with running_receiver() as receiver:
+        await register(webhook_client, key, receiver.url, ["usage.limit_reached"])
+        organization, owner = await organization_with(
+            [{"product": "email", "plan": "email-1000", "upgrade_preference": "NONE"}],
+            period=(SEEDED_AT - timedelta(days=10), SEEDED_AT + timedelta(days=21)),
+        )
+        record = 'mutation { recordUsage(events: [{id: "%s", product: "email", metric: "emails", quantity: %d}]) { __typename } }'
+        gate = '{ usageGate(product: "email", metric: "emails") { allowed reason } }'
+        await gql(record % ("a", 9_999), as_user=owner)
+        await deliver_webhooks(SEEDED_AT, FAST)
+        assert receiver.events(organization.id) == []  # one left: not blocked yet
+        await gql(record % ("b", 1), as_user=owner)
+        assert (await gql(gate, as_user=owner))["data"]["usageGate"] == {
+            "allowed": False,
+            "reason": "LIMIT_REACHED",
+        }
+        await gql(record % ("c", 5), as_user=owner)
+        await deliver_webhooks(SEEDED_AT, FAST)
+
+    (event,) = receiver.events(organization.id)
+    assert event["data"] == {
+        "product": "email",
+        "plan": "email-1000",
+        "metric": "emails",
+        "limit": 10_000,
+        "outbound_blocked": True,
+    }

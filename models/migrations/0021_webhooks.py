@@ -68,4 +68,9 @@ class Migration(migrations.Migration):
             name='trial_ending_notice_for',
             field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
         ),
+        ops.AddField(
+            model_name='UsageCounter',
+            name='limit_event_sent',
+            field=fields.BooleanField(default=False),
+        ),
     ]

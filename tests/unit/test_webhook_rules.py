@@ -8,6 +8,8 @@ import hmac
 import itertools
 from datetime import UTC, datetime, timedelta
 
+from billing.limits import blocks_at_limit
+from billing.policies import UpgradePreference
 from billing.webhooks import (
     MAX_ATTEMPTS,
     RETRY_PAUSES,
@@ -63,3 +65,13 @@ def test_the_previous_secret_signs_until_it_expires_rule_evt_1() -> None:
 def test_unknown_event_types_are_named() -> None:
     assert unknown_event_types(["invoice.paid", "invoice.lost", "x"]) == ["invoice.lost", "x"]
     assert unknown_event_types([t.value for t in EventType]) == []
+
+
+def test_which_lines_block_at_their_limit_rule_evt_1_use_5() -> None:
+    none, on_demand = UpgradePreference.NONE, UpgradePreference.ON_DEMAND
+    assert blocks_at_limit(none, 10_000, 10_000) is True  # the next one is refused
+    assert blocks_at_limit(none, 9_999, 10_000) is False
+    assert blocks_at_limit(None, 10_000, 10_000) is True
+    assert blocks_at_limit(on_demand, 20_000, 10_000) is False  # billed in blocks, never blocked
+    assert blocks_at_limit(UpgradePreference.AUTO_UPGRADE, 20_000, 10_000) is False
+    assert blocks_at_limit(none, 10_000, None) is False  # no limit

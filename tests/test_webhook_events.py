@@ -227,3 +227,43 @@ async def test_a_line_blocked_at_its_limit_is_told_once_rule_evt_1_use_5(
         "limit": 10_000,
         "outbound_blocked": True,
     }
+
+
+async def test_subscribing_again_creates_a_subscription_rule_evt_1_sub_3(
+    gql: GraphQLClient, webhook_client: httpx.AsyncClient
+) -> None:
+    key = await platform_key(["webhooks:write"])
+    with running_receiver() as receiver:
+        await register(webhook_client, key, receiver.url)
+        organization, owner = await organization_with(
+            [{"product": "email", "plan": "email-1000"}],
+            period=(SEEDED_AT - timedelta(days=40), SEEDED_AT - timedelta(days=10)),
+            status=SubscriptionStatus.CANCELLED,
+        )
+        wanted = {"product": "email", "plan": "email-1000"}
+        preview = await gql(
+            "query ($input: PlanChangeInput!) { previewPlanChange(input: $input) { amountDueNow { amount } } }",
+            {"input": wanted},
+            as_user=owner,
+        )
+        amount = preview["data"]["previewPlanChange"]["amountDueNow"]["amount"]
+        body = await gql(
+            "mutation ($input: PlanChangeInput!, $amount: Int!) { subscribe(input: $input, confirmAmountDue: $amount) { __typename } }",
+            {"input": wanted, "amount": amount},
+            as_user=owner,
+        )
+        assert body["data"]["subscribe"]["__typename"] == "PlanChangeApplied"
+        await deliver_webhooks(SEEDED_AT, FAST)
+
+    events = receiver.events(organization.id)
+    assert [e["type"] for e in events] == [
+        "invoice.issued",
+        "invoice.paid",
+        "subscription.created",
+        "plan_change.applied",
+        "subscription.changed",
+        "subscription.status_changed",
+    ]
+    created, changed = events[2]["data"], events[5]["data"]
+    assert created["subscription"]["status"] == "ACTIVE"
+    assert (changed["old_status"], changed["new_status"]) == ("CANCELLED", "ACTIVE")

@@ -126,7 +126,11 @@ async def _attempt(
         if not 200 <= status_code < 300:
             error = f"HTTP {status_code}: {response.text[:200]}"
     except (httpx.HTTPError, TimeoutError) as failure:
-        error = f"{type(failure).__name__}: {failure}"[:500] or type(failure).__name__
+        error = f"{type(failure).__name__}: {failure}"[:500]
+    if error is None:
+        log.info(
+            "webhook %s: %s %s delivered to %s", delivery.id, event.type, event.id, endpoint.url
+        )
     return await _record(delivery, now, status_code, error)
 
 

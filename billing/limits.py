@@ -10,7 +10,8 @@ from enum import StrEnum
 
 from billing.catalog import ProductPolicy
 from billing.policies import ACTING_PREFERENCES, UpgradePreference
-from billing.usage import on_demand_blocks
+from billing.subscription_status import SubscriptionStatus
+from billing.usage import GateFacts, GateReason, gate, on_demand_blocks
 
 
 class LimitAction(StrEnum):
@@ -97,3 +98,13 @@ def on_demand_terms(
     if limit is None:
         return None
     return OnDemandTerms(metric, limit, size, price)
+
+
+def blocks_at_limit(preference: UpgradePreference | None, used: int, limit: int | None) -> bool:
+    """EVT-1, USE-5: the gate now refuses more because the limit is used up, on a line whose
+    preference does not act there (NONE or none set; ON_DEMAND never blocks). An acting
+    preference on the highest tier is TELL_HIGHEST_TIER's, above."""
+    if preference in ACTING_PREFERENCES:
+        return False
+    facts = GateFacts(SubscriptionStatus.ACTIVE, used, limit, preference)  # the status aside
+    return gate(facts, 1).reason is GateReason.LIMIT_REACHED

@@ -11,6 +11,7 @@ from enum import StrEnum
 from billing.dunning import GRACE_PERIOD, next_retry_at
 from billing.periods import BillingInterval, usage_month
 from billing.subscription_status import SubscriptionStatus
+from billing.webhooks import TRIAL_ENDING_NOTICE
 
 S = SubscriptionStatus
 
@@ -25,6 +26,7 @@ NOTICE_STATUSES = frozenset({S.ACTIVE, S.DOWNGRADING})
 class Due(StrEnum):
     """The kinds of work the clock does, in the order it does them when several are due."""
 
+    TRIAL_ENDING_NOTICE = "TRIAL_ENDING_NOTICE"  # EVT-1: three days before the trial ends
     TRIAL_END = "TRIAL_END"  # SUB-2
     PAYMENT_RETRY = "PAYMENT_RETRY"  # DUN-6: days 1, 3 and 5 of the grace period
     FREEZE = "FREEZE"  # DUN-3: the grace period passed unpaid
@@ -45,6 +47,7 @@ class SubscriptionFacts:
     current_period_start: datetime
     current_period_end: datetime
     trial_ends_at: datetime | None = None
+    trial_ending_notice_for: datetime | None = None
     usage_closed_until: datetime | None = None
     renewal_notice_for: datetime | None = None
     auto_downgrade_checked_for: datetime | None = None
@@ -84,6 +87,9 @@ def _subscription_candidates(sub: SubscriptionFacts) -> list[Candidate]:
     end = sub.current_period_end
     found: list[Candidate] = []
     if sub.status is S.TRIALING and sub.trial_ends_at is not None:
+        if sub.trial_ending_notice_for != sub.trial_ends_at:
+            notice_at = sub.trial_ends_at - TRIAL_ENDING_NOTICE
+            found.append(Candidate(Due.TRIAL_ENDING_NOTICE, notice_at, until=sub.trial_ends_at))
         found.append(Candidate(Due.TRIAL_END, sub.trial_ends_at))
     if sub.status is S.PENDING_PAYMENT:
         # While a renewal is unpaid nothing else moves: the grace period ends before the period.

@@ -69,6 +69,7 @@ from gateway.worker import run_periodically
 from payments.port import PaymentProcessor
 from resolvers.api_keys import ApiKeyPrincipal
 from resolvers.viewer import Viewer
+from resolvers.webhook_delivery import DeliveryOptions
 from schema import schema
 from schema.context import Context
 from schema.errors import coded_error
@@ -117,7 +118,8 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
             sandbox=self.settings.is_sandbox,
             processor=self.processor,
             public_catalog=self.settings.public_catalog,
-            client_address=request.client.host if request.client else None,
+            client_address=client_address(request.scope, self.settings.trusted_proxies),
+            webhooks_allow_private=self.settings.webhooks_allow_private,
         )
 
     def should_render_graphql_ide(self, request: Any) -> bool:
@@ -274,7 +276,11 @@ def create_app(
         await open_database(settings.database_url)
         worker = asyncio.create_task(
             run_periodically(
-                endpoint.clock, endpoint.processor, tick_seconds, build_mailer(settings)
+                endpoint.clock,
+                endpoint.processor,
+                tick_seconds,
+                build_mailer(settings),
+                DeliveryOptions(allow_private=settings.webhooks_allow_private),
             )
         )
         try:

@@ -137,11 +137,14 @@ def _tick(settings: Settings, _: argparse.Namespace) -> None:
 
     from gateway.processor import build_mailer, build_processor
     from gateway.worker import tick
+    from resolvers.webhook_delivery import DeliveryOptions
 
     async def run() -> list[str]:
         await open_database(settings.database_url)
         try:
-            return await tick(SystemClock(), build_processor(settings), build_mailer(settings))
+            webhooks = DeliveryOptions(allow_private=settings.webhooks_allow_private)
+            processor, mailer = build_processor(settings), build_mailer(settings)
+            return await tick(SystemClock(), processor, mailer, webhooks)
         finally:
             await close_database()
 

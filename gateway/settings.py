@@ -93,6 +93,8 @@ class Settings:
     auth_failure_limit: str = DEFAULT_AUTH_FAILURE_LIMIT
     trusted_proxies: tuple[IPNetwork, ...] = ()
     identity_provider: IdentityProviderSettings | None = None
+    # EVT-1: webhook endpoints on private or loopback addresses (tests, private networks).
+    webhooks_allow_private: bool = False
 
     @property
     def is_sandbox(self) -> bool:
@@ -122,6 +124,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         cors_origins=_cors_origins(env.get("GATEWAY_CORS_ORIGINS", "")),
         frame_ancestors=_frame_ancestors(env.get("GATEWAY_FRAME_ANCESTORS", "")),
         public_catalog=_flag("GATEWAY_PUBLIC_CATALOG", env.get("GATEWAY_PUBLIC_CATALOG"), True),
+        webhooks_allow_private=_flag(
+            "GATEWAY_WEBHOOKS_ALLOW_PRIVATE", env.get("GATEWAY_WEBHOOKS_ALLOW_PRIVATE"), False
+        ),
         # Sandbox: GraphiQL and introspection for everyone; production: both off unless asked for.
         graphiql=_flag("GATEWAY_GRAPHIQL", env.get("GATEWAY_GRAPHIQL"), mode is Mode.SANDBOX),
         anonymous_introspection=_flag(

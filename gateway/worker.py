@@ -1,5 +1,5 @@
 """The billing clock inside `serve`: runs the due work on a schedule (and `tick` runs it once),
-then reconciles charges and delivers the notification outbox."""
+then reconciles charges, delivers the notification outbox and sends the webhooks (EVT-1)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,17 @@ from resolvers.billing_clock import run_due_work
 from resolvers.idempotency import purge_expired
 from resolvers.outbox import Mailer, deliver_pending
 from resolvers.reconciliation import reconcile_charges
+from resolvers.webhook_delivery import DeliveryOptions, deliver_webhooks
 
 log = logging.getLogger("billing_gateway.worker")
+DEFAULT_DELIVERY = DeliveryOptions()
 
 
 async def tick(
-    clock: Clock, processor: PaymentProcessor, mailer: Mailer | None = None
+    clock: Clock,
+    processor: PaymentProcessor,
+    mailer: Mailer | None = None,
+    webhooks: DeliveryOptions = DEFAULT_DELIVERY,
 ) -> list[str]:
     events = await run_due_work(clock.now(), processor)
     for event in events:
@@ -35,15 +40,25 @@ async def tick(
         delivered, postponed = await deliver_pending(mailer, datetime.now(UTC))
         if delivered or postponed:
             events.append(f"notices e-mailed: {delivered}, postponed: {postponed}")
+    sent = await deliver_webhooks(clock.now(), webhooks)
+    if sent.attempted:
+        events.append(
+            f"webhooks delivered: {sent.delivered}, postponed: {sent.postponed}, "
+            f"failed: {sent.failed}"
+        )
     return events
 
 
 async def run_periodically(
-    clock: Clock, processor: PaymentProcessor, every_seconds: float, mailer: Mailer | None = None
+    clock: Clock,
+    processor: PaymentProcessor,
+    every_seconds: float,
+    mailer: Mailer | None = None,
+    webhooks: DeliveryOptions = DEFAULT_DELIVERY,
 ) -> None:
     while True:
         try:
-            await tick(clock, processor, mailer)
+            await tick(clock, processor, mailer, webhooks)
         except Exception as error:  # keep the clock running; the work is retried next tick
             if database_unavailable(error):
                 log.warning("billing clock: postponed, the database is unavailable: %r", error)

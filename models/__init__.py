@@ -24,6 +24,7 @@ from models.lifecycle import (
 from models.organization import BillingInfo, Issuer, Membership, Organization, User, Workspace
 from models.subscription import Subscription, SubscriptionItem, SubscriptionItemAddOn
 from models.usage import ALL_WORKSPACES, ActiveContact, OveragePurchase, UsageCounter, UsageEvent
+from models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 MODEL_MODULES = [
     "models.organization",
@@ -34,6 +35,7 @@ MODEL_MODULES = [
     "models.usage",
     "models.idempotency",
     "models.audit",
+    "models.webhooks",
 ]
 
 __all__ = [
@@ -74,5 +76,8 @@ __all__ = [
     "UsageCounter",
     "UsageEvent",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
     "Workspace",
 ]

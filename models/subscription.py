@@ -36,6 +36,8 @@ class Subscription(Model):
     auto_downgrade_checked_for = fields.DatetimeField(null=True)
     # NOT-1: the period end whose "upcoming renewal" notice has been sent.
     renewal_notice_for = fields.DatetimeField(null=True)
+    # EVT-1: the trial end whose "trial ending" event (3 days before it) has been recorded.
+    trial_ending_notice_for = fields.DatetimeField(null=True)
     # INV-4: usage months of this period that ended by then have had their usage invoice.
     usage_closed_until = fields.DatetimeField(null=True)
 

@@ -43,6 +43,8 @@ class UsageCounter(Model):
     # The highest tier was passed under an acting preference, and billing managers were told
     # (once per billing month: nothing higher can be bought).
     limit_notified = fields.BooleanField(default=False)
+    # EVT-1: this month's usage.limit_reached event sent (a line blocked at its limit).
+    limit_event_sent = fields.BooleanField(default=False)
 
     class Meta:
         table = "usage_counter"

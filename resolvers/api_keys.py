@@ -19,7 +19,7 @@ ORGANIZATION_SCOPES = frozenset(
     {"billing:refund", "usage:write", "entitlements:read", "billing:operate"}
 )
 # PRV-1: platform keys provision organizations; none of these makes a billing action (ACC-2).
-PLATFORM_SCOPES = frozenset({"organizations:write", "organizations:read"})
+PLATFORM_SCOPES = frozenset({"organizations:write", "organizations:read", "webhooks:write"})
 SCOPES = ORGANIZATION_SCOPES | PLATFORM_SCOPES
 
 
@@ -111,7 +111,7 @@ def _listing(key: ApiKey) -> ApiKeyListing:
     return ApiKeyListing(
         key.id,
         f"{KEY_PREFIX}{key.prefix}",
-        key.organization.slug if key.organization else None,
+        key.organization.slug if key.organization is not None else "",  # a platform key
         key.name,
         tuple(key.scopes),
         key.created_at,

@@ -31,6 +31,7 @@ from billing.schedule import (
     next_due_at,
 )
 from billing.subscription_status import Event, SubscriptionStatus, transition
+from billing.webhooks import TRIAL_ENDING_NOTICE, EventType
 from models import FeatureSetting, Invoice, Organization, Subscription, SubscriptionItem, Workspace
 from payments.port import ChargeStatus, PaymentProcessor
 from resolvers.catalog import CatalogSnapshot, load_catalog_snapshot
@@ -55,6 +56,7 @@ from resolvers.subscription_state import (
 from resolvers.tier_moves import autoscale, check_auto_downgrade, send_renewal_notice
 from resolvers.usage_actions import settle_flexible_overage
 from resolvers.usage_charges import on_demand_charges, open_usage_month
+from resolvers.webhook_events import plan_change_event, status_changed, subscription_event
 
 log = logging.getLogger("billing_gateway.clock")
 SHORTEST_MONTH = timedelta(days=28)
@@ -76,6 +78,7 @@ async def _facts(
             current_period_start=row.current_period_start,
             current_period_end=row.current_period_end,
             trial_ends_at=row.trial_ends_at,
+            trial_ending_notice_for=row.trial_ending_notice_for,
             usage_closed_until=row.usage_closed_until,
             renewal_notice_for=row.renewal_notice_for,
             auto_downgrade_checked_for=row.auto_downgrade_checked_for,
@@ -113,7 +116,7 @@ async def run_due_work(
     # A coarse pre-filter in SQL (never misses what billing.schedule finds due); _step asks the
     # schedule itself.
     due = Subscription.filter(
-        Q(status=S.TRIALING, trial_ends_at__lte=horizon)
+        Q(status=S.TRIALING, trial_ends_at__lte=horizon + TRIAL_ENDING_NOTICE)  # EVT-1
         | Q(status__in=PERIOD_ENDS, current_period_end__lte=horizon)
         | Q(status__in=NOTICE_STATUSES, current_period_end__lte=horizon + RENEWAL_NOTICE)  # NOT-1
         # INV-4: a billing month inside a longer period may end; every month is 28 days or more.
@@ -162,25 +165,46 @@ async def _step(
         loaded = await load_subscription(organization, snapshot, lock=True)
         if loaded is None:
             return None
-        row = loaded.row
-        due = due_now(await _facts(organization, row, loaded.items.values()), now)
-        if due is Due.TRIAL_END:
-            row.status = transition(row.status, Event.TRIAL_ENDS)  # SUB-2: no charge
-            await row.save()
-            return f"{organization.name}: trial ended"
-        if due is Due.PAYMENT_RETRY:
-            return await scheduled_retry(organization, now, processor)  # DUN-6
-        if due is Due.FREEZE:
-            return await _freeze(organization, row, now)
-        if due is Due.AUTO_DOWNGRADE_CHECK:
-            return await check_auto_downgrade(loaded, organization, now)
-        if due is Due.RENEWAL_NOTICE:
-            return await send_renewal_notice(loaded, organization, now)
-        if due is Due.USAGE_MONTH_CLOSE:
-            return await _close_usage_month(organization, row, snapshot, now, processor)
-        if due is Due.PERIOD_END:
-            return await _period_end(loaded, organization, now, processor)
-        return None  # nothing due; a data deletion is run_due_work's own pass
+        due = due_now(await _facts(organization, loaded.row, loaded.items.values()), now)
+        old = loaded.row.status
+        event = await _do(due, loaded, now, processor)
+        # EVT-1: in the same transaction as the change (a retry's payment records its own).
+        await status_changed(loaded.row, old, now, due.value if due else "")
+        return event
+
+
+async def _do(
+    due: Due | None, loaded: LoadedSubscription, now: datetime, processor: PaymentProcessor
+) -> str | None:
+    organization, row, snapshot = loaded.organization, loaded.row, loaded.snapshot
+    if due is Due.TRIAL_END:
+        row.status = transition(row.status, Event.TRIAL_ENDS)  # SUB-2: no charge
+        await row.save()
+        await subscription_event(row, EventType.TRIAL_ENDED, now)
+        return f"{organization.name}: trial ended"
+    if due is Due.TRIAL_ENDING_NOTICE:
+        return await _trial_ending(organization, row, now)
+    if due is Due.PAYMENT_RETRY:
+        return await scheduled_retry(organization, now, processor)  # DUN-6
+    if due is Due.FREEZE:
+        return await _freeze(organization, row, now)
+    if due is Due.AUTO_DOWNGRADE_CHECK:
+        return await check_auto_downgrade(loaded, organization, now)
+    if due is Due.RENEWAL_NOTICE:
+        return await send_renewal_notice(loaded, organization, now)
+    if due is Due.USAGE_MONTH_CLOSE:
+        return await _close_usage_month(organization, row, snapshot, now, processor)
+    if due is Due.PERIOD_END:
+        return await _period_end(loaded, organization, now, processor)
+    return None  # nothing due; a data deletion is run_due_work's own pass
+
+
+async def _trial_ending(organization: Organization, row: Subscription, now: datetime) -> str:
+    """EVT-1: three days before the trial ends, once per trial end."""
+    row.trial_ending_notice_for = row.trial_ends_at
+    await row.save(update_fields=["trial_ending_notice_for", "updated_at"])
+    await subscription_event(row, EventType.TRIAL_ENDING, now)
+    return f"{organization.name}: trial ending on {row.trial_ends_at:%-d %b %Y}"
 
 
 async def _freeze(organization: Organization, row: Subscription, now: datetime) -> str:
@@ -228,7 +252,9 @@ async def _period_end(
         row.status = transition(row.status, Event.PERIOD_ENDS_CANCELLED)  # CAN-1
         ended = f"{organization.name}: cancelled at the end of the period"
         return await _end(organization, row, snapshot, "; ".join([ended, *usage]))
-    await apply_scheduled_changes(loaded)  # CHG-6, INT-1
+    for product in await apply_scheduled_changes(loaded):  # CHG-6, INT-1
+        change = {"product": product, "timing": "END_OF_PERIOD", "effective_at": now.isoformat()}
+        await plan_change_event(row, EventType.PLAN_CHANGE_APPLIED, change, now)  # EVT-1
     await _void_stale_changes(organization.id)
     scaled = await autoscale(loaded, organization, now)
     renewal = await _renew(loaded, organization, now, processor)
@@ -264,7 +290,7 @@ async def _usage_invoice(
         if row.status in (S.ACTIVE, S.DOWNGRADING):
             row.status = transition(row.status, Event.PAYMENT_OVERDUE)  # DUN-2
         await card_failed(
-            organization, f"The usage invoice {invoice.number} could not be charged.", now
+            organization, f"The usage invoice {invoice.number} could not be charged.", now, invoice
         )
         return f"usage {invoice.number} unpaid"
     return f"usage {invoice.number} paid"
@@ -316,7 +342,10 @@ async def _renew(
             event += f", {invoice.number} unpaid ({reason})"
             # DUN-2: owners and billing admins are told; DUN-5: automatic charges pause.
             await card_failed(
-                organization, f"The renewal {invoice.number} could not be charged ({reason}).", now
+                organization,
+                f"The renewal {invoice.number} could not be charged ({reason}).",
+                now,
+                invoice,
             )
         else:
             event += f", {invoice.number} paid"

@@ -71,5 +71,5 @@ async def retry_invoice(
         )
         return f"{organization.name}: {invoice.number} waits for the customer's authentication"
     reason = result.failure_code or "declined"
-    await card_failed(organization, f"Retrying {invoice.number} failed ({reason}).", now)
+    await card_failed(organization, f"Retrying {invoice.number} failed ({reason}).", now, invoice)
     return f"{organization.name}: retrying {invoice.number} failed ({reason})"

@@ -17,6 +17,7 @@ from billing.periods import BillingInterval
 from billing.quote import STARTS_A_PAID_PERIOD
 from billing.scheduled_change import has_downgrade
 from billing.subscription_status import Event, SubscriptionStatus, transition
+from billing.webhooks import EventType
 from models import Invoice, Organization, Payment, Subscription
 from payments.port import DECLINE_REASONS, ChargeStatus, PaymentProcessor
 from resolvers.catalog import load_catalog_snapshot
@@ -40,6 +41,7 @@ from resolvers.scheduled_changes import (
     scheduled_changes_of,
 )
 from resolvers.subscription_state import ItemTerms, load_subscription
+from resolvers.webhook_events import invoice_event, plan_change_event, status_changed
 
 PAYABLE = (InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE)
 
@@ -55,7 +57,9 @@ class InvoiceActionRequired:
     client_secret: str
 
 
-async def card_failed(organization: Organization, reason: str, now: datetime) -> None:
+async def card_failed(
+    organization: Organization, reason: str, now: datetime, invoice: Invoice | None = None
+) -> None:
     # DUN-5: automatic upgrades and flexible overage stop until a billing manager restarts them
     # with another valid card; the card that failed (the default one) is remembered.
     card = await default_payment_method(organization.id)
@@ -70,6 +74,8 @@ async def card_failed(organization: Organization, reason: str, now: datetime) ->
         ]
     )
     await notify(organization.id, NotificationKind.PAYMENT_FAILED, reason, now)
+    if invoice is not None:
+        await invoice_event(invoice, EventType.INVOICE_PAYMENT_FAILED, now, reason=reason)
 
 
 async def pay_invoice(
@@ -94,7 +100,9 @@ async def pay_invoice(
             return InvoiceActionRequired(invoice, result.client_secret or "")
         if result is not None and result.status is ChargeStatus.FAILED:
             reason = result.failure_message or result.failure_code or "The payment failed."
-            await card_failed(organization, f"Paying {invoice.number} failed: {reason}", now)
+            await card_failed(
+                organization, f"Paying {invoice.number} failed: {reason}", now, invoice
+            )
             failure = f"{reason} {invoice.number} is still open: use another card and pay again."
             failed = BillingError(failure, reason="PAYMENT_DECLINED")
         else:
@@ -151,7 +159,9 @@ async def finish_waiting_payment(
         await settle(organization, invoice, now)
         return None
     reason = DECLINE_REASONS.get(failure_code, DECLINE_REASONS[AUTHENTICATION_FAILED])
-    await card_failed(organization, f"{reason}: the payment of {invoice.number} failed.", now)
+    await card_failed(
+        organization, f"{reason}: the payment of {invoice.number} failed.", now, invoice
+    )
     outcome = f"{invoice.number} is still open: pay it with another card"
     if invoice.pending_change is not None:
         # CHG-5: the change is not made, so nothing is owed for it: the invoice is void.
@@ -170,9 +180,15 @@ async def settle(organization: Organization, invoice: Invoice, now: datetime) ->
     if row is None:
         return
     if invoice.pending_change:
+        old = row.status
         await _apply_pending(organization, row, invoice.pending_change)
         invoice.pending_change = None
         await invoice.save(update_fields=["pending_change"])
+        # EVT-1: a change paid after the customer's authentication (CHG-5) is applied now.
+        applied = await Subscription.get(organization_id=organization.id)
+        change = {"invoice_id": str(invoice.id), "timing": "IMMEDIATE"}
+        await plan_change_event(applied, EventType.PLAN_CHANGE_APPLIED, change, now)
+        await status_changed(applied, old, now, "plan change")
     overdue = await overdue_invoices(organization.id, now).exists()
     if (
         row.status in (SubscriptionStatus.PENDING_PAYMENT, SubscriptionStatus.FROZEN)
@@ -182,8 +198,10 @@ async def settle(organization: Organization, invoice: Invoice, now: datetime) ->
         event = Event.OVERDUE_PAID
         if row.status is SubscriptionStatus.PENDING_PAYMENT and downgrade:
             event = Event.OVERDUE_PAID_WITH_DOWNGRADE_SCHEDULED
+        old = row.status
         row.status = transition(row.status, event)
         await row.save()
+        await status_changed(row, old, now, "paid")
         await notify(
             organization.id,
             NotificationKind.STATUS_CHANGED,

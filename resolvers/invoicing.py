@@ -13,6 +13,7 @@ from tortoise.queryset import QuerySet
 from billing.errors import NotFoundError
 from billing.invoices import InvoiceKind, InvoiceStatus, invoice_number, invoice_transition
 from billing.quote import Line
+from billing.webhooks import EventType
 from models import (
     BillingInfo,
     Invoice,
@@ -24,6 +25,7 @@ from models import (
     PaymentMethod,
 )
 from payments.port import ChargeRequest, ChargeResult, ChargeStatus, PaymentProcessor
+from resolvers.webhook_events import invoice_event
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ async def issue_invoice(
             for position, line in enumerate(lines)
         ]
     )
+    await invoice_event(invoice, EventType.INVOICE_ISSUED, now)  # EVT-1
     return invoice
 
 
@@ -132,6 +135,7 @@ async def mark_paid(invoice: Invoice, now: datetime) -> None:
     invoice.status = invoice_transition(invoice.status, InvoiceStatus.PAID)
     invoice.paid_at = now
     await invoice.save(update_fields=["status", "paid_at"])
+    await invoice_event(invoice, EventType.INVOICE_PAID, now)  # EVT-1
 
 
 async def collect(

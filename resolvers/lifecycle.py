@@ -19,6 +19,7 @@ from resolvers.catalog import load_catalog_snapshot
 from resolvers.locks import lock_organization
 from resolvers.scheduled_changes import scheduled_changes_of
 from resolvers.subscription_state import subscribed_product_ids
+from resolvers.webhook_events import status_changed
 
 
 async def _locked_subscription(organization_id: UUID) -> tuple[Organization, Subscription]:
@@ -46,6 +47,7 @@ async def cancel_subscription(
             raise BillingError(
                 "Tell us why you are cancelling: a reason is required.", field="reason"
             )
+        old = row.status
         row.status = transition(row.status, Event.CANCEL, cancel_at=row.cancel_at)
         # With several products the longest notice wins (CAN-2 may reach past this period).
         row.cancel_at = latest_cancellation_date(
@@ -62,16 +64,20 @@ async def cancel_subscription(
             row.cancel_at = max(row.cancel_at, shift_months(row.current_period_end, switch.months))
         row.cancel_reason = reason
         await row.save()
+        await status_changed(row, old, now, "cancelled")  # EVT-1
         return row
 
 
-async def reactivate_subscription(organization_id: UUID) -> Subscription:
+async def reactivate_subscription(organization_id: UUID, base_now: datetime) -> Subscription:
     async with in_transaction():
-        _, row = await _locked_subscription(organization_id)
+        organization, row = await _locked_subscription(organization_id)
+        old = row.status
         row.status = transition(row.status, Event.REACTIVATE)
         row.cancel_at = None
         row.cancel_reason = None  # type: ignore[assignment]
         await row.save()
+        now = offset(base_now, organization.clock_offset_seconds)
+        await status_changed(row, old, now, "reactivated")  # EVT-1
         return row
 
 

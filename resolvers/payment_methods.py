@@ -11,6 +11,7 @@ from tortoise.transactions import in_transaction
 from billing.cards import card_expired
 from billing.clock import offset
 from billing.errors import BillingError
+from billing.webhooks import EventType
 from models import Organization, PaymentMethod
 from payments.port import (
     DECLINE_REASONS,
@@ -21,6 +22,7 @@ from payments.port import (
 )
 from resolvers.dunning import retry_with_new_card
 from resolvers.locks import lock_organization
+from resolvers.webhook_events import record_event
 
 log = logging.getLogger("billing_gateway.payment_methods")
 
@@ -64,7 +66,7 @@ async def replace_payment_method(
             field="paymentMethodId",
             reason="EXPIRED_CARD",
         )
-    method, old = await _make_default(organization_id, card)
+    method, old = await _make_default(organization_id, card, now)
     for previous in old:
         await _detach(previous.processor_id, processor)
     await _retry_overdue(organization_id, base_now, processor)
@@ -72,7 +74,7 @@ async def replace_payment_method(
 
 
 async def _make_default(
-    organization_id: UUID, card: CardDetails
+    organization_id: UUID, card: CardDetails, now: datetime
 ) -> tuple[PaymentMethod, list[PaymentMethod]]:
     """The card becomes the only one on file; the ones it replaces are returned to detach."""
     async with in_transaction():
@@ -90,6 +92,10 @@ async def _make_default(
             exp_year=card.exp_year,
             is_default=True,
         )
+        card_data = {"brand": card.brand, "last4": card.last4}
+        expiry = {"exp_month": card.exp_month, "exp_year": card.exp_year}
+        data = {"payment_method": {"id": str(method.id), **card_data, **expiry}}
+        await record_event(organization_id, EventType.PAYMENT_METHOD_UPDATED, data, now)
     return method, old
 
 

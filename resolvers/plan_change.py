@@ -23,6 +23,7 @@ from billing.money import Money
 from billing.periods import BillingInterval
 from billing.scheduled_change import ScheduledChange, ScheduledKind, has_downgrade, interval_switch
 from billing.subscription_status import Event, SubscriptionStatus, transition
+from billing.webhooks import EventType
 from models import (
     AccountChangeRequest,
     FeatureSetting,
@@ -54,6 +55,7 @@ from resolvers.subscription_state import (
     wanted_terms,
 )
 from resolvers.usage_charges import on_demand_charges
+from resolvers.webhook_events import plan_change_event, status_changed, subscription_event
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ class _Prepared:
     interval: BillingInterval
     quote: quote.Quote
     changed_product_id: int
+    old_status: SubscriptionStatus | None  # None: there was no subscription yet
 
 
 async def preview(
@@ -143,8 +146,31 @@ async def apply_change(
             return Requested(await _file_request(prepared, request, order.user_id, now))
         if q.timing is quote.ChangeTiming.END_OF_PERIOD:
             await _schedule(prepared, request.product)
+            await _recorded(prepared, request.product, EventType.PLAN_CHANGE_SCHEDULED, now)
             return Scheduled(q)
-        return await _apply_now(prepared, organization, processor, now)
+        outcome = await _apply_now(prepared, organization, processor, now)
+        if isinstance(outcome, Applied):
+            await _recorded(prepared, request.product, EventType.PLAN_CHANGE_APPLIED, now)
+        return outcome
+
+
+async def _recorded(prepared: _Prepared, product: str, type: EventType, now: datetime) -> None:
+    """EVT-1: the change, and what it did to the subscription (created, status changed)."""
+    row, old = prepared.loaded.row, prepared.old_status
+    q = prepared.quote
+    change = {
+        "product": product,
+        "kind": q.kind.value,
+        "timing": q.timing.value,
+        "effective_at": q.effective_at.isoformat(),
+        "amount_due_now": q.amount_due_now,
+        "currency": q.currency,
+    }
+    if old in (None, SubscriptionStatus.CANCELLED):  # SUB-3: a new subscription
+        await subscription_event(row, EventType.SUBSCRIPTION_CREATED, now)
+    await plan_change_event(row, type, change, now)
+    if old is not None:
+        await status_changed(row, old, now, "plan change")
 
 
 async def has_valid_card(organization_id: UUID, now: datetime) -> bool:
@@ -179,6 +205,7 @@ async def _prepare(
     lock: bool,
 ) -> _Prepared:
     loaded = await load_subscription(organization, snapshot, lock=lock)
+    old_status = loaded.row.status if loaded is not None else None
     if loaded is None:
         loaded = _no_subscription(organization, snapshot, request, now)
     elif loaded.row.status is SubscriptionStatus.CANCELLED:
@@ -209,7 +236,7 @@ async def _prepare(
     rules = quote.Policy(policy.upgrade_proration, policy.downgrade_timing)
     line = quote.LineChange(request.product, rules, now)
     q = quote.quote(loaded.domain(), loaded.domain(terms, interval), line, facts)
-    return _Prepared(loaded, terms, interval, q, product_id)
+    return _Prepared(loaded, terms, interval, q, product_id, old_status)
 
 
 def _no_subscription(
@@ -360,19 +387,22 @@ async def apply_result(
     await sync_feature_settings(organization.id, loaded.snapshot, terms.values())
 
 
-async def apply_scheduled_changes(loaded: LoadedSubscription) -> None:
+async def apply_scheduled_changes(loaded: LoadedSubscription) -> list[str]:
     """At the end of the period, before the renewal: every line's scheduled change is written,
-    as resolvers.renewal applies it (the upcoming invoice reads the same)."""
+    as resolvers.renewal applies it (the upcoming invoice reads the same). The products changed."""
     row = loaded.row
     had_downgrade = has_downgrade(scheduled_changes(loaded.items.values()).values())
+    changed = []
     for terms in await apply_scheduled_change(loaded):
         item = loaded.items[terms.product_id]
         item.scheduled_change = None
         await write_item(row, item, terms, terms.prepaid_periods)
+        changed.append(loaded.snapshot.product(terms.product_id).code)
     if had_downgrade:
         await sync_feature_settings(row.organization_id, loaded.snapshot, loaded.terms.values())
         if row.status is SubscriptionStatus.DOWNGRADING:
             row.status = transition(row.status, Event.PERIOD_ENDS_RENEWED)
+    return changed
 
 
 async def replace_cancelled_subscription(organization: Organization) -> None:

@@ -19,9 +19,11 @@ from billing.provisioning import (
     trial_period,
 )
 from billing.subscription_status import SubscriptionStatus
+from billing.webhooks import EventType
 from models import Membership, Organization, Price, Subscription, User
 from resolvers.billing_info import BillingInfoChange, update_billing_info
 from resolvers.trial_items import TrialPlan, create_trial_item
+from resolvers.webhook_events import subscription_event
 
 
 @dataclass(frozen=True)
@@ -167,4 +169,5 @@ async def start_trial(
             trial_ends_at=end,
         )
         await create_trial_item(subscription, plan)
+        await subscription_event(subscription, EventType.SUBSCRIPTION_CREATED, now)  # EVT-1
     return Provisioned(organization, changed=True)

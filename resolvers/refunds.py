@@ -12,10 +12,12 @@ from billing.clock import offset
 from billing.errors import BillingError
 from billing.invoices import InvoiceStatus, invoice_transition
 from billing.money import Money
+from billing.webhooks import EventType
 from models import Invoice, Payment, Refund
 from payments.port import ChargeStatus, PaymentProcessor
 from resolvers.invoicing import locked_invoice
 from resolvers.locks import lock_organization
+from resolvers.webhook_events import invoice_event
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ async def refund_invoice(
         status = InvoiceStatus.REFUNDED if wanted == left else InvoiceStatus.PARTIALLY_REFUNDED
         invoice.status = invoice_transition(invoice.status, status)
         await invoice.save(update_fields=["status"])
+        refunded = {"refund_amount": wanted, "refund_reason": reason.strip()}
+        await invoice_event(invoice, EventType.INVOICE_REFUNDED, now, **refunded)
         return invoice
 
 

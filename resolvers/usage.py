@@ -18,7 +18,7 @@ from tortoise.transactions import in_transaction
 
 from billing.clock import offset
 from billing.errors import BillingError, NotFoundError
-from billing.limits import LimitAction, LimitFacts, action_at_limit
+from billing.limits import LimitAction, LimitFacts, action_at_limit, blocks_at_limit
 from billing.metrics import (
     DISTINCT_CONTACT_METRIC,
     STOCK_METRICS,
@@ -28,6 +28,7 @@ from billing.metrics import (
 )
 from billing.notifications import NotificationKind
 from billing.usage import crossed_thresholds, threshold_notice
+from billing.webhooks import EventType
 from models import (
     ALL_WORKSPACES,
     SubscriptionItem,
@@ -41,6 +42,7 @@ from resolvers.locks import lock_for_usage
 from resolvers.notices import notify
 from resolvers.usage_actions import LimitsTouched, act_on_limits_recorded, bought_volume
 from resolvers.usage_charges import open_usage_month, subscription_and_items
+from resolvers.webhook_events import record_event
 
 log = logging.getLogger("billing_gateway.usage")
 MAX_BATCH = 1000
@@ -123,6 +125,7 @@ async def record_usage(
         new = [c for event_id, c in unique.items() if event_id in stored]
         totals = await _count(connection, batch, new)
         await _notify_thresholds(batch, totals)
+        await _limits_reached(batch, totals)
         over = await _past_acting_limits(batch, totals)
     if over and not locked.automatic_charges_paused:
         # In a transaction of its own, under the exclusive lock: the usage above is recorded
@@ -176,6 +179,34 @@ async def _past_acting_limits(
     return over
 
 
+async def _limits_reached(
+    batch: _Batch, totals: dict[tuple[int, str], usage_store.CounterState]
+) -> None:
+    """EVT-1: once per billing month, when a line that does not act at its limit is blocked there
+    (a conditional update, so two batches at once send it once)."""
+    for (product_id, metric), counter in sorted(totals.items()):
+        item = batch.items[product_id]
+        limit = batch.limit(product_id, metric)
+        if not blocks_at_limit(item.upgrade_preference, counter.value, limit):
+            continue
+        first = await UsageCounter.filter(
+            organization_id=batch.organization_id,
+            product_id=product_id,
+            metric=metric,
+            period_start=batch.month_start,
+            workspace=ALL_WORKSPACES,
+            limit_event_sent=False,
+        ).update(limit_event_sent=True)
+        if first:
+            plan = batch.snapshot.plans_by_id[item.plan_id]
+            product = batch.snapshot.product(product_id).code
+            usage = {"product": product, "plan": plan.code, "metric": metric, "limit": limit}
+            data = {**usage, "outbound_blocked": True}
+            await record_event(
+                batch.organization_id, EventType.USAGE_LIMIT_REACHED, data, batch.now
+            )
+
+
 async def _notify_thresholds(
     batch: _Batch, totals: dict[tuple[int, str], usage_store.CounterState]
 ) -> None:
@@ -192,6 +223,11 @@ async def _notify_thresholds(
         product = batch.snapshot.product(product_id)
         message = threshold_notice(product.name, metric, counter.value, limit, crossed)
         await notify(batch.organization_id, NotificationKind.USAGE_THRESHOLD, message, batch.now)
+        usage = {"product": product.code, "metric": metric, "used": counter.value, "limit": limit}
+        data = {**usage, "thresholds_percent": sorted(crossed)}
+        await record_event(
+            batch.organization_id, EventType.USAGE_THRESHOLD_REACHED, data, batch.now
+        )  # EVT-1
         await UsageCounter.filter(
             organization_id=batch.organization_id,
             product_id=product_id,

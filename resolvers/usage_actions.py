@@ -21,11 +21,13 @@ from billing.money import Money
 from billing.notifications import NotificationKind
 from billing.quote import Line
 from billing.usage import Overage, flexible_overage
+from billing.webhooks import EventType
 from models import (
     ALL_WORKSPACES,
     Organization,
     OveragePurchase,
     Price,
+    Product,
     Subscription,
     SubscriptionItem,
     UsageCounter,
@@ -39,6 +41,7 @@ from resolvers.locks import lock_organization
 from resolvers.notices import notify
 from resolvers.subscription_state import ChangeRequest
 from resolvers.usage_charges import open_usage_month, subscription_and_items, used_in_period
+from resolvers.webhook_events import record_event
 
 log = logging.getLogger("billing_gateway.usage")
 SYSTEM = UUID(int=0)  # automatic actions are nobody's request
@@ -201,6 +204,10 @@ async def _tell_highest_tier_passed(
             "this billing month: more waits for the next month.",
             now,
         )
+        product = await Product.get(id=plan.product_id)
+        usage = {"product": product.code, "plan": plan.code, "metric": metric}
+        data = {**usage, "limit": plan.limits[metric], "outbound_blocked": True}
+        await record_event(organization_id, EventType.USAGE_LIMIT_REACHED, data, now)  # EVT-1
 
 
 async def _auto_upgrade(acting: _Acting, product_id: int, following: Plan) -> None:

@@ -175,8 +175,9 @@ async def add_to_counters(
     if is_postgres(connection):
         rows = await connection.execute_query_dict(
             """INSERT INTO usage_counter (organization_id, period_start, product_id, metric,
-                   workspace, value, notified_thresholds, limit_notified)
-               SELECT $1, $2, d.product_id, d.metric, d.workspace, d.delta, '[]'::jsonb, false
+                   workspace, value, notified_thresholds, limit_notified, limit_event_sent)
+               SELECT $1, $2, d.product_id, d.metric, d.workspace, d.delta, '[]'::jsonb, false,
+                   false
                FROM unnest($3::int[], $4::text[], $5::text[], $6::bigint[])
                    AS d(product_id, metric, workspace, delta)
                ON CONFLICT (organization_id, product_id, metric, period_start, workspace)
@@ -197,12 +198,12 @@ async def add_to_counters(
         rows = await _sqlite_rows(
             connection,
             """INSERT INTO usage_counter (organization_id, period_start, product_id, metric,
-                   workspace, value, notified_thresholds, limit_notified)""",
+                   workspace, value, notified_thresholds, limit_notified, limit_event_sent)""",
             """ON CONFLICT (organization_id, product_id, metric, period_start, workspace)
                    DO UPDATE SET value = usage_counter.value + excluded.value
                RETURNING product_id, metric, workspace, value, notified_thresholds,
                    limit_notified""",
-            [(organization, month_start, *k, deltas[k], "[]", False) for k in keys],
+            [(organization, month_start, *k, deltas[k], "[]", False, False) for k in keys],
         )
     return {
         (int(row["product_id"]), str(row["metric"]), str(row["workspace"])): CounterState(

@@ -15,9 +15,12 @@ from schema.partner import PartnerQuery
 from schema.provisioning import ProvisioningMutation, ProvisioningQuery
 from schema.query import Query as GatewayQuery
 from schema.staff import StaffMutation
+from schema.webhooks import WebhookMutation, WebhookQuery
 
-Query = merge_types("Query", (GatewayQuery, ProvisioningQuery, PartnerQuery))
-Mutation = merge_types("Mutation", (GatewayMutation, ProvisioningMutation, StaffMutation))
+Query = merge_types("Query", (GatewayQuery, ProvisioningQuery, PartnerQuery, WebhookQuery))
+Mutation = merge_types(
+    "Mutation", (GatewayMutation, ProvisioningMutation, StaffMutation, WebhookMutation)
+)
 
 
 class GatewaySchema(strawberry.Schema):

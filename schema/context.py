@@ -24,6 +24,7 @@ class Context:
     api_key: ApiKeyPrincipal | None = None
     public_catalog: bool = True  # ACC-3; GATEWAY_PUBLIC_CATALOG
     client_address: str | None = None  # the request's peer, for the audit log
+    webhooks_allow_private: bool = False  # EVT-1; GATEWAY_WEBHOOKS_ALLOW_PRIVATE
     loaders: Loaders = field(default_factory=Loaders)
 
     def role_in(self, organization_id: UUID | None) -> Role | None:

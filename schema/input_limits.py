@@ -101,6 +101,14 @@ MAX_LENGTHS: Mapping[str, int] = {
     "Mutation.recordOfflinePayment(method)": 32,
     "Organization.auditLog(after)": 100,
     "Query.auditLog(after)": 100,
+    # Outbound webhooks (README "Webhooks to your backend").
+    "WebhookEndpointInput.url": 2000,
+    "WebhookEndpointInput.description": 200,
+    "WebhookEndpointInput.events": 64,
+    "Mutation.rotateWebhookSecret(id)": _ID,
+    "Mutation.disableWebhookEndpoint(id)": _ID,
+    "Mutation.resendWebhookDelivery(id)": _ID,
+    "Query.webhookDeliveries(endpointId)": _ID,
 }
 
 _LIMIT = "max_length"  # the key of the limit in graphql-core's `extensions` of each argument

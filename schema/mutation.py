@@ -164,7 +164,7 @@ class Mutation:
         context = info.context
         organization = await find_organization(context.require_viewer(), context.loaders, None)
         try:
-            row = await lifecycle.reactivate_subscription(organization.id)
+            row = await lifecycle.reactivate_subscription(organization.id, context.clock.now())
         except BillingError as error:
             return user_error(error)
         return SubscriptionReactivated(subscription=Subscription.of(row))
@@ -360,6 +360,7 @@ async def _refund(
 async def _record_usage(info: Info, events: list[UsageEventInput]) -> RecordUsageResult:
     context = info.context
     if context.api_key is not None:
+        assert context.api_key.organization_id is not None  # CanRecordUsage
         organization_id = context.api_key.organization_id
         assert organization_id is not None  # CanRecordUsage: platform keys record no usage
     else:

@@ -8,7 +8,7 @@ import re
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from gateway.db import apply_migrations, close_database, open_database
 from gateway.seed import seed
 from gateway.settings import DEFAULT_CATALOG_FILE, DEFAULT_DEMO_FILE, Settings, load_settings
 from gateway.trusted_documents import OPERATIONS, document_hash
-from models import User
+from models import User, WebhookEndpoint
 
 # The instant the demo data is seeded at; every test reads time from this clock.
 SEEDED_AT = datetime(2026, 3, 12, 9, 30, tzinfo=UTC)
@@ -212,3 +212,16 @@ def gateway(database: str, clock: FixedClock) -> Gateway:
 
 async def bearer(email: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {await token_for(email)}"}
+
+
+@pytest_asyncio.fixture
+async def webhook_client(
+    database: str, settings: Settings, clock: FixedClock
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with GATEWAY_WEBHOOKS_ALLOW_PRIVATE=true, so loopback receivers may register."""
+    app = create_app(replace(settings, webhooks_allow_private=True), clock, manage_database=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as http:
+        yield http
+    # Other tests' clocks must not send to endpoints that are gone.
+    await WebhookEndpoint.all().delete()

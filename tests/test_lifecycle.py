@@ -54,7 +54,11 @@ async def test_trial_ends_then_subscribe(gql: GraphQLClient) -> None:
         card=None,
     )
     events = await _advance(gql, owner, 14)
-    assert [e.split(" ", 2)[2] for e in events] == [f"{organization.name}: trial ended"]
+    # EVT-1: three days before the end, the trial-ending event is recorded (a step of its own).
+    assert [e.split(" ", 2)[2] for e in events] == [
+        f"{organization.name}: trial ending on {trial_end:%-d %b %Y}",
+        f"{organization.name}: trial ended",
+    ]
     assert (await _state(gql, owner))["status"] == "TRIAL_ENDED"
     assert await Invoice.filter(organization_id=organization.id).count() == 0
 

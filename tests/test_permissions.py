@@ -233,6 +233,16 @@ PERMISSIONS: dict[tuple[str, str], Callers] = {
     **_fields("Mutation", frozenset({Role.OWNER}), "cancelSubscription"),
     # INV-5: refunds are for operators' API keys (scope billing:refund), never for a user's token.
     **_fields("Mutation", frozenset(), "refundInvoice"),
+    # EVT-1: webhook endpoints are for the SaaS backend's platform key, never for a user's token.
+    **_fields("Query", frozenset(), "webhookEndpoints", "webhookDeliveries"),
+    **_fields(
+        "Mutation",
+        frozenset(),
+        "registerWebhookEndpoint",
+        "rotateWebhookSecret",
+        "disableWebhookEndpoint",
+        "resendWebhookDelivery",
+    ),
     # USE-1: API keys with usage:write; in sandbox mode (as here) billing managers too.
     **_fields("Mutation", BILLING, "recordUsage", "setUpgradePreference", "setAutoDowngrade"),
     # USE-3, ACC-3: usage counts are for every member.
@@ -329,6 +339,12 @@ RESULT_TYPES: dict[str, str] = {
     "TrialExtended": "extendTrial",
     "InvoiceClosed": "voidInvoice",
     "OfflinePaymentRecorded": "recordOfflinePayment",
+    "WebhookEndpointRegistered": "registerWebhookEndpoint",
+    "WebhookEndpoint": "registerWebhookEndpoint",
+    "WebhookSecretRotated": "rotateWebhookSecret",
+    "WebhookEndpointDisabled": "disableWebhookEndpoint",
+    "WebhookDeliveryResent": "resendWebhookDelivery",
+    "WebhookDelivery": "resendWebhookDelivery",
 }
 for _type, _mutation in RESULT_TYPES.items():
     for _name in schema._schema.type_map[_type].fields:  # type: ignore[attr-defined]
@@ -365,6 +381,10 @@ MUTATION_CALLS = {
     "markInvoiceUncollectible": '(invoiceId: "nope", reason: "")',
     "voidInvoice": '(invoiceId: "nope", reason: "")',
     "recordOfflinePayment": '(invoiceId: "nope", amount: 0, reference: "")',
+    "registerWebhookEndpoint": '(input: {url: "ftp://x", events: []})',
+    "rotateWebhookSecret": '(id: "nope")',
+    "disableWebhookEndpoint": '(id: "nope")',
+    "resendWebhookDelivery": '(id: "nope")',
 }
 
 # How a query reaches an object of each type, from the root (as Acme's users).
@@ -423,6 +443,7 @@ STEP_ARGUMENTS = {
 ARGUMENTS = {
     ("Catalog", "product"): '(code: "messaging")',
     ("Organization", "invoice"): '(id: "00000000-0000-0000-0000-000000000000")',
+    ("Query", "webhookDeliveries"): '(endpointId: "nope")',
     **{("Query", step): args for step, args in STEP_ARGUMENTS.items()},
 }
 CALLERS: list[Role | None] = [Role.OWNER, Role.BILLING_ADMIN, Role.ADMIN, Role.MEMBER, None]

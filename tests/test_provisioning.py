@@ -18,6 +18,8 @@ from models import (
     Subscription,
     SubscriptionItem,
     User,
+    WebhookEndpoint,
+    WebhookEvent,
     Workspace,
 )
 from resolvers.api_keys import create_api_key
@@ -271,6 +273,19 @@ async def test_workspaces_are_created_once_and_archived_rule_prv_1(
 
 async def test_a_trial_starts_without_a_card_and_once_rule_sub_2(client: httpx.AsyncClient) -> None:
     key = await platform_key()
+    endpoint = await WebhookEndpoint.create(
+        url="https://hooks.example.com/in",
+        events=["subscription.created"],
+        secret="whsec_test",
+        created_at=SEEDED_AT,
+    )
+    try:
+        await _a_trial_starts_without_a_card_and_once(client, key)
+    finally:
+        await endpoint.delete()  # no other test's clock may try to send to it
+
+
+async def _a_trial_starts_without_a_card_and_once(client: httpx.AsyncClient, key: str) -> None:
     org_id = (await provisioned(client, key))["externalId"]
     trial = {
         "organizationExternalId": org_id,
@@ -285,6 +300,9 @@ async def test_a_trial_starts_without_a_card_and_once_rule_sub_2(client: httpx.A
     assert organization["plans"] == [{"product": "marketing", "plan": "plus", "planName": "Plus"}]
     [item] = await SubscriptionItem.filter(subscription__organization__external_id=org_id)
     assert (item.contact_limit, item.seats) == (1000, 1)  # the ladder's first step, included seats
+    # EVT-1: the SaaS's backend hears of the new subscription once, not again for the resend.
+    events = await WebhookEvent.filter(organization__external_id=org_id)
+    assert [event.type for event in events] == ["subscription.created"]
 
     other = (await provisioned(client, key))["externalId"]
     unknown_plan = {

@@ -22,6 +22,7 @@ from billing.schedule import (
     next_due_at,
 )
 from billing.subscription_status import SubscriptionStatus
+from billing.webhooks import TRIAL_ENDING_NOTICE
 
 S = SubscriptionStatus
 START = datetime(2026, 3, 2, tzinfo=UTC)
@@ -52,13 +53,18 @@ def facts(base: SubscriptionFacts = MONTHLY, /, **changes: Any) -> OrganizationF
 # (rule, case, facts, now, due now, next due)
 # fmt: off
 ROWS: list[tuple[str, str, OrganizationFacts, datetime, Due | None, datetime | None]] = [
-    # SUB-2: a trial ends at its end date, and nothing else is due while trialing.
-    ("SUB-2", "trial before its end", facts(status=S.TRIALING, trial_ends_at=TRIAL_END),
-     TRIAL_END - H, None, TRIAL_END),
-    ("SUB-2", "trial at its end", facts(status=S.TRIALING, trial_ends_at=TRIAL_END),
-     TRIAL_END, Due.TRIAL_END, TRIAL_END),
-    ("SUB-2", "trial long past its end", facts(status=S.TRIALING, trial_ends_at=TRIAL_END),
-     END + H, Due.TRIAL_END, TRIAL_END),
+    # SUB-2: a trial ends at its end date, and nothing else is due while trialing but (EVT-1)
+    # the trial-ending event three days before, which lapses at the end if never recorded.
+    ("EVT-1", "trial before the ending notice", facts(status=S.TRIALING, trial_ends_at=TRIAL_END),
+     TRIAL_END - TRIAL_ENDING_NOTICE - H, None, TRIAL_END - TRIAL_ENDING_NOTICE),
+    ("EVT-1", "trial, the ending notice is due", facts(status=S.TRIALING, trial_ends_at=TRIAL_END),
+     TRIAL_END - H, Due.TRIAL_ENDING_NOTICE, TRIAL_END - TRIAL_ENDING_NOTICE),
+    ("SUB-2", "trial before its end", facts(status=S.TRIALING, trial_ends_at=TRIAL_END,
+     trial_ending_notice_for=TRIAL_END), TRIAL_END - H, None, TRIAL_END),
+    ("SUB-2", "trial at its end", facts(status=S.TRIALING, trial_ends_at=TRIAL_END,
+     trial_ending_notice_for=TRIAL_END), TRIAL_END, Due.TRIAL_END, TRIAL_END),
+    ("SUB-2", "trial long past its end, notice lapsed", facts(status=S.TRIALING,
+     trial_ends_at=TRIAL_END), END + H, Due.TRIAL_END, TRIAL_END - TRIAL_ENDING_NOTICE),
     ("SUB-3", "an ended trial waits for the customer", facts(status=S.TRIAL_ENDED),
      END + H, None, None),
     # DUN-1, NOT-1: an active period, its renewal notice a week ahead, then the renewal.

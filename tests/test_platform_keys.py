@@ -100,6 +100,9 @@ def test_the_command_line_makes_and_lists_platform_keys_rule_acc_6(tmp_path: Pat
     assert "(platform)\toperator key\torganizations:write" in listed.stdout
     unknown = cli(tmp_path, "api-key", "create", "--platform", "--scope", "organizations:admin")
     assert unknown.returncode == 2
-    assert "Scopes must be some of ['organizations:read', 'organizations:write']" in unknown.stderr
+    assert (
+        "Scopes must be some of ['organizations:read', 'organizations:write', 'webhooks:write']"
+        in (unknown.stderr)
+    )
     both = cli(tmp_path, "api-key", "create", "acme", "--platform", "--scope", "usage:write")
     assert both.returncode == 2 and "not both" in both.stderr

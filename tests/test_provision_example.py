@@ -9,8 +9,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -19,7 +22,13 @@ from billing.access import Role
 from billing.clock import FixedClock
 from gateway.app import create_app
 from gateway.settings import Settings
-from models import Membership, Organization, Subscription, Workspace
+from models import (
+    Membership,
+    Organization,
+    Subscription,
+    WebhookEndpoint,
+    Workspace,
+)
 from resolvers.api_keys import create_api_key
 from tests.conftest import SEEDED_AT, free_port
 from tests.test_cli import COMMAND, CONFIG_VARIABLES, run
@@ -59,16 +68,62 @@ async def test_the_example_provisions_once_through_the_app_rule_prv_1(
     assert await Subscription.filter(organization=organization).count() == 1
 
 
-@pytest.fixture
-def fresh_gateway(tmp_path: Path) -> Iterator[str]:
-    """A sandbox gateway on an empty database: the catalog and no demo organizations."""
-    (tmp_path / "no-demo.toml").write_text("organizations = []\n")
+@pytest.mark.usefixtures("database")
+async def test_the_example_registers_its_webhook_endpoint_once_rule_evt_1(
+    settings: Settings, clock: FixedClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    example = _example()
+    scopes = ["organizations:write", "webhooks:write"]
+    key = await create_api_key(None, "saas backend", scopes, SEEDED_AT)
+    app = create_app(replace(settings, webhooks_allow_private=True), clock, manage_database=False)
+    transport = httpx.ASGITransport(app=app)
+    url = f"http://127.0.0.1:9/billing-events/{uuid4().hex}"
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as http:
+        await example.provision(http, key, url)
+        printed_first = capsys.readouterr().out
+        await example.provision(http, key, url)
+        printed_again = capsys.readouterr().out
+    endpoint = await WebhookEndpoint.get(url=url)
+    try:
+        assert f"webhook endpoint: done: {endpoint.id} for {url}" in printed_first
+        assert f"signing secret (shown this once, store it now): {endpoint.secret}" in printed_first
+        assert f"already registered (a resend): {endpoint.id}" in printed_again
+        assert endpoint.secret not in printed_again
+        assert await WebhookEndpoint.filter(url=url).count() == 1
+        assert sorted(endpoint.events) == sorted(example.WEBHOOK_EVENTS)
+    finally:  # the session's other tests send no events to it
+        endpoint.disabled_at = SEEDED_AT
+        await endpoint.save(update_fields=["disabled_at"])
+
+
+@pytest.mark.usefixtures("database")
+async def test_a_key_without_webhooks_write_is_told_so_and_provisions_nothing_rule_acc_6(
+    settings: Settings, clock: FixedClock
+) -> None:
+    example = _example()
+    key = await create_api_key(None, "saas backend", ["organizations:write"], SEEDED_AT)
+    app = create_app(replace(settings, webhooks_allow_private=True), clock, manage_database=False)
+    transport = httpx.ASGITransport(app=app)
+    url = f"http://127.0.0.1:9/billing-events/{uuid4().hex}"
+    organizations = await Organization.all().count()
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as http:
+        with pytest.raises(example.GatewayError, match=r"FORBIDDEN.*webhooks:write"):
+            await example.provision(http, key, url)
+    assert await WebhookEndpoint.filter(url=url).count() == 0
+    assert await Organization.all().count() == organizations
+
+
+@contextmanager
+def served_gateway(cwd: Path, **env: str) -> Iterator[str]:
+    """`billing-gateway serve` on a free loopback port, on the SQLite file under `cwd`, with no
+    demo organizations and `env` besides; its base URL once /health answers; stopped after."""
+    (cwd / "no-demo.toml").write_text("organizations = []\n")
     port = free_port()
     clean = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
     process = subprocess.Popen(
         [COMMAND, "serve", "--port", str(port)],
-        cwd=tmp_path,
-        env={**clean, "DEMO_FILE": str(tmp_path / "no-demo.toml")},
+        cwd=cwd,
+        env={**clean, "DEMO_FILE": str(cwd / "no-demo.toml"), **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -87,6 +142,13 @@ def fresh_gateway(tmp_path: Path) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+@pytest.fixture
+def fresh_gateway(tmp_path: Path) -> Iterator[str]:
+    """A sandbox gateway on an empty database: the catalog and no demo organizations."""
+    with served_gateway(tmp_path) as url:
+        yield url
 
 
 @pytest.mark.slow  # starts a gateway of its own

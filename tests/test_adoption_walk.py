@@ -99,6 +99,7 @@ def test_a_saas_adopts_a_fresh_gateway_rule_prv_1_prv_2_evt_1(tmp_path: Path) ->
         assert created.event["data"]["subscription"]["status"] == "TRIALING"
 
         again = _provision(tmp_path, url, receiver.url)
+        print(again.stdout)
         assert again.returncode == 0, again.stderr
         assert again.stdout.count("already done (a resend)") == 4
         assert "webhook endpoint: already registered (a resend)" in again.stdout

@@ -291,6 +291,14 @@ def create_app(
                 await worker
             await close_database()
 
+    return Starlette(
+        routes=_routes(settings, endpoint),
+        lifespan=lifespan,
+        middleware=_middleware(settings, endpoint),
+    )
+
+
+def _routes(settings: Settings, endpoint: GraphQLEndpoint) -> list[Route]:
     graphql: ASGIApp = endpoint
     if settings.public_catalog:
         graphql = PublicCatalogCache(endpoint, public_documents(load_manifest()))
@@ -308,7 +316,12 @@ def create_app(
     ]
     if endpoint.graphiql is not None:
         routes.append(Route(GRAPHIQL_ASSET_ROUTE, endpoint.graphiql.asset, methods=["GET"]))
-    middleware = [
+    return routes
+
+
+def _middleware(settings: Settings, endpoint: GraphQLEndpoint) -> list[Middleware]:
+    # Outermost first: every answer, a 503 or a 413 too, carries the browser headers.
+    return [
         Middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors),
         Middleware(BrowserCors, origins=settings.cors_origins),
         Middleware(
@@ -316,13 +329,9 @@ def create_app(
             limits=endpoint.rate_limits,
             trusted_proxies=settings.trusted_proxies,
         ),
-    ]
-    # Outermost first: every answer, a 503 or a 413 too, carries the browser headers.
-    guards = [
         Middleware(UnavailableAsJson),
         Middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[*middleware, *guards])
 
 
 def app_from_environment() -> Starlette:

@@ -19,7 +19,9 @@ ORGANIZATION_SCOPES = frozenset(
     {"billing:refund", "usage:write", "entitlements:read", "billing:operate"}
 )
 # PRV-1: platform keys provision organizations; none of these makes a billing action (ACC-2).
-PLATFORM_SCOPES = frozenset({"organizations:write", "organizations:read", "webhooks:write"})
+PLATFORM_SCOPES = frozenset(
+    {"organizations:write", "organizations:read", "webhooks:write", "audit:read"}
+)
 SCOPES = ORGANIZATION_SCOPES | PLATFORM_SCOPES
 
 

@@ -12,12 +12,15 @@ from strawberry.tools import merge_types
 from schema.input_limits import InputLimits, document_limits
 from schema.mutation import Mutation as GatewayMutation
 from schema.partner import PartnerQuery
+from schema.platform_audit import PlatformAuditQuery
 from schema.provisioning import ProvisioningMutation, ProvisioningQuery
 from schema.query import Query as GatewayQuery
 from schema.staff import StaffMutation
 from schema.webhooks import WebhookMutation, WebhookQuery
 
-Query = merge_types("Query", (GatewayQuery, ProvisioningQuery, PartnerQuery, WebhookQuery))
+Query = merge_types(
+    "Query", (GatewayQuery, ProvisioningQuery, PartnerQuery, PlatformAuditQuery, WebhookQuery)
+)
 Mutation = merge_types(
     "Mutation", (GatewayMutation, ProvisioningMutation, StaffMutation, WebhookMutation)
 )

@@ -86,11 +86,11 @@ class AuditLogConnection:
     page_info: PageInfo
 
 
-def _cursor(entry_id: int) -> str:
-    return base64.urlsafe_b64encode(f"audit:{entry_id}".encode()).decode()
+def entry_cursor(row_id: int) -> str:
+    return base64.urlsafe_b64encode(f"audit:{row_id}".encode()).decode()
 
 
-def _entry_id(cursor: str) -> int:
+def entry_id(cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor.encode()).decode()
         prefix, _, number = text.partition(":")
@@ -102,8 +102,8 @@ def _entry_id(cursor: str) -> int:
 
 
 async def audit_log(organization_id: UUID, first: int, after: str | None) -> AuditLogConnection:
-    rows, more = await audit.audit_page(organization_id, first, _entry_id(after) if after else None)
-    edges = [AuditEntryEdge(cursor=_cursor(r.id), node=AuditEntry.of(r)) for r in rows]
+    rows, more = await audit.audit_page(organization_id, first, entry_id(after) if after else None)
+    edges = [AuditEntryEdge(cursor=entry_cursor(r.id), node=AuditEntry.of(r)) for r in rows]
     end = edges[-1].cursor if edges else None
     return AuditLogConnection(edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=end))
 

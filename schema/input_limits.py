@@ -101,6 +101,8 @@ MAX_LENGTHS: Mapping[str, int] = {
     "Mutation.recordOfflinePayment(method)": 32,
     "Organization.auditLog(after)": 100,
     "Query.auditLog(after)": 100,
+    "Query.platformAuditLog(after)": 100,
+    "Query.platformAuditLog(organizationExternalId)": _EXTERNAL_ID,
     # Outbound webhooks (README "Webhooks to your backend").
     "WebhookEndpointInput.url": 2000,
     "WebhookEndpointInput.description": 200,

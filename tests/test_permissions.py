@@ -299,6 +299,8 @@ PERMISSIONS: dict[tuple[str, str], Callers] = {
     ),
     **_fields("AuditActor", BILLING, "kind", "id", "label"),
     **_fields("AuditDetail", BILLING, "key", "value"),
+    # ACC-6: every organization's log is for a platform key with audit:read, never a user's token.
+    **_fields("Query", frozenset(), "platformAuditLog"),
     # Staff actions are for API keys of scope billing:operate, never for a user's token.
     **_fields(
         "Mutation",
@@ -335,6 +337,10 @@ RESULT_TYPES: dict[str, str] = {
     "HeldPlanInfo": "createOrganization",
     "OrganizationConnection": "createOrganization",
     "OrganizationPageInfo": "createOrganization",
+    # ACC-6: the platform audit log's types are reached by platform keys only, as those above.
+    "PlatformAuditLogConnection": "createOrganization",
+    "PlatformAuditEntryEdge": "createOrganization",
+    "AuditedOrganization": "createOrganization",
     "CreditGranted": "grantCredit",
     "TrialExtended": "extendTrial",
     "InvoiceClosed": "voidInvoice",

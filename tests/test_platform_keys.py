@@ -101,7 +101,8 @@ def test_the_command_line_makes_and_lists_platform_keys_rule_acc_6(tmp_path: Pat
     unknown = cli(tmp_path, "api-key", "create", "--platform", "--scope", "organizations:admin")
     assert unknown.returncode == 2
     assert (
-        "Scopes must be some of ['organizations:read', 'organizations:write', 'webhooks:write']"
+        "Scopes must be some of "
+        "['audit:read', 'organizations:read', 'organizations:write', 'webhooks:write']"
         in (unknown.stderr)
     )
     both = cli(tmp_path, "api-key", "create", "acme", "--platform", "--scope", "usage:write")

@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from tortoise.queryset import QuerySet
+
 from models import AuditEntry
 
 MAX_PAGE = 100
@@ -61,12 +63,7 @@ async def audit_page(
     organization_id: UUID, first: int, before_id: int | None
 ) -> tuple[list[AuditEntry], bool]:
     """Newest first; `before_id` is the last id of the previous page. One query."""
-    query = AuditEntry.filter(organization_id=organization_id)
-    if before_id is not None:
-        query = query.filter(id__lt=before_id)
-    size = max(1, min(first, MAX_PAGE))
-    rows = await query.order_by("-id").limit(size + 1)
-    return rows[:size], len(rows) > size
+    return await _page(AuditEntry.filter(organization_id=organization_id), first, before_id)
 
 
 async def platform_audit_page(
@@ -77,6 +74,12 @@ async def platform_audit_page(
     query = AuditEntry.all().select_related("organization")
     if organization_id is not None:
         query = query.filter(organization_id=organization_id)
+    return await _page(query, first, before_id)
+
+
+async def _page(
+    query: QuerySet[AuditEntry], first: int, before_id: int | None
+) -> tuple[list[AuditEntry], bool]:
     if before_id is not None:
         query = query.filter(id__lt=before_id)
     size = max(1, min(first, MAX_PAGE))

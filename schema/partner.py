@@ -1,6 +1,6 @@
 """What a partner (the SaaS backend) reads with an API key of scope entitlements:read, for the
 key's organization: its entitlements (EVT-2) and its audit log. Trusted documents in operations/;
-a platform key may carry the scope once platform keys exist."""
+platform keys read every organization's log with audit:read (schema/platform_audit.py)."""
 
 from __future__ import annotations
 

@@ -125,27 +125,30 @@ class CanRecordUsage(BasePermission):
         return context.sandbox and may_manage_billing(context.active_role)
 
 
-class CanReadEntitlements(BasePermission):
-    """EVT-2: a partner (the SaaS backend) with an API key of scope entitlements:read."""
+class _OrganizationKeyScope(BasePermission):
+    """An API key of one organization carrying `scope` (a platform key never carries these)."""
 
-    message = "Reading entitlements needs an API key with the scope entitlements:read."
+    scope: str
     error_extensions = {"code": "FORBIDDEN"}
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         key = info.context.api_key
-        return key is not None and "entitlements:read" in key.scopes
+        return key is not None and key.organization_id is not None and self.scope in key.scopes
 
 
-class CanOperateBilling(BasePermission):
+class CanReadEntitlements(_OrganizationKeyScope):
+    """EVT-2: a partner (the SaaS backend) with an API key of scope entitlements:read."""
+
+    scope = "entitlements:read"
+    message = "Reading entitlements needs an API key with the scope entitlements:read."
+
+
+class CanOperateBilling(_OrganizationKeyScope):
     """Staff actions (credit, trial, invoice status, offline payments): an API key of scope
     billing:operate."""
 
+    scope = "billing:operate"
     message = "Staff actions need an API key with the scope billing:operate."
-    error_extensions = {"code": "FORBIDDEN"}
-
-    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        key = info.context.api_key
-        return key is not None and "billing:operate" in key.scopes
 
 
 class CanReadAuditLog(CanReadBilling):

@@ -63,6 +63,9 @@ class Workspace:
     id: strawberry.ID
     slug: str
     name: str
+    archived_at: datetime | None = strawberry.field(
+        description="When it was archived (PRV-1): it keeps its usage history but takes no usage."
+    )
 
 
 @strawberry.type
@@ -94,10 +97,16 @@ class Organization:
         rows = await info.context.loaders.members_by_organization.load(self.organization_id)
         return [Member.of(row) for row in rows]
 
-    @strawberry.field
-    async def workspaces(self, info: Info) -> list[Workspace]:
+    @strawberry.field(description="The workspaces in use; archived ones too with includeArchived.")
+    async def workspaces(self, info: Info, include_archived: bool = False) -> list[Workspace]:
         rows = await info.context.loaders.workspaces_by_organization.load(self.organization_id)
-        return [Workspace(id=strawberry.ID(str(w.id)), slug=w.slug, name=w.name) for w in rows]
+        return [
+            Workspace(
+                id=strawberry.ID(str(w.id)), slug=w.slug, name=w.name, archived_at=w.archived_at
+            )
+            for w in rows
+            if include_archived or w.archived_at is None
+        ]
 
     @strawberry.field
     async def subscription(self, info: Info) -> Subscription | None:

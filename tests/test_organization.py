@@ -232,3 +232,24 @@ async def test_the_billing_page_reads_one_sql_query_per_field(
     # 2 (viewer: user, memberships) + organization + invoice + its lines + billing info
     # + payment methods + notifications + feature settings = 9
     assert sql_queries.count - before == 9
+
+
+async def test_an_archived_workspace_is_listed_only_when_asked_for_rule_prv_1(
+    gql: GraphQLClient,
+) -> None:
+    acme = await Organization.get(slug="acme")
+    sales = await Workspace.get(organization_id=acme.id, slug="sales")
+    sales.archived_at = SEEDED_AT
+    await sales.save(update_fields=["archived_at"])
+    query = """
+    query ($all: Boolean!) { organization { workspaces(includeArchived: $all) { slug archivedAt } } }
+    """
+
+    async def slugs(include_archived: bool) -> list[tuple[str, str | None]]:
+        body = await gql(query, {"all": include_archived}, as_user="member@acme.test")
+        rows = body["data"]["organization"]["workspaces"]
+        return [(row["slug"], row["archivedAt"]) for row in rows]
+
+    assert ("sales", None) not in await slugs(False)
+    assert [slug for slug, _ in await slugs(False)] == ["support"]
+    assert ("sales", SEEDED_AT.isoformat()) in await slugs(True)

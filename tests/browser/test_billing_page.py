@@ -143,7 +143,7 @@ def test_3_d_secure_on_an_upgrade_completed_applies_it_rule_chg_5(
     assert _invoices(served)[0]["status"] == "PAID"
 
 
-def test_3_d_secure_on_an_upgrade_failed_leaves_the_old_plan_rule_chg_5(
+def test_3_d_secure_failed_leaves_the_old_plan_and_pauses_automatic_charges_rule_chg_5_dun_5(
     page: Page, served: ServedGateway
 ) -> None:
     _use_card(served, "pm_card_authenticationRequired")
@@ -157,6 +157,28 @@ def test_3_d_secure_on_an_upgrade_failed_leaves_the_old_plan_rule_chg_5(
     )
     expect(_plan_cell(page, "store")).to_contain_text("Business")
     assert _plans(served)["store"] == "business"
+
+    # DUN-5: the failed card payment pauses automatic charges, visibly, with what to do.
+    assert all(item["automaticChargesPaused"] for item in _subscription(served)["items"])
+    paused = page.locator("#preferences form[data-product='email']").get_by_test_id("paused")
+    expect(paused).to_contain_text("Automatic charges are paused")
+    expect(paused).to_contain_text("the payment of")
+    expect(paused).to_contain_text("Replace the card in Payment methods")
+    # The failing card is still the default: switching them on again is refused.
+    email = page.locator("#preferences form[data-product='email']")
+    email.get_by_role("button", name="Save Email").click()
+    expect(email.get_by_role("alert")).not_to_have_text("")
+    assert all(item["automaticChargesPaused"] for item in _subscription(served)["items"])
+    # With a valid card, saving the preference again switches them back on.
+    _use_card(served, "pm_card_visa")
+    page.reload()
+    page.wait_for_selector("body[data-ready='true']")
+    page.locator("#preferences form[data-product='email']").get_by_role(
+        "button", name="Save Email"
+    ).click()
+    expect(page.locator("#notice")).to_have_text("Email: preferences saved.")
+    expect(page.get_by_test_id("paused")).to_have_count(0)
+    assert not any(item["automaticChargesPaused"] for item in _subscription(served)["items"])
 
 
 def test_a_member_sees_plan_status_and_usage_and_no_amount_or_action_rule_acc_2_acc_3(
@@ -354,3 +376,40 @@ def _operation(name: str) -> Any:
         return bool(body.get("operationName") == name)
 
     return matches
+
+
+def test_the_ladder_slider_seats_add_ons_and_the_annual_saving_rule_cat_3_chg_11(
+    page: Page, served: ServedGateway
+) -> None:
+    signed_in(page, "owner@globex.test")
+    change = page.locator("#change")
+    # Twelve months of Plus at $49 less its $490 annual price.
+    expect(change).to_contain_text("Save $98.00 a year at list prices.")
+    manage = change.get_by_role("form", name="Manage Marketing")
+    slider = manage.get_by_label("Contact limit")
+    expect(manage.locator("output")).to_have_text("2,500 contacts (+$30.00 per month)")
+    slider.focus()
+    page.keyboard.press("ArrowRight")  # the keyboard moves the slider one step of the ladder
+    expect(manage.locator("output")).to_have_text("5,000 contacts (+$80.00 per month)")
+    expect(slider).to_have_attribute("aria-valuetext", "5,000 contacts")
+    expect(manage.get_by_label("Seats")).to_have_value("2")
+    expect(manage.get_by_label("SMS (+$10.00 per month)")).not_to_be_checked()
+    manage.get_by_label("SMS (+$10.00 per month)").check()
+    with page.expect_response(_operation("PreviewPlanChange")) as previewed:
+        manage.get_by_role("button", name="Preview the change").click()
+    sent = json.loads(previewed.value.request.post_data or "{}")["variables"]["input"]
+    assert sent == {"product": "marketing", "contactLimit": 5000, "seats": 2, "addOns": ["sms"]}
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_test_id("recurring")).to_contain_text("per month")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    item = served.graphql(
+        "owner@globex.test",
+        "{ organization { subscription { items { contactLimit seats addOns { code } } } } }",
+    )["organization"]["subscription"]["items"][0]
+    assert item == {"contactLimit": 2500, "seats": 2, "addOns": []}  # a preview changes nothing
+
+    change.get_by_role("button", name="Switch to annual billing").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_test_id("recurring")).to_contain_text("per year")
+    dialog.get_by_role("button", name="Cancel").click()

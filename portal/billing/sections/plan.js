@@ -243,13 +243,14 @@ function itemsTable(ctx, subscription, usage) {
               }),
         })
       : null;
+    // data-label: on a phone the rows stack and each cell shows its column's name.
     const cells = [
       h("th", { scope: "row", text: item.product.name }),
-      h("td", { "data-product": item.product.code }, h("strong", { text: item.plan.name }), details.map((d) => h("div", { class: "hint", text: d })), scheduled),
-      h("td", {}, limitLines(ctx, item, usage)),
-      h("td", { text: item.plan.features.join(", ") }),
+      h("td", { "data-product": item.product.code, "data-label": head[1] }, h("strong", { text: item.plan.name }), details.map((d) => h("div", { class: "hint", text: d })), scheduled),
+      h("td", { "data-label": head[2] }, limitLines(ctx, item, usage)),
+      h("td", { "data-label": head[3], text: item.plan.features.join(", ") }),
     ];
-    if (amounts) cells.push(h("td", { class: "amount", text: item.recurringAmount ? ctx.money(item.recurringAmount) : "" }));
+    if (amounts) cells.push(h("td", { class: "amount", "data-label": head[4], text: item.recurringAmount ? ctx.money(item.recurringAmount) : "" }));
     return h("tr", {}, cells);
   });
   return h(

@@ -461,3 +461,26 @@ def test_blockers_show_and_nothing_can_be_confirmed_rule_chg_1(
         "owner@globex.test", "{ organization { subscription { items { plan { code } } } } }"
     )
     assert plan["organization"]["subscription"]["items"][0]["plan"]["code"] == "plus"
+
+
+def test_from_a_trial_choosing_a_plan_subscribes_rule_sub_2(
+    page: Page, served: ServedGateway
+) -> None:
+    served.graphql(
+        "owner@globex.test",
+        'mutation { replacePaymentMethod(paymentMethodId: "pm_card_visa") { __typename } }',
+    )
+    signed_in(page, "owner@globex.test")
+    expect(page.get_by_test_id("status")).to_contain_text("Trial")
+    page.get_by_role("button", name="Choose Pro for Marketing").click()
+    dialog = page.get_by_role("dialog")
+    confirm = dialog.get_by_role("button", name=re.compile("^Confirm"))
+    with page.expect_response(_operation("Subscribe")):
+        confirm.click()
+    expect(page.get_by_test_id("status")).to_contain_text("Active")
+    expect(_plan_cell(page, "marketing")).to_contain_text("Pro")
+    held = served.graphql(
+        "owner@globex.test",
+        "{ organization { subscription { status items { plan { code } } } } }",
+    )["organization"]["subscription"]
+    assert (held["status"], held["items"][0]["plan"]["code"]) == ("ACTIVE", "pro")

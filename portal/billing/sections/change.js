@@ -160,6 +160,8 @@ export async function render(root, ctx) {
     return;
   }
   const products = new Map(data.catalog.products.map((product) => [product.code, product]));
+  // The status decides between changePlan and subscribe (from a trial, SUB-2) when confirming.
+  ctx = { ...ctx, subscriptionStatus: subscription.status };
   root.append(h("p", { class: "hint", text: t("intro") }));
   root.append(intervalSwitch(ctx, subscription, products));
   for (const item of subscription.items) {

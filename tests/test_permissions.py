@@ -45,7 +45,7 @@ PERMISSIONS: dict[tuple[str, str], Callers] = {
     ),
     **_fields("Organization", BILLING, "creditBalance"),
     **_fields("Member", ANY, "user", "role"),
-    **_fields("Workspace", ANY, "id", "slug", "name"),
+    **_fields("Workspace", ANY, "id", "slug", "name", "archivedAt"),
     **_fields(
         "Subscription",
         ANY,

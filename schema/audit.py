@@ -13,7 +13,6 @@ from uuid import UUID
 
 import strawberry
 from strawberry.extensions.field_extension import AsyncExtensionResolver, FieldExtension
-from tortoise.transactions import in_transaction
 
 from billing.clock import offset
 from billing.errors import BillingError
@@ -131,7 +130,7 @@ class Audited(FieldExtension):
         self, next_: AsyncExtensionResolver, source: Any, info: Info, **kwargs: Any
     ) -> Any:
         failure: Exception | None = None
-        async with in_transaction():
+        async with audit.action_transaction():
             refunded_before = await self._refunded_before(info.context, kwargs)
             try:
                 result = await next_(source, info, **kwargs)

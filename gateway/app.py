@@ -26,7 +26,7 @@ from strawberry.types import ExecutionResult
 
 from billing.clock import Clock
 from billing.errors import BillingError, ErrorCode
-from gateway.auth import authenticate
+from gateway.auth import CallerCache, authenticate
 from gateway.auth_failures import AuthFailureLimit
 from gateway.availability import UnavailableAsJson, ready_endpoint, refuse_if_unavailable
 from gateway.body_limit import BodyLimit
@@ -69,7 +69,9 @@ from gateway.usage_csv import usage_csv_endpoint
 from gateway.webhooks import webhook_endpoint
 from gateway.worker import run_periodically
 from payments.port import PaymentProcessor
+from resolvers import caller_cache
 from resolvers.api_keys import ApiKeyPrincipal
+from resolvers.loaders import Loaders
 from resolvers.viewer import Viewer
 from resolvers.webhook_delivery import DeliveryOptions
 from schema import schema
@@ -91,6 +93,7 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
         self.graphiql = GraphiQL() if settings.graphiql else None
         self.persisted = PersistedOperations(load_manifest(), shared=shared_documents(settings))
         self.rate_limits = RateLimits(settings)
+        self.callers: CallerCache = caller_cache.CallerCache(settings.caches.caller_ttl, clock)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -110,7 +113,9 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         try:
-            caller = await authenticate(request.headers.get("authorization"), self.settings)
+            caller = await authenticate(
+                request.headers.get("authorization"), self.settings, self.callers
+            )
         except BillingError as error:
             raise _Refused(auth_error_response(error)) from None
         return Context(
@@ -122,6 +127,7 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
             public_catalog=self.settings.public_catalog,
             client_address=client_address(request.scope, self.settings.trusted_proxies),
             webhooks_allow_private=self.settings.webhooks_allow_private,
+            loaders=Loaders(self.clock, self.settings.caches.catalog_check),
         )
 
     def should_render_graphql_ide(self, request: Any) -> bool:

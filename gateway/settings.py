@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from billing.access import Role
+from gateway.cache_settings import CacheSettings, load_cache_settings
 from gateway.client_address import IPNetwork, parse_networks
 from gateway.fixed_clock_setting import load_fixed_clock
 from gateway.limit_settings import RequestLimits, load_request_limits
@@ -87,6 +88,8 @@ class Settings:
     token_max_lifetime_seconds: int = DEFAULT_TOKEN_MAX_LIFETIME_SECONDS
     # What one request may cost (README "Limits").
     limits: RequestLimits = field(default_factory=RequestLimits)
+    # What each process keeps between requests, and how long (README "Configuration").
+    caches: CacheSettings = field(default_factory=CacheSettings)
     # Shared state of every process (README "Rate limits"): rate-limit counters and registered
     # persisted queries live in Redis when REDIS_URL is set, in each process otherwise.
     redis_url: str | None = None  # also checked by GET /ready
@@ -143,6 +146,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             DEFAULT_TOKEN_MAX_LIFETIME_SECONDS,
         ),
         limits=load_request_limits(env),
+        caches=load_cache_settings(env),
         redis_url=_redis_url(env.get("REDIS_URL")),
         redis_key_prefix=env.get("GATEWAY_REDIS_KEY_PREFIX") or DEFAULT_REDIS_KEY_PREFIX,
         rate_limit=_rate("GATEWAY_RATE_LIMIT", env.get("GATEWAY_RATE_LIMIT"), DEFAULT_RATE_LIMIT),

@@ -47,6 +47,7 @@ from gateway.idempotency import IdempotencyRefused, run_keyed, stored_response
 from gateway.introspection import REFUSAL as INTROSPECTION_REFUSAL
 from gateway.introspection import REFUSAL_CODE, asks_for_introspection
 from gateway.invoice_route import invoice_pdf_endpoint
+from gateway.metrics import metrics_endpoint
 from gateway.persisted import OperationRefused, PersistedOperations
 from gateway.processor import build_mailer, build_processor
 from gateway.public_catalog import PublicCatalogCache, public_documents
@@ -59,6 +60,7 @@ from gateway.query_limits import (
 )
 from gateway.rate_limits import RateLimited, RateLimits
 from gateway.request_body import CheckedRequestBody
+from gateway.request_log import RequestLog, caller_kind, note_caller, note_operation, operation_name
 from gateway.security_headers import SecurityHeaders
 from gateway.settings import Settings, load_settings
 from gateway.shared_documents import shared_documents
@@ -111,6 +113,7 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
             caller = await authenticate(request.headers.get("authorization"), self.settings)
         except BillingError as error:
             raise _Refused(auth_error_response(error)) from None
+        note_caller(caller_kind(caller))
         return Context(
             viewer=caller if isinstance(caller, Viewer) else None,
             api_key=caller if isinstance(caller, ApiKeyPrincipal) else None,
@@ -156,6 +159,7 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
             return ExecutionResult(data=None, errors=[error])
         if document != request_data.query:
             checked = self._checked(request, request_data, document, context)
+        note_operation(operation_name(checked, request_data.operation_name))
         if (
             context.viewer is None
             and not self.settings.anonymous_introspection
@@ -306,6 +310,7 @@ def _routes(settings: Settings, endpoint: GraphQLEndpoint) -> list[Route]:
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
         Route("/ready", ready_endpoint(settings), methods=["GET"]),
+        Route("/metrics", metrics_endpoint(settings.ops.metrics_token, endpoint.clock)),
         Route("/invoices/{invoice_id}.pdf", invoice_pdf_endpoint(settings), methods=["GET"]),
         Route("/usage.csv", usage_csv_endpoint(settings), methods=["GET"]),
         Route(
@@ -322,6 +327,7 @@ def _routes(settings: Settings, endpoint: GraphQLEndpoint) -> list[Route]:
 def _middleware(settings: Settings, endpoint: GraphQLEndpoint) -> list[Middleware]:
     # Outermost first: every answer, a 503 or a 413 too, carries the browser headers.
     return [
+        Middleware(RequestLog),  # its log line and metrics see every answer
         Middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors),
         Middleware(BrowserCors, origins=settings.cors_origins),
         Middleware(

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from billing.access import Role
 from gateway.client_address import IPNetwork, parse_networks
 from gateway.limit_settings import RequestLimits, load_request_limits
+from gateway.ops_settings import OpsSettings, load_ops_settings
 from gateway.settings_error import SettingsError as SettingsError
 
 DEFAULT_DATA_DIR = Path("var")
@@ -95,10 +96,17 @@ class Settings:
     identity_provider: IdentityProviderSettings | None = None
     # EVT-1: webhook endpoints on private or loopback addresses (tests, private networks).
     webhooks_allow_private: bool = False
+    # Logs, /metrics and e-mail links (README "Operations").
+    ops: OpsSettings = field(default_factory=OpsSettings)
 
     @property
     def is_sandbox(self) -> bool:
         return self.mode is Mode.SANDBOX
+
+    @property
+    def public_url(self) -> str:
+        """GATEWAY_PUBLIC_URL, or the address `serve` listens at."""
+        return self.ops.public_url or f"http://{self.host}:{self.port}"
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -153,6 +161,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         trusted_proxies=_trusted_proxies(env.get("GATEWAY_TRUSTED_PROXIES", "")),
         identity_provider=_identity_provider(env),
+        ops=load_ops_settings(env, production=mode is Mode.PRODUCTION),
     )
 
 

@@ -47,6 +47,7 @@ from gateway.idempotency import IdempotencyRefused, run_keyed, stored_response
 from gateway.introspection import REFUSAL as INTROSPECTION_REFUSAL
 from gateway.introspection import REFUSAL_CODE, asks_for_introspection
 from gateway.invoice_route import invoice_pdf_endpoint
+from gateway.logs import configure_logging
 from gateway.metrics import metrics_endpoint
 from gateway.persisted import OperationRefused, PersistedOperations
 from gateway.processor import build_mailer, build_processor
@@ -75,6 +76,9 @@ from resolvers.webhook_delivery import DeliveryOptions
 from schema import schema
 from schema.context import Context
 from schema.errors import coded_error
+
+# At shutdown, how long the billing clock may take to finish the batch it is in.
+CLOCK_STOP_SECONDS = 60.0
 
 
 class _Refused(Exception):
@@ -278,6 +282,7 @@ def create_app(
             yield
             return
         await open_database(settings.database_url)
+        stop = asyncio.Event()
         worker = asyncio.create_task(
             run_periodically(
                 endpoint.clock,
@@ -285,11 +290,15 @@ def create_app(
                 tick_seconds,
                 build_mailer(settings),
                 DeliveryOptions(allow_private=settings.webhooks_allow_private),
+                stop=stop,
             )
         )
         try:
             yield
         finally:
+            stop.set()  # the clock finishes the batch it is in, then stops
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(worker), CLOCK_STOP_SECONDS)
             worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
@@ -342,4 +351,6 @@ def _middleware(settings: Settings, endpoint: GraphQLEndpoint) -> list[Middlewar
 
 def app_from_environment() -> Starlette:
     """The app of one worker process of `serve --workers N`, from the environment's settings."""
-    return create_app(load_settings())
+    settings = load_settings()
+    configure_logging(settings.ops)
+    return create_app(settings)

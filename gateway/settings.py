@@ -13,12 +13,12 @@ from urllib.parse import urlsplit
 
 from billing.access import Role
 from gateway.client_address import IPNetwork, parse_networks
+from gateway.data_dir import data_dir, default_database_url
 from gateway.limit_settings import RequestLimits, load_request_limits
 from gateway.ops_settings import OpsSettings, load_ops_settings
 from gateway.settings_error import SettingsError as SettingsError
 
-DEFAULT_DATA_DIR = Path("var")
-DEFAULT_DATABASE_URL = "sqlite://var/billing-gateway.sqlite3"
+DEFAULT_DATABASE_URL = default_database_url()  # under the data directory (gateway/data_dir.py)
 DEFAULT_CATALOG_FILE = Path(__file__).parent / "data" / "catalog.toml"
 DEFAULT_DEMO_FILE = Path(__file__).parent / "data" / "demo-organizations.toml"
 _DATABASE_SCHEMES = ("sqlite://", "postgres://", "postgresql://")
@@ -114,8 +114,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     mode = _mode(env.get("GATEWAY_MODE", Mode.SANDBOX.value))
     return Settings(
         mode=mode,
-        database_url=_database_url(env.get("DATABASE_URL", DEFAULT_DATABASE_URL)),
-        jwt_secret=_jwt_secret(env.get("GATEWAY_JWT_SECRET"), mode),
+        database_url=_database_url(env.get("DATABASE_URL") or default_database_url(env)),
+        jwt_secret=_jwt_secret(env.get("GATEWAY_JWT_SECRET"), mode, data_dir(env)),
         host=env.get("GATEWAY_HOST", "127.0.0.1") or "127.0.0.1",
         port=_port(env.get("GATEWAY_PORT", "8000")),
         catalog_file=_existing_file("CATALOG_FILE", env.get("CATALOG_FILE"), DEFAULT_CATALOG_FILE),
@@ -298,7 +298,7 @@ def _port(value: str) -> int:
     return int(value)
 
 
-def _jwt_secret(value: str | None, mode: Mode) -> str:
+def _jwt_secret(value: str | None, mode: Mode, directory: Path) -> str:
     if value:
         if len(value) < _MIN_SECRET_LENGTH:
             raise SettingsError(
@@ -308,12 +308,12 @@ def _jwt_secret(value: str | None, mode: Mode) -> str:
         return value
     if mode is Mode.PRODUCTION:
         raise SettingsError("GATEWAY_JWT_SECRET: required when GATEWAY_MODE=production")
-    return _sandbox_secret()
+    return _sandbox_secret(directory)
 
 
-def _sandbox_secret() -> str:
+def _sandbox_secret(directory: Path) -> str:
     """A random secret kept under var/ so that `serve` and `token` agree without configuration."""
-    path = DEFAULT_DATA_DIR / "sandbox-jwt-secret"
+    path = directory / "sandbox-jwt-secret"
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
     path.parent.mkdir(parents=True, exist_ok=True)

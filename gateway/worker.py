@@ -4,6 +4,7 @@ then reconciles charges, delivers the notification outbox and sends the webhooks
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import UTC, datetime
 
@@ -55,8 +56,12 @@ async def run_periodically(
     every_seconds: float,
     mailer: Mailer | None = None,
     webhooks: DeliveryOptions = DEFAULT_DELIVERY,
+    *,
+    stop: asyncio.Event | None = None,
 ) -> None:
-    while True:
+    """Until `stop` is set: a tick under way when it is set is finished first."""
+    stop = stop or asyncio.Event()
+    while not stop.is_set():
         try:
             await tick(clock, processor, mailer, webhooks)
         except Exception as error:  # keep the clock running; the work is retried next tick
@@ -64,4 +69,5 @@ async def run_periodically(
                 log.warning("billing clock: postponed, the database is unavailable: %r", error)
             else:
                 log.exception("billing clock: due work failed")
-        await asyncio.sleep(every_seconds)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every_seconds)

@@ -43,7 +43,9 @@ def captured() -> Iterator[Captured]:
     stream = io.StringIO()
     root = logging.getLogger()
     level = root.level
-    handler = configure_logging(OpsSettings(log_format=LogFormat.JSON, log_level=logging.DEBUG), stream)
+    handler = configure_logging(
+        OpsSettings(log_format=LogFormat.JSON, log_level=logging.DEBUG), stream
+    )
     try:
         yield Captured(stream)
     finally:
@@ -64,7 +66,7 @@ async def test_a_sane_request_id_is_kept_and_returned(client: httpx.AsyncClient)
 async def test_a_missing_or_odd_request_id_is_replaced_by_a_new_one(
     client: httpx.AsyncClient, sent: str | None
 ) -> None:
-    headers = {"X-Request-ID": sent.encode("utf-8")} if sent is not None else {}
+    headers = {b"X-Request-ID": sent.encode("utf-8")} if sent is not None else {}
     first = (await client.get("/health", headers=headers)).headers["X-Request-ID"]
     second = (await client.get("/health", headers=headers)).headers["X-Request-ID"]
     assert first != sent and len(first) == 32 and int(first, 16) >= 0
@@ -74,7 +76,7 @@ async def test_a_missing_or_odd_request_id_is_replaced_by_a_new_one(
 async def test_one_line_per_request_with_what_an_operator_needs(
     client: httpx.AsyncClient, captured: Captured
 ) -> None:
-    organization, owner = await organization_with([{"product": "email", "plan": "email-1000"}], period=PERIOD)
+    _, owner = await organization_with([{"product": "email", "plan": "email-1000"}], period=PERIOD)
     token = await token_for(owner)
     response = await client.post(
         "/graphql",
@@ -83,7 +85,9 @@ async def test_one_line_per_request_with_what_an_operator_needs(
     )
     assert response.status_code == 200
     (line,) = [r for r in captured.lines() if r["logger"] == "billing_gateway.request"]
-    assert {k: line[k] for k in ("method", "path", "operation", "caller", "status", "request_id")} == {
+    assert {
+        k: line[k] for k in ("method", "path", "operation", "caller", "status", "request_id")
+    } == {
         "method": "POST",
         "path": "/graphql",
         "operation": "Mine",
@@ -125,7 +129,11 @@ async def test_an_error_outside_graphql_is_logged_with_the_request(
 
     monkeypatch.setattr("gateway.app.authenticate", broken)
     with pytest.raises(RuntimeError):
-        await client.post("/graphql", json={"query": "{ catalog { products { code } } }"}, headers={"X-Request-ID": "crash-1"})
+        await client.post(
+            "/graphql",
+            json={"query": "{ catalog { products { code } } }"},
+            headers={"X-Request-ID": "crash-1"},
+        )
     failure, request_line = [r for r in captured.lines() if r["logger"] != "httpx"]
     assert failure["message"] == "POST /graphql failed" and "no health today" in failure["exc_info"]
     assert request_line["status"] == 500 and request_line["level"] == "ERROR"
@@ -150,23 +158,48 @@ async def test_a_line_break_in_a_path_does_not_make_a_line_of_its_own(
 async def test_no_token_card_number_or_body_in_the_logs_after_a_walk(
     client: httpx.AsyncClient, captured: Captured
 ) -> None:
-    organization, owner = await organization_with([{"product": "email", "plan": "email-1000"}], period=PERIOD)
+    organization, owner = await organization_with(
+        [{"product": "email", "plan": "email-1000"}], period=PERIOD
+    )
     token = await token_for(owner)
     key = await create_api_key(organization.slug, "app", ["usage:write"], datetime.now(UTC))
     headers = {"Authorization": f"Bearer {token}"}
     for card in CARDS:  # a card number where a payment method id belongs: refused, not logged
         body = {"query": REPLACE, "variables": {"pm": card}}
         await client.post("/graphql", json=body, headers=headers)
-    await client.get("/graphql", params={"query": "{ viewer { email } }", "token": token}, headers=headers)
-    await client.post("/graphql", json={"query": "{ viewer { email } }"}, headers={"Authorization": "Bearer not-a-token-" + token[:20]})
-    await client.post("/graphql", json=trusted_request("RecordUsage", {"events": [{"id": CARDS[0], "product": "email", "metric": "emails", "quantity": 1}]}), headers={"Authorization": f"Bearer {key}"})
-    await client.post("/graphql", content=b'{"query": "{ viewer { email } ', headers=headers)  # bad JSON
+    await client.get(
+        "/graphql", params={"query": "{ viewer { email } }", "token": token}, headers=headers
+    )
+    await client.post(
+        "/graphql",
+        json={"query": "{ viewer { email } }"},
+        headers={"Authorization": "Bearer not-a-token-" + token[:20]},
+    )
+    await client.post(
+        "/graphql",
+        json=trusted_request(
+            "RecordUsage",
+            {"events": [{"id": CARDS[0], "product": "email", "metric": "emails", "quantity": 1}]},
+        ),
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    await client.post(
+        "/graphql", content=b'{"query": "{ viewer { email } ', headers=headers
+    )  # bad JSON
     await client.get(f"/invoices/{CARDS[0]}.pdf", headers=headers)
     await client.get("/metrics")
     # The gateway's lines; the test's own httpx client logs its URLs, query strings and all.
     lines = [r for r in captured.lines() if r["logger"] != "httpx"]
     assert [r["status"] for r in lines if r["logger"] == "billing_gateway.request"] == [
-        200, 200, 200, 200, 401, 200, 400, 404, 200
+        200,
+        200,
+        200,
+        200,
+        401,
+        200,
+        400,
+        404,
+        200,
     ]
     text = json.dumps(lines)
     for secret in (token, token[:20], key, *CARDS, "viewer { email }"):

@@ -215,7 +215,11 @@ async def _freeze(organization: Organization, row: Subscription, now: datetime) 
     row.status = transition(row.status, Event.GRACE_PERIOD_PASSES)
     await row.save()
     await notify(
-        organization.id, NotificationKind.STATUS_CHANGED, f"Frozen: {oldest.number} is unpaid.", now
+        organization.id,
+        NotificationKind.STATUS_CHANGED,
+        f"Frozen: {oldest.number} is unpaid.",
+        now,
+        invoice_id=oldest.id,
     )
     return f"{organization.name}: frozen, {oldest.number} unpaid after the grace period"
 

@@ -4,10 +4,12 @@ page where there is something to do; sent to the tests' SMTP server on loopback.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from billing.invoices import InvoiceKind, InvoiceStatus
 from billing.notifications import NotificationKind
@@ -15,12 +17,24 @@ from gateway.mailer import SmtpMailer
 from models import Invoice, Organization
 from resolvers.notices import notify
 from resolvers.outbox import deliver_pending
-from tests.conftest import SEEDED_AT
+from tests.conftest import SEEDED_AT, free_port
 from tests.factories import organization_with
-from tests.test_outbox import Inbox, smtp  # noqa: F401  (the SMTP server fixture)
+from tests.test_outbox import Inbox
 
 PERIOD = (SEEDED_AT - timedelta(days=1), SEEDED_AT + timedelta(days=30))
 PUBLIC_URL = "https://billing.example.com"
+
+
+@pytest.fixture
+def mail_server() -> Iterator[tuple[Inbox, int]]:
+    """The SMTP server on loopback the outbox's tests use (aiosmtpd)."""
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
 ACTION_KINDS = {"PAYMENT_FAILED", "PAYMENT_ACTION_REQUIRED", "STATUS_CHANGED", "LIMIT_REACHED"}
 
 
@@ -42,10 +56,10 @@ async def _invoice(organization: Organization) -> Invoice:
 @pytest.mark.parametrize("kind", list(NotificationKind))
 async def test_every_kind_is_an_email_a_person_reads(
     database: str,
-    smtp: tuple[Inbox, int],
-    kind: NotificationKind,  # noqa: F811
+    mail_server: tuple[Inbox, int],
+    kind: NotificationKind,
 ) -> None:
-    inbox, port = smtp
+    inbox, port = mail_server
     organization, _ = await organization_with(
         [{"product": "email", "plan": "email-1000"}], period=PERIOD
     )
@@ -85,9 +99,9 @@ async def test_every_kind_is_an_email_a_person_reads(
 
 async def test_a_notice_about_no_invoice_says_no_amount(
     database: str,
-    smtp: tuple[Inbox, int],  # noqa: F811
+    mail_server: tuple[Inbox, int],
 ) -> None:
-    inbox, port = smtp
+    inbox, port = mail_server
     organization, _ = await organization_with(
         [{"product": "email", "plan": "email-1000"}], period=PERIOD
     )

@@ -60,7 +60,8 @@ def configure_logging(ops: OpsSettings, stream: TextIO | None = None) -> logging
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True
-    # The database drivers write every statement with its parameters at DEBUG: never below INFO.
+    # The database drivers write every statement with its parameters at DEBUG, and Tortoise its
+    # start and shutdown at INFO: their warnings and errors only.
     for name in _STATEMENT_LOGGERS:
-        logging.getLogger(name).setLevel(max(ops.log_level, logging.INFO))
+        logging.getLogger(name).setLevel(max(ops.log_level, logging.WARNING))
     return handler

@@ -12,6 +12,7 @@ import sys
 from contextvars import ContextVar
 from typing import TextIO
 
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 from gateway.ops_settings import LogFormat, OpsSettings
@@ -37,6 +38,8 @@ def formatter(log_format: LogFormat) -> logging.Formatter:
     if log_format is LogFormat.JSON:
         return JsonFormatter(
             list(_JSON_FIELDS),
+            # uvicorn repeats its message with terminal colours in `color_message`.
+            reserved_attrs=[*RESERVED_ATTRS, "color_message"],
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
             datefmt="%Y-%m-%dT%H:%M:%S%z",
         )

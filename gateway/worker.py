@@ -31,6 +31,7 @@ async def tick(
     events = await run_due_work(clock.now(), processor)
     for event in events:
         log.info("billing clock: %s", event)
+    due_work = len(events)
     try:
         events += await reconcile_charges(processor, datetime.now(UTC))
     except BillingError as error:  # the processor is unreachable: look again on the next tick
@@ -47,6 +48,8 @@ async def tick(
             f"webhooks delivered: {sent.delivered}, postponed: {sent.postponed}, "
             f"failed: {sent.failed}"
         )
+    for event in events[due_work:]:  # reconciliation, expired keys, the outboxes
+        log.info("billing clock: %s", event)
     return events
 
 

@@ -204,3 +204,23 @@ async def test_no_token_card_number_or_body_in_the_logs_after_a_walk(
     text = json.dumps(lines)
     for secret in (token, token[:20], key, *CARDS, "viewer { email }"):
         assert secret not in text, secret
+
+
+async def test_the_work_a_request_does_is_logged_with_its_id(
+    client: httpx.AsyncClient, captured: Captured
+) -> None:
+    # The sandbox's test clock renews inside the request: the renewal's line carries its id.
+    _, owner = await organization_with(
+        [{"product": "email", "plan": "email-1000"}],
+        period=(SEEDED_AT - timedelta(days=29), SEEDED_AT + timedelta(days=1)),
+    )
+    response = await client.post(
+        "/graphql",
+        json={"query": "mutation Advance { advanceTestClock(days: 2) { events } }"},
+        headers={**await bearer(owner), "X-Request-ID": "advance-1"},
+    )
+    events = response.json()["data"]["advanceTestClock"]["events"]
+    assert any("renewed" in event for event in events), events
+    lines = [r for r in captured.lines() if r["logger"] == "billing_gateway.sandbox_clock"]
+    assert [line["message"].partition(": ")[2] for line in lines] == events
+    assert {line["request_id"] for line in lines} == {"advance-1"}

@@ -304,11 +304,16 @@ def create_app(
                 await worker
             await close_database()
 
-    return Starlette(
+    app = Starlette(
         routes=_routes(settings, endpoint),
         lifespan=lifespan,
         middleware=_middleware(settings, endpoint),
     )
+    if settings.ops.tracing:
+        from gateway.tracing import enable_tracing
+
+        enable_tracing(app)
+    return app
 
 
 def _routes(settings: Settings, endpoint: GraphQLEndpoint) -> list[Route]:

@@ -13,6 +13,17 @@ from urllib.parse import urlsplit
 from gateway.settings_error import SettingsError
 
 
+def tracing_requested(env: Mapping[str, str]) -> bool:
+    """OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT set, and the SDK not
+    disabled (OTEL_SDK_DISABLED=true)."""
+    if (env.get("OTEL_SDK_DISABLED") or "").strip().lower() == "true":
+        return False
+    return any((env.get(name) or "").strip() for name in _OTEL_ENDPOINTS)
+
+
+_OTEL_ENDPOINTS = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+
+
 class LogFormat(StrEnum):
     JSON = "json"  # one JSON object a line, for a log collector (the production default)
     TEXT = "text"  # lines a person reads in a terminal (the sandbox default)
@@ -32,6 +43,8 @@ class OpsSettings:
     metrics_token: str | None = None
     # The address people reach the gateway at (e-mail links); None: the served address.
     public_url: str | None = None
+    # OpenTelemetry traces, when its standard variables ask for them (gateway/tracing.py).
+    tracing: bool = False
 
 
 def load_ops_settings(env: Mapping[str, str], *, production: bool) -> OpsSettings:
@@ -40,6 +53,7 @@ def load_ops_settings(env: Mapping[str, str], *, production: bool) -> OpsSetting
         log_level=_log_level(env.get("GATEWAY_LOG_LEVEL")),
         metrics_token=_metrics_token(env.get("GATEWAY_METRICS_TOKEN")),
         public_url=_public_url(env.get("GATEWAY_PUBLIC_URL")),
+        tracing=tracing_requested(env),
     )
 
 

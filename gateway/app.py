@@ -48,6 +48,8 @@ from gateway.idempotency import IdempotencyRefused, run_keyed, stored_response
 from gateway.introspection import REFUSAL as INTROSPECTION_REFUSAL
 from gateway.introspection import REFUSAL_CODE, asks_for_introspection
 from gateway.invoice_route import invoice_pdf_endpoint
+from gateway.logs import configure_logging
+from gateway.metrics import metrics_endpoint
 from gateway.persisted import OperationRefused, PersistedOperations
 from gateway.portal_routes import portal_routes
 from gateway.processor import build_mailer, build_processor
@@ -61,6 +63,7 @@ from gateway.query_limits import (
 )
 from gateway.rate_limits import RateLimited, RateLimits
 from gateway.request_body import CheckedRequestBody
+from gateway.request_log import RequestLog, caller_kind, note_caller, note_operation, operation_name
 from gateway.security_headers import SecurityHeaders
 from gateway.settings import Settings, load_settings
 from gateway.shared_documents import shared_documents
@@ -77,6 +80,9 @@ from resolvers.webhook_delivery import DeliveryOptions
 from schema import schema
 from schema.context import Context
 from schema.errors import coded_error
+
+# At shutdown, how long the billing clock may take to finish the batch it is in.
+CLOCK_STOP_SECONDS = 60.0
 
 
 class _Refused(Exception):
@@ -118,6 +124,7 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
             )
         except BillingError as error:
             raise _Refused(auth_error_response(error)) from None
+        note_caller(caller_kind(caller))
         return Context(
             viewer=caller if isinstance(caller, Viewer) else None,
             api_key=caller if isinstance(caller, ApiKeyPrincipal) else None,
@@ -164,6 +171,7 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
             return ExecutionResult(data=None, errors=[error])
         if document != request_data.query:
             checked = self._checked(request, request_data, document, context)
+        note_operation(operation_name(checked, request_data.operation_name))
         if (
             context.viewer is None
             and not self.settings.anonymous_introspection
@@ -284,6 +292,7 @@ def create_app(
             yield
             return
         await open_database(settings.database_url)
+        stop = asyncio.Event()
         worker = asyncio.create_task(
             run_periodically(
                 endpoint.clock,
@@ -291,21 +300,30 @@ def create_app(
                 tick_seconds,
                 build_mailer(settings),
                 DeliveryOptions(allow_private=settings.webhooks_allow_private),
+                stop=stop,
             )
         )
         try:
             yield
         finally:
+            stop.set()  # the clock finishes the batch it is in, then stops
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(worker), CLOCK_STOP_SECONDS)
             worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
             await close_database()
 
-    return Starlette(
+    app = Starlette(
         routes=_routes(settings, endpoint),
         lifespan=lifespan,
         middleware=_middleware(settings, endpoint),
     )
+    if settings.ops.tracing:
+        from gateway.tracing import enable_tracing
+
+        enable_tracing(app)
+    return app
 
 
 def _routes(settings: Settings, endpoint: GraphQLEndpoint) -> list[BaseRoute]:
@@ -316,6 +334,7 @@ def _routes(settings: Settings, endpoint: GraphQLEndpoint) -> list[BaseRoute]:
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
         Route("/ready", ready_endpoint(settings), methods=["GET"]),
+        Route("/metrics", metrics_endpoint(settings.ops.metrics_token, endpoint.clock)),
         Route("/invoices/{invoice_id}.pdf", invoice_pdf_endpoint(settings), methods=["GET"]),
         Route("/usage.csv", usage_csv_endpoint(settings), methods=["GET"]),
         Route(
@@ -332,6 +351,7 @@ def _routes(settings: Settings, endpoint: GraphQLEndpoint) -> list[BaseRoute]:
 def _middleware(settings: Settings, endpoint: GraphQLEndpoint) -> list[Middleware]:
     # Outermost first: every answer, a 503 or a 413 too, carries the browser headers.
     return [
+        Middleware(RequestLog),  # its log line and metrics see every answer
         Middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors),
         Middleware(BrowserCors, origins=settings.cors_origins),
         Middleware(
@@ -346,4 +366,6 @@ def _middleware(settings: Settings, endpoint: GraphQLEndpoint) -> list[Middlewar
 
 def app_from_environment() -> Starlette:
     """The app of one worker process of `serve --workers N`, from the environment's settings."""
-    return create_app(load_settings())
+    settings = load_settings()
+    configure_logging(settings.ops)
+    return create_app(settings)

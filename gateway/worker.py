@@ -4,6 +4,7 @@ then reconciles charges, delivers the notification outbox and sends the webhooks
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import UTC, datetime
 
@@ -30,6 +31,7 @@ async def tick(
     events = await run_due_work(clock.now(), processor)
     for event in events:
         log.info("billing clock: %s", event)
+    due_work = len(events)
     try:
         events += await reconcile_charges(processor, datetime.now(UTC))
     except BillingError as error:  # the processor is unreachable: look again on the next tick
@@ -46,6 +48,8 @@ async def tick(
             f"webhooks delivered: {sent.delivered}, postponed: {sent.postponed}, "
             f"failed: {sent.failed}"
         )
+    for event in events[due_work:]:  # reconciliation, expired keys, the outboxes
+        log.info("billing clock: %s", event)
     return events
 
 
@@ -55,8 +59,12 @@ async def run_periodically(
     every_seconds: float,
     mailer: Mailer | None = None,
     webhooks: DeliveryOptions = DEFAULT_DELIVERY,
+    *,
+    stop: asyncio.Event | None = None,
 ) -> None:
-    while True:
+    """Until `stop` is set: a tick under way when it is set is finished first."""
+    stop = stop or asyncio.Event()
+    while not stop.is_set():
         try:
             await tick(clock, processor, mailer, webhooks)
         except Exception as error:  # keep the clock running; the work is retried next tick
@@ -64,4 +72,5 @@ async def run_periodically(
                 log.warning("billing clock: postponed, the database is unavailable: %r", error)
             else:
                 log.exception("billing clock: due work failed")
-        await asyncio.sleep(every_seconds)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every_seconds)

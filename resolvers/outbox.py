@@ -13,15 +13,15 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from billing.access import BILLING_ROLES
-from billing.notifications import NotificationKind
-from models import Membership, Notification, Organization
+from models import Invoice, Membership, Notification, Organization
+from resolvers.notice_mail import NoticeMail, notice_mail
 
 log = logging.getLogger("billing_gateway.outbox")
 MAX_PAUSE = timedelta(hours=1)
 
 
 class Mailer(Protocol):
-    async def send(self, recipients: list[str], subject: str, body: str) -> None: ...
+    async def send(self, recipients: list[str], notice: NoticeMail) -> None: ...
 
 
 def pause_after(attempts: int) -> timedelta:
@@ -56,11 +56,10 @@ async def deliver_pending(
                 continue  # another process has it
             recipients = await _recipients(notice.organization_id)
             organization = await Organization.get(id=notice.organization_id)
+            invoice = await Invoice.get_or_none(id=notice.invoice_id) if notice.invoice_id else None
             try:
                 if recipients:
-                    await mailer.send(
-                        recipients, f"[{organization.name}] {_subject(notice.kind)}", notice.message
-                    )
+                    await mailer.send(recipients, notice_mail(notice, organization, invoice))
             except Exception as error:  # any delivery failure: keep it, try again later
                 notice.attempts += 1
                 notice.next_attempt_at = wall_now + pause_after(notice.attempts)
@@ -83,8 +82,3 @@ async def _recipients(organization_id: object) -> list[str]:
         organization_id=organization_id, role__in=list(BILLING_ROLES)
     ).select_related("user")
     return sorted(m.user.email for m in memberships)
-
-
-def _subject(kind: str) -> str:
-    known = kind in NotificationKind.__members__
-    return NotificationKind(kind).subject if known else "Billing notice"

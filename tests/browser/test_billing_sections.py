@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import ServedGateway, axe, serious, signed_in, wait_ready
 
@@ -48,11 +48,11 @@ def _invoices(served: ServedGateway) -> list[dict[str, object]]:
     return [edge["node"] for edge in edges]
 
 
-def _invoice_row(page: Page, number: object) -> object:
+def _invoice_row(page: Page, number: object) -> Locator:
     return page.locator(f"#invoices tr[data-invoice='{number}']")
 
 
-def test_a_declined_renewal_pay_now_then_a_new_card_pays_it_rule_dun_4_pay_2(
+def test_pay_now_with_the_declined_card_then_a_new_card_pays_at_once_rule_dun_6_pay_2(
     page: Page, served: ServedGateway
 ) -> None:
     renewal = _declined_renewal(served)
@@ -97,25 +97,53 @@ def test_a_declined_renewal_pay_now_then_a_new_card_pays_it_rule_dun_4_pay_2(
     expect(notices.first).to_contain_text("Payment failed")
 
 
-def test_a_renewal_waiting_for_3d_secure_is_completed_on_the_page_rule_dun_6(
+def test_a_declined_renewal_replace_the_card_pay_now_active_rule_dun_4_dun_6(
     page: Page, served: ServedGateway
 ) -> None:
     renewal = _declined_renewal(served)
-    # A card whose every charge asks for 3-D Secure: the retry waits for the customer.
-    _replace_card(served, "pm_card_authenticationRequired")
-    assert _invoices(served)[0]["paymentClientSecret"]
+    number = renewal["number"]
     signed_in(page, BILLING)
-    row = _invoice_row(page, renewal["number"])
+    invoices = page.locator("#invoices")
+    expect(invoices.locator("#invoices-unpaid")).to_contain_text("Pay now")
+
+    # Replace the card with the test card that asks for 3-D Secure on every charge: the new
+    # card is charged at once (DUN-6) and that payment waits for the customer.
+    page.get_by_role("button", name="Replace the card").click()
+    picker = page.get_by_role("dialog", name="New card")
+    picker.get_by_label(re.compile("ending in 3184")).check()
+    picker.get_by_role("button", name="Use this card").click()
+    expect(picker).to_have_count(0)
+    wait_ready(page)
+    expect(page.locator("#payment-method")).to_contain_text("Visa ending in 3184")
+    row = _invoice_row(page, number)
     expect(row).to_contain_text("Your bank asks you to confirm this payment")
-    expect(page.locator("#invoices")).to_contain_text(
-        f"confirm the payment of invoice {renewal['number']}"
-    )
-    row.get_by_role("button", name=f"Complete authentication: invoice {renewal['number']}").click()
+    expect(invoices).to_contain_text(f"confirm the payment of invoice {number}")
+    assert _invoices(served)[0]["paymentClientSecret"]
+    notice = page.locator("#notifications li[data-kind='PAYMENT_ACTION_REQUIRED']")
+    expect(notice.first).to_contain_text("Confirmation needed")
+
+    # The authentication fails: the invoice stays open, and Pay now is offered again.
+    row.get_by_role("button", name=f"Complete authentication: invoice {number}").click()
+    dialog = page.get_by_role("dialog", name="Authenticate the payment")
+    dialog.get_by_role("button", name="Fail authentication").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("authentication")
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    wait_ready(page)
+    assert _invoices(served)[0]["status"] == "OPEN"
+    assert not _invoices(served)[0]["paymentClientSecret"]
+
+    # Pay now: the charge asks for 3-D Secure again, completed this time: paid, ACTIVE (DUN-4).
+    _invoice_row(page, number).get_by_role("button", name=f"Pay now: invoice {number}").click()
+    confirm = page.get_by_role("dialog", name=f"Pay invoice {number}")
+    expect(confirm).to_contain_text("will be charged to your default card")
+    confirm.get_by_role("button", name=re.compile("^Pay ")).click()
     dialog = page.get_by_role("dialog", name="Authenticate the payment")
     dialog.get_by_role("button", name="Complete authentication").click()
     expect(dialog).to_have_count(0)
     wait_ready(page)
-    expect(_invoice_row(page, renewal["number"]).locator(".badge")).to_have_text("Paid")
+    expect(_invoice_row(page, number).locator(".badge")).to_have_text("Paid")
+    expect(invoices.locator("#invoices-unpaid")).to_have_count(0)
     assert _invoices(served)[0]["status"] == "PAID"
     assert served.graphql(BILLING, STATUS)["organization"]["subscription"]["status"] == "ACTIVE"
 

@@ -148,21 +148,16 @@ def test_a_declined_renewal_replace_the_card_pay_now_active_rule_dun_4_dun_6(
     assert served.graphql(BILLING, STATUS)["organization"]["subscription"]["status"] == "ACTIVE"
 
 
-def test_usage_by_workspace_an_earlier_month_and_the_csv_rule_use_3(
-    page: Page, served: ServedGateway, tmp_path: Path
-) -> None:
-    # The demo's March: 640 MAC over Support (400) and Sales (240). The test clock passes the
-    # period end; 3 contacts in Support are April's.
-    served.graphql(BILLING, f"mutation {{ advanceTestClock(days: {RENEWAL_DAY}) {{ now }} }}")
+def _record_contacts(served: ServedGateway, prefix: str, count: int, workspace: str) -> None:
     events = [
         {
-            "id": f"april-{n}",
+            "id": f"{prefix}-{n}",
             "product": "messaging",
             "metric": "mac",
-            "contactId": f"a{n}",
-            "workspace": "support",
+            "contactId": f"{prefix}-{n}",
+            "workspace": workspace,
         }
-        for n in range(3)
+        for n in range(count)
     ]
     recorded = served.graphql(
         BILLING,
@@ -171,10 +166,33 @@ def test_usage_by_workspace_an_earlier_month_and_the_csv_rule_use_3(
     )
     assert recorded["recordUsage"]["__typename"] == "UsageRecorded"
 
+
+def test_usage_by_workspace_an_earlier_month_and_the_csv_rule_use_3(
+    page: Page, served: ServedGateway, tmp_path: Path
+) -> None:
+    # The demo's March: 640 MAC over Support (400) and Sales (240); 410 more in Sales pass
+    # Growth's 1,000: on demand, one block of 100 (USE-6).
+    _record_contacts(served, "march", 410, "sales")
+    held = served.graphql(
+        BILLING, "{ organization { usage { product metric onDemandCost { formatted } } } }"
+    )
+    cost = next(m for m in held["organization"]["usage"] if m["metric"] == "mac")
     signed_in(page, BILLING)
     usage = page.locator("#usage")
     mac = usage.locator("table.usage-meters tr[data-metric='messaging/mac']")
     expect(mac).to_contain_text("Monthly active contacts")
+    expect(mac.locator("td").nth(1)).to_have_text("1,050")
+    expect(mac.locator("td").nth(2)).to_have_text("1,000")
+    expect(mac.locator("td").nth(3)).to_have_text("105% (over the limit)")
+    expect(mac.locator("td").nth(4)).to_have_text("1")  # on-demand blocks
+    expect(mac.locator("td").nth(5)).to_have_text(cost["onDemandCost"]["formatted"])
+    assert cost["onDemandCost"]["formatted"] == "$10.00"
+
+    # The test clock passes the period end; 3 contacts in Support are April's.
+    served.graphql(BILLING, f"mutation {{ advanceTestClock(days: {RENEWAL_DAY}) {{ now }} }}")
+    _record_contacts(served, "april", 3, "support")
+    page.reload()
+    wait_ready(page)
     expect(mac.locator("td").nth(1)).to_have_text("3")
     expect(usage.locator("#usage-workspaces tr[data-workspace='support']")).to_contain_text("3")
     expect(usage.locator("#usage-workspaces tr[data-workspace='sales']")).to_have_count(0)
@@ -184,19 +202,19 @@ def test_usage_by_workspace_an_earlier_month_and_the_csv_rule_use_3(
         ["Current billing month (from April 2, 2026)", "Billing month from March 2, 2026"]
     )
     month.select_option("2026-03")
-    expect(mac.locator("td").nth(1)).to_have_text("640")
+    expect(mac.locator("td").nth(1)).to_have_text("1,050")
     expect(usage.get_by_label("Billing month", exact=True)).to_be_focused()
     support = usage.locator("#usage-workspaces tr[data-workspace='support'] td").first
     sales = usage.locator("#usage-workspaces tr[data-workspace='sales'] td").first
     expect(support).to_have_text("400")
-    expect(sales).to_have_text("240")
+    expect(sales).to_have_text("650")
     # The chart: one bar per billing month, its numbers also as a table.
     chart = usage.locator("#usage-history")
     expect(chart.locator("svg[role='img'] rect")).to_have_count(2)
     expect(chart.locator("svg title")).to_have_text(
         "Monthly active contacts (Messaging) per billing month"
     )
-    expect(chart.locator("table tbody tr")).to_have_text(["March 2, 2026640", "April 2, 20263"])
+    expect(chart.locator("table tbody tr")).to_have_text(["March 2, 20261,050", "April 2, 20263"])
 
     with page.expect_download() as waiting:
         usage.get_by_role("button", name="Download CSV").click()
@@ -213,8 +231,8 @@ def test_usage_by_workspace_an_earlier_month_and_the_csv_rule_use_3(
     assert shown == held
     assert shown[0] == "period_start,product,metric,workspace,used"
     rows = {tuple(line.split(",")[1:]) for line in shown[1:]}
-    assert {("messaging", "mac", "support", "400"), ("messaging", "mac", "sales", "240")} <= rows
-    assert ("messaging", "mac", "all", "640") in rows
+    assert {("messaging", "mac", "support", "400"), ("messaging", "mac", "sales", "650")} <= rows
+    assert ("messaging", "mac", "all", "1050") in rows
 
 
 def test_a_member_sees_counts_and_no_amount_rule_acc_3(page: Page, served: ServedGateway) -> None:
@@ -302,6 +320,27 @@ def test_the_italian_sections(page: Page, served: ServedGateway) -> None:
     expect(page.locator("#billing-info")).to_contain_text("valgono dalla prossima fattura")
     expect(page.locator("#payment-method")).to_contain_text("Visa che termina con 4242")
     total = page.locator("#invoices tbody tr").first.locator("td.amount").first
-    expect(total).to_have_text(
-        re.compile(r"^\d{1,3}(\.\d{3})*,\d{2}\s€$|^\d+,\d{2}\sUSD$|^\d+,\d{2}\s\$$")
+    held = served.graphql(
+        BILLING,
+        "{ organization { invoices(first: 1) { edges { node { total { amount currency } } } } } }",
     )
+    assert held["organization"]["invoices"]["edges"][0]["node"]["total"] == {
+        "amount": 23400,
+        "currency": "USD",
+    }
+    expect(total).to_have_text("234,00\u00a0USD")
+    # Every label of these sections exists in both languages.
+    missing = page.evaluate(
+        """async (names) => {
+            const missing = {};
+            for (const name of names) {
+                const { messages } = await import(`/portal/billing/sections/${name}.js`);
+                const en = Object.keys(messages.en), it = Object.keys(messages.it);
+                missing[name] = [...en.filter((k) => !it.includes(k)),
+                                 ...it.filter((k) => !en.includes(k))];
+            }
+            return missing;
+        }""",
+        ["usage", "invoices", "billing_info", "payment_methods", "notifications"],
+    )
+    assert missing == {name: [] for name in missing} and len(missing) == 5, missing

@@ -5,7 +5,7 @@ export const documents = {
   "BillingShell": "b63aadb970df63369f02270f7cf9d1e64eb8934a2fa37d687a75b9ec962703f0",
   "CompleteTestPaymentAction": "c5838ead18585b20806eed12a910bfd9f48595b3136e1620d03a464518955ace",
   "CreateSetupIntent": "60bd5d3407f763e8f992334ed5c709e9c9b4574b3ed96d3b0af93c79fd94ea24",
-  "InvoicesSection": "16563e93714324c76fe22247246b99a40ad8d9deed43f287a240ccfbd09494da",
+  "InvoicesSection": "8e6ae30f5c8652d94f6fef9d1464d5d35dbe7bfeaf0537bdf6b4849d15e37a3c",
   "NotificationsSection": "01216d3b60eaa61fac79c1c862f619c3b0f215f4133df40f4f12092cdb2b2ab3",
   "PayInvoice": "888986c4c3b33ad534c286a24049aba366b91913c2afa09fabab46e37c12444f",
   "PaymentMethodsSection": "76dd0068a3862d5b4fa3ac05e13289aa4e5fae6281abe9975756efeb8777d2e1",

@@ -58,8 +58,10 @@ def test_pay_now_with_the_declined_card_then_a_new_card_pays_at_once_rule_dun_6_
     renewal = _declined_renewal(served)
     signed_in(page, BILLING)
     invoices = page.locator("#invoices")
-    expect(invoices.locator("#invoices-unpaid")).to_contain_text("1 unpaid invoice(s)")
-    expect(invoices.locator("#invoices-unpaid")).to_contain_text("Pay now")
+    expect(invoices.locator("#invoices-unpaid")).to_have_text(
+        "A payment is overdue: $234.00. Pay now to keep your subscription active."
+    )
+    assert renewal["amountDue"] == {"amount": 23400}
     row = invoices.locator(f"tr[data-invoice='{renewal['number']}']")
     expect(row.locator(".badge")).to_have_text("Open")
     expect(row).to_contain_text("Waiting for payment")
@@ -104,7 +106,7 @@ def test_a_declined_renewal_replace_the_card_pay_now_active_rule_dun_4_dun_6(
     number = renewal["number"]
     signed_in(page, BILLING)
     invoices = page.locator("#invoices")
-    expect(invoices.locator("#invoices-unpaid")).to_contain_text("Pay now")
+    expect(invoices.locator("#invoices-unpaid")).to_contain_text("A payment is overdue")
 
     # Replace the card with the test card that asks for 3-D Secure on every charge: the new
     # card is charged at once (DUN-6) and that payment waits for the customer.

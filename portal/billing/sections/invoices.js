@@ -49,7 +49,10 @@ export const messages = {
     "pay.waiting": "The payment of invoice {number} still waits for your bank's confirmation.",
     authenticate: "Complete authentication",
     "authenticate.label": "Complete authentication: invoice {number}",
-    "prompt.unpaid": "{count} unpaid invoice(s), {amount} due. Pay now to keep your subscription active.",
+    "prompt.unpaid.one": "1 unpaid invoice, {amount} due.",
+    "prompt.unpaid.other": "{count} unpaid invoices, {amount} due.",
+    "prompt.PENDING_PAYMENT": "A payment is overdue: {amount}. Pay now to keep your subscription active.",
+    "prompt.FROZEN": "Your subscription is frozen until {amount} is paid. Pay now to restore it.",
     "prompt.action": "Your bank asks you to confirm the payment of invoice {number} (3-D Secure).",
   },
   it: {
@@ -95,7 +98,10 @@ export const messages = {
     "pay.waiting": "Il pagamento della fattura {number} attende ancora la conferma della banca.",
     authenticate: "Completa l'autenticazione",
     "authenticate.label": "Completa l'autenticazione: fattura {number}",
-    "prompt.unpaid": "Fatture non pagate: {count}, da pagare {amount}. Paga ora per mantenere attivo l'abbonamento.",
+    "prompt.unpaid.one": "1 fattura non pagata, da pagare {amount}.",
+    "prompt.unpaid.other": "{count} fatture non pagate, da pagare {amount}.",
+    "prompt.PENDING_PAYMENT": "Un pagamento è scaduto: {amount}. Paga ora per mantenere attivo l'abbonamento.",
+    "prompt.FROZEN": "Il tuo abbonamento è sospeso finché non vengono pagati {amount}. Paga ora per riattivarlo.",
     "prompt.action": "La tua banca chiede di confermare il pagamento della fattura {number} (3-D Secure).",
   },
 };
@@ -129,7 +135,7 @@ export async function render(root, ctx) {
     return;
   }
   const status = ctx.h("div", { id: "invoices-status" });
-  root.append(prompts(ctx, invoices), status);
+  root.append(prompts(ctx, invoices, data.organization.subscription?.status), status);
   const body = ctx.h("tbody", {}, invoices.map((invoice) => row(ctx, invoice, status)));
   root.append(
     ctx.h(
@@ -153,14 +159,17 @@ export async function render(root, ctx) {
   if (connection.pageInfo.hasNextPage) root.append(moreButton(ctx, body, status, connection.pageInfo.endCursor));
 }
 
-function prompts(ctx, invoices) {
+function prompts(ctx, invoices, subscriptionStatus) {
   const box = ctx.h("div", { class: "invoice-prompts" });
   const unpaid = invoices.filter((i) => PAYABLE.has(i.status) && i.amountDue.amount > 0);
   if (unpaid.length) {
     const total = { amount: unpaid.reduce((sum, i) => sum + i.amountDue.amount, 0), currency: unpaid[0].amountDue.currency };
-    box.append(
-      ctx.h("p", { class: "status-warn", id: "invoices-unpaid", role: "status", text: ctx.t("prompt.unpaid", { count: ctx.number(unpaid.length), amount: ctx.money(total) }) }),
-    );
+    const amount = ctx.money(total);
+    const plural = new Intl.PluralRules(ctx.locale).select(unpaid.length) === "one" ? "one" : "other";
+    const text = ["PENDING_PAYMENT", "FROZEN"].includes(subscriptionStatus)
+      ? ctx.t(`prompt.${subscriptionStatus}`, { amount })
+      : ctx.t(`prompt.unpaid.${plural}`, { count: ctx.number(unpaid.length), amount });
+    box.append(ctx.h("p", { class: "status-warn", id: "invoices-unpaid", role: "status", text }));
   }
   for (const invoice of invoices.filter((i) => i.paymentClientSecret)) {
     box.append(ctx.h("p", { class: "status-warn", text: ctx.t("prompt.action", { number: invoice.number }) }));

@@ -57,6 +57,8 @@ def test_pay_now_with_the_declined_card_then_a_new_card_pays_at_once_rule_dun_6_
 ) -> None:
     renewal = _declined_renewal(served)
     signed_in(page, BILLING)
+    status = page.locator("#plan [data-testid='status']")  # the current-plan section's
+    expect(status).to_contain_text("Payment overdue")
     invoices = page.locator("#invoices")
     expect(invoices.locator("#invoices-unpaid")).to_have_text(
         "A payment is overdue: $234.00. Pay now to keep your subscription active."
@@ -90,6 +92,7 @@ def test_pay_now_with_the_declined_card_then_a_new_card_pays_at_once_rule_dun_6_
     expect(page.locator("#payment-method-status")).to_contain_text("now your default")
     expect(_invoice_row(page, renewal["number"]).locator(".badge")).to_have_text("Paid")
     expect(invoices.locator("#invoices-unpaid")).to_have_count(0)
+    expect(status).to_contain_text("Active")
     assert served.graphql(BILLING, CARDS)["organization"]["paymentMethods"] == [
         {"brand": "mastercard", "last4": "4444", "isDefault": True}
     ]
@@ -105,6 +108,8 @@ def test_a_declined_renewal_replace_the_card_pay_now_active_rule_dun_4_dun_6(
     renewal = _declined_renewal(served)
     number = renewal["number"]
     signed_in(page, BILLING)
+    status = page.locator("#plan [data-testid='status']")  # the current-plan section's
+    expect(status).to_contain_text("Payment overdue")
     invoices = page.locator("#invoices")
     expect(invoices.locator("#invoices-unpaid")).to_contain_text("A payment is overdue")
 
@@ -146,6 +151,7 @@ def test_a_declined_renewal_replace_the_card_pay_now_active_rule_dun_4_dun_6(
     wait_ready(page)
     expect(_invoice_row(page, number).locator(".badge")).to_have_text("Paid")
     expect(invoices.locator("#invoices-unpaid")).to_have_count(0)
+    expect(status).to_contain_text("Active")
     assert _invoices(served)[0]["status"] == "PAID"
     assert served.graphql(BILLING, STATUS)["organization"]["subscription"]["status"] == "ACTIVE"
 

@@ -71,11 +71,9 @@ async def usage_by_workspace(
                 used=counter.value,
             )
         )
-    return sorted(readings, key=lambda r: (r.workspace is None, r.workspace or "", *_order(r)))
-
-
-def _order(reading: WorkspaceReading) -> tuple[str, str]:
-    return reading.product, reading.metric
+    return sorted(
+        readings, key=lambda r: (r.workspace is None, r.workspace or "", r.product, r.metric)
+    )
 
 
 async def usage_history(

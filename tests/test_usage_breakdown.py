@@ -3,13 +3,14 @@ and the sandbox's test cards offered with a setup intent (PAY-2)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from billing.clock import FixedClock
+from billing.periods import month_of, parse_month
 from gateway.app import create_app
 from gateway.settings import Settings
 from models import Product, UsageCounter, Workspace
@@ -199,3 +200,18 @@ async def test_a_real_processor_offers_no_test_cards(
         "clientSecret": "seti_other_secret",
         "testCards": None,
     }
+
+
+@pytest.mark.parametrize(
+    ("period_start", "month"),
+    [
+        (datetime(2026, 3, 2, 9, 30, tzinfo=UTC), "2026-03"),
+        (datetime(2026, 12, 31, 23, 59, tzinfo=UTC), "2026-12"),
+        (datetime(999, 1, 1, tzinfo=UTC), "0999-01"),
+    ],
+)
+def test_month_of_is_what_usage_month_reads_back_rule_use_3(
+    period_start: datetime, month: str
+) -> None:
+    assert month_of(period_start) == month
+    assert parse_month(month) == (period_start.year, period_start.month)

@@ -80,12 +80,17 @@ def test_pay_now_with_the_declined_card_then_a_new_card_pays_at_once_rule_dun_6_
         "PENDING_PAYMENT"
     )
 
-    # Replace the card in the sandbox's test-card picker: the new card pays the overdue
-    # renewal at once (DUN-6), and the status is restored (DUN-4).
-    page.get_by_role("button", name="Replace the card").click()
+    # Replace the card in the sandbox's test-card picker, with the keyboard only: the new card
+    # pays the overdue renewal at once (DUN-6), and the status is restored (DUN-4).
+    page.get_by_role("button", name="Replace the card").focus()
+    page.keyboard.press("Enter")
     picker = page.get_by_role("dialog", name="New card")
-    picker.get_by_label(re.compile("Mastercard ending in 4444")).check()
-    picker.get_by_role("button", name="Use this card").click()
+    expect(picker.get_by_label(re.compile("Visa ending in 4242"))).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    expect(picker.get_by_label(re.compile("Mastercard ending in 4444"))).to_be_checked()
+    page.keyboard.press("Tab")
+    expect(picker.get_by_role("button", name="Use this card")).to_be_focused()
+    page.keyboard.press("Enter")
     expect(picker).to_have_count(0)
     wait_ready(page)
     expect(page.locator("#payment-method")).to_contain_text("Mastercard ending in 4444")

@@ -145,7 +145,14 @@ async function pickTestCard(ctx, cards) {
     return ctx.h(
       "div",
       { class: "field inline" },
-      ctx.h("input", { type: "radio", id: inputId, name: "test-card", value: card.paymentMethodId, checked: index === 0 }),
+      ctx.h("input", {
+        type: "radio",
+        id: inputId,
+        name: "test-card",
+        value: card.paymentMethodId,
+        checked: index === 0,
+        autofocus: index === 0, // the dialog focuses it first
+      }),
       ctx.h("label", {
         for: inputId,
         text: `${ctx.t("card", { brand: brand(card.brand), last4: card.last4 })} — ${ctx.t(`outcome.${card.outcome}`)}`,

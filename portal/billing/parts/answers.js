@@ -39,3 +39,19 @@ export function labelOr(ctx, key, fallback) {
   const text = ctx.t(key);
   return text === key ? fallback : text;
 }
+
+// These sections' own stylesheet, linked once (the page's CSP allows the gateway's own files).
+const STYLES = "/portal/billing/parts/sections.css";
+
+export function useStyles() {
+  if (document.querySelector(`link[href="${STYLES}"]`)) return;
+  const link = document.createElement("link");
+  link.rel = "stylesheet";
+  link.href = STYLES;
+  document.head.append(link);
+}
+
+// A wide table scrolls sideways inside its section on a phone instead of overflowing the page.
+export function scrolling(ctx, table) {
+  return ctx.h("div", { class: "table-scroll" }, table);
+}

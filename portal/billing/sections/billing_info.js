@@ -1,6 +1,6 @@
 // Billing information (INV-3; billing roles only, ACC-2/3): what the next invoices are issued
 // with. Issued invoices keep the details they carry, and the page says so.
-import { alertText, isForbidden, problem } from "../parts/answers.js";
+import { alertText, isForbidden, problem, useStyles } from "../parts/answers.js";
 
 export const id = "billing-info";
 
@@ -59,6 +59,7 @@ export function visible(ctx) {
 }
 
 export async function render(root, ctx) {
+  useStyles();
   const { data, errors } = await ctx.gql("BillingInfoSection");
   if (!data?.organization || isForbidden(errors, "billingInfo")) {
     const text = isForbidden(errors) ? ctx.t("forbidden") : problem(errors) || ctx.t("error.generic");

@@ -1,7 +1,7 @@
 // Invoices (INV-1; billing roles only, ACC-3): each status as a text badge with what it means,
 // the PDF fetched with the bearer token, Pay now for OPEN and UNCOLLECTIBLE invoices (DUN-4),
 // and completing a renewal's 3-D Secure (DUN-6) through the shell's authenticatePayment.
-import { alertText, isForbidden, problem } from "../parts/answers.js";
+import { alertText, isForbidden, problem, scrolling, useStyles } from "../parts/answers.js";
 
 export const id = "invoices";
 
@@ -122,6 +122,7 @@ export function visible(ctx) {
 }
 
 export async function render(root, ctx) {
+  useStyles();
   const { data, errors } = await ctx.gql("InvoicesSection", { after: null });
   const connection = data?.organization?.invoices;
   if (!connection) {
@@ -137,7 +138,7 @@ export async function render(root, ctx) {
   const status = ctx.h("div", { id: "invoices-status" });
   root.append(prompts(ctx, invoices, data.organization.subscription?.status), status);
   const body = ctx.h("tbody", {}, invoices.map((invoice) => row(ctx, invoice, status)));
-  root.append(
+  root.append(scrolling(ctx,
     ctx.h(
       "table",
       { class: "invoices" },
@@ -155,7 +156,7 @@ export async function render(root, ctx) {
       ),
       body,
     ),
-  );
+  ));
   if (connection.pageInfo.hasNextPage) root.append(moreButton(ctx, body, status, connection.pageInfo.endCursor));
 }
 

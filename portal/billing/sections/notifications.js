@@ -1,6 +1,6 @@
 // Notifications (NOT-1): what the gateway told the owner and billing admins, newest first, each
 // with its kind as a text label (the message itself is the gateway's, as e-mailed).
-import { isForbidden, problem } from "../parts/answers.js";
+import { isForbidden, problem, useStyles } from "../parts/answers.js";
 
 export const id = "notifications";
 
@@ -51,6 +51,7 @@ export function visible(ctx) {
 }
 
 export async function render(root, ctx) {
+  useStyles();
   const { data, errors } = await ctx.gql("NotificationsSection");
   const notices = data?.organization?.notifications;
   if (!notices) {

@@ -4,7 +4,7 @@
 // collects the card with the setup intent's client secret. A new card also pays overdue invoices
 // at once (DUN-6), so the other sections are redrawn after a change.
 import { loadStripe } from "../../shared/stripe.js";
-import { alertText, isForbidden, problem } from "../parts/answers.js";
+import { alertText, isForbidden, problem, useStyles } from "../parts/answers.js";
 
 export const id = "payment-method";
 
@@ -62,6 +62,7 @@ export function visible(ctx) {
 }
 
 export async function render(root, ctx) {
+  useStyles();
   const { data, errors } = await ctx.gql("PaymentMethodsSection");
   const methods = data?.organization?.paymentMethods;
   if (!methods) {

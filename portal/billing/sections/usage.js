@@ -1,7 +1,7 @@
 // Usage (USE-3, USE-6): the meters of a billing month against the plan's limits, on-demand blocks
 // and their cost (billing roles only, ACC-3), the counts per workspace, earlier months, a chart
 // of the last months and the CSV export fetched with the bearer token.
-import { alertText, labelOr, problem, redraw } from "../parts/answers.js";
+import { alertText, labelOr, problem, redraw, scrolling, useStyles } from "../parts/answers.js";
 import { barChart } from "../parts/bar_chart.js";
 
 export const id = "usage";
@@ -101,6 +101,7 @@ export function visible() {
 }
 
 export async function render(root, ctx) {
+  useStyles();
   const { data, errors } = await ctx.gql("UsageSection", { month: chosen.month || null });
   const organization = data?.organization;
   if (!organization) {
@@ -176,18 +177,14 @@ function metersTable(ctx, meters, names, metricName) {
       cost ? ctx.h("td", { class: "amount", text: meter.onDemandCost ? ctx.money(meter.onDemandCost) : "" }) : null,
     );
   });
-  return ctx.h(
-    "div",
-    {},
-    ctx.h(
+  const table = ctx.h(
       "table",
       { class: "usage-meters" },
       ctx.h("caption", { class: "visually-hidden", text: ctx.t("meters.caption") }),
       ctx.h("thead", {}, ctx.h("tr", {}, head.map((text) => ctx.h("th", { scope: "col", text })))),
       ctx.h("tbody", {}, rows),
-    ),
-    ctx.h("p", { class: "hint", text: ctx.t("limits.note") }),
-  );
+    );
+  return ctx.h("div", {}, scrolling(ctx, table), ctx.h("p", { class: "hint", text: ctx.t("limits.note") }));
 }
 
 function percentOf(ctx, meter, metric) {
@@ -231,7 +228,7 @@ function workspaceTable(ctx, readings, names, metricName) {
     const name = r.name || r.workspace;
     return r.archived ? ctx.t("workspace.archived", { name }) : name;
   };
-  section.append(
+  section.append(scrolling(ctx,
     ctx.h(
       "table",
       {},
@@ -259,7 +256,7 @@ function workspaceTable(ctx, readings, names, metricName) {
         ),
       ),
     ),
-  );
+  ));
   return section;
 }
 

@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,12 +54,21 @@ def chromium_path() -> str | None:
     return None
 
 
+# The served gateway runs on SQLite in its temp dir whatever DATABASE_URL says, so the suite's
+# PostgreSQL run (`make test-postgres`) would only repeat the SQLite run's walks.
+ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
     for item in items:
         if here in Path(str(item.path)).parents:
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.slow)
+            if ON_POSTGRES:
+                item.add_marker(
+                    pytest.mark.skip(reason="browser tests run once, in the SQLite run")
+                )
 
 
 @dataclass
@@ -118,36 +128,45 @@ def seeded_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return cwd / "billing.sqlite3"
 
 
+@contextmanager
+def serving(cwd: Path, **env: str) -> Iterator[ServedGateway]:
+    """`billing-gateway serve` on a free loopback port in `cwd`, with `env` over the sandbox's."""
+    port = free_port()
+    log_path = cwd / "serve.log"
+    environment = {k: v for k, v in {**_environment(cwd), **env}.items() if v}
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [COMMAND, "serve", "--port", str(port)],
+            cwd=cwd,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                if process.poll() is not None:
+                    pytest.fail(f"serve exited: {log_path.read_text()}")
+                try:
+                    httpx.get(f"{url}/health", timeout=1)
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            else:
+                pytest.fail("the gateway did not start within 60 s")
+            yield ServedGateway(url, cwd)
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+
+
 @pytest.fixture
 def served(tmp_path: Path, seeded_database: Path) -> Iterator[ServedGateway]:
+    """A sandbox gateway on a copy of the seeded demo database."""
     shutil.copy(seeded_database, tmp_path / "billing.sqlite3")
-    port = free_port()
-    log = (tmp_path / "serve.log").open("w")
-    process = subprocess.Popen(
-        [COMMAND, "serve", "--port", str(port)],
-        cwd=tmp_path,
-        env=_environment(tmp_path),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"serve exited: {(tmp_path / 'serve.log').read_text()}")
-            try:
-                httpx.get(f"{url}/health", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("the gateway did not start within 60 s")
-        yield ServedGateway(url, tmp_path)
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
+    with serving(tmp_path) as gateway:
+        yield gateway
 
 
 @pytest.fixture(scope="session")

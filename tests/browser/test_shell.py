@@ -5,11 +5,12 @@ message when no session is left."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import ServedGateway, axe, serious, signed_in, wait_ready
+from tests.browser.conftest import ServedGateway, axe, serious, serving, signed_in, wait_ready
 
 
 def test_the_sandbox_sign_in_lists_the_demo_users_and_signs_in(
@@ -67,3 +68,35 @@ def test_axe_finds_nothing_serious_on_the_sign_in_and_the_shell(
     signed_in(page, "member@acme.test")
     assert serious(axe(page, "header")) == []
     assert serious(axe(page, "nav")) == []
+
+
+def test_a_refused_token_ends_the_session(page: Page, served: ServedGateway) -> None:
+    page.add_init_script("sessionStorage.setItem('billing-gateway.token', 'not-a-token')")
+    page.goto("/billing")
+    expect(page.get_by_role("region", name="Sign in to the sandbox")).to_be_visible()
+    assert page.evaluate("sessionStorage.getItem('billing-gateway.token')") is None
+
+
+def test_production_says_the_session_ended_and_refuses_the_demo_sign_in(
+    browser: Browser, tmp_path: Path
+) -> None:
+    production = {
+        "GATEWAY_MODE": "production",
+        "GATEWAY_FIXED_CLOCK": "",
+        "STRIPE_API_KEY": "sk_test_never_called",
+        "STRIPE_PUBLISHABLE_KEY": "pk_test_never_called",
+    }
+    with serving(tmp_path, **production) as gateway:
+        policy = httpx.get(f"{gateway.url}/billing", timeout=30).headers["content-security-policy"]
+        assert "script-src 'self' https://js.stripe.com;" in policy
+        refused = httpx.post(
+            f"{gateway.url}/billing/sandbox/token", json={"email": "owner@acme.test"}, timeout=30
+        )
+        assert refused.status_code == 403
+        context = browser.new_context(base_url=gateway.url)
+        page = context.new_page()
+        page.goto("/billing")
+        ended = page.get_by_role("region", name="Your session has ended")
+        expect(ended).to_contain_text("Return to your application")
+        expect(page.get_by_role("button", name=re.compile("@"))).to_have_count(0)
+        context.close()

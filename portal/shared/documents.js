@@ -24,5 +24,5 @@ export const documents = {
   "SetUpgradePreference": "a9b4f2e6223e05701cfc61598db95c3f2924de8a9e8aea5e8d9439f0a28dab64",
   "Subscribe": "ae3431f4eef562c3a4d9f639ed70b9e13149e9cbe7e293125fba1d934cccd10c",
   "UpdateBillingInfo": "6ae0c429b83c633facd778a901c81c63a35f70fc93619b2660ec82a7417d7184",
-  "UsageSection": "0bba9bec7a780223816de4ee5af90be6e75d9928b3e6f8b38cdc80ba18392a86"
+  "UsageSection": "0d3ea39738e3e15b6280cc44c7257190d6e7ced73b8a686f6c4456b49a56a96c"
 };

@@ -46,7 +46,7 @@ export const messages = {
     "pay.body": "{amount} will be charged to your default card now.",
     "pay.confirm": "Pay {amount}",
     "pay.done": "Invoice {number} is paid.",
-    "pay.waiting": "The payment of invoice {number} still waits for your bank's confirmation.",
+    "pay.notDone": "Invoice {number} is not paid yet.",
     authenticate: "Complete authentication",
     "authenticate.label": "Complete authentication: invoice {number}",
     "prompt.unpaid.one": "1 unpaid invoice, {amount} due.",
@@ -95,7 +95,7 @@ export const messages = {
     "pay.body": "Ora verranno addebitati {amount} sulla tua carta predefinita.",
     "pay.confirm": "Paga {amount}",
     "pay.done": "La fattura {number} è pagata.",
-    "pay.waiting": "Il pagamento della fattura {number} attende ancora la conferma della banca.",
+    "pay.notDone": "La fattura {number} non è ancora pagata.",
     authenticate: "Completa l'autenticazione",
     "authenticate.label": "Completa l'autenticazione: fattura {number}",
     "prompt.unpaid.one": "1 fattura non pagata, da pagare {amount}.",
@@ -284,7 +284,7 @@ async function payNow(ctx, invoice) {
 
 async function authenticate(ctx, invoice, clientSecret) {
   const paid = await ctx.authenticatePayment({ invoiceId: invoice.id, clientSecret });
-  ctx.announce(ctx.t(paid ? "pay.done" : "pay.waiting", { number: invoice.number }));
+  ctx.announce(ctx.t(paid ? "pay.done" : "pay.notDone", { number: invoice.number }));
   await ctx.refresh();
 }
 

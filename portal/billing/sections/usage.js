@@ -102,7 +102,10 @@ export function visible() {
 
 export async function render(root, ctx) {
   useStyles();
-  const { data, errors } = await ctx.gql("UsageSection", { month: chosen.month || null });
+  const { data, errors } = await ctx.gql("UsageSection", {
+    month: chosen.month || null,
+    billing: ctx.canManageBilling, // ACC-3: the on-demand cost only for billing roles
+  });
   const organization = data?.organization;
   if (!organization) {
     root.append(alertText(ctx, problem(errors) || ctx.t("error.generic")));
@@ -151,7 +154,7 @@ function monthPicker(root, ctx, history) {
 }
 
 function metersTable(ctx, meters, names, metricName) {
-  // On-demand figures are for billing roles (ACC-3): a member's come back null, columns omitted.
+  // On-demand figures are for billing roles (ACC-3): not asked for a member, columns omitted.
   const blocks = meters.some((m) => m.onDemandBlocks !== null && m.onDemandBlocks !== undefined);
   const cost = meters.some((m) => m.onDemandCost);
   const head = [
@@ -173,7 +176,7 @@ function metersTable(ctx, meters, names, metricName) {
       ctx.h("td", { class: "amount", text: ctx.number(meter.used) }),
       ctx.h("td", { class: "amount", text: meter.limit === null ? ctx.t("unlimited") : ctx.number(meter.limit) }),
       ctx.h("td", {}, percentOf(ctx, meter, metric)),
-      blocks ? ctx.h("td", { class: "amount", text: meter.onDemandBlocks === null ? "" : ctx.number(meter.onDemandBlocks) }) : null,
+      blocks ? ctx.h("td", { class: "amount", text: ctx.number(meter.onDemandBlocks) }) : null,
       cost ? ctx.h("td", { class: "amount", text: meter.onDemandCost ? ctx.money(meter.onDemandCost) : "" }) : null,
     );
   });

@@ -14,7 +14,7 @@ export async function openChange(ctx, input, { product, interval }) {
     });
     return;
   }
-  const trial = ["TRIALING", "TRIAL_ENDED"].includes(await currentStatus(ctx));
+  const trial = ["TRIALING", "TRIAL_ENDED"].includes(ctx.subscriptionStatus);
   let outcome = null;
   const due = preview.amountDueNow;
   const label =
@@ -51,11 +51,6 @@ export async function openChange(ctx, input, { product, interval }) {
   actions.push({ id: "cancel", label: t("cancel") });
   await ctx.dialog({ title: t("previewTitle", { kind: t(`kind.${preview.kind}`), product }), body: previewBody(ctx, preview, interval), actions });
   if (outcome) await finish(ctx, outcome, product, preview);
-}
-
-async function currentStatus(ctx) {
-  const { data } = await ctx.gql("BillingPlan", { amounts: false });
-  return data?.organization?.subscription?.status ?? null;
 }
 
 function previewBody(ctx, preview, interval) {

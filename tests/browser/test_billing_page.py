@@ -413,3 +413,74 @@ def test_the_ladder_slider_seats_add_ons_and_the_annual_saving_rule_cat_3_chg_11
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_test_id("recurring")).to_contain_text("per year")
     dialog.get_by_role("button", name="Cancel").click()
+
+
+def test_a_declined_renewal_tells_what_the_status_means_and_what_to_do_rule_sub_1(
+    page: Page, served: ServedGateway
+) -> None:
+    _use_card(served, "pm_card_chargeDeclined")
+    moved = served.graphql("owner@acme.test", "mutation { advanceTestClock(days: 21) { events } }")
+    assert moved["advanceTestClock"]["events"]
+    assert _subscription(served)["status"] == "PENDING_PAYMENT"
+    signed_in(page, "billing@acme.test")
+    status = page.get_by_test_id("status")
+    expect(status).to_contain_text("Payment overdue")
+    expect(status).to_contain_text("Pay it within 5 days of its due date (the grace period)")
+    expect(status.get_by_role("link", name="Pay now")).to_have_attribute("href", "#invoices")
+    assert serious(axe(page, "#plan")) == []
+    page.get_by_role("button", name="Sign out").click()
+    signed_in(page, "member@acme.test")
+    expect(page.get_by_test_id("status")).to_contain_text(
+        "Ask your organization's owner or billing admin to pay the overdue invoice."
+    )
+    expect(page.get_by_role("link", name="Pay now")).to_have_count(0)
+
+    served.graphql("owner@acme.test", "mutation { advanceTestClock(days: 6) { events } }")
+    assert _subscription(served)["status"] == "FROZEN"
+    page.reload()
+    page.wait_for_selector("body[data-ready='true']")
+    expect(page.get_by_test_id("status")).to_contain_text("Frozen")
+    expect(page.get_by_test_id("status")).to_contain_text("Pay now to restore it.")
+
+
+def test_blockers_show_and_nothing_can_be_confirmed_rule_chg_1(
+    page: Page, served: ServedGateway
+) -> None:
+    signed_in(page, "owner@globex.test")  # TRIALING, and no card
+    expect(page.get_by_test_id("status")).to_contain_text("Trial")
+    expect(page.get_by_test_id("status")).to_contain_text("free until March 26, 2026")
+    page.get_by_role("button", name="Choose Pro for Marketing").click()
+    dialog = page.get_by_role("dialog")
+    blockers = dialog.get_by_test_id("blockers")
+    expect(blockers.locator("[data-code='NO_PAYMENT_METHOD']")).to_be_visible()
+    expect(dialog.get_by_role("button", name=re.compile("Confirm"))).to_have_count(0)
+    assert serious(axe(page, "dialog")) == []
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    plan = served.graphql(
+        "owner@globex.test", "{ organization { subscription { items { plan { code } } } } }"
+    )
+    assert plan["organization"]["subscription"]["items"][0]["plan"]["code"] == "plus"
+
+
+def test_from_a_trial_choosing_a_plan_subscribes_rule_sub_2(
+    page: Page, served: ServedGateway
+) -> None:
+    served.graphql(
+        "owner@globex.test",
+        'mutation { replacePaymentMethod(paymentMethodId: "pm_card_visa") { __typename } }',
+    )
+    signed_in(page, "owner@globex.test")
+    expect(page.get_by_test_id("status")).to_contain_text("Trial")
+    page.get_by_role("button", name="Choose Pro for Marketing").click()
+    dialog = page.get_by_role("dialog")
+    confirm = dialog.get_by_role("button", name=re.compile("^Confirm"))
+    with page.expect_response(_operation("Subscribe")):
+        confirm.click()
+    expect(page.get_by_test_id("status")).to_contain_text("Active")
+    expect(_plan_cell(page, "marketing")).to_contain_text("Pro")
+    held = served.graphql(
+        "owner@globex.test",
+        "{ organization { subscription { status items { plan { code } } } } }",
+    )["organization"]["subscription"]
+    assert (held["status"], held["items"][0]["plan"]["code"]) == ("ACTIVE", "pro")

@@ -15,6 +15,7 @@ export const messages = {
     current: "Current plan",
     choose: "Choose {plan}",
     chooseLabel: "Choose {plan} for {product}",
+    chooseBundleLabel: "Choose {plan} in the {bundle} bundle",
     per: "{amount} {per}",
     includes: "Includes {products}",
     bundle: "Bundle: {name}",
@@ -76,6 +77,7 @@ export const messages = {
     current: "Piano attuale",
     choose: "Scegli {plan}",
     chooseLabel: "Scegli {plan} per {product}",
+    chooseBundleLabel: "Scegli {plan} nel pacchetto {bundle}",
     per: "{amount} {per}",
     includes: "Comprende {products}",
     bundle: "Pacchetto: {name}",
@@ -158,6 +160,8 @@ export async function render(root, ctx) {
     return;
   }
   const products = new Map(data.catalog.products.map((product) => [product.code, product]));
+  // The status decides between changePlan and subscribe (from a trial, SUB-2) when confirming.
+  ctx = { ...ctx, subscriptionStatus: subscription.status };
   root.append(h("p", { class: "hint", text: t("intro") }));
   root.append(intervalSwitch(ctx, subscription, products));
   for (const item of subscription.items) {
@@ -227,7 +231,7 @@ function productBlock(ctx, subscription, item, product) {
     block.append(
       h("h4", { text: t("bundle", { name: bundle.name }) }),
       h("p", { class: "hint", text: t("includes", { products: bundle.includes.join(", ") }) }),
-      planGrid(ctx, item, product, bundle.plans, interval, bundle.code),
+      planGrid(ctx, item, product, bundle.plans, interval, bundle),
     );
   }
   const manage = manageForm(ctx, item, product, interval);
@@ -235,13 +239,15 @@ function productBlock(ctx, subscription, item, product) {
   return block;
 }
 
+// `bundle`: the bundle these plans belong to (CAT-5), or null for the product's own plans.
 function planGrid(ctx, item, product, plans, interval, bundle) {
   const { h, t } = ctx;
   return h(
     "div",
     { class: "plans" },
     plans.map((plan) => {
-      const current = plan.code === item.plan.code && (item.plan.bundle ?? null) === bundle;
+      const current = plan.code === item.plan.code && (item.plan.bundle ?? null) === (bundle?.code ?? null);
+      const offer = bundle ? `${bundle.name} ${plan.name}` : `${product.name} ${plan.name}`;
       const price = priceFor(plan.prices, interval);
       return h(
         "div",
@@ -256,10 +262,12 @@ function planGrid(ctx, item, product, plans, interval, bundle) {
           ? h("p", {}, h("span", { class: "badge status-ok", text: t("current") }))
           : h("button", {
               type: "button",
-              "aria-label": t("chooseLabel", { plan: plan.name, product: product.name }),
+              "aria-label": bundle
+                ? t("chooseBundleLabel", { plan: plan.name, bundle: bundle.name })
+                : t("chooseLabel", { plan: plan.name, product: product.name }),
               text: t("choose", { plan: plan.name }),
               onclick: () =>
-                openChange(ctx, { product: product.code, plan: plan.code, bundle }, { product: `${product.name} ${plan.name}`, interval }),
+                openChange(ctx, { product: product.code, plan: plan.code, bundle: bundle?.code ?? null }, { product: offer, interval }),
             }),
       );
     }),

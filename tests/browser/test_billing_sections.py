@@ -141,8 +141,11 @@ def test_a_declined_renewal_replace_the_card_pay_now_active_rule_dun_4_dun_6(
     dialog.get_by_role("button", name="Fail authentication").click()
     expect(dialog).to_have_count(0)
     expect(page.locator("#live")).to_have_text(f"Invoice {number} is not paid yet.")
-    failed = page.locator("#notifications li[data-kind='PAYMENT_FAILED']").first
-    expect(failed).to_contain_text("authentication (3-D Secure) failed")
+    failed = page.locator(
+        "#notifications li[data-kind='PAYMENT_FAILED']",
+        has_text="authentication (3-D Secure) failed",
+    )  # notices made at one instant have no order among themselves
+    expect(failed).to_have_count(1)
     assert _invoices(served)[0]["status"] == "OPEN"
     assert not _invoices(served)[0]["paymentClientSecret"]
 

@@ -48,6 +48,8 @@ from gateway.introspection import REFUSAL as INTROSPECTION_REFUSAL
 from gateway.introspection import REFUSAL_CODE, asks_for_introspection
 from gateway.invoice_route import invoice_pdf_endpoint
 from gateway.persisted import OperationRefused, PersistedOperations
+from gateway.portal_session_route import ROUTE as PORTAL_SESSION_ROUTE
+from gateway.portal_session_route import portal_session_endpoint
 from gateway.processor import build_mailer, build_processor
 from gateway.public_catalog import PublicCatalogCache, public_documents
 from gateway.query_limits import (
@@ -68,6 +70,7 @@ from gateway.webhooks import webhook_endpoint
 from gateway.worker import run_periodically
 from payments.port import PaymentProcessor
 from resolvers.api_keys import ApiKeyPrincipal
+from resolvers.portal_sessions import LinkOptions
 from resolvers.viewer import Viewer
 from resolvers.webhook_delivery import DeliveryOptions
 from schema import schema
@@ -120,7 +123,13 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
             public_catalog=self.settings.public_catalog,
             client_address=client_address(request.scope, self.settings.trusted_proxies),
             webhooks_allow_private=self.settings.webhooks_allow_private,
+            portal_links=self._portal_links(request),
         )
+
+    def _portal_links(self, request: Any) -> LinkOptions:
+        portal = self.settings.portal_sessions
+        base_url = portal.public_url or str(request.base_url).rstrip("/")
+        return LinkOptions(base_url, portal.link_seconds, portal.allows)
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A GET naming a persisted document is a query, even with a browser's `Accept: */*`.
@@ -308,6 +317,11 @@ def _routes(settings: Settings, endpoint: GraphQLEndpoint) -> list[Route]:
         Route("/ready", ready_endpoint(settings), methods=["GET"]),
         Route("/invoices/{invoice_id}.pdf", invoice_pdf_endpoint(settings), methods=["GET"]),
         Route("/usage.csv", usage_csv_endpoint(settings), methods=["GET"]),
+        Route(
+            PORTAL_SESSION_ROUTE,
+            portal_session_endpoint(settings, endpoint.clock),
+            methods=["GET"],
+        ),
         Route(
             "/webhooks/stripe",
             webhook_endpoint(endpoint.processor, endpoint.clock),

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from billing.access import Role
 from gateway.client_address import IPNetwork, parse_networks
 from gateway.limit_settings import RequestLimits, load_request_limits
+from gateway.portal_session_settings import PortalSessionSettings, load_portal_session_settings
 from gateway.settings_error import SettingsError as SettingsError
 
 DEFAULT_DATA_DIR = Path("var")
@@ -93,6 +94,8 @@ class Settings:
     auth_failure_limit: str = DEFAULT_AUTH_FAILURE_LIMIT
     trusted_proxies: tuple[IPNetwork, ...] = ()
     identity_provider: IdentityProviderSettings | None = None
+    # One-time links into the billing page (gateway/portal_session_settings.py).
+    portal_sessions: PortalSessionSettings = field(default_factory=PortalSessionSettings)
     # EVT-1: webhook endpoints on private or loopback addresses (tests, private networks).
     webhooks_allow_private: bool = False
 
@@ -104,6 +107,11 @@ class Settings:
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     mode = _mode(env.get("GATEWAY_MODE", Mode.SANDBOX.value))
+    token_max_lifetime_seconds = _seconds(
+        "GATEWAY_TOKEN_MAX_LIFETIME_SECONDS",
+        env.get("GATEWAY_TOKEN_MAX_LIFETIME_SECONDS"),
+        DEFAULT_TOKEN_MAX_LIFETIME_SECONDS,
+    )
     return Settings(
         mode=mode,
         database_url=_database_url(env.get("DATABASE_URL", DEFAULT_DATABASE_URL)),
@@ -132,11 +140,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         anonymous_introspection=_flag(
             "GATEWAY_INTROSPECTION", env.get("GATEWAY_INTROSPECTION"), mode is Mode.SANDBOX
         ),
-        token_max_lifetime_seconds=_seconds(
-            "GATEWAY_TOKEN_MAX_LIFETIME_SECONDS",
-            env.get("GATEWAY_TOKEN_MAX_LIFETIME_SECONDS"),
-            DEFAULT_TOKEN_MAX_LIFETIME_SECONDS,
-        ),
+        token_max_lifetime_seconds=token_max_lifetime_seconds,
+        portal_sessions=load_portal_session_settings(env, token_max_lifetime_seconds),
         limits=load_request_limits(env),
         redis_url=_redis_url(env.get("REDIS_URL")),
         redis_key_prefix=env.get("GATEWAY_REDIS_KEY_PREFIX") or DEFAULT_REDIS_KEY_PREFIX,

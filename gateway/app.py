@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -24,7 +24,7 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
-from billing.clock import Clock, SystemClock
+from billing.clock import Clock
 from billing.errors import BillingError, ErrorCode
 from gateway.auth import authenticate
 from gateway.auth_failures import AuthFailureLimit
@@ -33,6 +33,7 @@ from gateway.body_limit import BodyLimit
 from gateway.client_address import client_address
 from gateway.cors import BrowserCors
 from gateway.db import close_database, open_database
+from gateway.fixed_clock_setting import gateway_clock
 from gateway.graphiql import ASSET_ROUTE as GRAPHIQL_ASSET_ROUTE
 from gateway.graphiql import GraphiQL
 from gateway.graphiql import disabled as graphiql_disabled
@@ -48,8 +49,10 @@ from gateway.introspection import REFUSAL as INTROSPECTION_REFUSAL
 from gateway.introspection import REFUSAL_CODE, asks_for_introspection
 from gateway.invoice_route import invoice_pdf_endpoint
 from gateway.persisted import OperationRefused, PersistedOperations
+from gateway.portal_routes import portal_routes
 from gateway.portal_session_route import ROUTE as PORTAL_SESSION_ROUTE
 from gateway.portal_session_route import portal_session_endpoint
+from gateway.pricing_route import pricing_page_endpoint
 from gateway.processor import build_mailer, build_processor
 from gateway.public_catalog import PublicCatalogCache, public_documents
 from gateway.query_limits import (
@@ -274,7 +277,9 @@ def create_app(
 ) -> Starlette:
     """`manage_database=False` leaves the database and the billing clock to the caller (tests)."""
     endpoint = GraphQLEndpoint(
-        settings, clock or SystemClock(), processor or build_processor(settings)
+        settings,
+        clock or gateway_clock(settings.fixed_clock),
+        processor or build_processor(settings),
     )
 
     @asynccontextmanager
@@ -307,11 +312,11 @@ def create_app(
     )
 
 
-def _routes(settings: Settings, endpoint: GraphQLEndpoint) -> list[Route]:
+def _routes(settings: Settings, endpoint: GraphQLEndpoint) -> list[BaseRoute]:
     graphql: ASGIApp = endpoint
     if settings.public_catalog:
         graphql = PublicCatalogCache(endpoint, public_documents(load_manifest()))
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
         Route("/ready", ready_endpoint(settings), methods=["GET"]),
@@ -322,6 +327,7 @@ def _routes(settings: Settings, endpoint: GraphQLEndpoint) -> list[Route]:
             portal_session_endpoint(settings, endpoint.clock),
             methods=["GET"],
         ),
+        Route("/pricing", pricing_page_endpoint(), methods=["GET"]),
         Route(
             "/webhooks/stripe",
             webhook_endpoint(endpoint.processor, endpoint.clock),
@@ -330,7 +336,7 @@ def _routes(settings: Settings, endpoint: GraphQLEndpoint) -> list[Route]:
     ]
     if endpoint.graphiql is not None:
         routes.append(Route(GRAPHIQL_ASSET_ROUTE, endpoint.graphiql.asset, methods=["GET"]))
-    return routes
+    return routes + portal_routes(settings)
 
 
 def _middleware(settings: Settings, endpoint: GraphQLEndpoint) -> list[Middleware]:

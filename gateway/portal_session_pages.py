@@ -10,8 +10,8 @@ from html import escape
 from resolvers.portal_sessions import Refusal
 
 LANGUAGES = ("en", "it")
-TOKEN_KEY = "billing-gateway.token"
-RETURN_URL_KEY = "billing-gateway.returnUrl"
+TOKEN_KEY = "billing-gateway.token"  # portal/shared/session.js
+RETURN_URL_KEY = "billing-gateway.return-url"  # portal/shared/session.js
 
 _LABELS = {
     "en": {

@@ -7,14 +7,17 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from billing.access import Role
 from gateway.client_address import IPNetwork, parse_networks
+from gateway.fixed_clock_setting import load_fixed_clock
 from gateway.limit_settings import RequestLimits, load_request_limits
 from gateway.portal_session_settings import PortalSessionSettings, load_portal_session_settings
+from gateway.portal_settings import load_stripe_publishable_key
 from gateway.settings_error import SettingsError as SettingsError
 
 DEFAULT_DATA_DIR = Path("var")
@@ -98,6 +101,8 @@ class Settings:
     portal_sessions: PortalSessionSettings = field(default_factory=PortalSessionSettings)
     # EVT-1: webhook endpoints on private or loopback addresses (tests, private networks).
     webhooks_allow_private: bool = False
+    fixed_clock: datetime | None = None  # GATEWAY_FIXED_CLOCK (gateway/fixed_clock_setting.py)
+    stripe_publishable_key: str | None = None  # for Stripe.js on the billing page
 
     @property
     def is_sandbox(self) -> bool:
@@ -158,6 +163,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         trusted_proxies=_trusted_proxies(env.get("GATEWAY_TRUSTED_PROXIES", "")),
         identity_provider=_identity_provider(env),
+        fixed_clock=load_fixed_clock(env, sandbox=mode is Mode.SANDBOX),
+        stripe_publishable_key=load_stripe_publishable_key(env),
     )
 
 

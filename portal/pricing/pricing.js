@@ -1,45 +1,30 @@
 // The public pricing page (GET /pricing): the catalog read anonymously with the trusted document
 // PricingPage (sent by its hash only, so the answer is cacheable), drawn for the browser's
 // language (English or Italian, with a switch) and formatted for its locale. No sign-in.
+import { formatters } from "../shared/format.js";
 import { documents } from "../shared/documents.js";
+import { initialLanguage, LANGUAGES, rememberLanguage, translator } from "../shared/i18n.js";
 import { messages } from "./messages.js";
 
-const LANGUAGE_KEY = "billing-gateway.language";
-const DEFAULT_LOCALES = { en: "en-US", it: "it-IT" };
 const PER = { MONTHLY: "perMonth", ANNUAL: "perYear", QUARTERLY: "perQuarter", SEMIANNUAL: "perHalfYear" };
+const LANGUAGE_NAMES = { en: "English", it: "Italiano" };
 
-const state = { language: chooseLanguage(), interval: "MONTHLY", catalog: null };
+const state = { language: initialLanguage(), interval: "MONTHLY", catalog: null };
+let t = translator(state.language, messages);
+let format = formatters(state.language);
 
-function chooseLanguage() {
-  const kept = localStorage.getItem(LANGUAGE_KEY);
-  if (kept in messages) return kept;
-  for (const tag of navigator.languages || [navigator.language || "en"]) {
-    const primary = tag.toLowerCase().split("-")[0];
-    if (primary in messages) return primary;
-  }
-  return "en";
+function setLanguage(language) {
+  state.language = language;
+  t = translator(language, messages);
+  format = formatters(language);
 }
 
-function locale() {
-  const wanted = state.language;
-  const tag = (navigator.languages || []).find((t) => t.toLowerCase().split("-")[0] === wanted);
-  return tag || DEFAULT_LOCALES[wanted];
-}
-
-function t(key, params = {}) {
-  const text = messages[state.language][key] ?? messages.en[key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (_, name) => String(params[name] ?? ""));
-}
-
-function money({ amount, currency }) {
-  const format = new Intl.NumberFormat(locale(), { style: "currency", currency });
-  const digits = format.resolvedOptions().maximumFractionDigits;
-  // Amounts are integers in minor units; dividing is for display only.
-  return format.format(amount / 10 ** digits);
+function money(amount) {
+  return format.money(amount);
 }
 
 function number(n) {
-  return new Intl.NumberFormat(locale()).format(n);
+  return format.number(n);
 }
 
 function metricName(code) {
@@ -214,13 +199,13 @@ function controls() {
   const select = el(
     "select",
     { id: "language" },
-    Object.keys(messages).map((code) =>
-      el("option", { value: code, selected: code === state.language, lang: code, text: { en: "English", it: "Italiano" }[code] }),
+    LANGUAGES.map((code) =>
+      el("option", { value: code, selected: code === state.language, lang: code, text: LANGUAGE_NAMES[code] }),
     ),
   );
   select.addEventListener("change", () => {
-    state.language = select.value;
-    localStorage.setItem(LANGUAGE_KEY, state.language);
+    setLanguage(select.value);
+    rememberLanguage(state.language);
     draw();
     document.getElementById("language").focus();
   });

@@ -120,8 +120,8 @@ function planCard(plan, product, bundle) {
   return el(
     "article",
     { class: "plan", "aria-labelledby": headingId },
-    el("h3", { id: headingId, text: plan.name }),
-    bundle ? el("p", { class: "badge", text: `${t("bundle")}: ${bundle.name}` }) : null,
+    el("h3", { id: headingId, text: bundle ? `${plan.name} · ${bundle.name}` : plan.name }),
+    bundle ? el("p", { class: "badge", text: t("bundle") }) : null,
     priceBlock(prices),
     limits.length || seats.length
       ? [el("h4", { text: t("limits") }), el("ul", { class: "limits" }, limits, seats)]
@@ -240,7 +240,7 @@ function draw() {
       { "aria-label": t("products") },
       el("ul", {}, products.map((p) => el("li", {}, el("a", { href: `#product-${p.code}`, text: p.name })))),
     ),
-    products.map(productSection),
+    ...products.map(productSection),
   );
 }
 

@@ -67,6 +67,7 @@ export const messages = {
       product_variations: "Product variations",
       api: "API",
       priority_support: "Priority support",
+      sales_pipeline: "Sales pipeline",
     },
   },
   it: {
@@ -135,6 +136,7 @@ export const messages = {
       product_variations: "Varianti di prodotto",
       api: "API",
       priority_support: "Assistenza prioritaria",
+      sales_pipeline: "Pipeline di vendita",
     },
   },
 };

@@ -35,6 +35,10 @@ function featureName(code) {
   return messages[state.language].featureNames[code] ?? code.replaceAll("_", " ");
 }
 
+function productName(code) {
+  return state.catalog?.products.find((p) => p.code === code)?.name ?? code;
+}
+
 /** The newest price of each interval. */
 function priceByInterval(prices) {
   const latest = new Map();
@@ -176,7 +180,7 @@ function productSection(product) {
   for (const bundle of product.bundles) {
     parts.push(
       el("h3", { class: "bundle-title", text: `${t("bundle")}: ${bundle.name}` }),
-      el("p", { class: "note", text: t("bundleIncludes", { products: bundle.includes.join(" + ") }) }),
+      el("p", { class: "note", text: t("bundleIncludes", { products: bundle.includes.map(productName).join(" + ") }) }),
       el("div", { class: "plans" }, [...bundle.plans].sort((a, b) => a.rank - b.rank).map((plan) => planCard(plan, product, bundle))),
     );
   }

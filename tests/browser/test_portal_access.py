@@ -116,7 +116,8 @@ class Production:
         )
         body: dict[str, Any] = answer.json()
         assert not body.get("errors"), body
-        return body["data"]
+        data: dict[str, Any] = body["data"]
+        return data
 
 
 def _production_env(cwd: Path, jwks_url: str) -> dict[str, str]:

@@ -1,0 +1,113 @@
+"""Screenshots of the billing page's sections and of the pricing page, at desktop (1280 px) and
+phone (390 px) width, with the clock fixed (tools/served_portal.py): `make screenshots`.
+
+The billing page is Acme's, signed in as its billing admin (billing@acme.test); each section the
+shell renders (`main > section[id]`, whatever sections exist) gets one image per width, named by
+its anchor id. The README's "Screenshots" section, between its two markers, is rewritten to show
+the images made, so it follows the section list."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tools.served_portal import TOKEN_KEY, chromium, sandbox_token, served_sandbox
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "docs" / "screenshots"
+README = ROOT / "README.md"
+WIDTHS = {"desktop": 1280, "phone": 390}
+USER = "billing@acme.test"
+START, END = "<!-- screenshots:start -->", "<!-- screenshots:end -->"
+
+
+def _page(browser: Browser, url: str, width: int, token: str | None) -> Page:
+    context = browser.new_context(
+        base_url=url,
+        locale="en-US",
+        viewport={"width": width, "height": 900},
+        device_scale_factor=1,
+        reduced_motion="reduce",
+    )
+    context.set_default_timeout(30_000)
+    if token is not None:
+        context.add_init_script(f"sessionStorage.setItem({TOKEN_KEY!r}, {token!r})")
+    return context.new_page()
+
+
+def _shoot(page: Page, target: str, path: Path) -> None:
+    locator = page.locator(target)
+    locator.scroll_into_view_if_needed()
+    locator.screenshot(path=path, animations="disabled", caret="hide")
+    print(f"wrote {path.relative_to(ROOT)}")
+
+
+def take(browser: Browser, url: str) -> tuple[list[str], list[str]]:
+    """The billing page's section ids and the image files written."""
+    token = sandbox_token(url, USER)
+    sections: list[str] = []
+    written: list[str] = []
+    for kind, width in WIDTHS.items():
+        page = _page(browser, url, width, token)
+        page.goto("/billing")
+        page.wait_for_selector("body[data-ready='true']")
+        ids: list[str] = page.eval_on_selector_all("main > section[id]", "s => s.map(e => e.id)")
+        sections = ids
+        for name, target in [("header", "header"), *((i, f"main > section#{i}") for i in ids)]:
+            file = f"billing-{name}-{kind}.png"
+            _shoot(page, target, OUTPUT / file)
+            written.append(file)
+        page.context.close()
+        page = _page(browser, url, width, None)
+        page.goto("/pricing")
+        page.wait_for_selector("body[data-ready='true']")
+        file = f"pricing-{kind}.png"
+        page.screenshot(path=OUTPUT / file, full_page=True, animations="disabled", caret="hide")
+        print(f"wrote {(OUTPUT / file).relative_to(ROOT)}")
+        written.append(file)
+        page.context.close()
+    return sections, written
+
+
+def readme_section(sections: list[str]) -> str:
+    """The Markdown between the README's markers: desktop and phone side by side."""
+    rows = ["| | desktop (1280 px) | phone (390 px) |", "|---|---|---|"]
+    for name, title in [
+        ("billing-header", "Billing page: header"),
+        *((f"billing-{s}", f"Billing page: `#{s}`") for s in sections),
+        ("pricing", "Pricing page (`/pricing`)"),
+    ]:
+        desktop = f"![{title}, desktop](docs/screenshots/{name}-desktop.png)"
+        phone = f'<img src="docs/screenshots/{name}-phone.png" alt="{title}, phone" width="195">'
+        rows.append(f"| {title} | {desktop} | {phone} |")
+    return "\n".join(rows)
+
+
+def update_readme(sections: list[str]) -> None:
+    text = README.read_text(encoding="utf-8")
+    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
+    if not pattern.search(text):
+        sys.exit(f"README.md has no {START} … {END} markers")
+    block = f"{START}\n{readme_section(sections)}\n{END}"
+    README.write_text(pattern.sub(lambda _: block, text), encoding="utf-8")
+
+
+def main() -> None:
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    for stale in OUTPUT.glob("*.png"):
+        stale.unlink()
+    with served_sandbox() as url, sync_playwright() as driver:
+        browser = chromium(driver)
+        try:
+            sections, _ = take(browser, url)
+        finally:
+            browser.close()
+    update_readme(sections)
+    print(f"sections: {', '.join(sections) or '(none)'}; README.md's Screenshots updated")
+
+
+if __name__ == "__main__":
+    main()

@@ -6,12 +6,14 @@
 //   export function visible(ctx) { return true; }     // e.g. hide for roles that may not see it
 //   export async function render(root, ctx) { ... }  // (re)draws into root (a <section>)
 // Before each render the shell empties `root` and puts the section's <h2> (messages.title)
-// first; render appends below it.
+// first; render appends below it. A render that resolves to `false` hides the section and its
+// nav entry (e.g. nothing applies to this organization).
 //
 // ctx: gql(operationName, variables) -> {data, errors} (persisted hash only; FORBIDDEN fields
 // come back null with an error); t(key, params); money(m), date(iso), number(n) for the locale;
 // lang, locale; role, canManageBilling, isOwner; organization {id, name}; user {email, name};
-// refresh(); dialog({title, body, actions}); download(url, filename); announce(text);
+// refresh(); dialog({title, body, actions}); download(url, filename); announce(text) (screen
+// readers); notify(text) (a visible notice above the sections until the next one);
 // authenticatePayment({invoiceId, clientSecret}); sandbox; config; token; h(tag, props, ...kids).
 import { openDialog } from "../shared/dialog.js";
 import { h } from "../shared/dom.js";
@@ -85,6 +87,12 @@ function baseContext() {
       live.textContent = "";
       setTimeout(() => (live.textContent = text), 50);
     },
+    notify(text, tone = "info") {
+      const notice = document.getElementById("notice");
+      notice.className = `notice card status-${tone}`;
+      notice.textContent = text;
+      notice.hidden = !text;
+    },
     async download(url, filename) {
       const response = await fetch(url, { headers: { authorization: `Bearer ${state.token}` } });
       if (response.status === 401) return sessionEnded();
@@ -139,7 +147,9 @@ async function renderSections() {
   });
   const roots = visible.map((module) => {
     const ctx = sectionContext(base, module);
-    nav.append(h("li", {}, h("a", { href: `#${module.id}`, text: ctx.t("title") })));
+    nav.append(
+      h("li", { "data-section": module.id }, h("a", { href: `#${module.id}`, text: ctx.t("title") })),
+    );
     let root = document.getElementById(module.id);
     if (!root) {
       root = h("section", { id: module.id, class: "card", "aria-labelledby": `${module.id}-title` });
@@ -155,7 +165,10 @@ async function renderSections() {
       const heading = h("h2", { id: `${module.id}-title`, text: ctx.t("title") });
       try {
         root.replaceChildren(heading);
-        await module.render(root, ctx);
+        const shown = (await module.render(root, ctx)) !== false;
+        root.hidden = !shown;
+        const entry = document.querySelector(`#nav-list [data-section="${module.id}"]`);
+        if (entry) entry.hidden = !shown;
       } catch (error) {
         if (error instanceof SessionEnded) return;
         console.error(`billing page: section ${module.id}`, error);
@@ -226,6 +239,7 @@ function layout(content) {
     h("a", { href: "#main", class: "skip", text: t("skip") }),
     header(),
     h("nav", { id: "nav", "aria-label": t("nav.label") }, h("ul", { id: "nav-list" })),
+    h("p", { id: "notice", role: "status", hidden: true }),
     h("main", { id: "main" }, content),
   );
 }

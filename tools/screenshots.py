@@ -75,13 +75,16 @@ def take(browser: Browser, url: str) -> tuple[list[str], list[str]]:
 def readme_section(sections: list[str]) -> str:
     """The Markdown between the README's markers: desktop and phone side by side."""
     rows = ["| | desktop (1280 px) | phone (390 px) |", "|---|---|---|"]
-    for name, title in [
-        ("billing-header", "Billing page: header"),
-        *((f"billing-{s}", f"Billing page: `#{s}`") for s in sections),
-        ("pricing", "Pricing page (`/pricing`)"),
+    for name, title, alt in [
+        ("billing-header", "Billing page: header", "The billing page's header"),
+        *(
+            (f"billing-{s}", f"Billing page: `#{s}`", f"The billing page's {s} section")
+            for s in sections
+        ),
+        ("pricing", "Pricing page (`/pricing`)", "The pricing page"),
     ]:
-        desktop = f"![{title}, desktop](docs/screenshots/{name}-desktop.png)"
-        phone = f'<img src="docs/screenshots/{name}-phone.png" alt="{title}, phone" width="195">'
+        desktop = f"![{alt}, desktop](docs/screenshots/{name}-desktop.png)"
+        phone = f'<img src="docs/screenshots/{name}-phone.png" alt="{alt}, phone" width="195">'
         rows.append(f"| {title} | {desktop} | {phone} |")
     return "\n".join(rows)
 

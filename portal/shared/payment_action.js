@@ -28,6 +28,8 @@ export async function authenticatePayment(ctx, { invoiceId, clientSecret }) {
       return false;
     }
     if (result.__typename === "UserError") {
+      // Failing the authentication is answered with the payment's failure: the dialog is done.
+      if (!succeed) return true;
       setError(result.message);
       return false;
     }

@@ -53,12 +53,21 @@ def chromium_path() -> str | None:
     return None
 
 
+# The served gateway runs on SQLite in its temp dir whatever DATABASE_URL says, so the suite's
+# PostgreSQL run (`make test-postgres`) would only repeat the SQLite run's walks.
+ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
     for item in items:
         if here in Path(str(item.path)).parents:
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.slow)
+            if ON_POSTGRES:
+                item.add_marker(
+                    pytest.mark.skip(reason="browser tests run once, in the SQLite run")
+                )
 
 
 @dataclass

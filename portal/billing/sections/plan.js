@@ -37,11 +37,12 @@ export const messages = {
     seats: "Seats",
     contactLimit: "Contact limit",
     addOns: "Add-ons",
-    limits: "Limits",
+    limits: "Limits and usage",
     features: "Features",
     scheduled: "From {date}: {plan}",
     scheduledInterval: "From {date}: billed {interval}",
     "limit.line": "{value} {metric}",
+    "limit.used": "{used} of {value} {metric} used",
     upcoming: "Upcoming invoice",
     upcomingIssued: "Issued and charged on {date}",
     line: "Line",
@@ -87,11 +88,12 @@ export const messages = {
     seats: "Postazioni",
     contactLimit: "Limite di contatti",
     addOns: "Componenti aggiuntivi",
-    limits: "Limiti",
+    limits: "Limiti e utilizzo",
     features: "Funzionalità",
     scheduled: "Dal {date}: {plan}",
     scheduledInterval: "Dal {date}: fatturazione {interval}",
     "limit.line": "{value} {metric}",
+    "limit.used": "{used} di {value} {metric} usati",
     upcoming: "Prossima fattura",
     upcomingIssued: "Emessa e addebitata il {date}",
     line: "Voce",
@@ -135,7 +137,8 @@ export async function render(root, ctx) {
   }
   root.append(statusBlock(ctx, subscription));
   root.append(facts(ctx, subscription));
-  root.append(itemsTable(ctx, subscription));
+  const usage = new Map((data.organization.entitlements?.products || []).map((p) => [p.product, p.limits]));
+  root.append(itemsTable(ctx, subscription, usage));
   if (ctx.canManageBilling) root.append(...upcoming(ctx, subscription.upcomingInvoice));
 }
 
@@ -204,7 +207,21 @@ function facts(ctx, subscription) {
   return h("dl", { class: "facts" }, rows.map(([term, value]) => [h("dt", { text: term }), h("dd", { text: value })]));
 }
 
-function itemsTable(ctx, subscription) {
+function limitLines(ctx, item, usage) {
+  const { h, t } = ctx;
+  const counted = usage.get(item.product.code) || [];
+  if (!item.plan.limits.length) return t("none");
+  return item.plan.limits.map((limit) => {
+    const used = counted.find((c) => c.metric === limit.metric);
+    return h("div", {
+      text: used
+        ? t("limit.used", { used: ctx.number(used.used), value: ctx.number(limit.value), metric: limit.metric })
+        : t("limit.line", { value: ctx.number(limit.value), metric: limit.metric }),
+    });
+  });
+}
+
+function itemsTable(ctx, subscription, usage) {
   const { h, t } = ctx;
   const amounts = subscription.items.some((item) => item.recurringAmount);
   const head = [t("product"), t("planName"), t("limits"), t("features")];
@@ -226,13 +243,14 @@ function itemsTable(ctx, subscription) {
               }),
         })
       : null;
+    // data-label: on a phone the rows stack and each cell shows its column's name.
     const cells = [
       h("th", { scope: "row", text: item.product.name }),
-      h("td", { "data-product": item.product.code }, h("strong", { text: item.plan.name }), details.map((d) => h("div", { class: "hint", text: d })), scheduled),
-      h("td", {}, item.plan.limits.length ? item.plan.limits.map((l) => h("div", { text: t("limit.line", { value: ctx.number(l.value), metric: l.metric }) })) : t("none")),
-      h("td", { text: item.plan.features.join(", ") }),
+      h("td", { "data-product": item.product.code, "data-label": head[1] }, h("strong", { text: item.plan.name }), details.map((d) => h("div", { class: "hint", text: d })), scheduled),
+      h("td", { "data-label": head[2] }, limitLines(ctx, item, usage)),
+      h("td", { "data-label": head[3], text: item.plan.features.join(", ") }),
     ];
-    if (amounts) cells.push(h("td", { class: "amount", text: item.recurringAmount ? ctx.money(item.recurringAmount) : "" }));
+    if (amounts) cells.push(h("td", { class: "amount", "data-label": head[4], text: item.recurringAmount ? ctx.money(item.recurringAmount) : "" }));
     return h("tr", {}, cells);
   });
   return h(

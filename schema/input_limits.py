@@ -36,6 +36,7 @@ MAX_LENGTHS: Mapping[str, int] = {
     "Organization.invoices(after)": 100,
     "Organization.usage(month)": 16,
     "Organization.usage(workspace)": _CODE,
+    "Organization.usageByWorkspace(month)": 16,
     "Organization.invoice(id)": _ID,
     "Catalog.product(code)": _CODE,
     "Mutation.cancelSubscription(reason)": 2000,

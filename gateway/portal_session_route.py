@@ -26,6 +26,9 @@ def portal_session_endpoint(
     settings: Settings, clock: Clock
 ) -> Callable[[Request], Awaitable[Response]]:
     async def open_link(request: Request) -> Response:
+        if request.method == "HEAD":
+            # Link checkers and chat previews often send HEAD: it must not spend the link.
+            return HTMLResponse(None, headers={"content-type": "text/html; charset=utf-8"})
         lang = language(request.headers.get("accept-language"))
         secret = request.path_params["secret"]
         if len(secret) > _MAX_SECRET:

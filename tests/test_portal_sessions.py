@@ -99,6 +99,8 @@ async def test_a_link_opens_the_billing_page_once_for_that_user_in_that_organiza
     )
     assert (row.return_url, row.used_at) == (RETURN_URL, None)
 
+    checked = await portal.head(url)  # a link checker's HEAD does not spend the link
+    assert checked.status_code == 200 and checked.content == b""
     opened = await portal.get(url)
     assert opened.status_code == 200
     assert opened.headers["content-type"].startswith("text/html")

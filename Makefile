@@ -17,7 +17,7 @@ $(shell rm -rf $(VENV))
 endif
 endif
 
-.PHONY: install serve test test-fast test-postgres lint schema check-schema operations check-operations migrations graphiql check-graphiql axe-core clean
+.PHONY: install serve test test-fast test-postgres lint schema check-schema operations check-operations migrations graphiql check-graphiql axe-core screenshots clean
 
 
 install: $(STAMP)
@@ -82,6 +82,12 @@ check-graphiql:
 # Copies the pinned axe-core (assets/axe-core) that the browser tests run in the page.
 axe-core:
 	assets/axe-core/copy.sh tests/browser/vendor/axe-core
+
+# Screenshots of the billing page's sections and the pricing page at desktop and phone width,
+# with a fixed clock, into docs/screenshots/ (and README's "Screenshots"); needs Chromium.
+# Not part of the generated-files check: fonts and Chromium versions move pixels.
+screenshots: $(STAMP)
+	$(BIN)/python -m tools.screenshots
 
 clean:
 	rm -rf $(VENV) var

@@ -52,6 +52,9 @@ from gateway.logs import configure_logging
 from gateway.metrics import metrics_endpoint
 from gateway.persisted import OperationRefused, PersistedOperations
 from gateway.portal_routes import portal_routes
+from gateway.portal_session_route import ROUTE as PORTAL_SESSION_ROUTE
+from gateway.portal_session_route import portal_session_endpoint
+from gateway.pricing_route import pricing_page_endpoint
 from gateway.processor import build_mailer, build_processor
 from gateway.public_catalog import PublicCatalogCache, public_documents
 from gateway.query_limits import (
@@ -75,6 +78,7 @@ from payments.port import PaymentProcessor
 from resolvers import caller_cache
 from resolvers.api_keys import ApiKeyPrincipal
 from resolvers.loaders import Loaders
+from resolvers.portal_sessions import LinkOptions
 from resolvers.viewer import Viewer
 from resolvers.webhook_delivery import DeliveryOptions
 from schema import schema
@@ -135,7 +139,13 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
             client_address=client_address(request.scope, self.settings.trusted_proxies),
             webhooks_allow_private=self.settings.webhooks_allow_private,
             loaders=Loaders(self.clock, self.settings.caches.catalog_check),
+            portal_links=self._portal_links(request),
         )
+
+    def _portal_links(self, request: Any) -> LinkOptions:
+        portal = self.settings.portal_sessions
+        base_url = self.settings.ops.public_url or str(request.base_url).rstrip("/")
+        return LinkOptions(base_url, portal.link_seconds, portal.allows)
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A GET naming a persisted document is a query, even with a browser's `Accept: */*`.
@@ -337,6 +347,12 @@ def _routes(settings: Settings, endpoint: GraphQLEndpoint) -> list[BaseRoute]:
         Route("/metrics", metrics_endpoint(settings.ops.metrics_token, endpoint.clock)),
         Route("/invoices/{invoice_id}.pdf", invoice_pdf_endpoint(settings), methods=["GET"]),
         Route("/usage.csv", usage_csv_endpoint(settings), methods=["GET"]),
+        Route(
+            PORTAL_SESSION_ROUTE,
+            portal_session_endpoint(settings, endpoint.clock),
+            methods=["GET"],
+        ),
+        Route("/pricing", pricing_page_endpoint(), methods=["GET"]),
         Route(
             "/webhooks/stripe",
             webhook_endpoint(endpoint.processor, endpoint.clock),

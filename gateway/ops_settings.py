@@ -98,7 +98,8 @@ def _public_url(value: str | None) -> str | None:
         return None
     url = value.strip().rstrip("/")
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+    bad = parts.query or parts.fragment or parts.username is not None
+    if parts.scheme not in ("http", "https") or not parts.hostname or bad:
         raise SettingsError(
             "GATEWAY_PUBLIC_URL: expected the http(s) address people reach the gateway at, "
             f"e.g. https://billing.example.com, got {value!r}"

@@ -19,6 +19,7 @@ from gateway.data_dir import data_dir, default_database_url
 from gateway.fixed_clock_setting import load_fixed_clock
 from gateway.limit_settings import RequestLimits, load_request_limits
 from gateway.ops_settings import OpsSettings, load_ops_settings
+from gateway.portal_session_settings import PortalSessionSettings, load_portal_session_settings
 from gateway.portal_settings import load_stripe_publishable_key
 from gateway.settings_error import SettingsError as SettingsError
 
@@ -100,6 +101,8 @@ class Settings:
     auth_failure_limit: str = DEFAULT_AUTH_FAILURE_LIMIT
     trusted_proxies: tuple[IPNetwork, ...] = ()
     identity_provider: IdentityProviderSettings | None = None
+    # One-time links into the billing page (gateway/portal_session_settings.py).
+    portal_sessions: PortalSessionSettings = field(default_factory=PortalSessionSettings)
     # EVT-1: webhook endpoints on private or loopback addresses (tests, private networks).
     webhooks_allow_private: bool = False
     fixed_clock: datetime | None = None  # GATEWAY_FIXED_CLOCK (gateway/fixed_clock_setting.py)
@@ -120,6 +123,11 @@ class Settings:
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     mode = _mode(env.get("GATEWAY_MODE", Mode.SANDBOX.value))
+    token_max_lifetime_seconds = _seconds(
+        "GATEWAY_TOKEN_MAX_LIFETIME_SECONDS",
+        env.get("GATEWAY_TOKEN_MAX_LIFETIME_SECONDS"),
+        DEFAULT_TOKEN_MAX_LIFETIME_SECONDS,
+    )
     return Settings(
         mode=mode,
         database_url=_database_url(env.get("DATABASE_URL") or default_database_url(env)),
@@ -148,11 +156,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         anonymous_introspection=_flag(
             "GATEWAY_INTROSPECTION", env.get("GATEWAY_INTROSPECTION"), mode is Mode.SANDBOX
         ),
-        token_max_lifetime_seconds=_seconds(
-            "GATEWAY_TOKEN_MAX_LIFETIME_SECONDS",
-            env.get("GATEWAY_TOKEN_MAX_LIFETIME_SECONDS"),
-            DEFAULT_TOKEN_MAX_LIFETIME_SECONDS,
-        ),
+        token_max_lifetime_seconds=token_max_lifetime_seconds,
+        portal_sessions=load_portal_session_settings(env, token_max_lifetime_seconds),
         limits=load_request_limits(env),
         caches=load_cache_settings(env),
         redis_url=_redis_url(env.get("REDIS_URL")),

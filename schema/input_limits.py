@@ -112,6 +112,10 @@ MAX_LENGTHS: Mapping[str, int] = {
     "Mutation.disableWebhookEndpoint(id)": _ID,
     "Mutation.resendWebhookDelivery(id)": _ID,
     "Query.webhookDeliveries(endpointId)": _ID,
+    # Portal sessions (README "The billing page's sign-in").
+    "Mutation.createPortalSession(organizationExternalId)": _EXTERNAL_ID,
+    "Mutation.createPortalSession(userEmail)": 254,
+    "Mutation.createPortalSession(returnUrl)": 2000,
 }
 
 _LIMIT = "max_length"  # the key of the limit in graphql-core's `extensions` of each argument

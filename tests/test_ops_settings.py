@@ -69,6 +69,16 @@ def test_values_are_read() -> None:
             "ftp://x.example",
             "GATEWAY_PUBLIC_URL: expected the http(s) address",
         ),
+        (
+            "GATEWAY_PUBLIC_URL",
+            "https://user:secret@billing.example.com",
+            "GATEWAY_PUBLIC_URL: expected the http(s) address",
+        ),
+        (
+            "GATEWAY_PUBLIC_URL",
+            "https://billing.example.com/#top",
+            "GATEWAY_PUBLIC_URL: expected the http(s) address",
+        ),
     ],
 )
 def test_bad_values_are_named(variable: str, value: str, message: str) -> None:

@@ -315,6 +315,8 @@ PERMISSIONS: dict[tuple[str, str], Callers] = {
         *("grantCredit", "extendTrial", "markInvoiceUncollectible", "voidInvoice"),
         "recordOfflinePayment",
     ),
+    # ACC-6: portal sessions are made by a platform key with portal:write, never a user's token.
+    **_fields("Mutation", frozenset(), "createPortalSession"),
 }
 
 
@@ -359,6 +361,7 @@ RESULT_TYPES: dict[str, str] = {
     "WebhookEndpointDisabled": "disableWebhookEndpoint",
     "WebhookDeliveryResent": "resendWebhookDelivery",
     "WebhookDelivery": "resendWebhookDelivery",
+    "PortalSessionCreated": "createPortalSession",
 }
 for _type, _mutation in RESULT_TYPES.items():
     for _name in schema._schema.type_map[_type].fields:  # type: ignore[attr-defined]
@@ -399,6 +402,7 @@ MUTATION_CALLS = {
     "rotateWebhookSecret": '(id: "nope")',
     "disableWebhookEndpoint": '(id: "nope")',
     "resendWebhookDelivery": '(id: "nope")',
+    "createPortalSession": '(organizationExternalId: "x", userEmail: "x", returnUrl: "x")',
 }
 
 # How a query reaches an object of each type, from the root (as Acme's users).

@@ -17,6 +17,7 @@ export const documents = {
   "PayInvoice": "888986c4c3b33ad534c286a24049aba366b91913c2afa09fabab46e37c12444f",
   "PaymentMethodsSection": "76dd0068a3862d5b4fa3ac05e13289aa4e5fae6281abe9975756efeb8777d2e1",
   "PreviewPlanChange": "fc0c26142ef9d72c99b260c892a96ea3470a41ecd82734779bb987d9c93bbe75",
+  "PricingPage": "7890401de18dbcdabc1766eae4c4d1a8ce55fbb56434c4c8f196cb28136b3adf",
   "ReactivateSubscription": "e71236cfe49ba88fa3b9bbb4630218a4ff68c180854e81b031c5c3134a3039a8",
   "ReplacePaymentMethod": "a2e566b37f3a3805c3a2f8be72db227a7df1e0fde86c1b3edaee148c88e4333c",
   "RequestAccountChange": "82947e3c2bdc60e40d3cebf32b0c9684d5d5791eccfe9e9c70003d90595bde64",

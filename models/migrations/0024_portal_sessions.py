@@ -5,7 +5,7 @@ from uuid import uuid4
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('gateway', '0022_webhooks')]
+    dependencies = [('gateway', '0023_notice_invoice')]
 
     initial = False
 

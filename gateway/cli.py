@@ -1,9 +1,10 @@
-"""The `billing-gateway` command: serve, migrate, seed-demo, api-key, tick, token."""
+"""The `billing-gateway` command: serve, worker, migrate, seed-demo, api-key, tick, token."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 from collections.abc import Sequence
 
@@ -52,6 +53,14 @@ def _parser() -> argparse.ArgumentParser:
     tick = commands.add_parser("tick", help="run the billing clock's due work once")
     tick.set_defaults(run=_tick)
 
+    worker = commands.add_parser(
+        "worker", help="run the billing clock and the outbox (any number, on any hosts)"
+    )
+    worker.add_argument(
+        "--every", type=float, default=10.0, help="seconds between ticks (default 10)"
+    )
+    worker.set_defaults(run=_worker)
+
     token = commands.add_parser("token", help="print a development token for a user (sandbox only)")
     token.add_argument("email")
     token.set_defaults(run=_token)
@@ -77,10 +86,17 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         flush=True,
     )
     if args.workers == 1:
+        # Only the embedded default runs the billing clock inside `serve` (one process, SQLite);
+        # any other layout runs `billing-gateway worker` processes.
+        clock_inside = settings.database_url.startswith("sqlite")
         # proxy_headers=False: the gateway reads X-Forwarded-For itself, from trusted proxies only
         # (GATEWAY_TRUSTED_PROXIES); uvicorn's own default would believe any local peer.
         uvicorn.run(
-            create_app(settings), host=host, port=port, log_level="info", proxy_headers=False
+            create_app(settings, run_clock=clock_inside),
+            host=host,
+            port=port,
+            log_level="info",
+            proxy_headers=False,
         )
         return
     from gateway.processes import serve_processes, tcp_listener
@@ -152,6 +168,35 @@ def _tick(settings: Settings, _: argparse.Namespace) -> None:
     for event in events:
         print(event)
     print(f"billing clock: {len(events)} due item(s) done")
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> None:
+    from gateway.processor import build_mailer, build_processor
+    from gateway.worker import run_periodically
+    from resolvers.webhook_delivery import DeliveryOptions
+
+    if not args.every > 0:
+        raise CommandError(f"--every: expected a number of seconds above 0, got {args.every}")
+
+    async def run() -> None:
+        await open_database(settings.database_url)
+        try:
+            await run_periodically(
+                SystemClock(),
+                build_processor(settings),
+                args.every,
+                build_mailer(settings),
+                DeliveryOptions(allow_private=settings.webhooks_allow_private),
+            )
+        finally:
+            await close_database()
+
+    print(
+        f"billing-gateway ({settings.mode.value}): worker, a tick every {args.every:g} s",
+        flush=True,
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
 
 
 def _token(settings: Settings, args: argparse.Namespace) -> None:

@@ -81,26 +81,27 @@ async def claim_due(
     SQLite runs one writer at a time, so its claim needs no row locks."""
     connection: BaseDBAsyncClient = connections.get("default")
     postgres = connection.capabilities.dialect == "postgres"
-    mark = (lambda n: f"${n}") if postgres else (lambda _: "?")
-    values: list[object] = [base_now, limit]
+    values: list[object] = []
+
+    def mark(value: object) -> str:  # placeholders numbered in the order they are written
+        values.append(value)
+        return f"${len(values)}" if postgres else "?"
+
+    lease = mark(base_now + LEASE)
+    due = mark(base_now)
     only = ""
     if organization_ids is not None:
-        wanted = list(organization_ids)
-        if not wanted:
+        if not organization_ids:
             return []
-        only = " AND organization_id IN ({})".format(
-            ", ".join(mark(3 + i) for i in range(len(wanted)))
-        )
-        values += [str(i) if not postgres else i for i in wanted]
-    lease_until = len(values) + 1
-    values.append(base_now + LEASE)
+        wanted = (i if postgres else str(i) for i in organization_ids)
+        only = f" AND organization_id IN ({', '.join(mark(i) for i in wanted)})"
     lock = " FOR UPDATE SKIP LOCKED" if postgres else ""
     sql = (
-        f"UPDATE subscription SET next_due_at = {mark(lease_until)} WHERE id IN ("
-        f"SELECT id FROM subscription WHERE next_due_at <= {mark(1)}{only} "
-        f"ORDER BY next_due_at LIMIT {mark(2)}{lock}) RETURNING organization_id"
+        f"UPDATE subscription SET next_due_at = {lease} WHERE id IN ("
+        f"SELECT id FROM subscription WHERE next_due_at <= {due}{only} "
+        f"ORDER BY next_due_at LIMIT {mark(limit)}{lock}) RETURNING organization_id"
     )
-    _, rows = await connection.execute_query(sql, values)
+    rows = await connection.execute_query_dict(sql, values)
     return [_uuid(row["organization_id"]) for row in rows]
 
 

@@ -1,0 +1,85 @@
+"""One billing worker of bench/billing_run.py, in a process of its own: opens the database, waits
+for the common start, runs the billing clock's due work once (until nothing due is left) with the
+sandbox processor, and prints one JSON line: events, seconds, SQL statements, peak memory.
+
+It imports the gateway from the working directory, so the same file runs any version of the code
+(`cwd` a checkout with its .venv): `run_claimed_work` where it exists (workers claiming by due
+time), else the older `run_due_work` over every organization."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import re
+import resource
+import sys
+import time
+from datetime import datetime
+
+sys.path.insert(0, os.getcwd())
+
+STATEMENT = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b", re.IGNORECASE)
+
+
+class StatementCounter(logging.Handler):
+    """Counts the statements Tortoise sends, from its debug log, without formatting them."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        first = record.args[0] if isinstance(record.args, tuple) and record.args else record.msg
+        if isinstance(first, str) and STATEMENT.match(first):
+            self.count += 1
+
+
+async def run(database_url: str, base_now: datetime, start_at: float) -> dict[str, object]:
+    from gateway.db import close_database, open_database
+    from payments.sandbox import SandboxProcessor
+    from resolvers import billing_clock
+
+    await open_database(database_url)
+    counter = StatementCounter()
+    logger = logging.getLogger("tortoise.db_client")
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(counter)
+    logger.propagate = False
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    await asyncio.sleep(max(0.0, start_at - time.time()))
+    started = time.time()
+    if hasattr(billing_clock, "run_claimed_work"):
+        events = await billing_clock.run_claimed_work(base_now, SandboxProcessor())
+    else:
+        events = await billing_clock.run_due_work(base_now, SandboxProcessor())
+    finished = time.time()
+    await close_database()
+    return {
+        "events": len(events),
+        "renewed": sum("renewed to" in e for e in events),
+        "failed": [e for e in events if "failed" in e or "postponed" in e][:5],
+        "started": started,
+        "finished": finished,
+        "statements": counter.count,
+        "rss_before_kib": rss_before,
+        "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--base-now", required=True)
+    parser.add_argument("--start-at", type=float, required=True)
+    args = parser.parse_args()
+    result = asyncio.run(
+        run(args.database_url, datetime.fromisoformat(args.base_now), args.start_at)
+    )
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

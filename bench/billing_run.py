@@ -14,7 +14,6 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -106,7 +105,7 @@ async def _copies(url: str, n: int, idle: bool) -> float:
         rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in columns}
         for i in range(n):
             org_id, sub_id = uuid.uuid4(), uuid.uuid4()
-            changes = {
+            changes: dict[str, dict[str, Any]] = {
                 "organization": {
                     "id": org_id,
                     "slug": f"bench-{i}",
@@ -257,4 +256,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -160,10 +160,6 @@ async def test_statements_per_renewal(sql_queries: QueryCounter) -> None:
     events = await run_claimed_work(SEEDED_AT, SandboxProcessor(), batch=10, organization_ids=ids)
     assert len([e for e in events if "renewed to" in e]) == 10
     per_renewal = (sql_queries.count - before) / 10
-    print(f"statements per renewal: {per_renewal}")
-    import os
-    if os.environ.get("DUMP_STATEMENTS"):
-        print("\n".join(x[:150] for x in sql_queries.statements[before:before+40]))
     assert per_renewal <= STATEMENTS_PER_RENEWAL, per_renewal
 
 

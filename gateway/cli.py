@@ -86,13 +86,12 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         flush=True,
     )
     if args.workers == 1:
-        # Only the embedded default runs the billing clock inside `serve` (one process, SQLite);
-        # any other layout runs `billing-gateway worker` processes.
-        clock_inside = settings.database_url.startswith("sqlite")
+        from gateway.worker import clock_in_serve
+
         # proxy_headers=False: the gateway reads X-Forwarded-For itself, from trusted proxies only
         # (GATEWAY_TRUSTED_PROXIES); uvicorn's own default would believe any local peer.
         uvicorn.run(
-            create_app(settings, run_clock=clock_inside),
+            create_app(settings, run_clock=clock_in_serve(settings.database_url, 1)),
             host=host,
             port=port,
             log_level="info",
@@ -171,32 +170,16 @@ def _tick(settings: Settings, _: argparse.Namespace) -> None:
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> None:
-    from gateway.processor import build_mailer, build_processor
-    from gateway.worker import run_periodically
-    from resolvers.webhook_delivery import DeliveryOptions
+    from gateway.worker import run_worker
 
     if not args.every > 0:
         raise CommandError(f"--every: expected a number of seconds above 0, got {args.every}")
-
-    async def run() -> None:
-        await open_database(settings.database_url)
-        try:
-            await run_periodically(
-                SystemClock(),
-                build_processor(settings),
-                args.every,
-                build_mailer(settings),
-                DeliveryOptions(allow_private=settings.webhooks_allow_private),
-            )
-        finally:
-            await close_database()
-
     print(
         f"billing-gateway ({settings.mode.value}): worker, a tick every {args.every:g} s",
         flush=True,
     )
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run())
+        asyncio.run(run_worker(settings, args.every))
 
 
 def _token(settings: Settings, args: argparse.Namespace) -> None:

@@ -1,5 +1,7 @@
-"""The billing clock inside `serve`: runs the due work on a schedule (and `tick` runs it once),
-then reconciles charges, delivers the notification outbox and sends the webhooks (EVT-1)."""
+"""The billing clock: `billing-gateway worker` runs the due work on a schedule (any number of
+workers share it, see resolvers/schedule_store.py), as does `serve` on the embedded default, and
+`tick` runs it once; each tick then reconciles charges, delivers the notification outbox and
+sends the webhooks (EVT-1)."""
 
 from __future__ import annotations
 
@@ -7,8 +9,15 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 
-from billing.clock import Clock
+from tortoise.exceptions import OperationalError
+
+from billing.clock import Clock, SystemClock
 from billing.errors import BillingError
+from gateway.cli_errors import CommandError
+from gateway.db import close_database, open_database
+from gateway.processor import build_mailer, build_processor
+from gateway.settings import Settings
+from models import Subscription
 from payments.port import PaymentProcessor
 from resolvers.availability import database_unavailable
 from resolvers.billing_clock import run_due_work
@@ -65,3 +74,33 @@ async def run_periodically(
             else:
                 log.exception("billing clock: due work failed")
         await asyncio.sleep(every_seconds)
+
+
+def clock_in_serve(database_url: str, processes: int) -> bool:
+    """Only the embedded default runs the billing clock inside `serve` (one process, SQLite), so
+    `make serve` works alone; any other layout runs `billing-gateway worker` processes."""
+    return processes == 1 and database_url.startswith("sqlite")
+
+
+async def run_worker(settings: Settings, every_seconds: float) -> None:
+    """`billing-gateway worker`: ticks until stopped."""
+    await open_database(settings.database_url)
+    try:
+        try:
+            await Subscription.filter(next_due_at__isnull=True).exists()
+        except OperationalError as error:
+            if database_unavailable(error):
+                raise
+            raise CommandError(
+                f"worker: the database's schema is missing or older than this version ({error}); "
+                "run 'billing-gateway migrate' first"
+            ) from None
+        await run_periodically(
+            SystemClock(),
+            build_processor(settings),
+            every_seconds,
+            build_mailer(settings),
+            DeliveryOptions(allow_private=settings.webhooks_allow_private),
+        )
+    finally:
+        await close_database()

@@ -242,14 +242,15 @@ def main() -> None:
 
     here = HERE.parent
     cases = []
-    if args.before is not None:
-        before = args.before.resolve()
-        cases += [Case(before, "before", n, 1) for n in args.before_n]
-        if args.before_idle_n:
-            cases.append(Case(before, "before", args.before_idle_n, 1, idle=True))
-    cases += [Case(here, "after", n, w) for n in args.n for w in args.workers]
+    # The idle ticks first: they are short.
+    before = args.before.resolve() if args.before is not None else None
+    if before is not None and args.before_idle_n:
+        cases.append(Case(before, "before", args.before_idle_n, 1, idle=True))
     if args.idle_n:
         cases.append(Case(here, "after", args.idle_n, 1, idle=True))
+    if before is not None:
+        cases += [Case(before, "before", n, 1) for n in args.before_n]
+    cases += [Case(here, "after", n, w) for n in args.n for w in args.workers]
     for case in cases:
         result = run_case(case, args.admin_url, args.database)
         print(json.dumps(result), flush=True)

@@ -218,6 +218,12 @@ def run_case(case: Case, admin_url: str, database: str) -> dict[str, Any]:
         "renewals_per_second": round(renewed / seconds) if renewed else 0,
         "statements": statements,
         "statements_per_renewal": round(statements / renewed, 1) if renewed else None,
+        # The workers' own CPU (not PostgreSQL's): steadier than the rate on shared cores.
+        "worker_cpu_ms_per_renewal": (
+            round(sum(r.get("cpu_seconds", 0) for r in results) * 1000 / renewed, 2)
+            if renewed
+            else None
+        ),
         "peak_rss_mib": max(round(r["peak_rss_kib"] / 1024) for r in results),
         "rss_at_start_mib": max(round(r["rss_before_kib"] / 1024) for r in results),
         "failed": [f for r in results for f in r["failed"]],

@@ -52,12 +52,12 @@ async def run(database_url: str, base_now: datetime, start_at: float) -> dict[st
     # The peak from here on: a forked process starts with its parent's peak (ru_maxrss).
     _reset_peak()
     await asyncio.sleep(max(0.0, start_at - time.time()))
-    started = time.time()
+    started, cpu_started = time.time(), time.process_time()
     if hasattr(billing_clock, "run_claimed_work"):
         events = await billing_clock.run_claimed_work(base_now, SandboxProcessor())
     else:
         events = await billing_clock.run_due_work(base_now, SandboxProcessor())
-    finished = time.time()
+    finished, cpu = time.time(), time.process_time() - cpu_started
     await close_database()
     return {
         "events": len(events),
@@ -66,6 +66,7 @@ async def run(database_url: str, base_now: datetime, start_at: float) -> dict[st
         "started": started,
         "finished": finished,
         "statements": counter.count,
+        "cpu_seconds": cpu,
         "rss_before_kib": rss_before,
         "peak_rss_kib": _status_kib("VmHWM"),
     }

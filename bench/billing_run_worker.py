@@ -53,16 +53,25 @@ async def run(database_url: str, base_now: datetime, start_at: float) -> dict[st
     _reset_peak()
     await asyncio.sleep(max(0.0, start_at - time.time()))
     started, cpu_started = time.time(), time.process_time()
+    seen = {"events": 0, "renewed": 0}
+    failed: list[str] = []
+
+    def report(event: str) -> None:  # counted, not kept: the worker's memory is measured
+        seen["events"] += 1
+        seen["renewed"] += "renewed to" in event
+        if ("failed" in event or "postponed" in event) and len(failed) < 5:
+            failed.append(event)
+
     if hasattr(billing_clock, "run_claimed_work"):
-        events = await billing_clock.run_claimed_work(base_now, SandboxProcessor())
+        await billing_clock.run_claimed_work(base_now, SandboxProcessor(), report=report)
     else:
-        events = await billing_clock.run_due_work(base_now, SandboxProcessor())
+        for event in await billing_clock.run_due_work(base_now, SandboxProcessor()):
+            report(event)
     finished, cpu = time.time(), time.process_time() - cpu_started
     await close_database()
     return {
-        "events": len(events),
-        "renewed": sum("renewed to" in e for e in events),
-        "failed": [e for e in events if "failed" in e or "postponed" in e][:5],
+        **seen,
+        "failed": failed,
         "started": started,
         "finished": finished,
         "statements": counter.count,

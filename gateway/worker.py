@@ -20,7 +20,7 @@ from gateway.settings import Settings
 from models import Subscription
 from payments.port import PaymentProcessor
 from resolvers.availability import database_unavailable
-from resolvers.billing_clock import run_due_work
+from resolvers.billing_clock import run_claimed_work
 from resolvers.idempotency import purge_expired
 from resolvers.outbox import Mailer, deliver_pending
 from resolvers.reconciliation import reconcile_charges
@@ -35,10 +35,19 @@ async def tick(
     processor: PaymentProcessor,
     mailer: Mailer | None = None,
     webhooks: DeliveryOptions = DEFAULT_DELIVERY,
+    *,
+    keep_events: bool = True,
 ) -> list[str]:
-    events = await run_due_work(clock.now(), processor)
-    for event in events:
+    """One tick; its events are returned unless `keep_events` is False (a worker's run: they are
+    logged as they happen, so memory stays flat however many renewals a tick makes)."""
+    events: list[str] = []
+
+    def done(event: str) -> None:
         log.info("billing clock: %s", event)
+        if keep_events:
+            events.append(event)
+
+    await run_claimed_work(clock.now(), processor, report=done)
     try:
         events += await reconcile_charges(processor, datetime.now(UTC))
     except BillingError as error:  # the processor is unreachable: look again on the next tick
@@ -67,7 +76,7 @@ async def run_periodically(
 ) -> None:
     while True:
         try:
-            await tick(clock, processor, mailer, webhooks)
+            await tick(clock, processor, mailer, webhooks, keep_events=False)
         except Exception as error:  # keep the clock running; the work is retried next tick
             if database_unavailable(error):
                 log.warning("billing clock: postponed, the database is unavailable: %r", error)

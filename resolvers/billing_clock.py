@@ -6,7 +6,7 @@ done)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from typing import cast
 from uuid import UUID
@@ -124,16 +124,23 @@ async def run_claimed_work(
     *,
     batch: int = CLAIM_BATCH,
     organization_ids: Collection[UUID] | None = None,
+    report: Callable[[str], None] | None = None,
 ) -> list[str]:
     """A worker's tick: claims the subscriptions due at `base_now` in batches (any number of
     workers at once, each row to one of them) and does each one's due work, until none is left.
-    `organization_ids` keeps the claims to those organizations (tests)."""
+    `organization_ids` keeps the claims to those organizations (tests). The events are returned,
+    or handed to `report` as they happen and not kept (a long run's memory stays flat)."""
     events: list[str] = []
     snapshot: CatalogSnapshot | None = None
     while claimed := await claim_due(base_now, batch, organization_ids):
         snapshot = snapshot or await load_catalog_snapshot()  # a tick with nothing due: no reads
         for claimed_id in claimed:
-            events += await _work_through(claimed_id, base_now, snapshot, processor)
+            done = await _work_through(claimed_id, base_now, snapshot, processor)
+            if report is None:
+                events += done
+            else:
+                for event in done:
+                    report(event)
     return events
 
 

@@ -153,6 +153,16 @@ async def test_a_declined_renewal_waits_for_its_first_retry() -> None:
     assert await Notification.filter(organization_id=organization_id).exists()
 
 
+async def test_a_long_run_reports_its_events_without_keeping_them() -> None:
+    ids = await _due_organizations(3)
+    reported: list[str] = []
+    kept = await run_claimed_work(
+        SEEDED_AT, SandboxProcessor(), organization_ids=ids, report=reported.append
+    )
+    assert kept == []
+    assert len([e for e in reported if "renewed to" in e]) == 3
+
+
 async def test_statements_per_renewal(sql_queries: QueryCounter) -> None:
     # Measured, not timed (bench/billing_run.py times it): the SQL a claimed renewal costs.
     ids = await _due_organizations(10)

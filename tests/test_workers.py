@@ -5,10 +5,13 @@ visited before it is due, and changes made outside the clock are scheduled again
 from __future__ import annotations
 
 import asyncio
+import importlib
 from datetime import timedelta
+from types import SimpleNamespace
 from uuid import UUID
 
 import pytest
+from tortoise.transactions import in_transaction
 
 from billing.schedule import RESCHEDULE, stored_due_at
 from billing.subscription_status import SubscriptionStatus
@@ -174,3 +177,33 @@ async def test_statements_per_renewal(sql_queries: QueryCounter) -> None:
 
 
 STATEMENTS_PER_RENEWAL = 40
+
+
+class _RolledBack(Exception):
+    pass
+
+
+async def test_migration_0023_back_fills_a_time_no_later_than_the_schedule() -> None:
+    # MNY-4: rows that existed before the column get a due time the clock cannot miss (run here
+    # on this database's dialect, then rolled back: the other rows are left as they were).
+    trialing, _ = await organization_with(
+        [{"product": "store", "plan": "business"}],
+        period=(SEEDED_AT, SEEDED_AT + timedelta(days=14)),
+        status=S.TRIALING,
+        trial_ends_at=SEEDED_AT + timedelta(days=14),
+    )
+    [active_id] = await _due_organizations(1)
+    migration = importlib.import_module("models.migrations.0023_next_due_at")
+    filled: dict[UUID, object] = {}
+    try:
+        async with in_transaction() as connection:
+            await Subscription.all().using_db(connection).update(next_due_at=None)
+            await migration.backfill_next_due(None, SimpleNamespace(client=connection))
+            for organization_id in (trialing.id, active_id):
+                row = await Subscription.get(organization_id=organization_id, using_db=connection)
+                filled[organization_id] = row.next_due_at
+            raise _RolledBack
+    except _RolledBack:
+        pass
+    assert filled[trialing.id] == SEEDED_AT + timedelta(days=11)  # EVT-1: 3 days before the end
+    assert filled[active_id] == ENDED[1] - timedelta(days=7)  # no later than the period end

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: install serve test test-fast test-postgres lint schema check-schema operations check-operations migrations graphiql check-graphiql clean
+.PHONY: install serve test test-fast test-postgres lint schema check-schema operations check-operations migrations graphiql check-graphiql axe-core clean
 
 
 install: $(STAMP)
@@ -42,10 +42,12 @@ check-schema: $(STAMP)
 	$(BIN)/strawberry export-schema schema:schema --output $(VENV)/schema.graphql.now >/dev/null
 	diff -u schema.graphql $(VENV)/schema.graphql.now
 
-# Compiles operations/*.graphql to the trusted-documents manifest (ACC-6).
+# Compiles operations/*.graphql and the billing page's portal/operations/*.graphql to the
+# trusted-documents manifest (ACC-6) and the page's name -> hash map (portal/shared/documents.js).
 operations: $(STAMP)
 	$(BIN)/python -m gateway.trusted_documents
 
+# Also validates every document against schema.graphql.
 check-operations: $(STAMP)
 	$(BIN)/python -m gateway.trusted_documents --check
 
@@ -62,6 +64,10 @@ check-graphiql:
 	rm -rf $(VENV)/graphiql.now
 	assets/graphiql/copy.sh $(VENV)/graphiql.now
 	diff -r gateway/static/graphiql $(VENV)/graphiql.now
+
+# Copies the pinned axe-core (assets/axe-core) that the browser tests run in the page.
+axe-core:
+	assets/axe-core/copy.sh tests/browser/vendor/axe-core
 
 clean:
 	rm -rf $(VENV) var

@@ -1,6 +1,7 @@
 """Entitlements benchmark (EVT-2): the call an app makes on every request, against a served gateway.
 
     .venv/bin/python bench/entitlements.py [--requests 2000] [--concurrency 4] [--warmup 200]
+        [--compare DIR]
 
 Starts `billing-gateway serve` on a free loopback port with its own PostgreSQL database
 (`entitlements_bench`, recreated; BENCH_POSTGRES names the database used to create it), seeds the
@@ -8,6 +9,10 @@ demo, and asks for Acme's entitlements two ways: as the SaaS backend, with an AP
 entitlements:read running the trusted Entitlements document named by its hash, and as a member
 of Acme with a token sending the query text, and, for comparison, the same member asking only for
 the organization's id. Prints p50, p99, requests per second and the gateway's CPU per request.
+
+`--compare DIR` serves another checkout of the code (e.g. `git worktree add --detach DIR main`)
+beside this one, on the same database, and measures each case on both in turn: a before/after
+under the same load.
 """
 
 from __future__ import annotations
@@ -117,26 +122,49 @@ def wait_until_up(url: str) -> None:
     raise SystemExit("the gateway did not start")
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--warmup", type=int, default=200, help="requests first, not counted")
-    args = parser.parse_args()
-    database_url = await recreate_database()
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "GATEWAY_MODE": "sandbox"}
-    env.pop("STRIPE_API_KEY", None)
-    run(env, "seed-demo")
-    key = run(env, "api-key", "acme", "--scope", "entitlements:read")
-    token = run(env, "token", "member@acme.test")
-    server = subprocess.Popen(
+def start(env: dict[str, str], port: int, source: str | None) -> subprocess.Popen[bytes]:
+    """`billing-gateway serve`; with `source`, that checkout's code (first on the path)."""
+    if source is not None:
+        env = {**env, "PYTHONPATH": str(Path(source).resolve())}
+    return subprocess.Popen(
         [str(BIN / "billing-gateway"), "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"http://127.0.0.1:{port}"
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--warmup", type=int, default=200, help="requests first, not counted")
+    parser.add_argument("--compare", metavar="DIR", help="another checkout, served beside this one")
+    args = parser.parse_args()
+    database_url = await recreate_database()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "GATEWAY_MODE": "sandbox",
+        # One caller sends every request: the default budget (600 units a minute) would refuse
+        # most of them; the limiter's own cost is still paid.
+        "GATEWAY_RATE_LIMIT": "100000000/minute",
+    }
+    env.pop("STRIPE_API_KEY", None)
+    env.pop("PYTHONPATH", None)
+    env.pop("REDIS_URL", None)
+    run(env, "seed-demo")
+    key = run(env, "api-key", "acme", "--scope", "entitlements:read")
+    token = run(env, "token", "member@acme.test")
+    servers: dict[str, tuple[str, subprocess.Popen[bytes]]] = {}
+    if args.compare:
+        port = free_port()
+        servers[f"{args.compare} (compared)"] = (
+            f"http://127.0.0.1:{port}",
+            start(env, port, args.compare),
+        )
+    port = free_port()
+    servers["this checkout"] = (f"http://127.0.0.1:{port}", start(env, port, None))
     cases: dict[str, tuple[dict[str, str], dict[str, Any]]] = {
         "partner key, trusted Entitlements by hash": (
             {"Authorization": f"Bearer {key}"},
@@ -153,16 +181,20 @@ async def main() -> None:
         ),
     }
     try:
-        wait_until_up(url)
+        for url, _ in servers.values():
+            wait_until_up(url)
         print(f"Acme's entitlements, {args.requests} requests from {args.concurrency} clients:")
         for name, (headers, body) in cases.items():
-            await measure(url, headers, body, args.warmup, args.concurrency)
-            cpu = cpu_seconds(server.pid)
-            rate, latencies = await measure(url, headers, body, args.requests, args.concurrency)
-            report(name, rate, latencies, cpu_seconds(server.pid) - cpu)
+            for server, (url, process) in servers.items():
+                await measure(url, headers, body, args.warmup, args.concurrency)
+                cpu = cpu_seconds(process.pid)
+                rate, latencies = await measure(url, headers, body, args.requests, args.concurrency)
+                label = f"{name} [{server}]" if len(servers) > 1 else name
+                report(label, rate, latencies, cpu_seconds(process.pid) - cpu)
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        for _, process in servers.values():
+            process.terminate()
+            process.wait(timeout=10)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -24,15 +24,16 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
-from billing.clock import Clock, SystemClock
+from billing.clock import Clock
 from billing.errors import BillingError, ErrorCode
-from gateway.auth import authenticate
+from gateway.auth import CallerCache, authenticate
 from gateway.auth_failures import AuthFailureLimit
 from gateway.availability import UnavailableAsJson, ready_endpoint, refuse_if_unavailable
 from gateway.body_limit import BodyLimit
 from gateway.client_address import client_address
 from gateway.cors import BrowserCors
 from gateway.db import close_database, open_database
+from gateway.fixed_clock_setting import gateway_clock
 from gateway.graphiql import ASSET_ROUTE as GRAPHIQL_ASSET_ROUTE
 from gateway.graphiql import GraphiQL
 from gateway.graphiql import disabled as graphiql_disabled
@@ -48,6 +49,7 @@ from gateway.introspection import REFUSAL as INTROSPECTION_REFUSAL
 from gateway.introspection import REFUSAL_CODE, asks_for_introspection
 from gateway.invoice_route import invoice_pdf_endpoint
 from gateway.persisted import OperationRefused, PersistedOperations
+from gateway.portal_routes import portal_routes
 from gateway.processor import build_mailer, build_processor
 from gateway.public_catalog import PublicCatalogCache, public_documents
 from gateway.query_limits import (
@@ -67,7 +69,9 @@ from gateway.usage_csv import usage_csv_endpoint
 from gateway.webhooks import webhook_endpoint
 from gateway.worker import run_periodically
 from payments.port import PaymentProcessor
+from resolvers import caller_cache
 from resolvers.api_keys import ApiKeyPrincipal
+from resolvers.loaders import Loaders
 from resolvers.viewer import Viewer
 from resolvers.webhook_delivery import DeliveryOptions
 from schema import schema
@@ -89,6 +93,7 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
         self.graphiql = GraphiQL() if settings.graphiql else None
         self.persisted = PersistedOperations(load_manifest(), shared=shared_documents(settings))
         self.rate_limits = RateLimits(settings)
+        self.callers: CallerCache = caller_cache.CallerCache(settings.caches.caller_ttl, clock)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -108,7 +113,9 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         try:
-            caller = await authenticate(request.headers.get("authorization"), self.settings)
+            caller = await authenticate(
+                request.headers.get("authorization"), self.settings, self.callers
+            )
         except BillingError as error:
             raise _Refused(auth_error_response(error)) from None
         return Context(
@@ -120,6 +127,7 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
             public_catalog=self.settings.public_catalog,
             client_address=client_address(request.scope, self.settings.trusted_proxies),
             webhooks_allow_private=self.settings.webhooks_allow_private,
+            loaders=Loaders(self.clock, self.settings.caches.catalog_check),
         )
 
     def should_render_graphql_ide(self, request: Any) -> bool:
@@ -268,7 +276,9 @@ def create_app(
     `run_clock` runs the billing clock inside this process (the embedded default's `serve`);
     otherwise `billing-gateway worker` processes run it."""
     endpoint = GraphQLEndpoint(
-        settings, clock or SystemClock(), processor or build_processor(settings)
+        settings,
+        clock or gateway_clock(settings.fixed_clock),
+        processor or build_processor(settings),
     )
 
     @asynccontextmanager
@@ -307,11 +317,11 @@ def create_app(
     )
 
 
-def _routes(settings: Settings, endpoint: GraphQLEndpoint) -> list[Route]:
+def _routes(settings: Settings, endpoint: GraphQLEndpoint) -> list[BaseRoute]:
     graphql: ASGIApp = endpoint
     if settings.public_catalog:
         graphql = PublicCatalogCache(endpoint, public_documents(load_manifest()))
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
         Route("/ready", ready_endpoint(settings), methods=["GET"]),
@@ -325,7 +335,7 @@ def _routes(settings: Settings, endpoint: GraphQLEndpoint) -> list[Route]:
     ]
     if endpoint.graphiql is not None:
         routes.append(Route(GRAPHIQL_ASSET_ROUTE, endpoint.graphiql.asset, methods=["GET"]))
-    return routes
+    return routes + portal_routes(settings)
 
 
 def _middleware(settings: Settings, endpoint: GraphQLEndpoint) -> list[Middleware]:

@@ -7,6 +7,7 @@ forward must not sign everybody out.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Hashable
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -16,7 +17,14 @@ from billing.errors import UnauthenticatedError
 from gateway.identity_provider import ALGORITHMS as PROVIDER_ALGORITHMS
 from gateway.identity_provider import identity_provider
 from gateway.settings import Settings
-from resolvers.api_keys import ApiKeyPrincipal, find_api_key, is_api_key
+from resolvers import caller_cache
+from resolvers.api_keys import (
+    ApiKeyPrincipal,
+    StoredKey,
+    is_api_key,
+    split_api_key,
+    stored_key,
+)
 from resolvers.identity import SignIn, viewer_for_sign_in
 from resolvers.viewer import Viewer, load_viewer
 
@@ -74,26 +82,53 @@ def verify_token(token: str, secret: str, max_lifetime_seconds: int) -> UUID:
         raise UnauthenticatedError("The token does not name a user.") from None
 
 
+Caller = Viewer | ApiKeyPrincipal
+CallerCache = caller_cache.CallerCache[StoredKey | Viewer]
+
+
 async def authenticate(
-    authorization: str | None, settings: Settings
-) -> Viewer | ApiKeyPrincipal | None:
-    """The caller, or None for an anonymous request; a bad token is refused outright."""
+    authorization: str | None, settings: Settings, callers: CallerCache | None = None
+) -> Caller | None:
+    """The caller, or None for an anonymous request; a bad token is refused outright. With
+    `callers`, a caller found by an earlier request of this process costs no query."""
     token = bearer_token(authorization)
     if token is None:
         return None
     if is_api_key(token):
-        key = await find_api_key(token)
-        if key is None:
-            raise UnauthenticatedError("Unknown or revoked API key.")
-        return key
+        return await _api_key(token, callers)
     if _algorithm(token) in PROVIDER_ALGORITHMS:
-        return await _provider_viewer(token, settings)
-    viewer = await load_viewer(
-        verify_token(token, settings.jwt_secret, settings.token_max_lifetime_seconds)
-    )
-    if viewer is None:
+        return await _provider_viewer(token, settings, callers)
+    user_id = verify_token(token, settings.jwt_secret, settings.token_max_lifetime_seconds)
+    viewer = await _kept(callers, ("user", user_id), lambda: load_viewer(user_id))
+    if not isinstance(viewer, Viewer):
         raise UnauthenticatedError("The token names a user that no longer exists.")
     return viewer
+
+
+async def _api_key(token: str, callers: CallerCache | None) -> ApiKeyPrincipal:
+    prefix, secret = split_api_key(token)
+    stored = await _kept(callers, ("api-key", prefix), lambda: stored_key(prefix))
+    if not isinstance(stored, StoredKey) or not stored.opens(secret):
+        raise UnauthenticatedError("Unknown or revoked API key.")
+    return stored.principal
+
+
+async def _kept(
+    callers: CallerCache | None,
+    key: Hashable,
+    find: Callable[[], Awaitable[StoredKey | Viewer | None]],
+) -> StoredKey | Viewer | None:
+    """The kept caller, or the one `find` finds (then kept)."""
+    if callers is None:
+        return await find()
+    kept = callers.get(key)
+    if kept is not None:
+        return kept
+    generation = callers.generation
+    found = await find()
+    if found is not None:
+        callers.put(key, found, generation)
+    return found
 
 
 def _algorithm(token: str) -> str | None:
@@ -105,7 +140,7 @@ def _algorithm(token: str) -> str | None:
     return algorithm if isinstance(algorithm, str) else None
 
 
-async def _provider_viewer(token: str, settings: Settings) -> Viewer:
+async def _provider_viewer(token: str, settings: Settings, callers: CallerCache | None) -> Viewer:
     provider_settings = settings.identity_provider
     if provider_settings is None:
         raise UnauthenticatedError(
@@ -114,12 +149,13 @@ async def _provider_viewer(token: str, settings: Settings) -> Viewer:
         )
     provider = identity_provider(provider_settings)
     claims = await provider.verify(token, settings.token_max_lifetime_seconds)
-    return await viewer_for_sign_in(
-        SignIn(
-            external_id=claims.external_id,
-            email=claims.email,
-            name=claims.name,
-            organization_external_id=claims.organization_external_id,
-            jit_role=provider_settings.jit_role if provider_settings.jit else None,
-        )
+    sign_in = SignIn(
+        external_id=claims.external_id,
+        email=claims.email,
+        name=claims.name,
+        organization_external_id=claims.organization_external_id,
+        jit_role=provider_settings.jit_role if provider_settings.jit else None,
     )
+    viewer = await _kept(callers, ("sign-in", sign_in), lambda: viewer_for_sign_in(sign_in))
+    assert isinstance(viewer, Viewer)  # viewer_for_sign_in finds one or raises
+    return viewer

@@ -8,11 +8,11 @@ import contextlib
 import sys
 from collections.abc import Sequence
 
-from billing.clock import SystemClock
 from gateway.api_key_commands import add_api_key_commands, with_default_sub_command
 from gateway.catalog_file import CatalogFileError, load_catalog, load_demo
 from gateway.cli_errors import CommandError, run_reporting_unreachable_database
 from gateway.db import apply_migrations, close_database, open_database
+from gateway.fixed_clock_setting import gateway_clock
 from gateway.seed import SeedReport, database_is_empty, seed
 from gateway.settings import Settings, SettingsError, load_settings
 
@@ -145,7 +145,7 @@ def _seed_demo(settings: Settings, _: argparse.Namespace) -> None:
 async def _seed(settings: Settings) -> SeedReport:
     catalog = load_catalog(settings.catalog_file)
     demo = load_demo(settings.demo_file, catalog)
-    return await seed(catalog, demo, SystemClock())
+    return await seed(catalog, demo, gateway_clock(settings.fixed_clock))
 
 
 def _tick(settings: Settings, _: argparse.Namespace) -> None:
@@ -159,7 +159,7 @@ def _tick(settings: Settings, _: argparse.Namespace) -> None:
         try:
             webhooks = DeliveryOptions(allow_private=settings.webhooks_allow_private)
             processor, mailer = build_processor(settings), build_mailer(settings)
-            return await tick(SystemClock(), processor, mailer, webhooks)
+            return await tick(gateway_clock(settings.fixed_clock), processor, mailer, webhooks)
         finally:
             await close_database()
 

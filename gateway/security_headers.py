@@ -25,9 +25,25 @@ PAGE_POLICY = (
 )
 
 
-def content_security_policy(frame_ancestors: str, *, page: bool = False) -> str:
-    """The policy for an API answer (JSON, PDF, CSV), or for an HTML page of the gateway's."""
-    return f"{PAGE_POLICY if page else API_POLICY}; frame-ancestors {frame_ancestors}"
+# The billing page with the Stripe processor (gateway/portal_routes.py): Stripe.js must be loaded
+# from Stripe, opens its card and 3-D Secure frames from Stripe and calls Stripe's API. Nothing
+# else is added, and nothing of Stripe's with the sandbox processor.
+STRIPE_JS = "https://js.stripe.com"
+_STRIPE_POLICY = (
+    f"default-src 'self'; script-src 'self' {STRIPE_JS}; style-src 'self'; img-src 'self' data:; "
+    f"font-src 'self' data:; connect-src 'self' https://api.stripe.com; "
+    f"frame-src {STRIPE_JS} https://hooks.stripe.com; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'"
+)
+
+
+def content_security_policy(
+    frame_ancestors: str, *, page: bool = False, stripe: bool = False
+) -> str:
+    """The policy for an API answer (JSON, PDF, CSV), or for an HTML page of the gateway's
+    (`stripe`: the billing page with the Stripe processor)."""
+    policy = (_STRIPE_POLICY if stripe else PAGE_POLICY) if page else API_POLICY
+    return f"{policy}; frame-ancestors {frame_ancestors}"
 
 
 class SecurityHeaders:
@@ -52,9 +68,10 @@ class _Headed:
             headers = MutableHeaders(scope=message)
             _add_common(headers, self._frame_ancestors)
             page = headers.get("content-type", "").startswith("text/html")
-            headers["Content-Security-Policy"] = content_security_policy(
-                self._frame_ancestors, page=page
-            )
+            if "content-security-policy" not in headers:  # the billing page sets its own
+                headers["Content-Security-Policy"] = content_security_policy(
+                    self._frame_ancestors, page=page
+                )
         await self._send(message)
 
 

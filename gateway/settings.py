@@ -7,13 +7,17 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from billing.access import Role
+from gateway.cache_settings import CacheSettings, load_cache_settings
 from gateway.client_address import IPNetwork, parse_networks
+from gateway.fixed_clock_setting import load_fixed_clock
 from gateway.limit_settings import RequestLimits, load_request_limits
+from gateway.portal_settings import load_stripe_publishable_key
 from gateway.settings_error import SettingsError as SettingsError
 
 DEFAULT_DATA_DIR = Path("var")
@@ -84,6 +88,8 @@ class Settings:
     token_max_lifetime_seconds: int = DEFAULT_TOKEN_MAX_LIFETIME_SECONDS
     # What one request may cost (README "Limits").
     limits: RequestLimits = field(default_factory=RequestLimits)
+    # What each process keeps between requests, and how long (README "Configuration").
+    caches: CacheSettings = field(default_factory=CacheSettings)
     # Shared state of every process (README "Rate limits"): rate-limit counters and registered
     # persisted queries live in Redis when REDIS_URL is set, in each process otherwise.
     redis_url: str | None = None  # also checked by GET /ready
@@ -95,6 +101,8 @@ class Settings:
     identity_provider: IdentityProviderSettings | None = None
     # EVT-1: webhook endpoints on private or loopback addresses (tests, private networks).
     webhooks_allow_private: bool = False
+    fixed_clock: datetime | None = None  # GATEWAY_FIXED_CLOCK (gateway/fixed_clock_setting.py)
+    stripe_publishable_key: str | None = None  # for Stripe.js on the billing page
 
     @property
     def is_sandbox(self) -> bool:
@@ -138,6 +146,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             DEFAULT_TOKEN_MAX_LIFETIME_SECONDS,
         ),
         limits=load_request_limits(env),
+        caches=load_cache_settings(env),
         redis_url=_redis_url(env.get("REDIS_URL")),
         redis_key_prefix=env.get("GATEWAY_REDIS_KEY_PREFIX") or DEFAULT_REDIS_KEY_PREFIX,
         rate_limit=_rate("GATEWAY_RATE_LIMIT", env.get("GATEWAY_RATE_LIMIT"), DEFAULT_RATE_LIMIT),
@@ -153,6 +162,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         trusted_proxies=_trusted_proxies(env.get("GATEWAY_TRUSTED_PROXIES", "")),
         identity_provider=_identity_provider(env),
+        fixed_clock=load_fixed_clock(env, sandbox=mode is Mode.SANDBOX),
+        stripe_publishable_key=load_stripe_publishable_key(env),
     )
 
 

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from billing.errors import BillingError, NotFoundError
 from models import ApiKey, Organization
+from resolvers.caller_cache import forget_callers
 
 KEY_PREFIX = "bgk_"
 # Keys bound to one organization.
@@ -88,12 +89,36 @@ def is_api_key(token: str) -> bool:
     return token.startswith(KEY_PREFIX)
 
 
-async def find_api_key(token: str) -> ApiKeyPrincipal | None:
+@dataclass(frozen=True)
+class StoredKey:
+    """An active key as stored: what a process may keep to check its secret without a query."""
+
+    principal: ApiKeyPrincipal
+    secret_hash: str
+
+    def opens(self, secret: str) -> bool:
+        return hmac.compare_digest(self.secret_hash, _hash(secret))
+
+
+def split_api_key(token: str) -> tuple[str, str]:
+    """The key's prefix (its lookup) and its secret."""
     prefix, _, secret = token.removeprefix(KEY_PREFIX).partition("_")
+    return prefix, secret
+
+
+async def stored_key(prefix: str) -> StoredKey | None:
+    """The active (not revoked) key with this prefix."""
     key = await ApiKey.get_or_none(prefix=prefix, revoked_at__isnull=True)
-    if key is None or not hmac.compare_digest(key.secret_hash, _hash(secret)):
+    if key is None:
         return None
-    return ApiKeyPrincipal(key.id, key.organization_id, frozenset(key.scopes))
+    principal = ApiKeyPrincipal(key.id, key.organization_id, frozenset(key.scopes))
+    return StoredKey(principal, key.secret_hash)
+
+
+async def find_api_key(token: str) -> ApiKeyPrincipal | None:
+    prefix, secret = split_api_key(token)
+    stored = await stored_key(prefix)
+    return stored.principal if stored is not None and stored.opens(secret) else None
 
 
 @dataclass(frozen=True)
@@ -143,6 +168,7 @@ async def revoke_api_key(reference: str, now: datetime) -> tuple[ApiKeyListing, 
         return _listing(key), False
     key.revoked_at = now
     await key.save(update_fields=["revoked_at"])
+    forget_callers()  # refused at once by this process; by others within their cache's time
     return _listing(key), True
 
 

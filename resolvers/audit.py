@@ -8,7 +8,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from tortoise.backends.base.client import TransactionContext
 from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
 
 from models import AuditEntry
 
@@ -37,6 +39,12 @@ class Action:
     summary: str
     amounts: Amounts | None = None
     details: dict[str, Any] = field(default_factory=dict)
+
+
+def action_transaction() -> TransactionContext:
+    """The transaction an action and its entry commit in: inside it, the action's own
+    transactions are savepoints, so the action is applied exactly when its entry is written."""
+    return in_transaction()
 
 
 async def record(organization_id: UUID, actor: Actor, action: Action, now: datetime) -> None:

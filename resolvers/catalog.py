@@ -1,8 +1,10 @@
 """The whole catalog read in a fixed number of queries, and kept by each gateway process until
-the catalog revision changes (one row, rewritten by whatever writes the catalog)."""
+the catalog revision changes (one row, rewritten by whatever writes the catalog), which each
+process reads at most once per check interval."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from uuid import uuid4
 
 from billing import catalog
@@ -28,12 +30,18 @@ __all__ = [
 
 
 _kept: tuple[str, CatalogSnapshot] | None = None
+# When this process last read the revision (the caller's clock): within the check interval the
+# kept snapshot is served without asking (GATEWAY_CATALOG_CHECK_SECONDS).
+_checked_at: datetime | None = None
 
 
 async def catalog_changed() -> None:
-    """Call in the transaction that writes the catalog: every process reloads its snapshot.
-    The revision is random, not a counter, so two databases never share one."""
+    """Call in the transaction that writes the catalog: every process reloads its snapshot (this
+    one at its next request, the others within their check interval). The revision is random,
+    not a counter, so two databases never share one."""
+    global _checked_at
     await CatalogRevision.update_or_create(id=1, defaults={"revision": str(uuid4())})
+    _checked_at = None
 
 
 async def catalog_revision() -> str | None:
@@ -42,14 +50,21 @@ async def catalog_revision() -> str | None:
     return row.revision if row else None
 
 
-async def current_catalog_snapshot() -> CatalogSnapshot:
-    """The snapshot for this revision of the catalog: one query when it is kept already."""
-    global _kept
+async def current_catalog_snapshot(
+    now: datetime | None = None, check_every: timedelta = timedelta(0)
+) -> CatalogSnapshot:
+    """The snapshot for this revision of the catalog: no query when the revision was read less
+    than `check_every` before `now`, one when it is kept already."""
+    global _kept, _checked_at
+    checked = _checked_at
+    if _kept is not None and now and checked and checked <= now < checked + check_every:
+        return _kept[1]
     revision = await catalog_revision()
     if revision is None:
         return await load_catalog_snapshot()
     if _kept is None or _kept[0] != revision:
         _kept = (revision, await load_catalog_snapshot())
+    _checked_at = now
     return _kept[1]
 
 

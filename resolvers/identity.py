@@ -12,6 +12,7 @@ from tortoise.transactions import in_transaction
 from billing.access import Role
 from billing.errors import UnauthenticatedError
 from models import Membership, Organization, User
+from resolvers.caller_cache import forget_callers
 from resolvers.viewer import Viewer, load_viewer
 
 _EMAIL_TAKEN = (
@@ -98,6 +99,8 @@ async def _provision(
         if existing is None:
             raise UnauthenticatedError(_EMAIL_TAKEN.format(email=sign_in.email)) from None
         return existing.id
+    finally:
+        forget_callers()  # a new user or membership
     return user.id
 
 

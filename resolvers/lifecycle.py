@@ -9,6 +9,7 @@ from tortoise.transactions import in_transaction
 
 from billing.access import Role, may_cancel
 from billing.cancellation import cancellation_date, latest_cancellation_date
+from billing.catalog import ProductPolicy
 from billing.clock import offset
 from billing.errors import BillingError, ForbiddenError, NotFoundError
 from billing.periods import shift_months
@@ -49,23 +50,45 @@ async def cancel_subscription(
             )
         old = row.status
         row.status = transition(row.status, Event.CANCEL, cancel_at=row.cancel_at)
-        # With several products the longest notice wins (CAN-2 may reach past this period).
-        row.cancel_at = latest_cancellation_date(
-            [
-                cancellation_date(
-                    p.cancellation_notice, row.billing_interval, row.current_period_end, now
-                )
-                for p in policies
-            ]
-        )
-        switch = interval_switch((await scheduled_changes_of(row.id)).values())
-        if switch is not None:
-            # INT-1 already paid for the longer period after this one: it ends with that period.
-            row.cancel_at = max(row.cancel_at, shift_months(row.current_period_end, switch.months))
+        row.cancel_at = await _notice_end(row, policies, now)
         row.cancel_reason = reason
         await row.save()
         await status_changed(row, old, now, "cancelled")  # EVT-1
         return row
+
+
+async def _notice_end(row: Subscription, policies: list[ProductPolicy], now: datetime) -> datetime:
+    # With several products the longest notice wins (CAN-2 may reach past this period).
+    cancel_at = latest_cancellation_date(
+        [
+            cancellation_date(
+                p.cancellation_notice, row.billing_interval, row.current_period_end, now
+            )
+            for p in policies
+        ]
+    )
+    switch = interval_switch((await scheduled_changes_of(row.id)).values())
+    if switch is not None:
+        # INT-1 already paid for the longer period after this one: it ends with that period.
+        cancel_at = max(cancel_at, shift_months(row.current_period_end, switch.months))
+    return cancel_at
+
+
+async def cancellation_notice_date(subscription_id: UUID, base_now: datetime) -> datetime | None:
+    """CAN-1, CAN-2: when a cancellation requested now would take effect, as
+    cancel_subscription would set it; None when the subscription cannot be cancelled now."""
+    row = await Subscription.get(id=subscription_id)
+    try:
+        transition(row.status, Event.CANCEL, cancel_at=row.cancel_at)
+    except BillingError:
+        return None
+    snapshot = await load_catalog_snapshot()
+    organization = await Organization.get(id=row.organization_id)
+    product_ids = await subscribed_product_ids(row.id)
+    policies = [snapshot.policies[pid] for pid in product_ids]
+    if not policies:
+        return None
+    return await _notice_end(row, policies, offset(base_now, organization.clock_offset_seconds))
 
 
 async def reactivate_subscription(organization_id: UUID, base_now: datetime) -> Subscription:

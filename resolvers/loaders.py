@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
+from datetime import timedelta
 from typing import TypeVar
 from uuid import UUID
 
 from strawberry.dataloader import DataLoader
 
+from billing.clock import Clock
 from models import (
     InvoiceLine,
     Membership,
@@ -104,7 +106,12 @@ async def _waiting_payments(invoice_ids: Sequence[UUID]) -> list[Payment]:
 
 
 class Loaders:
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None, catalog_check: timedelta = timedelta(0)) -> None:
+        """`catalog_check`: how long a process serves its catalog without reading the revision
+        (GATEWAY_CATALOG_CHECK_SECONDS), measured on `clock`; without a clock, every request
+        reads it."""
+        self._clock = clock
+        self._catalog_check = catalog_check
         self.organization: SharedLoader[UUID, Organization | None] = SharedLoader(
             _one_each(_organizations, lambda o: o.id)
         )
@@ -134,7 +141,10 @@ class Loaders:
         # One snapshot per request, shared by every field that needs the catalog (and kept by
         # the process while the catalog revision stays the same).
         if self._catalog is None:
-            self._catalog = asyncio.ensure_future(current_catalog_snapshot())
+            now = self._clock.now() if self._clock else None
+            self._catalog = asyncio.ensure_future(
+                current_catalog_snapshot(now, self._catalog_check)
+            )
         return await asyncio.shield(self._catalog)  # shared, like SharedLoader's futures
 
 

@@ -18,6 +18,7 @@ from billing.provisioning import (
     check_slug,
 )
 from models import Membership, Organization, Workspace
+from resolvers.caller_cache import forget_callers
 from resolvers.locks import lock_organization
 from resolvers.provisioning import (
     Person,
@@ -43,6 +44,7 @@ async def add_member(organization_external_id: str, person: Person, role: Role) 
             return Provisioned(organization, changed=False)
         check_new_member_role(role)
         await Membership.create(organization=organization, user=user, role=role)
+    forget_callers()  # the members' roles changed: no process keeps the old ones here
     return Provisioned(organization, changed=True)
 
 
@@ -67,6 +69,7 @@ async def change_member_role(organization_external_id: str, email: str, role: Ro
         check_role_change(membership.role, role)
         membership.role = role
         await membership.save(update_fields=["role"])
+    forget_callers()  # the members' roles changed: no process keeps the old ones here
     return Provisioned(organization, changed=True)
 
 
@@ -87,6 +90,7 @@ async def transfer_ownership(
         )
         new_owner.role = Role.OWNER
         await new_owner.save(update_fields=["role"])
+    forget_callers()  # the members' roles changed: no process keeps the old ones here
     return Provisioned(organization, changed=True)
 
 
@@ -102,6 +106,7 @@ async def remove_member(organization_external_id: str, email: str) -> Provisione
             return Provisioned(organization, changed=False)
         check_removal(membership.role)
         await membership.delete()
+    forget_callers()  # the members' roles changed: no process keeps the old ones here
     return Provisioned(organization, changed=True)
 
 

@@ -20,11 +20,13 @@ from payments.port import (
     PaymentProcessor,
     SetupIntent,
 )
+from resolvers import audit
 from resolvers.dunning import retry_with_new_card
 from resolvers.locks import lock_organization
 from resolvers.webhook_events import record_event
 
 log = logging.getLogger("billing_gateway.payment_methods")
+NAME = "replacePaymentMethod"  # the mutation, as the audit log names it
 
 
 async def customer_id(organization: Organization, processor: PaymentProcessor) -> str:
@@ -43,11 +45,19 @@ async def create_setup_intent(organization_id: UUID, processor: PaymentProcessor
 
 
 async def replace_payment_method(
-    organization_id: UUID, payment_method_id: str, base_now: datetime, processor: PaymentProcessor
+    organization_id: UUID,
+    payment_method_id: str,
+    base_now: datetime,
+    processor: PaymentProcessor,
+    actor: audit.Actor,
 ) -> PaymentMethod:
     """PAY-2: the new card becomes the default; the old ones are detached and deleted. A card
     that cannot be used is refused first and the old card stays (PAY-3). Overdue invoices are
-    charged to the new card at once (DUN-6)."""
+    charged to the new card at once (DUN-6).
+
+    Audited in the transaction that swaps the cards, not in one around the whole call (as the
+    other billing mutations are, schema/audit.py): the processor's calls around it must not
+    hold a transaction (on SQLite, every other request of the process would wait on them)."""
     payment_method_id = payment_method_id.strip()
     if not payment_method_id:
         raise BillingError(
@@ -66,7 +76,7 @@ async def replace_payment_method(
             field="paymentMethodId",
             reason="EXPIRED_CARD",
         )
-    method, old = await _make_default(organization_id, card, now)
+    method, old = await _make_default(organization_id, card, now, actor)
     for previous in old:
         await _detach(previous.processor_id, processor)
     await _retry_overdue(organization_id, base_now, processor)
@@ -74,7 +84,7 @@ async def replace_payment_method(
 
 
 async def _make_default(
-    organization_id: UUID, card: CardDetails, now: datetime
+    organization_id: UUID, card: CardDetails, now: datetime, actor: audit.Actor
 ) -> tuple[PaymentMethod, list[PaymentMethod]]:
     """The card becomes the only one on file; the ones it replaces are returned to detach."""
     async with in_transaction():
@@ -96,6 +106,10 @@ async def _make_default(
         expiry = {"exp_month": card.exp_month, "exp_year": card.exp_year}
         data = {"payment_method": {"id": str(method.id), **card_data, **expiry}}
         await record_event(organization_id, EventType.PAYMENT_METHOD_UPDATED, data, now)
+        outcome = "PaymentMethodReplaced"
+        details = {"payment_method_id": card.payment_method_id, "outcome": outcome}
+        action = audit.Action(NAME, f"{NAME}: {outcome}", None, details)
+        await audit.record(organization_id, actor, action, now)
     return method, old
 
 

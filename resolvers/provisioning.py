@@ -22,6 +22,7 @@ from billing.subscription_status import SubscriptionStatus
 from billing.webhooks import EventType
 from models import Membership, Organization, Price, Subscription, User
 from resolvers.billing_info import BillingInfoChange, update_billing_info
+from resolvers.caller_cache import forget_callers
 from resolvers.trial_items import TrialPlan, create_trial_item
 from resolvers.webhook_events import subscription_event
 
@@ -96,6 +97,7 @@ async def create_organization(new: NewOrganization) -> Provisioned:
                 field="slug",
             ) from None
         return Provisioned(existing, changed=False)
+    forget_callers()  # the owner may be a known user, with a new membership
     return Provisioned(organization, changed=True)
 
 

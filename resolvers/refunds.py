@@ -73,6 +73,13 @@ async def refund_invoice(
         return invoice
 
 
+async def refunded_amount_locked(organization_id: UUID, invoice_id: str) -> int:
+    """`refunded_amount` under the organization's lock (call inside a transaction): no refund of
+    the organization's invoices lands until the transaction ends."""
+    await lock_organization(organization_id)
+    return await refunded_amount(invoice_id)
+
+
 async def refunded_amount(invoice_id: str) -> int:
     """What has been refunded of an invoice so far, in minor units (0 for an id that is not one)."""
     try:

@@ -1,5 +1,6 @@
 """The audit log as GraphQL (read only: no mutation writes or changes an entry), the caller as an
-audit actor, and `Audited`, the field extension that records a billing mutation's outcome."""
+audit actor, and `Audited`, the field extension that records a billing mutation's outcome in the
+action's own transaction."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from billing.errors import BillingError
 from billing.invoices import InvoiceStatus
 from models import AuditEntry as AuditEntryRow
 from resolvers import audit
-from resolvers.refunds import refunded_amount
+from resolvers.refunds import refunded_amount, refunded_amount_locked
 from schema.common import Money
 from schema.context import Context, Info
 from schema.invoice import Invoice, PageInfo
@@ -118,8 +119,9 @@ def actor_of(context: Context) -> audit.Actor:
 
 
 class Audited(FieldExtension):
-    """Records a billing mutation that changed something (a UserError changed nothing), right
-    after the action's own transaction commits."""
+    """Records a billing mutation that changed something (a UserError changed nothing) in one
+    transaction with the action: the resolver's own transactions become savepoints of it, so an
+    entry that cannot be written takes the action back with it."""
 
     def __init__(self, action: str) -> None:
         self.action = action
@@ -127,20 +129,37 @@ class Audited(FieldExtension):
     async def resolve_async(
         self, next_: AsyncExtensionResolver, source: Any, info: Info, **kwargs: Any
     ) -> Any:
-        refunded_before = (
-            await refunded_amount(str(kwargs.get("invoice_id")))
-            if self.action == "refundInvoice"
-            else 0
-        )
-        result = await next_(source, info, **kwargs)
-        context = info.context
-        organization_id = (
-            context.api_key.organization_id
-            if context.api_key is not None
-            else context.require_viewer().default_organization_id
-        )
+        failure: Exception | None = None
+        async with audit.action_transaction():
+            refunded_before = await self._refunded_before(info.context, kwargs)
+            try:
+                result = await next_(source, info, **kwargs)
+            except Exception as error:
+                # Raised once the block commits: what the resolver committed before failing
+                # (its own transactions, now savepoints) is kept exactly as before.
+                failure = error
+            else:
+                await self._record(info.context, result, kwargs, refunded_before)
+        if failure is not None:
+            raise failure
+        return result
+
+    async def _refunded_before(self, context: Context, kwargs: dict[str, Any]) -> int:
+        if self.action != "refundInvoice":
+            return 0
+        organization_id = _organization_of(context)
+        if organization_id is None:
+            return 0  # the permission classes refuse the call
+        # Under the organization's lock until the transaction ends, so a concurrent refund of the
+        # same invoice cannot land between this read and the refund's own.
+        return await refunded_amount_locked(organization_id, str(kwargs.get("invoice_id")))
+
+    async def _record(
+        self, context: Context, result: Any, kwargs: dict[str, Any], refunded_before: int
+    ) -> None:
+        organization_id = _organization_of(context)
         if isinstance(result, UserError) or organization_id is None:
-            return result
+            return
         action = audit.Action(
             self.action,
             _summary(self.action, result),
@@ -152,7 +171,12 @@ class Audited(FieldExtension):
         shift = organization.clock_offset_seconds if organization else 0
         now = offset(context.clock.now(), shift)
         await audit.record(organization_id, actor_of(context), action, now)
-        return result
+
+
+def _organization_of(context: Context) -> UUID | None:
+    if context.api_key is not None:
+        return context.api_key.organization_id
+    return context.viewer.default_organization_id if context.viewer else None
 
 
 def _summary(action: str, result: Any) -> str:

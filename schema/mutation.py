@@ -19,7 +19,7 @@ from resolvers.idempotency import note_refused
 from resolvers.organization import find_organization
 from resolvers.preferences import PreferenceState
 from resolvers.sandbox_clock import advance_test_clock
-from schema.audit import Audited
+from schema.audit import Audited, actor_of
 from schema.billing_info import BillingInfo, BillingInfoInput, BillingInfoResult, BillingInfoUpdated
 from schema.context import Info
 from schema.invoice import Invoice
@@ -253,7 +253,6 @@ class Mutation:
         return SetupIntent(id=intent.id, client_secret=intent.client_secret)
 
     @strawberry.mutation(
-        extensions=[Audited("replacePaymentMethod")],
         permission_classes=[IsAuthenticated, CanManageBilling],
         description="PAY-2: the new card becomes the default; the old one is detached and deleted.",
     )
@@ -264,7 +263,11 @@ class Mutation:
         organization = await find_organization(context.require_viewer(), context.loaders, None)
         try:
             row = await payment_method_service.replace_payment_method(
-                organization.id, payment_method_id, context.clock.now(), context.processor
+                organization.id,
+                payment_method_id,
+                context.clock.now(),
+                context.processor,
+                actor_of(context),  # audited with the change itself
             )
         except BillingError as error:
             return user_error(error)

@@ -8,7 +8,7 @@ from uuid import UUID
 import strawberry
 
 from billing.access import Role
-from billing.errors import BillingError
+from billing.errors import BillingError, NotFoundError
 from billing.invoices import InvoiceStatus
 from billing.notifications import NotificationKind
 from models import Membership as MembershipRow
@@ -63,27 +63,43 @@ class Workspace:
     id: strawberry.ID
     slug: str
     name: str
+    archived_at: datetime | None = strawberry.field(
+        description="When it was archived (PRV-1): it keeps its usage history but takes no usage."
+    )
 
 
 @strawberry.type
 class Organization:
+    """Its row is read only by the fields that need it (one query, shared through the loader):
+    a request for the caller's entitlements needs none."""
+
     id: strawberry.ID
-    slug: str
-    name: str
     organization_id: strawberry.Private[UUID]
-    currency: strawberry.Private[str]
-    credit_balance_amount: strawberry.Private[int]
+    row: strawberry.Private[OrganizationRow | None] = None
 
     @classmethod
     def of(cls, row: OrganizationRow) -> Organization:
-        return cls(
-            id=strawberry.ID(str(row.id)),
-            slug=row.slug,
-            name=row.name,
-            organization_id=row.id,
-            currency=row.currency,
-            credit_balance_amount=row.credit_balance,
-        )
+        return cls(id=strawberry.ID(str(row.id)), organization_id=row.id, row=row)
+
+    @classmethod
+    def of_member(cls, organization_id: UUID) -> Organization:
+        """An organization the caller is a member of (so it exists), not read yet."""
+        return cls(id=strawberry.ID(str(organization_id)), organization_id=organization_id)
+
+    async def _row(self, info: Info) -> OrganizationRow:
+        if self.row is None:
+            self.row = await info.context.loaders.organization.load(self.organization_id)
+            if self.row is None:  # deleted since the caller's roles were read
+                raise NotFoundError(f"No organization with id {self.id!r} is visible to you.")
+        return self.row
+
+    @strawberry.field
+    async def slug(self, info: Info) -> str:
+        return (await self._row(info)).slug
+
+    @strawberry.field
+    async def name(self, info: Info) -> str:
+        return (await self._row(info)).name
 
     @strawberry.field(description="The caller's own role here.")
     def viewer_role(self, info: Info) -> Role | None:
@@ -94,10 +110,16 @@ class Organization:
         rows = await info.context.loaders.members_by_organization.load(self.organization_id)
         return [Member.of(row) for row in rows]
 
-    @strawberry.field
-    async def workspaces(self, info: Info) -> list[Workspace]:
+    @strawberry.field(description="The workspaces in use; archived ones too with includeArchived.")
+    async def workspaces(self, info: Info, include_archived: bool = False) -> list[Workspace]:
         rows = await info.context.loaders.workspaces_by_organization.load(self.organization_id)
-        return [Workspace(id=strawberry.ID(str(w.id)), slug=w.slug, name=w.name) for w in rows]
+        return [
+            Workspace(
+                id=strawberry.ID(str(w.id)), slug=w.slug, name=w.name, archived_at=w.archived_at
+            )
+            for w in rows
+            if include_archived or w.archived_at is None
+        ]
 
     @strawberry.field
     async def subscription(self, info: Info) -> Subscription | None:
@@ -108,8 +130,9 @@ class Organization:
         permission_classes=[CanReadBilling],
         description="Credit that pays the next invoices before any card is charged (INT-3).",
     )
-    def credit_balance(self) -> Money | None:
-        return Money.of(self.credit_balance_amount, self.currency)
+    async def credit_balance(self, info: Info) -> Money | None:
+        row = await self._row(info)
+        return Money.of(row.credit_balance, row.currency)
 
     @strawberry.field(permission_classes=[CanReadBilling], description="ACC-3: billing roles only.")
     async def invoices(

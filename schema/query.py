@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from resolvers import plan_change
-from resolvers.organization import find_organization
+from resolvers.organization import find_organization, member_organization_id
 from schema.catalog import Catalog, build_catalog
 from schema.context import Info
 from schema.organization import Organization, User, Viewer
@@ -32,8 +32,7 @@ class Query:
     ) -> Organization | None:
         viewer = info.context.viewer
         assert viewer is not None  # IsAuthenticated
-        row = await find_organization(viewer, info.context.loaders, id)
-        return Organization.of(row)
+        return Organization.of_member(member_organization_id(viewer, id))
 
     @strawberry.field(
         permission_classes=[CanReadCatalog],

@@ -19,10 +19,12 @@ from models import Subscription as SubscriptionRow
 from models import SubscriptionItem as ItemRow
 from models import SubscriptionItemAddOn as ItemAddOnRow
 from resolvers.catalog import CatalogSnapshot
+from resolvers.lifecycle import cancellation_notice_date
 from resolvers.renewal import upcoming_renewal
 from schema.catalog import AddOn, Plan, Product, build_add_on, build_plan, build_product
 from schema.common import Money
 from schema.context import Info
+from schema.flexible_overage import FlexibleOverage, flexible_overages
 from schema.invoice import UpcomingInvoice
 from schema.permissions import CanReadBilling
 
@@ -54,6 +56,7 @@ class SubscriptionItem:
     organization_id: strawberry.Private[UUID]
     amount: strawberry.Private[money.Money]
     pause_reason: strawberry.Private[str | None]
+    overages: strawberry.Private[list[FlexibleOverage]]
 
     @strawberry.field(
         permission_classes=[CanReadBilling],
@@ -70,6 +73,16 @@ class SubscriptionItem:
     )
     def recurring_amount(self) -> Money | None:
         return Money.from_domain(self.amount)
+
+    @strawberry.field(
+        permission_classes=[CanReadBilling],
+        description=(
+            "PREF-1: what one flexible-overage purchase buys and costs, per limited metric; "
+            "empty unless the product offers FLEXIBLE_OVERAGE and a higher tier exists."
+        ),
+    )
+    def flexible_overages(self) -> list[FlexibleOverage] | None:
+        return self.overages
 
 
 @strawberry.type(description="A change waiting for the end of the period (CHG-6, INT-1).")
@@ -150,6 +163,15 @@ class Subscription:
         snapshot = await info.context.loaders.catalog()
         renewal = await upcoming_renewal(self.organization_id, snapshot)
         return UpcomingInvoice.of(renewal) if renewal else None
+
+    @strawberry.field(
+        description=(
+            "CAN-1, CAN-2: when a cancellation requested now would take effect (the end of its "
+            "notice); null when the subscription cannot be cancelled now."
+        )
+    )
+    async def cancellation_date(self, info: Info) -> datetime | None:
+        return await cancellation_notice_date(self.subscription_id, info.context.clock.now())
 
 
 def _next_billing_date(row: SubscriptionRow) -> datetime | None:
@@ -232,6 +254,7 @@ def _build_item(
         organization_id=organization_id,
         amount=amount,
         pause_reason=pause[0],
+        overages=flexible_overages(snapshot, plan_row, _money(prices[row.plan_price_id])),
     )
 
 

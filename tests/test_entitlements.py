@@ -11,7 +11,6 @@ import httpx
 from billing.subscription_status import SubscriptionStatus
 from models import Organization
 from resolvers.api_keys import create_api_key
-from resolvers.catalog import current_catalog_snapshot
 from tests.conftest import SEEDED_AT, GraphQLClient, QueryCounter, token_for, trusted_request
 from tests.factories import member_of, organization_with
 
@@ -164,14 +163,14 @@ async def test_an_entitlements_call_costs_two_sql_statements_rule_evt_2(
     key = await create_api_key(
         organization.slug, "saas backend", ["entitlements:read"], datetime.now(UTC)
     )
-    await current_catalog_snapshot()  # a running gateway keeps the catalog it has read
+    await _as_key(client, key, "Entitlements", {})  # the process now keeps the key and catalog
     before = sql_queries.count
     body = await _as_key(client, key, "Entitlements", {})
     assert "errors" not in body, body
     statements = sql_queries.statements[before:]
-    # 1 (the API key) + 1 (catalog revision: the snapshot is kept) + 2 (entitlements: the lines
-    # joined to their subscription and organization, then this month's counters)
-    assert len(statements) == 4, statements
+    # 2 (the lines joined to their subscription and organization, then this month's counters);
+    # the whole request's cost, caches included, is tests/test_request_cost.py's
+    assert len(statements) == 2, statements
 
     token = await token_for(owner)
     headers = {"Authorization": f"Bearer {token}"}
@@ -182,10 +181,10 @@ async def test_an_entitlements_call_costs_two_sql_statements_rule_evt_2(
         assert "errors" not in response.json(), response.json()
         return sql_queries.count - start
 
-    # Both read the kept catalog (its revision: 1 statement), so the difference is the
-    # entitlements' own statements.
-    without = await cost("{ catalog { currency } organization { id } }")
+    without = "{ catalog { currency } organization { id } }"
+    await cost(without)  # the process now keeps the viewer
+    assert await cost(without) == 0  # the viewer, the catalog and the organization's id: kept
     with_entitlements = ENTITLEMENTS.replace(
         "{ organization", "{ catalog { currency } organization"
     )
-    assert await cost(with_entitlements) - without == 2
+    assert await cost(with_entitlements) == 2

@@ -45,7 +45,7 @@ PERMISSIONS: dict[tuple[str, str], Callers] = {
     ),
     **_fields("Organization", BILLING, "creditBalance"),
     **_fields("Member", ANY, "user", "role"),
-    **_fields("Workspace", ANY, "id", "slug", "name"),
+    **_fields("Workspace", ANY, "id", "slug", "name", "archivedAt"),
     **_fields(
         "Subscription",
         ANY,
@@ -88,6 +88,10 @@ PERMISSIONS: dict[tuple[str, str], Callers] = {
         "prepaidPeriods",
     ),
     **_fields("SubscriptionItem", BILLING, "recurringAmount", "automaticChargesPauseReason"),
+    # Issue 14, the billing page: the notice date is a date, the overage's cost is money.
+    **_fields("Subscription", ANY, "cancellationDate"),
+    **_fields("SubscriptionItem", BILLING, "flexibleOverages"),
+    **_fields("FlexibleOverage", BILLING, "metric", "volume", "amount"),
     **_fields("Catalog", PUBLIC, "currency", "products", "product"),
     **_fields(
         "Product",
@@ -404,6 +408,7 @@ ROUTES: dict[str, list[str]] = {
     "Workspace": ["organization", "workspaces"],
     "Subscription": ["organization", "subscription"],
     "SubscriptionItem": ["organization", "subscription", "items"],
+    "FlexibleOverage": ["organization", "subscription", "items", "flexibleOverages"],
     "Catalog": ["catalog"],
     "Product": ["catalog", "products"],
     "Plan": ["catalog", "products", "plans"],

@@ -109,6 +109,7 @@ async def test_the_list_costs_the_same_statements_as_it_grows_rule_prv_1(
             period=PERIOD,
         )
         await _overdue_invoice(organization, 1000, days_overdue=2)
+    await _list(client, key, first=1)  # the process now keeps the key (a running gateway's state)
     counts = []
     for first in (1, 3, 8):
         sql_queries.statements.clear()
@@ -116,4 +117,4 @@ async def test_the_list_costs_the_same_statements_as_it_grows_rule_prv_1(
         assert len(page["nodes"]) == first
         counts.append(sql_queries.count)
     assert counts[0] == counts[1] == counts[2], sql_queries.statements
-    assert counts[0] <= 6  # the key, the page, subscriptions, items, open invoices (+ slack of 1)
+    assert counts[0] <= 5  # the page, subscriptions, items, open invoices (+ slack of 1)

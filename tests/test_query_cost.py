@@ -12,14 +12,16 @@ from gateway.limit_settings import RequestLimits
 from gateway.public_catalog import public_documents
 from gateway.query_cost import estimated_cost
 from gateway.query_shape import alias_count, depth
-from gateway.trusted_documents import OPERATIONS, document_hash, load_manifest
+from gateway.trusted_documents import DIRECTORIES, document_hash, load_manifest
 
 DEFAULTS = RequestLimits()
 MARGIN = 2  # every trusted document fits twice over
 PUBLIC = public_documents(load_manifest())  # what anonymous callers may run: the catalog's
 
 
-@pytest.mark.parametrize("path", sorted(OPERATIONS.glob("*.graphql")), ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", sorted(p for d in DIRECTORIES for p in d.glob("*.graphql")), ids=lambda p: p.stem
+)
 def test_acc_6_trusted_documents_fit_the_default_limits_twice_over(path: Path) -> None:
     text = path.read_text()
     document = parse(text)

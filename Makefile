@@ -5,13 +5,27 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
+MIN_PYTHON := 3.11
+PYTHON_OK := import sys; sys.exit(sys.version_info < (3, 11))
 
-.PHONY: install serve test test-fast test-postgres lint schema check-schema operations check-operations migrations graphiql check-graphiql axe-core clean
+# A .venv whose python no longer runs (its interpreter was upgraded or removed) or is too old is
+# removed here, so the rule below builds it again.
+ifneq ($(wildcard $(VENV)),)
+ifneq ($(shell $(BIN)/python -c '$(PYTHON_OK)' >/dev/null 2>&1 && echo ok),ok)
+$(info .venv is broken or too old: building it again)
+$(shell rm -rf $(VENV))
+endif
+endif
+
+.PHONY: install serve test test-fast test-postgres lint schema check-schema operations check-operations migrations graphiql check-graphiql axe-core screenshots clean
 
 
 install: $(STAMP)
 
 $(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c '$(PYTHON_OK)' 2>/dev/null || { \
+		echo "billing-gateway needs Python $(MIN_PYTHON) or newer; '$(PYTHON)' is $$($(PYTHON) -c 'import platform; print(platform.python_version())' 2>/dev/null || echo 'not found'): run make PYTHON=python3.12 (or another 3.11+)" >&2; \
+		exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
@@ -68,6 +82,12 @@ check-graphiql:
 # Copies the pinned axe-core (assets/axe-core) that the browser tests run in the page.
 axe-core:
 	assets/axe-core/copy.sh tests/browser/vendor/axe-core
+
+# Screenshots of the billing page's sections and the pricing page at desktop and phone width,
+# with a fixed clock, into docs/screenshots/ (and README's "Screenshots"); needs Chromium.
+# Not part of the generated-files check: fonts and Chromium versions move pixels.
+screenshots: $(STAMP)
+	$(BIN)/python -m tools.screenshots
 
 clean:
 	rm -rf $(VENV) var

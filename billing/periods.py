@@ -125,3 +125,8 @@ def billing_month_starting_in(anchor: datetime, year: int, month: int) -> dateti
     """USE-3: the start of the billing month that begins in a calendar month: billing months step
     from the anchor (MNY-3), so exactly one starts in every calendar month."""
     return shift_months(anchor, (year - anchor.year) * 12 + (month - anchor.month))
+
+
+def month_of(period_start: datetime) -> str:
+    """USE-3: the calendar month a billing month starts in, as parse_month reads it back."""
+    return f"{period_start.year:04d}-{period_start.month:02d}"

@@ -48,8 +48,13 @@ from gateway.idempotency import IdempotencyRefused, run_keyed, stored_response
 from gateway.introspection import REFUSAL as INTROSPECTION_REFUSAL
 from gateway.introspection import REFUSAL_CODE, asks_for_introspection
 from gateway.invoice_route import invoice_pdf_endpoint
+from gateway.logs import configure_logging
+from gateway.metrics import metrics_endpoint
 from gateway.persisted import OperationRefused, PersistedOperations
 from gateway.portal_routes import portal_routes
+from gateway.portal_session_route import ROUTE as PORTAL_SESSION_ROUTE
+from gateway.portal_session_route import portal_session_endpoint
+from gateway.pricing_route import pricing_page_endpoint
 from gateway.processor import build_mailer, build_processor
 from gateway.public_catalog import PublicCatalogCache, public_documents
 from gateway.query_limits import (
@@ -61,6 +66,7 @@ from gateway.query_limits import (
 )
 from gateway.rate_limits import RateLimited, RateLimits
 from gateway.request_body import CheckedRequestBody
+from gateway.request_log import RequestLog, caller_kind, note_caller, note_operation, operation_name
 from gateway.security_headers import SecurityHeaders
 from gateway.settings import Settings, load_settings
 from gateway.shared_documents import shared_documents
@@ -72,11 +78,15 @@ from payments.port import PaymentProcessor
 from resolvers import caller_cache
 from resolvers.api_keys import ApiKeyPrincipal
 from resolvers.loaders import Loaders
+from resolvers.portal_sessions import LinkOptions
 from resolvers.viewer import Viewer
 from resolvers.webhook_delivery import DeliveryOptions
 from schema import schema
 from schema.context import Context
 from schema.errors import coded_error
+
+# At shutdown, how long the billing clock may take to finish the batch it is in.
+CLOCK_STOP_SECONDS = 60.0
 
 
 class _Refused(Exception):
@@ -118,6 +128,7 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
             )
         except BillingError as error:
             raise _Refused(auth_error_response(error)) from None
+        note_caller(caller_kind(caller))
         return Context(
             viewer=caller if isinstance(caller, Viewer) else None,
             api_key=caller if isinstance(caller, ApiKeyPrincipal) else None,
@@ -128,7 +139,13 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
             client_address=client_address(request.scope, self.settings.trusted_proxies),
             webhooks_allow_private=self.settings.webhooks_allow_private,
             loaders=Loaders(self.clock, self.settings.caches.catalog_check),
+            portal_links=self._portal_links(request),
         )
+
+    def _portal_links(self, request: Any) -> LinkOptions:
+        portal = self.settings.portal_sessions
+        base_url = self.settings.ops.public_url or str(request.base_url).rstrip("/")
+        return LinkOptions(base_url, portal.link_seconds, portal.allows)
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A GET naming a persisted document is a query, even with a browser's `Accept: */*`.
@@ -164,6 +181,7 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
             return ExecutionResult(data=None, errors=[error])
         if document != request_data.query:
             checked = self._checked(request, request_data, document, context)
+        note_operation(operation_name(checked, request_data.operation_name))
         if (
             context.viewer is None
             and not self.settings.anonymous_introspection
@@ -293,6 +311,7 @@ def create_app(
             finally:
                 await close_database()
             return
+        stop = asyncio.Event()
         worker = asyncio.create_task(
             run_periodically(
                 endpoint.clock,
@@ -300,21 +319,30 @@ def create_app(
                 tick_seconds,
                 build_mailer(settings),
                 DeliveryOptions(allow_private=settings.webhooks_allow_private),
+                stop=stop,
             )
         )
         try:
             yield
         finally:
+            stop.set()  # the clock finishes the batch it is in, then stops
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(worker), CLOCK_STOP_SECONDS)
             worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
             await close_database()
 
-    return Starlette(
+    app = Starlette(
         routes=_routes(settings, endpoint),
         lifespan=lifespan,
         middleware=_middleware(settings, endpoint),
     )
+    if settings.ops.tracing:
+        from gateway.tracing import enable_tracing
+
+        enable_tracing(app)
+    return app
 
 
 def _routes(settings: Settings, endpoint: GraphQLEndpoint) -> list[BaseRoute]:
@@ -325,8 +353,15 @@ def _routes(settings: Settings, endpoint: GraphQLEndpoint) -> list[BaseRoute]:
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
         Route("/ready", ready_endpoint(settings), methods=["GET"]),
+        Route("/metrics", metrics_endpoint(settings.ops.metrics_token, endpoint.clock)),
         Route("/invoices/{invoice_id}.pdf", invoice_pdf_endpoint(settings), methods=["GET"]),
         Route("/usage.csv", usage_csv_endpoint(settings), methods=["GET"]),
+        Route(
+            PORTAL_SESSION_ROUTE,
+            portal_session_endpoint(settings, endpoint.clock),
+            methods=["GET"],
+        ),
+        Route("/pricing", pricing_page_endpoint(), methods=["GET"]),
         Route(
             "/webhooks/stripe",
             webhook_endpoint(endpoint.processor, endpoint.clock),
@@ -341,6 +376,7 @@ def _routes(settings: Settings, endpoint: GraphQLEndpoint) -> list[BaseRoute]:
 def _middleware(settings: Settings, endpoint: GraphQLEndpoint) -> list[Middleware]:
     # Outermost first: every answer, a 503 or a 413 too, carries the browser headers.
     return [
+        Middleware(RequestLog),  # its log line and metrics see every answer
         Middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors),
         Middleware(BrowserCors, origins=settings.cors_origins),
         Middleware(
@@ -355,4 +391,6 @@ def _middleware(settings: Settings, endpoint: GraphQLEndpoint) -> list[Middlewar
 
 def app_from_environment() -> Starlette:
     """The app of one worker process of `serve --workers N`, from the environment's settings."""
-    return create_app(load_settings())
+    settings = load_settings()
+    configure_logging(settings.ops)
+    return create_app(settings)

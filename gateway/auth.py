@@ -8,6 +8,7 @@ forward must not sign everybody out.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -32,7 +33,21 @@ ISSUER = "billing-gateway"
 ALGORITHM = "HS256"
 
 
-def issue_token(user_id: UUID, secret: str, ttl_seconds: int, now: datetime | None = None) -> str:
+@dataclass(frozen=True)
+class TokenSubject:
+    user_id: UUID
+    # A portal session's token (`org` claim): the user acts on this organization only.
+    organization_id: UUID | None = None
+
+
+def issue_token(
+    user_id: UUID,
+    secret: str,
+    ttl_seconds: int,
+    now: datetime | None = None,
+    *,
+    organization_id: UUID | None = None,
+) -> str:
     issued_at = now or datetime.now(UTC)
     claims = {
         "iss": ISSUER,
@@ -40,6 +55,8 @@ def issue_token(user_id: UUID, secret: str, ttl_seconds: int, now: datetime | No
         "iat": issued_at,
         "exp": issued_at + timedelta(seconds=ttl_seconds),
     }
+    if organization_id is not None:
+        claims["org"] = str(organization_id)
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -53,7 +70,7 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip()
 
 
-def verify_token(token: str, secret: str, max_lifetime_seconds: int) -> UUID:
+def verify_token(token: str, secret: str, max_lifetime_seconds: int) -> TokenSubject:
     """The user a token names; a token issued for longer than `max_lifetime_seconds` is refused,
     so a leaked long-lived token is worthless (GATEWAY_TOKEN_MAX_LIFETIME_SECONDS)."""
     try:
@@ -77,9 +94,14 @@ def verify_token(token: str, secret: str, max_lifetime_seconds: int) -> UUID:
             f"{max_lifetime_seconds} seconds from its issue): sign in again for a shorter one."
         )
     try:
-        return UUID(claims["sub"])
+        user_id = UUID(claims["sub"])
     except (ValueError, TypeError):
         raise UnauthenticatedError("The token does not name a user.") from None
+    try:
+        organization_id = UUID(claims["org"]) if "org" in claims else None
+    except (ValueError, TypeError):
+        raise UnauthenticatedError("The token names no valid organization.") from None
+    return TokenSubject(user_id, organization_id)
 
 
 Caller = Viewer | ApiKeyPrincipal
@@ -98,11 +120,22 @@ async def authenticate(
         return await _api_key(token, callers)
     if _algorithm(token) in PROVIDER_ALGORITHMS:
         return await _provider_viewer(token, settings, callers)
-    user_id = verify_token(token, settings.jwt_secret, settings.token_max_lifetime_seconds)
-    viewer = await _kept(callers, ("user", user_id), lambda: load_viewer(user_id))
+    subject = verify_token(token, settings.jwt_secret, settings.token_max_lifetime_seconds)
+    viewer = await _kept(callers, ("user", subject.user_id), lambda: load_viewer(subject.user_id))
     if not isinstance(viewer, Viewer):
         raise UnauthenticatedError("The token names a user that no longer exists.")
-    return viewer
+    return viewer if subject.organization_id is None else _bound(viewer, subject.organization_id)
+
+
+def _bound(viewer: Viewer, organization_id: UUID) -> Viewer:
+    """A portal session's viewer: only the session's organization, with today's role in it."""
+    role = viewer.role_in(organization_id)
+    if role is None:
+        raise UnauthenticatedError(
+            "This billing session is for an organization the user no longer belongs to: open "
+            "the billing page from your application again."
+        )
+    return replace(viewer, roles={organization_id: role})
 
 
 async def _api_key(token: str, callers: CallerCache | None) -> ApiKeyPrincipal:

@@ -13,6 +13,7 @@ from gateway.catalog_file import CatalogFileError, load_catalog, load_demo
 from gateway.cli_errors import CommandError, run_reporting_unreachable_database
 from gateway.db import apply_migrations, close_database, open_database
 from gateway.fixed_clock_setting import gateway_clock
+from gateway.logs import configure_logging
 from gateway.seed import SeedReport, database_is_empty, seed
 from gateway.settings import Settings, SettingsError, load_settings
 
@@ -21,6 +22,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(with_default_sub_command(sys.argv[1:] if argv is None else argv))
     try:
         settings = load_settings()
+        configure_logging(settings.ops)
         run_reporting_unreachable_database(args.run, settings, args)
     except (SettingsError, CatalogFileError, CommandError) as error:
         print(f"billing-gateway: {error}", file=sys.stderr)
@@ -68,15 +70,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
-    import uvicorn
-
-    from gateway.app import create_app
+    from gateway.processes import serve_one, serve_processes, tcp_listener
 
     if args.workers < 1:
         raise CommandError(f"--workers: expected 1 or more, got {args.workers}")
     host = args.host or settings.host
-
     port = args.port or settings.port
+    # The port is taken before anything else starts, so a port in use is one line, not a traceback
+    # after the sandbox's preparation.
+    try:
+        listener = tcp_listener(host, port)
+    except OSError as error:
+        raise CommandError(f"cannot listen on {host}:{port}: {error.strerror}") from None
     if settings.is_sandbox:
         # The embedded default works with no setup: schema, catalog and demo data on first start.
         asyncio.run(_prepare_sandbox(settings))
@@ -86,25 +91,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         flush=True,
     )
     if args.workers == 1:
-        from gateway.worker import clock_in_serve
-
-        # proxy_headers=False: the gateway reads X-Forwarded-For itself, from trusted proxies only
-        # (GATEWAY_TRUSTED_PROXIES); uvicorn's own default would believe any local peer.
-        uvicorn.run(
-            create_app(settings, run_clock=clock_in_serve(settings.database_url, 1)),
-            host=host,
-            port=port,
-            log_level="info",
-            proxy_headers=False,
-        )
-        return
-    from gateway.processes import serve_processes, tcp_listener
-
-    try:
-        listener = tcp_listener(host, port)
-    except OSError as error:
-        raise CommandError(f"cannot listen on {host}:{port}: {error.strerror}") from None
-    serve_processes(listener, args.workers)
+        serve_one(listener, settings)
+    else:
+        serve_processes(listener, args.workers)
 
 
 async def _prepare_sandbox(settings: Settings) -> None:

@@ -20,7 +20,7 @@ def run_reporting_unreachable_database(
     try:
         run(settings, args)
     except Exception as error:
-        if not database_unavailable(error):
+        if isinstance(error, CommandError) or not database_unavailable(error):
             raise
         raise CommandError(
             f"cannot reach the database at {redacted(settings.database_url)} "

@@ -1,11 +1,14 @@
-"""E-mail through SMTP (aiosmtplib), configured by SMTP_* settings."""
+"""E-mail through SMTP (aiosmtplib), configured by SMTP_* settings; notices rendered by
+gateway/emails.py."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 
 import aiosmtplib
+
+from gateway.emails import notice_email
+from resolvers.notice_mail import NoticeMail
 
 
 @dataclass(frozen=True)
@@ -17,13 +20,10 @@ class SmtpMailer:
     password: str | None = field(default=None, repr=False)  # never in a log line
     start_tls: bool = False
     timeout: float = 15.0
+    public_url: str = "http://127.0.0.1:8000"  # the billing page's links start with it
 
-    async def send(self, recipients: list[str], subject: str, body: str) -> None:
-        message = EmailMessage()
-        message["From"] = self.sender
-        message["To"] = ", ".join(recipients)
-        message["Subject"] = subject
-        message.set_content(body)
+    async def send(self, recipients: list[str], notice: NoticeMail) -> None:
+        message = notice_email(notice, self.sender, recipients, self.public_url)
         await aiosmtplib.send(
             message,
             hostname=self.host,

@@ -18,6 +18,7 @@ def build_mailer(settings: Settings) -> SmtpMailer | None:
         settings.smtp_username,
         settings.smtp_password,
         settings.smtp_starttls,
+        public_url=settings.public_url,
     )
 
 

@@ -43,6 +43,8 @@ FIELD_WEIGHTS = {
     "upcomingInvoice": 25,
     "invoices": 10,
     "usage": 10,
+    "usageByWorkspace": 10,
+    "usageHistory": 10,
     "invoice": 5,
 }
 MUTATION_FIELD_WEIGHT = 10  # every root mutation field writes

@@ -27,6 +27,7 @@ from starlette.responses import Response
 
 from gateway import request_weight
 from gateway.http_errors import error_response
+from gateway.metrics import RATE_LIMITED as RATE_LIMITED_REQUESTS
 from gateway.settings import Mode, Settings
 from resolvers.api_keys import ApiKeyPrincipal
 from resolvers.viewer import Viewer
@@ -63,6 +64,7 @@ class RateLimited(Exception):
         self.message = message
 
     def response(self) -> Response:
+        RATE_LIMITED_REQUESTS.inc()
         response = error_response(429, RATE_LIMITED, self.message)
         response.headers.update(self.decision.headers())
         return response

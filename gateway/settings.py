@@ -15,13 +15,15 @@ from urllib.parse import urlsplit
 from billing.access import Role
 from gateway.cache_settings import CacheSettings, load_cache_settings
 from gateway.client_address import IPNetwork, parse_networks
+from gateway.data_dir import data_dir, default_database_url
 from gateway.fixed_clock_setting import load_fixed_clock
 from gateway.limit_settings import RequestLimits, load_request_limits
+from gateway.ops_settings import OpsSettings, load_ops_settings
+from gateway.portal_session_settings import PortalSessionSettings, load_portal_session_settings
 from gateway.portal_settings import load_stripe_publishable_key
 from gateway.settings_error import SettingsError as SettingsError
 
-DEFAULT_DATA_DIR = Path("var")
-DEFAULT_DATABASE_URL = "sqlite://var/billing-gateway.sqlite3"
+DEFAULT_DATABASE_URL = default_database_url()  # under the data directory (gateway/data_dir.py)
 DEFAULT_CATALOG_FILE = Path(__file__).parent / "data" / "catalog.toml"
 DEFAULT_DEMO_FILE = Path(__file__).parent / "data" / "demo-organizations.toml"
 _DATABASE_SCHEMES = ("sqlite://", "postgres://", "postgresql://")
@@ -99,23 +101,37 @@ class Settings:
     auth_failure_limit: str = DEFAULT_AUTH_FAILURE_LIMIT
     trusted_proxies: tuple[IPNetwork, ...] = ()
     identity_provider: IdentityProviderSettings | None = None
+    # One-time links into the billing page (gateway/portal_session_settings.py).
+    portal_sessions: PortalSessionSettings = field(default_factory=PortalSessionSettings)
     # EVT-1: webhook endpoints on private or loopback addresses (tests, private networks).
     webhooks_allow_private: bool = False
     fixed_clock: datetime | None = None  # GATEWAY_FIXED_CLOCK (gateway/fixed_clock_setting.py)
     stripe_publishable_key: str | None = None  # for Stripe.js on the billing page
+    # Logs, /metrics and e-mail links (README "Operations").
+    ops: OpsSettings = field(default_factory=OpsSettings)
 
     @property
     def is_sandbox(self) -> bool:
         return self.mode is Mode.SANDBOX
 
+    @property
+    def public_url(self) -> str:
+        """GATEWAY_PUBLIC_URL, or the address `serve` listens at."""
+        return self.ops.public_url or f"http://{self.host}:{self.port}"
+
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     mode = _mode(env.get("GATEWAY_MODE", Mode.SANDBOX.value))
+    token_max_lifetime_seconds = _seconds(
+        "GATEWAY_TOKEN_MAX_LIFETIME_SECONDS",
+        env.get("GATEWAY_TOKEN_MAX_LIFETIME_SECONDS"),
+        DEFAULT_TOKEN_MAX_LIFETIME_SECONDS,
+    )
     return Settings(
         mode=mode,
-        database_url=_database_url(env.get("DATABASE_URL", DEFAULT_DATABASE_URL)),
-        jwt_secret=_jwt_secret(env.get("GATEWAY_JWT_SECRET"), mode),
+        database_url=_database_url(env.get("DATABASE_URL") or default_database_url(env)),
+        jwt_secret=_jwt_secret(env.get("GATEWAY_JWT_SECRET"), mode, data_dir(env)),
         host=env.get("GATEWAY_HOST", "127.0.0.1") or "127.0.0.1",
         port=_port(env.get("GATEWAY_PORT", "8000")),
         catalog_file=_existing_file("CATALOG_FILE", env.get("CATALOG_FILE"), DEFAULT_CATALOG_FILE),
@@ -140,11 +156,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         anonymous_introspection=_flag(
             "GATEWAY_INTROSPECTION", env.get("GATEWAY_INTROSPECTION"), mode is Mode.SANDBOX
         ),
-        token_max_lifetime_seconds=_seconds(
-            "GATEWAY_TOKEN_MAX_LIFETIME_SECONDS",
-            env.get("GATEWAY_TOKEN_MAX_LIFETIME_SECONDS"),
-            DEFAULT_TOKEN_MAX_LIFETIME_SECONDS,
-        ),
+        token_max_lifetime_seconds=token_max_lifetime_seconds,
+        portal_sessions=load_portal_session_settings(env, token_max_lifetime_seconds),
         limits=load_request_limits(env),
         caches=load_cache_settings(env),
         redis_url=_redis_url(env.get("REDIS_URL")),
@@ -164,6 +177,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         identity_provider=_identity_provider(env),
         fixed_clock=load_fixed_clock(env, sandbox=mode is Mode.SANDBOX),
         stripe_publishable_key=load_stripe_publishable_key(env),
+        ops=load_ops_settings(env, production=mode is Mode.PRODUCTION),
     )
 
 
@@ -300,7 +314,7 @@ def _port(value: str) -> int:
     return int(value)
 
 
-def _jwt_secret(value: str | None, mode: Mode) -> str:
+def _jwt_secret(value: str | None, mode: Mode, directory: Path) -> str:
     if value:
         if len(value) < _MIN_SECRET_LENGTH:
             raise SettingsError(
@@ -310,12 +324,12 @@ def _jwt_secret(value: str | None, mode: Mode) -> str:
         return value
     if mode is Mode.PRODUCTION:
         raise SettingsError("GATEWAY_JWT_SECRET: required when GATEWAY_MODE=production")
-    return _sandbox_secret()
+    return _sandbox_secret(directory)
 
 
-def _sandbox_secret() -> str:
+def _sandbox_secret(directory: Path) -> str:
     """A random secret kept under var/ so that `serve` and `token` agree without configuration."""
-    path = DEFAULT_DATA_DIR / "sandbox-jwt-secret"
+    path = directory / "sandbox-jwt-secret"
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,9 @@ sends the webhooks (EVT-1)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 from datetime import UTC, datetime
 
 from tortoise.exceptions import OperationalError
@@ -48,6 +50,7 @@ async def tick(
             events.append(event)
 
     await run_claimed_work(clock.now(), processor, report=done)
+    due_work = len(events)
     try:
         events += await reconcile_charges(processor, datetime.now(UTC))
     except BillingError as error:  # the processor is unreachable: look again on the next tick
@@ -64,6 +67,8 @@ async def tick(
             f"webhooks delivered: {sent.delivered}, postponed: {sent.postponed}, "
             f"failed: {sent.failed}"
         )
+    for event in events[due_work:]:  # reconciliation, expired keys, the outboxes
+        log.info("billing clock: %s", event)
     return events
 
 
@@ -73,8 +78,12 @@ async def run_periodically(
     every_seconds: float,
     mailer: Mailer | None = None,
     webhooks: DeliveryOptions = DEFAULT_DELIVERY,
+    *,
+    stop: asyncio.Event | None = None,
 ) -> None:
-    while True:
+    """Until `stop` is set: a tick under way when it is set is finished first."""
+    stop = stop or asyncio.Event()
+    while not stop.is_set():
         try:
             await tick(clock, processor, mailer, webhooks, keep_events=False)
         except Exception as error:  # keep the clock running; the work is retried next tick
@@ -82,7 +91,8 @@ async def run_periodically(
                 log.warning("billing clock: postponed, the database is unavailable: %r", error)
             else:
                 log.exception("billing clock: due work failed")
-        await asyncio.sleep(every_seconds)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every_seconds)
 
 
 def clock_in_serve(database_url: str, processes: int) -> bool:
@@ -104,12 +114,17 @@ async def run_worker(settings: Settings, every_seconds: float) -> None:
                 f"worker: the database's schema is missing or older than this version ({error}); "
                 "run 'billing-gateway migrate' first"
             ) from None
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for stopping in (signal.SIGTERM, signal.SIGINT):  # the batch under way is finished first
+            loop.add_signal_handler(stopping, stop.set)
         await run_periodically(
             SystemClock(),
             build_processor(settings),
             every_seconds,
             build_mailer(settings),
             DeliveryOptions(allow_private=settings.webhooks_allow_private),
+            stop=stop,
         )
     finally:
         await close_database()

@@ -22,6 +22,7 @@ from models.lifecycle import (
     ProcessedEvent,
 )
 from models.organization import BillingInfo, Issuer, Membership, Organization, User, Workspace
+from models.portal import PortalSession
 from models.subscription import Subscription, SubscriptionItem, SubscriptionItemAddOn
 from models.usage import ALL_WORKSPACES, ActiveContact, OveragePurchase, UsageCounter, UsageEvent
 from models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -36,6 +37,7 @@ MODEL_MODULES = [
     "models.idempotency",
     "models.audit",
     "models.webhooks",
+    "models.portal",
 ]
 
 __all__ = [
@@ -64,6 +66,7 @@ __all__ = [
     "Payment",
     "PaymentMethod",
     "Plan",
+    "PortalSession",
     "Price",
     "PriceKind",
     "ProcessedEvent",

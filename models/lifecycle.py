@@ -55,6 +55,8 @@ class Notification(Model):
     kind = fields.CharField(max_length=48)
     message = fields.TextField()
     created_at = fields.DatetimeField()
+    # The invoice the notice is about (its number and amount in the e-mail), when there is one.
+    invoice_id = fields.UUIDField(null=True)
     # The e-mail outbox: retried until delivered, never dropped.
     delivered_at = fields.DatetimeField(null=True)
     attempts = fields.IntField(default=0)

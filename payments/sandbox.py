@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from payments.port import (
     DECLINE_REASONS,
@@ -50,6 +51,43 @@ TEST_CARDS: dict[str, _TestCard] = {
         "visa", "0069", "expired_card", "Your card has expired.", expired=True
     ),
 }
+
+
+class CardOutcome(StrEnum):
+    """What a test card does when it is charged (or attached), for a test-card picker."""
+
+    SUCCEEDS = "SUCCEEDS"
+    DECLINED = "DECLINED"
+    INSUFFICIENT_FUNDS = "INSUFFICIENT_FUNDS"
+    REQUIRES_AUTHENTICATION = "REQUIRES_AUTHENTICATION"
+    EXPIRED = "EXPIRED"
+
+
+@dataclass(frozen=True)
+class SandboxCard:
+    payment_method_id: str
+    brand: str
+    last4: str
+    outcome: CardOutcome
+
+
+def sandbox_cards() -> list[SandboxCard]:
+    """The sandbox's test payment methods in the order of demo-catalog.md."""
+    return [
+        SandboxCard(pm, card.brand, card.last4, _outcome(card)) for pm, card in TEST_CARDS.items()
+    ]
+
+
+def _outcome(card: _TestCard) -> CardOutcome:
+    if card.expired:
+        return CardOutcome.EXPIRED
+    if card.requires_action:
+        return CardOutcome.REQUIRES_AUTHENTICATION
+    if card.decline_code == "insufficient_funds":
+        return CardOutcome.INSUFFICIENT_FUNDS
+    if card.decline_code:
+        return CardOutcome.DECLINED
+    return CardOutcome.SUCCEEDS
 
 
 def _id(prefix: str, seed: str) -> str:

@@ -21,7 +21,7 @@ ORGANIZATION_SCOPES = frozenset(
 )
 # PRV-1: platform keys provision organizations; none of these makes a billing action (ACC-2).
 PLATFORM_SCOPES = frozenset(
-    {"organizations:write", "organizations:read", "webhooks:write", "audit:read"}
+    {"organizations:write", "organizations:read", "webhooks:write", "audit:read", "portal:write"}
 )
 SCOPES = ORGANIZATION_SCOPES | PLATFORM_SCOPES
 

@@ -56,6 +56,7 @@ from resolvers.tier_moves import autoscale, check_auto_downgrade, send_renewal_n
 from resolvers.usage_actions import settle_flexible_overage
 from resolvers.usage_charges import on_demand_charges, open_usage_month
 from resolvers.webhook_events import plan_change_event, status_changed, subscription_event
+from resolvers.work_metrics import RENEWALS
 
 log = logging.getLogger("billing_gateway.clock")
 SHORTEST_MONTH = timedelta(days=28)
@@ -249,7 +250,11 @@ async def _freeze(organization: Organization, row: Subscription, now: datetime) 
     row.status = transition(row.status, Event.GRACE_PERIOD_PASSES)
     await row.save()
     await notify(
-        organization.id, NotificationKind.STATUS_CHANGED, f"Frozen: {oldest.number} is unpaid.", now
+        organization.id,
+        NotificationKind.STATUS_CHANGED,
+        f"Frozen: {oldest.number} is unpaid.",
+        now,
+        invoice_id=oldest.id,
     )
     return f"{organization.name}: frozen, {oldest.number} unpaid after the grace period"
 
@@ -293,6 +298,7 @@ async def _period_end(
     await _void_stale_changes(organization.id)
     scaled = await autoscale(loaded, organization, now)
     renewal = await _renew(loaded, organization, now, processor)
+    RENEWALS.inc()
     return "; ".join([renewal, *scaled, *usage])
 
 

@@ -68,6 +68,7 @@ async def retry_invoice(
             f"The payment of {invoice.number} needs your authentication: "
             "complete it on the billing page.",
             now,
+            invoice_id=invoice.id,
         )
         return f"{organization.name}: {invoice.number} waits for the customer's authentication"
     reason = result.failure_code or "declined"

@@ -73,7 +73,10 @@ async def card_failed(
             "failed_payment_method_id",
         ]
     )
-    await notify(organization.id, NotificationKind.PAYMENT_FAILED, reason, now)
+    invoice_id = invoice.id if invoice is not None else None
+    await notify(
+        organization.id, NotificationKind.PAYMENT_FAILED, reason, now, invoice_id=invoice_id
+    )
     if invoice is not None:
         await invoice_event(invoice, EventType.INVOICE_PAYMENT_FAILED, now, reason=reason)
 

@@ -26,6 +26,7 @@ from models import (
 )
 from payments.port import ChargeRequest, ChargeResult, ChargeStatus, PaymentProcessor
 from resolvers.webhook_events import invoice_event
+from resolvers.work_metrics import counted_charge
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,8 @@ async def collect(
         # The first charge under this key was made, lost in a crash and refunded: a new one.
         idempotency_key += ":after-refund"
     organization = await Organization.get(id=invoice.organization_id)
-    result = await processor.charge(
+    result = await counted_charge(
+        processor,
         ChargeRequest(
             customer_id=organization.processor_customer_id,
             reference=str(organization.id),
@@ -173,7 +175,7 @@ async def collect(
             currency=invoice.currency,
             idempotency_key=idempotency_key,
             description=f"Invoice {invoice.number}",
-        )
+        ),
     )
     await Payment.create(
         invoice=invoice,

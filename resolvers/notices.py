@@ -11,9 +11,19 @@ from models import Notification
 
 
 async def notify(
-    organization_id: UUID, kind: NotificationKind, message: str, now: datetime
+    organization_id: UUID,
+    kind: NotificationKind,
+    message: str,
+    now: datetime,
+    *,
+    invoice_id: UUID | None = None,
 ) -> None:
-    """NOT-1: stored for the owner and billing admins; the outbox e-mails it."""
+    """NOT-1: stored for the owner and billing admins; the outbox e-mails it (with the invoice's
+    number and amount when it is about one)."""
     await Notification.create(
-        organization_id=organization_id, kind=kind, message=message, created_at=now
+        organization_id=organization_id,
+        kind=kind,
+        message=message,
+        created_at=now,
+        invoice_id=invoice_id,
     )

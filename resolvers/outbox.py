@@ -14,8 +14,8 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from billing.access import BILLING_ROLES
-from billing.notifications import NotificationKind
-from models import Membership, Notification, Organization
+from models import Invoice, Membership, Notification, Organization
+from resolvers.notice_mail import NoticeMail, notice_mail
 
 log = logging.getLogger("billing_gateway.outbox")
 MAX_PAUSE = timedelta(hours=1)
@@ -23,7 +23,7 @@ HEADS_LOOKED_AT = 1000
 
 
 class Mailer(Protocol):
-    async def send(self, recipients: list[str], subject: str, body: str) -> None: ...
+    async def send(self, recipients: list[str], notice: NoticeMail) -> None: ...
 
 
 def pause_after(attempts: int) -> timedelta:
@@ -90,11 +90,10 @@ async def _send(mailer: Mailer, notice: Notification, wall_now: datetime) -> boo
     """Sends one locked notice; False when the delivery failed and waits for a retry."""
     recipients = await _recipients(notice.organization_id)
     organization = await Organization.get(id=notice.organization_id)
+    invoice = await Invoice.get_or_none(id=notice.invoice_id) if notice.invoice_id else None
     try:
         if recipients:
-            await mailer.send(
-                recipients, f"[{organization.name}] {_subject(notice.kind)}", notice.message
-            )
+            await mailer.send(recipients, notice_mail(notice, organization, invoice))
     except Exception as error:  # any delivery failure: keep it, try again later
         notice.attempts += 1
         notice.next_attempt_at = wall_now + pause_after(notice.attempts)
@@ -113,8 +112,3 @@ async def _recipients(organization_id: object) -> list[str]:
         organization_id=organization_id, role__in=list(BILLING_ROLES)
     ).select_related("user")
     return sorted(m.user.email for m in memberships)
-
-
-def _subject(kind: str) -> str:
-    known = kind in NotificationKind.__members__
-    return NotificationKind(kind).subject if known else "Billing notice"

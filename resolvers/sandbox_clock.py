@@ -3,6 +3,7 @@ due work in between, in order, as Stripe's test clocks do for a customer (MNY-4)
 
 from __future__ import annotations
 
+import logging
 import math
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -16,6 +17,7 @@ from payments.port import PaymentProcessor
 from resolvers.billing_clock import next_due, run_due_work
 from resolvers.locks import lock_organization
 
+log = logging.getLogger("billing_gateway.sandbox_clock")
 MAX_ADVANCE = timedelta(days=800)
 
 
@@ -49,6 +51,8 @@ async def advance_test_clock(
         f"{now:%Y-%m-%d %H:%M} {e}"
         for e in await run_due_work(base_now, processor, organization_id)
     ]
+    for event in events:
+        log.info("test clock of %s: %s", organization_id, event)
     return now, events
 
 

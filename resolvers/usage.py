@@ -43,6 +43,7 @@ from resolvers.notices import notify
 from resolvers.usage_actions import LimitsTouched, act_on_limits_recorded, bought_volume
 from resolvers.usage_charges import open_usage_month, subscription_and_items
 from resolvers.webhook_events import record_event
+from resolvers.work_metrics import USAGE_EVENTS
 
 log = logging.getLogger("billing_gateway.usage")
 MAX_BATCH = 1000
@@ -127,6 +128,7 @@ async def record_usage(
         await _notify_thresholds(batch, totals)
         await _limits_reached(batch, totals)
         over = await _past_acting_limits(batch, totals)
+    USAGE_EVENTS.inc(len(new))
     if over and not locked.automatic_charges_paused:
         # In a transaction of its own, under the exclusive lock: the usage above is recorded
         # whatever the automatic charge does, and two batches past the limit at once act once.

@@ -47,7 +47,7 @@ async def read_meters(
     if month is None:
         period_start, _ = open_usage_month(subscription)
     else:
-        period_start = await _period_in_month(organization_id, subscription, month)
+        period_start = await period_in_month(organization_id, subscription, month)
     used = await usage_in_period(organization_id, period_start, workspace)
     items = await SubscriptionItem.filter(subscription_id=subscription.id)
     result = []
@@ -81,7 +81,7 @@ def _on_demand(terms: OnDemandTerms | None, metric: str, used: int) -> dict[str,
     return {"blocks": charge.blocks, "block_cost": charge.amount}
 
 
-async def _period_in_month(
+async def period_in_month(
     organization_id: UUID, subscription: Subscription, month: str
 ) -> datetime:
     """USE-3: the billing month that started in that calendar month: the one its counters were

@@ -13,6 +13,7 @@ from schema.input_limits import InputLimits, document_limits
 from schema.mutation import Mutation as GatewayMutation
 from schema.partner import PartnerQuery
 from schema.platform_audit import PlatformAuditQuery
+from schema.portal_sessions import PortalSessionMutation
 from schema.provisioning import ProvisioningMutation, ProvisioningQuery
 from schema.query import Query as GatewayQuery
 from schema.staff import StaffMutation
@@ -22,7 +23,8 @@ Query = merge_types(
     "Query", (GatewayQuery, ProvisioningQuery, PartnerQuery, PlatformAuditQuery, WebhookQuery)
 )
 Mutation = merge_types(
-    "Mutation", (GatewayMutation, ProvisioningMutation, StaffMutation, WebhookMutation)
+    "Mutation",
+    (GatewayMutation, ProvisioningMutation, StaffMutation, WebhookMutation, PortalSessionMutation),
 )
 
 

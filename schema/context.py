@@ -12,6 +12,7 @@ from billing.clock import Clock
 from payments.port import PaymentProcessor
 from resolvers.api_keys import ApiKeyPrincipal
 from resolvers.loaders import Loaders
+from resolvers.portal_sessions import LinkOptions
 from resolvers.viewer import Viewer
 
 
@@ -26,6 +27,10 @@ class Context:
     client_address: str | None = None  # the request's peer, for the audit log
     webhooks_allow_private: bool = False  # EVT-1; GATEWAY_WEBHOOKS_ALLOW_PRIVATE
     loaders: Loaders = field(default_factory=Loaders)
+    # Portal sessions' links (GATEWAY_PORTAL_*): allows nothing unless the settings say so.
+    portal_links: LinkOptions = field(
+        default_factory=lambda: LinkOptions("http://127.0.0.1:8000", 300, lambda _: False)
+    )
 
     def role_in(self, organization_id: UUID | None) -> Role | None:
         return self.viewer.role_in(organization_id) if self.viewer else None

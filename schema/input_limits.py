@@ -36,6 +36,7 @@ MAX_LENGTHS: Mapping[str, int] = {
     "Organization.invoices(after)": 100,
     "Organization.usage(month)": 16,
     "Organization.usage(workspace)": _CODE,
+    "Organization.usageByWorkspace(month)": 16,
     "Organization.invoice(id)": _ID,
     "Catalog.product(code)": _CODE,
     "Mutation.cancelSubscription(reason)": 2000,
@@ -111,6 +112,10 @@ MAX_LENGTHS: Mapping[str, int] = {
     "Mutation.disableWebhookEndpoint(id)": _ID,
     "Mutation.resendWebhookDelivery(id)": _ID,
     "Query.webhookDeliveries(endpointId)": _ID,
+    # Portal sessions (README "The billing page's sign-in").
+    "Mutation.createPortalSession(organizationExternalId)": _EXTERNAL_ID,
+    "Mutation.createPortalSession(userEmail)": 254,
+    "Mutation.createPortalSession(returnUrl)": 2000,
 }
 
 _LIMIT = "max_length"  # the key of the limit in graphql-core's `extensions` of each argument

@@ -35,6 +35,7 @@ from schema.permissions import CanReadAuditLog, CanReadBilling, CanReadNotificat
 from schema.plan_change import AccountChangeRequest
 from schema.subscription import Subscription
 from schema.usage import UsageMeter, meters
+from schema.usage_history import UsageMonth, WorkspaceUsage, usage_by_workspace, usage_months
 
 
 @strawberry.type
@@ -164,6 +165,25 @@ class Organization:
         return await meters(
             self.organization_id, await info.context.loaders.catalog(), month, workspace
         )
+
+    @strawberry.field(
+        description="USE-3: this billing month's counts (or an earlier month's) per workspace."
+    )
+    async def usage_by_workspace(
+        self, info: Info, month: str | None = None
+    ) -> list[WorkspaceUsage]:
+        snapshot = await info.context.loaders.catalog()
+        return await usage_by_workspace(self.organization_id, snapshot, month)
+
+    @strawberry.field(
+        description=(
+            "USE-3: the open billing month and the earlier ones with usage, newest first, at "
+            "most `months` (1 to 24) of them."
+        )
+    )
+    async def usage_history(self, info: Info, months: int = 12) -> list[UsageMonth]:
+        snapshot = await info.context.loaders.catalog()
+        return await usage_months(self.organization_id, snapshot, months)
 
     @strawberry.field(
         permission_classes=[CanReadBilling], description="One invoice with its lines."

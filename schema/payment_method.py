@@ -7,6 +7,8 @@ from typing import Annotated
 import strawberry
 
 from models import PaymentMethod as PaymentMethodRow
+from payments.sandbox import CardOutcome, SandboxProcessor, sandbox_cards
+from schema.context import Info
 from schema.plan_change import UserError
 
 
@@ -31,12 +33,46 @@ class PaymentMethod:
         )
 
 
+strawberry.enum(
+    CardOutcome,
+    name="TestCardOutcome",
+    description="What a sandbox test card does when it is charged or attached.",
+)
+
+
+@strawberry.type(name="TestCard", description="A sandbox test payment method (demo-catalog.md).")
+class SandboxTestCard:
+    payment_method_id: str = strawberry.field(description="Give it to replacePaymentMethod.")
+    brand: str
+    last4: str
+    outcome: CardOutcome
+
+
 @strawberry.type(
     description="Hand the client secret to the processor's card form (Stripe Elements)."
 )
 class SetupIntent:
     id: str
     client_secret: str
+
+    @strawberry.field(
+        description=(
+            "Sandbox processor only: the test cards to choose from instead of a card form "
+            "(PAY-2); null with Stripe, whose form the client secret opens."
+        )
+    )
+    def test_cards(self, info: Info) -> list[SandboxTestCard] | None:
+        if not isinstance(info.context.processor, SandboxProcessor):
+            return None
+        return [
+            SandboxTestCard(
+                payment_method_id=c.payment_method_id,
+                brand=c.brand,
+                last4=c.last4,
+                outcome=c.outcome,
+            )
+            for c in sandbox_cards()
+        ]
 
 
 @strawberry.type

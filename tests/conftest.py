@@ -4,6 +4,7 @@ when DATABASE_URL says so), the real ASGI app driven through httpx, and a SQL qu
 from __future__ import annotations
 
 import logging
+import os
 import re
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -27,6 +28,10 @@ from gateway.seed import seed
 from gateway.settings import DEFAULT_CATALOG_FILE, DEFAULT_DEMO_FILE, Settings, load_settings
 from gateway.trusted_documents import OPERATIONS, document_hash
 from models import User, WebhookEndpoint
+
+# The commands the tests start keep their sandbox files in their own working directory's var/
+# (a relative GATEWAY_DATA_DIR), never in the checkout's.
+os.environ.setdefault("GATEWAY_DATA_DIR", "var")
 
 # The instant the demo data is seeded at; every test reads time from this clock.
 SEEDED_AT = datetime(2026, 3, 12, 9, 30, tzinfo=UTC)

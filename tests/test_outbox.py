@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes
-from email.message import Message
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from typing import Any
 from uuid import UUID
 
@@ -17,24 +17,27 @@ from aiosmtpd.controller import Controller
 from billing.notifications import NotificationKind
 from gateway.mailer import SmtpMailer
 from models import Notification
+from resolvers.notice_mail import NoticeMail
 from resolvers.notices import notify
 from resolvers.outbox import deliver_pending
 from tests.conftest import SEEDED_AT, free_port
 from tests.factories import organization_with
 
 
-class _Inbox:
+class Inbox:
     def __init__(self) -> None:
-        self.messages: list[tuple[list[str], Message]] = []
+        self.messages: list[tuple[list[str], EmailMessage]] = []
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        self.messages.append((list(envelope.rcpt_tos), message))
         return "250 Message accepted for delivery"
 
 
 @pytest.fixture
-def smtp() -> Iterator[tuple[_Inbox, int]]:
-    inbox, port = _Inbox(), free_port()
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox, port = Inbox(), free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     yield inbox, port
@@ -47,7 +50,7 @@ async def _deliver(mailer: SmtpMailer, now: datetime, organization_id: UUID) -> 
 
 
 async def test_notices_reach_the_owner_and_billing_admins(
-    database: str, smtp: tuple[_Inbox, int]
+    database: str, smtp: tuple[Inbox, int]
 ) -> None:
     inbox, port = smtp
     organization, _ = await organization_with(
@@ -68,12 +71,13 @@ async def test_notices_reach_the_owner_and_billing_admins(
         f"owner@{organization.slug}.test",
     ]
     assert message["Subject"] == f"[{organization.name}] Usage alert"
-    assert "75 % reached" in message.get_payload()
+    text = message.get_body(("plain",))
+    assert text is not None and "75 % reached" in text.get_content()
     assert await _deliver(mailer, datetime.now(UTC), organization.id) == (0, 0)  # delivered once
 
 
 async def test_a_failed_delivery_is_kept_and_retried(
-    database: str, smtp: tuple[_Inbox, int]
+    database: str, smtp: tuple[Inbox, int]
 ) -> None:
     inbox, port = smtp
     organization, _ = await organization_with(
@@ -101,7 +105,7 @@ async def test_a_failed_delivery_is_kept_and_retried(
 
 
 async def test_delivery_for_given_organizations_leaves_the_others_pending(
-    database: str, smtp: tuple[_Inbox, int]
+    database: str, smtp: tuple[Inbox, int]
 ) -> None:
     # NOT-1: the outbox's organization_ids argument (as the billing clock's) keeps a run to them.
     inbox, port = smtp
@@ -126,7 +130,8 @@ class _SlowMailer:
         self.sent: list[str] = []
         self.failures = failures
 
-    async def send(self, recipients: list[str], subject: str, body: str) -> None:
+    async def send(self, recipients: list[str], notice: NoticeMail) -> None:
+        body = notice.message
         # Earlier notices take longer, so two sent side by side would arrive the wrong way round.
         await asyncio.sleep(0.02 * (5 - int(body.rsplit(" ", 1)[-1])))
         if self.failures:

@@ -251,7 +251,10 @@ PERMISSIONS: dict[tuple[str, str], Callers] = {
     **_fields("Mutation", BILLING, "recordUsage", "setUpgradePreference", "setAutoDowngrade"),
     # USE-3, ACC-3: usage counts are for every member.
     **_fields("Query", ANY, "usageGate"),
-    **_fields("Organization", ANY, "usage"),
+    **_fields("Organization", ANY, "usage", "usageByWorkspace", "usageHistory"),
+    **_fields("WorkspaceUsage", ANY, "workspace", "name", "archived", "product", "metric", "used"),
+    **_fields("UsageMonth", ANY, "month", "periodStart", "counts"),
+    **_fields("UsageCount", ANY, "product", "metric", "used"),
     **_fields(
         "UsageMeter",
         ANY,
@@ -312,6 +315,8 @@ PERMISSIONS: dict[tuple[str, str], Callers] = {
         *("grantCredit", "extendTrial", "markInvoiceUncollectible", "voidInvoice"),
         "recordOfflinePayment",
     ),
+    # ACC-6: portal sessions are made by a platform key with portal:write, never a user's token.
+    **_fields("Mutation", frozenset(), "createPortalSession"),
 }
 
 
@@ -329,6 +334,7 @@ RESULT_TYPES: dict[str, str] = {
     "TestClock": "advanceTestClock",
     "InvoicePaid": "payInvoice",
     "SetupIntent": "createSetupIntent",
+    "TestCard": "createSetupIntent",
     "InvoiceRefunded": "refundInvoice",
     "UsageRecorded": "recordUsage",
     "ProductPreferences": "setUpgradePreference",
@@ -355,6 +361,7 @@ RESULT_TYPES: dict[str, str] = {
     "WebhookEndpointDisabled": "disableWebhookEndpoint",
     "WebhookDeliveryResent": "resendWebhookDelivery",
     "WebhookDelivery": "resendWebhookDelivery",
+    "PortalSessionCreated": "createPortalSession",
 }
 for _type, _mutation in RESULT_TYPES.items():
     for _name in schema._schema.type_map[_type].fields:  # type: ignore[attr-defined]
@@ -395,6 +402,7 @@ MUTATION_CALLS = {
     "rotateWebhookSecret": '(id: "nope")',
     "disableWebhookEndpoint": '(id: "nope")',
     "resendWebhookDelivery": '(id: "nope")',
+    "createPortalSession": '(organizationExternalId: "x", userEmail: "x", returnUrl: "x")',
 }
 
 # How a query reaches an object of each type, from the root (as Acme's users).
@@ -434,6 +442,9 @@ ROUTES: dict[str, list[str]] = {
     "Notification": ["organization", "notifications"],
     "BillingInfo": ["organization", "billingInfo"],
     "UsageMeter": ["organization", "usage"],
+    "WorkspaceUsage": ["organization", "usageByWorkspace"],
+    "UsageMonth": ["organization", "usageHistory"],
+    "UsageCount": ["organization", "usageHistory", "counts"],
     "UsageGate": ["usageGate"],
     "InvoiceParty": ["organization", "invoices", "edges", "node", "issuer"],
     "UpcomingInvoice": ["organization", "subscription", "upcomingInvoice"],

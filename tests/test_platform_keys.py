@@ -96,14 +96,17 @@ def test_the_command_line_makes_and_lists_platform_keys_rule_acc_6(tmp_path: Pat
     made = cli(tmp_path, "api-key", "create", "--platform", "--scope", "organizations:write")
     assert made.returncode == 0, made.stderr
     assert made.stdout.startswith("bgk_")
+    portal = cli(tmp_path, "api-key", "create", "--platform", "--scope", "portal:write")
+    assert portal.returncode == 0 and portal.stdout.startswith("bgk_"), portal.stderr
     listed = cli(tmp_path, "api-key", "list")
     assert "(platform)\toperator key\torganizations:write" in listed.stdout
+    assert "(platform)\toperator key\tportal:write" in listed.stdout
     unknown = cli(tmp_path, "api-key", "create", "--platform", "--scope", "organizations:admin")
     assert unknown.returncode == 2
     assert (
         "Scopes must be some of "
-        "['audit:read', 'organizations:read', 'organizations:write', 'webhooks:write']"
-        in (unknown.stderr)
+        "['audit:read', 'organizations:read', 'organizations:write', 'portal:write', "
+        "'webhooks:write']" in (unknown.stderr)
     )
     both = cli(tmp_path, "api-key", "create", "acme", "--platform", "--scope", "usage:write")
     assert both.returncode == 2 and "not both" in both.stderr

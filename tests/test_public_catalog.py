@@ -18,11 +18,12 @@ from billing.clock import FixedClock
 from gateway.app import create_app
 from gateway.public_catalog import CACHE_SECONDS, PublicCatalogCache, public_documents
 from gateway.settings import Settings
-from gateway.trusted_documents import OPERATIONS, document_hash, load_manifest
+from gateway.trusted_documents import OPERATIONS, PORTAL_OPERATIONS, document_hash, load_manifest
 from resolvers.catalog import catalog_changed
 from tests.conftest import error_codes, persisted, token_for
 
 PRICING = (OPERATIONS / "PricingCatalog.graphql").read_text()
+PRICING_PAGE = (PORTAL_OPERATIONS / "PricingPage.graphql").read_text()  # GET /pricing's
 PRICING_PARAMS = {"extensions": json.dumps(persisted(document_hash(PRICING)))}
 
 
@@ -46,7 +47,7 @@ def _monthly(body: dict[str, object], product: str, plan: str) -> int:
 def test_only_catalog_queries_of_the_manifest_are_public() -> None:
     manifest = load_manifest()
     public = public_documents(manifest)
-    assert public == {document_hash(PRICING)}
+    assert public == {document_hash(PRICING), document_hash(PRICING_PAGE)}
     mixed = "query Q { catalog { currency } viewer { user { email } } }"
     assert public_documents({document_hash(mixed): mixed}) == set()
 

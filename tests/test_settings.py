@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from billing.access import Role
@@ -13,7 +15,8 @@ SECRET = "s" * 40
 def test_defaults_are_the_embedded_sandbox() -> None:
     settings = load_settings({"GATEWAY_JWT_SECRET": SECRET})
     assert settings.mode is Mode.SANDBOX
-    assert settings.database_url == "sqlite://var/billing-gateway.sqlite3"
+    checkout = Path(__file__).resolve().parent.parent  # `make serve` runs from a checkout
+    assert settings.database_url == f"sqlite://{checkout}/var/billing-gateway.sqlite3"
     assert (settings.host, settings.port) == ("127.0.0.1", 8000)
 
 

@@ -183,7 +183,7 @@ class _RolledBack(Exception):
     pass
 
 
-async def test_migration_0023_back_fills_a_time_no_later_than_the_schedule() -> None:
+async def test_migration_0025_back_fills_a_time_no_later_than_the_schedule() -> None:
     # MNY-4: rows that existed before the column get a due time the clock cannot miss (run here
     # on this database's dialect, then rolled back: the other rows are left as they were).
     trialing, _ = await organization_with(
@@ -193,7 +193,7 @@ async def test_migration_0023_back_fills_a_time_no_later_than_the_schedule() -> 
         trial_ends_at=SEEDED_AT + timedelta(days=14),
     )
     [active_id] = await _due_organizations(1)
-    migration = importlib.import_module("models.migrations.0023_next_due_at")
+    migration = importlib.import_module("models.migrations.0025_next_due_at")
     filled: dict[UUID, object] = {}
     try:
         async with in_transaction() as connection:

@@ -218,12 +218,18 @@ function header() {
         },
       })
     : null;
+  // A portal session's returnUrl (kept by /billing/session/<secret>): the way back to the SaaS.
+  const returnUrl = sessionStorage.getItem(RETURN_URL_KEY);
+  const back =
+    returnUrl && /^https?:\/\//.test(returnUrl)
+      ? h("a", { href: returnUrl, id: "return-to-app", text: t("ended.return") })
+      : null;
   return h(
     "header",
     { class: "top" },
     h("h1", { text: t("page.title") }),
     who,
-    h("div", { class: "tools" }, h("label", { for: "language", text: t("lang.label") }), select, signOut),
+    h("div", { class: "tools" }, back, h("label", { for: "language", text: t("lang.label") }), select, signOut),
   );
 }
 

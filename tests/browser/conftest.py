@@ -169,13 +169,15 @@ def served(tmp_path: Path, seeded_database: Path) -> Iterator[ServedGateway]:
         yield gateway
 
 
-@pytest.fixture(scope="session")
+# Module-scoped: Playwright's sync API keeps an event loop running while it is started, and the
+# pytest-asyncio tests collected after the browser tests (tests/test_*.py) cannot run inside it.
+@pytest.fixture(scope="module")
 def playwright_driver() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     executable = chromium_path()
     if executable is None:

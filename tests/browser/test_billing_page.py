@@ -202,7 +202,7 @@ def test_a_member_sees_plan_status_and_usage_and_no_amount_or_action_rule_acc_2_
     assert answers and not any('"amount"' in json.dumps(answer) for answer in answers), answers
     # ACC-2, ACC-4: no action that would be refused.
     buttons = page.get_by_role("button").all_inner_texts()
-    assert buttons == ["Sign out"], buttons
+    assert buttons == ["Sign out", "Download CSV"], buttons  # USE-3: any member may export usage
     for section in ("#change", "#preferences", "#cancel", "#account_change"):
         expect(page.locator(section)).to_have_count(0)
     assert serious(axe(page, "#plan")) == []

@@ -212,10 +212,10 @@ def test_the_stored_due_time(
 
 
 def test_the_back_fill_is_never_later_than_the_schedule_rule_mny_4() -> None:
-    """Migration 0023 back-fills existing rows without the schedule's code: its time must never
+    """Migration 0025 back-fills existing rows without the schedule's code: its time must never
     be later than the schedule's (a row visited early is stored exactly; one visited late would
     miss its work)."""
-    migration = importlib.import_module("models.migrations.0023_next_due_at")
+    migration = importlib.import_module("models.migrations.0025_next_due_at")
     for _, case, given, _, _, _ in ROWS:
         sub = given.subscription
         assert sub is not None

@@ -56,7 +56,7 @@ async def backfill_next_due(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("gateway", "0022_webhooks")]
+    dependencies = [("gateway", "0024_portal_sessions")]
 
     initial = False
 

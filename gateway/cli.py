@@ -148,7 +148,8 @@ def _tick(settings: Settings, _: argparse.Namespace) -> None:
         try:
             webhooks = DeliveryOptions(allow_private=settings.webhooks_allow_private)
             processor, mailer = build_processor(settings), build_mailer(settings)
-            return await tick(gateway_clock(settings.fixed_clock), processor, mailer, webhooks)
+            clock = gateway_clock(settings.fixed_clock)
+            return await tick(clock, processor, mailer, webhooks, keep_events=True)
         finally:
             await close_database()
 

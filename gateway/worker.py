@@ -38,10 +38,10 @@ async def tick(
     mailer: Mailer | None = None,
     webhooks: DeliveryOptions = DEFAULT_DELIVERY,
     *,
-    keep_events: bool = True,
+    keep_events: bool = False,
 ) -> list[str]:
-    """One tick; its events are returned unless `keep_events` is False (a worker's run: they are
-    logged as they happen, so memory stays flat however many renewals a tick makes)."""
+    """One tick. Its due work is logged as it happens and returned only with `keep_events` (the
+    `tick` command prints it): a worker's memory stays flat however many renewals a tick makes."""
     events: list[str] = []
 
     def done(event: str) -> None:
@@ -85,7 +85,7 @@ async def run_periodically(
     stop = stop or asyncio.Event()
     while not stop.is_set():
         try:
-            await tick(clock, processor, mailer, webhooks, keep_events=False)
+            await tick(clock, processor, mailer, webhooks)
         except Exception as error:  # keep the clock running; the work is retried next tick
             if database_unavailable(error):
                 log.warning("billing clock: postponed, the database is unavailable: %r", error)

@@ -37,6 +37,7 @@ async def tick(
     processor: PaymentProcessor,
     mailer: Mailer | None = None,
     webhooks: DeliveryOptions = DEFAULT_DELIVERY,
+    stop: asyncio.Event | None = None,
     *,
     keep_events: bool = False,
 ) -> list[str]:
@@ -49,7 +50,7 @@ async def tick(
         if keep_events:
             events.append(event)
 
-    await run_claimed_work(clock.now(), processor, report=done)
+    await run_claimed_work(clock.now(), processor, report=done, stop=stop)
     due_work = len(events)
     try:
         events += await reconcile_charges(processor, datetime.now(UTC))
@@ -85,7 +86,7 @@ async def run_periodically(
     stop = stop or asyncio.Event()
     while not stop.is_set():
         try:
-            await tick(clock, processor, mailer, webhooks)
+            await tick(clock, processor, mailer, webhooks, stop)
         except Exception as error:  # keep the clock running; the work is retried next tick
             if database_unavailable(error):
                 log.warning("billing clock: postponed, the database is unavailable: %r", error)

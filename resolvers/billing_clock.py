@@ -5,6 +5,7 @@ done)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
@@ -126,14 +127,18 @@ async def run_claimed_work(
     batch: int = CLAIM_BATCH,
     organization_ids: Collection[UUID] | None = None,
     report: Callable[[str], None] | None = None,
+    stop: asyncio.Event | None = None,
 ) -> list[str]:
     """A worker's tick: claims the subscriptions due at `base_now` in batches (any number of
     workers at once, each row to one of them) and does each one's due work, until none is left.
     `organization_ids` keeps the claims to those organizations (tests). The events are returned,
-    or handed to `report` as they happen and not kept (a long run's memory stays flat)."""
+    or handed to `report` as they happen and not kept (a long run's memory stays flat). Once
+    `stop` is set, the batch under way is finished and no other is claimed (shutdown)."""
     events: list[str] = []
     snapshot: CatalogSnapshot | None = None
-    while claimed := await claim_due(base_now, batch, organization_ids):
+    while not (stop and stop.is_set()) and (
+        claimed := await claim_due(base_now, batch, organization_ids)
+    ):
         snapshot = snapshot or await load_catalog_snapshot()  # a tick with nothing due: no reads
         for claimed_id in claimed:
             done = await _work_through(claimed_id, base_now, snapshot, processor)

@@ -207,3 +207,20 @@ async def test_migration_0025_back_fills_a_time_no_later_than_the_schedule() -> 
         pass
     assert filled[trialing.id] == SEEDED_AT + timedelta(days=11)  # EVT-1: 3 days before the end
     assert filled[active_id] == ENDED[1] - timedelta(days=7)  # no later than the period end
+
+
+async def test_a_stopping_worker_finishes_its_batch_and_claims_no_other() -> None:
+    # Shutdown (SIGTERM): the batch under way is renewed whole; the rest stays due for others.
+    ids = await _due_organizations(4)
+    stop = asyncio.Event()
+    reported: list[str] = []
+
+    def report(event: str) -> None:
+        reported.append(event)
+        stop.set()  # asked to stop during the first batch
+
+    await run_claimed_work(
+        SEEDED_AT, SandboxProcessor(), batch=2, organization_ids=ids, report=report, stop=stop
+    )
+    assert len([e for e in reported if "renewed to" in e]) == 2
+    assert len(await claim_due(SEEDED_AT, 10, ids)) == 2  # the other two, still due

@@ -5,7 +5,7 @@ same list of candidates read for its earliest moment, so the two can never disag
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from billing.dunning import GRACE_PERIOD, next_retry_at
@@ -17,6 +17,10 @@ S = SubscriptionStatus
 
 RENEWAL_NOTICE = timedelta(days=7)  # NOT-1: the upcoming-renewal notice, a week ahead
 AUTO_DOWNGRADE_NOTICE = timedelta(hours=24)  # PREF-3
+
+# A stored due time that means "due now: work the schedule out again" (a new row, or one whose
+# facts changed outside the clock). Any moment in the past would do; this one reads as a marker.
+RESCHEDULE = datetime(1970, 1, 1, tzinfo=UTC)
 
 # Statuses whose period end is the clock's business (renewal, cancellation, DUN-3).
 PERIOD_ENDS = frozenset({S.ACTIVE, S.DOWNGRADING, S.CANCELLING, S.FROZEN})
@@ -128,3 +132,10 @@ def due_now(facts: OrganizationFacts, now: datetime) -> Due | None:
 def next_due_at(facts: OrganizationFacts) -> datetime | None:
     """The earliest moment at which work falls due (it may already have passed)."""
     return min((c.at for c in candidates(facts)), default=None)
+
+
+def stored_due_at(facts: OrganizationFacts, offset_seconds: int) -> datetime | None:
+    """`next_due_at` in the gateway's own time, for an organization whose billing time runs
+    `offset_seconds` ahead (a sandbox test clock): what workers compare with their clock."""
+    due = next_due_at(facts)
+    return None if due is None else due - timedelta(seconds=offset_seconds)

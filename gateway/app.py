@@ -288,8 +288,11 @@ def create_app(
     *,
     manage_database: bool = True,
     tick_seconds: float = 60.0,
+    run_clock: bool = False,
 ) -> Starlette:
-    """`manage_database=False` leaves the database and the billing clock to the caller (tests)."""
+    """`manage_database=False` leaves the database and the billing clock to the caller (tests).
+    `run_clock` runs the billing clock inside this process (the embedded default's `serve`);
+    otherwise `billing-gateway worker` processes run it."""
     endpoint = GraphQLEndpoint(
         settings,
         clock or gateway_clock(settings.fixed_clock),
@@ -302,6 +305,12 @@ def create_app(
             yield
             return
         await open_database(settings.database_url)
+        if not run_clock:
+            try:
+                yield
+            finally:
+                await close_database()
+            return
         stop = asyncio.Event()
         worker = asyncio.create_task(
             run_periodically(

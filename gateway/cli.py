@@ -1,9 +1,10 @@
-"""The `billing-gateway` command: serve, migrate, seed-demo, api-key, tick, token."""
+"""The `billing-gateway` command: serve, worker, migrate, seed-demo, api-key, tick, token."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 from collections.abc import Sequence
 
@@ -53,6 +54,14 @@ def _parser() -> argparse.ArgumentParser:
 
     tick = commands.add_parser("tick", help="run the billing clock's due work once")
     tick.set_defaults(run=_tick)
+
+    worker = commands.add_parser(
+        "worker", help="run the billing clock and the outbox (any number, on any hosts)"
+    )
+    worker.add_argument(
+        "--every", type=float, default=10.0, help="seconds between ticks (default 10)"
+    )
+    worker.set_defaults(run=_worker)
 
     token = commands.add_parser("token", help="print a development token for a user (sandbox only)")
     token.add_argument("email")
@@ -139,7 +148,8 @@ def _tick(settings: Settings, _: argparse.Namespace) -> None:
         try:
             webhooks = DeliveryOptions(allow_private=settings.webhooks_allow_private)
             processor, mailer = build_processor(settings), build_mailer(settings)
-            return await tick(gateway_clock(settings.fixed_clock), processor, mailer, webhooks)
+            clock = gateway_clock(settings.fixed_clock)
+            return await tick(clock, processor, mailer, webhooks, keep_events=True)
         finally:
             await close_database()
 
@@ -147,6 +157,19 @@ def _tick(settings: Settings, _: argparse.Namespace) -> None:
     for event in events:
         print(event)
     print(f"billing clock: {len(events)} due item(s) done")
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> None:
+    from gateway.worker import run_worker
+
+    if not args.every > 0:
+        raise CommandError(f"--every: expected a number of seconds above 0, got {args.every}")
+    print(
+        f"billing-gateway ({settings.mode.value}): worker, a tick every {args.every:g} s",
+        flush=True,
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_worker(settings, args.every))
 
 
 def _token(settings: Settings, args: argparse.Namespace) -> None:

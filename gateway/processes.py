@@ -56,9 +56,11 @@ def tcp_listener(host: str, port: int) -> socket.socket:
 
 def serve_one(listener: socket.socket, settings: Settings) -> None:
     from gateway.app import create_app
+    from gateway.worker import clock_in_serve
 
     host, port = listener.getsockname()[:2]
-    uvicorn.Server(_config(create_app(settings), host, port)).run(sockets=[listener])
+    app = create_app(settings, run_clock=clock_in_serve(settings.database_url, 1))
+    uvicorn.Server(_config(app, host, port)).run(sockets=[listener])
 
 
 def serve_processes(listener: socket.socket, workers: int) -> None:

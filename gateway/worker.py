@@ -1,18 +1,28 @@
-"""The billing clock inside `serve`: runs the due work on a schedule (and `tick` runs it once),
-then reconciles charges, delivers the notification outbox and sends the webhooks (EVT-1)."""
+"""The billing clock: `billing-gateway worker` runs the due work on a schedule (any number of
+workers share it, see resolvers/schedule_store.py), as does `serve` on the embedded default, and
+`tick` runs it once; each tick then reconciles charges, delivers the notification outbox and
+sends the webhooks (EVT-1)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import signal
 from datetime import UTC, datetime
 
-from billing.clock import Clock
+from tortoise.exceptions import OperationalError
+
+from billing.clock import Clock, SystemClock
 from billing.errors import BillingError
+from gateway.cli_errors import CommandError
+from gateway.db import close_database, open_database
+from gateway.processor import build_mailer, build_processor
+from gateway.settings import Settings
+from models import Subscription
 from payments.port import PaymentProcessor
 from resolvers.availability import database_unavailable
-from resolvers.billing_clock import run_due_work
+from resolvers.billing_clock import run_claimed_work
 from resolvers.idempotency import purge_expired
 from resolvers.outbox import Mailer, deliver_pending
 from resolvers.reconciliation import reconcile_charges
@@ -27,10 +37,20 @@ async def tick(
     processor: PaymentProcessor,
     mailer: Mailer | None = None,
     webhooks: DeliveryOptions = DEFAULT_DELIVERY,
+    stop: asyncio.Event | None = None,
+    *,
+    keep_events: bool = False,
 ) -> list[str]:
-    events = await run_due_work(clock.now(), processor)
-    for event in events:
+    """One tick. Its due work is logged as it happens and returned only with `keep_events` (the
+    `tick` command prints it): a worker's memory stays flat however many renewals a tick makes."""
+    events: list[str] = []
+
+    def done(event: str) -> None:
         log.info("billing clock: %s", event)
+        if keep_events:
+            events.append(event)
+
+    await run_claimed_work(clock.now(), processor, report=done, stop=stop)
     due_work = len(events)
     try:
         events += await reconcile_charges(processor, datetime.now(UTC))
@@ -66,7 +86,7 @@ async def run_periodically(
     stop = stop or asyncio.Event()
     while not stop.is_set():
         try:
-            await tick(clock, processor, mailer, webhooks)
+            await tick(clock, processor, mailer, webhooks, stop)
         except Exception as error:  # keep the clock running; the work is retried next tick
             if database_unavailable(error):
                 log.warning("billing clock: postponed, the database is unavailable: %r", error)
@@ -74,3 +94,38 @@ async def run_periodically(
                 log.exception("billing clock: due work failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), every_seconds)
+
+
+def clock_in_serve(database_url: str, processes: int) -> bool:
+    """Only the embedded default runs the billing clock inside `serve` (one process, SQLite), so
+    `make serve` works alone; any other layout runs `billing-gateway worker` processes."""
+    return processes == 1 and database_url.startswith("sqlite")
+
+
+async def run_worker(settings: Settings, every_seconds: float) -> None:
+    """`billing-gateway worker`: ticks until stopped."""
+    await open_database(settings.database_url)
+    try:
+        try:
+            await Subscription.filter(next_due_at__isnull=True).exists()
+        except OperationalError as error:
+            if database_unavailable(error):
+                raise
+            raise CommandError(
+                f"worker: the database's schema is missing or older than this version ({error}); "
+                "run 'billing-gateway migrate' first"
+            ) from None
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for stopping in (signal.SIGTERM, signal.SIGINT):  # the batch under way is finished first
+            loop.add_signal_handler(stopping, stop.set)
+        await run_periodically(
+            SystemClock(),
+            build_processor(settings),
+            every_seconds,
+            build_mailer(settings),
+            DeliveryOptions(allow_private=settings.webhooks_allow_private),
+            stop=stop,
+        )
+    finally:
+        await close_database()

@@ -10,6 +10,7 @@ from tortoise.models import Model
 
 from billing.periods import BillingInterval
 from billing.policies import UpgradePreference
+from billing.schedule import RESCHEDULE
 from billing.subscription_status import SubscriptionStatus
 from models.catalog import AddOn, Plan, Price, Product
 from models.organization import Organization
@@ -40,6 +41,10 @@ class Subscription(Model):
     trial_ending_notice_for = fields.DatetimeField(null=True)
     # INV-4: usage months of this period that ended by then have had their usage invoice.
     usage_closed_until = fields.DatetimeField(null=True)
+    # MNY-4: when the billing clock next has work here, in the gateway's own time (the test-clock
+    # offset taken off); None when nothing will fall due. Workers claim rows by it
+    # (resolvers/schedule_store.py); RESCHEDULE means "work it out on the next tick".
+    next_due_at = fields.DatetimeField(null=True, db_index=True, default=RESCHEDULE)
 
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)

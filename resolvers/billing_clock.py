@@ -5,8 +5,9 @@ done)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from typing import cast
 from uuid import UUID
@@ -25,8 +26,6 @@ from billing.schedule import (
     PERIOD_ENDS,
     RENEWAL_NOTICE,
     Due,
-    OrganizationFacts,
-    SubscriptionFacts,
     due_now,
     next_due_at,
 )
@@ -48,6 +47,7 @@ from resolvers.locks import lock_organization
 from resolvers.notices import notify
 from resolvers.plan_change import apply_scheduled_changes
 from resolvers.renewal import renewal_lines, renewal_period
+from resolvers.schedule_store import claim_due, postpone, schedule_facts, store_next_due
 from resolvers.subscription_state import (
     LoadedSubscription,
     load_subscription,
@@ -61,34 +61,9 @@ from resolvers.work_metrics import RENEWALS
 
 log = logging.getLogger("billing_gateway.clock")
 SHORTEST_MONTH = timedelta(days=28)
+CLAIM_BATCH = 100
 
 S = SubscriptionStatus
-
-
-async def _facts(
-    organization: Organization, row: Subscription | None, items: Iterable[SubscriptionItem]
-) -> OrganizationFacts:
-    """What the schedule reads (billing.schedule), loaded for one organization."""
-    subscription = None
-    if row is not None:
-        unpaid = await unpaid_invoices(organization.id) if row.status is S.PENDING_PAYMENT else []
-        subscription = SubscriptionFacts(
-            status=row.status,
-            billing_interval=row.billing_interval,
-            billing_anchor=row.billing_anchor,
-            current_period_start=row.current_period_start,
-            current_period_end=row.current_period_end,
-            trial_ends_at=row.trial_ends_at,
-            trial_ending_notice_for=row.trial_ending_notice_for,
-            usage_closed_until=row.usage_closed_until,
-            renewal_notice_for=row.renewal_notice_for,
-            auto_downgrade_checked_for=row.auto_downgrade_checked_for,
-            auto_downgrade_enabled=any(item.auto_downgrade for item in items),
-            unpaid=tuple((i.due_at, i.automatic_retries) for i in unpaid),
-        )
-    return OrganizationFacts(
-        subscription, organization.data_delete_at, organization.data_deleted_at
-    )
 
 
 async def next_due(organization_id: UUID) -> datetime | None:
@@ -96,7 +71,7 @@ async def next_due(organization_id: UUID) -> datetime | None:
     organization = await Organization.get(id=organization_id)
     row = await Subscription.get_or_none(organization_id=organization_id)
     items = await SubscriptionItem.filter(subscription_id=row.id) if row else []
-    return next_due_at(await _facts(organization, row, items))
+    return next_due_at(await schedule_facts(organization, row, items))
 
 
 async def run_due_work(
@@ -107,11 +82,14 @@ async def run_due_work(
     organization_ids: Collection[UUID] | None = None,
 ) -> list[str]:
     """Everything due at `base_now` (plus each organization's test-clock offset, MNY-4), for one
-    organization, the given ones, or all."""
+    organization or the given ones (a test clock, tests); with neither, the workers' way: the
+    subscriptions whose stored due time has come, claimed in batches (run_claimed_work)."""
+    if organization_id is None and organization_ids is None:
+        return await run_claimed_work(base_now, processor)
     events: list[str] = []
     snapshot = await load_catalog_snapshot()
     wanted = organization_ids if organization_id is None else [organization_id]
-    organizations = Organization.all() if wanted is None else Organization.filter(id__in=wanted)
+    organizations = Organization.filter(id__in=wanted)
     offsets = await organizations.values_list("clock_offset_seconds", flat=True)
     horizon = offset(base_now, max(cast(list[int], offsets), default=0))
     # A coarse pre-filter in SQL (never misses what billing.schedule finds due); _step asks the
@@ -129,23 +107,11 @@ async def run_due_work(
                 | Q(usage_closed_until__lte=horizon - SHORTEST_MONTH)
             )
         )
-        | Q(status=S.PENDING_PAYMENT)
+        | Q(status=S.PENDING_PAYMENT),
+        organization_id__in=wanted,
     )
-    if wanted is not None:
-        due = due.filter(organization_id__in=wanted)
     for due_id in cast(list[UUID], await due.values_list("organization_id", flat=True)):
-        try:
-            while (event := await _step(due_id, base_now, snapshot, processor)) is not None:
-                events.append(event)
-        except BillingError as error:
-            # One organization's trouble (the processor down, a card gone) must not stop the
-            # others; its step rolled back and is tried again on the next tick.
-            log.warning("billing clock: %s postponed: %s", due_id, error.message)
-            events.append(f"{due_id}: postponed ({error.message})")
-        except Exception:
-            # A bug met in one organization's work: its transaction rolled back; the others go on.
-            log.exception("billing clock: unexpected error in the due work of %s", due_id)
-            events.append(f"{due_id}: failed (unexpected error, logged)")
+        events += await _work_through(due_id, base_now, snapshot, processor)
 
     expired = organizations.filter(data_deleted_at__isnull=True, data_delete_at__lte=horizon)
     for expired_id in cast(list[UUID], await expired.values_list("id", flat=True)):
@@ -154,24 +120,98 @@ async def run_due_work(
     return events
 
 
+async def run_claimed_work(
+    base_now: datetime,
+    processor: PaymentProcessor,
+    *,
+    batch: int = CLAIM_BATCH,
+    organization_ids: Collection[UUID] | None = None,
+    report: Callable[[str], None] | None = None,
+    stop: asyncio.Event | None = None,
+) -> list[str]:
+    """A worker's tick: claims the subscriptions due at `base_now` in batches (any number of
+    workers at once, each row to one of them) and does each one's due work, until none is left.
+    `organization_ids` keeps the claims to those organizations (tests). The events are returned,
+    or handed to `report` as they happen and not kept (a long run's memory stays flat). Once
+    `stop` is set, the batch under way is finished and no other is claimed (shutdown)."""
+    events: list[str] = []
+    snapshot: CatalogSnapshot | None = None
+    while not (stop and stop.is_set()) and (
+        claimed := await claim_due(base_now, batch, organization_ids)
+    ):
+        snapshot = snapshot or await load_catalog_snapshot()  # a tick with nothing due: no reads
+        for claimed_id in claimed:
+            done = await _work_through(claimed_id, base_now, snapshot, processor)
+            if report is None:
+                events += done
+            else:
+                for event in done:
+                    report(event)
+    return events
+
+
+async def _work_through(
+    organization_id: UUID,
+    base_now: datetime,
+    snapshot: CatalogSnapshot,
+    processor: PaymentProcessor,
+) -> list[str]:
+    """One organization's due work, step by step, each step in its own transaction."""
+    events: list[str] = []
+    try:
+        while True:
+            event, next_at = await _step(organization_id, base_now, snapshot, processor)
+            if event is not None:
+                events.append(event)
+            if next_at is None or next_at > base_now:
+                return events
+            if event is None:
+                # The schedule says due but nothing was done: look again later, not in a loop.
+                log.warning("billing clock: %s due but nothing to do", organization_id)
+                await postpone(organization_id, base_now)
+                return events
+    except BillingError as error:
+        # One organization's trouble (the processor down, a card gone) must not stop the
+        # others; its step rolled back and is tried again after a pause.
+        log.warning("billing clock: %s postponed: %s", organization_id, error.message)
+        events.append(f"{organization_id}: postponed ({error.message})")
+    except Exception:
+        # A bug met in one organization's work: its transaction rolled back; the others go on.
+        log.exception("billing clock: unexpected error in the due work of %s", organization_id)
+        events.append(f"{organization_id}: failed (unexpected error, logged)")
+    await postpone(organization_id, base_now)
+    return events
+
+
 async def _step(
     organization_id: UUID,
     base_now: datetime,
     snapshot: CatalogSnapshot,
     processor: PaymentProcessor,
-) -> str | None:
+) -> tuple[str | None, datetime | None]:
+    """The first piece of work due, if any, then the subscription's next due time stored (in
+    the gateway's time): the event and that time."""
     async with in_transaction():
-        organization = await lock_organization(organization_id)
+        organization = await lock_organization(organization_id, reschedule=False)
         now = offset(base_now, organization.clock_offset_seconds)
         loaded = await load_subscription(organization, snapshot, lock=True)
         if loaded is None:
-            return None
-        due = due_now(await _facts(organization, loaded.row, loaded.items.values()), now)
+            return None, None
+        facts = await schedule_facts(organization, loaded.row, loaded.items.values())
+        due = due_now(facts, now)
+        if due is None:
+            return None, await store_next_due(organization, loaded.row, facts)
         old = loaded.row.status
-        event = await _do(due, loaded, now, processor)
+        if due is Due.DATA_DELETION:
+            event: str | None = await _delete_locked(organization, now)
+        else:
+            event = await _do(due, loaded, now, processor)
         # EVT-1: in the same transaction as the change (a retry's payment records its own).
-        await status_changed(loaded.row, old, now, due.value if due else "")
-        return event
+        await status_changed(loaded.row, old, now, due.value)
+        row = await Subscription.get(id=loaded.row.id)
+        items = await SubscriptionItem.filter(subscription_id=row.id)
+        after = await schedule_facts(organization, row, items)
+        return event, await store_next_due(organization, row, after)
 
 
 async def _do(
@@ -384,19 +424,25 @@ async def _mark_uncollectible(organization_id: UUID) -> None:
 
 
 async def _delete_data(organization_id: UUID, base_now: datetime) -> str | None:
-    # CAN-3: the organization's data goes after the retention period; invoices are kept.
     async with in_transaction():
-        organization = await lock_organization(organization_id)
+        organization = await lock_organization(organization_id, reschedule=False)
         now = offset(base_now, organization.clock_offset_seconds)
         due = organization.data_delete_at
         if organization.data_deleted_at is not None or due is None or due > now:
             return None
-        await Workspace.filter(organization_id=organization_id).delete()
-        await FeatureSetting.filter(organization_id=organization_id).delete()
-        await SubscriptionItem.filter(subscription__organization_id=organization_id).delete()
-        organization.data_deleted_at = now
-        await organization.save(update_fields=["data_deleted_at"])
-        return f"{organization.name}: data deleted after the retention period, invoices kept"
+        event = await _delete_locked(organization, now)
+        await Subscription.filter(organization_id=organization_id).update(next_due_at=None)
+        return event
+
+
+async def _delete_locked(organization: Organization, now: datetime) -> str:
+    # CAN-3: the organization's data goes after the retention period; invoices are kept.
+    await Workspace.filter(organization_id=organization.id).delete()
+    await FeatureSetting.filter(organization_id=organization.id).delete()
+    await SubscriptionItem.filter(subscription__organization_id=organization.id).delete()
+    organization.data_deleted_at = now
+    await organization.save(update_fields=["data_deleted_at"])
+    return f"{organization.name}: data deleted after the retention period, invoices kept"
 
 
 async def _close_usage_month(

@@ -16,7 +16,8 @@ from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import DoesNotExist
 
-from models import Organization
+from billing.schedule import RESCHEDULE
+from models import Organization, Subscription
 
 
 @dataclass(frozen=True)
@@ -41,12 +42,19 @@ def _key(organization_id: UUID) -> int:
     return int.from_bytes(organization_id.bytes[:8], "big", signed=True)
 
 
-async def lock_organization(organization_id: UUID) -> Organization:
-    """Exclusive until the transaction ends; raises DoesNotExist for an unknown organization."""
+async def lock_organization(organization_id: UUID, *, reschedule: bool = True) -> Organization:
+    """Exclusive until the transaction ends; raises DoesNotExist for an unknown organization.
+
+    Whoever holds it may change what the billing clock's schedule reads, so the subscription is
+    marked for the next tick to work its due time out again (MNY-4), in the same transaction;
+    the clock itself stores the exact time instead (`reschedule=False`)."""
     connection = _transaction()
     if is_postgres(connection):
         await connection.execute_query("SELECT pg_advisory_xact_lock($1)", [_key(organization_id)])
-    return await Organization.filter(id=organization_id).select_for_update().get()
+    organization = await Organization.filter(id=organization_id).select_for_update().get()
+    if reschedule:
+        await Subscription.filter(organization_id=organization_id).update(next_due_at=RESCHEDULE)
+    return organization
 
 
 async def lock_for_usage(organization_id: UUID, *, exclusive: bool) -> UsageLock | None:

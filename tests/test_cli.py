@@ -202,3 +202,40 @@ def test_a_sandbox_start_with_an_unreachable_database_says_so_in_one_line(
         f"([Errno 111] Connect call failed ('127.0.0.1', {port})): "
         "check that it runs and the database exists, or set DATABASE_URL\n"
     )
+
+
+def test_a_worker_on_an_unmigrated_database_says_what_to_run(tmp_path: Path) -> None:
+    (tmp_path / "var").mkdir()
+    result = run(tmp_path, "worker")
+    assert result.returncode == 2, result.stderr
+    assert "run 'billing-gateway migrate' first" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_worker_refuses_a_tick_of_no_time(tmp_path: Path) -> None:
+    result = run(tmp_path, "worker", "--every", "0")
+    assert result.returncode == 2
+    assert "--every: expected a number of seconds above 0, got 0" in result.stderr
+
+
+def test_a_worker_schedules_the_demo_subscriptions(tmp_path: Path) -> None:
+    # MNY-4: new subscriptions are due "now" to be scheduled; the worker's first tick stores each
+    # one's next due time (the demo's are in the future).
+    assert run(tmp_path, "seed-demo").returncode == 0
+    clean = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
+    process = subprocess.Popen(
+        [COMMAND, "worker", "--every", "0.2"], cwd=tmp_path, env=clean, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with sqlite3.connect(tmp_path / "var" / "billing-gateway.sqlite3") as db:
+                stored = [r[0] for r in db.execute("SELECT next_due_at FROM subscription")]
+            if stored and all(s is not None and not s.startswith("1970") for s in stored):
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail(f"the worker did not schedule the subscriptions: {stored}")
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

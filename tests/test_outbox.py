@@ -3,6 +3,7 @@ real SMTP server on loopback (aiosmtpd); a failed delivery is kept and tried aga
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
@@ -16,6 +17,7 @@ from aiosmtpd.controller import Controller
 from billing.notifications import NotificationKind
 from gateway.mailer import SmtpMailer
 from models import Notification
+from resolvers.notice_mail import NoticeMail
 from resolvers.notices import notify
 from resolvers.outbox import deliver_pending
 from tests.conftest import SEEDED_AT, free_port
@@ -119,3 +121,62 @@ async def test_delivery_for_given_organizations_leaves_the_others_pending(
     left = await Notification.get(organization_id=other.id)
     assert (left.delivered_at, left.attempts) == (None, 0)
     assert [m["Subject"] for _, m in inbox.messages] == [f"[{mine.name}] A payment failed"]
+
+
+class _SlowMailer:
+    """Records what it sends ("notice N"), taking a moment; fails the first `failures` sends."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.sent: list[str] = []
+        self.failures = failures
+
+    async def send(self, recipients: list[str], notice: NoticeMail) -> None:
+        body = notice.message
+        # Earlier notices take longer, so two sent side by side would arrive the wrong way round.
+        await asyncio.sleep(0.02 * (5 - int(body.rsplit(" ", 1)[-1])))
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("the SMTP server went away")
+        self.sent.append(body)
+
+
+async def _deliver_to(mailer: _SlowMailer, now: datetime, organization_id: UUID) -> tuple[int, int]:
+    return await deliver_pending(mailer, now, organization_ids=[organization_id])
+
+
+async def test_two_workers_send_an_organizations_notices_in_order(database: str) -> None:
+    # NOT-1 with several workers delivering at once: each organization's e-mails in the order
+    # they were written, each once.
+    organization, _ = await organization_with(
+        [{"product": "email", "plan": "email-1000"}],
+        period=(SEEDED_AT - timedelta(days=1), SEEDED_AT + timedelta(days=30)),
+    )
+    for minute in range(5):
+        at = SEEDED_AT + timedelta(minutes=minute)
+        await notify(organization.id, NotificationKind.STATUS_CHANGED, f"notice {minute}", at)
+    mailer = _SlowMailer()
+    now = datetime.now(UTC)
+    for _ in range(6):
+        await asyncio.gather(
+            deliver_pending(mailer, now, organization_ids=[organization.id]),
+            deliver_pending(mailer, now, organization_ids=[organization.id]),
+        )
+    assert mailer.sent == [f"notice {minute}" for minute in range(5)]
+
+
+async def test_a_failed_notice_holds_back_its_organizations_later_ones(database: str) -> None:
+    organization, _ = await organization_with(
+        [{"product": "email", "plan": "email-1000"}],
+        period=(SEEDED_AT - timedelta(days=1), SEEDED_AT + timedelta(days=30)),
+    )
+    for minute in range(2):
+        at = SEEDED_AT + timedelta(minutes=minute)
+        await notify(organization.id, NotificationKind.STATUS_CHANGED, f"notice {minute}", at)
+    mailer, now = _SlowMailer(failures=1), datetime.now(UTC)
+    assert await _deliver_to(mailer, now, organization.id) == (0, 1)
+    # The second waits while the first waits for its retry.
+    assert await _deliver_to(mailer, now, organization.id) == (0, 0)
+    later = now + timedelta(minutes=3)
+    assert await _deliver_to(mailer, later, organization.id) == (1, 0)
+    assert await _deliver_to(mailer, later, organization.id) == (1, 0)
+    assert mailer.sent == ["notice 0", "notice 1"]

@@ -4,6 +4,7 @@ SUB-3, DUN-1, DUN-2, DUN-3, NOT-1, PREF-3, INV-4, CAN-1, CAN-3)."""
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from billing.schedule import (
     SubscriptionFacts,
     due_now,
     next_due_at,
+    stored_due_at,
 )
 from billing.subscription_status import SubscriptionStatus
 from billing.webhooks import TRIAL_ENDING_NOTICE
@@ -187,3 +189,48 @@ def test_whatever_is_due_is_never_later_than_next_due_at_rule_mny_4() -> None:
         earliest = next_due_at(given)
         if due is not None:
             assert earliest is not None and earliest <= now
+
+
+# (rule, case, next due in billing time, test-clock offset in seconds, stored due time)
+STORED: list[tuple[str, str, OrganizationFacts, int, datetime | None]] = [
+    ("MNY-4", "no test clock: the schedule's own time", facts(**NOTICE_SENT), 0, END),
+    ("MNY-4", "a test clock a day ahead: due a day earlier on the gateway's clock",
+     facts(**NOTICE_SENT), 86_400, END - DAY),
+    ("SUB-3", "nothing will fall due: nothing stored", facts(status=S.CANCELLED), 86_400, None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("rule", "case", "given", "offset_seconds", "stored"),
+    STORED,
+    ids=[f"{row[0]}: {row[1]}" for row in STORED],
+)
+def test_the_stored_due_time(
+    rule: str, case: str, given: OrganizationFacts, offset_seconds: int, stored: datetime | None
+) -> None:
+    assert stored_due_at(given, offset_seconds) == stored
+
+
+def test_the_back_fill_is_never_later_than_the_schedule_rule_mny_4() -> None:
+    """Migration 0025 back-fills existing rows without the schedule's code: its time must never
+    be later than the schedule's (a row visited early is stored exactly; one visited late would
+    miss its work)."""
+    migration = importlib.import_module("models.migrations.0025_next_due_at")
+    for _, case, given, _, _, _ in ROWS:
+        sub = given.subscription
+        assert sub is not None
+        row = {
+            "status": sub.status.value,
+            "billing_interval": sub.billing_interval.value,
+            "current_period_start": sub.current_period_start,
+            "current_period_end": sub.current_period_end,
+            "trial_ends_at": sub.trial_ends_at,
+            "usage_closed_until": sub.usage_closed_until,
+            "data_delete_at": given.data_delete_at,
+            "data_deleted_at": given.data_deleted_at,
+        }
+        exact, filled = next_due_at(given), migration.earliest_due(row)
+        if exact is None:
+            assert filled is None or sub.status is S.PENDING_PAYMENT, case
+        else:
+            assert filled is not None and filled <= exact, case

@@ -42,10 +42,11 @@ class _Facts:
 _FACTS: ContextVar[_Facts | None] = ContextVar("request_facts", default=None)
 
 
-def note_operation(name: str | None) -> None:
-    """The operation's name, when it is one GraphQL allows (a caller may send anything)."""
+def note_operation(name: object) -> None:
+    """The operation's name, when it is one GraphQL allows (a caller may send anything, even a
+    number or an object as `operationName`)."""
     facts = _FACTS.get()
-    if facts is not None and name and _NAME.fullmatch(name):
+    if facts is not None and isinstance(name, str) and _NAME.fullmatch(name):
         facts.operation = name
 
 

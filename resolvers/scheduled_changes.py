@@ -23,7 +23,8 @@ def scheduled_changes(items: Iterable[SubscriptionItem]) -> dict[int, ScheduledC
 
 
 async def scheduled_changes_of(subscription_id: object) -> dict[int, ScheduledChange]:
-    return scheduled_changes(await SubscriptionItem.filter(subscription_id=subscription_id))
+    items = await SubscriptionItem.filter(subscription_id=subscription_id).order_by("id")
+    return scheduled_changes(items)
 
 
 async def set_scheduled_change(item: SubscriptionItem, change: ScheduledChange | None) -> None:

@@ -224,3 +224,15 @@ async def test_the_work_a_request_does_is_logged_with_its_id(
     lines = [r for r in captured.lines() if r["logger"] == "billing_gateway.sandbox_clock"]
     assert [line["message"].partition(": ")[2] for line in lines] == events
     assert {line["request_id"] for line in lines} == {"advance-1"}
+
+
+@pytest.mark.parametrize("operation_name", [5, True, {}, [], {"a": 1}, ["Q"]])
+async def test_an_operation_name_that_is_not_a_string_is_a_bad_request_not_an_error(
+    client: httpx.AsyncClient, captured: Captured, operation_name: object
+) -> None:
+    response = await client.post(
+        "/graphql", json={"query": "query Q { __typename }", "operationName": operation_name}
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert [line["status"] for line in captured.lines() if "status" in line] == [400]

@@ -70,7 +70,9 @@ async def next_due(organization_id: UUID) -> datetime | None:
     """The earliest moment, in the organization's billing time, at which work falls due."""
     organization = await Organization.get(id=organization_id)
     row = await Subscription.get_or_none(organization_id=organization_id)
-    items = await SubscriptionItem.filter(subscription_id=row.id).order_by("id") if row else []
+    items = (
+        await SubscriptionItem.filter(subscription_id=row.id).order_by("product_id") if row else []
+    )
     return next_due_at(await schedule_facts(organization, row, items))
 
 
@@ -209,7 +211,7 @@ async def _step(
         # EVT-1: in the same transaction as the change (a retry's payment records its own).
         await status_changed(loaded.row, old, now, due.value)
         row = await Subscription.get(id=loaded.row.id)
-        items = await SubscriptionItem.filter(subscription_id=row.id).order_by("id")
+        items = await SubscriptionItem.filter(subscription_id=row.id).order_by("product_id")
         after = await schedule_facts(organization, row, items)
         return event, await store_next_due(organization, row, after)
 

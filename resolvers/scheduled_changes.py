@@ -23,7 +23,7 @@ def scheduled_changes(items: Iterable[SubscriptionItem]) -> dict[int, ScheduledC
 
 
 async def scheduled_changes_of(subscription_id: object) -> dict[int, ScheduledChange]:
-    items = await SubscriptionItem.filter(subscription_id=subscription_id).order_by("id")
+    items = await SubscriptionItem.filter(subscription_id=subscription_id).order_by("product_id")
     return scheduled_changes(items)
 
 

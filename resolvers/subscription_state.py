@@ -93,7 +93,7 @@ async def load_subscription(
     row = await (query.select_for_update() if lock else query).first()
     if row is None:
         return None
-    items = await SubscriptionItem.filter(subscription_id=row.id).order_by("id")
+    items = await SubscriptionItem.filter(subscription_id=row.id).order_by("product_id")
     add_ons = await SubscriptionItemAddOn.filter(item_id__in=[i.id for i in items])
     terms = {
         item.product_id: ItemTerms(

@@ -135,9 +135,9 @@ class _BacklogCollector(Collector):
     def collect(self) -> Iterable[Metric]:
         lag = GaugeMetricFamily(
             "billing_gateway_clock_lag_seconds",
-            "Age of the oldest period end the billing clock has not yet renewed (0: none due)",
+            "Age of the oldest due work the billing clock has not yet done (0: none due)",
         )
-        lag.add_metric([], _age(self.backlog.oldest_period_end_due, self.now))
+        lag.add_metric([], _age(self.backlog.oldest_due, self.now))
         depth = GaugeMetricFamily(
             "billing_gateway_outbox_depth", "Deliveries waiting in the outbox", labels=["outbox"]
         )

@@ -9,7 +9,10 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from billing.notifications import NotificationKind
+from billing.schedule import RESCHEDULE
+from models import Subscription
 from resolvers.api_keys import create_api_key
+from resolvers.backlog import read_backlog
 from resolvers.notices import notify
 from tests.conftest import SEEDED_AT, Gateway, trusted_request
 from tests.factories import organization_with
@@ -40,9 +43,12 @@ async def test_a_walk_shows_in_the_metrics(client: httpx.AsyncClient) -> None:
         [{"product": "email", "plan": "email-1000"}], period=PERIOD
     )
     # A period ended two hours before the clock's now and not yet renewed: the clock lags.
-    await organization_with(
+    lagging, _ = await organization_with(
         [{"product": "email", "plan": "email-1000"}],
         period=(SEEDED_AT - timedelta(days=30, hours=2), SEEDED_AT - timedelta(hours=2)),
+    )
+    await Subscription.filter(organization_id=lagging.id).update(
+        next_due_at=SEEDED_AT - timedelta(hours=2)  # as the schedule stores it
     )
     await notify(organization.id, NotificationKind.USAGE_THRESHOLD, "75 % reached", SEEDED_AT)
     before = await _scrape(client)
@@ -140,3 +146,40 @@ async def test_a_rate_limited_request_is_counted(gateway: Gateway) -> None:
         ]
     assert statuses.count(429) >= 1
     assert RATE_LIMITED._value.get() - before == statuses.count(429)
+
+
+# Long before any other test's due times: only this test's rows fall inside (RESCHEDULE, NOW].
+NOW = datetime(1990, 1, 1, tzinfo=UTC)
+
+
+async def test_the_clock_lag_is_the_age_of_the_oldest_stored_due_time(
+    client: httpx.AsyncClient,
+) -> None:
+    # Any due work counts (here a renewal notice's time, the period ends weeks later); a time not
+    # yet reached (a claim's lease, a later notice) does not; RESCHEDULE rows count as due now.
+    organizations = [
+        (await organization_with([{"product": "email", "plan": "email-1000"}], period=PERIOD))[0]
+        for _ in range(3)
+    ]
+    due_times = [NOW - timedelta(hours=3), NOW - timedelta(minutes=5), NOW + timedelta(hours=1)]
+    for organization, due in zip(organizations, due_times, strict=True):
+        await Subscription.filter(organization_id=organization.id).update(next_due_at=due)
+    backlog = await read_backlog(NOW)
+    assert backlog.oldest_due == NOW - timedelta(hours=3)
+    # Renewed (its next time stored in the future): the next oldest is the lag.
+    await Subscription.filter(organization_id=organizations[0].id).update(
+        next_due_at=NOW + timedelta(days=30)
+    )
+    assert (await read_backlog(NOW)).oldest_due == NOW - timedelta(minutes=5)
+    # Only rows to be rescheduled are left due: due now, no lag (not "nothing due").
+    await Subscription.filter(organization_id=organizations[1].id).update(next_due_at=RESCHEDULE)
+    assert (await read_backlog(NOW)).oldest_due == NOW
+    # Served: the gauge reads the same rule at the gateway's clock.
+    await Subscription.filter(organization_id=organizations[1].id).update(
+        next_due_at=SEEDED_AT - timedelta(days=400)
+    )
+    scraped = await _scrape(client)
+    assert scraped[("billing_gateway_clock_lag_seconds", ())] >= 400 * 86400
+    await Subscription.filter(organization_id=organizations[1].id).update(
+        next_due_at=SEEDED_AT + timedelta(days=30)
+    )

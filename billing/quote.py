@@ -123,6 +123,10 @@ class Line:
     amount: int
     period_start: datetime | None = None
     period_end: datetime | None = None
+    # DSC-2: what a discount takes off `amount` (rounded once, never more than it); 0 for none.
+    discount: int = 0
+    # TAX-1: the tax on `amount - discount` at the line's rate (rounded once); 0 for none.
+    tax: int = 0
 
 
 @dataclass(frozen=True)

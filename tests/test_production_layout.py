@@ -45,6 +45,7 @@ from aiosmtpd.controller import Controller
 
 from billing.schedule import RESCHEDULE
 from gateway.auth import issue_token
+from gateway.trusted_documents import document_hash
 from tests.conftest import UNTHROTTLED, free_port, trusted_request
 from tests.test_cli import COMMAND, CONFIG_VARIABLES
 from tests.test_metrics import samples
@@ -407,6 +408,10 @@ async def test_the_production_layout_renews_each_due_subscription_once_rule_mny_
         finally:
             await db.close()
         assert layout.errors() == []
+        # The servers' rate-limit counters and the registered query live under the prefix.
+        shared = redis.Redis.from_url(REDIS_URL)
+        assert any(True for _ in shared.scan_iter(f"{redis_prefix}:*")), redis_prefix
+        shared.close()
     print(f"the production layout's run: {time.monotonic() - began:.1f} s")
 
 
@@ -472,7 +477,10 @@ async def _run(
                 ids,
             )
 
-    # Traffic to both servers while the workers renew.
+    # Traffic to both servers while the workers renew. First an app's persisted query (APQ):
+    # registered with one server, it runs by its hash alone on the other (shared through Redis).
+    some_token = next(iter(tokens.values()))
+    await _persisted_across_servers(api, some_token)
     sent_before = api.sent
 
     async def traffic(organization_id: UUID) -> None:
@@ -543,6 +551,25 @@ async def _run(
         assert scraped[("billing_gateway_outbox_depth", (("outbox", "email"),))] == 0
     assert sum(renewed_by) == DUE, renewed_by
     assert all(count > 0 for count in renewed_by), renewed_by
+
+
+async def _persisted_across_servers(api: Api, token: str) -> None:
+    document = READ + f" # {secrets.token_hex(4)}"  # a hash no server has seen
+    extensions = {"persistedQuery": {"version": 1, "sha256Hash": document_hash(document)}}
+    headers = {"Authorization": f"Bearer {token}"}
+    first, second = api.urls
+    unknown = await api.http.post(
+        f"{second}/graphql", json={"extensions": extensions}, headers=headers
+    )
+    assert "PERSISTED_QUERY_NOT_FOUND" in unknown.text, unknown.text
+    registered = await api.http.post(
+        f"{first}/graphql", json={"query": document, "extensions": extensions}, headers=headers
+    )
+    assert registered.json()["data"]["organization"]["name"], registered.text
+    by_hash = await api.http.post(
+        f"{second}/graphql", json={"extensions": extensions}, headers=headers
+    )
+    assert by_hash.json() == registered.json(), by_hash.text
 
 
 _T0 = [0.0]

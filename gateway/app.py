@@ -43,6 +43,7 @@ from gateway.graphql_http import (
     response_media_type,
     without_data_on_request_error,
 )
+from gateway.heap import freeze_start_up_heap
 from gateway.http_errors import auth_error_response, error_response
 from gateway.idempotency import IdempotencyRefused, run_keyed, stored_response
 from gateway.introspection import REFUSAL as INTROSPECTION_REFUSAL
@@ -305,6 +306,7 @@ def create_app(
             yield
             return
         await open_database(settings.database_url)
+        freeze_start_up_heap()
         if not run_clock:
             try:
                 yield

@@ -111,7 +111,7 @@ def redis_url() -> str | None:
 async def recreate_database() -> str:
     connection = await asyncpg.connect(ADMIN_URL)
     try:
-        await connection.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
+        await connection.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
         await connection.execute(f"CREATE DATABASE {DATABASE}")
     finally:
         await connection.close()
@@ -354,6 +354,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds per server, not counted")
+    parser.add_argument(
+        "--gateway", type=Path, default=ROOT, help="the checkout whose gateway is measured"
+    )
     parser.add_argument("--baseline", type=Path, help="another checkout whose gateway runs too")
     parser.add_argument("--no-ceiling", action="store_true")
     args = parser.parse_args()
@@ -379,7 +382,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="request-path-"))
     env["GATEWAY_DATA_DIR"] = str(work / "data")
     log = work / "servers.log"
-    servers = [start("gateway", "gateway", ROOT, env, work, log)]
+    servers = [start("gateway", "gateway", args.gateway.resolve(), env, work, log)]
     if args.baseline:
         servers.append(start("baseline", "gateway", args.baseline.resolve(), env, work, log))
     if not args.no_ceiling:
@@ -412,6 +415,9 @@ def main() -> None:
             print(f"    {statement[:150]}")
         for s in servers:
             measure(s, token, args.warmup, args.connections, work)
+        for s in servers:  # the collector's pauses are counted from here on
+            s.gc_file.with_suffix(".reset").touch()
+        time.sleep(0.5)
         for round_number in range(1, args.rounds + 1):
             for s in servers:
                 result = measure(s, token, args.seconds, args.connections, work)
@@ -456,9 +462,11 @@ def main() -> None:
         stats = s.gc_stats()
         if stats:
             print(
-                f"gc {s.name:<9} collections by generation {stats['collections']}, longest pause "
+                f"gc {s.name:<9} while measured: collections by generation {stats['collections']}, longest pause "
                 f"{stats['max_ms']:.1f} ms (generation {stats['max_generation']}), "
-                f"{stats['over_20ms']} over 20 ms"
+                f"{stats['over_20ms']} over 20 ms; in CPU time: longest "
+                f"{stats['max_cpu_ms']:.1f} ms, {stats['cpu_over_20ms']} over 20 ms; "
+                f"{stats.get('frozen', 0):,} objects frozen"
             )
 
 

@@ -43,7 +43,6 @@ from gateway.graphql_http import (
     response_media_type,
     without_data_on_request_error,
 )
-from gateway.heap import freeze_start_up_heap
 from gateway.http_errors import auth_error_response, error_response
 from gateway.idempotency import IdempotencyRefused, run_keyed, stored_response
 from gateway.introspection import REFUSAL as INTROSPECTION_REFUSAL
@@ -306,7 +305,6 @@ def create_app(
             yield
             return
         await open_database(settings.database_url)
-        freeze_start_up_heap()
         if not run_clock:
             try:
                 yield

@@ -287,3 +287,31 @@ def net_total(lines: Sequence[Line]) -> int:
 
 def _percent(bp: int) -> str:
     return f"{(Decimal(bp) / 100).normalize():f} %"
+
+
+def coupon_from_parts(
+    *,
+    code: str,
+    name: str,
+    duration: CouponDuration,
+    duration_periods: int | None,
+    percent_off: int | None,
+    amounts_off: Mapping[str, int] | None,
+    products: Sequence[str] = (),
+    plans: Sequence[str] = (),
+    max_redemptions: int | None = None,
+    expires_at: datetime | None = None,
+) -> Coupon:
+    """A coupon as the catalog file and the provisioning API state it (a whole percent)."""
+    return Coupon(
+        code=code,
+        name=name,
+        duration=duration,
+        percent_off_bp=None if percent_off is None else percent_off * 100,
+        amounts_off=None if amounts_off is None else dict(amounts_off),
+        duration_periods=duration_periods,
+        products=frozenset(products),
+        plans=frozenset(plans),
+        max_redemptions=max_redemptions,
+        expires_at=expires_at,
+    )

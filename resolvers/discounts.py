@@ -12,8 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from tortoise.transactions import in_transaction
+
 from billing import discounts
+from billing.clock import offset
 from billing.invoices import InvoiceKind, InvoiceStatus
+from billing.subscription_status import SubscriptionStatus
 from models import (
     Coupon,
     Invoice,
@@ -22,8 +26,10 @@ from models import (
     Redemption,
     Subscription,
     SubscriptionDiscount,
+    SubscriptionItem,
 )
 from resolvers.coupon_store import coupon_value, promotion_value
+from resolvers.locks import lock_organization
 
 
 @dataclass(frozen=True)
@@ -196,3 +202,30 @@ async def current_discount(organization_id: UUID) -> DiscountView | None:
         promotion = await PromotionCode.get_or_none(id=current.promotion_code_id)
         code = promotion.code if promotion else None
     return DiscountView(coupon, code, current.applied_at, current.periods_left)
+
+
+async def apply_promotion_code(organization_id: UUID, text: str, base_now: datetime) -> None:
+    """applyPromotionCode (DSC-1): from the next invoice of this period on (a plan change) or
+    the next renewal; the current period counts as its first. A refused code changes nothing."""
+    async with in_transaction():
+        organization = await lock_organization(organization_id)
+        now = offset(base_now, organization.clock_offset_seconds)
+        row = await Subscription.filter(organization_id=organization_id).first()
+        if row is None or row.status is SubscriptionStatus.CANCELLED:
+            raise discounts.DiscountError(
+                "There is no subscription to discount: subscribe with the code instead.",
+                discounts.DiscountErrorCode.PROMOTION_CODE_NOT_APPLICABLE,
+            )
+        items = await SubscriptionItem.filter(subscription_id=row.id).values_list(
+            "product__code", "plan__code"
+        )
+        subscribed = [(str(product), str(plan)) for product, plan in items]
+        offered = await offer(organization, text, subscribed, now, lock=True)
+        await redeem(organization, offered, now)
+
+
+async def remove_discount(organization_id: UUID) -> None:
+    """removeDiscount: the next invoice is billed without it; the redemption still counts."""
+    async with in_transaction():
+        await lock_organization(organization_id)
+        await remove(organization_id)

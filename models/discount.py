@@ -27,6 +27,9 @@ class Coupon(Model):
     expires_at = fields.DatetimeField(null=True)
     from_catalog = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # Who created it through the provisioning API (the platform key), never changed afterwards.
+    created_by = fields.CharField(max_length=254, null=True)
+    created_from = fields.CharField(max_length=64, null=True)  # the client's address
 
     class Meta:
         table = "coupon"
@@ -46,6 +49,9 @@ class PromotionCode(Model):
     active = fields.BooleanField(default=True)
     from_catalog = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # Who created it through the provisioning API (the platform key), never changed afterwards.
+    created_by = fields.CharField(max_length=254, null=True)
+    created_from = fields.CharField(max_length=64, null=True)  # the client's address
 
     class Meta:
         table = "promotion_code"

@@ -29,7 +29,9 @@ def test_a_promotion_code_is_applied_shown_and_refused_the_second_time_rule_dsc_
     form = plan.get_by_test_id("promotion-form")
     form.get_by_label("Promotion code").fill("spring20")
     form.get_by_role("button", name="Apply code").click()
-    expect(plan.get_by_test_id("discount")).to_contain_text("Discount: 20 % off (20 % off for 3 months)")
+    expect(plan.get_by_test_id("discount")).to_contain_text(
+        "Discount: 20 % off (20 % off for 3 months)"
+    )
     expect(plan.get_by_test_id("discount")).to_contain_text("It discounts 3 more periods")
 
     held = _subscription(served)

@@ -250,14 +250,18 @@ def discount_lines(
 ) -> tuple[Line, ...]:
     """DSC-2: every line with its discount filled in (lines already rounded, MNY-2).
 
-    A percent coupon takes its percent off each charge the coupon covers, and off each credit
+    A percent coupon takes its percent off each plan line the coupon covers, and off each credit
     for unused time of a period that was billed with it (the customer gets back what was paid).
     A fixed coupon takes what is left of its amount for the period off the charges it covers,
     split in proportion; credits keep their amount."""
     if discount is None or not discount.active():
         return tuple(replace(line, discount=0) for line in lines)
     coupon = discount.coupon
-    covered = [coupon.applies_to(line.product, line.plan) for line in lines]
+    # Only lines that bill a product's plan (its seats, ladder step, add-ons) are discounted:
+    # usage charges and the note of credit dropped below a period (no product) never are.
+    covered = [
+        line.product is not None and coupon.applies_to(line.product, line.plan) for line in lines
+    ]
     if coupon.percent_off_bp is not None:
         bp = coupon.percent_off_bp
         return tuple(

@@ -122,7 +122,7 @@ def test_fixed_discount_lines_never_exceed_lines_rule_dsc_2(
     amounts: list[int], fixed: int, billed: bool
 ) -> None:
     coupon = Coupon("f", "f", CouponDuration.FOREVER, amounts_off={"USD": fixed})
-    lines = [Line(f"l{i}", a) for i, a in enumerate(amounts)]
+    lines = [Line(f"l{i}", a, product="email") for i, a in enumerate(amounts)]
     out = discount_lines(lines, InForce(coupon, None, billed), "USD")
     assert all(0 <= line.discount <= max(line.amount, 0) for line in out)
     assert sum(line.discount for line in out) == min(fixed, sum(a for a in amounts if a > 0))
@@ -144,12 +144,22 @@ def test_coupon_limited_to_a_product_discounts_only_its_lines_rule_dsc_1() -> No
 
 
 def test_ended_discount_takes_nothing_rule_dsc_1() -> None:
-    lines = [Line("a", 1000)]
+    lines = [Line("a", 1000, product="email")]
     assert discount_lines(lines, InForce(PCT20, 0, True), "USD")[0].discount == 0
 
 
+def test_usage_charges_and_dropped_credit_are_not_discounted_rule_dsc_2() -> None:
+    lines = [
+        Line("Email 1,500", 3000, product="email", plan="email-1500"),
+        Line("On-demand blocks", 1000),  # usage: no product line
+        Line("Unused credit below one full period, not carried over", 120),
+    ]
+    out = discount_lines(lines, InForce(TEN, 1, True), "USD")
+    assert [line.discount for line in out] == [1000, 0, 0]
+
+
 def test_fixed_coupon_uses_what_is_left_for_the_period_rule_dsc_1() -> None:
-    lines = [Line("a", 5000)]
+    lines = [Line("a", 5000, product="sms")]
     out = discount_lines(lines, InForce(TEN, 1, True, fixed_used_this_period=700), "USD")
     assert out[0].discount == 300
 

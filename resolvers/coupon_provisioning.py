@@ -33,7 +33,7 @@ class NewPromotionCode:
     expires_at: datetime | None
 
 
-async def create(coupon: discounts.Coupon, creator: Creator, now: datetime) -> Coupon:
+async def provision_coupon(coupon: discounts.Coupon, creator: Creator, now: datetime) -> Coupon:
     await _check_catalog(coupon)
     if coupon.expires_at is not None and coupon.expires_at <= now:
         raise BillingError("expiresAt is in the past.", field="input.expiresAt")

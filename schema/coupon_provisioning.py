@@ -179,7 +179,7 @@ class CouponMutation:
     async def create_coupon(self, info: Info, input: CreateCouponInput) -> CreateCouponResult:
         creator = _creator(info)
         try:
-            row = await coupon_provisioning.create(
+            row = await coupon_provisioning.provision_coupon(
                 input.to_coupon(), creator, info.context.clock.now()
             )
         except BillingError as error:

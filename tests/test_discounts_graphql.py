@@ -318,3 +318,35 @@ async def test_members_do_not_apply_codes_or_see_the_discount_rule_acc_2_acc_3(
         "{ organization { subscription { discount { coupon } } } }", as_user="member@acme.test"
     )
     assert error_codes(read) == ["FORBIDDEN"]
+
+
+async def test_a_code_applied_during_the_trial_discounts_the_first_paid_period_rule_dsc_1(
+    gql: GraphQLClient, clock_at: FixedClock
+) -> None:
+    """EMAILHALF (50 % off Email, once, first subscription only) typed during the trial: the
+    subscribe invoice is discounted, the next renewal is not; an organization that has paid
+    for a subscription before is refused it."""
+    _, owner = await organization_with(
+        [{"product": "email", "plan": "email-1000"}],
+        period=(SEEDED_AT - timedelta(days=14), SEEDED_AT),
+        status="TRIALING",  # type: ignore[arg-type]
+        trial_ends_at=SEEDED_AT + timedelta(days=3),
+    )
+    applied = (await gql(APPLY, {"code": "emailhalf"}, as_user=owner))["data"]
+    assert applied["applyPromotionCode"]["subscription"]["discount"]["periodsLeft"] == 1
+    half = half_away(Fraction(3000 * 50, 100))
+    item = {"product": "email", "plan": "email-1000"}
+    preview = (await gql(PREVIEW, {"input": item}, as_user=owner))["data"]["previewPlanChange"]
+    assert (_pairs(preview["lines"]), preview["amountDueNow"]["amount"]) == ([(3000, half)], 1500)
+    subscribed = await gql(SUBSCRIBE, {"input": item, "confirm": 1500}, as_user=owner)
+    assert subscribed["data"]["subscribe"]["invoice"]["amountDue"]["amount"] == 1500
+    draft = (await _subscription(gql, owner))["upcomingInvoice"]
+    assert _pairs(draft["lines"]) == [(3000, 0)]  # once: the first period only
+
+    _, paying = await organization_with(
+        [{"product": "email", "plan": "email-1000"}],
+        period=(SEEDED_AT - timedelta(days=10), SEEDED_AT + timedelta(days=21)),
+    )
+    await _advance(gql, paying, 22)  # a renewal invoice: no longer a first subscription
+    refused = (await gql(APPLY, {"code": "EMAILHALF"}, as_user=paying))["data"]
+    assert refused["applyPromotionCode"]["code"] == "PROMOTION_CODE_FIRST_SUBSCRIPTION_ONLY"

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
+from billing import discounts
 from billing.blockers import Blocker as Blocker
 from billing.blockers import BlockerCode as BlockerCode
 from billing.blockers import (
@@ -115,6 +116,8 @@ class Facts:
     payment_waiting: bool = False  # an earlier change waits for the customer's authentication
     # CHG-4, USE-6: usage billed when the period it belongs to ends early (on-demand blocks).
     usage_charges: tuple[Line, ...] = ()
+    # DSC-2: the coupon in force (or the one a promotion code applies with this change).
+    discount: discounts.InForce | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,9 @@ class Line:
     discount: int = 0
     # TAX-1: the tax on `amount - discount` at the line's rate (rounded once); 0 for none.
     tax: int = 0
+    # DSC-1: the product and plan the line bills, for coupons limited to them; None for neither.
+    product: str | None = None
+    plan: str | None = None
 
 
 @dataclass(frozen=True)
@@ -154,7 +160,11 @@ class Quote:
 
     @property
     def total(self) -> int:
-        return sum(line.amount for line in self.lines)
+        return discounts.net_total(self.lines)
+
+    @property
+    def discount_total(self) -> int:
+        return discounts.total_discount(self.lines)
 
 
 @dataclass(frozen=True)
@@ -242,6 +252,8 @@ def _unused(item: Item, current: Subscription, now: datetime) -> list[Line]:
             -prorate(item.amount, fraction),
             now,
             current.period_end,
+            product=item.product,
+            plan=item.plan,
         )
     ]
     if item.prepaid_periods:  # CHG-7 credit already turned into whole periods comes back whole
@@ -253,6 +265,8 @@ def _unused(item: Item, current: Subscription, now: datetime) -> list[Line]:
                 -item.prepaid_periods * item.amount,
                 current.period_end,
                 end,
+                product=item.product,
+                plan=item.plan,
             )
         )
     return lines
@@ -265,11 +279,14 @@ def _remaining(item: Item, current: Subscription, now: datetime) -> Line:
         prorate(item.amount, fraction),
         now,
         current.period_end,
+        product=item.product,
+        plan=item.plan,
     )
 
 
 def _full_period(item: Item, start: datetime, end: datetime) -> Line:
-    return Line(f"{item.describe()}, {_on(start)} to {_on(end)}", item.amount, start, end)
+    description = f"{item.describe()}, {_on(start)} to {_on(end)}"
+    return Line(description, item.amount, start, end, product=item.product, plan=item.plan)
 
 
 def _prorate_keep_cycle(
@@ -333,6 +350,8 @@ def _immediate_with_credit(
                 periods * new.amount,
                 current.period_end,
                 end,
+                product=new.product,
+                plan=new.plan,
             )
         )
     dropped = left - periods * new.amount
@@ -378,7 +397,9 @@ def _credited(subscription: Subscription, products: set[str] | None) -> Subscrip
 def _finish(
     current: Subscription, draft: _Draft, now: datetime, facts: Facts, blockers: list[Blocker]
 ) -> Quote:
-    total = sum(line.amount for line in draft.lines)
+    # DSC-2: discounts per line, before the credit balance (and before tax).
+    lines = discounts.discount_lines(draft.lines, facts.discount, current.currency)
+    total = discounts.net_total(lines)
     # INT-3: the credit balance pays first; a negative total adds to it. Never negative.
     credit_applied = invoice_credit(current.credit_balance, total)
     amount_due = max(total, 0) - credit_applied
@@ -398,7 +419,7 @@ def _finish(
         kind=draft.kind,
         timing=draft.timing,
         currency=current.currency,
-        lines=tuple(draft.lines),
+        lines=lines,
         credit_applied=credit_applied,
         amount_due_now=amount_due,
         credit_balance_after=balance_after,

@@ -10,6 +10,7 @@ from billing.money import MINOR_UNIT_DIGITS
 from billing.periods import BillingInterval
 from billing.policies import UpgradePreference
 from gateway.catalog_spec import CatalogSpec, ProductSpec
+from gateway.coupon_checks import coupon_problems
 
 
 def catalog_problems(spec: CatalogSpec) -> list[tuple[str, str]]:
@@ -21,6 +22,7 @@ def catalog_problems(spec: CatalogSpec) -> list[tuple[str, str]]:
     problems += duplicates("products", [p.code for p in spec.products])
     for i, product in enumerate(spec.products):
         problems += _product_problems(f"products[{i}]", product)
+    problems += coupon_problems(spec)
     return problems
 
 

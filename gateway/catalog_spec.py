@@ -3,11 +3,13 @@ what gateway.catalog_file parses a file into, and gateway.seed writes to the dat
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from billing.access import Role
+from billing.discounts import CouponDuration
 from billing.periods import BillingInterval
 from billing.policies import (
     CancellationNotice,
@@ -98,10 +100,41 @@ class IssuerSpec(Spec):
     tax_id: StrictStr = ""
 
 
+class CouponSpec(Spec):
+    """DSC-1: percent_off (whole percent) or amounts_off (minor units per currency)."""
+
+    code: Code
+    name: StrictStr
+    duration: CouponDuration
+    duration_periods: PositiveCount | None = None
+    percent_off: Percent | None = None
+    amounts_off: dict[StrictStr, PositiveCount] | None = None
+    products: list[Code] = []
+    plans: list[Code] = []
+    max_redemptions: PositiveCount | None = None
+    expires_at: datetime | None = None
+
+
+PromoCode = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
+
+
+class PromotionCodeSpec(Spec):
+    """DSC-1: what customers type (case-insensitive), naming a coupon."""
+
+    code: PromoCode
+    coupon: Code
+    first_subscription_only: StrictBool = False
+    once_per_organization: StrictBool = True
+    max_redemptions: PositiveCount | None = None
+    expires_at: datetime | None = None
+
+
 class CatalogSpec(Spec):
     currency: StrictStr
     issuer: IssuerSpec
     products: Annotated[list[ProductSpec], Field(min_length=1)]
+    coupons: list[CouponSpec] = []
+    promotion_codes: list[PromotionCodeSpec] = []
 
     def product(self, code: str) -> ProductSpec | None:
         return next((p for p in self.products if p.code == code), None)

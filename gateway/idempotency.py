@@ -49,6 +49,8 @@ KEYED_FIELDS = frozenset(
         "completeTestPaymentAction",
         "replacePaymentMethod",  # pays overdue invoices with the new card (DUN-4)
         "refundInvoice",
+        "applyPromotionCode",  # DSC-1: redeems a code, which counts toward its limits
+        "removeDiscount",
         "recordUsage",
         "advanceTestClock",  # sandbox: runs the renewals and charges in between
     }

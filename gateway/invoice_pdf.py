@@ -104,10 +104,26 @@ def _lines(pdf: FPDF, invoice: Invoice, lines: Sequence[InvoiceLine]) -> None:
             150, 7, _text(line.description), new_x="RIGHT", new_y="TOP", max_line_height=5
         )
         pdf.cell(0, 7, _money(invoice, line.amount), align="R", new_x="LMARGIN", new_y="NEXT")
+        if line.discount:  # DSC-2: the line's discount, under it
+            pdf.set_text_color(*GREY)
+            # On a credit: the discount the period was billed with, not given back twice.
+            label = (
+                "    Discount" if line.amount >= 0 else "    Less the discount it was billed with"
+            )
+            pdf.cell(150, 6, label)
+            pdf.cell(
+                0, 6, _money(invoice, -line.discount), align="R", new_x="LMARGIN", new_y="NEXT"
+            )
+            pdf.set_text_color(*INK)
 
 
 def _totals(pdf: FPDF, invoice: Invoice) -> None:
+    discounted: list[tuple[str, int]] = []
+    if invoice.discount_total:
+        subtotal = invoice.total + invoice.discount_total
+        discounted = [("Subtotal", subtotal), ("Discounts", -invoice.discount_total)]
     totals = [
+        *discounted,
         ("Total", invoice.total),
         ("Credit applied", -invoice.credit_applied),
         ("Amount due", invoice.amount_due),

@@ -28,6 +28,7 @@ from gateway.catalog_spec import (
     SubscriptionSpec,
     UsageSpec,
 )
+from gateway.coupon_checks import coupon_of
 from models import (
     AddOn,
     Bundle,
@@ -50,6 +51,7 @@ from models import (
 )
 from payments.sandbox import SandboxProcessor
 from resolvers.catalog import catalog_changed, load_catalog_snapshot
+from resolvers.coupon_store import upsert_catalog_coupon, upsert_catalog_promotion_code
 from resolvers.invoicing import InvoiceContent, issue_invoice, mark_paid
 from resolvers.subscription_state import load_subscription
 from resolvers.usage import MAX_BATCH, EventInput, record_usage
@@ -82,6 +84,7 @@ async def seed(catalog: CatalogSpec, demo: DemoSpec | None, clock: Clock) -> See
         for position, product in enumerate(catalog.products):
             report.new_prices += await _upsert_product(product, position, catalog.currency)
             report.products += 1
+        await _upsert_coupons(catalog)
         await catalog_changed()
 
         if demo is not None:
@@ -89,6 +92,22 @@ async def seed(catalog: CatalogSpec, demo: DemoSpec | None, clock: Clock) -> See
                 if await _create_organization(organization, catalog.currency, clock.now()):
                     report.organizations_created += 1
     return report
+
+
+async def _upsert_coupons(catalog: CatalogSpec) -> None:
+    """DSC-1: the catalog file's coupons and promotion codes (checked on load)."""
+    rows = {}
+    for spec in catalog.coupons:
+        rows[spec.code] = await upsert_catalog_coupon(coupon_of(spec))
+    for promotion in catalog.promotion_codes:
+        await upsert_catalog_promotion_code(
+            promotion.code,
+            rows[promotion.coupon],
+            first_subscription_only=promotion.first_subscription_only,
+            once_per_organization=promotion.once_per_organization,
+            max_redemptions=promotion.max_redemptions,
+            expires_at=promotion.expires_at,
+        )
 
 
 async def _upsert_product(spec: ProductSpec, position: int, currency: str) -> int:

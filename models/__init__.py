@@ -12,6 +12,7 @@ from models.catalog import (
     Product,
     ProductPolicy,
 )
+from models.discount import Coupon, PromotionCode, Redemption, SubscriptionDiscount
 from models.idempotency import IdempotencyKey
 from models.invoice import Invoice, InvoiceLine, OrphanCharge, Payment, PaymentMethod, Refund
 from models.lifecycle import (
@@ -38,6 +39,7 @@ MODEL_MODULES = [
     "models.audit",
     "models.webhooks",
     "models.portal",
+    "models.discount",
 ]
 
 __all__ = [
@@ -52,6 +54,7 @@ __all__ = [
     "Bundle",
     "CatalogRevision",
     "ContactLimitStep",
+    "Coupon",
     "FeatureSetting",
     "IdempotencyKey",
     "Invoice",
@@ -72,8 +75,11 @@ __all__ = [
     "ProcessedEvent",
     "Product",
     "ProductPolicy",
+    "PromotionCode",
+    "Redemption",
     "Refund",
     "Subscription",
+    "SubscriptionDiscount",
     "SubscriptionItem",
     "SubscriptionItemAddOn",
     "UsageCounter",

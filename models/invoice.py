@@ -23,7 +23,8 @@ class Invoice(Model):
     kind = fields.CharEnumField(InvoiceKind, max_length=16)
     status = fields.CharEnumField(InvoiceStatus, max_length=24)
     currency = fields.CharField(max_length=3)
-    total = fields.BigIntField()  # the sum of the rounded lines (MNY-2)
+    total = fields.BigIntField()  # the sum of the rounded lines after their discounts (MNY-2)
+    discount_total = fields.BigIntField(default=0)  # the lines' discounts (DSC-2)
     credit_applied = fields.BigIntField(default=0)  # from the credit balance (INT-3)
     amount_due = fields.BigIntField()
     issued_at = fields.DatetimeField()
@@ -55,6 +56,7 @@ class InvoiceLine(Model):
     position = fields.IntField()
     description = fields.CharField(max_length=300)
     amount = fields.BigIntField()
+    discount = fields.BigIntField(default=0)  # DSC-2: off `amount`, rounded once
     period_start = fields.DatetimeField(null=True)
     period_end = fields.DatetimeField(null=True)
 

@@ -21,7 +21,14 @@ ORGANIZATION_SCOPES = frozenset(
 )
 # PRV-1: platform keys provision organizations; none of these makes a billing action (ACC-2).
 PLATFORM_SCOPES = frozenset(
-    {"organizations:write", "organizations:read", "webhooks:write", "audit:read", "portal:write"}
+    {
+        "organizations:write",
+        "organizations:read",
+        "webhooks:write",
+        "audit:read",
+        "portal:write",
+        "coupons:write",  # DSC-1: coupons and promotion codes, for no organization in particular
+    }
 )
 SCOPES = ORGANIZATION_SCOPES | PLATFORM_SCOPES
 

@@ -17,6 +17,7 @@ from tortoise.transactions import in_transaction
 
 from billing.cancellation import deletion_date
 from billing.clock import offset
+from billing.discounts import net_total
 from billing.errors import BillingError
 from billing.invoices import InvoiceKind, InvoiceStatus, credit_applied, invoice_transition
 from billing.notifications import NotificationKind
@@ -31,8 +32,17 @@ from billing.schedule import (
 )
 from billing.subscription_status import Event, SubscriptionStatus, transition
 from billing.webhooks import TRIAL_ENDING_NOTICE, EventType
-from models import FeatureSetting, Invoice, Organization, Subscription, SubscriptionItem, Workspace
+from models import (
+    FeatureSetting,
+    Invoice,
+    Organization,
+    Subscription,
+    SubscriptionDiscount,
+    SubscriptionItem,
+    Workspace,
+)
 from payments.port import ChargeStatus, PaymentProcessor
+from resolvers import discounts as discount_store
 from resolvers.catalog import CatalogSnapshot, load_catalog_snapshot
 from resolvers.dunning import scheduled_retry
 from resolvers.invoice_payments import card_failed
@@ -365,14 +375,15 @@ async def _renew(
     # DUN-1: a new period, its invoice issued at its start and charged to the default card.
     row = loaded.row
     start, end = renewal_period(row)
-    lines = renewal_lines(loaded, start, end)  # the upcoming invoice shows the same (INV-1)
+    discount = await discount_store.at_renewal(organization.id, write=True)  # DSC-1
+    lines = renewal_lines(loaded, start, end, discount)  # the upcoming invoice shows the same
     for product_id, terms in loaded.terms.items():
         if terms.prepaid_periods > 0:  # CHG-7: this period was paid by a downgrade's credit
             await SubscriptionItem.filter(id=loaded.items[product_id].id).update(
                 prepaid_periods=terms.prepaid_periods - 1
             )
     row.current_period_start, row.current_period_end = start, end
-    total = sum(line.amount for line in lines)
+    total = net_total(lines)
     credit = credit_applied(organization.credit_balance, total)  # INT-3
     event = f"{organization.name}: renewed to {end:%-d %b %Y}"
     if lines:
@@ -406,6 +417,7 @@ async def _end(
 ) -> str:
     row.cancelled_at = row.current_period_end
     await row.save()
+    await SubscriptionDiscount.filter(organization_id=organization.id).delete()  # DSC-1
     await _mark_uncollectible(organization.id)
     product_ids = await subscribed_product_ids(row.id)
     retention = max((snapshot.policies[p].retention_days for p in product_ids), default=0)

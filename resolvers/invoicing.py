@@ -10,6 +10,7 @@ from uuid import UUID
 
 from tortoise.queryset import QuerySet
 
+from billing import discounts
 from billing.errors import NotFoundError
 from billing.invoices import InvoiceKind, InvoiceStatus, invoice_number, invoice_transition
 from billing.quote import Line
@@ -49,7 +50,7 @@ async def issue_invoice(
     organization.invoice_sequence += 1
     await organization.save(update_fields=["invoice_sequence"])
     details = await billing_details(organization)
-    total = sum(line.amount for line in lines)
+    total = discounts.net_total(lines)  # MNY-2, DSC-2: the lines after their discounts
     invoice = await Invoice.create(
         organization=organization,
         number=invoice_number(organization.slug, organization.invoice_sequence),
@@ -58,6 +59,7 @@ async def issue_invoice(
         status=invoice_transition(InvoiceStatus.DRAFT, InvoiceStatus.OPEN),  # issued (INV-1)
         currency=content.currency,
         total=total,
+        discount_total=discounts.total_discount(lines),
         credit_applied=credit_applied,
         amount_due=max(total, 0) - credit_applied,
         issued_at=now,
@@ -73,6 +75,7 @@ async def issue_invoice(
                 position=position,
                 description=line.description,
                 amount=line.amount,
+                discount=line.discount,
                 period_start=line.period_start,
                 period_end=line.period_end,
             )

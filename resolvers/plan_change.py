@@ -7,14 +7,14 @@ inside that transaction: if it fails, nothing changes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from tortoise.transactions import in_transaction
 
-from billing import quote
+from billing import discounts, quote
 from billing.cards import card_expired
 from billing.clock import offset
 from billing.errors import BillingError
@@ -35,6 +35,7 @@ from models import (
     SubscriptionItemAddOn,
 )
 from payments.port import ChargeStatus, PaymentProcessor
+from resolvers import discounts as discount_store
 from resolvers.catalog import CatalogSnapshot, load_catalog_snapshot
 from resolvers.invoicing import InvoiceContent, collect, issue_invoice, overdue_invoices
 from resolvers.locks import lock_organization
@@ -93,6 +94,7 @@ class Order:
     confirm_amount_due: int
     user_id: UUID
     subscribing: bool = False
+    promotion_code: str | None = None  # DSC-1: typed with the change
 
 
 @dataclass
@@ -103,6 +105,7 @@ class _Prepared:
     quote: quote.Quote
     changed_product_id: int
     old_status: SubscriptionStatus | None  # None: there was no subscription yet
+    offered: discount_store.Offered | None = None  # a promotion code applied with the change
 
 
 async def preview(
@@ -110,9 +113,11 @@ async def preview(
     snapshot: CatalogSnapshot,
     request: ChangeRequest,
     base_now: datetime,
+    promotion_code: str | None = None,
 ) -> quote.Quote:
     now = offset(base_now, organization.clock_offset_seconds)
-    return (await _prepare(organization, snapshot, request, now, lock=False)).quote
+    prepared = await _prepare(organization, snapshot, request, now, lock=False, code=promotion_code)
+    return prepared.quote
 
 
 async def apply_change(
@@ -123,7 +128,9 @@ async def apply_change(
     async with in_transaction():
         organization = await lock_organization(organization_id)
         now = offset(base_now, organization.clock_offset_seconds)
-        prepared = await _prepare(organization, snapshot, request, now, lock=True)
+        prepared = await _prepare(
+            organization, snapshot, request, now, lock=True, code=order.promotion_code
+        )
         _check_entry(prepared.loaded.row.status, order.subscribing)
         q = prepared.quote
         if q.blockers:
@@ -142,6 +149,8 @@ async def apply_change(
                 field="input",
                 reason="NO_CHANGE",
             )
+        if prepared.offered is not None:
+            await discount_store.redeem(organization, prepared.offered, now)
         if q.timing is quote.ChangeTiming.BY_REQUEST:
             return Requested(await _file_request(prepared, request, order.user_id, now))
         if q.timing is quote.ChangeTiming.END_OF_PERIOD:
@@ -203,6 +212,7 @@ async def _prepare(
     now: datetime,
     *,
     lock: bool,
+    code: str | None = None,
 ) -> _Prepared:
     loaded = await load_subscription(organization, snapshot, lock=lock)
     old_status = loaded.row.status if loaded is not None else None
@@ -232,11 +242,34 @@ async def _prepare(
         interval_switch_pending=interval_switch(scheduled.values()) is not None,
         scheduled_downgrade=await _scheduled_downgrade(loaded, scheduled.get(product_id)),
     )
+    wanted = loaded.domain(terms, interval)
+    offered, discount = await _discount(loaded, wanted, code, now, lock=lock)
+    facts = replace(facts, discount=discount)
     policy = snapshot.policies[product_id]
     rules = quote.Policy(policy.upgrade_proration, policy.downgrade_timing)
     line = quote.LineChange(request.product, rules, now)
-    q = quote.quote(loaded.domain(), loaded.domain(terms, interval), line, facts)
-    return _Prepared(loaded, terms, interval, q, product_id, old_status)
+    q = quote.quote(loaded.domain(), wanted, line, facts)
+    return _Prepared(loaded, terms, interval, q, product_id, old_status, offered)
+
+
+async def _discount(
+    loaded: LoadedSubscription,
+    wanted: quote.Subscription,
+    code: str | None,
+    now: datetime,
+    *,
+    lock: bool,
+) -> tuple[discount_store.Offered | None, discounts.InForce | None]:
+    """DSC-1: the discount the change's invoice gets: a promotion code typed with it (checked
+    here, so a refused code changes nothing), or the one in force."""
+    organization, row = loaded.organization, loaded.row
+    if code is None:
+        return None, await discount_store.in_force(organization.id, row) if row.id else None
+    subscribed = [(item.product, item.plan) for item in wanted.items]
+    offered = await discount_store.offer(organization, code, subscribed, now, lock=lock)
+    if row.status in quote.STARTS_A_PAID_PERIOD:
+        return offered, discount_store.starting_now(offered)
+    return offered, discount_store.applied_mid_period(offered)
 
 
 def _no_subscription(

@@ -8,12 +8,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
 
+from billing import discounts
 from billing.invoices import credit_applied
 from billing.periods import period_containing
 from billing.quote import Line
 from billing.scheduled_change import ScheduledKind
 from billing.subscription_status import SubscriptionStatus
 from models import Organization, Subscription
+from resolvers import discounts as discount_store
 from resolvers.catalog import CatalogSnapshot
 from resolvers.scheduled_changes import scheduled_changes
 from resolvers.subscription_state import (
@@ -38,7 +40,11 @@ class UpcomingRenewal:
 
     @property
     def total(self) -> int:
-        return sum(line.amount for line in self.lines)
+        return discounts.net_total(self.lines)
+
+    @property
+    def discount_total(self) -> int:
+        return discounts.total_discount(self.lines)
 
     @property
     def amount_due(self) -> int:
@@ -74,17 +80,24 @@ def renewal_period(row: Subscription) -> tuple[datetime, datetime]:
     return start, end
 
 
-def renewal_lines(loaded: LoadedSubscription, start: datetime, end: datetime) -> list[Line]:
-    """One line per item for the new period; an item already paid for by a downgrade's credit
-    (CHG-7) has none."""
+def renewal_lines(
+    loaded: LoadedSubscription,
+    start: datetime,
+    end: datetime,
+    discount: discounts.InForce | None = None,
+) -> list[Line]:
+    """One line per item for the new period, discounted while a coupon lasts (DSC-1); an item
+    already paid for by a downgrade's credit (CHG-7) has none."""
     lines: list[Line] = []
     for terms in loaded.terms.values():
         if terms.prepaid_periods > 0:
             continue
         item = loaded.domain_item(terms)
         description = f"{item.describe()}, {start:%-d %b %Y} to {end:%-d %b %Y}"
-        lines.append(Line(description, item.amount, start, end))
-    return lines
+        lines.append(
+            Line(description, item.amount, start, end, product=item.product, plan=item.plan)
+        )
+    return list(discounts.discount_lines(lines, discount, loaded.row.currency))
 
 
 def renews_at_period_end(row: Subscription) -> bool:
@@ -105,8 +118,9 @@ async def upcoming_renewal(
         return None
     await apply_scheduled_change(loaded)
     start, end = renewal_period(loaded.row)
-    lines = renewal_lines(loaded, start, end)
-    total = sum(line.amount for line in lines)
+    discount = await discount_store.at_renewal(organization.id, write=False)
+    lines = renewal_lines(loaded, start, end, discount)
+    total = discounts.net_total(lines)
     return UpcomingRenewal(
         currency=loaded.row.currency,
         period_start=start,

@@ -9,6 +9,7 @@ from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.tools import merge_types
 
+from schema.coupon_provisioning import CouponMutation
 from schema.input_limits import document_limits, guard_arguments
 from schema.mutation import Mutation as GatewayMutation
 from schema.partner import PartnerQuery
@@ -24,7 +25,14 @@ Query = merge_types(
 )
 Mutation = merge_types(
     "Mutation",
-    (GatewayMutation, ProvisioningMutation, StaffMutation, WebhookMutation, PortalSessionMutation),
+    (
+        GatewayMutation,
+        ProvisioningMutation,
+        StaffMutation,
+        WebhookMutation,
+        PortalSessionMutation,
+        CouponMutation,
+    ),
 )
 
 

@@ -21,6 +21,8 @@ def coded_error(error: GraphQLError) -> GraphQLError:
     if isinstance(original, BillingError):
         code, message = original.code, original.message
         extra = {"field": original.field} if original.field else {}
+        if original.reason:  # the finer code, as a UserError's `code` gives it (e.g. DSC-1's)
+            extra["reason"] = original.reason
     elif original is None or isinstance(original, GraphQLError) or error.path is None:
         # Syntax, validation and variable-coercion errors: the request itself is wrong.
         code, message, extra = ErrorCode.BAD_USER_INPUT, error.message, {}

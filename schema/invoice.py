@@ -44,7 +44,10 @@ def customer_party(details: dict[str, Any]) -> InvoiceParty | None:
 @strawberry.type
 class InvoiceLine:
     description: str
-    amount: Money
+    amount: Money = strawberry.field(description="The line's (prorated) amount, rounded (MNY-2).")
+    discount: Money = strawberry.field(
+        description="DSC-2: what the discount takes off `amount`, rounded once; 0 for none."
+    )
     period_start: datetime | None
     period_end: datetime | None
 
@@ -53,6 +56,7 @@ class InvoiceLine:
         return cls(
             description=row.description,
             amount=Money.of(row.amount, currency),
+            discount=Money.of(row.discount, currency),
             period_start=row.period_start,
             period_end=row.period_end,
         )
@@ -69,7 +73,10 @@ class UpcomingInvoice:
     status: InvoiceStatus = strawberry.field(description="Always DRAFT.")
     kind: InvoiceKind
     lines: list[InvoiceLine]
-    total: Money = strawberry.field(description="The sum of the rounded lines (MNY-2).")
+    total: Money = strawberry.field(
+        description="The sum of the rounded lines after their discounts (MNY-2, DSC-2)."
+    )
+    discount_total: Money = strawberry.field(description="The sum of the lines' discounts.")
     credit_applied: Money = strawberry.field(description="To be paid from the credit balance.")
     amount_due: Money = strawberry.field(description="To be charged to the default card.")
     issues_at: datetime = strawberry.field(
@@ -86,6 +93,7 @@ class UpcomingInvoice:
             kind=InvoiceKind.SUBSCRIPTION,
             lines=[InvoiceLine.of(line, currency) for line in renewal.lines],
             total=Money.of(renewal.total, currency),
+            discount_total=Money.of(renewal.discount_total, currency),
             credit_applied=Money.of(renewal.credit_applied, currency),
             amount_due=Money.of(renewal.amount_due, currency),
             issues_at=renewal.period_start,
@@ -100,7 +108,10 @@ class Invoice:
     number: str
     kind: InvoiceKind
     status: InvoiceStatus
-    total: Money = strawberry.field(description="The sum of the rounded lines (MNY-2).")
+    total: Money = strawberry.field(
+        description="The sum of the rounded lines after their discounts (MNY-2, DSC-2)."
+    )
+    discount_total: Money = strawberry.field(description="The sum of the lines' discounts.")
     credit_applied: Money = strawberry.field(description="Paid from the credit balance (INT-3).")
     amount_due: Money
     issued_at: datetime
@@ -133,6 +144,7 @@ class Invoice:
             kind=row.kind,
             status=row.status,
             total=Money.of(row.total, row.currency),
+            discount_total=Money.of(row.discount_total, row.currency),
             credit_applied=Money.of(row.credit_applied, row.currency),
             amount_due=Money.of(row.amount_due, row.currency),
             issued_at=row.issued_at,

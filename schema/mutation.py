@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 from uuid import UUID
 
 import strawberry
@@ -10,6 +11,7 @@ import strawberry
 from billing.errors import BillingError, ForbiddenError, NotFoundError
 from billing.policies import UpgradePreference
 from resolvers import billing_info as billing_info_service
+from resolvers import discounts as discount_service
 from resolvers import invoice_payments, lifecycle, organization_reads, plan_change, preferences
 from resolvers import payment_methods as payment_method_service
 from resolvers import refunds as refund_service
@@ -22,6 +24,12 @@ from resolvers.sandbox_clock import advance_test_clock
 from schema.audit import Audited, actor_of
 from schema.billing_info import BillingInfo, BillingInfoInput, BillingInfoResult, BillingInfoUpdated
 from schema.context import Info
+from schema.discount_results import (
+    ApplyPromotionCodeResult,
+    DiscountApplied,
+    DiscountRemoved,
+    RemoveDiscountResult,
+)
 from schema.invoice import Invoice
 from schema.payment_method import (
     PaymentMethod,
@@ -39,6 +47,7 @@ from schema.permissions import (
     SandboxProcessorOnly,
 )
 from schema.plan_change import (
+    PROMOTION_CODE,
     AccountChangeRequest,
     AccountChangeRequested,
     AccountChangeRequestResult,
@@ -80,14 +89,19 @@ def user_error(error: BillingError) -> UserError:
 
 
 async def _change(
-    info: Info, input: PlanChangeInput, confirm_amount_due: int, *, subscribing: bool
+    info: Info,
+    input: PlanChangeInput,
+    confirm_amount_due: int,
+    *,
+    subscribing: bool,
+    promotion_code: str | None = None,
 ) -> PlanChangeResult:
     context = info.context
     viewer = context.require_viewer()
     organization = await find_organization(viewer, context.loaders, None)
     try:
         order = plan_change.Order(
-            input.to_request(), confirm_amount_due, viewer.user_id, subscribing
+            input.to_request(), confirm_amount_due, viewer.user_id, subscribing, promotion_code
         )
         outcome = await plan_change.apply_change(
             organization.id, order, context.clock.now(), context.processor
@@ -124,9 +138,15 @@ class Mutation:
         description="SUB-2: from a trial to a paid plan.",
     )
     async def subscribe(
-        self, info: Info, input: PlanChangeInput, confirm_amount_due: int
+        self,
+        info: Info,
+        input: PlanChangeInput,
+        confirm_amount_due: int,
+        promotion_code: Annotated[str | None, PROMOTION_CODE] = None,
     ) -> PlanChangeResult:
-        return await _change(info, input, confirm_amount_due, subscribing=True)
+        return await _change(
+            info, input, confirm_amount_due, subscribing=True, promotion_code=promotion_code
+        )
 
     @strawberry.mutation(
         extensions=[Audited("changePlan")],
@@ -134,9 +154,50 @@ class Mutation:
         description="Applies a change as previewed; refused if the amount due differs (CHG-2).",
     )
     async def change_plan(
-        self, info: Info, input: PlanChangeInput, confirm_amount_due: int
+        self,
+        info: Info,
+        input: PlanChangeInput,
+        confirm_amount_due: int,
+        promotion_code: Annotated[str | None, PROMOTION_CODE] = None,
     ) -> PlanChangeResult:
-        return await _change(info, input, confirm_amount_due, subscribing=False)
+        return await _change(
+            info, input, confirm_amount_due, subscribing=False, promotion_code=promotion_code
+        )
+
+    @strawberry.mutation(
+        extensions=[Audited("applyPromotionCode")],
+        permission_classes=[IsAuthenticated, CanManageBilling],
+        description=(
+            "DSC-1: applies a promotion code to the subscription, from its next invoice: a plan "
+            "change in this period or the renewal; the current period is the first it counts. "
+            "Refused codes (unknown, expired, over their limit, for other plans, used before) "
+            "change nothing."
+        ),
+    )
+    async def apply_promotion_code(self, info: Info, code: str) -> ApplyPromotionCodeResult:
+        context = info.context
+        organization = await find_organization(context.require_viewer(), context.loaders, None)
+        try:
+            await discount_service.apply_promotion_code(organization.id, code, context.clock.now())
+        except BillingError as error:
+            return user_error(error)
+        row = await organization_reads.changed_subscription(organization.id)
+        return DiscountApplied(subscription=Subscription.of(row))
+
+    @strawberry.mutation(
+        extensions=[Audited("removeDiscount")],
+        permission_classes=[IsAuthenticated, CanManageBilling],
+        description="DSC-1: the next invoice is billed without the discount in force.",
+    )
+    async def remove_discount(self, info: Info) -> RemoveDiscountResult:
+        context = info.context
+        organization = await find_organization(context.require_viewer(), context.loaders, None)
+        try:
+            await discount_service.remove_discount(organization.id)
+        except BillingError as error:
+            return user_error(error)
+        row = await organization_reads.changed_subscription(organization.id)
+        return DiscountRemoved(subscription=Subscription.of(row))
 
     @strawberry.mutation(
         extensions=[Audited("cancelSubscription")],

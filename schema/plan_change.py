@@ -48,10 +48,18 @@ class PlanChangeInput:
         )
 
 
+PROMOTION_CODE = strawberry.argument(
+    description="DSC-1: a promotion code (case-insensitive) applied with this change."
+)
+
+
 @strawberry.type
 class PreviewLine:
     description: str
-    amount: Money
+    amount: Money = strawberry.field(description="The line's (prorated) amount, rounded (MNY-2).")
+    discount: Money = strawberry.field(
+        description="DSC-2: what the discount takes off `amount`, rounded once; 0 for none."
+    )
     period_start: datetime | None
     period_end: datetime | None
 
@@ -68,7 +76,10 @@ class PlanChangePreview:
     timing: quote.ChangeTiming
     amount_due_now: Money
     lines: list[PreviewLine]
-    total: Money = strawberry.field(description="The sum of the rounded lines (MNY-2).")
+    total: Money = strawberry.field(
+        description="The sum of the rounded lines after their discounts (MNY-2, DSC-2)."
+    )
+    discount_total: Money = strawberry.field(description="The sum of the lines' discounts.")
     credit_applied: Money = strawberry.field(description="From the credit balance (INT-3).")
     credit_balance_after: Money
     recurring_amount: Money = strawberry.field(description="Per period from the next period on.")
@@ -97,12 +108,14 @@ class PlanChangePreview:
                 PreviewLine(
                     description=line.description,
                     amount=money(line.amount),
+                    discount=money(line.discount),
                     period_start=line.period_start,
                     period_end=line.period_end,
                 )
                 for line in q.lines
             ],
             total=money(q.total),
+            discount_total=money(q.discount_total),
             credit_applied=money(q.credit_applied),
             credit_balance_after=money(q.credit_balance_after),
             recurring_amount=money(q.recurring_amount),

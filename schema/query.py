@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers import plan_change
@@ -10,7 +12,7 @@ from schema.catalog import Catalog, build_catalog
 from schema.context import Info
 from schema.organization import Organization, User, Viewer
 from schema.permissions import CanManageBilling, CanReadCatalog, IsAuthenticated
-from schema.plan_change import PlanChangeInput, PlanChangePreview
+from schema.plan_change import PROMOTION_CODE, PlanChangeInput, PlanChangePreview
 from schema.usage import UsageGate, usage_gate
 
 
@@ -57,12 +59,15 @@ class Query:
         description="What a change would cost and do, changing nothing (CHG-1).",
     )
     async def preview_plan_change(
-        self, info: Info, input: PlanChangeInput
+        self,
+        info: Info,
+        input: PlanChangeInput,
+        promotion_code: Annotated[str | None, PROMOTION_CODE] = None,
     ) -> PlanChangePreview | None:
         context = info.context
         organization = await find_organization(context.require_viewer(), context.loaders, None)
         snapshot = await context.loaders.catalog()
         q = await plan_change.preview(
-            organization, snapshot, input.to_request(), context.clock.now()
+            organization, snapshot, input.to_request(), context.clock.now(), promotion_code
         )
         return PlanChangePreview.of(q)

@@ -19,11 +19,13 @@ from models import Subscription as SubscriptionRow
 from models import SubscriptionItem as ItemRow
 from models import SubscriptionItemAddOn as ItemAddOnRow
 from resolvers.catalog import CatalogSnapshot
+from resolvers.discounts import current_discount
 from resolvers.lifecycle import cancellation_notice_date
 from resolvers.renewal import upcoming_renewal
 from schema.catalog import AddOn, Plan, Product, build_add_on, build_plan, build_product
 from schema.common import Money
 from schema.context import Info
+from schema.discount import Discount
 from schema.flexible_overage import FlexibleOverage, flexible_overages
 from schema.invoice import UpcomingInvoice
 from schema.permissions import CanReadBilling
@@ -163,6 +165,14 @@ class Subscription:
         snapshot = await info.context.loaders.catalog()
         renewal = await upcoming_renewal(self.organization_id, snapshot)
         return UpcomingInvoice.of(renewal) if renewal else None
+
+    @strawberry.field(
+        permission_classes=[CanReadBilling],
+        description="DSC-1: the discount in force (ACC-3: billing roles only); null for none.",
+    )
+    async def discount(self) -> Discount | None:
+        view = await current_discount(self.organization_id)
+        return Discount.of(view, self.currency) if view else None
 
     @strawberry.field(
         description=(

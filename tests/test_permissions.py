@@ -72,6 +72,7 @@ PERMISSIONS: dict[tuple[str, str], Callers] = {
         "issuesAt",
         "periodStart",
         "periodEnd",
+        "discountTotal",
     ),
     **_fields(
         "SubscriptionItem",
@@ -161,8 +162,11 @@ PERMISSIONS: dict[tuple[str, str], Callers] = {
         "replacesScheduledChange",
         "notes",
         "blockers",
+        "discountTotal",
     ),
-    **_fields("PreviewLine", BILLING, "description", "amount", "periodStart", "periodEnd"),
+    **_fields(
+        "PreviewLine", BILLING, "description", "amount", "discount", "periodStart", "periodEnd"
+    ),
     **_fields("Blocker", BILLING, "code", "message"),
     **_fields(
         "Organization",
@@ -216,8 +220,11 @@ PERMISSIONS: dict[tuple[str, str], Callers] = {
         "billedTo",
         "pdfUrl",
         "paymentClientSecret",
+        "discountTotal",
     ),
-    **_fields("InvoiceLine", BILLING, "description", "amount", "periodStart", "periodEnd"),
+    **_fields(
+        "InvoiceLine", BILLING, "description", "amount", "discount", "periodStart", "periodEnd"
+    ),
     **_fields("PaymentMethod", BILLING, "id", "brand", "last4", "expMonth", "expYear", "isDefault"),
     # ACC-2: billing actions; ACC-4: cancelling is the owner's.
     **_fields(
@@ -317,6 +324,17 @@ PERMISSIONS: dict[tuple[str, str], Callers] = {
     ),
     # ACC-6: portal sessions are made by a platform key with portal:write, never a user's token.
     **_fields("Mutation", frozenset(), "createPortalSession"),
+    # DSC-1: the discount in force is money (ACC-3); codes are applied by billing roles (ACC-2);
+    # coupons are made by a platform key with coupons:write, never a user's token.
+    **_fields("Subscription", BILLING, "discount"),
+    **_fields(
+        "Discount",
+        BILLING,
+        *("coupon", "name", "description", "promotionCode", "percentOff", "amountOff"),
+        *("duration", "durationPeriods", "periodsLeft", "products", "plans", "appliedAt"),
+    ),
+    **_fields("Mutation", BILLING, "applyPromotionCode", "removeDiscount"),
+    **_fields("Mutation", frozenset(), "createCoupon", "createPromotionCode"),
 }
 
 
@@ -362,6 +380,12 @@ RESULT_TYPES: dict[str, str] = {
     "WebhookDeliveryResent": "resendWebhookDelivery",
     "WebhookDelivery": "resendWebhookDelivery",
     "PortalSessionCreated": "createPortalSession",
+    "DiscountApplied": "applyPromotionCode",
+    "DiscountRemoved": "removeDiscount",
+    "CouponCreated": "createCoupon",
+    "Coupon": "createCoupon",
+    "PromotionCodeCreated": "createPromotionCode",
+    "PromotionCode": "createPromotionCode",
 }
 for _type, _mutation in RESULT_TYPES.items():
     for _name in schema._schema.type_map[_type].fields:  # type: ignore[attr-defined]
@@ -403,6 +427,10 @@ MUTATION_CALLS = {
     "disableWebhookEndpoint": '(id: "nope")',
     "resendWebhookDelivery": '(id: "nope")',
     "createPortalSession": '(organizationExternalId: "x", userEmail: "x", returnUrl: "x")',
+    "applyPromotionCode": '(code: "NO-SUCH-CODE")',
+    "removeDiscount": "",
+    "createCoupon": '(input: {code: "x", name: "X", duration: ONCE, percentOff: 10})',
+    "createPromotionCode": '(input: {code: "X", coupon: "x"})',
 }
 
 # How a query reaches an object of each type, from the root (as Acme's users).
@@ -448,6 +476,7 @@ ROUTES: dict[str, list[str]] = {
     "UsageGate": ["usageGate"],
     "InvoiceParty": ["organization", "invoices", "edges", "node", "issuer"],
     "UpcomingInvoice": ["organization", "subscription", "upcomingInvoice"],
+    "Discount": ["organization", "subscription", "discount"],
     "Entitlements": ["organization", "entitlements"],
     "ProductEntitlements": ["organization", "entitlements", "products"],
     "FeatureEntitlement": ["organization", "entitlements", "products", "features"],

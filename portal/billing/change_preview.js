@@ -67,7 +67,13 @@ function previewBody(ctx, preview, interval) {
         h(
           "tbody",
           {},
-          preview.lines.map((line) => h("tr", {}, h("td", { text: line.description }), h("td", { class: "amount", text: ctx.money(line.amount) }))),
+          preview.lines.map((line) => [
+            h("tr", {}, h("td", { text: line.description }), h("td", { class: "amount", text: ctx.money(line.amount) })),
+            // DSC-2: the line's discount under it (on a credit: the discount it was billed with).
+            line.discount.amount
+              ? h("tr", { class: "discount", "data-testid": "discount-line" }, h("td", { class: "hint", text: t(line.amount.amount < 0 ? "discountBilled" : "discount") }), h("td", { class: "amount", text: ctx.money({ ...line.discount, amount: -line.discount.amount }) }))
+              : null,
+          ]),
           h("tr", {}, h("th", { scope: "row", text: t("total") }), h("td", { class: "amount", text: ctx.money(preview.total) })),
           preview.creditApplied.amount
             ? h("tr", {}, h("th", { scope: "row", text: t("creditApplied") }), h("td", { class: "amount", text: ctx.money({ ...preview.creditApplied, amount: -preview.creditApplied.amount }) }))

@@ -1,5 +1,7 @@
 // The current plan and status (SUB-1: what the status means and what to do), the next billing
 // date and, for billing roles only (ACC-3), the recurring amount and the upcoming invoice.
+import { uid } from "../../shared/dom.js";
+
 export const id = "plan";
 
 export const messages = {
@@ -50,6 +52,18 @@ export const messages = {
     total: "Total",
     creditApplied: "Paid from credit",
     amountDue: "Charged to your card",
+    discount: "Discount",
+    discountBilled: "Less the discount it was billed with",
+    promo: "Promotion code",
+    promoHint: "Codes are not case-sensitive. The discount applies from the next invoice; the current period counts as its first.",
+    promoApply: "Apply code",
+    promoApplied: "The code {code} is applied.",
+    promoCurrent: "Discount: {description} ({name})",
+    "promoLeft.one": "This period is the last it discounts.",
+    "promoLeft.other": "It discounts {count} more periods, this one included.",
+    promoForever: "It discounts every period.",
+    promoRemove: "Remove discount",
+    promoRemoved: "The discount is removed from the next invoice.",
     noSubscription: "This organization has no subscription yet.",
     noUpcoming: "No renewal invoice is coming: the subscription does not renew at the end of this period.",
     none: "None",
@@ -101,6 +115,18 @@ export const messages = {
     total: "Totale",
     creditApplied: "Pagato con il credito",
     amountDue: "Addebitato sulla carta",
+    discount: "Sconto",
+    discountBilled: "Meno lo sconto con cui è stato fatturato",
+    promo: "Codice promozionale",
+    promoHint: "Maiuscole e minuscole sono uguali. Lo sconto vale dalla prossima fattura; il periodo attuale conta come il primo.",
+    promoApply: "Applica il codice",
+    promoApplied: "Il codice {code} è applicato.",
+    promoCurrent: "Sconto: {description} ({name})",
+    "promoLeft.one": "Questo periodo è l'ultimo scontato.",
+    "promoLeft.other": "Sconta ancora {count} periodi, compreso questo.",
+    promoForever: "Sconta ogni periodo.",
+    promoRemove: "Rimuovi lo sconto",
+    promoRemoved: "Lo sconto è rimosso dalla prossima fattura.",
     noSubscription: "Questa organizzazione non ha ancora un abbonamento.",
     noUpcoming: "Nessuna fattura di rinnovo in arrivo: l'abbonamento non si rinnova alla fine di questo periodo.",
     none: "Nessuno",
@@ -139,7 +165,77 @@ export async function render(root, ctx) {
   root.append(facts(ctx, subscription));
   const usage = new Map((data.organization.entitlements?.products || []).map((p) => [p.product, p.limits]));
   root.append(itemsTable(ctx, subscription, usage));
-  if (ctx.canManageBilling) root.append(...upcoming(ctx, subscription.upcomingInvoice));
+  if (ctx.canManageBilling) {
+    root.append(promotion(ctx, subscription));
+    root.append(...upcoming(ctx, subscription.upcomingInvoice));
+  }
+}
+
+// DSC-1: the discount in force, or a field to type a promotion code in (billing roles only).
+function promotion(ctx, subscription) {
+  const { h, t } = ctx;
+  const discount = subscription.discount;
+  const error = h("p", { class: "error", role: "alert" });
+  if (discount) {
+    const left =
+      discount.periodsLeft === null
+        ? t("promoForever")
+        : t(`promoLeft.${discount.periodsLeft === 1 ? "one" : "other"}`, { count: ctx.number(discount.periodsLeft) });
+    const remove = h("button", {
+      type: "button",
+      class: "secondary",
+      text: t("promoRemove"),
+      onclick: async () => {
+        error.textContent = "";
+        const { data, errors } = await ctx.gql("RemoveDiscount", {});
+        const result = data?.removeDiscount;
+        if (!result || result.__typename === "UserError") {
+          error.textContent = result?.message || errors[0]?.message || t("error.generic");
+          return;
+        }
+        ctx.notify(t("promoRemoved"), "ok");
+        await ctx.refresh();
+      },
+    });
+    return h(
+      "div",
+      { class: "promotion", "data-testid": "discount" },
+      h("p", {}, h("strong", { text: t("promoCurrent", { description: discount.description, name: discount.name }) })),
+      h("p", { class: "hint", text: left }),
+      error,
+      remove,
+    );
+  }
+  const inputId = uid("promo");
+  const hintId = `${inputId}-hint`;
+  const input = h("input", { id: inputId, name: "promotionCode", autocomplete: "off", maxlength: "64", required: true, "aria-describedby": hintId });
+  const form = h(
+    "form",
+    {
+      class: "promotion",
+      "data-testid": "promotion-form",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        error.textContent = "";
+        const code = input.value.trim();
+        if (!code) return;
+        const { data, errors } = await ctx.gql("ApplyPromotionCode", { code });
+        const result = data?.applyPromotionCode;
+        if (!result || result.__typename === "UserError") {
+          error.textContent = result?.message || errors[0]?.message || t("error.generic");
+          input.setAttribute("aria-invalid", "true");
+          input.focus();
+          return;
+        }
+        ctx.notify(t("promoApplied", { code: code.toUpperCase() }), "ok");
+        await ctx.refresh();
+      },
+    },
+    h("div", { class: "field" }, h("label", { for: inputId, text: t("promo") }), input, h("p", { class: "hint", id: hintId, text: t("promoHint") })),
+    error,
+    h("button", { type: "submit", text: t("promoApply") }),
+  );
+  return form;
 }
 
 function statusDate(subscription) {
@@ -277,7 +373,12 @@ function upcoming(ctx, invoice) {
       h(
         "tbody",
         {},
-        invoice.lines.map((line) => row(line.description, line.amount)),
+        invoice.lines.map((line) => [
+          row(line.description, line.amount),
+          line.discount.amount
+            ? h("tr", { class: "discount", "data-testid": "discount-line" }, h("td", { class: "hint", text: t(line.amount.amount < 0 ? "discountBilled" : "discount") }), h("td", { class: "amount", text: ctx.money({ ...line.discount, amount: -line.discount.amount }) }))
+            : null,
+        ]),
         row(t("total"), invoice.total, true),
         invoice.creditApplied.amount ? row(t("creditApplied"), { ...invoice.creditApplied, amount: -invoice.creditApplied.amount }) : null,
         row(t("amountDue"), invoice.amountDue, true),

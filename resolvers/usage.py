@@ -189,8 +189,10 @@ async def _limits_reached(
     for (product_id, metric), counter in sorted(totals.items()):
         item = batch.items[product_id]
         limit = batch.limit(product_id, metric)
-        if not blocks_at_limit(item.upgrade_preference, counter.value, limit):
-            continue
+        if counter.limit_event_sent or not blocks_at_limit(
+            item.upgrade_preference, counter.value, limit
+        ):
+            continue  # sent already: read with the counter, no statement to find out again
         first = await UsageCounter.filter(
             organization_id=batch.organization_id,
             product_id=product_id,
@@ -360,7 +362,7 @@ async def _write_gauge(
     await UsageCounter.filter(id=counter.id).update(value=value)
     if workspace == ALL_WORKSPACES:
         totals[(product_id, metric)] = usage_store.CounterState(
-            value, counter.notified_thresholds, counter.limit_notified
+            value, counter.notified_thresholds, counter.limit_notified, counter.limit_event_sent
         )
         await _update_stock(batch.items[product_id], metric, value)
 

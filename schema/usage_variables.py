@@ -24,7 +24,7 @@ _TEXT_LIMITS = {
     name: MAX_LENGTHS[f"UsageEventInput.{name}"]
     for name in ("id", "product", "metric", "contactId", "workspace")
 }
-_FIELDS = frozenset({*_TEXT_LIMITS, "quantity", "occurredAt"})
+FIELDS = frozenset({*_TEXT_LIMITS, "quantity", "occurredAt"})
 _REQUIRED = ("id", "product", "metric")
 
 ParseDateTime = Callable[[object], object]
@@ -48,7 +48,7 @@ def events_of(variables: object, parse_datetime: ParseDateTime) -> list[EventInp
 
 
 def _event(value: object, parse_datetime: ParseDateTime) -> EventInput | None:
-    if type(value) is not dict or not value.keys() <= _FIELDS:
+    if type(value) is not dict or not value.keys() <= FIELDS:
         return None
     for name in _REQUIRED:
         if type(value.get(name)) is not str:

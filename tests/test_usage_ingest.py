@@ -13,11 +13,13 @@ from typing import Any
 import httpx
 import pytest
 from strawberry.types import ExecutionResult
+from tortoise import connections
 
 from gateway.usage_ingest import UsageIngest
 from models import UsageCounter, UsageEvent, Workspace
 from resolvers.api_keys import create_api_key
-from tests.conftest import SEEDED_AT, trusted_request
+from resolvers.locks import is_postgres
+from tests.conftest import SEEDED_AT, QueryCounter, trusted_request
 from tests.factories import organization_with
 
 PERIOD = (SEEDED_AT - timedelta(days=10), SEEDED_AT + timedelta(days=21))
@@ -87,7 +89,7 @@ async def _partner() -> tuple[str, str]:
     """A new organization with email and messaging, a workspace `support`, and a usage key."""
     organization, _ = await organization_with(
         [
-            {"product": "email", "plan": "email-1000"},
+            {"product": "email", "plan": "email-1000", "upgrade_preference": "NONE"},
             {"product": "messaging", "plan": "growth"},
         ],
         period=PERIOD,
@@ -224,3 +226,37 @@ def test_the_hot_path_knows_the_trusted_record_usage_document() -> None:
 
     ingest = UsageIngest(load_manifest(), schema._schema)
     assert ingest.document is not None and "mutation RecordUsage(" in ingest.document
+
+
+def test_every_field_of_a_usage_event_is_read_by_the_hot_path() -> None:
+    # A field added to UsageEventInput but not to schema/usage_variables.py would send every
+    # event carrying it down the general path (never lost, but no longer fast): kept equal.
+    from schema import schema
+    from schema.usage_variables import FIELDS
+
+    event_type = schema._schema.get_type("UsageEventInput")
+    assert set(event_type.fields) == FIELDS  # type: ignore[union-attr]
+
+
+async def test_statements_of_a_partner_batch_rule_use_1(
+    client: httpx.AsyncClient, sql_queries: QueryCounter
+) -> None:
+    # Steady state: the organization's lock and row, its subscription with items, its
+    # workspaces, then events, contacts and counters set-based (plus PostgreSQL's advisory lock).
+    # Past a blocking limit whose USAGE_LIMIT_REACHED was sent (EVT-1), no more: whether it was
+    # sent comes back with the counters.
+    organization_id, key = await _partner()
+    await _send(client, key, {"events": [{**EMAIL, "id": "warm"}]})
+    counts = []
+    for batch, quantity in enumerate((3, 10_000, 5)):
+        mac = {**MAC_IN_SUPPORT, "id": f"m{batch}", "contactId": f"c{batch}"}
+        events = [{**EMAIL, "id": f"b{batch}", "quantity": quantity}, mac]
+        before = sql_queries.count
+        answer = await _send(client, key, {"events": events})
+        assert answer.json()["data"]["recordUsage"]["__typename"] == "UsageRecorded"
+        counts.append(sql_queries.count - before)
+    sent = await UsageCounter.get(organization_id=organization_id, metric="emails", workspace="*")
+    assert sent.limit_event_sent and sent.value == 10_011
+    postgres = 1 if is_postgres(connections.get("default")) else 0
+    assert counts[0] == counts[2] == 6 + postgres, counts
+    assert counts[1] > counts[0]  # the first batch past the limit sends the event

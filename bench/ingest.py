@@ -1,6 +1,7 @@
 """Ingestion benchmark: usage events through the real HTTP endpoint against PostgreSQL.
 
     .venv/bin/python bench/ingest.py [--batches 200] [--concurrency 4] [--warmup 20] [--workers 1]
+        [--compare DIR] [--rounds 1] [--profile FILE]
 
 Starts `billing-gateway serve` on a free loopback port with its own PostgreSQL database
 (`billing_bench`, recreated), makes an API key with scope usage:write for the demo organization
@@ -8,6 +9,13 @@ Acme, sends batches of 100 and of 1,000 events (MAC contacts and e-mails) as the
 RecordUsage operation named by its hash, as partners must (ACC-6), and prints events per
 second and the p99 batch latency. Then it loads 1,000,000 usage events for one period straight
 into the tables and times reading the MAC count through the API. Everything stays on 127.0.0.1.
+
+`--compare DIR` serves another checkout of the code (e.g. `git worktree add --detach DIR main`;
+it runs with this `.venv`'s packages) beside this one, each on its own database seeded alike
+(`billing_bench_compare` for it), and measures each batch size on one then the other, `--rounds`
+times, so that both see the same load; the million-event read is then left out (and with
+`--profile`). `--profile FILE`
+runs this checkout's gateway under cProfile and writes its statistics to FILE when it stops.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import argparse
 import asyncio
 import hashlib
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -28,7 +37,7 @@ import asyncpg
 import httpx
 
 ADMIN_URL = os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-DATABASE = "billing_bench"
+DATABASE = os.environ.get("BENCH_DATABASE", "billing_bench")
 BIN = Path(sys.executable).parent
 
 
@@ -38,14 +47,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def recreate_database() -> str:
+async def recreate_database(name: str = DATABASE) -> str:
     connection = await asyncpg.connect(ADMIN_URL)
     try:
-        await connection.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
-        await connection.execute(f"CREATE DATABASE {DATABASE}")
+        await connection.execute(f"DROP DATABASE IF EXISTS {name}")
+        await connection.execute(f"CREATE DATABASE {name}")
     finally:
         await connection.close()
-    return ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgres://") + f"/{DATABASE}"
+    return ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgres://") + f"/{name}"
 
 
 def run(env: dict[str, str], *args: str) -> str:
@@ -202,6 +211,86 @@ async def load_million(database_url: str) -> None:
         await connection.close()
 
 
+class Gateway:
+    """One gateway under test: its code (None: this checkout), database, port, key and process."""
+
+    def __init__(self, label: str, source: str | None, database: str) -> None:
+        self.label = label
+        self.source = str(Path(source).resolve()) if source is not None else None
+        self.database = database
+        self.offset = 0
+        self.key = ""
+        self.token = ""
+        self.database_url = ""
+        self.url = ""
+        self.process: subprocess.Popen[bytes] | None = None
+        self.profiled = False
+
+    async def prepare(self, rate_limit: str) -> dict[str, str]:
+        self.database_url = await recreate_database(self.database)
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        env = {
+            **os.environ,
+            "DATABASE_URL": self.database_url,
+            "GATEWAY_MODE": "sandbox",
+            "GATEWAY_PORT": str(port),
+            "GATEWAY_RATE_LIMIT": rate_limit,
+        }
+        env.pop("STRIPE_API_KEY", None)
+        env.pop("PYTHONPATH", None)
+        if self.source is not None:
+            env["PYTHONPATH"] = self.source
+        run(env, "seed-demo")
+        self.key = run(env, "api-key", "acme", "--scope", "usage:write")
+        self.token = run(env, "token", "member@acme.test")
+        return env
+
+    def start(self, env: dict[str, str], workers: int, profile: str | None) -> None:
+        command = [str(BIN / "billing-gateway")]
+        if profile is not None:
+            command = [sys.executable, "-m", "cProfile", "-o", profile, *command]
+            self.profiled = True
+        port = self.url.rsplit(":", 1)[1]
+        self.process = subprocess.Popen(
+            [*command, "serve", "--port", port, "--workers", str(workers)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def wait_until_up(self) -> None:
+        for _ in range(150):
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        raise SystemExit(f"the gateway ({self.label}) did not start")
+
+    async def measure(self, size: int, batches: int, concurrency: int) -> str:
+        assert self.process is not None
+        cpu_before = tree_cpu_seconds(self.process.pid)
+        rate, latencies = await send_batches(
+            self.url, self.key, size, batches, concurrency, self.offset
+        )
+        cpu = tree_cpu_seconds(self.process.pid) - cpu_before
+        self.offset += batches
+        return (
+            f"  batches of {size:>5}: {batches * size:>7,} events, {rate:>8,.0f} events/s, "
+            f"p50 {statistics.median(latencies) * 1000:7.1f} ms, p99 {p99(latencies) * 1000:7.1f} "
+            f"ms per batch; gateway CPU {cpu / (batches * size) * 1e6:.0f} µs per event"
+        )
+
+    def stop(self) -> None:
+        if self.process is not None:
+            # uvicorn raises SIGTERM again once it has stopped, which would end cProfile before
+            # it writes; after SIGINT it raises KeyboardInterrupt, and cProfile writes first.
+            self.process.send_signal(signal.SIGINT if self.profiled else signal.SIGTERM)
+            self.process.wait(timeout=60)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument(
@@ -214,67 +303,51 @@ async def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=1, help="gateway processes (serve --workers)"
     )
+    parser.add_argument("--compare", metavar="DIR", help="another checkout, measured alternately")
+    parser.add_argument("--rounds", type=int, default=1, help="alternations (with --compare)")
+    parser.add_argument("--profile", metavar="FILE", help="cProfile this checkout's gateway")
     args = parser.parse_args()
-    database_url = await recreate_database()
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "GATEWAY_MODE": "sandbox",
-        "GATEWAY_PORT": str(port),
-        # Measures throughput: one API key sends everything, far past its production budget.
-        "GATEWAY_RATE_LIMIT": "1000000/minute",
-    }
-    env.pop("STRIPE_API_KEY", None)
-    run(env, "seed-demo")
-    key = run(env, "api-key", "acme", "--scope", "usage:write")
-    token = run(env, "token", "member@acme.test")
-    server = subprocess.Popen(
-        [
-            str(BIN / "billing-gateway"),
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+    gateways = [Gateway("this checkout", None, DATABASE)]
+    if args.compare:
+        gateways.insert(
+            0, Gateway(f"{args.compare} (compared)", args.compare, f"{DATABASE}_compare")
+        )
+    # Measures throughput: one API key sends everything, far past its production budget.
+    for gateway in gateways:
+        env = await gateway.prepare("1000000/minute")
+        gateway.start(env, args.workers, args.profile if gateway.source is None else None)
     try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
+        for gateway in gateways:
+            gateway.wait_until_up()
         processes = (
             "one gateway process" if args.workers == 1 else f"{args.workers} gateway processes"
         )
         print(
-            f"PostgreSQL, {processes} (uvicorn), {args.concurrency} concurrent clients, {os.cpu_count()} cores"
+            f"PostgreSQL, {processes} (uvicorn), {args.concurrency} concurrent clients, "
+            f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}"
         )
         # Connections, prepared statements and the catalog snapshot are made on first use: the
         # steady state is what is measured.
-        await send_batches(url, key, 100, args.warmup, args.concurrency, 1_000_000)
-        offset = 0
-
-        for size in (100, 1000):
-            batches = args.batches if size == 100 else max(4, args.batches // 4)
-            cpu_before = tree_cpu_seconds(server.pid)
-            rate, latencies = await send_batches(url, key, size, batches, args.concurrency, offset)
-            cpu = tree_cpu_seconds(server.pid) - cpu_before
-            offset += batches
-            print(
-                f"  batches of {size:>5}: {batches * size:>7,} events, {rate:>8,.0f} events/s, p50 {statistics.median(latencies) * 1000:7.1f} ms, p99 {p99(latencies) * 1000:7.1f} ms per batch; gateway CPU {cpu / (batches * size) * 1e6:.0f} µs per event"
+        for gateway in gateways:
+            await send_batches(
+                gateway.url, gateway.key, 100, args.warmup, args.concurrency, 1_000_000
             )
-        await load_million(database_url)
+        for round_number in range(args.rounds if args.compare else 1):
+            for size in (100, 1000):
+                batches = args.batches if size == 100 else max(4, args.batches // 4)
+                for gateway in gateways:
+                    line = await gateway.measure(size, batches, args.concurrency)
+                    where = f" [{gateway.label}, round {round_number + 1}]" if args.compare else ""
+                    print(f"{line}{where}", flush=True)
+        print(f"  load average at the end {os.getloadavg()[0]:.1f}")
+        if args.compare or args.profile:
+            return
+        gateway = gateways[0]
+        await load_million(gateway.database_url)
         meter = "{ organization { usage { product metric used } } }"
         timings = []
         async with httpx.AsyncClient(
-            base_url=url, headers={"Authorization": f"Bearer {token}"}
+            base_url=gateway.url, headers={"Authorization": f"Bearer {gateway.token}"}
         ) as client:
             for _ in range(20):
                 started = time.perf_counter()
@@ -285,8 +358,8 @@ async def main() -> None:
             f"  MAC read through the API after 1,000,000 more events in the period: used {mac['used']:,}, median {statistics.median(timings) * 1000:.1f} ms, max {max(timings) * 1000:.1f} ms per request"
         )
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        for gateway in gateways:
+            gateway.stop()
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
@@ -72,6 +72,7 @@ from gateway.settings import Settings, load_settings
 from gateway.shared_documents import shared_documents
 from gateway.trusted_documents import load_manifest
 from gateway.usage_csv import usage_csv_endpoint
+from gateway.usage_ingest import UsageIngest
 from gateway.webhooks import webhook_endpoint
 from gateway.worker import run_periodically
 from payments.port import PaymentProcessor
@@ -101,7 +102,9 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
         self.clock = clock
         self.processor = processor
         self.graphiql = GraphiQL() if settings.graphiql else None
-        self.persisted = PersistedOperations(load_manifest(), shared=shared_documents(settings))
+        manifest = load_manifest()
+        self.persisted = PersistedOperations(manifest, shared=shared_documents(settings))
+        self.usage_ingest = UsageIngest(manifest, schema._schema)
         self.rate_limits = RateLimits(settings)
         self.callers: CallerCache = caller_cache.CallerCache(settings.caches.caller_ttl, clock)
 
@@ -192,8 +195,18 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
         await self._spend(request, context, checked.cost if checked else 0, sub_response)
         resolved = replace(request_data, query=document)
 
-        def run() -> Awaitable[Any]:
-            return super(GraphQLEndpoint, self).execute_operation(
+        async def run() -> Any:
+            # Ingestion's hot path answers the trusted RecordUsage document itself.
+            answered = await self.usage_ingest.answer(
+                request.method,
+                document,
+                request_data.operation_name,
+                request_data.variables,
+                context,
+            )
+            if answered is not None:
+                return answered
+            return await super(GraphQLEndpoint, self).execute_operation(
                 request, request_adapter, resolved, context, root_value, sub_response
             )
 

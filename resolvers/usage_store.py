@@ -36,6 +36,7 @@ class CounterState:
     value: int
     notified_thresholds: list[int]
     limit_notified: bool
+    limit_event_sent: bool = False  # EVT-1's USAGE_LIMIT_REACHED, this month
 
 
 CounterKey = tuple[int, str, str]  # product id, metric, workspace
@@ -183,7 +184,7 @@ async def add_to_counters(
                ON CONFLICT (organization_id, product_id, metric, period_start, workspace)
                    DO UPDATE SET value = usage_counter.value + EXCLUDED.value
                RETURNING product_id, metric, workspace, value, notified_thresholds,
-                   limit_notified""",
+                   limit_notified, limit_event_sent""",
             [
                 organization_id,
                 month_start,
@@ -202,12 +203,15 @@ async def add_to_counters(
             """ON CONFLICT (organization_id, product_id, metric, period_start, workspace)
                    DO UPDATE SET value = usage_counter.value + excluded.value
                RETURNING product_id, metric, workspace, value, notified_thresholds,
-                   limit_notified""",
+                   limit_notified, limit_event_sent""",
             [(organization, month_start, *k, deltas[k], "[]", False, False) for k in keys],
         )
     return {
         (int(row["product_id"]), str(row["metric"]), str(row["workspace"])): CounterState(
-            int(row["value"]), _thresholds(row["notified_thresholds"]), bool(row["limit_notified"])
+            int(row["value"]),
+            _thresholds(row["notified_thresholds"]),
+            bool(row["limit_notified"]),
+            bool(row["limit_event_sent"]),
         )
         for row in rows
     }

@@ -21,9 +21,10 @@ from resolvers.idempotency import note_refused
 from resolvers.organization import find_organization
 from resolvers.preferences import PreferenceState
 from resolvers.sandbox_clock import advance_test_clock
+from resolvers.usage import EventInput
 from schema.audit import Audited, actor_of
 from schema.billing_info import BillingInfo, BillingInfoInput, BillingInfoResult, BillingInfoUpdated
-from schema.context import Info
+from schema.context import Context, Info
 from schema.discount_results import (
     ApplyPromotionCodeResult,
     DiscountApplied,
@@ -422,7 +423,12 @@ async def _refund(
 
 
 async def _record_usage(info: Info, events: list[UsageEventInput]) -> RecordUsageResult:
-    context = info.context
+    return await record_usage_events(info.context, [e.to_event() for e in events])
+
+
+async def record_usage_events(context: Context, events: list[EventInput]) -> RecordUsageResult:
+    """recordUsage once its caller may record usage (IsCaller, CanRecordUsage); also answers the
+    trusted RecordUsage document straight from its variables (gateway/usage_ingest.py)."""
     if context.api_key is not None:
         assert context.api_key.organization_id is not None  # CanRecordUsage
         organization_id = context.api_key.organization_id
@@ -434,7 +440,7 @@ async def _record_usage(info: Info, events: list[UsageEventInput]) -> RecordUsag
     try:
         recorded = await usage_service.record_usage(
             organization_id,
-            [e.to_event() for e in events],
+            events,
             await context.loaders.catalog(),
             context.clock.now(),
             context.processor,

@@ -9,6 +9,7 @@ from strawberry.permission import BasePermission
 
 from billing.access import may_manage_billing, may_read_billing
 from payments.sandbox import SandboxProcessor
+from resolvers.api_keys import ApiKeyPrincipal
 from schema.context import Info
 
 
@@ -120,9 +121,13 @@ class CanRecordUsage(BasePermission):
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         context = info.context
         if context.api_key is not None:
-            key = context.api_key
-            return not key.is_platform and "usage:write" in key.scopes
+            return key_records_usage(context.api_key)
         return context.sandbox and may_manage_billing(context.active_role)
+
+
+def key_records_usage(key: ApiKeyPrincipal) -> bool:
+    """USE-1: an organization's API key of scope usage:write (CanRecordUsage)."""
+    return not key.is_platform and "usage:write" in key.scopes
 
 
 class _OrganizationKeyScope(BasePermission):

@@ -19,7 +19,7 @@ ITEMS: list[dict[str, Any]] = [
     {"product": "marketing", "plan": "plus", "contact_limit": 1000, "seats": 1},
 ]
 MAX_CHANGE_STATEMENTS = 20
-MAX_PREVIEW_STATEMENTS = 9
+MAX_PREVIEW_STATEMENTS = 6
 
 PREVIEW = """query ($input: PlanChangeInput!) { previewPlanChange(input: $input) {
   kind timing amountDueNow { amount } lines { description amount { amount } } blockers { code } } }"""

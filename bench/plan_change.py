@@ -244,7 +244,7 @@ async def main() -> None:
         await _count_in_process(args.count_in_process, args.first)
         return
     sys.path.insert(0, str(ROOT))
-    from bench.entitlements import cpu_seconds, free_port, start, wait_until_up
+    from entitlements import cpu_seconds, free_port, start, wait_until_up  # beside this file
 
     before = _export(args.before_ref)
     database_url = await _recreate_database()

@@ -7,6 +7,7 @@ inside that transaction: if it fails, nothing changes.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +25,7 @@ from billing.errors import BillingError, NotFoundError
 from billing.invoices import InvoiceKind
 from billing.money import Money
 from billing.periods import BillingInterval
+from billing.quote import Line
 from billing.schedule import RESCHEDULE
 from billing.scheduled_change import ScheduledChange, ScheduledKind, has_downgrade, interval_switch
 from billing.subscription_status import Event, SubscriptionStatus, transition
@@ -260,12 +262,12 @@ async def _prepare(
     product_id = product_id_of(loaded, request.product)
     seats_in_use, stock = loaded.facts_for(product_id)
     scheduled = scheduled_changes(loaded.items.values())
-    card = await default_payment_method(organization.id)
-    invoices = await open_invoice_facts(organization.id, now)
-    usage = (
-        await on_demand_charges(organization.id, loaded.row, snapshot, loaded.items.values())
-        if loaded.row.id
-        else []
+    # Independent reads, side by side: on PostgreSQL outside a transaction each takes a pooled
+    # connection; a transaction's connection (and SQLite's) runs them one after another.
+    card, invoices, usage = await asyncio.gather(
+        default_payment_method(organization.id),
+        open_invoice_facts(organization.id, now),
+        _usage_charges(loaded, snapshot),
     )
     facts = quote.Facts(
         stock=stock,
@@ -282,6 +284,13 @@ async def _prepare(
     line = quote.LineChange(request.product, rules, now)
     q = quote.quote(loaded.domain(), loaded.domain(terms, interval), line, facts)
     return _Prepared(loaded, terms, interval, q, product_id, old_status, card)
+
+
+async def _usage_charges(loaded: LoadedSubscription, snapshot: CatalogSnapshot) -> list[Line]:
+    if not loaded.row.id:
+        return []
+    organization_id = loaded.organization.id
+    return await on_demand_charges(organization_id, loaded.row, snapshot, loaded.items.values())
 
 
 def _no_subscription(

@@ -61,6 +61,22 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument(
         "--every", type=float, default=10.0, help="seconds between ticks (default 10)"
     )
+    worker.add_argument(
+        "--batch",
+        type=int,
+        default=100,
+        help="subscriptions claimed at a time (default 100)",
+    )
+    worker.add_argument(
+        "--metrics-port",
+        type=int,
+        help="serve this worker's /metrics and /health on this port (default: none)",
+    )
+    worker.add_argument(
+        "--metrics-host",
+        default="127.0.0.1",
+        help="the address to serve them on (default 127.0.0.1)",
+    )
     worker.set_defaults(run=_worker)
 
     token = commands.add_parser("token", help="print a development token for a user (sandbox only)")
@@ -164,12 +180,33 @@ def _worker(settings: Settings, args: argparse.Namespace) -> None:
 
     if not args.every > 0:
         raise CommandError(f"--every: expected a number of seconds above 0, got {args.every}")
+    if args.batch < 1:
+        raise CommandError(f"--batch: expected 1 or more subscriptions, got {args.batch}")
+    listener = None
+    if args.metrics_port is not None:
+        from gateway.processes import tcp_listener
+
+        if not 0 < args.metrics_port < 65536:
+            raise CommandError(f"--metrics-port: expected 1 to 65535, got {args.metrics_port}")
+        # Taken before the worker starts: a port in use is one line, not a traceback.
+        try:
+            listener = tcp_listener(args.metrics_host, args.metrics_port)
+        except OSError as error:
+            raise CommandError(
+                f"cannot listen on {args.metrics_host}:{args.metrics_port}: {error.strerror}"
+            ) from None
+    served = (
+        f", metrics at http://{args.metrics_host}:{args.metrics_port}/metrics"
+        if listener is not None
+        else ""
+    )
     print(
-        f"billing-gateway ({settings.mode.value}): worker, a tick every {args.every:g} s",
+        f"billing-gateway ({settings.mode.value}): worker, a tick every {args.every:g} s, "
+        f"batches of {args.batch}{served}",
         flush=True,
     )
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_worker(settings, args.every))
+        asyncio.run(run_worker(settings, args.every, batch=args.batch, metrics_listener=listener))
 
 
 def _token(settings: Settings, args: argparse.Namespace) -> None:

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 from datetime import UTC, datetime
 
 from tortoise.exceptions import OperationalError
@@ -19,10 +20,11 @@ from gateway.cli_errors import CommandError
 from gateway.db import close_database, open_database
 from gateway.processor import build_mailer, build_processor
 from gateway.settings import Settings
+from gateway.worker_metrics import serve_metrics, worker_metrics_app
 from models import Subscription
 from payments.port import PaymentProcessor
 from resolvers.availability import database_unavailable
-from resolvers.billing_clock import run_claimed_work
+from resolvers.billing_clock import CLAIM_BATCH, run_claimed_work
 from resolvers.idempotency import purge_expired
 from resolvers.outbox import Mailer, deliver_pending
 from resolvers.reconciliation import reconcile_charges
@@ -40,6 +42,7 @@ async def tick(
     stop: asyncio.Event | None = None,
     *,
     keep_events: bool = False,
+    batch: int = CLAIM_BATCH,
 ) -> list[str]:
     """One tick. Its due work is logged as it happens and returned only with `keep_events` (the
     `tick` command prints it): a worker's memory stays flat however many renewals a tick makes."""
@@ -50,7 +53,7 @@ async def tick(
         if keep_events:
             events.append(event)
 
-    await run_claimed_work(clock.now(), processor, report=done, stop=stop)
+    await run_claimed_work(clock.now(), processor, batch=batch, report=done, stop=stop)
     due_work = len(events)
     try:
         events += await reconcile_charges(processor, datetime.now(UTC))
@@ -81,12 +84,13 @@ async def run_periodically(
     webhooks: DeliveryOptions = DEFAULT_DELIVERY,
     *,
     stop: asyncio.Event | None = None,
+    batch: int = CLAIM_BATCH,
 ) -> None:
     """Until `stop` is set: a tick under way when it is set is finished first."""
     stop = stop or asyncio.Event()
     while not stop.is_set():
         try:
-            await tick(clock, processor, mailer, webhooks, stop)
+            await tick(clock, processor, mailer, webhooks, stop, batch=batch)
         except Exception as error:  # keep the clock running; the work is retried next tick
             if database_unavailable(error):
                 log.warning("billing clock: postponed, the database is unavailable: %r", error)
@@ -102,8 +106,16 @@ def clock_in_serve(database_url: str, processes: int) -> bool:
     return processes == 1 and database_url.startswith("sqlite")
 
 
-async def run_worker(settings: Settings, every_seconds: float) -> None:
-    """`billing-gateway worker`: ticks until stopped."""
+async def run_worker(
+    settings: Settings,
+    every_seconds: float,
+    *,
+    batch: int = CLAIM_BATCH,
+    metrics_listener: socket.socket | None = None,
+) -> None:
+    """`billing-gateway worker`: ticks until stopped, claiming `batch` subscriptions at a time;
+    with `metrics_listener`, serves its own /metrics and /health on it (gateway/worker_metrics.py)
+    until the clock has stopped."""
     await open_database(settings.database_url)
     try:
         try:
@@ -119,13 +131,24 @@ async def run_worker(settings: Settings, every_seconds: float) -> None:
         loop = asyncio.get_running_loop()
         for stopping in (signal.SIGTERM, signal.SIGINT):  # the batch under way is finished first
             loop.add_signal_handler(stopping, stop.set)
-        await run_periodically(
-            SystemClock(),
-            build_processor(settings),
-            every_seconds,
-            build_mailer(settings),
-            DeliveryOptions(allow_private=settings.webhooks_allow_private),
-            stop=stop,
-        )
+        clock = SystemClock()
+        metrics = None
+        if metrics_listener is not None:
+            app = worker_metrics_app(settings.ops.metrics_token, clock)
+            metrics = asyncio.create_task(serve_metrics(metrics_listener, app, stop))
+        try:
+            await run_periodically(
+                clock,
+                build_processor(settings),
+                every_seconds,
+                build_mailer(settings),
+                DeliveryOptions(allow_private=settings.webhooks_allow_private),
+                stop=stop,
+                batch=batch,
+            )
+        finally:  # the clock has stopped: then the metrics server
+            if metrics is not None:
+                stop.set()
+                await metrics
     finally:
         await close_database()

@@ -4,6 +4,7 @@ process reads at most once per check interval."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from uuid import uuid4
 
@@ -26,6 +27,7 @@ __all__ = [
     "catalog_revision",
     "current_catalog_snapshot",
     "price_of",
+    "price_rows",
 ]
 
 
@@ -33,6 +35,25 @@ _kept: tuple[str, CatalogSnapshot] | None = None
 # When this process last read the revision (the caller's clock): within the check interval the
 # kept snapshot is served without asking (GATEWAY_CATALOG_CHECK_SECONDS).
 _checked_at: datetime | None = None
+
+
+# Price versions read by id, kept with the snapshot they were read under (see price_rows).
+_price_rows: tuple[CatalogSnapshot, dict[int, Price]] | None = None
+
+
+async def price_rows(snapshot: CatalogSnapshot, ids: Sequence[int]) -> list[Price]:
+    """The price versions with these ids (subscription items may point at versions no longer
+    current). A version's amount and currency never change (CAT-6: a new amount is a new row),
+    so the process reads each once per catalog revision: a new snapshot starts afresh."""
+    global _price_rows
+    if _price_rows is None or _price_rows[0] is not snapshot:
+        _price_rows = (snapshot, {})
+    kept = _price_rows[1]
+    missing = [i for i in ids if i not in kept]
+    if missing:
+        for row in await Price.filter(id__in=missing):
+            kept[row.id] = row
+    return [kept[i] for i in ids if i in kept]
 
 
 async def catalog_changed() -> None:

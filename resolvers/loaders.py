@@ -23,7 +23,7 @@ from models import (
     SubscriptionItemAddOn,
     Workspace,
 )
-from resolvers.catalog import CatalogSnapshot, current_catalog_snapshot
+from resolvers.catalog import CatalogSnapshot, current_catalog_snapshot, price_rows
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -79,10 +79,6 @@ async def _item_add_ons(item_ids: Sequence[UUID]) -> list[SubscriptionItemAddOn]
     return await SubscriptionItemAddOn.filter(item_id__in=item_ids).order_by("id")
 
 
-async def _prices(ids: Sequence[int]) -> list[Price]:
-    return await Price.filter(id__in=ids)
-
-
 async def _members(org_ids: Sequence[UUID]) -> list[Membership]:
     return (
         await Membership.filter(organization_id__in=org_ids)
@@ -121,7 +117,7 @@ class Loaders:
         self.items_by_subscription = SharedLoader(_many_each(_items, lambda i: i.subscription_id))
         self.add_ons_by_item = SharedLoader(_many_each(_item_add_ons, lambda a: a.item_id))
         self.price: SharedLoader[int, Price | None] = SharedLoader(
-            _one_each(_prices, lambda p: p.id)
+            _one_each(self._prices, lambda p: p.id)
         )
         self.members_by_organization = SharedLoader(
             _many_each(_members, lambda m: m.organization_id)
@@ -136,6 +132,10 @@ class Loaders:
             _many_each(_waiting_payments, lambda payment: payment.invoice_id)
         )
         self._catalog: asyncio.Task[CatalogSnapshot] | None = None
+
+    async def _prices(self, ids: Sequence[int]) -> list[Price]:
+        # Kept by the process with the catalog snapshot: no query once each version was read.
+        return await price_rows(await self.catalog(), ids)
 
     async def catalog(self) -> CatalogSnapshot:
         # One snapshot per request, shared by every field that needs the catalog (and kept by

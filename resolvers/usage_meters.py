@@ -39,9 +39,15 @@ class GateAnswer:
 
 
 async def read_meters(
-    organization_id: UUID, snapshot: CatalogSnapshot, month: str | None, workspace: str | None
+    organization_id: UUID,
+    snapshot: CatalogSnapshot,
+    subscription: Subscription | None,
+    items: list[SubscriptionItem],
+    month: str | None,
+    workspace: str | None,
 ) -> list[MeterReading]:
-    subscription = await Subscription.get_or_none(organization_id=organization_id)
+    """`subscription` and its `items` as the request's DataLoaders read them (the billing page
+    asks for them in other fields too: one read each)."""
     if subscription is None:
         return []
     if month is None:
@@ -49,7 +55,6 @@ async def read_meters(
     else:
         period_start = await period_in_month(organization_id, subscription, month)
     used = await usage_in_period(organization_id, period_start, workspace)
-    items = await SubscriptionItem.filter(subscription_id=subscription.id)
     result = []
     for item in sorted(items, key=lambda i: i.product_id):
         product = snapshot.product(item.product_id)

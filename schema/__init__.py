@@ -9,7 +9,7 @@ from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.tools import merge_types
 
-from schema.input_limits import InputLimits, document_limits
+from schema.input_limits import document_limits, guard_arguments
 from schema.mutation import Mutation as GatewayMutation
 from schema.partner import PartnerQuery
 from schema.platform_audit import PlatformAuditQuery
@@ -42,9 +42,9 @@ schema = GatewaySchema(
     extensions=[
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
-        InputLimits,
     ],
 )
 document_limits(schema._schema)
+guard_arguments(schema._schema)
 
 __all__ = ["schema"]

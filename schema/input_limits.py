@@ -17,9 +17,9 @@ from graphql import (
     GraphQLResolveInfo,
     GraphQLScalarType,
     GraphQLSchema,
+    default_field_resolver,
     get_named_type,
 )
-from strawberry.extensions import SchemaExtension
 
 from billing.errors import BillingError
 
@@ -184,25 +184,36 @@ def _check_value(name: str, type_: GraphQLInputType, value: Any, limit: int | No
         check_text(name, value, limit)
 
 
-class InputLimits(SchemaExtension):
+def guard_arguments(schema: GraphQLSchema) -> None:
     """Refuses an over-long string, or one with a NUL, in any argument (BAD_USER_INPUT naming
-    the argument and its maximum) before the field's resolver sees it."""
+    the argument and its maximum) before the field's resolver sees it.
 
-    def resolve(
-        self,
-        _next: Callable[..., Any],
-        root: Any,
-        info: GraphQLResolveInfo[Any],
-        *args: Any,
-        **kwargs: Any,
-    ) -> Any:
-        # Introspection's own fields (`__type(name:)`) are not among the type's fields.
-        field = info.parent_type.fields.get(info.field_name)
-        if kwargs and field is not None:
-            definitions = field.args
-            for name, value in kwargs.items():
-                argument = definitions.get(name)
-                if argument is not None:
-                    limit = (argument.extensions or {}).get(_LIMIT)
-                    _check_value(name, argument.type, value, limit)
-        return _next(root, info, *args, **kwargs)
+    Only fields that take arguments are wrapped, once, when the schema is built: a schema
+    extension's `resolve` hook would run for every field of every answer (about 340 on the
+    billing page), the leaves too. Introspection's own fields (`__type(name:)`) are not
+    wrapped: they are not among the schema's types' fields."""
+    for name, type_ in schema.type_map.items():
+        if name.startswith("__") or not isinstance(type_, GraphQLObjectType):
+            continue
+        for field in type_.fields.values():
+            if field.args:
+                field.resolve = _checked(field.resolve, field.args)
+
+
+def _checked(
+    resolve: Callable[..., Any] | None, definitions: Mapping[str, GraphQLArgument]
+) -> Callable[..., Any]:
+    limits = {
+        name: (argument.type, (argument.extensions or {}).get(_LIMIT))
+        for name, argument in definitions.items()
+    }
+    run = resolve or default_field_resolver
+
+    def checked(root: Any, info: GraphQLResolveInfo[Any], **kwargs: Any) -> Any:
+        for name, value in kwargs.items():
+            known = limits.get(name)
+            if known is not None:
+                _check_value(name, known[0], value, known[1])
+        return run(root, info, **kwargs)
+
+    return checked

@@ -162,9 +162,7 @@ class Organization:
     async def usage(
         self, info: Info, month: str | None = None, workspace: str | None = None
     ) -> list[UsageMeter]:
-        return await meters(
-            self.organization_id, await info.context.loaders.catalog(), month, workspace
-        )
+        return await meters(info, self.organization_id, month, workspace)
 
     @strawberry.field(
         description="USE-3: this billing month's counts (or an earlier month's) per workspace."

@@ -17,6 +17,7 @@ from resolvers import usage_meters
 from resolvers.catalog import CatalogSnapshot
 from resolvers.usage import EventInput
 from schema.common import Money
+from schema.context import Info
 from schema.permissions import CanReadBilling
 from schema.plan_change import UserError
 
@@ -112,9 +113,15 @@ class UsageGate:
 
 
 async def meters(
-    organization_id: UUID, snapshot: CatalogSnapshot, month: str | None, workspace: str | None
+    info: Info, organization_id: UUID, month: str | None, workspace: str | None
 ) -> list[UsageMeter]:
-    readings = await usage_meters.read_meters(organization_id, snapshot, month, workspace)
+    loaders = info.context.loaders
+    snapshot = await loaders.catalog()
+    subscription = await loaders.subscription_by_organization.load(organization_id)
+    items = await loaders.items_by_subscription.load(subscription.id) if subscription else []
+    readings = await usage_meters.read_meters(
+        organization_id, snapshot, subscription, items, month, workspace
+    )
     return [
         UsageMeter(
             product=r.product,

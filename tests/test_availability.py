@@ -158,7 +158,7 @@ async def test_the_billing_clock_logs_one_line_while_the_database_is_unavailable
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    async def database_down(*_: object) -> list[str]:
+    async def database_down(*_: object, **__: object) -> list[str]:
         raise ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 5432)")
 
     monkeypatch.setattr(worker, "tick", database_down)

@@ -239,3 +239,25 @@ def test_a_worker_schedules_the_demo_subscriptions(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_a_worker_refuses_an_empty_batch(tmp_path: Path) -> None:
+    result = run(tmp_path, "worker", "--batch", "0")
+    assert result.returncode == 2
+    assert "--batch: expected 1 or more subscriptions, got 0" in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_workers_metrics_port_in_use_is_one_line(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run(tmp_path, "worker", "--metrics-port", str(port))
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"billing-gateway: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+    )
+    assert result.stdout == ""

@@ -15,7 +15,7 @@ from tests.conftest import SEEDED_AT
 async def test_stop_waits_for_the_tick_under_way(monkeypatch: pytest.MonkeyPatch) -> None:
     started, finished = asyncio.Event(), []
 
-    async def slow_tick(*_: object) -> list[str]:
+    async def slow_tick(*_: object, **__: object) -> list[str]:
         started.set()
         await asyncio.sleep(0.3)  # a batch of renewals
         finished.append(True)

@@ -45,7 +45,7 @@ CARDS = {
 }
 
 
-def _start_localstripe(log: Path) -> tuple[subprocess.Popen[bytes], int] | None:
+def start_localstripe(log: Path) -> tuple[subprocess.Popen[bytes], int] | None:
     port = free_port()
     # --from-scratch: localstripe otherwise reloads what earlier runs left on disk.
     command = [
@@ -71,7 +71,7 @@ def _start_localstripe(log: Path) -> tuple[subprocess.Popen[bytes], int] | None:
 def localstripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("localstripe") / "localstripe.log"
     for _ in range(3):  # a free port can be taken again before localstripe binds it
-        started = _start_localstripe(log)
+        started = start_localstripe(log)
         if started is not None:
             break
     else:

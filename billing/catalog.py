@@ -146,6 +146,7 @@ class CatalogSnapshot:
     steps_by_product: Mapping[int, list[ContactLimitStep]] = field(init=False)
     # Current price versions by what they price, e.g. "plan:12" -> [MONTHLY, ANNUAL]
     current_prices: Mapping[str, list[Price]] = field(init=False)
+    current_prices_by_id: Mapping[int, Price] = field(init=False)
     _products_by_id: Mapping[int, Product] = field(init=False)
     _products_by_code: Mapping[str, Product] = field(init=False)
 
@@ -162,6 +163,7 @@ class CatalogSnapshot:
             "add_ons_by_product": _by_product(self.add_ons),
             "steps_by_product": _by_product(sorted(self.steps, key=lambda s: s.contact_limit)),
             "current_prices": prices,
+            "current_prices_by_id": {p.id: p for p in self.current_price_list},
             "_products_by_id": {p.id: p for p in self.products},
             "_products_by_code": {p.code: p for p in self.products},
         }

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from billing import discounts
@@ -131,8 +132,40 @@ def overdue_invoices(organization_id: UUID, now: datetime) -> QuerySet[Invoice]:
     return unpaid_invoices(organization_id).filter(due_at__lte=now)
 
 
+@dataclass(frozen=True)
+class OpenInvoiceFacts:
+    overdue: int  # DUN-2, as overdue_invoices counts them
+    payment_waiting: bool  # a change waits for its payment's authentication (CHG-5)
+
+
+async def open_invoice_facts(organization_id: UUID, now: datetime) -> OpenInvoiceFacts:
+    """The overdue invoices and whether a change waits for its payment, in one statement."""
+    waiting = Q(pending_change__isnull=False)
+    overdue = Q(pending_change__isnull=True, due_at__lte=now)
+    rows = await Invoice.filter(
+        Q(waiting, overdue, join_type=Q.OR),
+        organization_id=organization_id,
+        status=InvoiceStatus.OPEN,
+    ).values_list("pending_change", flat=True)
+    return OpenInvoiceFacts(
+        overdue=sum(1 for pending in rows if pending is None),
+        payment_waiting=any(pending is not None for pending in rows),
+    )
+
+
 async def default_payment_method(organization_id: UUID) -> PaymentMethod | None:
     return await PaymentMethod.filter(organization_id=organization_id, is_default=True).first()
+
+
+@dataclass(frozen=True)
+class Collecting:
+    """What the caller of `collect` has read already under the organization's lock: the default
+    card (None: there is none), the organization, and which attempt at the invoice this is (1 for
+    an invoice issued in the same transaction)."""
+
+    card: PaymentMethod | None
+    organization: Organization
+    attempt: int
 
 
 async def mark_paid(invoice: Invoice, now: datetime) -> None:
@@ -148,6 +181,7 @@ async def collect(
     now: datetime,
     *,
     pending_change: dict[str, Any] | None = None,
+    known: Collecting | None = None,
 ) -> ChargeResult | None:
     """Charges what the invoice leaves due to the default card; nothing due means paid at once.
 
@@ -157,17 +191,19 @@ async def collect(
     if invoice.amount_due <= 0:
         await mark_paid(invoice, now)
         return None
-    card = await default_payment_method(invoice.organization_id)
+    card = known.card if known else await default_payment_method(invoice.organization_id)
     if card is None:
         return ChargeResult(
             ChargeStatus.FAILED, "", "no_payment_method", "No payment method on file."
         )
-    attempt = await Payment.filter(invoice_id=invoice.id).count() + 1
+    attempt = known.attempt if known else await Payment.filter(invoice_id=invoice.id).count() + 1
     idempotency_key = charge_key(invoice, attempt, card.processor_id)
     if await OrphanCharge.exists(idempotency_key=idempotency_key):
         # The first charge under this key was made, lost in a crash and refunded: a new one.
         idempotency_key += ":after-refund"
-    organization = await Organization.get(id=invoice.organization_id)
+    organization = (
+        known.organization if known else await Organization.get(id=invoice.organization_id)
+    )
     result = await counted_charge(
         processor,
         ChargeRequest(

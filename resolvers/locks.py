@@ -57,8 +57,15 @@ async def lock_organization(organization_id: UUID, *, reschedule: bool = True) -
         await connection.execute_query("SELECT pg_advisory_xact_lock($1)", [_key(organization_id)])
     organization = await Organization.filter(id=organization_id).select_for_update().get()
     if reschedule:
-        await Subscription.filter(organization_id=organization_id).update(next_due_at=RESCHEDULE)
+        await mark_for_reschedule(organization_id)
     return organization
+
+
+async def mark_for_reschedule(organization_id: UUID) -> None:
+    """The next tick works the subscription's due time out again (MNY-4). A holder of the lock
+    that writes the subscription row anyway may set `next_due_at = RESCHEDULE` in that write
+    instead (taking the lock with `reschedule=False`)."""
+    await Subscription.filter(organization_id=organization_id).update(next_due_at=RESCHEDULE)
 
 
 async def lock_for_usage(organization_id: UUID, *, exclusive: bool) -> UsageLock | None:

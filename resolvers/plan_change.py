@@ -7,20 +7,26 @@ inside that transaction: if it fails, nothing changes.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from tortoise.exceptions import DoesNotExist
+from tortoise.expressions import Case, RawSQL, When
 from tortoise.transactions import in_transaction
 
 from billing import discounts, quote
 from billing.cards import card_expired
 from billing.clock import offset
-from billing.errors import BillingError
+from billing.errors import BillingError, NotFoundError
 from billing.invoices import InvoiceKind
 from billing.money import Money
 from billing.periods import BillingInterval
+from billing.quote import Line
+from billing.schedule import RESCHEDULE
 from billing.scheduled_change import ScheduledChange, ScheduledKind, has_downgrade, interval_switch
 from billing.subscription_status import Event, SubscriptionStatus, transition
 from billing.webhooks import EventType
@@ -37,8 +43,15 @@ from models import (
 from payments.port import ChargeStatus, PaymentProcessor
 from resolvers import discounts as discount_store
 from resolvers.catalog import CatalogSnapshot, load_catalog_snapshot
-from resolvers.invoicing import InvoiceContent, collect, issue_invoice, overdue_invoices
-from resolvers.locks import lock_organization
+from resolvers.invoicing import (
+    Collecting,
+    InvoiceContent,
+    collect,
+    default_payment_method,
+    issue_invoice,
+    open_invoice_facts,
+)
+from resolvers.locks import lock_organization, mark_for_reschedule
 from resolvers.renewal import apply_scheduled_change
 from resolvers.scheduled_changes import (
     drop_replaced_downgrade,
@@ -56,18 +69,25 @@ from resolvers.subscription_state import (
     wanted_terms,
 )
 from resolvers.usage_charges import on_demand_charges
-from resolvers.webhook_events import plan_change_event, status_changed, subscription_event
+from resolvers.webhook_events import (
+    endpoints_kept,
+    plan_change_event,
+    status_changed,
+    subscription_event,
+)
 
 
 @dataclass(frozen=True)
 class Applied:
     quote: quote.Quote
     invoice: Invoice | None
+    subscription: Subscription | None = None  # the row as written, when there is one
 
 
 @dataclass(frozen=True)
 class Scheduled:
     quote: quote.Quote
+    subscription: Subscription | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +125,7 @@ class _Prepared:
     quote: quote.Quote
     changed_product_id: int
     old_status: SubscriptionStatus | None  # None: there was no subscription yet
+    card: PaymentMethod | None  # the default card as read under the lock, charged as read
     offered: discount_store.Offered | None = None  # a promotion code applied with the change
 
 
@@ -121,12 +142,24 @@ async def preview(
 
 
 async def apply_change(
-    organization_id: UUID, order: Order, base_now: datetime, processor: PaymentProcessor
+    organization_id: UUID,
+    order: Order,
+    base_now: datetime,
+    processor: PaymentProcessor,
+    snapshot: CatalogSnapshot | None = None,
+    on_locked: Callable[[Organization], None] | None = None,
 ) -> Outcome:
+    """`snapshot`: the request's catalog (the process keeps it while the catalog revision stays
+    the same); read whole when not given. A catalog changed since the preview changes the amount
+    or the terms, which the check below refuses (CHG-2). `on_locked` is given the organization's
+    row as read under its lock (a request keeps it rather than read it again)."""
     request, confirm_amount_due = order.request, order.confirm_amount_due
-    snapshot = await load_catalog_snapshot()
-    async with in_transaction():
-        organization = await lock_organization(organization_id)
+    if snapshot is None:
+        snapshot = await load_catalog_snapshot()
+    async with in_transaction(), endpoints_kept():
+        organization = await _locked(organization_id)
+        if on_locked is not None:
+            on_locked(organization)
         now = offset(base_now, organization.clock_offset_seconds)
         prepared = await _prepare(
             organization, snapshot, request, now, lock=True, code=order.promotion_code
@@ -152,15 +185,25 @@ async def apply_change(
         if prepared.offered is not None:
             await discount_store.redeem(organization, prepared.offered, now)
         if q.timing is quote.ChangeTiming.BY_REQUEST:
+            await mark_for_reschedule(organization_id)
             return Requested(await _file_request(prepared, request, order.user_id, now))
         if q.timing is quote.ChangeTiming.END_OF_PERIOD:
             await _schedule(prepared, request.product)
             await _recorded(prepared, request.product, EventType.PLAN_CHANGE_SCHEDULED, now)
-            return Scheduled(q)
+            return Scheduled(q, prepared.loaded.row)
         outcome = await _apply_now(prepared, organization, processor, now)
         if isinstance(outcome, Applied):
             await _recorded(prepared, request.product, EventType.PLAN_CHANGE_APPLIED, now)
         return outcome
+
+
+async def _locked(organization_id: UUID) -> Organization:
+    """The organization under its lock, which covers its subscription's rows (resolvers/locks):
+    the subscription is marked for the billing clock (MNY-4) where the change writes it."""
+    try:
+        return await lock_organization(organization_id, reschedule=False)
+    except DoesNotExist:
+        raise NotFoundError("No organization of yours is there any more.") from None
 
 
 async def _recorded(prepared: _Prepared, product: str, type: EventType, now: datetime) -> None:
@@ -183,7 +226,10 @@ async def _recorded(prepared: _Prepared, product: str, type: EventType, now: dat
 
 
 async def has_valid_card(organization_id: UUID, now: datetime) -> bool:
-    card = await PaymentMethod.filter(organization_id=organization_id, is_default=True).first()
+    return _usable(await default_payment_method(organization_id), now)
+
+
+def _usable(card: PaymentMethod | None, now: datetime) -> bool:
     return card is not None and not card_expired(card.exp_year, card.exp_month, now)
 
 
@@ -214,7 +260,7 @@ async def _prepare(
     lock: bool,
     code: str | None = None,
 ) -> _Prepared:
-    loaded = await load_subscription(organization, snapshot, lock=lock)
+    loaded = await load_subscription(organization, snapshot, lock=False)
     old_status = loaded.row.status if loaded is not None else None
     if loaded is None:
         loaded = _no_subscription(organization, snapshot, request, now)
@@ -228,17 +274,20 @@ async def _prepare(
     product_id = product_id_of(loaded, request.product)
     seats_in_use, stock = loaded.facts_for(product_id)
     scheduled = scheduled_changes(loaded.items.values())
+    # Independent reads, side by side: on PostgreSQL outside a transaction each takes a pooled
+    # connection; a transaction's connection (and SQLite's) runs them one after another.
+    card, invoices, usage = await asyncio.gather(
+        default_payment_method(organization.id),
+        open_invoice_facts(organization.id, now),
+        _usage_charges(loaded, snapshot),
+    )
     facts = quote.Facts(
         stock=stock,
         seats_in_use=seats_in_use,
-        has_payment_method=await has_valid_card(organization.id, now),
-        overdue_invoices=await overdue_invoices(organization.id, now).count(),
-        usage_charges=tuple(await on_demand_charges(organization.id, loaded.row, snapshot))
-        if loaded.row.id
-        else (),
-        payment_waiting=await Invoice.filter(
-            organization_id=organization.id, status="OPEN", pending_change__isnull=False
-        ).exists(),
+        has_payment_method=_usable(card, now),
+        overdue_invoices=invoices.overdue,
+        usage_charges=tuple(usage),
+        payment_waiting=invoices.payment_waiting,
         interval_switch_pending=interval_switch(scheduled.values()) is not None,
         scheduled_downgrade=await _scheduled_downgrade(loaded, scheduled.get(product_id)),
     )
@@ -249,7 +298,7 @@ async def _prepare(
     rules = quote.Policy(policy.upgrade_proration, policy.downgrade_timing)
     line = quote.LineChange(request.product, rules, now)
     q = quote.quote(loaded.domain(), wanted, line, facts)
-    return _Prepared(loaded, terms, interval, q, product_id, old_status, offered)
+    return _Prepared(loaded, terms, interval, q, product_id, old_status, card, offered)
 
 
 async def _discount(
@@ -270,6 +319,13 @@ async def _discount(
     if row.status in quote.STARTS_A_PAID_PERIOD:
         return offered, discount_store.starting_now(offered)
     return offered, discount_store.applied_mid_period(offered)
+
+
+async def _usage_charges(loaded: LoadedSubscription, snapshot: CatalogSnapshot) -> list[Line]:
+    if not loaded.row.id:
+        return []
+    organization_id = loaded.organization.id
+    return await on_demand_charges(organization_id, loaded.row, snapshot, loaded.items.values())
 
 
 def _no_subscription(
@@ -313,7 +369,8 @@ async def _schedule(prepared: _Prepared, product: str) -> None:
     change = ScheduledChange(ScheduledKind.DOWNGRADE, prepared.terms[product_id].to_json())
     await set_scheduled_change(prepared.loaded.items[product_id], change)
     row.status = transition(row.status, Event.SCHEDULE_DOWNGRADE)
-    await row.save(update_fields=["status", "updated_at"])
+    row.next_due_at = RESCHEDULE  # MNY-4: the clock works the due time out again
+    await row.save(update_fields=["status", "next_due_at", "updated_at"])
 
 
 async def _scheduled_downgrade(
@@ -339,27 +396,35 @@ async def _apply_now(
         )
         invoice = await issue_invoice(organization, content, now)
         pending = pending_change(prepared)
-        result = await collect(invoice, processor, now, pending_change=pending)
+        # A new invoice: its first charge attempt, to the card read under this lock.
+        known = Collecting(card=prepared.card, organization=organization, attempt=1)
+        result = await collect(invoice, processor, now, pending_change=pending, known=known)
         if result is not None and result.status is ChargeStatus.FAILED:
             raise BillingError(
                 _declined(result.failure_code, result.failure_message), reason="PAYMENT_DECLINED"
             )
         if result is not None and result.status is ChargeStatus.REQUIRES_ACTION:
+            await mark_for_reschedule(organization.id)
             return ActionRequired(q, invoice, result.client_secret or "")
     if q.interval_switch_at is not None:
+        await mark_for_reschedule(organization.id)
         await _schedule_interval_switch(prepared)
-    else:
-        await apply_result(prepared.loaded, prepared.terms, q.result, q.credit_balance_after)
-        if q.replaces_scheduled_change:
-            await drop_replaced_downgrade(prepared.loaded, prepared.changed_product_id)
-    return Applied(q, invoice)
+        return Applied(q, invoice)
+    await apply_result(prepared.loaded, prepared.terms, q.result, q.credit_balance_after)
+    if q.replaces_scheduled_change:
+        await drop_replaced_downgrade(prepared.loaded, prepared.changed_product_id)
+    return Applied(q, invoice, prepared.loaded.row)
 
 
 async def _schedule_interval_switch(prepared: _Prepared) -> None:
     await schedule_interval_switch(prepared.loaded, prepared.interval, prepared.terms.values())
-    organization = prepared.loaded.organization
-    organization.credit_balance = prepared.quote.credit_balance_after
-    await organization.save(update_fields=["credit_balance"])
+    await _set_credit_balance(prepared.loaded.organization, prepared.quote.credit_balance_after)
+
+
+async def _set_credit_balance(organization: Organization, balance: int) -> None:
+    if organization.credit_balance != balance:
+        organization.credit_balance = balance
+        await organization.save(update_fields=["credit_balance"])
 
 
 def pending_change(prepared: _Prepared) -> dict[str, Any]:
@@ -398,6 +463,8 @@ async def apply_result(
     result: quote.Subscription,
     credit_balance: int,
 ) -> None:
+    """Writes what the change changed: the subscription's row, the items whose terms differ
+    from those held (not the others), the credit balance if it moved, the features' settings."""
     row = loaded.row
     if row.status is SubscriptionStatus.CANCELLED:
         await replace_cancelled_subscription(loaded.organization)
@@ -409,15 +476,29 @@ async def apply_result(
     row.billing_anchor = result.anchor
     row.current_period_start = result.period_start
     row.current_period_end = result.period_end
-    await row.save()
+    row.next_due_at = RESCHEDULE  # MNY-4: the clock works the due time out again
+    if row._saved_in_db:
+        await row.save(update_fields=_SUBSCRIPTION_FIELDS)
+    else:
+        await row.save()
     prepaid = {i.product: i.prepaid_periods for i in result.items}
     for product_id, item_terms in terms.items():
-        code = next(p.code for p in loaded.snapshot.products if p.id == product_id)
-        await write_item(row, loaded.items.get(product_id), item_terms, prepaid.get(code, 0))
-    organization = loaded.organization
-    organization.credit_balance = credit_balance
-    await organization.save(update_fields=["credit_balance"])
-    await sync_feature_settings(organization.id, loaded.snapshot, terms.values())
+        code = loaded.snapshot.product(product_id).code
+        item, held = loaded.items.get(product_id), loaded.terms.get(product_id)
+        await write_item(row, item, item_terms, prepaid.get(code, 0), held=held)
+    await _set_credit_balance(loaded.organization, credit_balance)
+    await sync_feature_settings(loaded.organization.id, loaded.snapshot, terms.values())
+
+
+_SUBSCRIPTION_FIELDS = [
+    "status",
+    "billing_interval",
+    "billing_anchor",
+    "current_period_start",
+    "current_period_end",
+    "next_due_at",
+    "updated_at",
+]
 
 
 async def apply_scheduled_changes(loaded: LoadedSubscription) -> list[str]:
@@ -453,34 +534,59 @@ async def replace_cancelled_subscription(organization: Organization) -> None:
 
 
 async def write_item(
-    row: Subscription, item: SubscriptionItem | None, terms: ItemTerms, prepaid: int
+    row: Subscription,
+    item: SubscriptionItem | None,
+    terms: ItemTerms,
+    prepaid: int,
+    *,
+    held: ItemTerms | None = None,
 ) -> None:
+    """The item with these terms. `held`: the terms the stored item has (as loaded with it):
+    then only the columns that differ are written, nothing when none does, and the add-ons only
+    when they differ."""
     if item is None:
         item = SubscriptionItem(subscription=row, product_id=terms.product_id)
-    item.plan_id = terms.plan_id
-    item.plan_price_id = terms.plan_price_id
-    item.seats = terms.seats
-    item.seat_price_id = terms.seat_price_id
-    item.contact_limit = terms.contact_limit
-    item.contact_limit_price_id = terms.contact_limit_price_id
-    item.upgrade_preference = terms.upgrade_preference  # type: ignore[assignment]
-    item.prepaid_periods = prepaid
-    await item.save()
-    await SubscriptionItemAddOn.filter(item_id=item.id).delete()
-    for add_on_id, price_id in terms.add_ons:
-        await SubscriptionItemAddOn.create(item=item, add_on_id=add_on_id, price_id=price_id)
+        held = None
+    values: dict[str, Any] = {
+        "plan_id": terms.plan_id,
+        "plan_price_id": terms.plan_price_id,
+        "seats": terms.seats,
+        "seat_price_id": terms.seat_price_id,
+        "contact_limit": terms.contact_limit,
+        "contact_limit_price_id": terms.contact_limit_price_id,
+        "upgrade_preference": terms.upgrade_preference,
+        "prepaid_periods": prepaid,
+    }
+    changed = [name for name, value in values.items() if getattr(item, name) != value]
+    for name in changed:
+        setattr(item, name, values[name])
+    if held is None:
+        await item.save()
+    elif changed:
+        await item.save(update_fields=changed)
+    if held is not None and sorted(held.add_ons) == sorted(terms.add_ons):
+        return
+    if held is None or held.add_ons:
+        await SubscriptionItemAddOn.filter(item_id=item.id).delete()
+    if terms.add_ons:
+        await SubscriptionItemAddOn.bulk_create(
+            [
+                SubscriptionItemAddOn(item=item, add_on_id=add_on_id, price_id=price_id)
+                for add_on_id, price_id in terms.add_ons
+            ]
+        )
+
+
+# Literals, not parameters: PostgreSQL types a CASE of parameters as text. (Tortoise takes any
+# pypika term here; its annotations name only its own expressions.)
+_TRUE: Any = RawSQL("TRUE")
+_FALSE: Any = RawSQL("FALSE")
 
 
 async def sync_feature_settings(
     organization_id: UUID, snapshot: CatalogSnapshot, terms: Any
 ) -> None:
     # CHG-9: settings of features the plans no longer have are kept, inactive; they come back.
-    features = {f for t in terms for f in snapshot.plans_by_id[t.plan_id].features}
-    await FeatureSetting.filter(organization_id=organization_id, feature__in=list(features)).update(
-        active=True
-    )
-    await (
-        FeatureSetting.filter(organization_id=organization_id)
-        .exclude(feature__in=list(features))
-        .update(active=False)
-    )
+    features = sorted({f for t in terms for f in snapshot.plans_by_id[t.plan_id].features})
+    active = Case(When(feature__in=features, then=_TRUE), default=_FALSE)
+    await FeatureSetting.filter(organization_id=organization_id).update(active=active)

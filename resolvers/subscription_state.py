@@ -89,11 +89,19 @@ class LoadedSubscription:
 async def load_subscription(
     organization: Organization, snapshot: CatalogSnapshot, *, lock: bool
 ) -> LoadedSubscription | None:
-    query = Subscription.filter(organization_id=organization.id)
-    row = await (query.select_for_update() if lock else query).first()
-    if row is None:
-        return None
-    items = await SubscriptionItem.filter(subscription_id=row.id).order_by("product_id")
+    """`lock`: the subscription's row locked too (FOR UPDATE); without, the subscription and its
+    items are read in one statement (a holder of the organization's lock, which covers them,
+    needs no row lock: resolvers/locks.py)."""
+    if lock:
+        row = await Subscription.filter(organization_id=organization.id).select_for_update().first()
+        if row is None:
+            return None
+        items = await SubscriptionItem.filter(subscription_id=row.id).order_by("product_id")
+    else:
+        found = await _subscription_with_items(organization)
+        if found is None:
+            return None
+        row, items = found
     add_ons = await SubscriptionItemAddOn.filter(item_id__in=[i.id for i in items])
     terms = {
         item.product_id: ItemTerms(
@@ -121,8 +129,31 @@ async def load_subscription(
     return loaded
 
 
+async def _subscription_with_items(
+    organization: Organization,
+) -> tuple[Subscription, list[SubscriptionItem]] | None:
+    items = (
+        await SubscriptionItem.filter(subscription__organization_id=organization.id)
+        .select_related("subscription")
+        .order_by("product_id")
+    )
+    if items:
+        return items[0].subscription, items
+    row = await Subscription.get_or_none(organization_id=organization.id)
+    return (row, []) if row is not None else None
+
+
 async def load_prices(loaded: LoadedSubscription, ids: list[int]) -> None:
-    missing = [i for i in ids if i not in loaded.prices]
+    """The price versions these ids name: current ones from the catalog snapshot, the versions
+    only subscribers hold (CAT-6) in one statement."""
+    current = loaded.snapshot.current_prices_by_id
+    missing = []
+    for i in ids:
+        if i not in loaded.prices:
+            if i in current:
+                loaded.prices[i] = current[i]
+            else:
+                missing.append(i)
     if missing:
         loaded.prices.update({p.id: price_of(p) for p in await PriceRow.filter(id__in=missing)})
 

@@ -216,7 +216,9 @@ async def _auto_upgrade(acting: _Acting, product_id: int, following: Plan) -> No
     request = ChangeRequest(product=product.code, plan=following.code)
     quote = await plan_change.preview(organization, acting.snapshot, request, base_now)
     order = plan_change.Order(request, quote.amount_due_now, SYSTEM)
-    outcome = await plan_change.apply_change(organization.id, order, base_now, acting.processor)
+    outcome = await plan_change.apply_change(
+        organization.id, order, base_now, acting.processor, acting.snapshot
+    )
     if not isinstance(outcome, plan_change.Applied):
         raise BillingError("the upgrade waits for the customer's authentication")
     amount = Money(quote.amount_due_now, quote.currency).formatted()

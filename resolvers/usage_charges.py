@@ -4,6 +4,7 @@ month, even on longer periods (USE-2, INV-4)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
 
@@ -40,24 +41,50 @@ async def used_in_period(
 
 
 async def on_demand_charges(
-    organization_id: UUID, subscription: Subscription, snapshot: CatalogSnapshot
+    organization_id: UUID,
+    subscription: Subscription,
+    snapshot: CatalogSnapshot,
+    items: Iterable[SubscriptionItem] | None = None,
 ) -> list[Line]:
     """USE-6: blocks past the limit in the open billing month, for its usage invoice (or a
-    reset)."""
+    reset). `items`: the subscription's items, when the caller has read them; the counters of
+    every line billed on demand are read in one statement."""
     month_start, month_end = open_usage_month(subscription)
-    lines = []
-    for item in await SubscriptionItem.filter(subscription_id=subscription.id):
+    if items is None:
+        items = await SubscriptionItem.filter(subscription_id=subscription.id)
+    billed = []
+    for item in items:
         plan = snapshot.plans_by_id[item.plan_id]
         policy = snapshot.policies[item.product_id]
         terms = on_demand_terms(item.upgrade_preference, policy, plan.limits)
-        if terms is None:
-            continue
-        used = await used_in_period(organization_id, item.product_id, terms.metric, month_start)
-        charge = terms.charge(used)
+        if terms is not None:
+            billed.append((item.product_id, plan, terms))
+    if not billed:
+        return []
+    used = await _used_in_month(organization_id, [(p, t.metric) for p, _, t in billed], month_start)
+    lines = []
+    for product_id, plan, terms in billed:
+        value = used.get((product_id, terms.metric), 0)
+        charge = terms.charge(value)
         if charge.blocks:
-            description = terms.describe(charge, used, plan.name)
+            description = terms.describe(charge, value, plan.name)
             lines.append(Line(description, charge.amount, month_start, month_end))
     return lines
+
+
+async def _used_in_month(
+    organization_id: UUID, metrics: list[tuple[int, str]], period_start: datetime
+) -> dict[tuple[int, str], int]:
+    """used_in_period for several (product, metric) pairs at once."""
+    rows = await UsageCounter.filter(
+        organization_id=organization_id,
+        product_id__in=sorted({p for p, _ in metrics}),
+        metric__in=sorted({m for _, m in metrics}),
+        period_start=period_start,
+        workspace=ALL_WORKSPACES,
+    ).values_list("product_id", "metric", "value")
+    wanted = set(metrics)
+    return {(p, m): v for p, m, v in rows if (p, m) in wanted}
 
 
 async def subscription_and_items(

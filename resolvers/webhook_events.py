@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -16,6 +20,35 @@ from billing.webhooks import DeliveryStatus, EventType
 from models import Invoice, Subscription, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 
+@dataclass
+class _Kept:
+    endpoints: list[WebhookEndpoint] | None = None
+
+
+_kept: ContextVar[_Kept | None] = ContextVar("webhook_endpoints_kept", default=None)
+
+
+@asynccontextmanager
+async def endpoints_kept() -> AsyncIterator[None]:
+    """Within it, the enabled endpoints are read once, however many events are recorded (a plan
+    change records up to five, in one transaction)."""
+    token = _kept.set(_Kept())
+    try:
+        yield
+    finally:
+        _kept.reset(token)
+
+
+async def _enabled_endpoints() -> list[WebhookEndpoint]:
+    kept = _kept.get()
+    if kept is not None and kept.endpoints is not None:
+        return kept.endpoints
+    endpoints = await WebhookEndpoint.filter(disabled_at__isnull=True).order_by("created_at")
+    if kept is not None:
+        kept.endpoints = endpoints
+    return endpoints
+
+
 def new_event_id() -> str:
     return f"evt_{secrets.token_hex(12)}"
 
@@ -24,11 +57,7 @@ async def record_event(
     organization_id: UUID, type: EventType, data: dict[str, Any], now: datetime
 ) -> WebhookEvent | None:
     """The event and its deliveries, or None when no endpoint wants this type."""
-    endpoints = [
-        e
-        for e in await WebhookEndpoint.filter(disabled_at__isnull=True).order_by("created_at")
-        if type.value in e.events
-    ]
+    endpoints = [e for e in await _enabled_endpoints() if type.value in e.events]
     if not endpoints:
         return None
     event_id = new_event_id()

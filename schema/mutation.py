@@ -18,7 +18,7 @@ from resolvers import refunds as refund_service
 from resolvers import usage as usage_service
 from resolvers.catalog import CatalogSnapshot
 from resolvers.idempotency import note_refused
-from resolvers.organization import find_organization
+from resolvers.organization import find_organization, member_organization_id
 from resolvers.preferences import PreferenceState
 from resolvers.sandbox_clock import advance_test_clock
 from resolvers.usage import EventInput
@@ -99,17 +99,24 @@ async def _change(
 ) -> PlanChangeResult:
     context = info.context
     viewer = context.require_viewer()
-    organization = await find_organization(viewer, context.loaders, None)
+    # The caller's roles name the organization; apply_change reads its row under the lock.
+    organization_id = member_organization_id(viewer, None)
     try:
         order = plan_change.Order(
             input.to_request(), confirm_amount_due, viewer.user_id, subscribing, promotion_code
         )
+        snapshot = await context.loaders.catalog()
         outcome = await plan_change.apply_change(
-            organization.id, order, context.clock.now(), context.processor
+            organization_id,
+            order,
+            context.clock.now(),
+            context.processor,
+            snapshot,
+            on_locked=lambda row: context.loaders.organization.prime(organization_id, row),
         )
     except BillingError as error:
         return user_error(error)
-    return await _result(organization.id, outcome)
+    return await _result(organization_id, outcome)
 
 
 async def _result(organization_id: UUID, outcome: plan_change.Outcome) -> PlanChangeResult:
@@ -122,7 +129,8 @@ async def _result(organization_id: UUID, outcome: plan_change.Outcome) -> PlanCh
             invoice=Invoice.of(outcome.invoice),
             preview=preview,
         )
-    subscription = Subscription.of(await organization_reads.changed_subscription(organization_id))
+    row = outcome.subscription or await organization_reads.changed_subscription(organization_id)
+    subscription = Subscription.of(row)
     if isinstance(outcome, plan_change.Scheduled):
         return PlanChangeScheduled(
             preview=preview, effective_at=outcome.quote.effective_at, subscription=subscription

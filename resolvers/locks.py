@@ -37,7 +37,7 @@ def is_postgres(connection: BaseDBAsyncClient) -> bool:
     return connection.capabilities.dialect == "postgres"
 
 
-def _key(organization_id: UUID) -> int:
+def lock_key(organization_id: UUID) -> int:
     # Two organizations sharing a key only wait on each other more than they need to.
     return int.from_bytes(organization_id.bytes[:8], "big", signed=True)
 
@@ -50,7 +50,9 @@ async def lock_organization(organization_id: UUID, *, reschedule: bool = True) -
     the clock itself stores the exact time instead (`reschedule=False`)."""
     connection = _transaction()
     if is_postgres(connection):
-        await connection.execute_query("SELECT pg_advisory_xact_lock($1)", [_key(organization_id)])
+        await connection.execute_query(
+            "SELECT pg_advisory_xact_lock($1)", [lock_key(organization_id)]
+        )
     organization = await Organization.filter(id=organization_id).select_for_update().get()
     if reschedule:
         await Subscription.filter(organization_id=organization_id).update(next_due_at=RESCHEDULE)
@@ -69,7 +71,7 @@ async def lock_for_usage(organization_id: UUID, *, exclusive: bool) -> UsageLock
     connection = _transaction()
     if is_postgres(connection):
         await connection.execute_query(
-            "SELECT pg_advisory_xact_lock_shared($1)", [_key(organization_id)]
+            "SELECT pg_advisory_xact_lock_shared($1)", [lock_key(organization_id)]
         )
     rows = await Organization.filter(id=organization_id).values(
         "clock_offset_seconds", "automatic_charges_paused"

@@ -105,14 +105,15 @@ async def _database_cpu_seconds() -> float:
         "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
         "AND backend_type = 'client backend'"
     )
-    ticks = 0
-    for row in rows:
-        try:
-            stat = Path(f"/proc/{row['pid']}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # a backend that just ended
-        ticks += int(stat[11]) + int(stat[12])  # utime, stime
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return sum(_cpu_ticks(int(row["pid"])) for row in rows) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_ticks(pid: int) -> int:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0  # a backend that just ended
+    return int(stat[11]) + int(stat[12])  # utime, stime
 
 
 def _reset_peak() -> None:

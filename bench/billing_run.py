@@ -202,7 +202,9 @@ def run_case(case: Case, admin_url: str, database: str) -> dict[str, Any]:
     _gateway(case.code, url, "migrate")
     _gateway(case.code, url, "seed-demo")
     seeding = asyncio.run(_copies(url, case.n, case.idle))
+    load_before = os.getloadavg()[0]
     results = _run_workers(case, url)
+    load_after = os.getloadavg()[0]
     seconds = max(r["finished"] for r in results) - min(r["started"] for r in results)
     renewed = sum(r["renewed"] for r in results)
     statements = sum(r["statements"] for r in results)
@@ -224,9 +226,17 @@ def run_case(case: Case, admin_url: str, database: str) -> dict[str, Any]:
             if renewed
             else None
         ),
+        # PostgreSQL's CPU for the run's connections (one worker: its own; /proc on this host).
+        "database_cpu_ms_per_renewal": (
+            round(sum(r.get("database_cpu_seconds", 0) for r in results) * 1000 / renewed, 2)
+            if renewed
+            else None
+        ),
         "peak_rss_mib": max(round(r["peak_rss_kib"] / 1024) for r in results),
         "rss_at_start_mib": max(round(r["rss_before_kib"] / 1024) for r in results),
         "failed": [f for r in results for f in r["failed"]],
+        # The machine is shared: the 1-minute load average as the workers start and finish.
+        "load_average": [round(load_before, 1), round(load_after, 1)],
         **checked,
     }
 

@@ -49,6 +49,7 @@ async def run(database_url: str, base_now: datetime, start_at: float) -> dict[st
     logger.setLevel(logging.DEBUG)
     logger.addHandler(counter)
     logger.propagate = False
+    database_cpu_before = await _database_cpu_seconds()
     rss_before = _status_kib("VmRSS")
     # The peak from here on: a forked process starts with its parent's peak (ru_maxrss).
     _reset_peak()
@@ -79,6 +80,7 @@ async def run(database_url: str, base_now: datetime, start_at: float) -> dict[st
         for event in await billing_clock.run_due_work(base_now, Forgetful()):
             report(event)
     finished, cpu = time.time(), time.process_time() - cpu_started
+    database_cpu = await _database_cpu_seconds()
     await close_database()
     return {
         **seen,
@@ -87,9 +89,31 @@ async def run(database_url: str, base_now: datetime, start_at: float) -> dict[st
         "finished": finished,
         "statements": counter.count,
         "cpu_seconds": cpu,
+        # PostgreSQL's own CPU for this database's connections (alone only with one worker).
+        "database_cpu_seconds": database_cpu - database_cpu_before,
         "rss_before_kib": rss_before,
         "peak_rss_kib": _status_kib("VmHWM"),
     }
+
+
+async def _database_cpu_seconds() -> float:
+    """The CPU time (user and system) of the PostgreSQL backends serving this database, read
+    from /proc (the server runs on this machine)."""
+    from tortoise import connections
+
+    rows = await connections.get("default").execute_query_dict(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+        "AND backend_type = 'client backend'"
+    )
+    return sum(_cpu_ticks(int(row["pid"])) for row in rows) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_ticks(pid: int) -> int:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0  # a backend that just ended
+    return int(stat[11]) + int(stat[12])  # utime, stime
 
 
 def _reset_peak() -> None:

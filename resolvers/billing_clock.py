@@ -57,6 +57,7 @@ from resolvers.locks import lock_organization
 from resolvers.notices import notify
 from resolvers.plan_change import apply_scheduled_changes
 from resolvers.renewal import renewal_lines, renewal_period
+from resolvers.renewal_batch import BatchOutcome, renew_batch
 from resolvers.schedule_store import claim_due, postpone, schedule_facts, store_next_due
 from resolvers.subscription_state import (
     LoadedSubscription,
@@ -140,25 +141,34 @@ async def run_claimed_work(
     organization_ids: Collection[UUID] | None = None,
     report: Callable[[str], None] | None = None,
     stop: asyncio.Event | None = None,
+    set_based: bool = True,
 ) -> list[str]:
     """A worker's tick: claims the subscriptions due at `base_now` in batches (any number of
     workers at once, each row to one of them) and does each one's due work, until none is left.
     `organization_ids` keeps the claims to those organizations (tests). The events are returned,
     or handed to `report` as they happen and not kept (a long run's memory stays flat). Once
-    `stop` is set, the batch under way is finished and no other is claimed (shutdown)."""
+    `stop` is set, the batch under way is finished and no other is claimed (shutdown).
+
+    Each batch's plain renewals are done set-based (resolvers.renewal_batch); the rest, one
+    organization at a time. `set_based=False` does every one step by step (the comparison in
+    the tests)."""
     events: list[str] = []
     snapshot: CatalogSnapshot | None = None
     while not (stop and stop.is_set()) and (
         claimed := await claim_due(base_now, batch, organization_ids)
     ):
         snapshot = snapshot or await load_catalog_snapshot()  # a tick with nothing due: no reads
-        for claimed_id in claimed:
-            done = await _work_through(claimed_id, base_now, snapshot, processor)
-            if report is None:
-                events += done
-            else:
-                for event in done:
-                    report(event)
+        batch_done = BatchOutcome(left=claimed)
+        if set_based:
+            batch_done = await renew_batch(claimed, base_now, snapshot, processor)
+        done = batch_done.events
+        for claimed_id in batch_done.left:
+            done += await _work_through(claimed_id, base_now, snapshot, processor)
+        if report is None:
+            events += done
+        else:
+            for event in done:
+                report(event)
     return events
 
 

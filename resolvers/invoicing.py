@@ -91,6 +91,13 @@ async def billing_details(organization: Organization) -> dict[str, Any]:
     """INV-3: the issuer and the customer as they are now, copied onto the invoice."""
     issuer = await Issuer.get_or_none(id=1)
     info = await BillingInfo.get_or_none(organization_id=organization.id)
+    return details_of(organization, issuer, info)
+
+
+def details_of(
+    organization: Organization, issuer: Issuer | None, info: BillingInfo | None
+) -> dict[str, Any]:
+    """INV-3: the invoice's copy of the issuer and the customer, from their rows."""
     customer: dict[str, Any] = {"company_name": organization.name}
     if info is not None:
         customer = {field: getattr(info, field) for field in BILLING_INFO_FIELDS}

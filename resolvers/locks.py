@@ -41,7 +41,7 @@ def is_postgres(connection: BaseDBAsyncClient) -> bool:
     return connection.capabilities.dialect == "postgres"
 
 
-def _key(organization_id: UUID) -> int:
+def lock_key(organization_id: UUID) -> int:
     # Two organizations sharing a key only wait on each other more than they need to.
     return int.from_bytes(organization_id.bytes[:8], "big", signed=True)
 
@@ -54,7 +54,9 @@ async def lock_organization(organization_id: UUID, *, reschedule: bool = True) -
     the clock itself stores the exact time instead (`reschedule=False`)."""
     connection = _transaction()
     if is_postgres(connection):
-        await connection.execute_query("SELECT pg_advisory_xact_lock($1)", [_key(organization_id)])
+        await connection.execute_query(
+            "SELECT pg_advisory_xact_lock($1)", [lock_key(organization_id)]
+        )
     organization = await Organization.filter(id=organization_id).select_for_update().get()
     if reschedule:
         await mark_for_reschedule(organization_id)
@@ -81,7 +83,7 @@ async def lock_for_usage(organization_id: UUID, *, exclusive: bool) -> UsageLock
     # Written out rather than built by the ORM: ingestion's hot path (bench/README.md).
     if is_postgres(connection):
         await connection.execute_query(
-            "SELECT pg_advisory_xact_lock_shared($1)", [_key(organization_id)]
+            "SELECT pg_advisory_xact_lock_shared($1)", [lock_key(organization_id)]
         )
         rows = await connection.execute_query_dict(_USAGE_ROW_POSTGRES, [organization_id])
     else:

@@ -3,6 +3,7 @@ holds (CAT-6), and the wanted terms a PlanChangeInput describes, validated again
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,29 +104,8 @@ async def load_subscription(
             return None
         row, items = found
     add_ons = await SubscriptionItemAddOn.filter(item_id__in=[i.id for i in items])
-    terms = {
-        item.product_id: ItemTerms(
-            product_id=item.product_id,
-            plan_id=item.plan_id,
-            plan_price_id=item.plan_price_id,
-            seats=item.seats,
-            seat_price_id=item.seat_price_id,
-            contact_limit=item.contact_limit,
-            contact_limit_price_id=item.contact_limit_price_id,
-            add_ons=tuple(
-                sorted((a.add_on_id, a.price_id) for a in add_ons if a.item_id == item.id)
-            ),
-            upgrade_preference=item.upgrade_preference,
-            prepaid_periods=item.prepaid_periods,
-            seats_in_use=item.seats_in_use,
-            stock=dict(item.stock),
-        )
-        for item in items
-    }
-    loaded = LoadedSubscription(
-        organization, row, {i.product_id: i for i in items}, terms, {}, snapshot
-    )
-    await load_prices(loaded, [pid for t in terms.values() for pid in t.price_ids()])
+    loaded = loaded_from_rows(organization, row, items, add_ons, {}, snapshot)
+    await load_prices(loaded, [pid for t in loaded.terms.values() for pid in t.price_ids()])
     return loaded
 
 
@@ -141,6 +121,44 @@ async def _subscription_with_items(
         return items[0].subscription, items
     row = await Subscription.get_or_none(organization_id=organization.id)
     return (row, []) if row is not None else None
+
+
+def item_terms(item: SubscriptionItem, add_ons: Iterable[SubscriptionItemAddOn]) -> ItemTerms:
+    """One item's terms from its row and its add-ons' rows (the item's own or more)."""
+    return ItemTerms(
+        product_id=item.product_id,
+        plan_id=item.plan_id,
+        plan_price_id=item.plan_price_id,
+        seats=item.seats,
+        seat_price_id=item.seat_price_id,
+        contact_limit=item.contact_limit,
+        contact_limit_price_id=item.contact_limit_price_id,
+        add_ons=tuple(sorted((a.add_on_id, a.price_id) for a in add_ons if a.item_id == item.id)),
+        upgrade_preference=item.upgrade_preference,
+        prepaid_periods=item.prepaid_periods,
+        seats_in_use=item.seats_in_use,
+        stock=dict(item.stock),
+    )
+
+
+def loaded_from_rows(
+    organization: Organization,
+    row: Subscription,
+    items: Sequence[SubscriptionItem],
+    add_ons: Sequence[SubscriptionItemAddOn],
+    prices: dict[int, Price],
+    snapshot: CatalogSnapshot,
+) -> LoadedSubscription:
+    """The subscription as load_subscription builds it, from rows already read (`items` in
+    product order; `prices` holding at least the versions the items hold)."""
+    return LoadedSubscription(
+        organization,
+        row,
+        {i.product_id: i for i in items},
+        {i.product_id: item_terms(i, add_ons) for i in items},
+        prices,
+        snapshot,
+    )
 
 
 async def load_prices(loaded: LoadedSubscription, ids: list[int]) -> None:

@@ -57,22 +57,15 @@ async def record_event(
     organization_id: UUID, type: EventType, data: dict[str, Any], now: datetime
 ) -> WebhookEvent | None:
     """The event and its deliveries, or None when no endpoint wants this type."""
-    endpoints = [e for e in await _enabled_endpoints() if type.value in e.events]
+    endpoints = wanting(await _enabled_endpoints(), type)
     if not endpoints:
         return None
     event_id = new_event_id()
-    body = {
-        "id": event_id,
-        "type": type.value,
-        "created_at": _iso(now),
-        "organization_id": str(organization_id),
-        "data": data,
-    }
     event = await WebhookEvent.create(
         id=event_id,
         organization_id=organization_id,
         type=type.value,
-        body=json.dumps(body, separators=(",", ":"), sort_keys=True),
+        body=event_body(event_id, organization_id, type, data, now),
         created_at=now,
     )
     for endpoint in endpoints:
@@ -84,6 +77,29 @@ async def record_event(
             created_at=now,
         )
     return event
+
+
+async def active_endpoints() -> list[WebhookEndpoint]:
+    """The endpoints that receive events, oldest first (their deliveries are made in order)."""
+    return await WebhookEndpoint.filter(disabled_at__isnull=True).order_by("created_at")
+
+
+def wanting(endpoints: list[WebhookEndpoint], type: EventType) -> list[WebhookEndpoint]:
+    return [e for e in endpoints if type.value in e.events]
+
+
+def event_body(
+    event_id: str, organization_id: UUID, type: EventType, data: dict[str, Any], now: datetime
+) -> str:
+    """The event as it is stored and sent (EVT-1)."""
+    body = {
+        "id": event_id,
+        "type": type.value,
+        "created_at": _iso(now),
+        "organization_id": str(organization_id),
+        "data": data,
+    }
+    return json.dumps(body, separators=(",", ":"), sort_keys=True)
 
 
 async def status_changed(

@@ -15,7 +15,7 @@ class CouponDuration(StrEnum):  # kept here, not imported, so the migration neve
 
 
 class Migration(migrations.Migration):
-    dependencies = [('gateway', '0025_next_due_at')]
+    dependencies = [('gateway', '0026_due_indexes')]
 
     initial = False
 

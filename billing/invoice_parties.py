@@ -17,7 +17,8 @@ def issuer(details: dict[str, Any]) -> Party | None:
     data = details.get("issuer") or {}
     if not data:
         return None
-    lines = [*data.get("address", []), data.get("email", ""), data.get("tax_id", "")]
+    tax_id = data.get("tax_id", "")
+    lines = [*data.get("address", []), data.get("email", ""), f"Tax id {tax_id}" if tax_id else ""]
     return Party(data["name"], [line for line in lines if line])
 
 

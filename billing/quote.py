@@ -22,6 +22,7 @@ from billing.periods import BillingInterval, shift_months
 from billing.policies import DowngradeTiming, UpgradeProration
 from billing.proration import prorate, remaining_fraction
 from billing.subscription_status import SubscriptionStatus
+from billing.tax import TaxRate, lines_total, tax_lines
 from billing.terms import TermsKey, same_terms
 
 MAX_PREPAID_PERIODS = 120
@@ -115,6 +116,10 @@ class Facts:
     payment_waiting: bool = False  # an earlier change waits for the customer's authentication
     # CHG-4, USE-6: usage billed when the period it belongs to ends early (on-demand blocks).
     usage_charges: tuple[Line, ...] = ()
+    # TAX-1: the rate of the billing address the invoice is issued with (None: untaxed), and the
+    # rate of the charge a credit for unused time reverses (None: the same rate).
+    tax: TaxRate | None = None
+    reversed_tax: TaxRate | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +132,8 @@ class Line:
     discount: int = 0
     # TAX-1: the tax on `amount - discount` at the line's rate (rounded once); 0 for none.
     tax: int = 0
+    # TAX-1: the rate `tax` was computed at (inclusive or exclusive); None before taxes apply.
+    tax_rate: TaxRate | None = None
 
 
 @dataclass(frozen=True)
@@ -154,7 +161,8 @@ class Quote:
 
     @property
     def total(self) -> int:
-        return sum(line.amount for line in self.lines)
+        """What the lines cost with their discounts and taxes (MNY-2, TAX-1)."""
+        return lines_total(self.lines)
 
 
 @dataclass(frozen=True)
@@ -378,7 +386,10 @@ def _credited(subscription: Subscription, products: set[str] | None) -> Subscrip
 def _finish(
     current: Subscription, draft: _Draft, now: datetime, facts: Facts, blockers: list[Blocker]
 ) -> Quote:
-    total = sum(line.amount for line in draft.lines)
+    lines = draft.lines
+    if facts.tax is not None:  # TAX-1: after discounts, before the credit balance
+        lines = tax_lines(lines, facts.tax, facts.reversed_tax)
+    total = lines_total(lines)
     # INT-3: the credit balance pays first; a negative total adds to it. Never negative.
     credit_applied = invoice_credit(current.credit_balance, total)
     amount_due = max(total, 0) - credit_applied
@@ -398,7 +409,7 @@ def _finish(
         kind=draft.kind,
         timing=draft.timing,
         currency=current.currency,
-        lines=tuple(draft.lines),
+        lines=tuple(lines),
         credit_applied=credit_applied,
         amount_due_now=amount_due,
         credit_balance_after=balance_after,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from tortoise import fields
@@ -114,6 +115,9 @@ class Issuer(Model):
     address: list[str] = fields.JSONField(default=list)
     email = fields.CharField(max_length=254, default="")
     tax_id = fields.CharField(max_length=50, default="")
+    country = fields.CharField(max_length=2, default="")
+    # TAX-1: the catalog's tax table (billing.tax.TaxTable.to_json()).
+    taxes: dict[str, Any] = fields.JSONField(default=dict)
 
     class Meta:
         table = "issuer"

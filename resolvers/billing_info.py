@@ -8,6 +8,7 @@ from uuid import UUID
 
 from billing.errors import BillingError
 from models import BillingInfo
+from resolvers.vat_numbers import normalized_vat_number
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -38,5 +39,8 @@ async def update_billing_info(organization_id: UUID, change: BillingInfoChange) 
         raise BillingError(
             "The country is a two-letter ISO 3166 code, such as IT or US.", field="country"
         )
+    # TAX-2: an EU customer's tax id is its VAT number: a malformed one is refused, not taken
+    # for a consumer's (which would charge VAT the business does not owe).
+    values["tax_id"] = normalized_vat_number(values["country"], values["tax_id"])
     info, _ = await BillingInfo.update_or_create(organization_id=organization_id, defaults=values)
     return info

@@ -13,6 +13,7 @@ from billing.periods import period_containing
 from billing.quote import Line
 from billing.scheduled_change import ScheduledKind
 from billing.subscription_status import SubscriptionStatus
+from billing.tax import lines_total
 from models import Organization, Subscription
 from resolvers.catalog import CatalogSnapshot
 from resolvers.scheduled_changes import scheduled_changes
@@ -22,6 +23,7 @@ from resolvers.subscription_state import (
     load_prices,
     load_subscription,
 )
+from resolvers.taxes import taxed_for
 
 S = SubscriptionStatus
 
@@ -38,7 +40,7 @@ class UpcomingRenewal:
 
     @property
     def total(self) -> int:
-        return sum(line.amount for line in self.lines)
+        return lines_total(self.lines)  # with the lines' taxes (TAX-1)
 
     @property
     def amount_due(self) -> int:
@@ -105,8 +107,8 @@ async def upcoming_renewal(
         return None
     await apply_scheduled_change(loaded)
     start, end = renewal_period(loaded.row)
-    lines = renewal_lines(loaded, start, end)
-    total = sum(line.amount for line in lines)
+    lines = await taxed_for(organization.id, renewal_lines(loaded, start, end))  # TAX-1
+    total = lines_total(lines)
     return UpcomingRenewal(
         currency=loaded.row.currency,
         period_start=start,

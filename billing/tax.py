@@ -227,10 +227,10 @@ class RateTotal:
 
 def summary(lines: Sequence[Line]) -> tuple[RateTotal, ...]:
     """The taxable amount and tax per rate, in the order the rates first appear; lines with no
-    rate (no tax table applied) are left out."""
+    rate, or untaxed (no tax where the customer is), are left out."""
     totals: dict[TaxRate, tuple[int, int]] = {}
     for line in lines:
-        if line.tax_rate is None:
+        if line.tax_rate is None or line.tax_rate == NO_TAX:
             continue
         taxable, tax = totals.get(line.tax_rate, (0, 0))
         totals[line.tax_rate] = (taxable + line_taxable(line), tax + line.tax)

@@ -148,6 +148,7 @@ def test_summary_per_rate_and_legend_rule_tax_1_tax_2() -> None:
     reverse = tax_lines([Line("a", 8000)], REVERSE, None)
     assert legend(r.rate for r in summary(reverse)) == REVERSE_CHARGE_LEGEND
     assert summary([Line("untaxed", 100)]) == ()
+    assert summary(tax_lines([Line("no tax where the customer is", 100)], NO_TAX, None)) == ()
 
 
 def test_rates_round_trip_through_json() -> None:

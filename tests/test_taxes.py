@@ -85,15 +85,14 @@ async def inclusive_catalog(clock: FixedClock) -> AsyncIterator[None]:
         await seed(load_catalog(DEFAULT_CATALOG_FILE), None, clock)
 
 
-async def _organization(clock: FixedClock, billing: dict[str, str] | None) -> str:
+async def _organization(clock: FixedClock, billing: dict[str, Any] | None) -> str:
     clock.set(DAY_10)
     organization, owner = await organization_with(
         [{"product": "email", "plan": "email-1000"}], period=(START, END)
     )
     if billing is not None:
-        await BillingInfo.create(
-            organization=organization, company_name="Customer", billing_email="ap@c.test", **billing
-        )
+        values: dict[str, Any] = {"company_name": "Customer", "billing_email": "ap@c.test"}
+        await BillingInfo.create(organization=organization, **values, **billing)
     return owner
 
 

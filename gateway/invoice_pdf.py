@@ -12,7 +12,7 @@ from fpdf import FPDF
 
 from billing import invoice_parties
 from billing.money import Money
-from billing.tax import RateTotal, TaxRate
+from billing.tax import NO_TAX, RateTotal, TaxRate
 from models import Invoice, InvoiceLine
 
 GREY = (110, 110, 110)
@@ -117,7 +117,7 @@ def _lines(pdf: FPDF, invoice: Invoice, lines: Sequence[InvoiceLine]) -> None:
         pdf.set_xy(pdf.l_margin + 110, top)
         rate = TaxRate.from_json(line.tax_rate) if line.tax_rate else None
         pdf.cell(25, 5, _text(_rate(rate)), align="R")
-        pdf.cell(25, 5, _money(invoice, line.tax) if rate else "", align="R")
+        pdf.cell(25, 5, _money(invoice, line.tax) if rate not in (None, NO_TAX) else "", align="R")
         pdf.cell(0, 5, _money(invoice, line.amount), align="R")
         pdf.set_xy(pdf.l_margin, bottom)
 
@@ -125,6 +125,8 @@ def _lines(pdf: FPDF, invoice: Invoice, lines: Sequence[InvoiceLine]) -> None:
 def _rate(rate: TaxRate | None) -> str:
     if rate is None:
         return ""
+    if rate == NO_TAX:
+        return "none"
     if rate.reverse_charge:
         return "0 % RC"
     return f"{rate.percent} %" + (" incl." if rate.inclusive else "")

@@ -1,5 +1,7 @@
 // The current plan and status (SUB-1: what the status means and what to do), the next billing
 // date and, for billing roles only (ACC-3), the recurring amount and the upcoming invoice.
+import { taxNotes, taxRows } from "../parts/tax_rows.js";
+
 export const id = "plan";
 
 export const messages = {
@@ -44,6 +46,8 @@ export const messages = {
     "limit.line": "{value} {metric}",
     "limit.used": "{used} of {value} {metric} used",
     upcoming: "Upcoming invoice",
+    taxOn: "{rate} on {amount}",
+    sellerTaxId: "Seller's tax id: {id}",
     upcomingIssued: "Issued and charged on {date}",
     line: "Line",
     amount: "Amount",
@@ -95,6 +99,8 @@ export const messages = {
     "limit.line": "{value} {metric}",
     "limit.used": "{used} di {value} {metric} usati",
     upcoming: "Prossima fattura",
+    taxOn: "{rate} su {amount}",
+    sellerTaxId: "Partita IVA del venditore: {id}",
     upcomingIssued: "Emessa e addebitata il {date}",
     line: "Voce",
     amount: "Importo",
@@ -278,10 +284,12 @@ function upcoming(ctx, invoice) {
         "tbody",
         {},
         invoice.lines.map((line) => row(line.description, line.amount)),
+        taxRows(ctx, invoice.tax),
         row(t("total"), invoice.total, true),
         invoice.creditApplied.amount ? row(t("creditApplied"), { ...invoice.creditApplied, amount: -invoice.creditApplied.amount }) : null,
         row(t("amountDue"), invoice.amountDue, true),
       ),
     ),
+    ...taxNotes(ctx, invoice.tax),
   ];
 }

@@ -17,10 +17,11 @@ import pytest
 import pytest_asyncio
 
 from billing.clock import FixedClock
+from billing.subscription_status import SubscriptionStatus
 from gateway.catalog_file import load_catalog
 from gateway.seed import seed
 from gateway.settings import DEFAULT_CATALOG_FILE
-from models import BillingInfo, Invoice, Payment
+from models import BillingInfo, Invoice, Payment, PaymentMethod
 from tests.conftest import SEEDED_AT, GraphQLClient
 from tests.factories import organization_with
 
@@ -287,3 +288,57 @@ async def test_a_credit_is_taxed_at_the_rate_of_the_charge_it_reverses_rule_tax_
         ("VAT 22 % (IT)", -1597, -351),
         ("VAT 20 % (FR)", 2129, 426),
     ]
+
+
+SUBSCRIBE = f"""mutation ($input: PlanChangeInput!, $confirm: Int!) {{
+  subscribe(input: $input, confirmAmountDue: $confirm) {{ __typename
+  ... on PlanChangeApplied {{ invoice {{ id amountDue {MONEY} {LINES} }} }} }} }}"""
+PAY = """mutation ($id: ID!) { payInvoice(invoiceId: $id) { __typename
+  ... on InvoicePaid { invoice { status amountDue { amount } } } ... on UserError { code } } }"""
+
+
+async def test_subscribing_charges_the_taxed_total_rule_tax_1_sub_2(
+    gql: GraphQLClient, clock_at: FixedClock
+) -> None:
+    clock_at.set(DAY_10)
+    organization, owner = await organization_with(
+        [{"product": "email", "plan": "email-1000"}],
+        period=(START, END),
+        status=SubscriptionStatus.TRIAL_ENDED,
+    )
+    await BillingInfo.create(
+        organization=organization, company_name="Dupont", billing_email="a@d.test", country="FR"
+    )
+    assert exclusive(3000, 20) == 600  # a French consumer: a full month at 20 %
+    change = {"product": "email"}
+    preview = (await gql(PREVIEW, {"input": change}, as_user=owner))["data"]["previewPlanChange"]
+    assert (_taxes(preview), preview["amountDueNow"]["amount"]) == ([(3000, 600)], 3600)
+    applied = (await gql(SUBSCRIBE, {"input": change, "confirm": 3600}, as_user=owner))["data"][
+        "subscribe"
+    ]
+    assert applied["__typename"] == "PlanChangeApplied"
+    assert applied["invoice"]["amountDue"]["amount"] == 3600
+    payment = await Payment.get(invoice_id=applied["invoice"]["id"])
+    assert payment.amount == 3600
+
+
+async def test_paying_an_open_invoice_charges_its_taxed_total_rule_tax_1(
+    gql: GraphQLClient, clock_at: FixedClock
+) -> None:
+    clock_at.set(datetime(2026, 4, 1, 9, 30, tzinfo=UTC))
+    organization, owner = await organization_with(
+        [{"product": "email", "plan": "email-1000"}],
+        period=(START, END),
+        card="pm_card_chargeDeclined",
+    )
+    await BillingInfo.create(
+        organization=organization, company_name="Rossi", billing_email="a@r.test", country="IT"
+    )
+    await gql(ADVANCE % 1, as_user=owner)  # the renewal is declined: OPEN
+    invoice = await Invoice.get(organization_id=organization.id)
+    assert (invoice.status, invoice.amount_due) == ("OPEN", 3000 + exclusive(3000, 22))
+    await PaymentMethod.filter(organization_id=organization.id).update(processor_id="pm_card_visa")
+    paid = (await gql(PAY, {"id": str(invoice.id)}, as_user=owner))["data"]["payInvoice"]
+    assert paid["invoice"] == {"status": "PAID", "amountDue": {"amount": 3660}}
+    last = await Payment.filter(invoice_id=invoice.id).order_by("-created_at").first()
+    assert last is not None and (last.status, last.amount) == ("SUCCEEDED", 3660)

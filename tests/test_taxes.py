@@ -22,7 +22,7 @@ from gateway.catalog_file import load_catalog
 from gateway.seed import seed
 from gateway.settings import DEFAULT_CATALOG_FILE
 from models import BillingInfo, Invoice, Payment, PaymentMethod
-from tests.conftest import SEEDED_AT, GraphQLClient
+from tests.conftest import SEEDED_AT, GraphQLClient, QueryCounter
 from tests.factories import organization_with
 
 START, END = datetime(2026, 3, 2, 9, 30, tzinfo=UTC), datetime(2026, 4, 2, 9, 30, tzinfo=UTC)
@@ -342,3 +342,33 @@ async def test_paying_an_open_invoice_charges_its_taxed_total_rule_tax_1(
     assert paid["invoice"] == {"status": "PAID", "amountDue": {"amount": 3660}}
     last = await Payment.filter(invoice_id=invoice.id).order_by("-created_at").first()
     assert last is not None and (last.status, last.amount) == ("SUCCEEDED", 3660)
+
+
+TAXED_INVOICES = f"""{{ organization {{ invoices(first: 10) {{ edges {{ node {{
+  number total {MONEY} {LINES} {TAX} }} }} }} }} }}"""
+
+
+async def _statements(gql: GraphQLClient, owner: str, sql_queries: QueryCounter) -> int:
+    await gql(TAXED_INVOICES, as_user=owner)  # warm: the caller and the catalog are kept
+    before = sql_queries.count
+    body = await gql(TAXED_INVOICES, as_user=owner)
+    assert "errors" not in body, body
+    return sql_queries.count - before
+
+
+async def test_taxed_invoices_cost_a_constant_number_of_sql_statements_rule_tax_1(
+    gql: GraphQLClient, clock_at: FixedClock, sql_queries: QueryCounter
+) -> None:
+    one = await _organization(clock_at, {"country": "IT"})
+    await _preview_and_apply(gql, one, "email-1500")
+    three = await _organization(clock_at, {"country": "IT"})
+    for plan in ("email-1500", "email-2500"):
+        await _preview_and_apply(gql, three, plan)
+    clock_at.set(DAY_20)
+    await BillingInfo.filter(organization__memberships__user__email=three).update(country="DE")
+    await gql(ADVANCE % 13, as_user=three)  # the renewal, taxed at 19 %
+    counts = (await _statements(gql, one, sql_queries), await _statements(gql, three, sql_queries))
+    # 2 (viewer: user, memberships) + the invoices + their lines (one batch) = 4; the tax per
+    # rate and the seller's tax id come from each invoice's own row (INV-3): none per invoice.
+    assert counts == (4, 4)
+    assert await Invoice.filter(organization__memberships__user__email=three).count() == 3

@@ -32,7 +32,7 @@ def customer(details: dict[str, Any]) -> Party | None:
         data.get("address_line1", ""),
         data.get("address_line2", ""),
         place,
-        data.get("country", ""),
+        "-".join(part for part in (data.get("country", ""), data.get("region", "")) if part),
         data.get("billing_email", ""),
         f"Tax id {data['tax_id']}" if data.get("tax_id") else "",
     ]

@@ -101,6 +101,9 @@ class BillingInfo(Model):
     city = fields.CharField(max_length=100, default="")
     postal_code = fields.CharField(max_length=20, default="")
     country = fields.CharField(max_length=2, default="")
+    # TAX-1: a region of the country (ISO 3166-2 subdivision code without the country, e.g.
+    # QC), for rates set per region.
+    region = fields.CharField(max_length=3, default="")
     tax_id = fields.CharField(max_length=50, default="")
     contact_name = fields.CharField(max_length=200, default="")
 

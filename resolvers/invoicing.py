@@ -126,6 +126,7 @@ BILLING_INFO_FIELDS = (
     "city",
     "postal_code",
     "country",
+    "region",
     "tax_id",
     "contact_name",
 )

@@ -33,7 +33,7 @@ async def customer_rate(organization_id: UUID) -> TaxRate:
     info = await BillingInfo.get_or_none(organization_id=organization_id)
     if info is None:
         return NO_TAX
-    customer = TaxCustomer(country=info.country, vat_number=info.tax_id)
+    customer = TaxCustomer(country=info.country, region=info.region, vat_number=info.tax_id)
     return rate_for(await tax_table(), customer)
 
 

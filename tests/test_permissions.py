@@ -210,6 +210,7 @@ PERMISSIONS: dict[tuple[str, str], Callers] = {
         "city",
         "postalCode",
         "country",
+        "region",
         "taxId",
         "contactName",
     ),

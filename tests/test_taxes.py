@@ -22,7 +22,7 @@ from gateway.catalog_file import load_catalog
 from gateway.seed import seed
 from gateway.settings import DEFAULT_CATALOG_FILE
 from models import BillingInfo, Invoice, Payment, PaymentMethod
-from tests.conftest import SEEDED_AT, GraphQLClient, QueryCounter
+from tests.conftest import SEEDED_AT, GraphQLClient, QueryCounter, error_codes
 from tests.factories import organization_with
 
 START, END = datetime(2026, 3, 2, 9, 30, tzinfo=UTC), datetime(2026, 4, 2, 9, 30, tzinfo=UTC)
@@ -372,3 +372,56 @@ async def test_taxed_invoices_cost_a_constant_number_of_sql_statements_rule_tax_
     # rate and the seller's tax id come from each invoice's own row (INV-3): none per invoice.
     assert counts == (4, 4)
     assert await Invoice.filter(organization__memberships__user__email=three).count() == 3
+
+
+async def test_a_regions_own_rate_from_the_billing_region_rule_tax_1(
+    gql: GraphQLClient, clock_at: FixedClock, inclusive_catalog: None
+) -> None:
+    owner = await _organization(clock_at, {"country": "CA"})
+    refused = await gql(
+        UPDATE,
+        {
+            "input": {
+                "companyName": "Tremblay",
+                "billingEmail": "a@t.test",
+                "country": "CA",
+                "region": "Quebec",
+            }
+        },
+        as_user=owner,
+    )
+    assert error_codes(refused) == ["BAD_USER_INPUT"]  # longer than a code (input limits)
+    refused = await gql(
+        UPDATE,
+        {
+            "input": {
+                "companyName": "Tremblay",
+                "billingEmail": "a@t.test",
+                "country": "CA",
+                "region": "Q.C",
+            }
+        },
+        as_user=owner,
+    )
+    assert refused["data"]["updateBillingInfo"]["field"] == "region"
+    saved = await gql(
+        UPDATE,
+        {
+            "input": {
+                "companyName": "Tremblay",
+                "billingEmail": "a@t.test",
+                "country": "CA",
+                "region": "qc",
+            }
+        },
+        as_user=owner,
+    )
+    assert saved["data"]["updateBillingInfo"]["__typename"] == "BillingInfoUpdated"
+    credit, charge = upgrade_lines(3000, 4500, DAY_10)
+    share = Fraction(14975, 100000)  # 14.975 %, exclusive
+    taxes = (half_away(credit * share), half_away(charge * share))
+    assert taxes == (-304, 456)  # -304.292, 456.438
+    preview, invoice, charged = await _preview_and_apply(gql, owner, "email-1500")
+    assert _taxes(preview) == _taxes(invoice) == [(-2032, -304), (3048, 456)]
+    assert preview["amountDueNow"]["amount"] == charged == 1016 + 152 == 1168
+    assert invoice["lines"][0]["taxRate"]["label"] == "GST+QST 14.975 % (CA-QC)"

@@ -16,13 +16,16 @@ class Migration(migrations.Migration):
 
     initial = False
 
-    # TAX-1, TAX-2: the catalog's tax table and the seller's country on the issuer; each invoice
+    # TAX-1, TAX-2: the billing address's region; the catalog's tax table and the seller's country on the issuer; each invoice
     # line's tax and rate; each invoice's tax per rate, its tax and the reverse-charge legend.
     operations = [
         ops.AddField(
             model_name="Issuer", name="country", field=fields.CharField(max_length=2, default="")
         ),
         ops.AddField(model_name="Issuer", name="taxes", field=_json(default=dict)),
+        ops.AddField(
+            model_name="BillingInfo", name="region", field=fields.CharField(max_length=3, default="")
+        ),
         ops.AddField(model_name="InvoiceLine", name="tax", field=fields.BigIntField(default=0)),
         ops.AddField(model_name="InvoiceLine", name="tax_rate", field=_json(null=True)),
         ops.AddField(model_name="Invoice", name="tax_summary", field=_json(default=list)),

@@ -4,7 +4,7 @@ export const documents = {
   "BillingAccountChange": "e0ba61e12b716dd70d4cd7f1f4fa9bf84b5af7219253355a54b00535058ddbd4",
   "BillingCancel": "da566818a817dab2ac7c23ed0d784425f0ba313e17e949a76355e70b1903ca61",
   "BillingChangeOptions": "477f224c807173a38d90cd2b73469f558f2dae833bf46fb75d5a3745005ce94c",
-  "BillingInfoSection": "279fb976b37756c4e590e32806cbae420c79b53e422c27756999d58d4fd80a76",
+  "BillingInfoSection": "2a6be7f82d7d7c888832cc6808e1dd38fc8daf095611bccb800c3322b35da8d9",
   "BillingPlan": "05e39f8d35cbb24c80654d9af0ed2f2247e807377aeebc9df3a3ca9704cc6204",
   "BillingPreferences": "a6cc2fab1108c3db0b57902e619850e7bebcd2d79c7bef07e93b19acdf9e85bb",
   "BillingShell": "b63aadb970df63369f02270f7cf9d1e64eb8934a2fa37d687a75b9ec962703f0",

@@ -284,11 +284,6 @@ def total_discount(lines: Sequence[Line]) -> int:
     return sum(line.discount for line in lines)
 
 
-def net_total(lines: Sequence[Line]) -> int:
-    """MNY-2: the sum of the lines after their discounts (before tax)."""
-    return sum(line.amount - line.discount for line in lines)
-
-
 def _percent(bp: int) -> str:
     return f"{(Decimal(bp) / 100).normalize():f} %"
 

@@ -17,7 +17,8 @@ def issuer(details: dict[str, Any]) -> Party | None:
     data = details.get("issuer") or {}
     if not data:
         return None
-    lines = [*data.get("address", []), data.get("email", ""), data.get("tax_id", "")]
+    tax_id = data.get("tax_id", "")
+    lines = [*data.get("address", []), data.get("email", ""), f"Tax id {tax_id}" if tax_id else ""]
     return Party(data["name"], [line for line in lines if line])
 
 
@@ -31,7 +32,7 @@ def customer(details: dict[str, Any]) -> Party | None:
         data.get("address_line1", ""),
         data.get("address_line2", ""),
         place,
-        data.get("country", ""),
+        "-".join(part for part in (data.get("country", ""), data.get("region", "")) if part),
         data.get("billing_email", ""),
         f"Tax id {data['tax_id']}" if data.get("tax_id") else "",
     ]

@@ -23,6 +23,7 @@ from billing.periods import BillingInterval, shift_months
 from billing.policies import DowngradeTiming, UpgradeProration
 from billing.proration import prorate, remaining_fraction
 from billing.subscription_status import SubscriptionStatus
+from billing.tax import TaxRate, lines_total, tax_lines
 from billing.terms import TermsKey, same_terms
 
 MAX_PREPAID_PERIODS = 120
@@ -118,6 +119,10 @@ class Facts:
     usage_charges: tuple[Line, ...] = ()
     # DSC-2: the coupon in force (or the one a promotion code applies with this change).
     discount: discounts.InForce | None = None
+    # TAX-1: the rate of the billing address the invoice is issued with (None: untaxed), and the
+    # rate of the charge a credit for unused time reverses (None: the same rate).
+    tax: TaxRate | None = None
+    reversed_tax: TaxRate | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,8 @@ class Line:
     # DSC-1: the product and plan the line bills, for coupons limited to them; None for neither.
     product: str | None = None
     plan: str | None = None
+    # TAX-1: the rate `tax` was computed at (inclusive or exclusive); None before taxes apply.
+    tax_rate: TaxRate | None = None
 
 
 @dataclass(frozen=True)
@@ -160,7 +167,8 @@ class Quote:
 
     @property
     def total(self) -> int:
-        return discounts.net_total(self.lines)
+        """What the lines cost with their discounts and taxes (MNY-2, TAX-1)."""
+        return lines_total(self.lines)
 
     @property
     def discount_total(self) -> int:
@@ -397,9 +405,12 @@ def _credited(subscription: Subscription, products: set[str] | None) -> Subscrip
 def _finish(
     current: Subscription, draft: _Draft, now: datetime, facts: Facts, blockers: list[Blocker]
 ) -> Quote:
-    # DSC-2: discounts per line, before the credit balance (and before tax).
+    # DSC-2 then TAX-1: discounts per line first, then tax on `amount - discount`, both before
+    # the credit balance (MNY-2's order).
     lines = discounts.discount_lines(draft.lines, facts.discount, current.currency)
-    total = discounts.net_total(lines)
+    if facts.tax is not None:
+        lines = tuple(tax_lines(lines, facts.tax, facts.reversed_tax))
+    total = lines_total(lines)
     # INT-3: the credit balance pays first; a negative total adds to it. Never negative.
     credit_applied = invoice_credit(current.credit_balance, total)
     amount_due = max(total, 0) - credit_applied

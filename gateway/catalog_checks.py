@@ -1,6 +1,6 @@
 """Checks across the fields of the catalog file that its shapes cannot state: unique codes, a
 price for every interval a product is sold in, limits on the product's own metrics, coherent
-upgrade-preference policies (CAT-1 to CAT-7, PREF-2, USE-6)."""
+upgrade-preference policies (CAT-1 to CAT-7, PREF-2, USE-6), one tax rate per place (TAX-1)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ def catalog_problems(spec: CatalogSpec) -> list[tuple[str, str]]:
             ("currency", f"expected one of {sorted(MINOR_UNIT_DIGITS)}, got {spec.currency!r}")
         )
     problems += duplicates("products", [p.code for p in spec.products])
+    # TAX-1: one rate per country and region, else which applies would be a matter of order.
+    rates = spec.taxes.rates
+    problems += duplicates("taxes.rates", [(rate.country, rate.region) for rate in rates])
     for i, product in enumerate(spec.products):
         problems += _product_problems(f"products[{i}]", product)
     problems += coupon_problems(spec)

@@ -97,7 +97,28 @@ class IssuerSpec(Spec):
     name: StrictStr
     address: list[StrictStr] = []
     email: StrictStr = ""
-    tax_id: StrictStr = ""
+    tax_id: StrictStr = ""  # printed on every invoice (TAX-1)
+    country: Annotated[StrictStr, Field(pattern=r"^([A-Z]{2})?$")] = ""
+
+
+CountryCode = Annotated[StrictStr, Field(pattern=r"^[A-Z]{2}$")]
+TaxPercent = Annotated[StrictStr, Field(pattern=r"^\d{1,2}(\.\d{1,4})?$")]
+
+
+class TaxRateSpec(Spec):
+    """TAX-1: one rate, for a country or one of its regions."""
+
+    country: CountryCode
+    region: Annotated[StrictStr, Field(pattern=r"^([A-Z0-9]{1,3})?$")] = ""
+    name: StrictStr = "VAT"
+    percent: TaxPercent
+    inclusive: StrictBool | None = None  # default: the table's prices_include_tax
+
+
+class TaxSpec(Spec):
+    prices_include_tax: StrictBool = False
+    eu_reverse_charge: StrictBool = True  # TAX-2
+    rates: list[TaxRateSpec] = []
 
 
 class CouponSpec(Spec):
@@ -132,6 +153,7 @@ class PromotionCodeSpec(Spec):
 class CatalogSpec(Spec):
     currency: StrictStr
     issuer: IssuerSpec
+    taxes: TaxSpec = TaxSpec()
     products: Annotated[list[ProductSpec], Field(min_length=1)]
     coupons: list[CouponSpec] = []
     promotion_codes: list[PromotionCodeSpec] = []

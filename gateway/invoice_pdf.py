@@ -1,5 +1,6 @@
-"""Invoices as PDF documents (INV-2), drawn with fpdf2: issuer, billing details, lines, credit,
-total and status, all as they were when the invoice was issued (INV-3)."""
+"""Invoices as PDF documents (INV-2), drawn with fpdf2: issuer, billing details, lines with their
+discount (DSC-2) and tax, the subtotal, the discounts, the taxable amount and tax per rate (TAX-1,
+TAX-2), credit, total and status, all as they were when the invoice was issued (INV-3)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fpdf import FPDF
 
 from billing import invoice_parties
 from billing.money import Money
+from billing.tax import NO_TAX, RateTotal, TaxRate
 from models import Invoice, InvoiceLine
 
 GREY = (110, 110, 110)
@@ -46,6 +48,13 @@ def render_invoice(invoice: Invoice, lines: Sequence[InvoiceLine]) -> bytes:
     pdf.set_font("Helvetica", "", 8)
     pdf.set_text_color(*GREY)
     pdf.ln(4)
+    if invoice.tax_legend:  # TAX-2
+        pdf.set_font("Helvetica", "B", 9)
+        pdf.set_text_color(*INK)
+        pdf.multi_cell(0, 5, _text(invoice.tax_legend), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", "", 8)
+        pdf.set_text_color(*GREY)
+        pdf.ln(2)
     pdf.cell(0, 5, _text(f"Amounts in {invoice.currency}. Thank you for your business."), align="C")
     return bytes(pdf.output())
 
@@ -95,35 +104,65 @@ def _lines(pdf: FPDF, invoice: Invoice, lines: Sequence[InvoiceLine]) -> None:
     pdf.set_draw_color(*GREY)
     pdf.set_font("Helvetica", "B", 9)
     pdf.set_text_color(*GREY)
-    pdf.cell(150, 7, "DESCRIPTION", border="B")
+    pdf.cell(110, 7, "DESCRIPTION", border="B")
+    pdf.cell(25, 7, "TAX RATE", border="B", align="R")
+    pdf.cell(25, 7, "TAX", border="B", align="R")
     pdf.cell(0, 7, "AMOUNT", border="B", align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)
     pdf.set_text_color(*INK)
     for line in lines:
-        pdf.multi_cell(
-            150, 7, _text(line.description), new_x="RIGHT", new_y="TOP", max_line_height=5
-        )
-        pdf.cell(0, 7, _money(invoice, line.amount), align="R", new_x="LMARGIN", new_y="NEXT")
-        if line.discount:  # DSC-2: the line's discount, under it
+        top = pdf.get_y()
+        pdf.multi_cell(110, 5, _text(line.description), new_x="LMARGIN", new_y="NEXT")
+        bottom = max(pdf.get_y(), top + 7)
+        pdf.set_xy(pdf.l_margin + 110, top)
+        rate = TaxRate.from_json(line.tax_rate) if line.tax_rate else None
+        pdf.cell(25, 5, _text(_rate(rate)), align="R")
+        pdf.cell(25, 5, _money(invoice, line.tax) if rate not in (None, NO_TAX) else "", align="R")
+        pdf.cell(0, 5, _money(invoice, line.amount), align="R")
+        pdf.set_xy(pdf.l_margin, bottom)
+        if line.discount:  # DSC-2: the line's discount, under it (the tax is on what remains)
             pdf.set_text_color(*GREY)
             # On a credit: the discount the period was billed with, not given back twice.
             label = (
                 "    Discount" if line.amount >= 0 else "    Less the discount it was billed with"
             )
-            pdf.cell(150, 6, label)
+            pdf.cell(160, 6, label)
             pdf.cell(
                 0, 6, _money(invoice, -line.discount), align="R", new_x="LMARGIN", new_y="NEXT"
             )
             pdf.set_text_color(*INK)
 
 
+def _rate(rate: TaxRate | None) -> str:
+    if rate is None:
+        return ""
+    if rate == NO_TAX:
+        return "none"
+    if rate.reverse_charge:
+        return "0 % RC"
+    return f"{rate.percent} %" + (" incl." if rate.inclusive else "")
+
+
 def _totals(pdf: FPDF, invoice: Invoice) -> None:
-    discounted: list[tuple[str, int]] = []
-    if invoice.discount_total:
-        subtotal = invoice.total + invoice.discount_total
-        discounted = [("Subtotal", subtotal), ("Discounts", -invoice.discount_total)]
+    rates = [RateTotal.from_json(data) for data in invoice.tax_summary or []]
+    # TAX-1: the taxable amount (after discounts) and the tax of each rate; an inclusive rate's
+    # tax is in the total.
+    taxes = [
+        (
+            f"{r.rate.label}{' included' if r.rate.inclusive else ''} "
+            f"on {Money(r.taxable, invoice.currency).formatted()}",
+            r.tax,
+        )
+        for r in rates
+    ]
+    # The lines' amounts before their discounts, without exclusive tax (MNY-2, DSC-2, TAX-1).
+    exclusive_tax = sum(r.tax for r in rates if not r.rate.inclusive)
+    subtotal = invoice.total + invoice.discount_total - exclusive_tax
+    show_subtotal = invoice.discount_total != 0 or any(not r.rate.inclusive for r in rates)
     totals = [
-        *discounted,
+        *([("Subtotal", subtotal)] if show_subtotal else []),
+        *([("Discounts", -invoice.discount_total)] if invoice.discount_total else []),
+        *taxes,
         ("Total", invoice.total),
         ("Credit applied", -invoice.credit_applied),
         ("Amount due", invoice.amount_due),

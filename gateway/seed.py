@@ -17,6 +17,7 @@ from billing.invoices import InvoiceKind
 from billing.periods import BillingInterval, period_containing, shift_months
 from billing.quote import Line
 from billing.subscription_status import SubscriptionStatus
+from billing.tax import TaxRate, TaxTable
 from gateway.catalog_spec import (
     CatalogSpec,
     DemoSpec,
@@ -79,6 +80,8 @@ async def seed(catalog: CatalogSpec, demo: DemoSpec | None, clock: Clock) -> See
                 "address": list(issuer.address),
                 "email": issuer.email,
                 "tax_id": issuer.tax_id,
+                "country": issuer.country,
+                "taxes": tax_table(catalog).to_json(),
             },
         )
         for position, product in enumerate(catalog.products):
@@ -108,6 +111,27 @@ async def _upsert_coupons(catalog: CatalogSpec) -> None:
             max_redemptions=promotion.max_redemptions,
             expires_at=promotion.expires_at,
         )
+
+
+def tax_table(catalog: CatalogSpec) -> TaxTable:
+    """TAX-1: the catalog's rates, each inclusive or exclusive of the price."""
+    taxes = catalog.taxes
+    rates = tuple(
+        TaxRate(
+            name=rate.name,
+            percent=rate.percent,
+            inclusive=taxes.prices_include_tax if rate.inclusive is None else rate.inclusive,
+            country=rate.country,
+            region=rate.region,
+        )
+        for rate in taxes.rates
+    )
+    return TaxTable(
+        rates=rates,
+        seller_country=catalog.issuer.country,
+        eu_reverse_charge=taxes.eu_reverse_charge,
+        prices_include_tax=taxes.prices_include_tax,
+    )
 
 
 async def _upsert_product(spec: ProductSpec, position: int, currency: str) -> int:

@@ -38,6 +38,11 @@ class Invoice(Model):
     automatic_retries = fields.IntField(default=0)
     # INV-3: issuer and customer details as they were when the invoice was issued.
     billing_details: dict[str, Any] = fields.JSONField(default=dict)
+    # TAX-1: the taxable amount and tax per rate ([billing.tax.RateTotal.to_json()]), their
+    # tax, and TAX-2's reverse-charge legend ("" for none).
+    tax_summary: list[dict[str, Any]] = fields.JSONField(default=list)
+    tax_total = fields.BigIntField(default=0)
+    tax_legend = fields.TextField(default="")
     created_at = fields.DatetimeField(auto_now_add=True)
     lines: fields.ReverseRelation[InvoiceLine]
 
@@ -59,6 +64,9 @@ class InvoiceLine(Model):
     discount = fields.BigIntField(default=0)  # DSC-2: off `amount`, rounded once
     period_start = fields.DatetimeField(null=True)
     period_end = fields.DatetimeField(null=True)
+    # TAX-1: the line's tax (rounded once) and the rate it was computed at (TaxRate.to_json()).
+    tax = fields.BigIntField(default=0)
+    tax_rate: dict[str, Any] | None = fields.JSONField(null=True)
 
     class Meta:
         table = "invoice_line"

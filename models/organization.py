@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from tortoise import fields
@@ -100,6 +101,9 @@ class BillingInfo(Model):
     city = fields.CharField(max_length=100, default="")
     postal_code = fields.CharField(max_length=20, default="")
     country = fields.CharField(max_length=2, default="")
+    # TAX-1: a region of the country (ISO 3166-2 subdivision code without the country, e.g.
+    # QC), for rates set per region.
+    region = fields.CharField(max_length=3, default="")
     tax_id = fields.CharField(max_length=50, default="")
     contact_name = fields.CharField(max_length=200, default="")
 
@@ -114,6 +118,9 @@ class Issuer(Model):
     address: list[str] = fields.JSONField(default=list)
     email = fields.CharField(max_length=254, default="")
     tax_id = fields.CharField(max_length=50, default="")
+    country = fields.CharField(max_length=2, default="")
+    # TAX-1: the catalog's tax table (billing.tax.TaxTable.to_json()).
+    taxes: dict[str, Any] = fields.JSONField(default=dict)
 
     class Meta:
         table = "issuer"

@@ -17,7 +17,6 @@ from tortoise.transactions import in_transaction
 
 from billing.cancellation import deletion_date
 from billing.clock import offset
-from billing.discounts import net_total
 from billing.errors import BillingError
 from billing.invoices import InvoiceKind, InvoiceStatus, credit_applied, invoice_transition
 from billing.notifications import NotificationKind
@@ -31,6 +30,7 @@ from billing.schedule import (
     next_due_at,
 )
 from billing.subscription_status import Event, SubscriptionStatus, transition
+from billing.tax import lines_total
 from billing.webhooks import TRIAL_ENDING_NOTICE, EventType
 from models import (
     FeatureSetting,
@@ -64,6 +64,7 @@ from resolvers.subscription_state import (
     load_subscription,
     subscribed_product_ids,
 )
+from resolvers.taxes import taxed_for
 from resolvers.tier_moves import autoscale, check_auto_downgrade, send_renewal_notice
 from resolvers.usage_actions import settle_flexible_overage
 from resolvers.usage_charges import on_demand_charges, open_usage_month
@@ -386,14 +387,15 @@ async def _renew(
     row = loaded.row
     start, end = renewal_period(row)
     discount = await discount_store.at_renewal(organization.id, write=True)  # DSC-1
-    lines = renewal_lines(loaded, start, end, discount)  # the upcoming invoice shows the same
+    # The upcoming invoice shows the same (INV-1): discounted (DSC-2), then taxed (TAX-1).
+    lines = await taxed_for(organization.id, renewal_lines(loaded, start, end, discount))
     for product_id, terms in loaded.terms.items():
         if terms.prepaid_periods > 0:  # CHG-7: this period was paid by a downgrade's credit
             await SubscriptionItem.filter(id=loaded.items[product_id].id).update(
                 prepaid_periods=terms.prepaid_periods - 1
             )
     row.current_period_start, row.current_period_end = start, end
-    total = net_total(lines)
+    total = lines_total(lines)
     credit = credit_applied(organization.credit_balance, total)  # INT-3
     event = f"{organization.name}: renewed to {end:%-d %b %Y}"
     if lines:

@@ -15,6 +15,7 @@ from billing import discounts
 from billing.errors import NotFoundError
 from billing.invoices import InvoiceKind, InvoiceStatus, invoice_number, invoice_transition
 from billing.quote import Line
+from billing.tax import legend, lines_total, rate_for, summary, tax_lines
 from billing.webhooks import EventType
 from models import (
     BillingInfo,
@@ -27,6 +28,7 @@ from models import (
     PaymentMethod,
 )
 from payments.port import ChargeRequest, ChargeResult, ChargeStatus, PaymentProcessor
+from resolvers.taxes import tax_customer, tax_table
 from resolvers.webhook_events import invoice_event
 from resolvers.work_metrics import counted_charge
 
@@ -51,7 +53,15 @@ async def issue_invoice(
     organization.invoice_sequence += 1
     await organization.save(update_fields=["invoice_sequence"])
     details = await billing_details(organization)
-    total = discounts.net_total(lines)  # MNY-2, DSC-2: the lines after their discounts
+    if any(line.tax_rate is None for line in lines):
+        # TAX-1: lines not taxed by the caller are taxed at the rate of the address issued to.
+        rate = rate_for(await tax_table(), tax_customer(details["customer"]))
+        lines = [
+            line if line.tax_rate is not None else tax_lines([line], rate, None)[0]
+            for line in lines
+        ]
+    total = lines_total(lines)  # MNY-2, DSC-2, TAX-1: after discounts, with taxes
+    rates = summary(lines)
     invoice = await Invoice.create(
         organization=organization,
         number=invoice_number(organization.slug, organization.invoice_sequence),
@@ -68,6 +78,9 @@ async def issue_invoice(
         period_start=period[0] if period else None,
         period_end=period[1] if period else None,
         billing_details=details,
+        tax_summary=[rate.to_json() for rate in rates],
+        tax_total=sum(line.tax for line in lines),
+        tax_legend=legend(rate.rate for rate in rates),
     )
     await InvoiceLine.bulk_create(
         [
@@ -79,6 +92,8 @@ async def issue_invoice(
                 discount=line.discount,
                 period_start=line.period_start,
                 period_end=line.period_end,
+                tax=line.tax,
+                tax_rate=line.tax_rate.to_json() if line.tax_rate else None,
             )
             for position, line in enumerate(lines)
         ]
@@ -122,6 +137,7 @@ BILLING_INFO_FIELDS = (
     "city",
     "postal_code",
     "country",
+    "region",
     "tax_id",
     "contact_name",
 )

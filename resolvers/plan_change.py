@@ -68,6 +68,7 @@ from resolvers.subscription_state import (
     product_id_of,
     wanted_terms,
 )
+from resolvers.taxes import customer_rate, reversed_rate
 from resolvers.usage_charges import on_demand_charges
 from resolvers.webhook_events import (
     endpoints_kept,
@@ -290,6 +291,8 @@ async def _prepare(
         payment_waiting=invoices.payment_waiting,
         interval_switch_pending=interval_switch(scheduled.values()) is not None,
         scheduled_downgrade=await _scheduled_downgrade(loaded, scheduled.get(product_id)),
+        tax=await customer_rate(organization.id),  # TAX-1
+        reversed_tax=await reversed_rate(organization.id, now) if loaded.row.id else None,
     )
     wanted = loaded.domain(terms, interval)
     offered, discount = await _discount(loaded, wanted, code, now, lock=lock)

@@ -14,6 +14,7 @@ from billing.periods import period_containing
 from billing.quote import Line
 from billing.scheduled_change import ScheduledKind
 from billing.subscription_status import SubscriptionStatus
+from billing.tax import lines_total
 from models import Organization, Subscription
 from resolvers import discounts as discount_store
 from resolvers.catalog import CatalogSnapshot
@@ -24,6 +25,7 @@ from resolvers.subscription_state import (
     load_prices,
     load_subscription,
 )
+from resolvers.taxes import taxed_for
 
 S = SubscriptionStatus
 
@@ -40,7 +42,7 @@ class UpcomingRenewal:
 
     @property
     def total(self) -> int:
-        return discounts.net_total(self.lines)
+        return lines_total(self.lines)  # after discounts, with the lines' taxes (TAX-1)
 
     @property
     def discount_total(self) -> int:
@@ -119,8 +121,9 @@ async def upcoming_renewal(
     await apply_scheduled_change(loaded)
     start, end = renewal_period(loaded.row)
     discount = await discount_store.at_renewal(organization.id, write=False)
-    lines = renewal_lines(loaded, start, end, discount)
-    total = discounts.net_total(lines)
+    # DSC-2 then TAX-1: the lines discounted first, then taxed on what remains.
+    lines = await taxed_for(organization.id, renewal_lines(loaded, start, end, discount))
+    total = lines_total(lines)
     return UpcomingRenewal(
         currency=loaded.row.currency,
         period_start=start,

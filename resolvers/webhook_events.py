@@ -154,6 +154,7 @@ def invoice_data(invoice: Invoice) -> dict[str, Any]:
         "status": invoice.status.value,
         "currency": invoice.currency,
         "total": invoice.total,
+        "tax": invoice.tax_total,  # TAX-1: the tax the total contains
         "amount_due": invoice.amount_due,
         "issued_at": _iso(invoice.issued_at),
         "due_at": _iso(invoice.due_at),

@@ -20,6 +20,7 @@ class BillingInfo:
     city: str
     postal_code: str
     country: str
+    region: str
     tax_id: str
     contact_name: str
 
@@ -33,6 +34,7 @@ class BillingInfo:
             city=row.city,
             postal_code=row.postal_code,
             country=row.country,
+            region=row.region,
             tax_id=row.tax_id,
             contact_name=row.contact_name,
         )
@@ -47,6 +49,11 @@ class BillingInfoInput:
     city: str = ""
     postal_code: str = ""
     country: str = strawberry.field(default="", description="ISO 3166 two-letter code.")
+    region: str = strawberry.field(
+        default="",
+        description="TAX-1: ISO 3166-2 subdivision code without the country (QC), where the "
+        "catalog sets a rate per region; empty otherwise.",
+    )
     tax_id: str = ""
     contact_name: str = ""
 

@@ -68,6 +68,7 @@ MAX_LENGTHS: Mapping[str, int] = {
     "BillingInfoInput.city": 100,
     "BillingInfoInput.postalCode": 20,
     "BillingInfoInput.country": 64,  # a name gets the ISO-code advice of its own check
+    "BillingInfoInput.region": 3,
     "BillingInfoInput.taxId": 50,
     "BillingInfoInput.contactName": 200,
     # Provisioning (README "Provisioning"): as long as the columns that keep them.

@@ -9,15 +9,17 @@ from uuid import UUID
 
 import strawberry
 
-from billing import invoice_parties
+from billing import invoice_parties, tax
 from billing.invoices import InvoiceKind, InvoiceStatus
 from billing.quote import Line
+from billing.tax import line_total
 from models import Invoice as InvoiceRow
 from models import InvoiceLine as InvoiceLineRow
 from resolvers.renewal import UpcomingRenewal
 from schema.common import Money
 from schema.context import Info
 from schema.permissions import CanReadBilling
+from schema.tax import TaxRate, TaxSummary
 
 strawberry.enum(InvoiceStatus, description="INV-1")
 strawberry.enum(InvoiceKind, description="INV-4")
@@ -50,16 +52,36 @@ class InvoiceLine:
     )
     period_start: datetime | None
     period_end: datetime | None
+    tax: Money = strawberry.field(description="TAX-1: the line's tax, rounded once (MNY-2).")
+    tax_rate: TaxRate | None
+    total: Money = strawberry.field(description="After discount, with tax (TAX-1).")
 
     @classmethod
     def of(cls, row: InvoiceLineRow | Line, currency: str) -> InvoiceLine:
+        line = row if isinstance(row, Line) else stored_line(row)
         return cls(
-            description=row.description,
-            amount=Money.of(row.amount, currency),
-            discount=Money.of(row.discount, currency),
-            period_start=row.period_start,
-            period_end=row.period_end,
+            description=line.description,
+            amount=Money.of(line.amount, currency),
+            discount=Money.of(line.discount, currency),
+            period_start=line.period_start,
+            period_end=line.period_end,
+            tax=Money.of(line.tax, currency),
+            tax_rate=TaxRate.of(line.tax_rate) if line.tax_rate else None,
+            total=Money.of(line_total(line), currency),
         )
+
+
+def stored_line(row: InvoiceLineRow) -> Line:
+    rate = tax.TaxRate.from_json(row.tax_rate) if row.tax_rate else None
+    return Line(
+        row.description,
+        row.amount,
+        row.period_start,
+        row.period_end,
+        discount=row.discount,
+        tax=row.tax,
+        tax_rate=rate,
+    )
 
 
 @strawberry.type(
@@ -74,9 +96,11 @@ class UpcomingInvoice:
     kind: InvoiceKind
     lines: list[InvoiceLine]
     total: Money = strawberry.field(
-        description="The sum of the rounded lines after their discounts (MNY-2, DSC-2)."
+        description="The sum of the rounded lines after their discounts, with their taxes (MNY-2, "
+        "DSC-2, TAX-1)."
     )
     discount_total: Money = strawberry.field(description="The sum of the lines' discounts.")
+    tax: TaxSummary = strawberry.field(description="TAX-1: taxable amount and tax per rate.")
     credit_applied: Money = strawberry.field(description="To be paid from the credit balance.")
     amount_due: Money = strawberry.field(description="To be charged to the default card.")
     issues_at: datetime = strawberry.field(
@@ -94,6 +118,7 @@ class UpcomingInvoice:
             lines=[InvoiceLine.of(line, currency) for line in renewal.lines],
             total=Money.of(renewal.total, currency),
             discount_total=Money.of(renewal.discount_total, currency),
+            tax=TaxSummary.of(tax.summary(renewal.lines), currency),
             credit_applied=Money.of(renewal.credit_applied, currency),
             amount_due=Money.of(renewal.amount_due, currency),
             issues_at=renewal.period_start,
@@ -109,9 +134,13 @@ class Invoice:
     kind: InvoiceKind
     status: InvoiceStatus
     total: Money = strawberry.field(
-        description="The sum of the rounded lines after their discounts (MNY-2, DSC-2)."
+        description="The sum of the rounded lines after their discounts, with their taxes (MNY-2, "
+        "DSC-2, TAX-1)."
     )
     discount_total: Money = strawberry.field(description="The sum of the lines' discounts.")
+    tax: TaxSummary = strawberry.field(
+        description="TAX-1, TAX-2: taxable amount and tax per rate, as issued."
+    )
     credit_applied: Money = strawberry.field(description="Paid from the credit balance (INT-3).")
     amount_due: Money
     issued_at: datetime
@@ -145,6 +174,11 @@ class Invoice:
             status=row.status,
             total=Money.of(row.total, row.currency),
             discount_total=Money.of(row.discount_total, row.currency),
+            tax=TaxSummary.of(
+                [tax.RateTotal.from_json(r) for r in row.tax_summary or []],
+                row.currency,
+                str((row.billing_details or {}).get("issuer", {}).get("tax_id", "")),
+            ),
             credit_applied=Money.of(row.credit_applied, row.currency),
             amount_due=Money.of(row.amount_due, row.currency),
             issued_at=row.issued_at,

@@ -10,11 +10,13 @@ import strawberry
 from billing import quote
 from billing.errors import BillingError
 from billing.periods import BillingInterval
+from billing.tax import line_total, summary
 from models import AccountChangeRequest as AccountChangeRequestRow
 from resolvers.subscription_state import UNSET, ChangeRequest
 from schema.common import Money
 from schema.invoice import Invoice
 from schema.subscription import Subscription
+from schema.tax import TaxRate, TaxSummary
 
 strawberry.enum(quote.ChangeKind)
 strawberry.enum(quote.BlockerCode, description="What must be resolved before a change (CHG-1).")
@@ -62,6 +64,9 @@ class PreviewLine:
     )
     period_start: datetime | None
     period_end: datetime | None
+    tax: Money = strawberry.field(description="TAX-1: the line's tax, rounded once (MNY-2).")
+    tax_rate: TaxRate | None
+    total: Money = strawberry.field(description="After discount, with tax (TAX-1).")
 
 
 @strawberry.type(description="Something to resolve before the change can be applied (CHG-1).")
@@ -77,9 +82,11 @@ class PlanChangePreview:
     amount_due_now: Money
     lines: list[PreviewLine]
     total: Money = strawberry.field(
-        description="The sum of the rounded lines after their discounts (MNY-2, DSC-2)."
+        description="The sum of the rounded lines after their discounts, with their taxes (MNY-2, "
+        "DSC-2, TAX-1)."
     )
     discount_total: Money = strawberry.field(description="The sum of the lines' discounts.")
+    tax: TaxSummary = strawberry.field(description="TAX-1: taxable amount and tax per rate.")
     credit_applied: Money = strawberry.field(description="From the credit balance (INT-3).")
     credit_balance_after: Money
     recurring_amount: Money = strawberry.field(description="Per period from the next period on.")
@@ -111,11 +118,15 @@ class PlanChangePreview:
                     discount=money(line.discount),
                     period_start=line.period_start,
                     period_end=line.period_end,
+                    tax=money(line.tax),
+                    tax_rate=TaxRate.of(line.tax_rate) if line.tax_rate else None,
+                    total=money(line_total(line)),
                 )
                 for line in q.lines
             ],
             total=money(q.total),
             discount_total=money(q.discount_total),
+            tax=TaxSummary.of(summary(q.lines), q.currency),
             credit_applied=money(q.credit_applied),
             credit_balance_after=money(q.credit_balance_after),
             recurring_amount=money(q.recurring_amount),

@@ -94,6 +94,21 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
             "catalog.toml: products[3].add_ons[1].min_plan: expected one of",
         ),
         ('currency = "USD"', "currency = [", "catalog.toml: not valid TOML"),
+        (  # TAX-1: a rate is an exact decimal, never a float
+            'percent = "22"',
+            "percent = 22.0",
+            "catalog.toml: taxes.rates[0].percent: input should be a valid string",
+        ),
+        (
+            'percent = "19"',
+            'percent = "19 %"',
+            "catalog.toml: taxes.rates[1].percent:",
+        ),
+        (
+            'country = "FR"',
+            'country = "IT"',
+            "catalog.toml: taxes.rates[2]: duplicate ('IT', '')",
+        ),
     ],
 )
 def test_a_broken_catalog_names_the_file_and_the_field(

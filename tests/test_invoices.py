@@ -29,7 +29,7 @@ async def test_issued_invoices_keep_the_billing_details_they_were_issued_with(
         "city": "Milano",
         "postalCode": "20121",
         "country": "it",
-        "taxId": "IT01234567890",
+        "taxId": "IT00743110157",
     }
     updated = (await gql(UPDATE, {"input": details}, as_user=owner))["data"]["updateBillingInfo"]
     assert updated == {
@@ -54,7 +54,7 @@ async def test_issued_invoices_keep_the_billing_details_they_were_issued_with(
         "20121 Milano",
         "IT",
         "ap@initech.test",
-        "Tax id IT01234567890",
+        "Tax id IT00743110157",
     ]
     assert first["issuer"]["name"] == "Demo SaaS Inc."
     assert [first["number"][-5:], newest["number"][-5:]] == ["00001", "00002"]  # INV-2

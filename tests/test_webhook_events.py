@@ -95,6 +95,7 @@ async def test_changes_payments_cards_and_usage_reach_the_receiver_rule_evt_1(
     by_type = {e["type"]: e["data"] for e in receiver.events(organization.id)}
     assert by_type["invoice.paid"]["invoice"]["status"] == "PAID"
     assert by_type["invoice.paid"]["invoice"]["amount_due"] == 1016
+    assert by_type["invoice.paid"]["invoice"]["tax"] == 0  # no billing country: no tax (TAX-1)
     applied = by_type["plan_change.applied"]["change"]
     assert (applied["product"], applied["amount_due_now"]) == ("email", 1016)
     assert by_type["invoice.refunded"]["refund_amount"] == 500

@@ -1,6 +1,8 @@
 // The change dialog of the change-plan section: the preview (CHG-1) and, on confirming, the
 // change at the previewed amount (CHG-2), with 3-D Secure when the payment needs it (CHG-5).
-// Its labels are the change section's messages (ctx.t).
+// Its labels are the change section's messages (ctx.t). Taxes (TAX-1, TAX-2) are shown per rate.
+import { taxNotes, taxRows } from "./parts/tax_rows.js";
+
 // `interval`: the subscription's billing interval after the change.
 export async function openChange(ctx, input, { product, interval }) {
   const { h, t } = ctx;
@@ -74,6 +76,7 @@ function previewBody(ctx, preview, interval) {
               ? h("tr", { class: "discount", "data-testid": "discount-line" }, h("td", { class: "hint", text: t(line.amount.amount < 0 ? "discountBilled" : "discount") }), h("td", { class: "amount", text: ctx.money({ ...line.discount, amount: -line.discount.amount }) }))
               : null,
           ]),
+          taxRows(ctx, preview.tax),
           h("tr", {}, h("th", { scope: "row", text: t("total") }), h("td", { class: "amount", text: ctx.money(preview.total) })),
           preview.creditApplied.amount
             ? h("tr", {}, h("th", { scope: "row", text: t("creditApplied") }), h("td", { class: "amount", text: ctx.money({ ...preview.creditApplied, amount: -preview.creditApplied.amount }) }))
@@ -82,6 +85,7 @@ function previewBody(ctx, preview, interval) {
       ),
     );
   }
+  body.push(...taxNotes(ctx, preview.tax));
   const facts = [
     [t("dueNow"), ctx.money(preview.amountDueNow)],
     [t("effectiveLabel"), ctx.date(preview.effectiveAt)],

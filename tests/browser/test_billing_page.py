@@ -484,3 +484,34 @@ def test_from_a_trial_choosing_a_plan_subscribes_rule_sub_2(
         "{ organization { subscription { status items { plan { code } } } } }",
     )["organization"]["subscription"]
     assert (held["status"], held["items"][0]["plan"]["code"]) == ("ACTIVE", "pro")
+
+
+def test_the_preview_and_the_upcoming_invoice_show_the_tax_rule_tax_1(
+    page: Page, served: ServedGateway
+) -> None:
+    saved = served.graphql(
+        "billing@acme.test",
+        """mutation { updateBillingInfo(input: {companyName: "Acme S.r.l.",
+             billingEmail: "ap@acme.test", country: "IT"}) { __typename } }""",
+    )
+    assert saved["updateBillingInfo"]["__typename"] == "BillingInfoUpdated"
+    signed_in(page, "billing@acme.test")
+    # The upcoming renewal, taxed at Italy's 22 % (INV-1, TAX-1).
+    upcoming = page.get_by_test_id("upcoming-invoice")
+    expect(upcoming.get_by_test_id("tax-rate").first).to_contain_text("VAT 22 % (IT) on")
+    expect(page.locator("#plan")).to_contain_text("Seller's tax id: EU372000041")
+    page.get_by_role("button", name="Choose Unlimited for Store").click()
+    dialog = page.get_by_role("dialog", name="Upgrade: Store Unlimited")
+    # The credit reverses a charge issued without tax (Acme had no billing country then); the
+    # new line is taxed at 22 %: 71.13 x 22 % = 15.6486, 15.65; due 71.13 - 30.48 + 15.65.
+    tax = dialog.get_by_test_id("tax-rate")
+    expect(tax).to_have_count(1)
+    expect(tax).to_contain_text("VAT 22 % (IT) on $71.13")
+    expect(tax).to_contain_text("$15.65")
+    expect(dialog.get_by_test_id("preview-facts")).to_contain_text("Due now$56.30")
+    expect(dialog).to_contain_text("Seller's tax id: EU372000041")
+    with page.expect_response(_operation("ChangePlan")) as sent:
+        dialog.get_by_role("button", name="Confirm and pay $56.30").click()
+    assert json.loads(sent.value.request.post_data or "{}")["variables"]["confirmAmountDue"] == 5630
+    expect(dialog).to_be_hidden()
+    assert _invoices(served)[0]["amountDue"]["amount"] == 5630

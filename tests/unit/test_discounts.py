@@ -20,7 +20,6 @@ from billing.discounts import (
     Redemption,
     check_redemption,
     discount_lines,
-    net_total,
     normalize_code,
     percent_of,
     periods_after_renewal,
@@ -31,6 +30,7 @@ from billing.periods import BillingInterval
 from billing.policies import DowngradeTiming, UpgradeProration
 from billing.quote import Facts, Item, Line, LineChange, Policy, Subscription, quote
 from billing.subscription_status import SubscriptionStatus
+from billing.tax import lines_total
 
 NOW = datetime(2026, 3, 12, tzinfo=UTC)
 PCT20 = Coupon("spring20", "20 % for 3 months", CouponDuration.REPEATING, 2000, None, 3)
@@ -132,7 +132,7 @@ def test_percent_coupon_on_credits_only_when_the_period_was_billed_with_it_rule_
     lines = [Line("unused", -1000, product="email"), Line("remaining", 3000, product="email")]
     billed = discount_lines(lines, InForce(PCT20, 3, billed_this_period=True), "USD")
     assert [line.discount for line in billed] == [-200, 600]
-    assert net_total(billed) == 1600
+    assert lines_total(billed) == 1600  # untaxed: the lines after their discounts
     not_billed = discount_lines(lines, InForce(PCT20, 3, billed_this_period=False), "USD")
     assert [line.discount for line in not_billed] == [0, 600]
 

@@ -99,7 +99,14 @@ function row(ctx, invoice, status) {
       ctx.h("span", { class: `badge ${TONE[invoice.status] || ""}`, text: ctx.t(`status.${invoice.status}`) }),
       ctx.h("div", { class: "hint", text: meaning }),
     ),
-    ctx.h("td", { class: "amount", text: ctx.money(invoice.total) }),
+    ctx.h(
+      "td",
+      { class: "amount" },
+      ctx.money(invoice.total),
+      invoice.tax?.total.amount // TAX-1: the tax the total contains
+        ? ctx.h("div", { class: "hint", text: ctx.t("taxIncluded", { amount: ctx.money(invoice.tax.total) }) })
+        : null,
+    ),
     ctx.h("td", { class: "amount", text: ctx.money(invoice.amountDue) }),
     ctx.h("td", {}, ctx.h("div", { class: "row" }, actions(ctx, invoice, status))),
   );

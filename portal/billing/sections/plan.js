@@ -1,6 +1,7 @@
 // The current plan and status (SUB-1: what the status means and what to do), the next billing
 // date and, for billing roles only (ACC-3), the recurring amount and the upcoming invoice.
 import { uid } from "../../shared/dom.js";
+import { taxNotes, taxRows } from "../parts/tax_rows.js";
 
 export const id = "plan";
 
@@ -46,6 +47,8 @@ export const messages = {
     "limit.line": "{value} {metric}",
     "limit.used": "{used} of {value} {metric} used",
     upcoming: "Upcoming invoice",
+    taxOn: "{rate} on {amount}",
+    sellerTaxId: "Seller's tax id: {id}",
     upcomingIssued: "Issued and charged on {date}",
     line: "Line",
     amount: "Amount",
@@ -109,6 +112,8 @@ export const messages = {
     "limit.line": "{value} {metric}",
     "limit.used": "{used} di {value} {metric} usati",
     upcoming: "Prossima fattura",
+    taxOn: "{rate} su {amount}",
+    sellerTaxId: "Partita IVA del venditore: {id}",
     upcomingIssued: "Emessa e addebitata il {date}",
     line: "Voce",
     amount: "Importo",
@@ -379,10 +384,12 @@ function upcoming(ctx, invoice) {
             ? h("tr", { class: "discount", "data-testid": "discount-line" }, h("td", { class: "hint", text: t(line.amount.amount < 0 ? "discountBilled" : "discount") }), h("td", { class: "amount", text: ctx.money({ ...line.discount, amount: -line.discount.amount }) }))
             : null,
         ]),
+        taxRows(ctx, invoice.tax),
         row(t("total"), invoice.total, true),
         invoice.creditApplied.amount ? row(t("creditApplied"), { ...invoice.creditApplied, amount: -invoice.creditApplied.amount }) : null,
         row(t("amountDue"), invoice.amountDue, true),
       ),
     ),
+    ...taxNotes(ctx, invoice.tax),
   ];
 }

@@ -61,7 +61,6 @@ async def issue_invoice(
             for line in lines
         ]
     total = lines_total(lines)  # MNY-2, DSC-2, TAX-1: after discounts, with taxes
-    rates = summary(lines)
     invoice = await Invoice.create(
         organization=organization,
         number=invoice_number(organization.slug, organization.invoice_sequence),
@@ -70,7 +69,6 @@ async def issue_invoice(
         status=invoice_transition(InvoiceStatus.DRAFT, InvoiceStatus.OPEN),  # issued (INV-1)
         currency=content.currency,
         total=total,
-        discount_total=discounts.total_discount(lines),
         credit_applied=credit_applied,
         amount_due=max(total, 0) - credit_applied,
         issued_at=now,
@@ -78,23 +76,11 @@ async def issue_invoice(
         period_start=period[0] if period else None,
         period_end=period[1] if period else None,
         billing_details=details,
-        tax_summary=[rate.to_json() for rate in rates],
-        tax_total=sum(line.tax for line in lines),
-        tax_legend=legend(rate.rate for rate in rates),
+        **discount_and_tax(lines),
     )
     await InvoiceLine.bulk_create(
         [
-            InvoiceLine(
-                invoice=invoice,
-                position=position,
-                description=line.description,
-                amount=line.amount,
-                discount=line.discount,
-                period_start=line.period_start,
-                period_end=line.period_end,
-                tax=line.tax,
-                tax_rate=line.tax_rate.to_json() if line.tax_rate else None,
-            )
+            InvoiceLine(invoice_id=invoice.id, **line_columns(line, position))
             for position, line in enumerate(lines)
         ]
     )
@@ -107,6 +93,31 @@ async def billing_details(organization: Organization) -> dict[str, Any]:
     issuer = await Issuer.get_or_none(id=1)
     info = await BillingInfo.get_or_none(organization_id=organization.id)
     return details_of(organization, issuer, info)
+
+
+def discount_and_tax(lines: Sequence[Line]) -> dict[str, Any]:
+    """An invoice's discount and tax columns from its lines (DSC-2, TAX-1)."""
+    rates = summary(lines)
+    return {
+        "discount_total": discounts.total_discount(lines),
+        "tax_summary": [rate.to_json() for rate in rates],
+        "tax_total": sum(line.tax for line in lines),
+        "tax_legend": legend(rate.rate for rate in rates),
+    }
+
+
+def line_columns(line: Line, position: int) -> dict[str, Any]:
+    """An invoice line's columns, but its invoice."""
+    return {
+        "position": position,
+        "description": line.description,
+        "amount": line.amount,
+        "discount": line.discount,
+        "period_start": line.period_start,
+        "period_end": line.period_end,
+        "tax": line.tax,
+        "tax_rate": line.tax_rate.to_json() if line.tax_rate else None,
+    }
 
 
 def details_of(

@@ -32,6 +32,7 @@ from billing.quote import Line
 from billing.renewal_batch import RenewalFacts, not_plain
 from billing.schedule import Due, due_now, stored_due_at
 from billing.subscription_status import SubscriptionStatus
+from billing.tax import TaxTable, lines_total, rate_for, tax_lines
 from billing.webhooks import DeliveryStatus, EventType
 from models import (
     ALL_WORKSPACES,
@@ -56,11 +57,12 @@ from models.discount import SubscriptionDiscount
 from payments.port import ChargeRequest, ChargeResult, ChargeStatus, PaymentProcessor
 from resolvers.bulk_rows import insert_rows, update_rows
 from resolvers.catalog import CatalogSnapshot, price_of
-from resolvers.invoicing import charge_key, details_of
+from resolvers.invoicing import charge_key, details_of, discount_and_tax, line_columns
 from resolvers.locks import is_postgres, lock_key
 from resolvers.renewal import renewal_lines, renewal_period
 from resolvers.schedule_store import schedule_facts
 from resolvers.subscription_state import LoadedSubscription, loaded_from_rows
+from resolvers.taxes import tax_customer
 from resolvers.usage_charges import open_usage_month
 from resolvers.webhook_events import (
     active_endpoints,
@@ -201,21 +203,23 @@ async def _read(
         )
     )
     issuer = await Issuer.get_or_none(id=1) if wanted else None
+    taxes = TaxTable.from_json(issuer.taxes if issuer else None)
 
     renewals: list[_Renewal] = []
     for loaded, now in candidates:
         organization = loaded.organization
         start, end = renewal_period(loaded.row)
-        lines = renewal_lines(loaded, start, end)
-        total = sum(line.amount for line in lines)
+        details = details_of(organization, issuer, infos.get(organization.id))
+        # TAX-1: taxed at the rate of the address the invoice is issued with, as taxed_for does.
+        rate = rate_for(taxes, tax_customer(details["customer"]))
+        lines = tax_lines(renewal_lines(loaded, start, end), rate, None)
+        total = lines_total(lines)
         facts = _facts(loaded, used, organization.id in open_ids, organization.id in cards, total)
         facts = replace(facts, discount=organization.id in discounted)
         if (reason := not_plain(facts)) is not None:
             log.debug("billing clock: %s one by one (%s)", organization.id, reason.value)
             continue
-        invoice = _invoice(
-            loaded, lines, start, end, details_of(organization, issuer, infos.get(organization.id))
-        )
+        invoice = _invoice(loaded, lines, start, end, details)
         renewals.append(_Renewal(loaded, now, start, end, lines, cards[organization.id], invoice))
     await _keys(renewals)
     done = {r.loaded.organization.id for r in renewals}
@@ -304,7 +308,7 @@ def _invoice(
     period's start; marked paid once charged."""
     organization, row = loaded.organization, loaded.row
     sequence = organization.invoice_sequence + 1
-    total = sum(line.amount for line in lines)
+    total = lines_total(lines)
     return Invoice(
         id=uuid4(),
         organization_id=organization.id,
@@ -321,6 +325,7 @@ def _invoice(
         period_start=start,
         period_end=end,
         billing_details=details,
+        **discount_and_tax(lines),
     )
 
 
@@ -382,14 +387,7 @@ async def _write(paid: list[_Renewal]) -> None:
     for renewal in paid:
         invoice, result = renewal.invoice, cast(ChargeResult, renewal.result)
         lines += [
-            InvoiceLine(
-                invoice_id=invoice.id,
-                position=position,
-                description=line.description,
-                amount=line.amount,
-                period_start=line.period_start,
-                period_end=line.period_end,
-            )
+            InvoiceLine(invoice_id=invoice.id, **line_columns(line, position))
             for position, line in enumerate(renewal.lines)
         ]
         # EVT-1: issued at the period's start, then paid now (mark_paid).

@@ -15,6 +15,7 @@ from tortoise import connections
 from billing.subscription_status import SubscriptionStatus
 from models import (
     ALL_WORKSPACES,
+    BillingInfo,
     Invoice,
     InvoiceLine,
     Notification,
@@ -71,6 +72,8 @@ MIX: list[dict[str, Any]] = [
     {"items": STORE, "card": "pm_card_chargeDeclined"},  # declined (DUN-2)
     {"items": STORE, "card": None},  # no card
     {"items": STORE, "credit_balance": 1_500},  # INT-3
+    {"items": STORE, "billing": {"country": "IT"}},  # TAX-1: 22 % VAT on a consumer
+    {"items": STORE, "billing": {"country": "DE", "tax_id": "DE136695976"}},  # TAX-2
     {"items": STORE, "coupon": "spring20"},  # DSC-1: a discount in force counts its periods
     {"items": STORE, "status": S.TRIALING, "trial_ends_at": ENDED[1]},  # SUB-2
     {"items": STORE, "period": (SEEDED_AT - timedelta(days=100), SEEDED_AT - timedelta(days=69))},
@@ -78,7 +81,7 @@ MIX: list[dict[str, Any]] = [
 
 
 async def _make(spec: dict[str, Any]) -> Organization:
-    options = {k: v for k, v in spec.items() if k not in ("items", "used", "coupon")}
+    options = {k: v for k, v in spec.items() if k not in ("items", "used", "coupon", "billing")}
     options.setdefault("period", ENDED)
     organization, _ = await organization_with(spec["items"], **options)
     if "used" in spec:
@@ -89,6 +92,13 @@ async def _make(spec: dict[str, Any]) -> Organization:
             period_start=options["period"][0],
             workspace=ALL_WORKSPACES,
             value=spec["used"],
+        )
+    if "billing" in spec:
+        await BillingInfo.create(
+            organization=organization,
+            company_name=organization.name,
+            billing_email="billing@example.test",
+            **spec["billing"],
         )
     if "coupon" in spec:
         coupon = await Coupon.get(code=spec["coupon"])
@@ -133,7 +143,6 @@ async def _state(organization: Organization) -> dict[str, Any]:
     invoices = await Invoice.filter(organization_id=organization.id).order_by("sequence").values()
     invoice_ids = [i["id"] for i in invoices]
     ids = {str(i): f"INVOICE{n}" for n, i in enumerate(invoice_ids)}
-    lines = await InvoiceLine.filter(invoice_id__in=invoice_ids).order_by("invoice_id", "position")
     payments = await Payment.filter(invoice_id__in=invoice_ids).order_by("created_at").values()
     for payment in payments:  # the sandbox's charge id is made from the key
         payment["processor_charge_id"] = bool(payment["processor_charge_id"])
@@ -144,16 +153,11 @@ async def _state(organization: Organization) -> dict[str, Any]:
         "organization": rows(await Organization.filter(id=organization.id).values())[0],
         "subscription": rows(await Subscription.filter(organization_id=organization.id).values()),
         "invoices": rows(invoices),
-        "lines": sorted(
-            (
-                ids[str(line.invoice_id)],
-                line.position,
-                line.description,
-                line.amount,
-                line.period_start,
-                line.period_end,
+        "lines": rows(
+            sorted(
+                await InvoiceLine.filter(invoice_id__in=invoice_ids).values(),
+                key=lambda line: (ids[str(line["invoice_id"])], line["position"]),
             )
-            for line in lines
         ),
         "payments": rows(payments),
         "events": [(e.type, e.created_at, json.loads(e.body)) for e in events],

@@ -146,8 +146,16 @@ async def _state(organization: Organization) -> dict[str, Any]:
     payments = await Payment.filter(invoice_id__in=invoice_ids).order_by("created_at").values()
     for payment in payments:  # the sandbox's charge id is made from the key
         payment["processor_charge_id"] = bool(payment["processor_charge_id"])
-    events = await WebhookEvent.filter(organization_id=organization.id).order_by("created_at")
     deliveries = await WebhookDelivery.filter(organization_id=organization.id).order_by("id")
+    # Event ids are random: events made in the same instant are put in the order they are
+    # delivered in (EVT-1), which is the order a receiver sees.
+    delivered: dict[str, int] = {}
+    for n, delivery in enumerate(deliveries):
+        delivered.setdefault(delivery.event_id, n)
+    events = sorted(
+        await WebhookEvent.filter(organization_id=organization.id),
+        key=lambda e: (e.created_at, delivered.get(e.id, len(deliveries)), e.type),
+    )
     order = {e.id: n for n, e in enumerate(events)}
     state = {
         "organization": rows(await Organization.filter(id=organization.id).values())[0],

@@ -58,19 +58,31 @@ async def refund_invoice(
         result = await processor.refund(
             payment.processor_charge_id, wanted, f"refund:{invoice.id}:{already + wanted}"
         )
-        await Refund.create(
-            invoice=invoice,
-            amount=wanted,
-            processor_refund_id=result.id,
-            reason=reason.strip(),
-            created_at=now,
-        )
-        status = InvoiceStatus.REFUNDED if wanted == left else InvoiceStatus.PARTIALLY_REFUNDED
-        invoice.status = invoice_transition(invoice.status, status)
-        await invoice.save(update_fields=["status"])
-        refunded = {"refund_amount": wanted, "refund_reason": reason.strip()}
-        await invoice_event(invoice, EventType.INVOICE_REFUNDED, now, **refunded)
+        await record_refund(invoice, wanted, left, result.id, reason, now)
         return invoice
+
+
+async def record_refund(
+    invoice: Invoice, amount: int, left: int, processor_refund_id: str, reason: str, now: datetime
+) -> None:
+    """The books of a refund the processor has made (through the API or outside the gateway):
+    the refund, the invoice's status and its event. Call inside a transaction holding the
+    organization's lock, with `left` what was refundable before this refund."""
+    await Refund.create(
+        invoice=invoice,
+        amount=amount,
+        processor_refund_id=processor_refund_id,
+        reason=reason.strip(),
+        created_at=now,
+    )
+    status = InvoiceStatus.REFUNDED if amount == left else InvoiceStatus.PARTIALLY_REFUNDED
+    invoice.status = invoice_transition(invoice.status, status)
+    await invoice.save(update_fields=["status"])
+    refunded: dict[str, str | int | None] = {
+        "refund_amount": amount,
+        "refund_reason": reason.strip(),
+    }
+    await invoice_event(invoice, EventType.INVOICE_REFUNDED, now, **refunded)
 
 
 async def refunded_amount_locked(organization_id: UUID, invoice_id: str) -> int:

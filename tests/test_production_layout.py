@@ -539,7 +539,10 @@ async def _run(
     renewed_events = [e for e in receiver.events() if e["type"] == "invoice.paid"]
     assert len(renewed_events) == ORGANIZATIONS + DUE
 
-    # Metrics from both servers and both workers; the workers' renewals add up, both did some.
+    # Metrics from both servers and both workers; the workers' renewals add up to one each. Which
+    # worker renews how many is not asserted: with set-based batches one worker may renew the
+    # whole backlog between two ticks of the other (a correct outcome; the split under contention
+    # is tests/test_workers.py's).
     assert all(api.by_server[s] > 100 for s in api.urls), api.by_server
     for url in api.urls:
         scraped = await _scrape(http, url)
@@ -550,7 +553,6 @@ async def _run(
         renewed_by.append(scraped[("billing_gateway_renewals_total", ())])
         assert scraped[("billing_gateway_outbox_depth", (("outbox", "email"),))] == 0
     assert sum(renewed_by) == DUE, renewed_by
-    assert all(count > 0 for count in renewed_by), renewed_by
 
 
 async def _persisted_across_servers(api: Api, token: str) -> None:

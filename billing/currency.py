@@ -65,8 +65,6 @@ def check_one_currency(invoice_currency: str, amount_currencies: Iterable[str]) 
         )
 
 
-def missing_prices(
-    declared: Iterable[str], priced: Collection[str], default: str
-) -> list[str]:
+def missing_prices(declared: Iterable[str], priced: Collection[str], default: str) -> list[str]:
     """The declared currencies a price has no amount in (the default is the price's own)."""
     return [c for c in declared if c != default and c not in priced]

@@ -26,9 +26,7 @@ def catalog_problems(spec: CatalogSpec) -> list[tuple[str, str]]:
                 (f"currencies[{i}]", f"expected one of {sorted(MINOR_UNIT_DIGITS)}, got {code!r}")
             )
     if spec.currencies and spec.currency not in spec.currencies:
-        problems.append(
-            ("currencies", f"expected to list the default currency {spec.currency!r}")
-        )
+        problems.append(("currencies", f"expected to list the default currency {spec.currency!r}"))
     problems += duplicates("products", [p.code for p in spec.products])
     # TAX-1: one rate per country and region, else which applies would be a matter of order.
     rates = spec.taxes.rates

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
+from billing.catalog import price_key
 from billing.clock import Clock
 from billing.invoices import InvoiceKind
 from billing.periods import BillingInterval, period_containing, shift_months
@@ -161,7 +162,11 @@ async def _upsert_product(
             },
         )
         await prices.write_all(
-            PriceKind.ADD_ON, f"add_on:{add_on.id}", add_on_spec.prices, add_on, add_on_spec.prices_in
+            PriceKind.ADD_ON,
+            f"add_on:{add_on.id}",
+            add_on_spec.prices,
+            add_on,
+            add_on_spec.prices_in,
         )
     for step_spec in spec.contact_limit_ladder:
         step, _ = await ContactLimitStep.get_or_create(
@@ -210,7 +215,9 @@ async def _upsert_plans(
     for rank, plan_spec in enumerate(spec.plans, start=1):
         ranks[plan_spec.code] = rank
         plan = await _upsert_plan(product, None, plan_spec, rank)
-        await prices.write_all(PriceKind.PLAN, f"plan:{plan.id}", plan_spec.prices, plan, plan_spec.prices_in)
+        await prices.write_all(
+            PriceKind.PLAN, f"plan:{plan.id}", plan_spec.prices, plan, plan_spec.prices_in
+        )
     for bundle_spec in spec.bundles:
         bundle, _ = await Bundle.update_or_create(
             product=product,
@@ -219,7 +226,9 @@ async def _upsert_plans(
         )
         for index, plan_spec in enumerate(bundle_spec.plans, start=1):
             plan = await _upsert_plan(product, bundle, plan_spec, ranks.get(plan_spec.code, index))
-            await prices.write_all(PriceKind.PLAN, f"plan:{plan.id}", plan_spec.prices, plan, plan_spec.prices_in)
+            await prices.write_all(
+                PriceKind.PLAN, f"plan:{plan.id}", plan_spec.prices, plan, plan_spec.prices_in
+            )
     return ranks
 
 

@@ -29,6 +29,10 @@ class LoadedSubscription:
     prices: dict[int, Price]
     snapshot: CatalogSnapshot
 
+    def __post_init__(self) -> None:
+        # CUR-1: everything this subscription is billed is priced in its own currency.
+        self.snapshot = self.snapshot.in_currency(self.row.currency)
+
     def domain(
         self, terms: dict[int, ItemTerms] | None = None, interval: BillingInterval | None = None
     ) -> quote.Subscription:

@@ -28,10 +28,13 @@ def chosen_currency(wanted: str | None, offered: Collection[str], default: str) 
         return default
     code = normalized(wanted)
     if code not in offered:
-        known = "a currency the gateway knows" if code not in MINOR_UNIT_DIGITS else "priced"
+        why = (
+            f"The catalog has no prices in {code}"
+            if code in MINOR_UNIT_DIGITS
+            else f"{wanted!r} is not a currency the gateway knows (an ISO 4217 code)"
+        )
         raise BillingError(
-            f"The catalog has no prices in {wanted!r} (not {known}): choose one of "
-            f"{', '.join(sorted(offered))}.",
+            f"{why}: choose one of {', '.join(offered)}.",
             field="currency",
             reason=CURRENCY_UNSUPPORTED,
         )

@@ -42,7 +42,7 @@ def test_a_currency_the_catalog_does_not_price_in_is_refused_rule_cur_1(wanted: 
     with pytest.raises(BillingError) as refused:
         chosen_currency(wanted, OFFERED, "USD")
     assert (refused.value.user_code, refused.value.field) == (CURRENCY_UNSUPPORTED, "currency")
-    assert "USD, EUR" in refused.value.message or "EUR, USD" in refused.value.message
+    assert "choose one of USD, EUR." in refused.value.message
 
 
 @pytest.mark.parametrize(
@@ -157,7 +157,7 @@ def test_the_demo_catalog_prices_everything_in_usd_and_eur_alike_rule_cur_1() ->
     ("change", "problem"),
     [
         (
-            ('prices_in = { EUR = { MONTHLY = 15900, ANNUAL = 152600 } }\n', ""),
+            ("prices_in = { EUR = { MONTHLY = 15900, ANNUAL = 152600 } }\n", ""),
             "catalog.toml: products[0].plans[1].prices_in: missing the price in EUR (the "
             "catalog declares currencies ['USD', 'EUR'])",
         ),

@@ -18,8 +18,17 @@ import pytest
 from billing.access import Role
 from billing.clock import FixedClock
 from gateway.trusted_documents import document_hash
-from models import Invoice, InvoiceLine, Membership, Organization, PaymentMethod, Price, User
-from models import Subscription, SubscriptionItem
+from models import (
+    Invoice,
+    InvoiceLine,
+    Membership,
+    Organization,
+    PaymentMethod,
+    Price,
+    Subscription,
+    SubscriptionItem,
+    User,
+)
 from tests.conftest import SEEDED_AT, GraphQLClient, bearer, persisted
 
 MONEY = "{ amount currency formatted }"
@@ -153,6 +162,20 @@ async def test_a_eur_organization_subscribes_upgrades_and_is_invoiced_in_eur_rul
     # Its PDF shows euros (the core fonts render "€" in WinAnsi).
     pdf = await gql.http.get(f"/invoices/{stored.id}.pdf", headers=await bearer(owner))
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+    # The renewal on 12 Apr: Unlimited's €105.00, in EUR like every invoice of it.
+    assert _result(await gql(ADVANCE, {"days": 22}, as_user=owner))
+    renewal = (
+        await Invoice.filter(organization_id=organization.id, kind="SUBSCRIPTION")
+        .order_by("-sequence")
+        .first()
+    )
+    assert renewal is not None
+    assert (renewal.currency, renewal.total, renewal.status.value) == ("EUR", 10500, "PAID")
+    currencies = await Invoice.filter(organization_id=organization.id).values_list(
+        "currency", flat=True
+    )
+    assert set(currencies) == {"EUR"} and len(currencies) == 3
 
     # CUR-1: fixed since the first subscription; the same currency again changes nothing.
     fixed = _result(await gql(SET_CURRENCY, {"currency": "USD"}, as_user=owner))

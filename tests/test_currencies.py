@@ -30,6 +30,7 @@ from models import (
     User,
 )
 from tests.conftest import SEEDED_AT, GraphQLClient, bearer, persisted
+from tests.test_provisioning import answer, new_organization, platform_key, run
 
 MONEY = "{ amount currency formatted }"
 LINES = f"lines {{ description amount {MONEY} }}"
@@ -276,3 +277,61 @@ async def test_the_catalog_answers_in_one_currency_rule_cur_1(
     assert {price["amount"]["currency"] for plan in store["plans"] for price in plan["prices"]} == {
         "EUR"
     }
+
+
+async def test_provisioned_in_eur_a_trial_is_priced_in_eur_and_then_fixed_rule_cur_1(
+    client: httpx.AsyncClient,
+) -> None:
+    key = await platform_key()
+    wanted = new_organization(currency="eur")
+    created = answer(
+        await run(client, key, "CreateOrganization", {"input": wanted}), "createOrganization"
+    )
+    assert created["organization"]["currency"] == "EUR"
+    external_id = wanted["externalId"]
+    back = {"organizationExternalId": external_id, "currency": "USD"}
+    to_usd = answer(
+        await run(client, key, "SetProvisionedOrganizationCurrency", back),
+        "setProvisionedOrganizationCurrency",
+    )
+    assert (to_usd["changed"], to_usd["organization"]["currency"]) == (True, "USD")
+    again = {"organizationExternalId": external_id, "currency": "EUR"}
+    answer(
+        await run(client, key, "SetProvisionedOrganizationCurrency", again),
+        "setProvisionedOrganizationCurrency",
+    )
+
+    trial = {"product": "marketing", "plan": "plus"}
+    started = answer(
+        await run(
+            client,
+            key,
+            "StartTrial",
+            {"organizationExternalId": external_id, "input": trial},
+        ),
+        "startTrial",
+    )
+    assert started["__typename"] == "OrganizationProvisioned", started
+    organization = await Organization.get(external_id=external_id)
+    subscription = await Subscription.get(organization_id=organization.id)
+    item = await SubscriptionItem.get(subscription_id=subscription.id)
+    held = [item.plan_price_id, item.seat_price_id, item.contact_limit_price_id]
+    prices = await Price.filter(id__in=[i for i in held if i is not None])
+    assert subscription.currency == "EUR"
+    assert sorted((p.kind.value, p.amount, p.currency) for p in prices) == [
+        ("CONTACT_LIMIT", 0, "EUR"),
+        ("PLAN", 4900, "EUR"),
+        ("SEAT", 1900, "EUR"),
+    ]
+
+    refused = answer(
+        await run(client, key, "SetProvisionedOrganizationCurrency", back),
+        "setProvisionedOrganizationCurrency",
+    )
+    assert (refused["__typename"], refused["code"], refused["field"]) == (
+        "UserError",
+        "CURRENCY_FIXED",
+        "currency",
+    )
+    await organization.refresh_from_db()
+    assert organization.currency == "EUR"

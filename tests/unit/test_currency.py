@@ -5,11 +5,20 @@ from __future__ import annotations
 
 import re
 import zlib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from billing.catalog import CatalogSnapshot, Plan, Price, PriceKind, Product, price_key
+from billing.catalog import (
+    CatalogSnapshot,
+    Plan,
+    Price,
+    PriceKind,
+    Product,
+    ProductPolicy,
+    price_key,
+)
 from billing.currency import (
     CURRENCY_FIXED,
     CURRENCY_MISMATCH,
@@ -19,8 +28,15 @@ from billing.currency import (
     currency_change,
 )
 from billing.errors import BillingError
+from billing.limits import on_demand_terms
 from billing.money import Money
 from billing.periods import BillingInterval
+from billing.policies import (
+    CancellationNotice,
+    DowngradeTiming,
+    UpgradePreference,
+    UpgradeProration,
+)
 from gateway.catalog_file import CatalogFileError, load_catalog
 from gateway.invoice_pdf import render_invoice
 from gateway.settings import DEFAULT_CATALOG_FILE
@@ -134,6 +150,27 @@ def test_a_snapshot_answers_in_one_currency_at_a_time_rule_cur_1() -> None:
     assert eur.current_prices_by_id == snapshot.current_prices_by_id  # held versions by id
     assert snapshot.in_currency("EUR") is eur  # kept
     assert snapshot.in_currency("USD") is snapshot
+
+
+def test_on_demand_blocks_are_priced_in_the_subscriptions_currency_rule_cur_1() -> None:
+    policy = ProductPolicy(
+        product_id=1,
+        upgrade_proration=UpgradeProration.RESET_CYCLE,
+        downgrade_timing=DowngradeTiming.END_OF_PERIOD,
+        cancellation_notice=CancellationNotice.END_OF_PERIOD,
+        retention_days=90,
+        upgrade_preferences=("ON_DEMAND",),
+        on_demand_metric="mac",
+        on_demand_block_size=100,
+        on_demand_block_price=1000,
+        on_demand_block_prices={"EUR": 900},
+    )
+    snapshot = replace(_snapshot(), policies={1: policy})
+    for currency, price in (("USD", 1000), ("EUR", 900)):
+        view = snapshot.in_currency(currency)
+        terms = on_demand_terms(UpgradePreference.ON_DEMAND, view.policies[1], {"mac": 500})
+        assert terms is not None
+        assert terms.charge(640).amount == 2 * price  # 140 past 500: two blocks of 100
 
 
 def test_the_demo_catalog_prices_everything_in_usd_and_eur_alike_rule_cur_1() -> None:

@@ -5,7 +5,7 @@ built from the database once per catalog revision and shared by every request.""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TypeVar
 
@@ -52,6 +52,14 @@ class ProductPolicy:
     on_demand_metric: str | None = None
     on_demand_block_size: int | None = None
     on_demand_block_price: int | None = None
+    # CUR-1: the block's price in the catalog's other currencies, by currency.
+    on_demand_block_prices: Mapping[str, int] = field(default_factory=dict)
+
+    def in_currency(self, currency: str, default: str) -> ProductPolicy:
+        """This policy with its on-demand block priced in `currency` (none if not priced)."""
+        if currency == default:
+            return self
+        return replace(self, on_demand_block_price=self.on_demand_block_prices.get(currency))
 
 
 @dataclass(frozen=True)
@@ -113,8 +121,15 @@ class Price:
 
     @property
     def key_prefix(self) -> str:
-        """What it prices without the interval, e.g. "plan:12"."""
-        return self.key.rsplit(":", 1)[0]
+        """What it prices without the interval and currency, e.g. "plan:12"."""
+        return ":".join(self.key.split(":", 2)[:2])
+
+
+def price_key(key_prefix: str, interval: BillingInterval, currency: str, default: str) -> str:
+    """CUR-1: "plan:12:MONTHLY" in the catalog's default currency, "plan:12:MONTHLY:EUR" in
+    another, so the default currency's keys (and versions) are those of a one-currency catalog."""
+    key = f"{key_prefix}:{interval.value}"
+    return key if currency == default else f"{key}:{currency}"
 
 
 _Row = TypeVar("_Row", Plan, Bundle, AddOn, ContactLimitStep)
@@ -136,7 +151,10 @@ class CatalogSnapshot:
     add_ons: tuple[AddOn, ...]
     steps: tuple[ContactLimitStep, ...]
     current_price_list: tuple[Price, ...]
-    currency: str
+    currency: str  # the currency `prices_for` and `policies` answer in (CUR-1)
+    default_currency: str = ""  # the catalog's own; "" means `currency`
+    currencies: tuple[str, ...] = field(init=False)
+    _own_policies: Mapping[int, ProductPolicy] = field(init=False)
     plans_by_id: Mapping[int, Plan] = field(init=False)
     plans_by_product: Mapping[int, list[Plan]] = field(init=False)
     bundles_by_id: Mapping[int, Bundle] = field(init=False)
@@ -153,8 +171,18 @@ class CatalogSnapshot:
     def __post_init__(self) -> None:
         prices: dict[str, list[Price]] = {}
         for price in self.current_price_list:
-            prices.setdefault(price.key_prefix, []).append(price)
+            if price.currency == self.currency:
+                prices.setdefault(price.key_prefix, []).append(price)
+        default = self.default_currency or self.currency
+        others = sorted({p.currency for p in self.current_price_list} - {default})
         derived = {
+            "default_currency": default,
+            "currencies": (default, *others),
+            "_own_policies": self.policies,
+            "policies": {
+                product_id: policy.in_currency(self.currency, default)
+                for product_id, policy in self.policies.items()
+            },
             "plans_by_id": {p.id: p for p in self.plans},
             "plans_by_product": _by_product(sorted(self.plans, key=lambda p: (p.rank, p.id))),
             "bundles_by_id": {b.id: b for b in self.bundles},
@@ -169,6 +197,25 @@ class CatalogSnapshot:
         }
         for name, value in derived.items():
             object.__setattr__(self, name, value)
+
+    def in_currency(self, currency: str) -> CatalogSnapshot:
+        """CUR-1: the same catalog answering its prices in `currency` (a view: ids unchanged)."""
+        if currency == self.currency:
+            return self
+        views: dict[str, CatalogSnapshot] = self.__dict__.setdefault("_views", {})
+        if currency not in views:
+            views[currency] = CatalogSnapshot(
+                self.products,
+                self._own_policies,
+                self.plans,
+                self.bundles,
+                self.add_ons,
+                self.steps,
+                self.current_price_list,
+                currency,
+                self.default_currency,
+            )
+        return views[currency]
 
     def product(self, product_id: int) -> Product:
         return self._products_by_id[product_id]

@@ -19,12 +19,22 @@ def catalog_problems(spec: CatalogSpec) -> list[tuple[str, str]]:
         problems.append(
             ("currency", f"expected one of {sorted(MINOR_UNIT_DIGITS)}, got {spec.currency!r}")
         )
+    problems += duplicates("currencies", spec.currencies)
+    for i, code in enumerate(spec.currencies):
+        if code not in MINOR_UNIT_DIGITS:
+            problems.append(
+                (f"currencies[{i}]", f"expected one of {sorted(MINOR_UNIT_DIGITS)}, got {code!r}")
+            )
+    if spec.currencies and spec.currency not in spec.currencies:
+        problems.append(("currencies", f"expected to list the default currency {spec.currency!r}"))
     problems += duplicates("products", [p.code for p in spec.products])
     # TAX-1: one rate per country and region, else which applies would be a matter of order.
     rates = spec.taxes.rates
     problems += duplicates("taxes.rates", [(rate.country, rate.region) for rate in rates])
+    others = spec.all_currencies[1:]
     for i, product in enumerate(spec.products):
         problems += _product_problems(f"products[{i}]", product)
+        problems += _currency_problems(f"products[{i}]", product, spec.currency, others)
     problems += coupon_problems(spec)
     return problems
 
@@ -76,6 +86,63 @@ def _product_problems(at: str, product: ProductSpec) -> list[tuple[str, str]]:
     if product.seat_prices is not None:
         problems += _price_problems(f"{at}.seat_prices", product.seat_prices, intervals)
     problems += _policy_problems(f"{at}.policy", product)
+    return problems
+
+
+def _currency_problems(
+    at: str, product: ProductSpec, default: str, others: list[str]
+) -> list[tuple[str, str]]:
+    """CUR-1: everything priced in the default currency has a price in each other currency the
+    catalog declares (for the same intervals), and none in a currency it does not declare."""
+    intervals = set(product.intervals)
+    priced: list[tuple[str, dict[str, dict[BillingInterval, int]]]] = []
+    for j, plan in enumerate(product.plans):
+        priced.append((f"{at}.plans[{j}]", plan.prices_in))
+    for b, bundle in enumerate(product.bundles):
+        for j, plan in enumerate(bundle.plans):
+            priced.append((f"{at}.bundles[{b}].plans[{j}]", plan.prices_in))
+    for j, add_on in enumerate(product.add_ons):
+        priced.append((f"{at}.add_ons[{j}]", add_on.prices_in))
+    for j, step in enumerate(product.contact_limit_ladder):
+        priced.append((f"{at}.contact_limit_ladder[{j}]", step.prices_in))
+    problems: list[tuple[str, str]] = []
+    if product.seat_prices is not None:
+        priced.append((f"{at}.seat", product.seat_prices_in))
+    elif product.seat_prices_in:
+        problems.append((f"{at}.seat_prices_in", "unexpected: the product has no seat_prices"))
+    for where, prices_in in priced:
+        field = "seat_prices_in" if where.endswith(".seat") else "prices_in"
+        where = where.removesuffix(".seat")
+        problems += _other_currency_problems(f"{where}.{field}", prices_in, default, others)
+        for code, prices in prices_in.items():
+            if code in others:
+                problems += _price_problems(f"{where}.{field}.{code}", prices, intervals)
+    on_demand = product.policy.on_demand
+    if on_demand is not None:
+        problems += _other_currency_problems(
+            f"{at}.policy.on_demand.block_prices_in", on_demand.block_prices_in, default, others
+        )
+    return problems
+
+
+def _other_currency_problems(
+    at: str, prices_in: dict[str, Any], default: str, others: list[str]
+) -> list[tuple[str, str]]:
+    problems = [
+        (at, f"missing the price in {code} (the catalog declares currencies {[default, *others]})")
+        for code in others
+        if code not in prices_in
+    ]
+    problems += [
+        (
+            f"{at}.{code}",
+            f"unexpected currency {code!r}: the catalog's currencies are {[default, *others]}"
+            if code != default
+            else f"unexpected: `prices` are already in the default currency {default}",
+        )
+        for code in prices_in
+        if code not in others
+    ]
     return problems
 
 

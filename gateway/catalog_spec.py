@@ -25,6 +25,9 @@ Count = Annotated[StrictInt, Field(ge=0)]
 PositiveCount = Annotated[StrictInt, Field(ge=1)]
 Percent = Annotated[StrictInt, Field(ge=1, le=100)]
 PriceMap = dict[BillingInterval, Cents]
+# CUR-1: the same prices in the catalog's other currencies, e.g. { EUR = { MONTHLY = 7900 } }.
+CurrencyCode = Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$")]
+OtherPrices = dict[CurrencyCode, PriceMap]
 
 
 class Spec(BaseModel):
@@ -39,6 +42,7 @@ class PlanSpec(Spec):
     seats_included: Count | None = None
     max_seats: PositiveCount | None = None
     prices: PriceMap
+    prices_in: OtherPrices = {}
 
 
 class AddOnSpec(Spec):
@@ -46,11 +50,13 @@ class AddOnSpec(Spec):
     name: StrictStr
     min_plan: Code | None = None
     prices: PriceMap
+    prices_in: OtherPrices = {}
 
 
 class LadderStepSpec(Spec):
     contact_limit: PositiveCount
     prices: PriceMap
+    prices_in: OtherPrices = {}
 
 
 class BundleSpec(Spec):
@@ -64,6 +70,7 @@ class OnDemandSpec(Spec):
     metric: StrictStr
     block_size: PositiveCount
     block_price: Cents
+    block_prices_in: dict[CurrencyCode, Cents] = {}
 
 
 class PolicySpec(Spec):
@@ -86,6 +93,7 @@ class ProductSpec(Spec):
     metrics: list[StrictStr] = []
     intervals: Annotated[list[BillingInterval], Field(min_length=1)]
     seat_prices: PriceMap | None = None
+    seat_prices_in: OtherPrices = {}
     policy: PolicySpec
     plans: Annotated[list[PlanSpec], Field(min_length=1)]
     add_ons: list[AddOnSpec] = []
@@ -151,12 +159,18 @@ class PromotionCodeSpec(Spec):
 
 
 class CatalogSpec(Spec):
-    currency: StrictStr
+    currency: StrictStr  # the default currency: `prices` are in it
+    currencies: list[StrictStr] = []  # CUR-1: every currency priced; default [currency]
     issuer: IssuerSpec
     taxes: TaxSpec = TaxSpec()
     products: Annotated[list[ProductSpec], Field(min_length=1)]
     coupons: list[CouponSpec] = []
     promotion_codes: list[PromotionCodeSpec] = []
+
+    @property
+    def all_currencies(self) -> list[str]:
+        """CUR-1: the default currency first, then the others the catalog prices in."""
+        return [self.currency] + [c for c in self.currencies if c != self.currency]
 
     def product(self, code: str) -> ProductSpec | None:
         return next((p for p in self.products if p.code == code), None)

@@ -31,6 +31,9 @@ def _day(moment: datetime | None) -> str:
 def render_invoice(invoice: Invoice, lines: Sequence[InvoiceLine]) -> bytes:
     details: dict[str, Any] = invoice.billing_details or {}
     pdf = FPDF(format="A4")
+    # CUR-1: the core fonts' WinAnsi encoding has "€" (fpdf2 encodes them as latin-1, which has
+    # not, and refuses the character); _text keeps every string within cp1252.
+    pdf.core_fonts_encoding = "cp1252"
     pdf.set_auto_page_break(auto=True, margin=20)
     pdf.add_page()
     pdf.set_title(f"Invoice {invoice.number}")

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
+from billing.catalog import price_key
 from billing.clock import Clock
 from billing.invoices import InvoiceKind
 from billing.periods import BillingInterval, period_containing, shift_months
@@ -85,7 +86,9 @@ async def seed(catalog: CatalogSpec, demo: DemoSpec | None, clock: Clock) -> See
             },
         )
         for position, product in enumerate(catalog.products):
-            report.new_prices += await _upsert_product(product, position, catalog.currency)
+            report.new_prices += await _upsert_product(
+                product, position, catalog.currency, catalog.all_currencies[1:]
+            )
             report.products += 1
         await _upsert_coupons(catalog)
         await catalog_changed()
@@ -134,7 +137,9 @@ def tax_table(catalog: CatalogSpec) -> TaxTable:
     )
 
 
-async def _upsert_product(spec: ProductSpec, position: int, currency: str) -> int:
+async def _upsert_product(
+    spec: ProductSpec, position: int, currency: str, others: list[str]
+) -> int:
     product, _ = await Product.update_or_create(
         code=spec.code,
         defaults={
@@ -145,7 +150,7 @@ async def _upsert_product(spec: ProductSpec, position: int, currency: str) -> in
         },
     )
     await _upsert_policy(product, spec.policy)
-    prices = _PriceWriter(product, currency)
+    prices = _PriceWriter(product, currency, others)
     ranks = await _upsert_plans(product, spec, prices)
     for add_on_spec in spec.add_ons:
         add_on, _ = await AddOn.update_or_create(
@@ -156,15 +161,25 @@ async def _upsert_product(spec: ProductSpec, position: int, currency: str) -> in
                 "min_plan_rank": ranks[add_on_spec.min_plan] if add_on_spec.min_plan else 0,
             },
         )
-        await prices.write_all(PriceKind.ADD_ON, f"add_on:{add_on.id}", add_on_spec.prices, add_on)
+        await prices.write_all(
+            PriceKind.ADD_ON,
+            f"add_on:{add_on.id}",
+            add_on_spec.prices,
+            add_on,
+            add_on_spec.prices_in,
+        )
     for step_spec in spec.contact_limit_ladder:
         step, _ = await ContactLimitStep.get_or_create(
             product=product, contact_limit=step_spec.contact_limit
         )
         key = f"contact_limit:{step.id}"
-        await prices.write_all(PriceKind.CONTACT_LIMIT, key, step_spec.prices, step)
+        await prices.write_all(
+            PriceKind.CONTACT_LIMIT, key, step_spec.prices, step, step_spec.prices_in
+        )
     if spec.seat_prices is not None:
-        await prices.write_all(PriceKind.SEAT, f"seat:{product.id}", spec.seat_prices)
+        await prices.write_all(
+            PriceKind.SEAT, f"seat:{product.id}", spec.seat_prices, None, spec.seat_prices_in
+        )
     return prices.created
 
 
@@ -186,6 +201,7 @@ async def _upsert_policy(product: Product, policy: PolicySpec) -> None:
             "on_demand_metric": on_demand.metric if on_demand else None,
             "on_demand_block_size": on_demand.block_size if on_demand else None,
             "on_demand_block_price": on_demand.block_price if on_demand else None,
+            "on_demand_block_prices": dict(on_demand.block_prices_in) if on_demand else {},
         },
     )
 
@@ -199,7 +215,9 @@ async def _upsert_plans(
     for rank, plan_spec in enumerate(spec.plans, start=1):
         ranks[plan_spec.code] = rank
         plan = await _upsert_plan(product, None, plan_spec, rank)
-        await prices.write_all(PriceKind.PLAN, f"plan:{plan.id}", plan_spec.prices, plan)
+        await prices.write_all(
+            PriceKind.PLAN, f"plan:{plan.id}", plan_spec.prices, plan, plan_spec.prices_in
+        )
     for bundle_spec in spec.bundles:
         bundle, _ = await Bundle.update_or_create(
             product=product,
@@ -208,7 +226,9 @@ async def _upsert_plans(
         )
         for index, plan_spec in enumerate(bundle_spec.plans, start=1):
             plan = await _upsert_plan(product, bundle, plan_spec, ranks.get(plan_spec.code, index))
-            await prices.write_all(PriceKind.PLAN, f"plan:{plan.id}", plan_spec.prices, plan)
+            await prices.write_all(
+                PriceKind.PLAN, f"plan:{plan.id}", plan_spec.prices, plan, plan_spec.prices_in
+            )
     return ranks
 
 
@@ -227,9 +247,10 @@ async def _upsert_plan(product: Product, bundle: Bundle | None, spec: PlanSpec, 
 
 
 class _PriceWriter:
-    def __init__(self, product: Product, currency: str) -> None:
+    def __init__(self, product: Product, currency: str, others: list[str]) -> None:
         self.product = product
         self.currency = currency
+        self.others = others
         self.created = 0
 
     async def write_all(
@@ -238,16 +259,26 @@ class _PriceWriter:
         key_prefix: str,
         amounts: dict[BillingInterval, int],
         owner: Plan | AddOn | ContactLimitStep | None = None,
+        amounts_in: dict[str, dict[BillingInterval, int]] | None = None,
     ) -> None:
-        """A new price version where an amount changed; `owner` is what the price is of."""
+        """A new price version where an amount changed; `owner` is what the price is of. The
+        default currency's keys are "plan:12:MONTHLY", another's "plan:12:MONTHLY:EUR" (CUR-1)."""
+        await self._write(kind, key_prefix, amounts, owner, self.currency)
+        for currency in self.others:
+            await self._write(kind, key_prefix, (amounts_in or {})[currency], owner, currency)
+
+    async def _write(
+        self,
+        kind: PriceKind,
+        key_prefix: str,
+        amounts: dict[BillingInterval, int],
+        owner: Plan | AddOn | ContactLimitStep | None,
+        currency: str,
+    ) -> None:
         for interval, amount in amounts.items():
-            current = await Price.filter(
-                key=f"{key_prefix}:{interval.value}", is_current=True
-            ).first()
-            if current is not None and (current.amount, current.currency) == (
-                amount,
-                self.currency,
-            ):
+            key = price_key(key_prefix, interval, currency, self.currency)
+            current = await Price.filter(key=key, is_current=True).first()
+            if current is not None and (current.amount, current.currency) == (amount, currency):
                 continue
             version = 1
             if current is not None:
@@ -257,11 +288,11 @@ class _PriceWriter:
             await Price.create(
                 product=self.product,
                 kind=kind,
-                key=f"{key_prefix}:{interval.value}",
+                key=key,
                 version=version,
                 interval=interval,
                 amount=amount,
-                currency=self.currency,
+                currency=currency,
                 plan=owner if isinstance(owner, Plan) else None,
                 add_on=owner if isinstance(owner, AddOn) else None,
                 contact_limit_step=owner if isinstance(owner, ContactLimitStep) else None,

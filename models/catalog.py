@@ -50,6 +50,8 @@ class ProductPolicy(Model):
     on_demand_metric = fields.CharField(max_length=64, null=True)
     on_demand_block_size = fields.IntField(null=True)
     on_demand_block_price = fields.BigIntField(null=True)
+    # CUR-1: the block's price in the catalog's other currencies, e.g. {"EUR": 1000}.
+    on_demand_block_prices: dict[str, int] = fields.JSONField(default=dict)
 
     class Meta:
         table = "product_policy"

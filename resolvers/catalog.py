@@ -99,8 +99,14 @@ async def load_catalog_snapshot() -> CatalogSnapshot:
         add_ons=tuple(_add_on(a) for a in await AddOn.all().order_by("id")),
         steps=tuple(_step(s) for s in await ContactLimitStep.all()),
         current_price_list=tuple(price_of(p) for p in prices),
-        currency=prices[0].currency if prices else "USD",
+        currency=_default_currency(prices),
     )
+
+
+def _default_currency(prices: list[Price]) -> str:
+    """CUR-1: the catalog's default currency, the one whose keys carry no currency."""
+    own = (p.currency for p in prices if p.key.count(":") == 2)
+    return next(own, prices[0].currency if prices else "USD")
 
 
 def _product(row: Product) -> catalog.Product:
@@ -125,6 +131,7 @@ def _policy(row: ProductPolicy) -> catalog.ProductPolicy:
         on_demand_metric=row.on_demand_metric,
         on_demand_block_size=row.on_demand_block_size,
         on_demand_block_price=row.on_demand_block_price,
+        on_demand_block_prices=dict(row.on_demand_block_prices or {}),
     )
 
 

@@ -20,9 +20,10 @@ from billing.provisioning import (
 )
 from billing.subscription_status import SubscriptionStatus
 from billing.webhooks import EventType
-from models import Membership, Organization, Price, Subscription, User
+from models import Membership, Organization, Subscription, User
 from resolvers.billing_info import BillingInfoChange, update_billing_info
 from resolvers.caller_cache import forget_callers
+from resolvers.currency import provisioned_currency, set_currency
 from resolvers.trial_items import TrialPlan, create_trial_item
 from resolvers.webhook_events import subscription_event
 
@@ -74,7 +75,7 @@ async def create_organization(new: NewOrganization) -> Provisioned:
     check_slug(new.slug)
     if not new.name.strip():
         raise BillingError("The organization's name is required.", field="name")
-    currency = await _currency(new.currency)
+    currency = await provisioned_currency(new.currency)
     if await Organization.exists(slug=new.slug):
         raise BillingError(
             f"The slug {new.slug!r} is used by another organization: choose another one.",
@@ -101,18 +102,12 @@ async def create_organization(new: NewOrganization) -> Provisioned:
     return Provisioned(organization, changed=True)
 
 
-async def _currency(wanted: str | None) -> str:
-    """CUR-1: the currency is one the catalog has prices in; by default the catalog's own."""
-    currencies = await Price.filter(is_current=True).distinct().values_list("currency", flat=True)
-    priced = {str(currency) for currency in currencies}
-    if wanted is None:
-        return "USD" if "USD" in priced or not priced else min(priced)
-    if wanted.upper() not in priced:
-        raise BillingError(
-            f"The catalog has no prices in {wanted!r}: choose one of {sorted(priced)}.",
-            field="currency",
-        )
-    return wanted.upper()
+async def set_organization_currency(external_id: str, currency: str) -> Provisioned:
+    """CUR-1: the platform sets the currency before the first subscription."""
+    organization = await organization_by_external_id(external_id)
+    before = organization.currency
+    organization = await set_currency(organization.id, currency)
+    return Provisioned(organization, changed=organization.currency != before)
 
 
 async def find_or_create_user(person: Person) -> User:

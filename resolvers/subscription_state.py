@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from billing import quote, terms
+from billing import currency, quote, terms
 from billing.catalog import Price
 from billing.money import Money
 from billing.periods import BillingInterval
@@ -28,6 +28,10 @@ class LoadedSubscription:
     terms: dict[int, ItemTerms]  # by product id
     prices: dict[int, Price]
     snapshot: CatalogSnapshot
+
+    def __post_init__(self) -> None:
+        # CUR-1: everything this subscription is billed is priced in its own currency.
+        self.snapshot = self.snapshot.in_currency(self.row.currency)
 
     def domain(
         self, terms: dict[int, ItemTerms] | None = None, interval: BillingInterval | None = None
@@ -52,6 +56,10 @@ class LoadedSubscription:
         plan = self.snapshot.plans_by_id[terms.plan_id]
         bundle = self.snapshot.bundles_by_id[plan.bundle_id] if plan.bundle_id else None
         add_on_codes = tuple(self.snapshot.add_ons_by_id[a].code for a, _ in terms.add_ons)
+        # CUR-1: an item is billed in its subscription's currency only, never a mix.
+        currency.check_one_currency(
+            self.row.currency, (self.prices[i].currency for i in terms.price_ids())
+        )
         parts = ItemPriceParts(
             plan=self._money(terms.plan_price_id),
             contact_limit_step=self._money(terms.contact_limit_price_id)

@@ -17,8 +17,13 @@ class TrialPlan:
     bundle: str | None = None
 
 
-async def _current_price(key_prefix: str, interval: BillingInterval) -> Price | None:
-    return await Price.get_or_none(key=f"{key_prefix}:{interval.value}", is_current=True)
+async def _current_price(key_prefix: str, interval: BillingInterval, currency: str) -> Price | None:
+    """CUR-1: in the subscription's currency ("plan:12:MONTHLY" in the catalog's default one,
+    "plan:12:MONTHLY:EUR" in another)."""
+    key = f"{key_prefix}:{interval.value}"
+    return await Price.filter(
+        key__in=[key, f"{key}:{currency}"], currency=currency, is_current=True
+    ).first()
 
 
 async def _plan(wanted: TrialPlan) -> tuple[Product, Plan]:
@@ -44,15 +49,17 @@ async def _plan(wanted: TrialPlan) -> tuple[Product, Plan]:
 
 async def create_trial_item(subscription: Subscription, wanted: TrialPlan) -> SubscriptionItem:
     product, plan = await _plan(wanted)
-    interval = subscription.billing_interval
-    plan_price = await _current_price(f"plan:{plan.id}", interval)
+    interval, currency = subscription.billing_interval, subscription.currency
+    plan_price = await _current_price(f"plan:{plan.id}", interval, currency)
     if plan_price is None:
         raise BillingError(
             f"{plan.name} has no current {interval.value.lower()} price.", field="plan"
         )
     step = await ContactLimitStep.filter(product=product).order_by("contact_limit").first()
-    step_price = await _current_price(f"contact_limit:{step.id}", interval) if step else None
-    seat_price = await _current_price(f"seat:{product.id}", interval)
+    step_price = (
+        await _current_price(f"contact_limit:{step.id}", interval, currency) if step else None
+    )
+    seat_price = await _current_price(f"seat:{product.id}", interval, currency)
     return await SubscriptionItem.create(
         subscription=subscription,
         product=product,

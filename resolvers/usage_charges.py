@@ -50,6 +50,7 @@ async def on_demand_charges(
     reset). `items`: the subscription's items, when the caller has read them; the counters of
     every line billed on demand are read in one statement."""
     month_start, month_end = open_usage_month(subscription)
+    snapshot = snapshot.in_currency(subscription.currency)  # CUR-1
     if items is None:
         items = await SubscriptionItem.filter(subscription_id=subscription.id)
     billed = []

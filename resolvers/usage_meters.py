@@ -55,6 +55,7 @@ async def read_meters(
     else:
         period_start = await period_in_month(organization_id, subscription, month)
     used = await usage_in_period(organization_id, period_start, workspace)
+    snapshot = snapshot.in_currency(subscription.currency)  # CUR-1
     result = []
     for item in sorted(items, key=lambda i: i.product_id):
         product = snapshot.product(item.product_id)

@@ -9,6 +9,7 @@ from billing.catalog import AddOn as AddOnRow
 from billing.catalog import Plan as PlanRow
 from billing.catalog import Price as PriceRow
 from billing.catalog import Product as ProductRow
+from billing.currency import chosen_currency
 from billing.periods import BillingInterval
 from billing.policies import (
     CancellationNotice,
@@ -118,7 +119,10 @@ class Product:
 
 @strawberry.type
 class Catalog:
-    currency: str
+    currency: str = strawberry.field(description="CUR-1: the currency its prices are in.")
+    currencies: list[str] = strawberry.field(
+        description="CUR-1: every currency the catalog prices in, its default first."
+    )
     products: list[Product]
 
     @strawberry.field
@@ -126,9 +130,14 @@ class Catalog:
         return next((p for p in self.products if p.code == code), None)
 
 
-def build_catalog(snapshot: CatalogSnapshot) -> Catalog:
+def build_catalog(snapshot: CatalogSnapshot, currency: str | None = None) -> Catalog:
+    """The catalog in `currency` (CUR-1), its default one when None; another is refused."""
+    if currency is not None:
+        code = chosen_currency(currency, snapshot.currencies, snapshot.default_currency)
+        snapshot = snapshot.in_currency(code)
     return Catalog(
         currency=snapshot.currency,
+        currencies=list(snapshot.currencies),
         products=[build_product(snapshot, row) for row in snapshot.products],
     )
 

@@ -39,6 +39,10 @@ MAX_LENGTHS: Mapping[str, int] = {
     "Organization.usageByWorkspace(month)": 16,
     "Organization.invoice(id)": _ID,
     "Catalog.product(code)": _CODE,
+    "Query.catalog(currency)": 3,  # CUR-1: an ISO 4217 code
+    "Mutation.setOrganizationCurrency(currency)": 3,
+    "Mutation.setProvisionedOrganizationCurrency(organizationExternalId)": _EXTERNAL_ID,
+    "Mutation.setProvisionedOrganizationCurrency(currency)": 3,
     "Mutation.cancelSubscription(reason)": 2000,
     "Mutation.requestAccountChange(message)": 5000,
     "Mutation.setUpgradePreference(product)": _CODE,

@@ -11,6 +11,7 @@ import strawberry
 from billing.errors import BillingError, ForbiddenError, NotFoundError
 from billing.policies import UpgradePreference
 from resolvers import billing_info as billing_info_service
+from resolvers import currency as currency_service
 from resolvers import discounts as discount_service
 from resolvers import invoice_payments, lifecycle, organization_reads, plan_change, preferences
 from resolvers import payment_methods as payment_method_service
@@ -78,6 +79,16 @@ from schema.usage import (
     UsageEventInput,
     UsageRecorded,
 )
+
+
+@strawberry.type(description="CUR-1: the organization is billed in this currency from now on.")
+class OrganizationCurrencySet:
+    currency: str
+
+
+OrganizationCurrencyResult = Annotated[
+    OrganizationCurrencySet | UserError, strawberry.union("OrganizationCurrencyResult")
+]
 
 
 def user_error(error: BillingError) -> UserError:
@@ -309,6 +320,24 @@ class Mutation:
     )
     async def update_billing_info(self, info: Info, input: BillingInfoInput) -> BillingInfoResult:
         return await _update_billing_info(info, input)
+
+    @strawberry.mutation(
+        extensions=[Audited("setOrganizationCurrency")],
+        permission_classes=[IsAuthenticated, CanManageBilling],
+        description="CUR-1: the currency the organization is billed in, before its first "
+        "subscription; refused (CURRENCY_FIXED) after it, (CURRENCY_UNSUPPORTED) for a currency "
+        "the catalog has no prices in.",
+    )
+    async def set_organization_currency(
+        self, info: Info, currency: str
+    ) -> OrganizationCurrencyResult:
+        context = info.context
+        organization = await find_organization(context.require_viewer(), context.loaders, None)
+        try:
+            row = await currency_service.set_currency(organization.id, currency)
+        except BillingError as error:
+            return user_error(error)
+        return OrganizationCurrencySet(currency=row.currency)
 
     @strawberry.mutation(
         permission_classes=[IsAuthenticated, CanManageBilling],

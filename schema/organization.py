@@ -102,6 +102,12 @@ class Organization:
     async def name(self, info: Info) -> str:
         return (await self._row(info)).name
 
+    @strawberry.field(
+        description="CUR-1: what it is billed in (ISO 4217); fixed at its first subscription."
+    )
+    async def currency(self, info: Info) -> str:
+        return (await self._row(info)).currency
+
     @strawberry.field(description="The caller's own role here.")
     def viewer_role(self, info: Info) -> Role | None:
         return info.context.role_in(self.organization_id)

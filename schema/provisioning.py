@@ -99,6 +99,17 @@ class ProvisioningMutation:
         )
         return await _provision(info, lambda: provisioning.create_organization(new))
 
+    @strawberry.mutation(
+        description="CUR-1: the currency it is billed in; refused (CURRENCY_FIXED) once it has "
+        "subscribed, and (CURRENCY_UNSUPPORTED) for a currency the catalog has no prices in."
+    )
+    async def set_provisioned_organization_currency(
+        self, info: Info, organization_external_id: str, currency: str
+    ) -> ProvisioningResult:
+        return await _provision(
+            info, lambda: provisioning.set_organization_currency(organization_external_id, currency)
+        )
+
     @strawberry.mutation(description="PRV-1: a member with a role other than OWNER (ACC-1).")
     async def add_member(
         self, info: Info, organization_external_id: str, person: PersonInput, role: Role

@@ -40,8 +40,17 @@ class Query:
         permission_classes=[CanReadCatalog],
         description="Products, plans and list prices: public unless GATEWAY_PUBLIC_CATALOG=false.",
     )
-    async def catalog(self, info: Info) -> Catalog:
-        return build_catalog(await info.context.loaders.catalog())
+    async def catalog(
+        self,
+        info: Info,
+        currency: Annotated[
+            str | None,
+            strawberry.argument(
+                description="CUR-1: one of the catalog's currencies; its default when null."
+            ),
+        ] = None,
+    ) -> Catalog:
+        return build_catalog(await info.context.loaders.catalog(), currency)
 
     @strawberry.field(
         permission_classes=[IsAuthenticated],

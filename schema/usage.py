@@ -133,7 +133,7 @@ async def meters(
             workspace=r.workspace,
             organization_id=organization_id,
             blocks=r.blocks,
-            block_cost=Money.of(r.block_cost, snapshot.currency)
+            block_cost=Money.of(r.block_cost, subscription.currency if subscription else "USD")
             if r.block_cost is not None
             else None,
         )

@@ -81,7 +81,10 @@ async def test_a_new_price_is_a_new_version_and_subscribers_keep_theirs(
         )
     finally:
         await seed(load_catalog(DEFAULT_CATALOG_FILE), None, clock)  # back to $159 as version 3
-    assert await Price.filter(key__startswith="plan:", amount=15900, is_current=True).count() == 1
+    # CUR-1: the EUR price of the same figure is its own row, untouched by the USD change.
+    current = Price.filter(key__startswith="plan:", amount=15900, is_current=True)
+    assert await current.filter(currency="USD").count() == 1
+    assert await current.filter(currency="EUR", version=1).count() == 1
 
 
 DEMO_ACME = """query ($workspace: String) { organization {

@@ -261,8 +261,11 @@ async function load() {
   main.setAttribute("aria-busy", "true");
   main.replaceChildren(el("h1", { text: t("title") }), el("p", { text: t("loading") }));
   const extensions = JSON.stringify({ persistedQuery: { version: 1, sha256Hash: documents.PricingPage } });
+  // CUR-1: /pricing?currency=EUR shows the prices in that currency (the catalog's default without).
+  const currency = new URLSearchParams(window.location.search).get("currency");
+  const variables = currency ? `&variables=${encodeURIComponent(JSON.stringify({ currency }))}` : "";
   try {
-    const response = await fetch(`/graphql?extensions=${encodeURIComponent(extensions)}`, {
+    const response = await fetch(`/graphql?extensions=${encodeURIComponent(extensions)}${variables}`, {
       headers: { accept: "application/json" },
     });
     const body = await response.json();

@@ -18,7 +18,7 @@ export const documents = {
   "PayInvoice": "888986c4c3b33ad534c286a24049aba366b91913c2afa09fabab46e37c12444f",
   "PaymentMethodsSection": "76dd0068a3862d5b4fa3ac05e13289aa4e5fae6281abe9975756efeb8777d2e1",
   "PreviewPlanChange": "8db3294b8ad62e5ac8416c71cc207771fc12415e595e62d50cb51d04597a89bc",
-  "PricingPage": "7890401de18dbcdabc1766eae4c4d1a8ce55fbb56434c4c8f196cb28136b3adf",
+  "PricingPage": "eb5a0066377e33fd8adb84054db6d3bf58f16ae5c17e5419d4bf3d888a50d0ce",
   "ReactivateSubscription": "e71236cfe49ba88fa3b9bbb4630218a4ff68c180854e81b031c5c3134a3039a8",
   "RemoveDiscount": "c7e6f6906929f5adebde1844ef17c56bc4969da3670a2c1793141a274ca8ae3d",
   "ReplacePaymentMethod": "a2e566b37f3a3805c3a2f8be72db227a7df1e0fde86c1b3edaee148c88e4333c",

@@ -112,7 +112,7 @@ def test_an_unknown_document_kind_is_refused() -> None:
         tax_report("2026-03", [doc("X-1", (IT, 1, 0), kind="receipt")])
 
 
-amounts = st.integers(min_value=-10**9, max_value=10**9)
+amounts = st.integers(min_value=-(10**9), max_value=10**9)
 
 
 @given(st.lists(st.tuples(st.sampled_from([IT, FR, DE_RC, QC]), amounts, amounts), max_size=20))

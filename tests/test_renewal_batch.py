@@ -143,12 +143,7 @@ async def _state(organization: Organization) -> dict[str, Any]:
     invoices = await Invoice.filter(organization_id=organization.id).order_by("sequence").values()
     invoice_ids = [i["id"] for i in invoices]
     ids = {str(i): f"INVOICE{n}" for n, i in enumerate(invoice_ids)}
-    # Payments are dated by the billing clock: a catch-up's renewals are paid in the same instant.
-    payments = (
-        await Payment.filter(invoice_id__in=invoice_ids)
-        .order_by("created_at", "invoice__sequence")
-        .values()
-    )
+    payments = await Payment.filter(invoice_id__in=invoice_ids).order_by("created_at").values()
     for payment in payments:  # the sandbox's charge id is made from the key
         payment["processor_charge_id"] = bool(payment["processor_charge_id"])
     deliveries = await WebhookDelivery.filter(organization_id=organization.id).order_by("id")

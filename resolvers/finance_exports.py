@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from billing.invoices import InvoiceStatus
@@ -143,7 +144,7 @@ PAYMENT_COLUMNS = (
     "status",
     "failure_code",
     "processor_charge_id",
-    "created_at",
+    "charged_at",
     "refunded",
 )
 
@@ -151,10 +152,13 @@ PAYMENT_COLUMNS = (
 async def payment_rows(month: ExportMonth) -> list[list[Cell]]:
     """The month's payment attempts; `refunded` is what was refunded of the invoice a succeeded
     payment paid (refunds are recorded per invoice, INV-5)."""
-    query = Payment.filter(created_at__gte=month.start, created_at__lt=month.end)
+    query = Payment.filter(
+        Q(charged_at__gte=month.start, charged_at__lt=month.end)
+        | Q(charged_at__isnull=True, created_at__gte=month.start, created_at__lt=month.end)
+    )
     if month.organization_ids is not None:
         query = query.filter(invoice__organization_id__in=list(month.organization_ids))
-    payments = await query.order_by("created_at", "id").select_related("invoice")
+    payments = await query.order_by("charged_at", "created_at").select_related("invoice")
     refunded: dict[UUID, int] = defaultdict(int)
     if payments:
         for invoice_id, amount in await Refund.filter(
@@ -171,7 +175,7 @@ async def payment_rows(month: ExportMonth) -> list[list[Cell]]:
             payment.status,
             payment.failure_code or "",
             payment.processor_charge_id or "",
-            _time(payment.created_at),
+            _time(payment.charged_at or payment.created_at),
             refunded[payment.invoice_id] if payment.status == "SUCCEEDED" else 0,
         ]
         for payment in payments

@@ -272,7 +272,7 @@ async def collect(
         status=result.status.value,
         failure_code=result.failure_code,
         client_secret=result.client_secret,
-        created_at=now,  # the billing clock's, as the invoice's (finance exports by month)
+        charged_at=now,  # the billing clock's, as the invoice's (finance exports by month)
     )
     if result.status is ChargeStatus.SUCCEEDED:
         await mark_paid(invoice, now)

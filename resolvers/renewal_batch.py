@@ -429,7 +429,7 @@ async def _write(paid: list[_Renewal]) -> None:
                 status=result.status.value,
                 failure_code=result.failure_code,
                 client_secret=result.client_secret,
-                created_at=renewal.now,  # the billing clock's, as paid_at's
+                charged_at=renewal.now,  # the billing clock's, as paid_at's
             )
         )
         invoice.status, invoice.paid_at = InvoiceStatus.PAID, renewal.now

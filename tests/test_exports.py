@@ -184,6 +184,8 @@ async def test_the_months_tax_report_equals_the_invoices_tax_lines_rule_tax_1_ta
     )
     paid = [row for row in payments if row["status"] == "SUCCEEDED"]
     assert {row["invoice_number"] for row in paid} == {row["number"] for row in invoices}
+    # Dated by the billing clock (the test clock), as the invoices' paid_at.
+    assert [row["charged_at"] for row in paid] == [row["paid_at"] for row in invoices]
     assert sum(int(row["amount"]) for row in paid) == sum(
         int(row["amount_due"]) for row in invoices
     )

@@ -10,7 +10,8 @@ class Migration(migrations.Migration):
     initial = False
 
     # Issue 18: documents e-mailed with their PDF to the billing e-mail, through an outbox of
-    # their own (one row per document); the issuer's setting that turns it on.
+    # their own (one row per document); the issuer's setting that turns it on. Finance exports:
+    # when a payment was charged, by the billing clock.
 
     operations = [
         ops.CreateModel(
@@ -30,6 +31,11 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'document_email', 'app': 'gateway', 'unique_together': (('kind', 'document_id'),), 'pk_attr': 'id'},
             bases=['Model'],
+        ),
+        ops.AddField(
+            model_name='Payment',
+            name='charged_at',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
         ),
         ops.AddField(
             model_name='Issuer',

@@ -33,6 +33,7 @@ from gateway.body_limit import BodyLimit
 from gateway.client_address import client_address
 from gateway.cors import BrowserCors
 from gateway.db import close_database, open_database
+from gateway.finance_exports import finance_export_endpoint
 from gateway.fixed_clock_setting import gateway_clock
 from gateway.graphiql import ASSET_ROUTE as GRAPHIQL_ASSET_ROUTE
 from gateway.graphiql import GraphiQL
@@ -369,6 +370,7 @@ def _routes(settings: Settings, endpoint: GraphQLEndpoint) -> list[BaseRoute]:
         Route("/metrics", metrics_endpoint(settings.ops.metrics_token, endpoint.clock)),
         Route("/invoices/{invoice_id}.pdf", invoice_pdf_endpoint(settings), methods=["GET"]),
         Route("/usage.csv", usage_csv_endpoint(settings), methods=["GET"]),
+        Route("/exports/{kind}.csv", finance_export_endpoint(settings), methods=["GET"]),
         Route(
             PORTAL_SESSION_ROUTE,
             portal_session_endpoint(settings, endpoint.clock),

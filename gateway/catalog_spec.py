@@ -107,6 +107,8 @@ class IssuerSpec(Spec):
     email: StrictStr = ""
     tax_id: StrictStr = ""  # printed on every invoice (TAX-1)
     country: Annotated[StrictStr, Field(pattern=r"^([A-Z]{2})?$")] = ""
+    # Each issued invoice is e-mailed with its PDF to the customer's billing e-mail (the outbox).
+    email_documents: StrictBool = False
 
 
 CountryCode = Annotated[StrictStr, Field(pattern=r"^[A-Z]{2}$")]

@@ -83,6 +83,7 @@ async def seed(catalog: CatalogSpec, demo: DemoSpec | None, clock: Clock) -> See
                 "tax_id": issuer.tax_id,
                 "country": issuer.country,
                 "taxes": tax_table(catalog).to_json(),
+                "email_documents": issuer.email_documents,
             },
         )
         for position, product in enumerate(catalog.products):

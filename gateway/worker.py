@@ -18,6 +18,7 @@ from billing.clock import Clock, SystemClock
 from billing.errors import BillingError
 from gateway.cli_errors import CommandError
 from gateway.db import close_database, open_database
+from gateway.document_mail import render_document
 from gateway.processor import build_mailer, build_processor
 from gateway.settings import Settings
 from gateway.worker_metrics import serve_metrics, worker_metrics_app
@@ -25,6 +26,7 @@ from models import Subscription
 from payments.port import PaymentProcessor
 from resolvers.availability import database_unavailable
 from resolvers.billing_clock import CLAIM_BATCH, run_claimed_work
+from resolvers.document_mail import DocumentMailer, deliver_documents
 from resolvers.idempotency import purge_expired
 from resolvers.outbox import Mailer, deliver_pending
 from resolvers.reconciliation import reconcile_charges
@@ -65,6 +67,12 @@ async def tick(
         delivered, postponed = await deliver_pending(mailer, datetime.now(UTC))
         if delivered or postponed:
             events.append(f"notices e-mailed: {delivered}, postponed: {postponed}")
+        if isinstance(mailer, DocumentMailer):
+            delivered, postponed = await deliver_documents(
+                mailer, render_document, datetime.now(UTC)
+            )
+            if delivered or postponed:
+                events.append(f"documents e-mailed: {delivered}, postponed: {postponed}")
     sent = await deliver_webhooks(clock.now(), webhooks)
     if sent.attempted:
         events.append(

@@ -18,6 +18,7 @@ from models.invoice import Invoice, InvoiceLine, OrphanCharge, Payment, PaymentM
 from models.lifecycle import (
     AccountChangeRequest,
     ApiKey,
+    DocumentEmail,
     FeatureSetting,
     Notification,
     ProcessedEvent,
@@ -55,6 +56,7 @@ __all__ = [
     "CatalogRevision",
     "ContactLimitStep",
     "Coupon",
+    "DocumentEmail",
     "FeatureSetting",
     "IdempotencyKey",
     "Invoice",

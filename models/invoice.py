@@ -88,6 +88,9 @@ class Payment(Model):
     # What the customer's browser needs to authenticate a payment that waits (CHG-5, DUN-6).
     client_secret = fields.CharField(max_length=300, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # When the charge was made by the billing clock (the sandbox's test clock included); null for
+    # payments recorded before it was kept (created_at then).
+    charged_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "payment"

@@ -68,6 +68,31 @@ class Notification(Model):
         ordering = ["-created_at"]
 
 
+class DocumentEmail(Model):
+    # A document (an invoice; later a credit note) to e-mail with its PDF to the billing e-mail,
+    # written in the transaction that issues it; the outbox delivers it, retried until delivered,
+    # once: one row per document.
+    id = fields.UUIDField(primary_key=True)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "gateway.Organization", related_name="document_emails", on_delete=fields.CASCADE
+    )
+    organization_id: UUID
+    kind = fields.CharField(max_length=32)  # resolvers.document_mail.DOCUMENT_KINDS
+    document_id = fields.UUIDField()
+    number = fields.CharField(max_length=32)
+    recipient = fields.CharField(max_length=254)
+    created_at = fields.DatetimeField()
+    delivered_at = fields.DatetimeField(null=True)
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField(null=True)
+    last_error = fields.TextField(null=True)
+
+    class Meta:
+        table = "document_email"
+        unique_together = (("kind", "document_id"),)
+        ordering = ["created_at"]
+
+
 class ProcessedEvent(Model):
     # Webhook events applied, by the processor's event id: each is applied once, however often
     # it is delivered.

@@ -121,6 +121,8 @@ class Issuer(Model):
     country = fields.CharField(max_length=2, default="")
     # TAX-1: the catalog's tax table (billing.tax.TaxTable.to_json()).
     taxes: dict[str, Any] = fields.JSONField(default=dict)
+    # Issued documents are e-mailed with their PDF to the customer's billing e-mail.
+    email_documents = fields.BooleanField(default=False)
 
     class Meta:
         table = "issuer"

@@ -17,7 +17,7 @@ from resolvers.caller_cache import forget_callers
 KEY_PREFIX = "bgk_"
 # Keys bound to one organization.
 ORGANIZATION_SCOPES = frozenset(
-    {"billing:refund", "usage:write", "entitlements:read", "billing:operate"}
+    {"billing:refund", "usage:write", "entitlements:read", "billing:operate", "exports:read"}
 )
 # PRV-1: platform keys provision organizations; none of these makes a billing action (ACC-2).
 PLATFORM_SCOPES = frozenset(
@@ -28,6 +28,7 @@ PLATFORM_SCOPES = frozenset(
         "audit:read",
         "portal:write",
         "coupons:write",  # DSC-1: coupons and promotion codes, for no organization in particular
+        "exports:read",  # finance exports of every organization (GET /exports/...)
     }
 )
 SCOPES = ORGANIZATION_SCOPES | PLATFORM_SCOPES

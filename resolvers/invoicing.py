@@ -28,6 +28,7 @@ from models import (
     PaymentMethod,
 )
 from payments.port import ChargeRequest, ChargeResult, ChargeStatus, PaymentProcessor
+from resolvers.document_mail import INVOICE, issued_to, queue_document
 from resolvers.taxes import tax_customer, tax_table
 from resolvers.webhook_events import invoice_event
 from resolvers.work_metrics import counted_charge
@@ -52,7 +53,9 @@ async def issue_invoice(
     lines, credit_applied, period = content.lines, content.credit_applied, content.period
     organization.invoice_sequence += 1
     await organization.save(update_fields=["invoice_sequence"])
-    details = await billing_details(organization)
+    issuer = await Issuer.get_or_none(id=1)
+    info = await BillingInfo.get_or_none(organization_id=organization.id)
+    details = details_of(organization, issuer, info)
     if any(line.tax_rate is None for line in lines):
         # TAX-1: lines not taxed by the caller are taxed at the rate of the address issued to.
         rate = rate_for(await tax_table(), tax_customer(details["customer"]))
@@ -85,6 +88,16 @@ async def issue_invoice(
         ]
     )
     await invoice_event(invoice, EventType.INVOICE_ISSUED, now)  # EVT-1
+    # Its e-mail with the PDF, in this transaction, when the issuer e-mails invoices.
+    await queue_document(
+        organization.id,
+        INVOICE,
+        invoice.id,
+        invoice.number,
+        now,
+        email_documents=bool(issuer and issuer.email_documents),
+        recipient=issued_to(details),
+    )
     return invoice
 
 
@@ -259,6 +272,7 @@ async def collect(
         status=result.status.value,
         failure_code=result.failure_code,
         client_secret=result.client_secret,
+        charged_at=now,  # the billing clock's, as the invoice's (finance exports by month)
     )
     if result.status is ChargeStatus.SUCCEEDED:
         await mark_paid(invoice, now)

@@ -37,6 +37,7 @@ from billing.webhooks import DeliveryStatus, EventType
 from models import (
     ALL_WORKSPACES,
     BillingInfo,
+    DocumentEmail,
     Invoice,
     InvoiceLine,
     Issuer,
@@ -57,6 +58,7 @@ from models.discount import SubscriptionDiscount
 from payments.port import ChargeRequest, ChargeResult, ChargeStatus, PaymentProcessor
 from resolvers.bulk_rows import insert_rows, update_rows
 from resolvers.catalog import CatalogSnapshot, price_of
+from resolvers.document_mail import INVOICE, document_email, issued_to
 from resolvers.invoicing import charge_key, details_of, discount_and_tax, line_columns
 from resolvers.locks import is_postgres, lock_key
 from resolvers.renewal import renewal_lines, renewal_period
@@ -91,6 +93,7 @@ class _Renewal:
     invoice: Invoice
     key: str = ""
     result: ChargeResult | None = None
+    email_documents: bool = False  # the issuer's setting: the invoice is e-mailed with its PDF
 
 
 @dataclass
@@ -220,7 +223,18 @@ async def _read(
             log.debug("billing clock: %s one by one (%s)", organization.id, reason.value)
             continue
         invoice = _invoice(loaded, lines, start, end, details)
-        renewals.append(_Renewal(loaded, now, start, end, lines, cards[organization.id], invoice))
+        renewals.append(
+            _Renewal(
+                loaded,
+                now,
+                start,
+                end,
+                lines,
+                cards[organization.id],
+                invoice,
+                email_documents=bool(issuer and issuer.email_documents),
+            )
+        )
     await _keys(renewals)
     done = {r.loaded.organization.id for r in renewals}
     return renewals, [i for i in organization_ids if i not in done]
@@ -384,8 +398,20 @@ async def _write(paid: list[_Renewal]) -> None:
         return
     endpoints = await active_endpoints()
     invoices, lines, payments, events, deliveries = [], [], [], [], []
+    mails: list[DocumentEmail] = []
     for renewal in paid:
         invoice, result = renewal.invoice, cast(ChargeResult, renewal.result)
+        mail = document_email(
+            renewal.email_documents,
+            invoice.organization_id,
+            INVOICE,
+            invoice.id,
+            invoice.number,
+            issued_to(invoice.billing_details),
+            renewal.start,
+        )
+        if mail is not None:
+            mails.append(mail)
         lines += [
             InvoiceLine(invoice_id=invoice.id, **line_columns(line, position))
             for position, line in enumerate(renewal.lines)
@@ -403,6 +429,7 @@ async def _write(paid: list[_Renewal]) -> None:
                 status=result.status.value,
                 failure_code=result.failure_code,
                 client_secret=result.client_secret,
+                charged_at=renewal.now,  # the billing clock's, as paid_at's
             )
         )
         invoice.status, invoice.paid_at = InvoiceStatus.PAID, renewal.now
@@ -423,6 +450,8 @@ async def _write(paid: list[_Renewal]) -> None:
     await insert_rows(Payment, payments)
     await insert_rows(WebhookEvent, events)
     await insert_rows(WebhookDelivery, deliveries)
+    if mails:
+        await insert_rows(DocumentEmail, mails)
     rows = [r.loaded.row for r in paid]
     await update_rows(
         Subscription,

@@ -105,8 +105,8 @@ def test_the_command_line_makes_and_lists_platform_keys_rule_acc_6(tmp_path: Pat
     assert unknown.returncode == 2
     assert (
         "Scopes must be some of "
-        "['audit:read', 'coupons:write', 'organizations:read', 'organizations:write', "
-        "'portal:write', 'webhooks:write']" in (unknown.stderr)
+        "['audit:read', 'coupons:write', 'exports:read', 'organizations:read', "
+        "'organizations:write', 'portal:write', 'webhooks:write']" in (unknown.stderr)
     )
     both = cli(tmp_path, "api-key", "create", "acme", "--platform", "--scope", "usage:write")
     assert both.returncode == 2 and "not both" in both.stderr

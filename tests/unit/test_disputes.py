@@ -18,7 +18,11 @@ S = DisputeStatus
         (None, S.LOST, DisputeMove(S.LOST, True, True, True, True)),  # closed before created
         (None, S.WON, DisputeMove(S.WON, True, True, True, False)),
         # open, moving on
-        (S.NEEDS_RESPONSE, S.NEEDS_RESPONSE, DisputeMove(S.NEEDS_RESPONSE, False, False, False, False)),
+        (
+            S.NEEDS_RESPONSE,
+            S.NEEDS_RESPONSE,
+            DisputeMove(S.NEEDS_RESPONSE, False, False, False, False),
+        ),
         (S.NEEDS_RESPONSE, S.UNDER_REVIEW, DisputeMove(S.UNDER_REVIEW, True, False, False, False)),
         (S.UNDER_REVIEW, S.LOST, DisputeMove(S.LOST, True, False, True, True)),
         (S.UNDER_REVIEW, S.WON, DisputeMove(S.WON, True, False, True, False)),

@@ -113,7 +113,7 @@ async def _notices(organization: Organization) -> list[tuple[str, str]]:
 async def test_a_refund_made_in_stripe_is_recorded_once_rule_inv_5_crn_1(
     client: httpx.AsyncClient, gql: GraphQLClient
 ) -> None:
-    organization, owner, invoice, charge = await _paid_upgrade(gql)
+    organization, _, invoice, charge = await _paid_upgrade(gql)
     # $3.00 refunded in Stripe's dashboard.
     first = charge_refunded("evt_r1", charge, 300, [("re_dash_1", 300)])
     assert await deliver(client, first) == "refund recorded: $3.00"

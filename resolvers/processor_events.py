@@ -36,7 +36,7 @@ async def apply_processor_money(event: ProcessorEvent, base_now: datetime) -> st
     found = await _paid(event)
     if found is None:
         log.warning(
-            "processor event %s (%s) names charge %r, which the gateway did not make: ignored",
+            "processor event %s (%s) names charge %r, no payment the gateway made: ignored",
             event.id,
             event.type,
             event.charge_id,

@@ -11,10 +11,22 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 import stripe
 
-from models import Dispute, Invoice, Notification, Organization, Payment, Refund, WebhookEvent
+from billing.disputes import DisputeStatus
+from models import (
+    Dispute,
+    Invoice,
+    Notification,
+    Organization,
+    Payment,
+    ProcessedEvent,
+    Refund,
+    WebhookEvent,
+)
 from payments.sandbox import SANDBOX_WEBHOOK_SECRET
+from payments.stripe import event_from_stripe_json
 from resolvers.api_keys import create_api_key
 from tests.conftest import SEEDED_AT, GraphQLClient, trusted_request
 from tests.factories import organization_with
@@ -314,3 +326,67 @@ async def test_a_dispute_closed_before_its_created_event_arrives_rule_inv_5(
         "DISPUTE_OPENED",
         "DISPUTE_CLOSED",
     ]
+
+
+@pytest.mark.parametrize(
+    ("stripe_status", "ours"),
+    [
+        ("warning_needs_response", DisputeStatus.NEEDS_RESPONSE),
+        ("needs_response", DisputeStatus.NEEDS_RESPONSE),
+        ("warning_under_review", DisputeStatus.UNDER_REVIEW),
+        ("under_review", DisputeStatus.UNDER_REVIEW),
+        ("won", DisputeStatus.WON),
+        ("lost", DisputeStatus.LOST),
+        ("warning_closed", DisputeStatus.CLOSED),
+        ("prevented", DisputeStatus.CLOSED),
+    ],
+)
+def test_the_adapter_reads_stripe_dispute_statuses_rule_inv_5(
+    stripe_status: str, ours: DisputeStatus
+) -> None:
+    parsed = event_from_stripe_json(
+        dispute_event("evt_s", "updated", "pi_1", "dp_1", stripe_status)
+    )
+    assert parsed.type == "dispute_updated" and parsed.charge_id == "pi_1"
+    assert parsed.dispute is not None
+    assert (parsed.dispute.status, parsed.dispute.amount, parsed.dispute.currency) == (
+        ours,
+        1016,
+        "USD",
+    )
+
+
+def test_the_adapter_reads_a_charge_without_a_payment_intent_by_its_own_id() -> None:
+    body = json.loads(charge_refunded("evt_ch", "pi_2", 300, [("re_1", 300), ("re_2", 50)]))
+    charge = body["data"]["object"]
+    del charge["payment_intent"]
+    charge["refunds"]["data"][1]["status"] = "failed"  # not in amount_refunded
+    parsed = event_from_stripe_json(json.dumps(body).encode())
+    assert (parsed.charge_id, parsed.amount_refunded) == ("ch_pi_2", 300)
+    assert [(r.id, r.amount) for r in parsed.refunds] == [("re_1", 300)]
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"amount_refunded": "300"},  # not an integer
+        {"amount_refunded": -1},
+        {"refunds": {"data": [{"id": "re_1", "amount": 1.5}]}},
+        {"refunds": {"data": [{"id": "re_" + "x" * 300, "amount": 1}]}},  # not a Stripe id
+    ],
+)
+async def test_a_malformed_charge_refunded_is_refused_and_changes_nothing_rule_inv_5(
+    client: httpx.AsyncClient, broken: dict[str, Any]
+) -> None:
+    body = json.loads(charge_refunded("evt_broken", "pi_3", 300, [("re_1", 300)]))
+    body["data"]["object"].update(broken)
+    payload = json.dumps(body).encode()
+    signed = stripe.WebhookSignature.generate_signature_header(
+        payload.decode(), SANDBOX_WEBHOOK_SECRET
+    )
+    response = await client.post(
+        "/webhooks/stripe", content=payload, headers={"stripe-signature": signed}
+    )
+    assert response.status_code == 400
+    assert "is not a Stripe" in response.json()["error"]
+    assert not await ProcessedEvent.exists(id="evt_broken")

@@ -39,6 +39,8 @@ class EventType(StrEnum):
     INVOICE_PAID = "invoice.paid"
     INVOICE_PAYMENT_FAILED = "invoice.payment_failed"
     INVOICE_REFUNDED = "invoice.refunded"
+    INVOICE_DISPUTE_CREATED = "invoice.dispute_created"
+    INVOICE_DISPUTE_CLOSED = "invoice.dispute_closed"
     USAGE_THRESHOLD_REACHED = "usage.threshold_reached"
     USAGE_LIMIT_REACHED = "usage.limit_reached"
     PAYMENT_METHOD_UPDATED = "payment_method.updated"

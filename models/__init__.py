@@ -14,7 +14,15 @@ from models.catalog import (
 )
 from models.discount import Coupon, PromotionCode, Redemption, SubscriptionDiscount
 from models.idempotency import IdempotencyKey
-from models.invoice import Invoice, InvoiceLine, OrphanCharge, Payment, PaymentMethod, Refund
+from models.invoice import (
+    Dispute,
+    Invoice,
+    InvoiceLine,
+    OrphanCharge,
+    Payment,
+    PaymentMethod,
+    Refund,
+)
 from models.lifecycle import (
     AccountChangeRequest,
     ApiKey,
@@ -56,6 +64,7 @@ __all__ = [
     "CatalogRevision",
     "ContactLimitStep",
     "Coupon",
+    "Dispute",
     "DocumentEmail",
     "FeatureSetting",
     "IdempotencyKey",

@@ -8,6 +8,7 @@ from uuid import UUID
 from tortoise import fields
 from tortoise.models import Model
 
+from billing.disputes import DisputeStatus
 from billing.invoices import InvoiceKind, InvoiceStatus
 from models.organization import Organization
 
@@ -143,3 +144,24 @@ class OrphanCharge(Model):
 
     class Meta:
         table = "orphan_charge"
+
+
+class Dispute(Model):
+    # A dispute (chargeback) the processor reported on a paid invoice; a lost one is also
+    # recorded as a Refund whose processor_refund_id is the dispute's id (INV-5).
+    id = fields.UUIDField(primary_key=True)
+    invoice: fields.ForeignKeyRelation[Invoice] = fields.ForeignKeyField(
+        "gateway.Invoice", related_name="disputes", on_delete=fields.RESTRICT
+    )
+    invoice_id: UUID
+    processor_dispute_id = fields.CharField(max_length=200, unique=True)
+    amount = fields.BigIntField()
+    currency = fields.CharField(max_length=3)
+    reason = fields.CharField(max_length=100, default="")
+    status = fields.CharEnumField(DisputeStatus, max_length=24)
+    opened_at = fields.DatetimeField()
+    closed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "dispute"
+        ordering = ["opened_at"]

@@ -11,6 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from billing.disputes import DisputeStatus
 from billing.errors import BillingError
 
 
@@ -75,13 +76,42 @@ class Refund:
 
 
 @dataclass(frozen=True)
-class ProcessorEvent:
-    """A webhook event, verified: what happened to which charge."""
+class RefundReport:
+    """A refund the processor lists on a charge (made through the gateway or in its dashboard)."""
 
     id: str
-    type: str  # payment_succeeded, payment_failed, payment_requires_action, or the processor's own
+    amount: int
+
+
+@dataclass(frozen=True)
+class DisputeReport:
+    """A dispute (chargeback) as the processor reports it, its status in our words."""
+
+    id: str
+    amount: int
+    currency: str
+    reason: str
+    status: DisputeStatus
+    created: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ProcessorEvent:
+    """A webhook event, verified: what happened to which charge.
+
+    `charge_id` is the id the gateway keeps for the payment (Payment.processor_charge_id): a
+    payment intent's for Stripe, also on events about the intent's charge or its dispute."""
+
+    id: str
+    type: str  # payment_succeeded, payment_failed, payment_requires_action, charge_refunded,
+    # dispute_created, dispute_updated, dispute_closed, or the processor's own
     charge_id: str | None
     failure_code: str | None = None
+    # charge_refunded: what the processor has refunded of the charge in all, and its refunds.
+    amount_refunded: int | None = None
+    refunds: tuple[RefundReport, ...] = ()
+    # dispute_*: the dispute.
+    dispute: DisputeReport | None = None
 
 
 class PaymentMethodError(BillingError):

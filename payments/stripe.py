@@ -11,6 +11,7 @@ from typing import Any, NoReturn, cast
 import stripe
 from stripe.params import PaymentIntentCreateParams
 
+from billing.disputes import DisputeStatus
 from payments.port import (
     DECLINE_REASONS,
     CardDetails,
@@ -18,10 +19,12 @@ from payments.port import (
     ChargeRequest,
     ChargeResult,
     ChargeStatus,
+    DisputeReport,
     PaymentMethodError,
     ProcessorEvent,
     ProcessorUnavailableError,
     Refund,
+    RefundReport,
     SetupIntent,
     WebhookSignatureError,
 )
@@ -255,22 +258,47 @@ _TYPES = {
     "payment_intent.succeeded": "payment_succeeded",
     "payment_intent.payment_failed": "payment_failed",
     "payment_intent.requires_action": "payment_requires_action",
+    "charge.refunded": "charge_refunded",
+    "charge.dispute.created": "dispute_created",
+    "charge.dispute.updated": "dispute_updated",
+    "charge.dispute.closed": "dispute_closed",
 }
+# Stripe's dispute statuses in ours; `warning_*` are inquiries, which take no money.
+DISPUTE_STATUSES = {
+    "warning_needs_response": DisputeStatus.NEEDS_RESPONSE,
+    "needs_response": DisputeStatus.NEEDS_RESPONSE,
+    "warning_under_review": DisputeStatus.UNDER_REVIEW,
+    "under_review": DisputeStatus.UNDER_REVIEW,
+    "won": DisputeStatus.WON,
+    "lost": DisputeStatus.LOST,
+    "warning_closed": DisputeStatus.CLOSED,
+    "prevented": DisputeStatus.CLOSED,
+}
+
+
+class _NotAnEvent(Exception):
+    pass
 
 
 def event_from_stripe_json(payload: bytes) -> ProcessorEvent:
     """Events in Stripe's JSON shape, which the sandbox speaks too."""
     try:
         event = json.loads(payload)
-        intent = event["data"]["object"]
-        error = intent.get("last_payment_error") or {}
-        parsed = ProcessorEvent(
-            id=str(event["id"]),
-            type=_TYPES.get(event["type"], event["type"]),
-            charge_id=intent.get("id"),
-            failure_code=error.get("decline_code") or error.get("code"),
-        )
-    except (ValueError, KeyError, TypeError, AttributeError):
+        kind = _TYPES.get(event["type"], event["type"])
+        subject = event["data"]["object"]
+        if kind == "charge_refunded":
+            parsed = _charge_refunded(str(event["id"]), subject)
+        elif kind.startswith("dispute_"):
+            parsed = _dispute_event(str(event["id"]), kind, subject)
+        else:
+            error = subject.get("last_payment_error") or {}
+            parsed = ProcessorEvent(
+                id=str(event["id"]),
+                type=kind,
+                charge_id=subject.get("id"),
+                failure_code=error.get("decline_code") or error.get("code"),
+            )
+    except (ValueError, KeyError, TypeError, AttributeError, _NotAnEvent):
         raise WebhookSignatureError(
             "The body is not a Stripe event (JSON with an id, a type and data.object)."
         ) from None
@@ -278,13 +306,63 @@ def event_from_stripe_json(payload: bytes) -> ProcessorEvent:
     return parsed
 
 
+def _amount(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _NotAnEvent
+    return value
+
+
+def _charge_refunded(event_id: str, charge: dict[str, Any]) -> ProcessorEvent:
+    # The gateway keeps the payment intent's id; a charge made without one is known by its own.
+    listed = charge.get("refunds") or {}
+    rows = (listed.get("data") or []) if isinstance(listed, dict) else []
+    refunds = tuple(
+        RefundReport(str(row["id"]), _amount(row["amount"]))
+        for row in rows
+        if row.get("status") not in ("failed", "canceled")  # as amount_refunded counts them
+    )
+    return ProcessorEvent(
+        id=event_id,
+        type="charge_refunded",
+        charge_id=charge.get("payment_intent") or charge.get("id"),
+        amount_refunded=_amount(charge.get("amount_refunded", 0)),
+        refunds=refunds,
+    )
+
+
+def _dispute_event(event_id: str, kind: str, dispute: dict[str, Any]) -> ProcessorEvent:
+    status = DISPUTE_STATUSES.get(str(dispute.get("status")))
+    if status is None:  # a status Stripe adds later: closed or not, as the event says
+        status = DisputeStatus.CLOSED if kind == "dispute_closed" else DisputeStatus.NEEDS_RESPONSE
+    created = dispute.get("created")
+    report = DisputeReport(
+        id=str(dispute["id"]),
+        amount=_amount(dispute["amount"]),
+        currency=str(dispute.get("currency") or "").upper(),
+        reason=str(dispute.get("reason") or ""),
+        status=status,
+        created=datetime.fromtimestamp(_amount(created), UTC) if created is not None else None,
+    )
+    charge = dispute.get("payment_intent") or dispute.get("charge")
+    return ProcessorEvent(id=event_id, type=kind, charge_id=charge, dispute=report)
+
+
 # What the gateway stores of an event; Stripe's own ids are about 30 characters.
 _EVENT_LIMITS = {"id": 200, "type": 100, "charge_id": 200, "failure_code": 64}
+_DISPUTE_LIMITS = {"id": 200, "currency": 3, "reason": 100}
 
 
 def _check_sizes(event: ProcessorEvent) -> None:
-    for name, limit in _EVENT_LIMITS.items():
-        value = getattr(event, name)
+    texts: list[tuple[str, object, int]] = [
+        (name, getattr(event, name), limit) for name, limit in _EVENT_LIMITS.items()
+    ]
+    texts += [("refund id", refund.id, 200) for refund in event.refunds]
+    if event.dispute is not None:
+        texts += [
+            (f"dispute {name}", getattr(event.dispute, name), limit)
+            for name, limit in _DISPUTE_LIMITS.items()
+        ]
+    for name, value, limit in texts:
         if value is None:
             continue
         if not isinstance(value, str) or len(value) > limit or "\x00" in value:

@@ -13,6 +13,7 @@ from strawberry.dataloader import DataLoader
 
 from billing.clock import Clock
 from models import (
+    Dispute,
     InvoiceLine,
     Membership,
     Organization,
@@ -101,6 +102,10 @@ async def _waiting_payments(invoice_ids: Sequence[UUID]) -> list[Payment]:
     )
 
 
+async def _disputes(invoice_ids: Sequence[UUID]) -> list[Dispute]:
+    return await Dispute.filter(invoice_id__in=invoice_ids).order_by("opened_at", "id")
+
+
 class Loaders:
     def __init__(self, clock: Clock | None = None, catalog_check: timedelta = timedelta(0)) -> None:
         """`catalog_check`: how long a process serves its catalog without reading the revision
@@ -130,6 +135,9 @@ class Loaders:
         )
         self.waiting_payments_by_invoice = SharedLoader(
             _many_each(_waiting_payments, lambda payment: payment.invoice_id)
+        )
+        self.disputes_by_invoice = SharedLoader(
+            _many_each(_disputes, lambda dispute: dispute.invoice_id)
         )
         self._catalog: asyncio.Task[CatalogSnapshot] | None = None
 

@@ -11,8 +11,10 @@ from models import Invoice, Payment, ProcessedEvent
 from payments.port import ChargeStatus, PaymentProcessor, ProcessorEvent
 from resolvers.invoice_payments import AUTHENTICATION_FAILED, PAYABLE, finish_waiting_payment
 from resolvers.locks import lock_organization
+from resolvers.processor_events import DISPUTE_TYPES, REFUND_TYPES, apply_processor_money
 
 APPLIED_TYPES = ("payment_succeeded", "payment_failed")
+MONEY_TYPES = REFUND_TYPES + DISPUTE_TYPES  # the processor's word: resolvers/processor_events.py
 
 
 class NotYetKnown(Exception):
@@ -34,6 +36,8 @@ async def handle_event(
 
 
 async def _apply(event: ProcessorEvent, base_now: datetime, processor: PaymentProcessor) -> str:
+    if event.type in MONEY_TYPES:
+        return await apply_processor_money(event, base_now)
     if event.type not in APPLIED_TYPES or not event.charge_id:
         return "ignored"
     payment = await Payment.filter(processor_charge_id=event.charge_id).first()

@@ -10,9 +10,11 @@ from uuid import UUID
 import strawberry
 
 from billing import invoice_parties, tax
+from billing.disputes import DisputeStatus
 from billing.invoices import InvoiceKind, InvoiceStatus
 from billing.quote import Line
 from billing.tax import line_total
+from models import Dispute as DisputeRow
 from models import Invoice as InvoiceRow
 from models import InvoiceLine as InvoiceLineRow
 from resolvers.renewal import UpcomingRenewal
@@ -23,6 +25,35 @@ from schema.tax import TaxRate, TaxSummary
 
 strawberry.enum(InvoiceStatus, description="INV-1")
 strawberry.enum(InvoiceKind, description="INV-4")
+strawberry.enum(
+    DisputeStatus,
+    description="A dispute's status: NEEDS_RESPONSE and UNDER_REVIEW are open; WON, LOST and "
+    "CLOSED (an inquiry without a chargeback) are closed; only LOST takes money back (INV-5).",
+)
+
+
+@strawberry.type(
+    description="INV-5: a dispute (chargeback) the payment processor reported on the invoice's "
+    "payment; a lost one is also a refund of the disputed amount (at most what was left)."
+)
+class Dispute:
+    id: strawberry.ID = strawberry.field(description="The processor's dispute id.")
+    amount: Money = strawberry.field(description="The disputed amount.")
+    reason: str = strawberry.field(description="The processor's reason, e.g. fraudulent.")
+    status: DisputeStatus
+    opened_at: datetime
+    closed_at: datetime | None
+
+    @classmethod
+    def of(cls, row: DisputeRow) -> Dispute:
+        return cls(
+            id=strawberry.ID(row.processor_dispute_id),
+            amount=Money.of(row.amount, row.currency),
+            reason=row.reason,
+            status=row.status,
+            opened_at=row.opened_at,
+            closed_at=row.closed_at,
+        )
 
 
 @strawberry.type(
@@ -202,6 +233,22 @@ class Invoice:
     async def payment_client_secret(self, info: Info) -> str | None:
         waiting = await info.context.loaders.waiting_payments_by_invoice.load(self.invoice_id)
         return waiting[-1].client_secret if waiting else None
+
+    @strawberry.field(
+        permission_classes=[CanReadBilling],
+        description="INV-5: the disputes of the invoice's payment, oldest first (billing roles).",
+    )
+    async def disputes(self, info: Info) -> list[Dispute] | None:
+        rows = await info.context.loaders.disputes_by_invoice.load(self.invoice_id)
+        return [Dispute.of(row) for row in rows]
+
+    @strawberry.field(
+        permission_classes=[CanReadBilling],
+        description="INV-5: whether a dispute of the invoice's payment is open (billing roles).",
+    )
+    async def disputed(self, info: Info) -> bool | None:
+        rows = await info.context.loaders.disputes_by_invoice.load(self.invoice_id)
+        return any(not row.status.closed for row in rows)
 
     @strawberry.field
     async def lines(self, info: Info) -> list[InvoiceLine]:

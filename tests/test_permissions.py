@@ -248,7 +248,12 @@ PERMISSIONS: dict[tuple[str, str], Callers] = {
         "pdfUrl",
         "paymentClientSecret",
         "discountTotal",
+        "disputes",
+        "disputed",
     ),
+    **_fields(
+        "Dispute", BILLING, "id", "amount", "reason", "status", "openedAt", "closedAt"
+    ),  # INV-5
     **_fields(
         "InvoiceLine",
         BILLING,
@@ -505,6 +510,7 @@ ROUTES: dict[str, list[str]] = {
     "PageInfo": ["organization", "invoices", "pageInfo"],
     "Invoice": ["organization", "invoices", "edges", "node"],
     "InvoiceLine": ["organization", "invoices", "edges", "node", "lines"],
+    "Dispute": ["organization", "invoices", "edges", "node", "disputes"],
     "PaymentMethod": ["organization", "paymentMethods"],
     "Notification": ["organization", "notifications"],
     "BillingInfo": ["organization", "billingInfo"],

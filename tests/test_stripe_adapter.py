@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -20,7 +21,7 @@ import stripe
 from billing.clock import FixedClock
 from gateway.app import create_app
 from gateway.settings import Settings
-from models import Invoice, Payment, PaymentMethod
+from models import Invoice, Payment, PaymentMethod, Refund
 from payments.port import (
     ChargeRequest,
     ChargeStatus,
@@ -29,7 +30,8 @@ from payments.port import (
     WebhookSignatureError,
 )
 from payments.stripe import StripeProcessor
-from tests.conftest import SEEDED_AT, GraphQLClient, free_port
+from resolvers.api_keys import create_api_key
+from tests.conftest import SEEDED_AT, GraphQLClient, free_port, trusted_request
 from tests.factories import organization_with
 
 # Starts processes or servers of its own: left out of the fast loop (`pytest -m "not slow"`).
@@ -322,3 +324,105 @@ async def test_recent_charges_carry_their_key_and_organization(
     assert [(r.idempotency_key, r.reference, r.amount, r.succeeded) for r in mine] == [
         ("renewal:x", "org-5", 777, True)
     ]
+
+
+def _signed_post_headers(payload: bytes) -> dict[str, str]:
+    return {
+        "stripe-signature": stripe.WebhookSignature.generate_signature_header(
+            payload.decode(), WEBHOOK_SECRET
+        )
+    }
+
+
+async def _stripe_event(
+    http: httpx.AsyncClient, event_id: str, kind: str, subject: dict[str, Any]
+) -> str:
+    payload = json.dumps(
+        {"id": event_id, "object": "event", "type": kind, "data": {"object": subject}}
+    ).encode()
+    response = await http.post(
+        "/webhooks/stripe", content=payload, headers=_signed_post_headers(payload)
+    )
+    assert response.status_code == 200, response.text
+    outcome: str = response.json()["outcome"]
+    return outcome
+
+
+async def test_a_refund_made_in_stripe_arrives_as_charge_refunded_rule_inv_5_crn_1(
+    stripe_gql: GraphQLClient, localstripe: str
+) -> None:
+    # A refund made in Stripe (here localstripe, with the `stripe` client, as the dashboard
+    # would), delivered as Stripe's signed charge.refunded with the charge as Stripe keeps it,
+    # is recorded as refundInvoice records one; a refund through the API whose webhook arrives
+    # afterwards is not recorded twice; a lost dispute takes only what is left.
+    organization, owner = await organization_with(
+        [{"product": "email", "plan": "email-1000"}],
+        period=(SEEDED_AT - timedelta(days=10), SEEDED_AT + timedelta(days=21)),
+        card=None,
+    )
+    replace = (
+        """mutation ($pm: String!) { replacePaymentMethod(paymentMethodId: $pm) { __typename } }"""
+    )
+    await stripe_gql(replace, {"pm": _card(localstripe, CARDS["visa"])}, as_user=owner)
+    change = 'mutation { changePlan(input: {product: "email", plan: "email-1500"}, confirmAmountDue: 1016) { __typename } }'
+    assert (await stripe_gql(change, as_user=owner))["data"]["changePlan"][
+        "__typename"
+    ] == "PlanChangeApplied"
+    invoice = await Invoice.get(organization_id=organization.id)
+    payment = await Payment.get(invoice_id=invoice.id)
+    intent = payment.processor_charge_id or ""
+    assert intent.startswith("pi_") and payment.amount == 1016
+    dashboard = stripe.StripeClient(API_KEY, base_addresses={"api": localstripe})
+
+    def charge_now() -> dict[str, Any]:
+        latest: Any = dashboard.v1.payment_intents.retrieve(intent).latest_charge
+        charge = dashboard.v1.charges.retrieve(latest if isinstance(latest, str) else latest.id)
+        found: dict[str, Any] = json.loads(str(charge))  # the charge's JSON, as Stripe sends it
+        return found
+
+    made = dashboard.v1.refunds.create(params={"payment_intent": intent, "amount": 300})
+    charge = charge_now()
+    assert (charge["amount_refunded"], charge["payment_intent"]) == (300, intent)
+    http = stripe_gql.http
+    assert await _stripe_event(http, "evt_ls_1", "charge.refunded", charge) == (
+        "refund recorded: $3.00"
+    )
+    await invoice.refresh_from_db()
+    assert invoice.status == "PARTIALLY_REFUNDED"
+    refunds = await Refund.filter(invoice_id=invoice.id)
+    assert [(r.amount, r.processor_refund_id) for r in refunds] == [(300, str(made.id))]
+    # $2.00 through the gateway's API (a refund at localstripe too); Stripe's webhook follows.
+    key = await create_api_key(organization.slug, "desk", ["billing:refund"], datetime.now(UTC))
+    asked = await http.post(
+        "/graphql",
+        json=trusted_request(
+            "RefundInvoice", {"invoiceId": str(invoice.id), "amount": 200, "reason": "Goodwill"}
+        ),
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert asked.json()["data"]["refundInvoice"]["invoice"]["status"] == "PARTIALLY_REFUNDED"
+    charge = charge_now()
+    assert charge["amount_refunded"] == 500
+    assert await _stripe_event(http, "evt_ls_2", "charge.refunded", charge) == "already recorded"
+    assert sorted(r.amount for r in await Refund.filter(invoice_id=invoice.id)) == [200, 300]
+    # A dispute of the whole $10.16, lost: $5.16 is what is left.
+    dispute = {
+        "id": "dp_localstripe",
+        "object": "dispute",
+        "amount": 1016,
+        "currency": "usd",
+        "charge": charge["id"],
+        "payment_intent": intent,
+        "reason": "product_not_received",
+        "status": "needs_response",
+    }
+    assert await _stripe_event(http, "evt_ls_3", "charge.dispute.created", dispute) == (
+        "dispute recorded"
+    )
+    lost = {**dispute, "status": "lost"}
+    assert await _stripe_event(http, "evt_ls_4", "charge.dispute.closed", lost) == (
+        "dispute lost: $5.16 taken"
+    )
+    await invoice.refresh_from_db()
+    assert invoice.status == "REFUNDED"
+    assert sorted(r.amount for r in await Refund.filter(invoice_id=invoice.id)) == [200, 300, 516]

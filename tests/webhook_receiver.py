@@ -100,6 +100,8 @@ ALL_EVENTS = [
     "invoice.paid",
     "invoice.payment_failed",
     "invoice.refunded",
+    "invoice.dispute_created",
+    "invoice.dispute_closed",
     "usage.threshold_reached",
     "usage.limit_reached",
     "payment_method.updated",

@@ -1,17 +1,21 @@
 """The billing page's usage, invoices, billing information, payment method and notifications
 sections in a real browser against a served gateway: each walk asserts what the page shows and
-what the API then holds (USE-3, USE-6, DUN-2, DUN-4, DUN-6, PAY-2, INV-3, NOT-1, ACC-3)."""
+what the API then holds (USE-3, USE-6, DUN-2, DUN-4, DUN-6, PAY-2, INV-3, INV-5, NOT-1, ACC-3)."""
 
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import stripe
 from playwright.sync_api import Locator, Page, expect
 
+from payments.sandbox import SANDBOX_WEBHOOK_SECRET
 from tests.browser.conftest import ServedGateway, axe, serious, signed_in, wait_ready
 
 STATUS = "{ organization { subscription { status } } }"
@@ -370,3 +374,72 @@ def test_the_italian_sections(page: Page, served: ServedGateway) -> None:
         ["usage", "invoices", "billing_info", "payment_methods", "notifications"],
     )
     assert missing == {name: [] for name in missing} and len(missing) == 5, missing
+
+
+def _dispute(served: ServedGateway, number: object, status: str, kind: str) -> str:
+    """Stripe's signed charge.dispute.<kind> for the payment of invoice `number`, as the served
+    sandbox verifies it."""
+    with sqlite3.connect(served.cwd / "billing.sqlite3") as db:
+        (charge,) = db.execute(
+            "SELECT p.processor_charge_id FROM payment p JOIN invoice i ON i.id = p.invoice_id "
+            "WHERE i.number = ? AND p.status = 'SUCCEEDED'",
+            (number,),
+        ).fetchone()
+    dispute = {
+        "id": f"dp_{number}",
+        "object": "dispute",
+        "amount": 4065,
+        "currency": "usd",
+        "payment_intent": charge,
+        "reason": "fraudulent",
+        "status": status,
+    }
+    body = {"id": f"evt_{kind}_{number}", "type": f"charge.dispute.{kind}"}
+    payload = json.dumps({**body, "data": {"object": dispute}})
+    answer = httpx.post(
+        f"{served.url}/webhooks/stripe",
+        content=payload,
+        headers={
+            "stripe-signature": stripe.WebhookSignature.generate_signature_header(
+                payload, SANDBOX_WEBHOOK_SECRET
+            )
+        },
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    outcome: str = answer.json()["outcome"]
+    return outcome
+
+
+def test_a_disputed_invoice_shows_its_badge_and_notice_rule_inv_5_not_1(
+    page: Page, served: ServedGateway
+) -> None:
+    upgraded = served.graphql(
+        BILLING,
+        'mutation { changePlan(input: {product: "store", plan: "unlimited"}, '
+        "confirmAmountDue: 4065) { __typename } }",
+    )
+    assert upgraded["changePlan"]["__typename"] == "PlanChangeApplied"
+    number = _invoices(served)[0]["number"]
+    assert _dispute(served, number, "needs_response", "created") == "dispute recorded"
+    signed_in(page, BILLING)
+    row = _invoice_row(page, number)
+    expect(row.get_by_test_id("disputed")).to_have_text("Disputed")
+    expect(row).to_contain_text("The cardholder's bank disputes this payment")
+    expect(page.locator("#notifications")).to_contain_text("Payment disputed")
+    expect(page.locator("#notifications")).to_contain_text(
+        f"The payment of invoice {number} is disputed for $40.65 (fraudulent)."
+    )
+    assert serious(axe(page, "#invoices")) == []
+    assert serious(axe(page, "#notifications")) == []
+    signed_in(page, BILLING, lang="it")
+    expect(_invoice_row(page, number).get_by_test_id("disputed")).to_have_text("Contestata")
+    # Lost: the invoice is refunded and the badge goes (the dispute is closed).
+    assert _dispute(served, number, "lost", "closed") == "dispute lost: $40.65 taken"
+    page.reload()  # still in Italian
+    wait_ready(page)
+    row = _invoice_row(page, number)
+    expect(row.locator(".badge")).to_have_text("Rimborsata")
+    expect(row.get_by_test_id("disputed")).to_have_count(0)
+    expect(page.locator("#notifications")).to_contain_text("Contestazione chiusa")
+    assert serious(axe(page, "#invoices")) == []

@@ -97,7 +97,11 @@ function row(ctx, invoice, status) {
       "td",
       {},
       ctx.h("span", { class: `badge ${TONE[invoice.status] || ""}`, text: ctx.t(`status.${invoice.status}`) }),
+      invoice.disputed // INV-5: the cardholder's bank disputes the payment
+        ? ctx.h("span", { class: "badge status-warn", "data-testid": "disputed", text: ctx.t("disputed") })
+        : null,
       ctx.h("div", { class: "hint", text: meaning }),
+      invoice.disputed ? ctx.h("div", { class: "hint", text: ctx.t("meaning.disputed") }) : null,
     ),
     ctx.h(
       "td",

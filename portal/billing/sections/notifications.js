@@ -12,6 +12,8 @@ export const messages = {
     "kind.PAYMENT_FAILED": "Payment failed",
     "kind.PAYMENT_ACTION_REQUIRED": "Confirmation needed",
     "kind.PAYMENT_REFUNDED": "Refund",
+    "kind.DISPUTE_OPENED": "Payment disputed",
+    "kind.DISPUTE_CLOSED": "Dispute closed",
     "kind.STATUS_CHANGED": "Status changed",
     "kind.UPCOMING_RENEWAL": "Upcoming renewal",
     "kind.USAGE_THRESHOLD": "Usage alert",
@@ -28,6 +30,8 @@ export const messages = {
     "kind.PAYMENT_FAILED": "Pagamento non riuscito",
     "kind.PAYMENT_ACTION_REQUIRED": "Conferma richiesta",
     "kind.PAYMENT_REFUNDED": "Rimborso",
+    "kind.DISPUTE_OPENED": "Pagamento contestato",
+    "kind.DISPUTE_CLOSED": "Contestazione chiusa",
     "kind.STATUS_CHANGED": "Stato cambiato",
     "kind.UPCOMING_RENEWAL": "Rinnovo in arrivo",
     "kind.USAGE_THRESHOLD": "Avviso di utilizzo",
@@ -42,6 +46,7 @@ export const messages = {
 const TONE = {
   PAYMENT_FAILED: "status-bad",
   PAYMENT_ACTION_REQUIRED: "status-warn",
+  DISPUTE_OPENED: "status-warn",
   LIMIT_REACHED: "status-warn",
   USAGE_THRESHOLD: "status-warn",
 };

@@ -8,7 +8,7 @@ from billing.disputes import DisputeStatus
 
 
 class Migration(migrations.Migration):
-    dependencies = [("gateway", "0028_taxes")]
+    dependencies = [("gateway", "0030_currencies")]
 
     initial = False
 

@@ -4,8 +4,9 @@ from tortoise.fields.base import OnDelete
 from uuid import uuid4
 from tortoise import fields
 
+
 class Migration(migrations.Migration):
-    dependencies = [('gateway', '0028_taxes')]
+    dependencies = [("gateway", "0031_disputes")]
 
     initial = False
 
@@ -15,31 +16,55 @@ class Migration(migrations.Migration):
 
     operations = [
         ops.CreateModel(
-            name='DocumentEmail',
+            name="DocumentEmail",
             fields=[
-                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
-                ('organization', fields.ForeignKeyField('gateway.Organization', source_field='organization_id', db_constraint=True, to_field='id', related_name='document_emails', on_delete=OnDelete.CASCADE)),
-                ('kind', fields.CharField(max_length=32)),
-                ('document_id', fields.UUIDField()),
-                ('number', fields.CharField(max_length=32)),
-                ('recipient', fields.CharField(max_length=254)),
-                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
-                ('delivered_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
-                ('attempts', fields.IntField(default=0)),
-                ('next_attempt_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
-                ('last_error', fields.TextField(null=True, unique=False)),
+                (
+                    "id",
+                    fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True),
+                ),
+                (
+                    "organization",
+                    fields.ForeignKeyField(
+                        "gateway.Organization",
+                        source_field="organization_id",
+                        db_constraint=True,
+                        to_field="id",
+                        related_name="document_emails",
+                        on_delete=OnDelete.CASCADE,
+                    ),
+                ),
+                ("kind", fields.CharField(max_length=32)),
+                ("document_id", fields.UUIDField()),
+                ("number", fields.CharField(max_length=32)),
+                ("recipient", fields.CharField(max_length=254)),
+                ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                (
+                    "delivered_at",
+                    fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+                ),
+                ("attempts", fields.IntField(default=0)),
+                (
+                    "next_attempt_at",
+                    fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+                ),
+                ("last_error", fields.TextField(null=True, unique=False)),
             ],
-            options={'table': 'document_email', 'app': 'gateway', 'unique_together': (('kind', 'document_id'),), 'pk_attr': 'id'},
-            bases=['Model'],
+            options={
+                "table": "document_email",
+                "app": "gateway",
+                "unique_together": (("kind", "document_id"),),
+                "pk_attr": "id",
+            },
+            bases=["Model"],
         ),
         ops.AddField(
-            model_name='Payment',
-            name='charged_at',
+            model_name="Payment",
+            name="charged_at",
             field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
         ),
         ops.AddField(
-            model_name='Issuer',
-            name='email_documents',
+            model_name="Issuer",
+            name="email_documents",
             field=fields.BooleanField(default=False),
         ),
     ]

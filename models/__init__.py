@@ -1,6 +1,7 @@
 """Tortoise models: storage only, no rules (those live in billing/)."""
 
 from models.audit import AuditEntry, OfflinePayment
+from models.credit_note import CreditNote, CreditNoteLine
 from models.catalog import (
     AddOn,
     Bundle,
@@ -40,6 +41,7 @@ MODEL_MODULES = [
     "models.webhooks",
     "models.portal",
     "models.discount",
+    "models.credit_note",
 ]
 
 __all__ = [
@@ -55,6 +57,8 @@ __all__ = [
     "CatalogRevision",
     "ContactLimitStep",
     "Coupon",
+    "CreditNote",
+    "CreditNoteLine",
     "FeatureSetting",
     "IdempotencyKey",
     "Invoice",

@@ -39,6 +39,7 @@ class EventType(StrEnum):
     INVOICE_PAID = "invoice.paid"
     INVOICE_PAYMENT_FAILED = "invoice.payment_failed"
     INVOICE_REFUNDED = "invoice.refunded"
+    CREDIT_NOTE_ISSUED = "credit_note.issued"  # CRN-1
     USAGE_THRESHOLD_REACHED = "usage.threshold_reached"
     USAGE_LIMIT_REACHED = "usage.limit_reached"
     PAYMENT_METHOD_UPDATED = "payment_method.updated"

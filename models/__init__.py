@@ -1,7 +1,6 @@
 """Tortoise models: storage only, no rules (those live in billing/)."""
 
 from models.audit import AuditEntry, OfflinePayment
-from models.credit_note import CreditNote, CreditNoteLine
 from models.catalog import (
     AddOn,
     Bundle,
@@ -13,6 +12,7 @@ from models.catalog import (
     Product,
     ProductPolicy,
 )
+from models.credit_note import CreditNote, CreditNoteLine
 from models.discount import Coupon, PromotionCode, Redemption, SubscriptionDiscount
 from models.idempotency import IdempotencyKey
 from models.invoice import Invoice, InvoiceLine, OrphanCharge, Payment, PaymentMethod, Refund

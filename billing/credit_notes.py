@@ -73,21 +73,28 @@ def allocate(amount: int, weights: Sequence[int]) -> list[int]:
     return shares
 
 
-def refund_lines(amount: int, lines: Sequence[Line]) -> list[CreditLine]:
-    """CRN-1, TAX-1: a refund of `amount` (with tax, as charged) of an invoice with `lines`,
-    spread over the lines in proportion to what each cost (after discount, with tax) and split at
-    each line's rate. A credit line of the invoice takes a negative share (its reversal is
-    reversed too). Lines whose share is 0 are left out. Net + tax sum exactly to `amount`."""
+def refund_lines(amount: int, lines: Sequence[Line], description: str) -> list[CreditLine]:
+    """CRN-1, TAX-1: a refund of `amount` (with tax, as charged) of an invoice with `lines`: one
+    credit line per tax rate of the invoice (in the order the rates first appear), the refund
+    spread over the rates in proportion to what the invoice charged at each (after discounts,
+    with tax), each share split into net and tax at its rate. A rate whose lines credit more
+    than they charge takes a negative share. Shares of 0 are left out; net + tax of all lines sum
+    exactly to `amount`. `description` names the refund; with several rates, each line adds its
+    rate's label."""
     if amount <= 0:
         raise ValueError("a refund is of a positive amount")
-    weights = [line_total(line) for line in lines]
-    shares = allocate(amount, weights)
+    charged: dict[TaxRate | None, int] = {}
+    for line in lines:
+        charged[line.tax_rate] = charged.get(line.tax_rate, 0) + line_total(line)
+    rates = list(charged)
+    shares = allocate(amount, [charged[rate] for rate in rates])
     credited: list[CreditLine] = []
-    for line, share in zip(lines, shares, strict=True):
+    for rate, share in zip(rates, shares, strict=True):
         if share == 0:
             continue
-        net, tax = split_gross(share, line.tax_rate)
-        credited.append(CreditLine(f"Refund: {line.description}", net, tax, line.tax_rate))
+        net, tax = split_gross(share, rate)
+        named = f"{description} ({rate.label})" if len(rates) > 1 and rate else description
+        credited.append(CreditLine(named, net, tax, rate))
     return credited
 
 

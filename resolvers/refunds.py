@@ -31,7 +31,8 @@ class RefundAsked:
 
 async def refund_invoice(
     organization_id: UUID, asked: RefundAsked, base_now: datetime, processor: PaymentProcessor
-) -> Invoice:
+) -> tuple[Invoice, CreditNote]:
+    """The refunded invoice and the credit note the refund issued (CRN-1)."""
     amount, reason = asked.amount, asked.reason
     async with in_transaction():
         organization = await lock_organization(organization_id)
@@ -60,8 +61,8 @@ async def refund_invoice(
         result = await processor.refund(
             payment.processor_charge_id, wanted, f"refund:{invoice.id}:{already + wanted}"
         )
-        await record_refund(invoice, wanted, left, result.id, reason, now)
-        return invoice
+        note = await record_refund(invoice, wanted, left, result.id, reason, now)
+        return invoice, note
 
 
 async def record_refund(
@@ -89,7 +90,9 @@ async def record_refund(
     lines = await InvoiceLine.filter(invoice_id=invoice.id).order_by("position")
     content = CreditNoteContent(
         invoice=invoice,
-        lines=refund_lines(amount, [stored_line(line) for line in lines]),
+        lines=refund_lines(
+            amount, [stored_line(line) for line in lines], f"Refund of {invoice.number}"
+        ),
         destination=CreditDestination.REFUNDED_TO_CARD,
         reason=reason,
         processor_refund_id=processor_refund_id,

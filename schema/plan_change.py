@@ -14,7 +14,7 @@ from billing.tax import line_total, lines_total, summary
 from models import AccountChangeRequest as AccountChangeRequestRow
 from resolvers.subscription_state import UNSET, ChangeRequest
 from schema.common import Money
-from schema.credit_note import CreditNotePreview
+from schema.credit_note import CreditNote, CreditNotePreview
 from schema.invoice import Invoice
 from schema.subscription import Subscription
 from schema.tax import TaxRate, TaxSummary
@@ -255,6 +255,10 @@ class InvoicePaid:
 @strawberry.type
 class InvoiceRefunded:
     invoice: Invoice
+    credit_note: CreditNote = strawberry.field(
+        description="CRN-1: the credit note the refund issued, tax at the rates of the lines it "
+        "reverses."
+    )
 
 
 RefundResult = Annotated[InvoiceRefunded | UserError, strawberry.union("RefundResult")]

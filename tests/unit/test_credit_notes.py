@@ -69,25 +69,36 @@ def test_allocate_refuses_weights_without_a_positive_sum() -> None:
 def test_partial_refund_of_an_italian_invoice_rule_crn_1() -> None:
     # 100.00 + 22 % VAT = 122.00 charged; 50.00 refunded: 40.98 + 9.02 VAT.
     lines = [taxed(Line("Email 10,000", 10000), IT)]
-    assert refund_lines(5000, lines) == [CreditLine("Refund: Email 10,000", 4098, 902, IT)]
+    assert refund_lines(5000, lines, "Refund") == [CreditLine("Refund", 4098, 902, IT)]
 
 
-def test_refund_spread_over_lines_at_their_rates_rule_crn_1() -> None:
-    # Two charges at 22 % (122.00 and 61.00) and a credit of 30.50 (25.00 + 5.50): 152.50 paid.
+def test_refund_of_a_change_with_a_credit_line_at_the_same_rate_rule_crn_1() -> None:
+    # CHG-3 at 22 %: -20.32 - 4.47 VAT credited, 30.48 + 6.71 VAT charged: 12.40 paid.
+    lines = [taxed(Line("Unused time", -2032), IT), taxed(Line("Remaining time", 3048), IT)]
+    assert lines_total(lines) == 1240
+    assert refund_lines(500, lines, "Refund") == [CreditLine("Refund", 410, 90, IT)]
+    assert refund_lines(1240, lines, "Refund") == [CreditLine("Refund", 1016, 224, IT)]
+
+
+def test_refund_spread_over_the_invoice_rates_rule_crn_1() -> None:
+    # 183.00 at 22 % (IT) and a reverse-charged 61.00: 244.00 paid, half refunded.
     lines = [
         taxed(Line("Store Business", 10000), IT),
         taxed(Line("Extra seats", 5000), IT),
-        taxed(Line("Unused time", -2500), IT),
+        taxed(Line("Support", 6100), REVERSE),
     ]
-    assert lines_total(lines) == 15250
-    credited = refund_lines(15250, lines)  # all of it: every line reversed exactly
-    assert [(c.amount, c.tax) for c in credited] == [(10000, 2200), (5000, 1100), (-2500, -550)]
-    assert credit_total(credited) == 15250
+    assert lines_total(lines) == 24400
+    credited = refund_lines(12200, lines, "Refund")
+    assert credited == [
+        CreditLine("Refund (VAT 22 % (IT))", 7500, 1650, IT),  # 91.50 of 183.00, 16.50 of it VAT
+        CreditLine("Refund (VAT reverse charge 0 %)", 3050, 0, REVERSE),
+    ]
+    assert credit_total(credited) == 12200
 
 
 def test_refund_of_nothing_is_refused() -> None:
     with pytest.raises(ValueError, match="positive"):
-        refund_lines(0, [Line("x", 100)])
+        refund_lines(0, [Line("x", 100)], "Refund")
 
 
 def test_change_whose_charges_use_the_credit_keeps_it_on_the_invoice_rule_crn_1() -> None:
@@ -176,9 +187,10 @@ def test_refund_lines_sum_to_the_refund_rule_crn_1(
     lines = [taxed(Line(f"line {i}", a), r) for i, (a, r) in enumerate(charges)]
     paid = lines_total(lines)
     refund = data.draw(st.integers(min_value=1, max_value=paid))
-    credited = refund_lines(refund, lines)
+    credited = refund_lines(refund, lines, "Refund")
     assert credit_total(credited) == refund
-    for credit in credited:  # each share is within a cent of its exact proportion
-        line = next(x for x in lines if f"Refund: {x.description}" == credit.description)
-        exact = Fraction(refund * line_total(line), paid)
+    for credit in credited:  # each rate's share is within a cent of its exact proportion
+        at_rate = sum(line_total(x) for x in lines if x.tax_rate == credit.tax_rate)
+        exact = Fraction(refund * at_rate, paid)
         assert abs(credit.total - exact) < 1
+        assert credit.tax == split_gross(credit.total, credit.tax_rate)[1]

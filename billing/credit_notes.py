@@ -73,29 +73,48 @@ def allocate(amount: int, weights: Sequence[int]) -> list[int]:
     return shares
 
 
-def refund_lines(amount: int, lines: Sequence[Line], description: str) -> list[CreditLine]:
-    """CRN-1, TAX-1: a refund of `amount` (with tax, as charged) of an invoice with `lines`: one
-    credit line per tax rate of the invoice (in the order the rates first appear), the refund
-    spread over the rates in proportion to what the invoice charged at each (after discounts,
-    with tax), each share split into net and tax at its rate. A rate whose lines credit more
-    than they charge takes a negative share. Shares of 0 are left out; net + tax of all lines sum
-    exactly to `amount`. `description` names the refund; with several rates, each line adds its
-    rate's label."""
-    if amount <= 0:
+def refund_lines(
+    amount: int, lines: Sequence[Line], description: str, already: int = 0
+) -> list[CreditLine]:
+    """CRN-1, TAX-1: a refund of `amount` (with tax, as charged) of an invoice with `lines`, of
+    which `already` was refunded before: one credit line per tax rate of the invoice (in the
+    order the rates first appear), net and tax at that rate. All refunds of the invoice so far
+    are spread over its rates in proportion to what it charged at each (after discounts, with
+    tax; largest remainder), each rate's share split into net and tax; this refund credits what
+    that adds to the refunds before it, so that refunds reaching the invoice's total reverse its
+    taxable amounts and taxes exactly. A rate whose lines credit more than they charge takes a
+    negative share. Rates with nothing credited are left out; net + tax sum exactly to `amount`.
+    `description` names the refund; with several rates, each line adds its rate's label."""
+    if amount <= 0 or already < 0:
         raise ValueError("a refund is of a positive amount")
-    charged: dict[TaxRate | None, int] = {}
-    for line in lines:
-        charged[line.tax_rate] = charged.get(line.tax_rate, 0) + line_total(line)
-    rates = list(charged)
-    shares = allocate(amount, [charged[rate] for rate in rates])
+    rates = list(dict.fromkeys(line.tax_rate for line in lines))
+    after = _refunded(already + amount, lines, rates)
+    before = _refunded(already, lines, rates) if already else [(0, 0)] * len(rates)
     credited: list[CreditLine] = []
-    for rate, share in zip(rates, shares, strict=True):
-        if share == 0:
+    for rate, (net, tax), (net_before, tax_before) in zip(rates, after, before, strict=True):
+        if (net, tax) == (net_before, tax_before):
             continue
-        net, tax = split_gross(share, rate)
         named = f"{description} ({rate.label})" if len(rates) > 1 and rate else description
-        credited.append(CreditLine(named, net, tax, rate))
+        credited.append(CreditLine(named, net - net_before, tax - tax_before, rate))
     return credited
+
+
+def _refunded(
+    amount: int, lines: Sequence[Line], rates: Sequence[TaxRate | None]
+) -> list[tuple[int, int]]:
+    """(net, tax) per rate of `amount` refunded in all: the invoice's own figures when it is the
+    whole of it, else `amount` spread over the rates by what each charged."""
+    charged = [sum(line_total(x) for x in lines if x.tax_rate == rate) for rate in rates]
+    if amount == sum(charged):
+        return [
+            (
+                sum(line_taxable(x) for x in lines if x.tax_rate == rate),
+                sum(x.tax for x in lines if x.tax_rate == rate),
+            )
+            for rate in rates
+        ]
+    shares = allocate(amount, charged)
+    return [split_gross(share, rate) for share, rate in zip(shares, rates, strict=True)]
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,7 @@ async def record_refund(
     the refund, the invoice's status, its credit note (CRN-1: the refund spread over the
     invoice's lines, tax at their rates) and their events. Call inside a transaction holding the
     organization's lock, with `left` what was refundable before this refund."""
+    already = sum(refund.amount for refund in await Refund.filter(invoice_id=invoice.id))
     await Refund.create(
         invoice=invoice,
         amount=amount,
@@ -91,7 +92,7 @@ async def record_refund(
     content = CreditNoteContent(
         invoice=invoice,
         lines=refund_lines(
-            amount, [stored_line(line) for line in lines], f"Refund of {invoice.number}"
+            amount, [stored_line(line) for line in lines], f"Refund of {invoice.number}", already
         ),
         destination=CreditDestination.REFUNDED_TO_CARD,
         reason=reason,

@@ -78,6 +78,8 @@ def test_refund_of_a_change_with_a_credit_line_at_the_same_rate_rule_crn_1() -> 
     assert lines_total(lines) == 1240
     assert refund_lines(500, lines, "Refund") == [CreditLine("Refund", 410, 90, IT)]
     assert refund_lines(1240, lines, "Refund") == [CreditLine("Refund", 1016, 224, IT)]
+    # The rest after 5.00: 7.40, of which 1.34 VAT, so that the two reverse the invoice's 2.24.
+    assert refund_lines(740, lines, "Refund", already=500) == [CreditLine("Refund", 606, 134, IT)]
 
 
 def test_refund_spread_over_the_invoice_rates_rule_crn_1() -> None:
@@ -193,4 +195,10 @@ def test_refund_lines_sum_to_the_refund_rule_crn_1(
         at_rate = sum(line_total(x) for x in lines if x.tax_rate == credit.tax_rate)
         exact = Fraction(refund * at_rate, paid)
         assert abs(credit.total - exact) < 1
-        assert credit.tax == split_gross(credit.total, credit.tax_rate)[1]
+        if refund < paid:
+            assert credit.tax == split_gross(credit.total, credit.tax_rate)[1]
+    if refund < paid:  # the rest: both refunds together reverse the invoice's tax exactly
+        rest = refund_lines(paid - refund, lines, "Refund", already=refund)
+        assert credit_total(rest) == paid - refund
+        reversed_tax = sum(c.tax for c in credited) + sum(c.tax for c in rest)
+        assert reversed_tax == sum(line.tax for line in lines)

@@ -79,10 +79,7 @@ from resolvers.webhook_events import (
     subscription_event,
 )
 
-CHANGE_CREDIT_REASON = (
-    "Unused time credited by a plan change beyond what the change charges: added to the credit "
-    "balance, which pays the next invoices first."
-)
+CHANGE_CREDIT_REASON = "Unused time a plan change credits beyond what the change charges."
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from billing.credit_notes import CreditDestination, CreditLine, credit_total
-from billing.errors import BillingError, NotFoundError
+from billing.errors import BillingError
 from billing.invoices import InvoiceStatus, invoice_number
 from billing.tax import NO_TAX, RateTotal, TaxRate
 from billing.webhooks import EventType
@@ -151,20 +151,6 @@ async def invoice_credit_notes(invoice_id: UUID) -> list[CreditNote]:
 
 async def credit_note_lines(credit_note_id: UUID) -> list[CreditNoteLine]:
     return await CreditNoteLine.filter(credit_note_id=credit_note_id).order_by("position")
-
-
-async def visible_credit_note(organization_id: UUID, credit_note_id: str) -> CreditNote:
-    try:
-        note = await CreditNote.get_or_none(
-            id=UUID(credit_note_id), organization_id=organization_id
-        )
-    except ValueError:
-        note = None
-    if note is None:
-        raise NotFoundError(
-            f"No credit note with id {credit_note_id!r} is visible to you.", field="id"
-        )
-    return note
 
 
 async def invoice_of(invoice_id: UUID) -> Invoice:

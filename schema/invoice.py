@@ -200,10 +200,13 @@ class Invoice:
         rows = await info.context.loaders.lines_by_invoice.load(self.invoice_id)
         return [InvoiceLine.of(row, self.currency) for row in rows]
 
-    @strawberry.field(description="CRN-1: the credit notes that correct it, oldest first.")
+    @strawberry.field(
+        permission_classes=[CanReadBilling],
+        description="CRN-1: the credit notes that correct it, oldest first (billing roles only).",
+    )
     async def credit_notes(
         self,
-    ) -> list[Annotated[CreditNote, strawberry.lazy("schema.credit_note")]]:
+    ) -> list[Annotated[CreditNote, strawberry.lazy("schema.credit_note")]] | None:
         from schema.credit_note import CreditNote
 
         return [CreditNote.of(row) for row in await invoice_credit_notes(self.invoice_id)]

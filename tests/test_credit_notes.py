@@ -311,3 +311,30 @@ async def test_credit_note_issued_webhook_is_enqueued_rule_crn_1(
     assert data["id"] == str(note.id)
     assert (data["number"], data["invoice_id"]) == (note.number, str(annual.id))
     assert (data["total"], data["tax"], data["destination"]) == (28171, 0, "CREDIT_BALANCE")
+
+
+async def test_credit_notes_are_paginated_like_invoices_rule_crn_1(
+    client: httpx.AsyncClient, gql: GraphQLClient, clock_at: FixedClock
+) -> None:
+    organization, owner, invoice = await _italian_upgrade(gql)
+    key = await create_api_key(organization.slug, "desk", ["billing:refund"], SEEDED_AT)
+    for amount in (100, 200, 300):
+        assert (await _refund(client, key, invoice, amount))["__typename"] == "InvoiceRefunded"
+    page = """query ($after: String, $first: Int!) { organization { creditNotes(first: $first, after: $after) {
+      totalCount pageInfo { hasNextPage endCursor } edges { node { number total { amount } } } } } }"""
+    slug = organization.slug.upper()
+    first = (await gql(page, {"first": 2}, as_user=owner))["data"]["organization"]["creditNotes"]
+    assert first["totalCount"] == 3
+    assert first["pageInfo"]["hasNextPage"] is True
+    assert [e["node"]["number"] for e in first["edges"]] == [f"CN-{slug}-00003", f"CN-{slug}-00002"]
+    after = first["pageInfo"]["endCursor"]
+    rest = (await gql(page, {"first": 2, "after": after}, as_user=owner))["data"]["organization"]
+    assert rest["creditNotes"]["pageInfo"]["hasNextPage"] is False
+    assert [e["node"] for e in rest["creditNotes"]["edges"]] == [
+        {"number": f"CN-{slug}-00001", "total": {"amount": 100}}
+    ]
+    for variables, field in (({"first": 0}, "first"), ({"first": 2, "after": "nope"}, "after")):
+        refused = await gql(page, variables, as_user=owner)
+        error = refused["errors"][0]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+        assert error["extensions"]["field"] == field, error

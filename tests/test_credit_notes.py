@@ -338,3 +338,50 @@ async def test_credit_notes_are_paginated_like_invoices_rule_crn_1(
         error = refused["errors"][0]
         assert error["extensions"]["code"] == "BAD_USER_INPUT", error
         assert error["extensions"]["field"] == field, error
+
+
+async def test_upgrade_after_prepaid_downgrade_credits_the_excess_rule_crn_1(
+    gql: GraphQLClient, clock_at: FixedClock
+) -> None:
+    # CHG-7 then CHG-3, 21 of 31 days left. Unlimited ($105.00) -> Venture ($25.00) at once:
+    # $71.13 unused pays the month's $16.94 and two prepaid months ($50.00); $4.19 is dropped.
+    organization, owner = await organization_with(
+        [{"product": "store", "plan": "unlimited"}], period=MONTH
+    )
+    unused, rest = half_away(Fraction(10500 * 21, 31)), half_away(Fraction(2500 * 21, 31))
+    assert (unused, rest, (unused - rest) // 2500) == (7113, 1694, 2)
+    down = {"input": {"product": "store", "plan": "venture"}, "confirm": 0}
+    downgraded = (await gql(CHANGE, down, as_user=owner))["data"]["changePlan"]
+    assert downgraded["invoice"]["total"] == {"amount": 0}
+    assert downgraded["invoice"]["creditNotes"] == []  # nothing beyond its charges
+    # Venture -> Business: -$16.94 unused, -$50.00 prepaid months back, +$30.48 for Business.
+    charge = half_away(Fraction(4500 * 21, 31))
+    assert charge == 3048
+    excess = rest + 5000 - charge
+    assert excess == 3646
+    change = {"product": "store", "plan": "business"}
+    preview = (await gql(PREVIEW, {"input": change}, as_user=owner))["data"]["previewPlanChange"]
+    assert preview["creditNote"]["total"] == {"amount": excess}
+    up = (await gql(CHANGE, {"input": change, "confirm": 0}, as_user=owner))["data"]["changePlan"]
+    invoice = up["invoice"]
+    # The invoice keeps the month's credit and $13.54 of the prepaid months: $0.00.
+    assert [line["total"]["amount"] for line in invoice["lines"]] == [-1694, -1354, 3048]
+    assert invoice["total"] == {"amount": 0}
+    assert invoice["lines"] == preview["lines"]
+    notes = (await gql(NOTES, as_user=owner))["data"]["organization"]
+    assert notes["creditBalance"] == {"amount": excess}
+    note = notes["creditNotes"]["edges"][0]["node"]
+    assert note["total"] == {"amount": excess}
+    assert note["lines"][0]["description"].startswith("Unused prepaid periods of Store Venture")
+    assert note["invoiceId"] == downgraded["invoice"]["id"]  # it charged the prepaid months
+
+
+async def test_upgrade_keeps_a_smaller_credit_on_its_invoice_rule_crn_1(
+    gql: GraphQLClient, clock_at: FixedClock
+) -> None:
+    _, owner, invoice = await _italian_upgrade(gql)
+    lines = await InvoiceLine.filter(invoice_id=invoice.id).order_by("position")
+    assert [(line.amount, line.tax) for line in lines] == [(-2032, -447), (3048, 671)]
+    assert invoice.total == 1240
+    listed = (await gql(NOTES, as_user=owner))["data"]["organization"]["creditNotes"]
+    assert listed["totalCount"] == 0

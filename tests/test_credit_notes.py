@@ -345,9 +345,7 @@ async def test_upgrade_after_prepaid_downgrade_credits_the_excess_rule_crn_1(
 ) -> None:
     # CHG-7 then CHG-3, 21 of 31 days left. Unlimited ($105.00) -> Venture ($25.00) at once:
     # $71.13 unused pays the month's $16.94 and two prepaid months ($50.00); $4.19 is dropped.
-    organization, owner = await organization_with(
-        [{"product": "store", "plan": "unlimited"}], period=MONTH
-    )
+    _, owner = await organization_with([{"product": "store", "plan": "unlimited"}], period=MONTH)
     unused, rest = half_away(Fraction(10500 * 21, 31)), half_away(Fraction(2500 * 21, 31))
     assert (unused, rest, (unused - rest) // 2500) == (7113, 1694, 2)
     down = {"input": {"product": "store", "plan": "venture"}, "confirm": 0}

@@ -15,9 +15,12 @@ from typing import Any
 
 import httpx
 import pytest
+from tortoise.transactions import in_transaction
 
 from billing.clock import FixedClock
+from billing.invoices import InvoiceKind
 from billing.periods import BillingInterval
+from billing.quote import Line
 from models import (
     BillingInfo,
     CreditNote,
@@ -29,6 +32,7 @@ from models import (
     WebhookEvent,
 )
 from resolvers.api_keys import create_api_key
+from resolvers.invoicing import InvoiceContent, issue_invoice
 from tests.conftest import SEEDED_AT, GraphQLClient, token_for, trusted_request
 from tests.factories import organization_with
 from tests.webhook_receiver import platform_key, register
@@ -383,3 +387,18 @@ async def test_upgrade_keeps_a_smaller_credit_on_its_invoice_rule_crn_1(
     assert invoice.total == 1240
     listed = (await gql(NOTES, as_user=owner))["data"]["organization"]["creditNotes"]
     assert listed["totalCount"] == 0
+
+
+async def test_issue_invoice_refuses_a_negative_total_rule_crn_1(clock_at: FixedClock) -> None:
+    # A programming error, not caller input: callers put a credit beyond the charges on a credit
+    # note (billing.credit_notes.split_change) before issuing the invoice.
+    organization, _ = await organization_with(
+        [{"product": "store", "plan": "business"}], period=MONTH
+    )
+    content = InvoiceContent(
+        InvoiceKind.PLAN_CHANGE, [Line("Unused time", -4500), Line("New month", 2500)], "USD"
+    )
+    with pytest.raises(ValueError, match="issue a credit note instead"):
+        async with in_transaction():
+            await issue_invoice(organization, content, SEEDED_AT)
+    assert await Invoice.filter(organization_id=organization.id).count() == 0

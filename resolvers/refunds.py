@@ -13,6 +13,8 @@ from billing.credit_notes import CreditDestination, refund_lines
 from billing.errors import BillingError
 from billing.invoices import InvoiceStatus, invoice_transition
 from billing.money import Money
+from billing.quote import Line
+from billing.tax import lines_total
 from billing.webhooks import EventType
 from models import CreditNote, Invoice, InvoiceLine, Organization, Payment, Refund
 from payments.port import ChargeStatus, PaymentProcessor
@@ -88,12 +90,13 @@ async def record_refund(
         "refund_reason": reason.strip(),
     }
     await invoice_event(invoice, EventType.INVOICE_REFUNDED, now, **refunded)
-    lines = await InvoiceLine.filter(invoice_id=invoice.id).order_by("position")
+    rows = await InvoiceLine.filter(invoice_id=invoice.id).order_by("position")
+    lines = [stored_line(row) for row in rows]
+    if lines_total(lines) <= 0:  # an invoice recorded without its lines: its total, untaxed
+        lines = [Line(f"Invoice {invoice.number}", invoice.total)]
     content = CreditNoteContent(
         invoice=invoice,
-        lines=refund_lines(
-            amount, [stored_line(line) for line in lines], f"Refund of {invoice.number}", already
-        ),
+        lines=refund_lines(amount, lines, f"Refund of {invoice.number}", already),
         destination=CreditDestination.REFUNDED_TO_CARD,
         reason=reason,
         processor_refund_id=processor_refund_id,

@@ -18,6 +18,7 @@ from billing.blockers import (
     stock_blockers,
     waiting_blockers,
 )
+from billing.credit_notes import ChangeSplit, split_change
 from billing.invoices import credit_applied as invoice_credit
 from billing.periods import BillingInterval, shift_months
 from billing.policies import DowngradeTiming, UpgradeProration
@@ -173,6 +174,11 @@ class Quote:
     @property
     def discount_total(self) -> int:
         return discounts.total_discount(self.lines)
+
+    @property
+    def issued(self) -> ChangeSplit:
+        """CRN-1: the invoice's lines (never a negative total) and the credit note's, if any."""
+        return split_change(self.lines)
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ class EventType(StrEnum):
     INVOICE_REFUNDED = "invoice.refunded"
     INVOICE_DISPUTE_CREATED = "invoice.dispute_created"
     INVOICE_DISPUTE_CLOSED = "invoice.dispute_closed"
+    CREDIT_NOTE_ISSUED = "credit_note.issued"  # CRN-1
     USAGE_THRESHOLD_REACHED = "usage.threshold_reached"
     USAGE_LIMIT_REACHED = "usage.limit_reached"
     PAYMENT_METHOD_UPDATED = "payment_method.updated"

@@ -45,6 +45,7 @@ WEBHOOK_EVENTS = [
     "invoice.paid",
     "invoice.payment_failed",
     "invoice.refunded",
+    "credit_note.issued",
     "usage.limit_reached",
 ]
 

@@ -48,7 +48,7 @@ from gateway.http_errors import auth_error_response, error_response
 from gateway.idempotency import IdempotencyRefused, run_keyed, stored_response
 from gateway.introspection import REFUSAL as INTROSPECTION_REFUSAL
 from gateway.introspection import REFUSAL_CODE, asks_for_introspection
-from gateway.invoice_route import invoice_pdf_endpoint
+from gateway.invoice_route import credit_note_pdf_endpoint, invoice_pdf_endpoint
 from gateway.logs import configure_logging
 from gateway.metrics import metrics_endpoint
 from gateway.persisted import OperationRefused, PersistedOperations
@@ -369,6 +369,11 @@ def _routes(settings: Settings, endpoint: GraphQLEndpoint) -> list[BaseRoute]:
         Route("/ready", ready_endpoint(settings), methods=["GET"]),
         Route("/metrics", metrics_endpoint(settings.ops.metrics_token, endpoint.clock)),
         Route("/invoices/{invoice_id}.pdf", invoice_pdf_endpoint(settings), methods=["GET"]),
+        Route(
+            "/credit-notes/{credit_note_id}.pdf",
+            credit_note_pdf_endpoint(settings),
+            methods=["GET"],
+        ),
         Route("/usage.csv", usage_csv_endpoint(settings), methods=["GET"]),
         Route("/exports/{kind}.csv", finance_export_endpoint(settings), methods=["GET"]),
         Route(

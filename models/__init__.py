@@ -12,6 +12,7 @@ from models.catalog import (
     Product,
     ProductPolicy,
 )
+from models.credit_note import CreditNote, CreditNoteLine
 from models.discount import Coupon, PromotionCode, Redemption, SubscriptionDiscount
 from models.idempotency import IdempotencyKey
 from models.invoice import (
@@ -49,6 +50,7 @@ MODEL_MODULES = [
     "models.webhooks",
     "models.portal",
     "models.discount",
+    "models.credit_note",
 ]
 
 __all__ = [
@@ -64,6 +66,8 @@ __all__ = [
     "CatalogRevision",
     "ContactLimitStep",
     "Coupon",
+    "CreditNote",
+    "CreditNoteLine",
     "Dispute",
     "DocumentEmail",
     "FeatureSetting",

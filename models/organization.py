@@ -18,6 +18,7 @@ class Organization(Model):
     currency = fields.CharField(max_length=3, default="USD")
     credit_balance = fields.BigIntField(default=0)  # INT-3, never negative
     invoice_sequence = fields.IntField(default=0)  # the last invoice number issued (INV-2)
+    credit_note_sequence = fields.IntField(default=0)  # the last credit note number (CRN-1)
     data_delete_at = fields.DatetimeField(null=True)  # CAN-3
     data_deleted_at = fields.DatetimeField(null=True)
     # Sandbox test clock (MNY-4): how far this organization's billing time runs ahead of the

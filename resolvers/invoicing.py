@@ -15,7 +15,7 @@ from billing import discounts
 from billing.errors import NotFoundError
 from billing.invoices import InvoiceKind, InvoiceStatus, invoice_number, invoice_transition
 from billing.quote import Line
-from billing.tax import legend, lines_total, rate_for, summary, tax_lines
+from billing.tax import TaxRate, legend, lines_total, rate_for, summary, tax_lines
 from billing.webhooks import EventType
 from models import (
     BillingInfo,
@@ -64,6 +64,9 @@ async def issue_invoice(
             for line in lines
         ]
     total = lines_total(lines)  # MNY-2, DSC-2, TAX-1: after discounts, with taxes
+    if total < 0:
+        # CRN-1: no invoice has a negative total; a credit beyond the charges is a credit note.
+        raise ValueError(f"an invoice of {total} (minor units): issue a credit note instead")
     invoice = await Invoice.create(
         organization=organization,
         number=invoice_number(organization.slug, organization.invoice_sequence),
@@ -131,6 +134,20 @@ def line_columns(line: Line, position: int) -> dict[str, Any]:
         "tax": line.tax,
         "tax_rate": line.tax_rate.to_json() if line.tax_rate else None,
     }
+
+
+def stored_line(row: InvoiceLine) -> Line:
+    """An invoice line as the rules see it, from its row."""
+    rate = TaxRate.from_json(row.tax_rate) if row.tax_rate else None
+    return Line(
+        row.description,
+        row.amount,
+        row.period_start,
+        row.period_end,
+        discount=row.discount,
+        tax=row.tax,
+        tax_rate=rate,
+    )
 
 
 def details_of(

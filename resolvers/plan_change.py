@@ -21,6 +21,7 @@ from tortoise.transactions import in_transaction
 from billing import discounts, quote
 from billing.cards import card_expired
 from billing.clock import offset
+from billing.credit_notes import CreditDestination
 from billing.errors import BillingError, NotFoundError
 from billing.invoices import InvoiceKind
 from billing.money import Money
@@ -43,6 +44,7 @@ from models import (
 from payments.port import ChargeStatus, PaymentProcessor
 from resolvers import discounts as discount_store
 from resolvers.catalog import CatalogSnapshot, load_catalog_snapshot
+from resolvers.credit_notes import CreditNoteContent, corrected_invoice, issue_credit_note
 from resolvers.invoicing import (
     Collecting,
     InvoiceContent,
@@ -76,6 +78,8 @@ from resolvers.webhook_events import (
     status_changed,
     subscription_event,
 )
+
+CHANGE_CREDIT_REASON = "Unused time a plan change credits beyond what the change charges."
 
 
 @dataclass(frozen=True)
@@ -394,10 +398,20 @@ async def _apply_now(
     invoice = None
     if q.lines:
         period = (q.result.period_start, q.result.period_end)
+        issued = q.issued  # CRN-1: a credit beyond the charges goes to a credit note
+        corrected = await corrected_invoice(organization.id, now) if issued.credit_lines else None
         content = InvoiceContent(
-            InvoiceKind.PLAN_CHANGE, q.lines, q.currency, q.credit_applied, period
+            InvoiceKind.PLAN_CHANGE, issued.invoice_lines, q.currency, q.credit_applied, period
         )
         invoice = await issue_invoice(organization, content, now)
+        if issued.credit_lines:
+            note = CreditNoteContent(
+                invoice=corrected or invoice,
+                lines=issued.credit_lines,
+                destination=CreditDestination.CREDIT_BALANCE,
+                reason=CHANGE_CREDIT_REASON,
+            )
+            await issue_credit_note(organization, note, now)
         pending = pending_change(prepared)
         # A new invoice: its first charge attempt, to the card read under this lock.
         known = Collecting(card=prepared.card, organization=organization, attempt=1)

@@ -9,13 +9,17 @@ from uuid import UUID
 from tortoise.transactions import in_transaction
 
 from billing.clock import offset
+from billing.credit_notes import CreditDestination, refund_lines
 from billing.errors import BillingError
 from billing.invoices import InvoiceStatus, invoice_transition
 from billing.money import Money
+from billing.quote import Line
+from billing.tax import lines_total
 from billing.webhooks import EventType
-from models import Invoice, Payment, Refund
+from models import CreditNote, Invoice, InvoiceLine, Organization, Payment, Refund
 from payments.port import ChargeStatus, PaymentProcessor
-from resolvers.invoicing import locked_invoice
+from resolvers.credit_notes import CreditNoteContent, issue_credit_note
+from resolvers.invoicing import locked_invoice, stored_line
 from resolvers.locks import lock_organization
 from resolvers.webhook_events import invoice_event
 
@@ -29,7 +33,8 @@ class RefundAsked:
 
 async def refund_invoice(
     organization_id: UUID, asked: RefundAsked, base_now: datetime, processor: PaymentProcessor
-) -> Invoice:
+) -> tuple[Invoice, CreditNote]:
+    """The refunded invoice and the credit note the refund issued (CRN-1)."""
     amount, reason = asked.amount, asked.reason
     async with in_transaction():
         organization = await lock_organization(organization_id)
@@ -58,16 +63,18 @@ async def refund_invoice(
         result = await processor.refund(
             payment.processor_charge_id, wanted, f"refund:{invoice.id}:{already + wanted}"
         )
-        await record_refund(invoice, wanted, left, result.id, reason, now)
-        return invoice
+        note = await record_refund(invoice, wanted, left, result.id, reason, now)
+        return invoice, note
 
 
 async def record_refund(
     invoice: Invoice, amount: int, left: int, processor_refund_id: str, reason: str, now: datetime
-) -> None:
+) -> CreditNote:
     """The books of a refund the processor has made (through the API or outside the gateway):
-    the refund, the invoice's status and its event. Call inside a transaction holding the
+    the refund, the invoice's status, its credit note (CRN-1: the refund spread over the
+    invoice's lines, tax at their rates) and their events. Call inside a transaction holding the
     organization's lock, with `left` what was refundable before this refund."""
+    already = sum(refund.amount for refund in await Refund.filter(invoice_id=invoice.id))
     await Refund.create(
         invoice=invoice,
         amount=amount,
@@ -83,6 +90,19 @@ async def record_refund(
         "refund_reason": reason.strip(),
     }
     await invoice_event(invoice, EventType.INVOICE_REFUNDED, now, **refunded)
+    rows = await InvoiceLine.filter(invoice_id=invoice.id).order_by("position")
+    lines = [stored_line(row) for row in rows]
+    if lines_total(lines) <= 0:  # an invoice recorded without its lines: its total, untaxed
+        lines = [Line(f"Invoice {invoice.number}", invoice.total)]
+    content = CreditNoteContent(
+        invoice=invoice,
+        lines=refund_lines(amount, lines, f"Refund of {invoice.number}", already),
+        destination=CreditDestination.REFUNDED_TO_CARD,
+        reason=reason,
+        processor_refund_id=processor_refund_id,
+    )
+    organization = await Organization.get(id=invoice.organization_id)
+    return await issue_credit_note(organization, content, now)
 
 
 async def refunded_amount_locked(organization_id: UUID, invoice_id: str) -> int:

@@ -323,6 +323,10 @@ def _invoice(
     organization, row = loaded.organization, loaded.row
     sequence = organization.invoice_sequence + 1
     total = lines_total(lines)
+    if total <= 0:
+        # CRN-1: never negative; renewal lines are prices (never negative) and not_plain leaves
+        # a renewal with nothing to charge to the step-by-step path.
+        raise ValueError(f"a batched renewal of {total} (minor units)")
     return Invoice(
         id=uuid4(),
         organization_id=organization.id,

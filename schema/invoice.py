@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 import strawberry
@@ -17,11 +17,16 @@ from billing.tax import line_total
 from models import Dispute as DisputeRow
 from models import Invoice as InvoiceRow
 from models import InvoiceLine as InvoiceLineRow
+from resolvers.credit_notes import invoice_credit_notes
+from resolvers.invoicing import stored_line
 from resolvers.renewal import UpcomingRenewal
 from schema.common import Money
 from schema.context import Info
 from schema.permissions import CanReadBilling
 from schema.tax import TaxRate, TaxSummary
+
+if TYPE_CHECKING:
+    from schema.credit_note import CreditNote
 
 strawberry.enum(InvoiceStatus, description="INV-1")
 strawberry.enum(InvoiceKind, description="INV-4")
@@ -100,19 +105,6 @@ class InvoiceLine:
             tax_rate=TaxRate.of(line.tax_rate) if line.tax_rate else None,
             total=Money.of(line_total(line), currency),
         )
-
-
-def stored_line(row: InvoiceLineRow) -> Line:
-    rate = tax.TaxRate.from_json(row.tax_rate) if row.tax_rate else None
-    return Line(
-        row.description,
-        row.amount,
-        row.period_start,
-        row.period_end,
-        discount=row.discount,
-        tax=row.tax,
-        tax_rate=rate,
-    )
 
 
 @strawberry.type(
@@ -254,6 +246,17 @@ class Invoice:
     async def lines(self, info: Info) -> list[InvoiceLine]:
         rows = await info.context.loaders.lines_by_invoice.load(self.invoice_id)
         return [InvoiceLine.of(row, self.currency) for row in rows]
+
+    @strawberry.field(
+        permission_classes=[CanReadBilling],
+        description="CRN-1: the credit notes that correct it, oldest first (billing roles only).",
+    )
+    async def credit_notes(
+        self,
+    ) -> list[Annotated[CreditNote, strawberry.lazy("schema.credit_note")]] | None:
+        from schema.credit_note import CreditNote
+
+        return [CreditNote.of(row) for row in await invoice_credit_notes(self.invoice_id)]
 
 
 @strawberry.type

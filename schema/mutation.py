@@ -26,6 +26,7 @@ from resolvers.usage import EventInput
 from schema.audit import Audited, actor_of
 from schema.billing_info import BillingInfo, BillingInfoInput, BillingInfoResult, BillingInfoUpdated
 from schema.context import Context, Info
+from schema.credit_note import CreditNote
 from schema.discount_results import (
     ApplyPromotionCodeResult,
     DiscountApplied,
@@ -451,12 +452,12 @@ async def _refund(
     assert key is not None and key.organization_id is not None  # CanRefund
     try:
         asked = refund_service.RefundAsked(str(invoice_id), amount, reason)
-        invoice = await refund_service.refund_invoice(
+        invoice, note = await refund_service.refund_invoice(
             key.organization_id, asked, context.clock.now(), context.processor
         )
     except BillingError as error:
         return user_error(error)
-    return InvoiceRefunded(invoice=Invoice.of(invoice))
+    return InvoiceRefunded(invoice=Invoice.of(invoice), credit_note=CreditNote.of(note))
 
 
 async def _record_usage(info: Info, events: list[UsageEventInput]) -> RecordUsageResult:

@@ -15,12 +15,20 @@ from models import Membership as MembershipRow
 from models import Organization as OrganizationRow
 from models import User as UserRow
 from resolvers import organization_reads
+from resolvers.credit_notes import credit_note_page
 from resolvers.invoices import invoice_page
 from resolvers.lifecycle import account_change_requests
 from schema.audit import AuditLogConnection, audit_log
 from schema.billing_info import BillingInfo
 from schema.common import Money
 from schema.context import Info
+from schema.credit_note import (
+    CreditNote,
+    CreditNoteConnection,
+    CreditNoteEdge,
+    decode_credit_note_cursor,
+    encode_credit_note_cursor,
+)
 from schema.entitlements import Entitlements, entitlements_of
 from schema.invoice import (
     Invoice,
@@ -157,6 +165,30 @@ class Organization:
         rows, more, total = await invoice_page(self.organization_id, first, after_sequence, status)
         edges = [InvoiceEdge(cursor=encode_cursor(r.sequence), node=Invoice.of(r)) for r in rows]
         return InvoiceConnection(
+            edges=edges,
+            page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None),
+            total_count=total,
+        )
+
+    @strawberry.field(
+        permission_classes=[CanReadBilling],
+        description="CRN-1: credit notes, newest first, paginated like invoices (billing roles "
+        "only).",
+    )
+    async def credit_notes(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> CreditNoteConnection | None:
+        after_sequence = decode_credit_note_cursor(after) if after else None
+        if after and after_sequence is None:
+            raise BillingError(
+                f"Unknown cursor {after!r}: use a pageInfo.endCursor.", field="after"
+            )
+        rows, more, total = await credit_note_page(self.organization_id, first, after_sequence)
+        edges = [
+            CreditNoteEdge(cursor=encode_credit_note_cursor(r.sequence), node=CreditNote.of(r))
+            for r in rows
+        ]
+        return CreditNoteConnection(
             edges=edges,
             page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None),
             total_count=total,

@@ -10,10 +10,11 @@ import strawberry
 from billing import quote
 from billing.errors import BillingError
 from billing.periods import BillingInterval
-from billing.tax import line_total, summary
+from billing.tax import line_total, lines_total, summary
 from models import AccountChangeRequest as AccountChangeRequestRow
 from resolvers.subscription_state import UNSET, ChangeRequest
 from schema.common import Money
+from schema.credit_note import CreditNote, CreditNotePreview
 from schema.invoice import Invoice
 from schema.subscription import Subscription
 from schema.tax import TaxRate, TaxSummary
@@ -101,12 +102,17 @@ class PlanChangePreview:
         description="What applying it also does, in words a person reads: the scheduled "
         "downgrade it replaces (CHG-6)."
     )
+    credit_note: CreditNotePreview | None = strawberry.field(
+        description="CRN-1: the credit note applying it issues for the credit its charges do not "
+        "use (added to the credit balance); null when the invoice keeps all the credit."
+    )
 
     @classmethod
     def of(cls, q: quote.Quote) -> PlanChangePreview:
         def money(amount: int) -> Money:
             return Money.of(amount, q.currency)
 
+        issued = q.issued  # CRN-1: what applying it issues, invoice and credit note
         return cls(
             kind=q.kind,
             timing=q.timing,
@@ -122,11 +128,11 @@ class PlanChangePreview:
                     tax_rate=TaxRate.of(line.tax_rate) if line.tax_rate else None,
                     total=money(line_total(line)),
                 )
-                for line in q.lines
+                for line in issued.invoice_lines
             ],
-            total=money(q.total),
+            total=money(lines_total(issued.invoice_lines)),
             discount_total=money(q.discount_total),
-            tax=TaxSummary.of(summary(q.lines), q.currency),
+            tax=TaxSummary.of(summary(issued.invoice_lines), q.currency),
             credit_applied=money(q.credit_applied),
             credit_balance_after=money(q.credit_balance_after),
             recurring_amount=money(q.recurring_amount),
@@ -136,6 +142,9 @@ class PlanChangePreview:
             blockers=[Blocker(code=b.code, message=b.message) for b in q.blockers],
             replaces_scheduled_change=q.replaces_scheduled_change,
             notes=list(q.notes),
+            credit_note=CreditNotePreview.of(issued.credit_lines, q.currency)
+            if issued.credit_lines
+            else None,
         )
 
 
@@ -246,6 +255,10 @@ class InvoicePaid:
 @strawberry.type
 class InvoiceRefunded:
     invoice: Invoice
+    credit_note: CreditNote = strawberry.field(
+        description="CRN-1: the credit note the refund issued, tax at the rates of the lines it "
+        "reverses."
+    )
 
 
 RefundResult = Annotated[InvoiceRefunded | UserError, strawberry.union("RefundResult")]

@@ -22,6 +22,8 @@ LINES = f"lines {{ description amount {MONEY} discount {MONEY} }}"
 PREVIEW = f"""query ($input: PlanChangeInput!, $code: String) {{
   previewPlanChange(input: $input, promotionCode: $code) {{
     amountDueNow {MONEY} total {MONEY} discountTotal {MONEY} {LINES} blockers {{ code }} }} }}"""
+PREVIEW_CREDIT = f"""query ($input: PlanChangeInput!) {{ previewPlanChange(input: $input) {{
+  amountDueNow {MONEY} total {MONEY} {LINES} creditNote {{ total {MONEY} }} }} }}"""
 INVOICE = f"invoice {{ status total {MONEY} discountTotal {MONEY} amountDue {MONEY} {LINES} }}"
 APPLIED = (
     f"""__typename ... on PlanChangeApplied {{ {INVOICE} }} ... on UserError {{ code message }}"""
@@ -217,7 +219,8 @@ async def test_fixed_coupon_larger_than_a_small_line_takes_the_line_only_rule_ds
     gql: GraphQLClient, clock_at: FixedClock
 ) -> None:
     """A $10-for-ever coupon applied mid-period, then a small upgrade two days before the
-    period ends: the charge line (2.90) is discounted whole, not more; the credit stays."""
+    period ends: the charge line (2.90) is discounted whole, not more; the credit stays, on a
+    credit note (CRN-1): with nothing left to charge, the invoice's total would be negative."""
     await _coupon(
         "ten-forever", "TENFOREVER", duration=CouponDuration.FOREVER, amounts_off={"USD": 1000}
     )
@@ -229,14 +232,20 @@ async def test_fixed_coupon_larger_than_a_small_line_takes_the_line_only_rule_ds
     left = Fraction(seconds(datetime(2026, 3, 13, 9, 30, tzinfo=UTC), period[1]), 31 * 86400)
     unused, remaining = half_away(-3000 * left), half_away(4500 * left)
     assert (unused, remaining) == (-194, 290)
-    expected = [(unused, 0), (remaining, min(1000, remaining))]
+    # CRN-1: the $1.94 credit goes to a credit note (and the credit balance); the invoice keeps
+    # the discounted charge, $0.00 (before credit notes: a -$1.94 invoice with both lines).
+    expected = [(remaining, min(1000, remaining))]
     upgrade = {"product": "email", "plan": "email-1500"}
-    preview = (await gql(PREVIEW, {"input": upgrade}, as_user=owner))["data"]["previewPlanChange"]
+    preview = (await gql(PREVIEW_CREDIT, {"input": upgrade}, as_user=owner))["data"][
+        "previewPlanChange"
+    ]
     assert _pairs(preview["lines"]) == expected
-    assert (preview["total"]["amount"], preview["amountDueNow"]["amount"]) == (-194, 0)
+    assert (preview["total"]["amount"], preview["amountDueNow"]["amount"]) == (0, 0)
+    assert preview["creditNote"]["total"]["amount"] == -unused == 194
     changed = await gql(CHANGE, {"input": upgrade, "confirm": 0}, as_user=owner)
     invoice = changed["data"]["changePlan"]["invoice"]
     assert (_pairs(invoice["lines"]), invoice["amountDue"]["amount"]) == (expected, 0)
+    assert invoice["total"]["amount"] == 0
 
 
 async def test_promotion_code_refused_the_second_time_changes_nothing_rule_dsc_1(

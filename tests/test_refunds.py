@@ -58,6 +58,13 @@ async def test_partial_then_full_refund(client: httpx.AsyncClient, gql: GraphQLC
             "number": invoice.number,
             "status": "PARTIALLY_REFUNDED",
         },
+        # CRN-1: the refund's credit note, untaxed (no billing address): $5.00 to the card.
+        "creditNote": {
+            "number": f"CN-{organization.slug.upper()}-00001",
+            "total": {"amount": 500},
+            "tax": {"amount": 0},
+            "destination": "REFUNDED_TO_CARD",
+        },
     }
     too_much = await _refund_as_key(client, key, invoice.id, 517)
     assert too_much["data"]["refundInvoice"]["field"] == "amount"

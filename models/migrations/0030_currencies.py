@@ -12,7 +12,7 @@ def _json(**kwargs):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("gateway", "0028_taxes")]
+    dependencies = [("gateway", "0029_credit_notes")]
 
     initial = False
 

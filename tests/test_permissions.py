@@ -44,6 +44,8 @@ PERMISSIONS: dict[tuple[str, str], Callers] = {
         "subscription",
     ),
     **_fields("Organization", BILLING, "creditBalance"),
+    # CUR-1: the currency an organization is billed in is no secret of its members.
+    **_fields("Organization", ANY, "currency"),
     **_fields("Member", ANY, "user", "role"),
     **_fields("Workspace", ANY, "id", "slug", "name", "archivedAt"),
     **_fields(
@@ -94,7 +96,7 @@ PERMISSIONS: dict[tuple[str, str], Callers] = {
     **_fields("Subscription", ANY, "cancellationDate"),
     **_fields("SubscriptionItem", BILLING, "flexibleOverages"),
     **_fields("FlexibleOverage", BILLING, "metric", "volume", "amount"),
-    **_fields("Catalog", PUBLIC, "currency", "products", "product"),
+    **_fields("Catalog", PUBLIC, "currency", "currencies", "products", "product"),
     **_fields(
         "Product",
         PUBLIC,
@@ -316,6 +318,7 @@ PERMISSIONS: dict[tuple[str, str], Callers] = {
         "completeTestPaymentAction",
         "createSetupIntent",
         "updateBillingInfo",
+        "setOrganizationCurrency",
     ),
     **_fields("Mutation", frozenset({Role.OWNER}), "cancelSubscription"),
     # INV-5: refunds are for operators' API keys (scope billing:refund), never for a user's token.
@@ -364,6 +367,7 @@ PERMISSIONS: dict[tuple[str, str], Callers] = {
         "createWorkspace",
         "archiveWorkspace",
         "startTrial",
+        "setProvisionedOrganizationCurrency",
     ),
     # EVT-2: entitlements carry no amounts, so every member reads them; the root fields are the
     # partner scope's (entitlements:read API keys), never a user's token.
@@ -433,6 +437,7 @@ RESULT_TYPES: dict[str, str] = {
     "UsageRecorded": "recordUsage",
     "ProductPreferences": "setUpgradePreference",
     "BillingInfoUpdated": "updateBillingInfo",
+    "OrganizationCurrencySet": "setOrganizationCurrency",
     # PRV-1: what provisioning answers (the organizations list's types too: platform keys only).
     "OrganizationProvisioned": "createOrganization",
     "ProvisionedOrganization": "createOrganization",
@@ -484,6 +489,8 @@ MUTATION_CALLS = {
     "setUpgradePreference": '(product: "nope", preference: NONE)',
     "setAutoDowngrade": '(product: "nope", enabled: true)',
     "updateBillingInfo": '(input: {companyName: "", billingEmail: "x"})',
+    "setOrganizationCurrency": '(currency: "XXX")',
+    "setProvisionedOrganizationCurrency": '(organizationExternalId: "x", currency: "XXX")',
     "createOrganization": '(input: {externalId: "x", name: "X", slug: "x", owner: {email: "x",'
     ' name: "X"}, billingInfo: {companyName: "X", billingEmail: "x"}})',
     "addMember": '(organizationExternalId: "x", person: {email: "x", name: "X"}, role: MEMBER)',

@@ -34,6 +34,7 @@ MAX_LENGTHS: Mapping[str, int] = {
     "Query.usageGate(product)": _CODE,
     "Query.usageGate(metric)": 32,
     "Organization.invoices(after)": 100,
+    "Organization.creditNotes(after)": 100,
     "Organization.usage(month)": 16,
     "Organization.usage(workspace)": _CODE,
     "Organization.usageByWorkspace(month)": 16,

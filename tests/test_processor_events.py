@@ -16,6 +16,7 @@ import stripe
 
 from billing.disputes import DisputeStatus
 from models import (
+    CreditNote,
     Dispute,
     Invoice,
     Notification,
@@ -390,3 +391,47 @@ async def test_a_malformed_charge_refunded_is_refused_and_changes_nothing_rule_i
     assert response.status_code == 400
     assert "is not a Stripe" in response.json()["error"]
     assert not await ProcessedEvent.exists(id="evt_broken")
+
+
+async def _credit_note_of(invoice: Invoice) -> tuple[Any, ...]:
+    """What a refund's credit note says, but for its number and reason (and the invoice's number
+    its lines name)."""
+    note = await CreditNote.get(invoice_id=invoice.id).prefetch_related("lines")
+    lines = [
+        (
+            line.description.replace(invoice.number, "<invoice>"),
+            line.amount,
+            line.tax,
+            line.tax_rate,
+        )
+        for line in note.lines
+    ]
+    figures = (note.currency, note.subtotal, note.tax_total, note.total, note.tax_summary)
+    return (*figures, note.destination, lines)
+
+
+async def test_a_refund_made_in_stripe_issues_the_credit_note_the_api_would_rule_crn_1(
+    client: httpx.AsyncClient, gql: GraphQLClient
+) -> None:
+    # Two organizations, the same $10.16 upgrade; $5.00 refunded through the API for one, in
+    # Stripe's dashboard for the other: the same invoice status and the same credit note.
+    through_api, _, api_invoice, _ = await _paid_upgrade(gql)
+    key = await create_api_key(through_api.slug, "desk", ["billing:refund"], datetime.now(UTC))
+    asked = await client.post(
+        "/graphql",
+        json=trusted_request(
+            "RefundInvoice", {"invoiceId": str(api_invoice.id), "amount": 500, "reason": "Goodwill"}
+        ),
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert asked.json()["data"]["refundInvoice"]["invoice"]["status"] == "PARTIALLY_REFUNDED"
+    _, _, stripe_invoice, charge = await _paid_upgrade(gql)
+    made_in_stripe = charge_refunded("evt_cn_1", charge, 500, [("re_dash_cn", 500)])
+    assert await deliver(client, made_in_stripe) == "refund recorded: $5.00"
+    await stripe_invoice.refresh_from_db()
+    assert stripe_invoice.status == "PARTIALLY_REFUNDED"
+    expected = await _credit_note_of(api_invoice)
+    assert expected[1:4] == (500, 0, 500) and expected[5] == "REFUNDED_TO_CARD"
+    assert await _credit_note_of(stripe_invoice) == expected
+    note = await CreditNote.get(invoice_id=stripe_invoice.id)
+    assert note.processor_refund_id == "re_dash_cn"

@@ -1,6 +1,7 @@
 """Documents by e-mail (issue 18): each kind's PDF renderer, and the e-mail that carries it (a
 short plain-text note with the PDF attached). The outbox is resolvers/document_mail.py; a new
-kind of document (a credit note) registers its renderer here with register_renderer."""
+kind of document registers its renderer here with register_renderer: invoices and credit notes
+(CRN-1)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from email.utils import format_datetime, make_msgid
 from uuid import UUID
 
 from billing.money import Money
+from gateway.credit_note_pdf import render_credit_note
 from gateway.invoice_pdf import render_invoice
-from models import Invoice, InvoiceLine
-from resolvers.document_mail import INVOICE, DocumentMail, RenderedDocument
+from models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
+from resolvers.document_mail import CREDIT_NOTE, INVOICE, DocumentMail, RenderedDocument
 
 RENDERERS: dict[str, Callable[[UUID], Awaitable[RenderedDocument | None]]] = {}
 
@@ -50,6 +52,23 @@ async def _invoice(invoice_id: UUID) -> RenderedDocument | None:
         filename=f"{invoice.number}.pdf",
         pdf=render_invoice(invoice, lines),
         summary=f"Total: {Money(invoice.total, invoice.currency).formatted()}",
+    )
+
+
+@register_renderer(CREDIT_NOTE)
+async def _credit_note(credit_note_id: UUID) -> RenderedDocument | None:
+    note = await CreditNote.get_or_none(id=credit_note_id).select_related("invoice")
+    if note is None:
+        return None
+    lines = await CreditNoteLine.filter(credit_note_id=note.id).order_by("position")
+    return RenderedDocument(
+        title=f"Credit note {note.number}",
+        filename=f"{note.number}.pdf",
+        pdf=render_credit_note(note, lines, note.invoice),
+        summary=(
+            f"Total credited: {Money(note.total, note.currency).formatted()} "
+            f"(corrects invoice {note.invoice.number})"
+        ),
     )
 
 

@@ -1,7 +1,8 @@
-"""GET /exports/{kind}.csv?month=YYYY-MM (issue 18): the month's invoices, payments and tax report
-as CSV, for the owner and billing admins of an organization (ACC-3), an organization's API key of
-scope exports:read (its organization), and a platform key of scope exports:read (every
-organization, or one with ?organization=<slug>). The kinds are resolvers.finance_exports.EXPORTS."""
+"""GET /exports/{kind}.csv?month=YYYY-MM (issue 18): the month's invoices, credit notes, payments
+and tax report as CSV, for the owner and billing admins of an organization (ACC-3), an
+organization's API key of scope exports:read (its organization), and a platform key of scope
+exports:read (every organization, or one with ?organization=<slug>). The kinds are
+resolvers.finance_exports.EXPORTS."""
 
 from __future__ import annotations
 
@@ -102,7 +103,7 @@ async def _organizations(
         if not may_read_billing(role):
             return _forbidden(
                 "Only the organization's owner or a billing admin can export its invoices, "
-                "payments and taxes."
+                "credit notes, payments and taxes."
             )
         return [organization_id]
     if SCOPE not in caller.scopes:

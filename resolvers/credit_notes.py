@@ -15,6 +15,7 @@ from billing.invoices import InvoiceStatus, invoice_number
 from billing.tax import NO_TAX, RateTotal, TaxRate
 from billing.webhooks import EventType
 from models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, Organization
+from resolvers.document_mail import CREDIT_NOTE, queue_document
 from resolvers.invoices import MAX_PAGE
 from resolvers.webhook_events import record_event
 
@@ -38,8 +39,10 @@ def credit_note_number(slug: str, sequence: int) -> str:
 async def issue_credit_note(
     organization: Organization, content: CreditNoteContent, now: datetime
 ) -> CreditNote:
-    """The next credit note of the organization, its lines and its event (EVT-1). The caller holds
-    the organization's row lock and moves the money (the refund, or the credit balance)."""
+    """The next credit note of the organization, its lines, its event (EVT-1) and, when the issuer
+    e-mails documents, its e-mail to the billing e-mail (issue 18). The caller holds the
+    organization's row lock and moves the money (the refund, or the credit balance), in the same
+    transaction."""
     lines = content.lines
     if credit_total(lines) <= 0:
         raise ValueError("a credit note credits a positive amount")  # a programming error
@@ -77,6 +80,8 @@ async def issue_credit_note(
     )
     data = {"credit_note": credit_note_data(note, invoice)}
     await record_event(organization.id, EventType.CREDIT_NOTE_ISSUED, data, now)
+    # Its e-mail with the PDF, in this transaction, to the billing e-mail as it is now.
+    await queue_document(organization.id, CREDIT_NOTE, note.id, note.number, now)
     return note
 
 

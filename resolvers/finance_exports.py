@@ -1,7 +1,8 @@
-"""Finance exports (issue 18): the month's invoices, payments and tax report as rows for CSV, for
-one organization or all. Each kind is registered in EXPORTS by its name (the route's file name);
-the tax report sums the documents of every source in TAX_DOCUMENT_SOURCES, so another kind of
-document (credit notes) joins by registering an export and a tax source.
+"""Finance exports (issue 18): the month's invoices, credit notes, payments and tax report as rows
+for CSV, for one organization or all. Each kind is registered in EXPORTS by its name (the route's
+file name); the tax report sums the documents of every source in TAX_DOCUMENT_SOURCES: the
+invoices, and the credit notes with their taxable amounts and tax negated (CRN-1, TAX-1), so a
+month with an invoice and a partial refund reports the net figures.
 
 Amounts are integers in the currency's minor unit (MNY-1), times ISO 8601 in UTC."""
 
@@ -19,8 +20,8 @@ from tortoise.queryset import QuerySet
 
 from billing.invoices import InvoiceStatus
 from billing.tax import RateTotal
-from billing.tax_report import TaxedDocument, tax_report
-from models import Invoice, InvoiceLine, Organization, Payment, Refund
+from billing.tax_report import CREDIT_NOTE, TaxedDocument, tax_report
+from models import CreditNote, Invoice, InvoiceLine, Organization, Payment, Refund
 
 Cell = str | int | bool | None
 
@@ -77,13 +78,21 @@ def month_invoices(month: ExportMonth) -> QuerySet[Invoice]:
     return query.order_by("issued_at", "number")
 
 
-def _customer(invoice: Invoice) -> dict[str, Any]:
-    customer = (invoice.billing_details or {}).get("customer") or {}
+def _customer(document: Invoice | CreditNote) -> dict[str, Any]:
+    customer = (document.billing_details or {}).get("customer") or {}
     return customer if isinstance(customer, dict) else {}
 
 
 def _reverse_charge(invoice: Invoice) -> bool:
     return any(RateTotal.from_json(total).rate.reverse_charge for total in invoice.tax_summary)
+
+
+def month_credit_notes(month: ExportMonth) -> QuerySet[CreditNote]:
+    """The credit notes issued in the month, in issue order (CRN-1)."""
+    query = CreditNote.filter(issued_at__gte=month.start, issued_at__lt=month.end)
+    if month.organization_ids is not None:
+        query = query.filter(organization_id__in=list(month.organization_ids))
+    return query.order_by("issued_at", "number")
 
 
 INVOICE_COLUMNS = (
@@ -133,6 +142,48 @@ async def invoice_rows(month: ExportMonth) -> list[list[Cell]]:
             _reverse_charge(invoice),
         ]
         for invoice in invoices
+    ]
+
+
+CREDIT_NOTE_COLUMNS = (
+    "number",
+    "organization",
+    "invoice_number",
+    "issued_at",
+    "currency",
+    "destination",
+    "reason",
+    "subtotal",
+    "tax",
+    "total",
+    "country",
+    "vat_number",
+    "reverse_charge",
+)
+
+
+async def credit_note_rows(month: ExportMonth) -> list[list[Cell]]:
+    """The month's credit notes (CRN-1): amounts positive, as the credit notes show them; the
+    customer as issued (INV-3) and the corrected invoice's reverse charge (TAX-2)."""
+    notes = await month_credit_notes(month).select_related("invoice")
+    slugs = await _slugs({note.organization_id for note in notes})
+    return [
+        [
+            note.number,
+            slugs[note.organization_id],
+            note.invoice.number,
+            _time(note.issued_at),
+            note.currency,
+            note.destination.value,
+            note.reason,
+            note.subtotal,
+            note.tax_total,
+            note.total,
+            str(_customer(note).get("country", "")),
+            str(_customer(note).get("tax_id", "")),
+            _reverse_charge(note.invoice),
+        ]
+        for note in notes
     ]
 
 
@@ -212,6 +263,25 @@ async def taxed_invoices(month: ExportMonth) -> list[TaxedDocument]:
     ]
 
 
+@register_tax_source
+async def taxed_credit_notes(month: ExportMonth) -> list[TaxedDocument]:
+    """The month's credit notes as the tax report reads them (CRN-1, TAX-1): the taxable amount
+    and the tax per rate they reverse, negated, so the report nets them against the invoices."""
+    return [
+        TaxedDocument(
+            number=note.number,
+            currency=note.currency,
+            country=str(_customer(note).get("country", "")),
+            rates=[
+                RateTotal(total.rate, -total.taxable, -total.tax)
+                for total in map(RateTotal.from_json, note.tax_summary or [])
+            ],
+            kind=CREDIT_NOTE,
+        )
+        for note in await month_credit_notes(month)
+    ]
+
+
 async def tax_report_rows(month: ExportMonth) -> list[list[Cell]]:
     documents: list[TaxedDocument] = []
     for source in TAX_DOCUMENT_SOURCES:
@@ -235,5 +305,6 @@ async def tax_report_rows(month: ExportMonth) -> list[list[Cell]]:
 
 
 register_export(ExportKind("invoices", INVOICE_COLUMNS, invoice_rows))
+register_export(ExportKind("credit-notes", CREDIT_NOTE_COLUMNS, credit_note_rows))
 register_export(ExportKind("payments", PAYMENT_COLUMNS, payment_rows))
 register_export(ExportKind("tax-report", TAX_REPORT_COLUMNS, tax_report_rows))

@@ -1,5 +1,5 @@
 """Documents by e-mail (issue 18): with the catalog's `[issuer] email_documents = true`, each
-issued invoice is e-mailed with its PDF to the billing e-mail, through the outbox: its row is
+issued invoice and credit note (CRN-1) is e-mailed with its PDF to the billing e-mail, through the outbox: its row is
 written with the invoice, delivered once to the tests' SMTP server on loopback, retried after a
 failed delivery; with the setting off, nothing is written or sent."""
 
@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 import pytest_asyncio
 from aiosmtpd.controller import Controller
@@ -19,11 +20,12 @@ from gateway.document_mail import render_document
 from gateway.mailer import SmtpMailer
 from gateway.seed import seed
 from gateway.settings import DEFAULT_CATALOG_FILE
-from models import BillingInfo, DocumentEmail, Invoice, Organization
+from models import BillingInfo, CreditNote, DocumentEmail, Invoice, Organization
 from payments.sandbox import SandboxProcessor
+from resolvers.api_keys import create_api_key
 from resolvers.billing_clock import run_claimed_work
 from resolvers.document_mail import deliver_documents
-from tests.conftest import SEEDED_AT, GraphQLClient, free_port
+from tests.conftest import SEEDED_AT, GraphQLClient, free_port, trusted_request
 from tests.factories import organization_with
 from tests.test_outbox import Inbox
 
@@ -163,5 +165,78 @@ async def test_no_email_when_the_setting_is_off(
     now = datetime.now(UTC)
     assert await deliver_documents(
         mailer, render_document, now, organization_ids=[organization.id]
+    ) == (0, 0)
+    assert inbox.messages == []
+
+
+async def _partial_refund(
+    client: httpx.AsyncClient, organization: Organization, invoice_id: str, amount: int
+) -> dict[str, Any]:
+    key = await create_api_key(organization.slug, "support", ["billing:refund"], SEEDED_AT)
+    variables = {"invoiceId": invoice_id, "amount": amount, "reason": "Goodwill"}
+    response = await client.post(
+        "/graphql",
+        json=trusted_request("RefundInvoice", variables),
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    refunded: dict[str, Any] = response.json()["data"]["refundInvoice"]
+    assert refunded["__typename"] == "InvoiceRefunded", refunded
+    return refunded
+
+
+async def test_a_credit_note_is_emailed_once_with_its_pdf_rule_crn_1(
+    gql: GraphQLClient,
+    client: httpx.AsyncClient,
+    emailing: None,
+    mail_server: tuple[Inbox, int],
+) -> None:
+    inbox, port = mail_server
+    organization, owner = await _customer()
+    invoice = await _upgrade(gql, owner)
+    refunded = await _partial_refund(client, organization, invoice["id"], 500)
+    number = refunded["creditNote"]["number"]
+    note = await CreditNote.get(organization_id=organization.id)
+    assert note.number == number
+    # Written in the refund's transaction, beside the invoice's own row.
+    rows = await DocumentEmail.filter(organization_id=organization.id).order_by("created_at")
+    assert [(row.kind, row.number) for row in rows] == [
+        ("invoice", invoice["number"]),
+        ("credit_note", number),
+    ]
+    assert (rows[1].document_id, rows[1].recipient) == (note.id, f"ap@{organization.slug}.test")
+
+    mailer = SmtpMailer("127.0.0.1", port, SENDER)
+    now = datetime.now(UTC)
+    only = [organization.id]
+    assert await deliver_documents(mailer, render_document, now, organization_ids=only) == (2, 0)
+    (message,) = [m for _, m in inbox.messages if number in str(m["Subject"])]
+    assert message["Subject"] == f"[{organization.name}] Credit note {number}"
+    (attachment,) = list(message.iter_attachments())
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_filename() == f"{number}.pdf"
+    pdf = attachment.get_content()
+    assert isinstance(pdf, bytes) and pdf.startswith(b"%PDF")
+    text = message.get_body(("plain",))
+    assert text is not None
+    assert number in text.get_content() and invoice["number"] in text.get_content()
+
+    # Never twice.
+    later = now + timedelta(minutes=5)
+    assert await deliver_documents(mailer, render_document, later, organization_ids=only) == (0, 0)
+    assert len(inbox.messages) == 2
+
+
+async def test_no_credit_note_email_when_the_setting_is_off(
+    gql: GraphQLClient, client: httpx.AsyncClient, mail_server: tuple[Inbox, int]
+) -> None:
+    inbox, port = mail_server
+    organization, owner = await _customer()
+    invoice = await _upgrade(gql, owner)
+    refunded = await _partial_refund(client, organization, invoice["id"], 500)
+    assert await CreditNote.exists(number=refunded["creditNote"]["number"])
+    assert not await DocumentEmail.exists(organization_id=organization.id)
+    mailer = SmtpMailer("127.0.0.1", port, SENDER)
+    assert await deliver_documents(
+        mailer, render_document, datetime.now(UTC), organization_ids=[organization.id]
     ) == (0, 0)
     assert inbox.messages == []

@@ -100,6 +100,66 @@ CASES = [
 ]
 
 
+def note(number: str, *rates: tuple[TaxRate, int, int], currency: str = "USD") -> TaxedDocument:
+    """A credit note as the tax source gives it: its rate totals negated (it takes tax back)."""
+    negated = [(rate, -taxable, -tax) for rate, taxable, tax in rates]
+    return doc(number, *negated, currency=currency, kind=CREDIT_NOTE)
+
+
+# CRN-1: the month's credit notes net the invoices' figures, per rate, currency and country.
+NETTING = [
+    pytest.param(
+        [doc("A-1", (IT, 23400, 5148)), note("CN-1", (IT, 8197, 1803))],
+        [row("IT", IT, 15203, 3345, 1, credit_notes=1)],
+        id="an invoice and a partial refund at 22 %: the net figures",
+    ),
+    pytest.param(
+        [doc("A-1", (IT, 23400, 5148)), note("CN-1", (IT, 23400, 5148))],
+        [row("IT", IT, 0, 0, 1, credit_notes=1)],
+        id="a full refund nets to zero and is still counted",
+    ),
+    pytest.param(
+        [note("CN-1", (IT, 1000, 220))],
+        [row("IT", IT, -1000, -220, 0, credit_notes=1)],
+        id="a credit note alone in the month (its invoice in an earlier one): negative",
+    ),
+    pytest.param(
+        [doc("B-1", (DE_RC, 9800, 0)), note("CN-2", (DE_RC, 4900, 0))],
+        [row("DE", DE_RC, 4900, 0, 1, credit_notes=1)],
+        id="reverse charge: the taxable amount nets, no tax either way (TAX-2)",
+    ),
+    pytest.param(
+        [
+            doc("A-1", (IT, 3000, 660), (FR, 2000, 400)),
+            note("CN-1", (IT, 1500, 330), (FR, 500, 100)),
+            note("CN-2", (IT, 100, 22)),
+        ],
+        [row("FR", FR, 1500, 300, 1, credit_notes=1), row("IT", IT, 1400, 308, 1, credit_notes=2)],
+        id="credit notes over two rates: each rate nets apart, each note counted per rate",
+    ),
+    pytest.param(
+        [doc("A-1", (IT, 3000, 660)), note("CN-1", (IT, 1000, 220), currency="EUR")],
+        [
+            row("IT", IT, -1000, -220, 0, credit_notes=1, currency="EUR"),
+            row("IT", IT, 3000, 660, 1),
+        ],
+        id="a credit note nets only its own currency (CUR-1)",
+    ),
+    pytest.param(
+        [doc("A-1", (IT, 3000, 660)), note("CN-1", (NO_TAX, 500, 0))],
+        [row("IT", IT, 3000, 660, 1)],
+        id="an untaxed credit is left out, as on the invoice",
+    ),
+]
+
+
+@pytest.mark.parametrize(("documents", "expected"), NETTING)
+def test_credit_notes_net_the_tax_report_rule_crn_1_tax_1(
+    documents: list[TaxedDocument], expected: list[TaxReportRow]
+) -> None:
+    assert tax_report("2026-03", documents) == expected
+
+
 @pytest.mark.parametrize(("documents", "expected"), CASES)
 def test_tax_report_rows_rule_tax_1_tax_2(
     documents: list[TaxedDocument], expected: list[TaxReportRow]

@@ -154,3 +154,57 @@ def test_members_do_not_see_credit_notes_rule_acc_3(page: Page, served: ServedGa
     expect(page.locator("#usage h2")).to_have_text("Usage")
     expect(page.locator("#credit-notes")).to_have_count(0)
     assert answers and all(not answer.get("errors") for answer in answers), answers
+
+
+def test_a_eur_organization_sees_its_invoice_and_credit_note_in_euros_rule_cur_1_crn_1(
+    page: Page, served: ServedGateway
+) -> None:
+    platform = _key(served, "--platform", "--scope", "organizations:write")
+    owner = "owner@euro-shop.test"
+    created = _as_key(
+        served,
+        platform,
+        "CreateOrganization",
+        {
+            "input": {
+                "externalId": "saas-euro-shop",
+                "name": "Euro Shop",
+                "slug": "euro-shop",
+                "owner": {"email": owner, "name": "Eva Owner"},
+                "billingInfo": {"companyName": "Euro Shop GmbH", "billingEmail": "ap@euro.test"},
+                "currency": "EUR",
+            }
+        },
+    )["createOrganization"]
+    assert created["__typename"] == "OrganizationProvisioned", created
+    assert created["organization"]["currency"] == "EUR"
+    card = served.graphql(
+        owner,
+        'mutation { replacePaymentMethod(paymentMethodId: "pm_card_visa") { __typename } }',
+    )
+    assert card["replacePaymentMethod"]["__typename"] == "PaymentMethodReplaced", card
+    subscribed = served.graphql(
+        owner,
+        'mutation { subscribe(input: {product: "store", plan: "business"}, '
+        "confirmAmountDue: 4500) { __typename ... on UserError { code message } } }",
+    )
+    assert subscribed["subscribe"]["__typename"] == "PlanChangeApplied", subscribed
+    (edge,) = served.graphql(owner, INVOICES)["organization"]["invoices"]["edges"]
+    invoice = edge["node"]
+    assert invoice["total"] == {"amount": 4500}
+    note = _refund(served, "euro-shop", invoice["id"], 1000)
+    assert note["total"] == {"amount": 1000}
+
+    signed_in(page, owner)
+    invoices = page.locator(f"#invoices tr[data-invoice='{invoice['number']}']")
+    expect(invoices.locator("td.amount").first).to_have_text("€45.00")
+    row = page.locator(f"#credit-notes tr[data-credit-note='{note['number']}']")
+    print(f"EUR credit note row (en): {[c.strip() for c in row.locator('th, td').all_inner_texts()]}")
+    expect(row.locator("td.amount")).to_have_text("€10.00")
+    expect(row.get_by_test_id("corrects")).to_have_text(invoice["number"])
+    expect(page.locator("#credit-notes")).not_to_contain_text("$")
+    signed_in(page, owner, lang="it")
+    expect(invoices.locator("td.amount").first).to_have_text("45,00\u00a0€")
+    print(f"EUR credit note row (it): {[c.strip() for c in row.locator('th, td').all_inner_texts()]}")
+    expect(row.locator("td.amount")).to_have_text("10,00\u00a0€")
+    expect(row.get_by_test_id("destination")).to_have_text("Rimborsata sulla carta")

@@ -17,7 +17,9 @@ from tests.conftest import trusted_request
 from tests.test_cli import COMMAND
 
 BILLING = "billing@acme.test"
-INVOICES = "{ organization { invoices(first: 1) { edges { node { id number total { amount } } } } } }"
+INVOICES = (
+    "{ organization { invoices(first: 1) { edges { node { id number total { amount } } } } } }"
+)
 CREDIT_NOTES = """{ organization { creditNotes(first: 5) { totalCount edges { node {
   number destination total { amount currency } invoice { number } } } } } }"""
 
@@ -106,9 +108,9 @@ def test_a_refund_shows_as_a_credit_note_in_english_and_italian_rule_crn_1(
     expect(section.get_by_test_id("credit-notes-none")).to_have_count(0)
 
     # The PDF, fetched with the page's bearer token as the invoices' are.
-    with page.expect_response(lambda r: "/credit-notes/" in r.url) as answered:
-        with page.expect_download() as waiting:
-            row.get_by_role("button", name=f"PDF of credit note {note['number']}").click()
+    pdf = page.expect_response(lambda r: "/credit-notes/" in r.url)
+    with pdf as answered, page.expect_download() as waiting:
+        row.get_by_role("button", name=f"PDF of credit note {note['number']}").click()
     response = answered.value
     assert response.status == 200
     assert response.headers["content-type"].startswith("application/pdf")
@@ -129,7 +131,9 @@ def test_a_refund_shows_as_a_credit_note_in_english_and_italian_rule_crn_1(
     expect(row.locator("td").nth(0)).to_have_text("12 marzo 2026")
     expect(row.locator("td.amount")).to_have_text("15,00\u00a0USD")
     expect(row.get_by_test_id("destination")).to_have_text("Rimborsata sulla carta")
-    expect(row.get_by_role("button", name=f"PDF della nota di credito {note['number']}")).to_be_visible()
+    expect(
+        row.get_by_role("button", name=f"PDF della nota di credito {note['number']}")
+    ).to_be_visible()
     assert serious(axe(page, "#credit-notes")) == []
     # Every label of the section exists in both languages.
     missing = page.evaluate(
@@ -199,12 +203,16 @@ def test_a_eur_organization_sees_its_invoice_and_credit_note_in_euros_rule_cur_1
     invoices = page.locator(f"#invoices tr[data-invoice='{invoice['number']}']")
     expect(invoices.locator("td.amount").first).to_have_text("€45.00")
     row = page.locator(f"#credit-notes tr[data-credit-note='{note['number']}']")
-    print(f"EUR credit note row (en): {[c.strip() for c in row.locator('th, td').all_inner_texts()]}")
+    print(
+        f"EUR credit note row (en): {[c.strip() for c in row.locator('th, td').all_inner_texts()]}"
+    )
     expect(row.locator("td.amount")).to_have_text("€10.00")
     expect(row.get_by_test_id("corrects")).to_have_text(invoice["number"])
     expect(page.locator("#credit-notes")).not_to_contain_text("$")
     signed_in(page, owner, lang="it")
     expect(invoices.locator("td.amount").first).to_have_text("45,00\u00a0€")
-    print(f"EUR credit note row (it): {[c.strip() for c in row.locator('th, td').all_inner_texts()]}")
+    print(
+        f"EUR credit note row (it): {[c.strip() for c in row.locator('th, td').all_inner_texts()]}"
+    )
     expect(row.locator("td.amount")).to_have_text("10,00\u00a0€")
     expect(row.get_by_test_id("destination")).to_have_text("Rimborsata sulla carta")

@@ -37,6 +37,7 @@ export const SECTIONS = [
   "change",
   "usage",
   "invoices",
+  "credit_notes",
   "billing_info",
   "payment_methods",
   "preferences",

@@ -13,6 +13,7 @@ export const documents = {
   "ChangePlan": "0b5408095c2c3418e1fb2aa6ac1835550968f55378b9185da5eb0cdd34981185",
   "CompleteTestPaymentAction": "c5838ead18585b20806eed12a910bfd9f48595b3136e1620d03a464518955ace",
   "CreateSetupIntent": "60bd5d3407f763e8f992334ed5c709e9c9b4574b3ed96d3b0af93c79fd94ea24",
+  "CreditNotesSection": "1e59a04a38d6f1f5864e2ba6c64d9c6bd9fb05f389c003994eb9bb3e8e4073cd",
   "InvoicesSection": "d0dfd6243eea40f1dd85fb1ae690cfa7c8cd21c62ead603a264fa0711d841dbe",
   "NotificationsSection": "01216d3b60eaa61fac79c1c862f619c3b0f215f4133df40f4f12092cdb2b2ab3",
   "PayInvoice": "888986c4c3b33ad534c286a24049aba366b91913c2afa09fabab46e37c12444f",

@@ -270,7 +270,7 @@ def test_a_member_sees_counts_and_no_amount_rule_acc_3(page: Page, served: Serve
     expect(usage.locator("#usage-workspaces")).to_contain_text("Support")
     expect(usage).not_to_contain_text("On-demand cost")
     expect(usage).not_to_contain_text("$")
-    for section in ("invoices", "billing-info", "payment-method", "notifications"):
+    for section in ("invoices", "credit-notes", "billing-info", "payment-method", "notifications"):
         expect(page.locator(f"#{section}")).to_have_count(0)
     # Nothing a member may not read is asked for: no FORBIDDEN to degrade from.
     assert answers and all(not answer.get("errors") for answer in answers), answers
@@ -319,7 +319,8 @@ def test_axe_finds_nothing_serious_in_these_sections(
     _declined_renewal(served)  # an open invoice, notices and on-demand figures to check too
     signed_in(page, email)
     found = {}
-    for section in ("usage", "invoices", "billing-info", "payment-method", "notifications"):
+    sections = ("usage", "invoices", "credit-notes", "billing-info", "payment-method")
+    for section in (*sections, "notifications"):
         if page.locator(f"#{section}").count():
             violations = axe(page, f"#{section}")
             found[section] = serious(violations)
@@ -327,7 +328,7 @@ def test_axe_finds_nothing_serious_in_these_sections(
                 f"axe {email} #{section}: {len(violations)} violations, serious or critical: "
                 f"{found[section]}"
             )
-    expected = 5 if email == BILLING else 1  # a member sees usage only (ACC-3)
+    expected = 6 if email == BILLING else 1  # a member sees usage only (ACC-3)
     assert len(found) == expected and all(v == [] for v in found.values()), found
     if email == BILLING:
         # The test-card picker: a modal dialog, Escape closes it and focus returns.
@@ -347,6 +348,8 @@ def test_the_italian_sections(page: Page, served: ServedGateway) -> None:
     expect(page.locator("#usage h2")).to_have_text("Utilizzo")
     expect(page.locator("#invoices h2")).to_have_text("Fatture")
     expect(page.locator("#invoices .badge").first).to_have_text("Pagata")
+    expect(page.locator("#credit-notes h2")).to_have_text("Note di credito")
+    expect(page.locator("#credit-notes")).to_contain_text("Ancora nessuna nota di credito.")
     expect(page.locator("#billing-info")).to_contain_text("valgono dalla prossima fattura")
     expect(page.locator("#payment-method")).to_contain_text("Visa che termina con 4242")
     total = page.locator("#invoices tbody tr").first.locator("td.amount").first
@@ -371,9 +374,9 @@ def test_the_italian_sections(page: Page, served: ServedGateway) -> None:
             }
             return missing;
         }""",
-        ["usage", "invoices", "billing_info", "payment_methods", "notifications"],
+        ["usage", "invoices", "credit_notes", "billing_info", "payment_methods", "notifications"],
     )
-    assert missing == {name: [] for name in missing} and len(missing) == 5, missing
+    assert missing == {name: [] for name in missing} and len(missing) == 6, missing
 
 
 def _dispute(served: ServedGateway, number: object, status: str, kind: str) -> str:

@@ -216,3 +216,48 @@ def test_a_eur_organization_sees_its_invoice_and_credit_note_in_euros_rule_cur_1
     )
     expect(row.locator("td.amount")).to_have_text("10,00\u00a0€")
     expect(row.get_by_test_id("destination")).to_have_text("Rimborsata sulla carta")
+
+
+def test_more_credit_notes_are_shown_a_page_at_a_time_rule_crn_1(
+    page: Page, served: ServedGateway
+) -> None:
+    # Eleven $1.00 refunds of one invoice: eleven credit notes, ten on the first page.
+    platform = _key(served, "--platform", "--scope", "organizations:write")
+    owner = "owner@pager-shop.test"
+    organization = {
+        "externalId": "saas-pager-shop",
+        "name": "Pager Shop",
+        "slug": "pager-shop",
+        "owner": {"email": owner, "name": "Pia Owner"},
+        "billingInfo": {"companyName": "Pager Shop Inc.", "billingEmail": "ap@pager.test"},
+    }
+    created = _as_key(served, platform, "CreateOrganization", {"input": organization})
+    assert created["createOrganization"]["__typename"] == "OrganizationProvisioned", created
+    card = 'mutation { replacePaymentMethod(paymentMethodId: "pm_card_visa") { __typename } }'
+    assert served.graphql(owner, card)["replacePaymentMethod"]["__typename"] == (
+        "PaymentMethodReplaced"
+    )
+    subscribed = served.graphql(
+        owner,
+        'mutation { subscribe(input: {product: "store", plan: "business"}, '
+        "confirmAmountDue: 4500) { __typename } }",
+    )
+    assert subscribed["subscribe"]["__typename"] == "PlanChangeApplied", subscribed
+    (edge,) = served.graphql(owner, INVOICES)["organization"]["invoices"]["edges"]
+    refunds = _key(served, "pager-shop", "--scope", "billing:refund")
+    numbers = []
+    for _ in range(11):
+        asked = {"invoiceId": edge["node"]["id"], "amount": 100, "reason": "Goodwill"}
+        refunded = _as_key(served, refunds, "RefundInvoice", asked)["refundInvoice"]
+        numbers.append(refunded["creditNote"]["number"])
+
+    signed_in(page, owner)
+    rows = page.locator("#credit-notes tbody tr")
+    expect(rows).to_have_count(10)
+    more = page.get_by_role("button", name="Show more credit notes")
+    more.click()
+    expect(rows).to_have_count(11)
+    expect(more).to_have_count(0)
+    shown = [rows.nth(i).get_attribute("data-credit-note") for i in range(11)]
+    assert shown == numbers[::-1]  # newest first, none twice
+    expect(rows.nth(10).locator("th")).to_be_focused()

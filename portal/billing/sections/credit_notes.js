@@ -2,6 +2,7 @@
 // corrects, its total in its own currency (CUR-1), where the money went (refunded to the card or
 // added to the credit balance), and the PDF fetched with the bearer token like the invoices'.
 import { alertText, isForbidden, problem, scrolling, useStyles } from "../parts/answers.js";
+import { moreButton } from "../parts/more_button.js";
 
 export const id = "credit-notes";
 
@@ -49,7 +50,15 @@ export async function render(root, ctx) {
       ),
     ),
   );
-  if (connection.pageInfo.hasNextPage) root.append(moreButton(ctx, body, status, connection.pageInfo.endCursor));
+  if (connection.pageInfo.hasNextPage) {
+    const pages = {
+      id: "credit-notes-more",
+      operation: "CreditNotesSection",
+      connectionOf: (answer) => answer?.organization?.creditNotes,
+      rowOf: (node) => row(ctx, node, status),
+    };
+    root.append(moreButton(ctx, pages, body, status, connection.pageInfo.endCursor));
+  }
 }
 
 function row(ctx, note, status) {
@@ -94,33 +103,4 @@ function row(ctx, note, status) {
       ),
     ),
   );
-}
-
-function moreButton(ctx, body, status, cursor) {
-  const button = ctx.h("button", {
-    type: "button",
-    id: "credit-notes-more",
-    text: ctx.t("more"),
-    onclick: async () => {
-      button.disabled = true;
-      const { data, errors } = await ctx.gql("CreditNotesSection", { after: cursor });
-      const connection = data?.organization?.creditNotes;
-      if (!connection) {
-        status.replaceChildren(alertText(ctx, problem(errors) || ctx.t("error.generic")));
-        button.disabled = false;
-        return;
-      }
-      const rows = connection.edges.map((e) => row(ctx, e.node, status));
-      body.append(...rows);
-      rows[0]?.querySelector("th")?.setAttribute("tabindex", "-1");
-      rows[0]?.querySelector("th")?.focus();
-      if (connection.pageInfo.hasNextPage) {
-        cursor = connection.pageInfo.endCursor;
-        button.disabled = false;
-      } else {
-        button.remove();
-      }
-    },
-  });
-  return ctx.h("div", { class: "row" }, button);
 }

@@ -2,6 +2,7 @@
 // the PDF fetched with the bearer token, Pay now for OPEN and UNCOLLECTIBLE invoices (DUN-4),
 // and completing a renewal's 3-D Secure (DUN-6) through the shell's authenticatePayment.
 import { alertText, isForbidden, problem, scrolling, useStyles } from "../parts/answers.js";
+import { moreButton } from "../parts/more_button.js";
 
 export const id = "invoices";
 
@@ -58,7 +59,15 @@ export async function render(root, ctx) {
       body,
     ),
   ));
-  if (connection.pageInfo.hasNextPage) root.append(moreButton(ctx, body, status, connection.pageInfo.endCursor));
+  if (connection.pageInfo.hasNextPage) {
+    const pages = {
+      id: "invoices-more",
+      operation: "InvoicesSection",
+      connectionOf: (answer) => answer?.organization?.invoices,
+      rowOf: (node) => row(ctx, node, status),
+    };
+    root.append(moreButton(ctx, pages, body, status, connection.pageInfo.endCursor));
+  }
 }
 
 function prompts(ctx, invoices, subscriptionStatus) {
@@ -198,33 +207,4 @@ async function authenticate(ctx, invoice, clientSecret) {
   const paid = await ctx.authenticatePayment({ invoiceId: invoice.id, clientSecret });
   ctx.announce(ctx.t(paid ? "pay.done" : "pay.notDone", { number: invoice.number }));
   await ctx.refresh();
-}
-
-function moreButton(ctx, body, status, cursor) {
-  const button = ctx.h("button", {
-    type: "button",
-    id: "invoices-more",
-    text: ctx.t("more"),
-    onclick: async () => {
-      button.disabled = true;
-      const { data, errors } = await ctx.gql("InvoicesSection", { after: cursor });
-      const connection = data?.organization?.invoices;
-      if (!connection) {
-        status.replaceChildren(alertText(ctx, problem(errors) || ctx.t("error.generic")));
-        button.disabled = false;
-        return;
-      }
-      const rows = connection.edges.map((e) => row(ctx, e.node, status));
-      body.append(...rows);
-      rows[0]?.querySelector("th")?.setAttribute("tabindex", "-1");
-      rows[0]?.querySelector("th")?.focus();
-      if (connection.pageInfo.hasNextPage) {
-        cursor = connection.pageInfo.endCursor;
-        button.disabled = false;
-      } else {
-        button.remove();
-      }
-    },
-  });
-  return ctx.h("div", { class: "row" }, button);
 }

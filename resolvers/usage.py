@@ -337,13 +337,13 @@ async def _count(
                     gauges[key] = (c.occurred_at, c.quantity)
             else:
                 additions[key] += c.quantity
-    fresh = await usage_store.insert_new_contacts(
-        connection, batch.organization_id, batch.month_start, sorted(contacts)
-    )
-    for (product_id, workspace), count in fresh.items():
-        additions[(product_id, DISTINCT_CONTACT_METRIC, workspace)] += count
-    counters = await usage_store.add_to_counters(
-        connection, batch.organization_id, batch.month_start, dict(additions)
+    counters = await usage_store.count_new(
+        connection,
+        batch.organization_id,
+        batch.month_start,
+        sorted(contacts),
+        additions,
+        DISTINCT_CONTACT_METRIC,
     )
     totals = {
         (product_id, metric): state

@@ -1,7 +1,9 @@
 """Set-based writes for usage ingestion (USE-1, USE-2). A batch costs a few statements whatever
 its size, and the unique indexes decide what is new (a resent event, a contact already counted
-this month) instead of a lookup first. PostgreSQL gets arrays through `unnest`, SQLite a list of
-rows; both say `ON CONFLICT ... RETURNING`."""
+this month) instead of a lookup first. PostgreSQL gets a batch's events and contacts as one JSON
+text each and its counters as arrays through `unnest`, and counts the new contacts into the
+counters in the statement that records them; SQLite gets lists of rows. Both say
+`ON CONFLICT ... RETURNING`."""
 
 from __future__ import annotations
 
@@ -9,19 +11,20 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from resolvers.locks import is_postgres
 
-# SQLite takes at most 32,766 parameters in one statement; PostgreSQL gets arrays instead.
+# SQLite takes at most 32,766 parameters in one statement; PostgreSQL gets JSON or arrays instead.
 _SQLITE_ROWS_PER_STATEMENT = 2000
 
 
-@dataclass(frozen=True)
-class EventRow:
+class EventRow(NamedTuple):
+    """A checked event (a named tuple: cheaper to build than a frozen dataclass, one per event)."""
+
     event_id: str
     product_id: int
     metric: str
@@ -70,141 +73,97 @@ async def insert_new_events(
         return set()
     if is_postgres(connection):
         rows = await connection.execute_query_dict(
-            """INSERT INTO usage_event (organization_id, event_id, product_id, metric, quantity,
-                   contact_id, workspace, occurred_at, period_start, received_at)
-               SELECT $1, e.event_id, e.product_id, e.metric, e.quantity, e.contact_id,
-                   e.workspace, e.occurred_at, $2, $3
-               FROM unnest($4::text[], $5::int[], $6::text[], $7::bigint[], $8::text[],
-                   $9::text[], $10::timestamptz[])
-                   AS e(event_id, product_id, metric, quantity, contact_id, workspace, occurred_at)
-               ON CONFLICT (organization_id, event_id) DO NOTHING
-               RETURNING event_id""",
-            [
-                organization_id,
+            _INSERT_EVENTS_POSTGRES,
+            [organization_id, month_start, received_at, _events_json(events, received_at)],
+        )
+        return set(rows[0]["event_ids"] or ())
+    organization = str(organization_id)
+    rows = await _sqlite_rows(
+        connection,
+        """INSERT INTO usage_event (organization_id, event_id, product_id, metric, quantity,
+               contact_id, workspace, occurred_at, period_start, received_at)""",
+        "ON CONFLICT (organization_id, event_id) DO NOTHING RETURNING event_id",
+        [
+            (
+                organization,
+                e.event_id,
+                e.product_id,
+                e.metric,
+                e.quantity,
+                e.contact_id,
+                e.workspace,
+                e.occurred_at,
                 month_start,
                 received_at,
-                [e.event_id for e in events],
-                [e.product_id for e in events],
-                [e.metric for e in events],
-                [e.quantity for e in events],
-                [e.contact_id for e in events],
-                [e.workspace for e in events],
-                [e.occurred_at for e in events],
-            ],
-        )
-    else:
-        organization = str(organization_id)
-        rows = await _sqlite_rows(
-            connection,
-            """INSERT INTO usage_event (organization_id, event_id, product_id, metric, quantity,
-                   contact_id, workspace, occurred_at, period_start, received_at)""",
-            "ON CONFLICT (organization_id, event_id) DO NOTHING RETURNING event_id",
-            [
-                (
-                    organization,
-                    e.event_id,
-                    e.product_id,
-                    e.metric,
-                    e.quantity,
-                    e.contact_id,
-                    e.workspace,
-                    e.occurred_at,
-                    month_start,
-                    received_at,
-                )
-                for e in events
-            ],
-        )
+            )
+            for e in events
+        ],
+    )
     return {str(row["event_id"]) for row in rows}
 
 
-async def insert_new_contacts(
+# The batch goes as one JSON text rather than seven arrays: asyncpg checks every array element
+# against collections.abc, which cost more than the statement itself at batches of 100
+# (bench/README.md). An event that happened when it arrived sends no time of its own.
+_INSERT_EVENTS_POSTGRES = """WITH stored AS (
+    INSERT INTO usage_event (organization_id, event_id, product_id, metric, quantity, contact_id,
+        workspace, occurred_at, period_start, received_at)
+    SELECT $1, e->>0, (e->>1)::int, e->>2, (e->>3)::bigint, e->>4, e->>5,
+        COALESCE((e->>6)::timestamptz, $3), $2, $3
+    FROM json_array_elements($4::json) AS e
+    ON CONFLICT (organization_id, event_id) DO NOTHING
+    RETURNING event_id)
+SELECT array_agg(event_id) AS event_ids FROM stored"""
+
+
+def _events_json(events: Sequence[EventRow], received_at: datetime) -> str:
+    """Each event as the array of its fields, without the last when it is `received_at`."""
+    return json.dumps(
+        [e[:6] if e.occurred_at == received_at else e for e in events],
+        ensure_ascii=False,
+        default=datetime.isoformat,
+    )
+
+
+async def count_new(
     connection: BaseDBAsyncClient,
     organization_id: UUID,
     month_start: datetime,
     contacts: Sequence[tuple[int, str, str]],
-) -> dict[tuple[int, str], int]:
-    """USE-2: records (product id, workspace, contact id) seen this month; returns how many were
-    new per (product id, workspace)."""
-    fresh: dict[tuple[int, str], int] = {}
-    if not contacts:
-        return fresh
-    if is_postgres(connection):
-        rows = await connection.execute_query_dict(
-            """INSERT INTO active_contact (organization_id, period_start, product_id, workspace,
-                   contact_id)
-               SELECT $1, $2, c.product_id, c.workspace, c.contact_id
-               FROM unnest($3::int[], $4::text[], $5::text[])
-                   AS c(product_id, workspace, contact_id)
-               ON CONFLICT (organization_id, product_id, period_start, workspace, contact_id)
-                   DO NOTHING
-               RETURNING product_id, workspace""",
-            [
-                organization_id,
-                month_start,
-                [c[0] for c in contacts],
-                [c[1] for c in contacts],
-                [c[2] for c in contacts],
-            ],
-        )
-    else:
-        organization = str(organization_id)
-        rows = await _sqlite_rows(
-            connection,
-            """INSERT INTO active_contact (organization_id, period_start, product_id, workspace,
-                   contact_id)""",
-            """ON CONFLICT (organization_id, product_id, period_start, workspace, contact_id)
-                   DO NOTHING RETURNING product_id, workspace""",
-            [(organization, month_start, *c) for c in contacts],
-        )
-    for row in rows:
-        key = (int(row["product_id"]), str(row["workspace"]))
-        fresh[key] = fresh.get(key, 0) + 1
-    return fresh
-
-
-async def add_to_counters(
-    connection: BaseDBAsyncClient,
-    organization_id: UUID,
-    month_start: datetime,
     deltas: dict[CounterKey, int],
+    contact_metric: str,
 ) -> dict[CounterKey, CounterState]:
-    """Adds to this month's counters, creating the missing ones, and returns what they hold now."""
-    if not deltas:
+    """Records the (product id, workspace, contact id) seen this month (USE-2), adds each new one
+    to `contact_metric`'s counter of its product and workspace and `deltas` to theirs, creating
+    the missing counters; returns what the counters touched hold now."""
+    totals = dict(deltas)
+    for product_id, workspace, _ in contacts:
+        totals.setdefault((product_id, contact_metric, workspace), 0)
+    if not totals:
         return {}
-    keys = sorted(deltas)  # one order for every batch: two batches never wait on each other's rows
+    keys = sorted(totals)  # one order for every batch: two batches never wait on each other's rows
     if is_postgres(connection):
         rows = await connection.execute_query_dict(
-            """INSERT INTO usage_counter (organization_id, period_start, product_id, metric,
-                   workspace, value, notified_thresholds, limit_notified, limit_event_sent)
-               SELECT $1, $2, d.product_id, d.metric, d.workspace, d.delta, '[]'::jsonb, false,
-                   false
-               FROM unnest($3::int[], $4::text[], $5::text[], $6::bigint[])
-                   AS d(product_id, metric, workspace, delta)
-               ON CONFLICT (organization_id, product_id, metric, period_start, workspace)
-                   DO UPDATE SET value = usage_counter.value + EXCLUDED.value
-               RETURNING product_id, metric, workspace, value, notified_thresholds,
-                   limit_notified, limit_event_sent""",
+            _COUNT_POSTGRES,
             [
                 organization_id,
                 month_start,
+                json.dumps(contacts, ensure_ascii=False),
                 [k[0] for k in keys],
                 [k[1] for k in keys],
                 [k[2] for k in keys],
-                [deltas[k] for k in keys],
+                [totals[k] for k in keys],
+                contact_metric,
             ],
         )
     else:
-        organization = str(organization_id)
-        rows = await _sqlite_rows(
-            connection,
-            """INSERT INTO usage_counter (organization_id, period_start, product_id, metric,
-                   workspace, value, notified_thresholds, limit_notified, limit_event_sent)""",
-            """ON CONFLICT (organization_id, product_id, metric, period_start, workspace)
-                   DO UPDATE SET value = usage_counter.value + excluded.value
-               RETURNING product_id, metric, workspace, value, notified_thresholds,
-                   limit_notified, limit_event_sent""",
-            [(organization, month_start, *k, deltas[k], "[]", False, False) for k in keys],
+        fresh = await _insert_new_contacts_sqlite(
+            connection, organization_id, month_start, contacts
+        )
+        for product_id, workspace in fresh:
+            totals[(product_id, contact_metric, workspace)] += 1
+        rows = await _add_to_counters_sqlite(
+            connection, organization_id, month_start, [(*k, totals[k]) for k in keys]
         )
     return {
         (int(row["product_id"]), str(row["metric"]), str(row["workspace"])): CounterState(
@@ -215,6 +174,69 @@ async def add_to_counters(
         )
         for row in rows
     }
+
+
+# One statement: the contacts go as one JSON text of [product id, workspace, contact id], those
+# not seen this month before are counted into the contact metric's deltas (in the keys' order,
+# WITH ORDINALITY), and the counters are upserted.
+_COUNT_POSTGRES = """WITH fresh AS (
+    INSERT INTO active_contact (organization_id, period_start, product_id, workspace, contact_id)
+    SELECT $1, $2, (c->>0)::int, c->>1, c->>2 FROM json_array_elements($3::json) AS c
+    ON CONFLICT (organization_id, product_id, period_start, workspace, contact_id) DO NOTHING
+    RETURNING product_id, workspace),
+counted AS (
+    SELECT product_id, workspace, count(*) AS fresh FROM fresh GROUP BY product_id, workspace)
+INSERT INTO usage_counter (organization_id, period_start, product_id, metric, workspace, value,
+    notified_thresholds, limit_notified, limit_event_sent)
+SELECT $1, $2, d.product_id, d.metric, d.workspace, d.delta + COALESCE(counted.fresh, 0),
+    '[]'::jsonb, false, false
+FROM unnest($4::int[], $5::text[], $6::text[], $7::bigint[]) WITH ORDINALITY
+    AS d(product_id, metric, workspace, delta, position)
+LEFT JOIN counted ON d.metric = $8::text AND counted.product_id = d.product_id
+    AND counted.workspace = d.workspace
+ORDER BY d.position
+ON CONFLICT (organization_id, product_id, metric, period_start, workspace)
+    DO UPDATE SET value = usage_counter.value + EXCLUDED.value
+RETURNING product_id, metric, workspace, value, notified_thresholds, limit_notified,
+    limit_event_sent"""
+
+
+async def _insert_new_contacts_sqlite(
+    connection: BaseDBAsyncClient,
+    organization_id: UUID,
+    month_start: datetime,
+    contacts: Sequence[tuple[int, str, str]],
+) -> list[tuple[int, str]]:
+    """(product id, workspace) of each contact not seen this month before."""
+    organization = str(organization_id)
+    rows = await _sqlite_rows(
+        connection,
+        """INSERT INTO active_contact (organization_id, period_start, product_id, workspace,
+               contact_id)""",
+        """ON CONFLICT (organization_id, product_id, period_start, workspace, contact_id)
+               DO NOTHING RETURNING product_id, workspace""",
+        [(organization, month_start, *c) for c in contacts],
+    )
+    return [(int(row["product_id"]), str(row["workspace"])) for row in rows]
+
+
+async def _add_to_counters_sqlite(
+    connection: BaseDBAsyncClient,
+    organization_id: UUID,
+    month_start: datetime,
+    deltas: Sequence[tuple[int, str, str, int]],
+) -> list[dict[str, Any]]:
+    organization = str(organization_id)
+    return await _sqlite_rows(
+        connection,
+        """INSERT INTO usage_counter (organization_id, period_start, product_id, metric,
+               workspace, value, notified_thresholds, limit_notified, limit_event_sent)""",
+        """ON CONFLICT (organization_id, product_id, metric, period_start, workspace)
+               DO UPDATE SET value = usage_counter.value + excluded.value
+           RETURNING product_id, metric, workspace, value, notified_thresholds,
+               limit_notified, limit_event_sent""",
+        [(organization, month_start, *d, "[]", False, False) for d in deltas],
+    )
 
 
 def _thresholds(stored: Any) -> list[int]:

@@ -11,7 +11,7 @@ with the same error as ever (BAD_USER_INPUT naming the field) before anything is
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeGuard
 
 from resolvers.usage import EventInput
 from schema.input_limits import MAX_LENGTHS
@@ -25,7 +25,8 @@ _TEXT_LIMITS = {
     for name in ("id", "product", "metric", "contactId", "workspace")
 }
 FIELDS = frozenset({*_TEXT_LIMITS, "quantity", "occurredAt"})
-_REQUIRED = ("id", "product", "metric")
+_ID, _PRODUCT, _METRIC = _TEXT_LIMITS["id"], _TEXT_LIMITS["product"], _TEXT_LIMITS["metric"]
+_CONTACT_ID, _WORKSPACE = _TEXT_LIMITS["contactId"], _TEXT_LIMITS["workspace"]
 
 ParseDateTime = Callable[[object], object]
 
@@ -50,19 +51,21 @@ def events_of(variables: object, parse_datetime: ParseDateTime) -> list[EventInp
 def _event(value: object, parse_datetime: ParseDateTime) -> EventInput | None:
     if type(value) is not dict or not value.keys() <= FIELDS:
         return None
-    for name in _REQUIRED:
-        if type(value.get(name)) is not str:
-            return None
-    for name, limit in _TEXT_LIMITS.items():
-        text = value.get(name)
-        if text is not None and (type(text) is not str or len(text) > limit or "\x00" in text):
-            return None
-    quantity = value.get("quantity")
+    get = value.get
+    event_id, product, metric = get("id"), get("product"), get("metric")
+    if not (_is_text(event_id, _ID) and _is_text(product, _PRODUCT) and _is_text(metric, _METRIC)):
+        return None
+    contact_id, workspace = get("contactId"), get("workspace")
+    if (contact_id is not None and not _is_text(contact_id, _CONTACT_ID)) or (
+        workspace is not None and not _is_text(workspace, _WORKSPACE)
+    ):
+        return None
+    quantity = get("quantity")
     if quantity is not None and (
         type(quantity) is not int or not GRAPHQL_MIN_INT <= quantity <= GRAPHQL_MAX_INT
     ):
         return None
-    occurred_at: Any = value.get("occurredAt")
+    occurred_at: Any = get("occurredAt")
     if occurred_at is not None:
         if type(occurred_at) is not str:
             return None
@@ -70,12 +73,8 @@ def _event(value: object, parse_datetime: ParseDateTime) -> EventInput | None:
             occurred_at = parse_datetime(occurred_at)
         except Exception:  # the general path words the refusal
             return None
-    return EventInput(
-        event_id=value["id"],
-        product=value["product"],
-        metric=value["metric"],
-        quantity=quantity,
-        contact_id=value.get("contactId"),
-        workspace=value.get("workspace"),
-        occurred_at=occurred_at,
-    )
+    return EventInput(event_id, product, metric, quantity, contact_id, workspace, occurred_at)
+
+
+def _is_text(value: object, limit: int) -> TypeGuard[str]:
+    return type(value) is str and len(value) <= limit and "\x00" not in value

@@ -78,15 +78,9 @@ async def _used_in_month(
     organization_id: UUID, metrics: list[tuple[int, str]], period_start: datetime
 ) -> dict[tuple[int, str], int]:
     """used_in_period for several (product, metric) pairs at once."""
-    rows = await UsageCounter.filter(
-        organization_id=organization_id,
-        product_id__in=sorted({p for p, _ in metrics}),
-        metric__in=sorted({m for _, m in metrics}),
-        period_start=period_start,
-        workspace=ALL_WORKSPACES,
-    ).values_list("product_id", "metric", "value")
     wanted = set(metrics)
-    return {(p, m): v for p, m, v in rows if (p, m) in wanted}
+    used = await hot_reads.used_in_period(organization_id, period_start, None)
+    return {key: value for key, value in used.items() if key in wanted}
 
 
 async def subscription_and_items(

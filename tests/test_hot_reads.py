@@ -9,12 +9,15 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from tortoise.expressions import Q
 from tortoise.models import Model
 
 from billing.invoices import InvoiceKind, InvoiceStatus
 from models import (
     ALL_WORKSPACES,
+    BillingInfo,
     Invoice,
+    InvoiceLine,
     Organization,
     PaymentMethod,
     Subscription,
@@ -216,3 +219,76 @@ async def test_the_first_invoice_page_the_cards_and_the_counters_are_what_the_or
         assert used == await usage_in_period(organization.id, PERIOD[0], workspace)
         assert used == {(1, "contacts"): 2**40}
     assert await hot_reads.used_in_period(organization.id, PERIOD[1], None) == {}
+
+
+@pytest.mark.usefixtures("database")
+async def test_the_previews_other_reads_are_what_the_orm_reads() -> None:
+    organization = await _filled_organization()
+    now = PERIOD[0] + timedelta(days=11)
+    card = await hot_reads.default_payment_method(organization.id)
+    assert card is not None and card.is_default
+    orm_card = await PaymentMethod.filter(organization_id=organization.id, is_default=True).first()
+    assert orm_card is not None
+    assert_same([card], [orm_card])
+    assert await hot_reads.default_payment_method(uuid4()) is None
+
+    waiting = Q(pending_change__isnull=False)
+    for at in (now, PERIOD[0]):
+        pending = await Invoice.filter(
+            Q(waiting, Q(pending_change__isnull=True, due_at__lte=at), join_type=Q.OR),
+            organization_id=organization.id,
+            status=InvoiceStatus.OPEN,
+        ).values_list("pending_change", flat=True)
+        waits = await hot_reads.open_invoices_waiting(organization.id, at)
+        assert sorted(waits) == sorted(p is not None for p in pending)
+    assert sorted(await hot_reads.open_invoices_waiting(organization.id, now)) == [False, True]
+    assert await hot_reads.open_invoices_waiting(organization.id, PERIOD[0]) == [True]
+
+    assert await hot_reads.tax_details(organization.id) is None
+    await BillingInfo.create(
+        organization=organization,
+        company_name="Co",
+        billing_email="b@co.test",
+        country="IT",
+        region="",
+        tax_id="IT123",
+    )
+    info = await BillingInfo.get(organization_id=organization.id)
+    assert await hot_reads.tax_details(organization.id) == (info.country, info.region, info.tax_id)
+
+    def latest() -> Any:
+        return (
+            InvoiceLine.filter(
+                invoice__organization_id=organization.id,
+                amount__gt=0,
+                period_start__lte=now,
+                period_end__gt=now,
+            )
+            .exclude(invoice__status=InvoiceStatus.VOID)
+            .order_by("-invoice__sequence", "-position")
+            .first()
+        )
+
+    assert await latest() is None
+    assert await hot_reads.latest_charge_rate(organization.id, now) == (False, None)
+    invoices = await Invoice.filter(organization_id=organization.id).order_by("sequence")
+    rate = {"name": "IVA", "percent": "22", "reverse_charge": False}
+    for invoice, tax_rate in zip(invoices, [rate, None, {"name": "old"}], strict=True):
+        for position, amount in ((1, 500), (2, -100)):
+            await InvoiceLine.create(
+                invoice=invoice,
+                position=position,
+                description="line",
+                amount=amount,
+                period_start=PERIOD[0],
+                period_end=PERIOD[1],
+                tax_rate=tax_rate,
+            )
+    await Invoice.filter(id=invoices[2].id).update(status=InvoiceStatus.VOID)
+    line = await latest()
+    assert line is not None and line.tax_rate is None
+    assert await hot_reads.latest_charge_rate(organization.id, now) == (True, None)
+    await Invoice.filter(id=invoices[1].id).update(status=InvoiceStatus.VOID)
+    line = await latest()
+    assert line is not None and line.tax_rate == rate
+    assert await hot_reads.latest_charge_rate(organization.id, now) == (True, line.tax_rate)

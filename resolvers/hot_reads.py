@@ -27,6 +27,7 @@ from models import (
     Organization,
     PaymentMethod,
     Subscription,
+    SubscriptionDiscount,
     SubscriptionItem,
     SubscriptionItemAddOn,
 )
@@ -127,6 +128,14 @@ PAYMENT_METHOD_COLUMNS = (
     "is_default",
     "created_at",
 )
+DISCOUNT_COLUMNS = (
+    "id",
+    "organization_id",
+    "coupon_id",
+    "promotion_code_id",
+    "applied_at",
+    "periods_left",
+)
 # Which model each list builds, for the test that holds them to the models' fields.
 COLUMNS: dict[type[Model], tuple[str, ...]] = {
     Organization: ORGANIZATION_COLUMNS,
@@ -135,6 +144,7 @@ COLUMNS: dict[type[Model], tuple[str, ...]] = {
     SubscriptionItemAddOn: ADD_ON_COLUMNS,
     Invoice: INVOICE_COLUMNS,
     PaymentMethod: PAYMENT_METHOD_COLUMNS,
+    SubscriptionDiscount: DISCOUNT_COLUMNS,
 }
 
 
@@ -411,3 +421,14 @@ async def latest_charge_rate(organization_id: UUID, now: datetime) -> tuple[bool
     values = [organization_id, now, now, InvoiceStatus.VOID.value]
     _, rows = await _LATEST_CHARGE_RATE.rows(values)
     return (True, _TAX_RATE.to_python_value(rows[0][0])) if rows else (False, None)
+
+
+_DISCOUNT = _Statement(
+    f'SELECT {_listed(DISCOUNT_COLUMNS, "d")} FROM "subscription_discount" d'
+    " WHERE d.organization_id = $1 LIMIT 1"
+)
+
+
+async def subscription_discount(organization_id: UUID) -> SubscriptionDiscount | None:
+    _, rows = await _DISCOUNT.rows([organization_id])
+    return _builder(SubscriptionDiscount, DISCOUNT_COLUMNS)(rows[0]) if rows else None

@@ -12,15 +12,18 @@ import pytest
 from tortoise.expressions import Q
 from tortoise.models import Model
 
+from billing.discounts import CouponDuration
 from billing.invoices import InvoiceKind, InvoiceStatus
 from models import (
     ALL_WORKSPACES,
     BillingInfo,
+    Coupon,
     Invoice,
     InvoiceLine,
     Organization,
     PaymentMethod,
     Subscription,
+    SubscriptionDiscount,
     SubscriptionItem,
     SubscriptionItemAddOn,
     UsageCounter,
@@ -292,3 +295,29 @@ async def test_the_previews_other_reads_are_what_the_orm_reads() -> None:
     line = await latest()
     assert line is not None and line.tax_rate == rate
     assert await hot_reads.latest_charge_rate(organization.id, now) == (True, line.tax_rate)
+
+
+@pytest.mark.usefixtures("database")
+async def test_the_discount_in_force_is_what_the_orm_reads() -> None:
+    organization = await _filled_organization()
+    assert await hot_reads.subscription_discount(organization.id) is None
+    coupon = await Coupon.create(
+        code=f"HOT-{organization.slug}",
+        name="Hot",
+        duration=CouponDuration.REPEATING,
+        duration_periods=3,
+        percent_off_bp=2000,
+    )
+    for periods_left in (3, None):
+        await SubscriptionDiscount.filter(organization_id=organization.id).delete()
+        await SubscriptionDiscount.create(
+            organization_id=organization.id,
+            coupon_id=coupon.id,
+            applied_at=PERIOD[0] + timedelta(microseconds=5),
+            periods_left=periods_left,
+        )
+        discount = await hot_reads.subscription_discount(organization.id)
+        assert discount is not None
+        orm = await SubscriptionDiscount.filter(organization_id=organization.id).first()
+        assert orm is not None
+        assert_same([discount], [orm])

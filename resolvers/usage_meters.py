@@ -115,13 +115,12 @@ async def gate_usage(
     metric: str,
     quantity: int,
 ) -> GateAnswer:
-    subscription = await Subscription.get_or_none(organization_id=organization.id)
+    found = await hot_reads.subscription_and_items(organization.id)  # one statement
+    subscription = found[0] if found else None
     product_row = snapshot.product_by_code(product)
     item = (
-        await SubscriptionItem.get_or_none(
-            subscription_id=subscription.id, product_id=product_row.id
-        )
-        if subscription and product_row
+        next((i for i in found[1] if i.product_id == product_row.id), None)
+        if found and product_row
         else None
     )
     if subscription is None or item is None or product_row is None:

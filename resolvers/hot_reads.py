@@ -186,8 +186,9 @@ def _builder(model: type[M], columns: tuple[str, ...]) -> Callable[[Sequence[Any
 
 
 class _Statement:
-    """One statement in both dialects, from PostgreSQL's text ($1, $2, … in order, each once).
-    `{ids}` stands for a list of ids: `= ANY($1::uuid[])` on PostgreSQL, `IN (?, …)` on SQLite."""
+    """One statement in both dialects, from PostgreSQL's text ($1 to $9, in order, each once).
+    `{ids}` stands for the first parameter, a list of ids: `= ANY($1::uuid[])` on PostgreSQL,
+    `IN (?, …)` on SQLite."""
 
     def __init__(self, postgres: str) -> None:
         self.postgres = postgres.replace("{ids}", "= ANY($1::uuid[])")
@@ -196,10 +197,9 @@ class _Statement:
             sqlite = sqlite.replace(f"${number}", "?")
         self._sqlite = sqlite
 
-    async def rows(self, values: list[Any]) -> tuple[bool, list[Any]]:
+    async def rows(self, values: list[Any]) -> list[Any]:
         connection: BaseDBAsyncClient = connections.get("default")  # a transaction's, inside one
-        postgres = is_postgres(connection)
-        if postgres:
+        if is_postgres(connection):
             _, rows = await connection.execute_query(self.postgres, values)
         else:
             values = [str(v) if isinstance(v, UUID) else v for v in values]
@@ -209,7 +209,7 @@ class _Statement:
                 sqlite = sqlite.replace("{ids}", f"IN ({', '.join('?' * len(ids))})")
                 values = ids + values
             _, rows = await connection.execute_query(sqlite, values)
-        return postgres, list(rows)
+        return list(rows)
 
 
 _ORGANIZATIONS = _Statement(
@@ -218,7 +218,7 @@ _ORGANIZATIONS = _Statement(
 
 
 async def organizations(ids: Sequence[UUID]) -> list[Organization]:
-    _, rows = await _ORGANIZATIONS.rows([list(ids)])
+    rows = await _ORGANIZATIONS.rows([list(ids)])
     build = _builder(Organization, ORGANIZATION_COLUMNS)
     return [build(row) for row in rows]
 
@@ -230,7 +230,7 @@ _SUBSCRIPTIONS = _Statement(
 
 
 async def subscriptions(organization_ids: Sequence[UUID]) -> list[Subscription]:
-    _, rows = await _SUBSCRIPTIONS.rows([list(organization_ids)])
+    rows = await _SUBSCRIPTIONS.rows([list(organization_ids)])
     build = _builder(Subscription, SUBSCRIPTION_COLUMNS)
     return [build(row) for row in rows]
 
@@ -243,7 +243,7 @@ _ITEMS = _Statement(
 
 async def items(subscription_ids: Sequence[UUID]) -> list[SubscriptionItem]:
     """In id order, as the page's DataLoader read them."""
-    _, rows = await _ITEMS.rows([list(subscription_ids)])
+    rows = await _ITEMS.rows([list(subscription_ids)])
     build = _builder(SubscriptionItem, ITEM_COLUMNS)
     return [build(row) for row in rows]
 
@@ -255,7 +255,7 @@ _ADD_ONS = _Statement(
 
 
 async def add_ons(item_ids: Sequence[UUID]) -> list[SubscriptionItemAddOn]:
-    _, rows = await _ADD_ONS.rows([list(item_ids)])
+    rows = await _ADD_ONS.rows([list(item_ids)])
     build = _builder(SubscriptionItemAddOn, ADD_ON_COLUMNS)
     return [build(row) for row in rows]
 
@@ -280,7 +280,7 @@ async def subscription_and_items(
 ) -> tuple[Subscription, list[SubscriptionItem]] | None:
     """The organization's subscription and its items in product order, in one statement; None
     when it has no subscription. Each item's `subscription` is that row."""
-    _, rows = await _SUBSCRIPTION_AND_ITEMS.rows([organization_id])
+    rows = await _SUBSCRIPTION_AND_ITEMS.rows([organization_id])
     if not rows:
         return None
     subscription = _builder(Subscription, SUBSCRIPTION_COLUMNS)(tuple(rows[0])[:_S])
@@ -297,7 +297,7 @@ async def subscription_items_and_add_ons(
     organization_id: UUID,
 ) -> tuple[Subscription, list[SubscriptionItem], list[SubscriptionItemAddOn]] | None:
     """As `subscription_and_items`, with the items' add-ons, still one statement."""
-    _, rows = await _SUBSCRIPTION_ITEMS_AND_ADD_ONS.rows([organization_id])
+    rows = await _SUBSCRIPTION_ITEMS_AND_ADD_ONS.rows([organization_id])
     if not rows:
         return None
     subscription = _builder(Subscription, SUBSCRIPTION_COLUMNS)(tuple(rows[0])[:_S])
@@ -337,9 +337,9 @@ async def first_invoices(
 ) -> tuple[list[Invoice], int]:
     """The newest `limit` invoices (of that status), and how many there are in all."""
     if status is None:
-        _, rows = await _FIRST_INVOICE_PAGE.rows([organization_id, limit])
+        rows = await _FIRST_INVOICE_PAGE.rows([organization_id, limit])
     else:
-        _, rows = await _FIRST_INVOICE_PAGE_OF_STATUS.rows([organization_id, status.value, limit])
+        rows = await _FIRST_INVOICE_PAGE_OF_STATUS.rows([organization_id, status.value, limit])
     count = len(INVOICE_COLUMNS)
     build = _builder(Invoice, INVOICE_COLUMNS)
     found = [build(tuple(row)[:count]) for row in rows]
@@ -353,7 +353,7 @@ _PAYMENT_METHODS = _Statement(
 
 
 async def payment_methods(organization_id: UUID) -> list[PaymentMethod]:
-    _, rows = await _PAYMENT_METHODS.rows([organization_id])
+    rows = await _PAYMENT_METHODS.rows([organization_id])
     build = _builder(PaymentMethod, PAYMENT_METHOD_COLUMNS)
     return [build(row) for row in rows]
 
@@ -368,7 +368,7 @@ async def used_in_period(
     organization_id: UUID, period_start: datetime, workspace: str | None
 ) -> dict[tuple[int, str], int]:
     """(product id, metric) -> used, for all workspaces or one (no model: three columns)."""
-    _, rows = await _USED.rows([organization_id, period_start, workspace or ALL_WORKSPACES])
+    rows = await _USED.rows([organization_id, period_start, workspace or ALL_WORKSPACES])
     return {(int(row[0]), str(row[1])): int(row[2]) for row in rows}
 
 
@@ -379,7 +379,7 @@ _DEFAULT_CARD = _Statement(
 
 
 async def default_payment_method(organization_id: UUID) -> PaymentMethod | None:
-    _, rows = await _DEFAULT_CARD.rows([organization_id, True])
+    rows = await _DEFAULT_CARD.rows([organization_id, True])
     return _builder(PaymentMethod, PAYMENT_METHOD_COLUMNS)(rows[0]) if rows else None
 
 
@@ -392,7 +392,7 @@ _OPEN_INVOICES = _Statement(
 async def open_invoices_waiting(organization_id: UUID, now: datetime) -> list[bool]:
     """For each open invoice that is overdue at `now` or waits for its payment to apply a change
     (CHG-5): whether it waits."""
-    _, rows = await _OPEN_INVOICES.rows([organization_id, InvoiceStatus.OPEN.value, now])
+    rows = await _OPEN_INVOICES.rows([organization_id, InvoiceStatus.OPEN.value, now])
     return [bool(row[0]) for row in rows]
 
 
@@ -403,7 +403,7 @@ _TAX_DETAILS = _Statement(
 
 async def tax_details(organization_id: UUID) -> tuple[str, str, str] | None:
     """The billing information's country, region and VAT number; None without billing info."""
-    _, rows = await _TAX_DETAILS.rows([organization_id])
+    rows = await _TAX_DETAILS.rows([organization_id])
     return (str(rows[0][0]), str(rows[0][1]), str(rows[0][2])) if rows else None
 
 
@@ -419,7 +419,7 @@ async def latest_charge_rate(organization_id: UUID, now: datetime) -> tuple[bool
     """Whether a charge (a positive line of an invoice not void) covers `now`, and the latest
     one's `tax_rate` JSON as the ORM reads it."""
     values = [organization_id, now, now, InvoiceStatus.VOID.value]
-    _, rows = await _LATEST_CHARGE_RATE.rows(values)
+    rows = await _LATEST_CHARGE_RATE.rows(values)
     return (True, _TAX_RATE.to_python_value(rows[0][0])) if rows else (False, None)
 
 
@@ -430,5 +430,5 @@ _DISCOUNT = _Statement(
 
 
 async def subscription_discount(organization_id: UUID) -> SubscriptionDiscount | None:
-    _, rows = await _DISCOUNT.rows([organization_id])
+    rows = await _DISCOUNT.rows([organization_id])
     return _builder(SubscriptionDiscount, DISCOUNT_COLUMNS)(rows[0]) if rows else None

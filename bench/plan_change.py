@@ -7,7 +7,8 @@ checkout, side by side in one run.
 
 Exports `--before-ref` (git archive) to a temporary directory and serves it beside this checkout
 (`billing-gateway serve`, sandbox, GATEWAY_FIXED_CLOCK at 2026-03-12 09:30 UTC) on one PostgreSQL
-database (`plan_change_bench`, recreated; BENCH_POSTGRES names the database used to create it).
+database (`plan_change_bench`, recreated; BENCH_DATABASE renames it, BENCH_POSTGRES names the
+database used to create it).
 Every organization has Messaging Growth, Email 1,000 and Marketing Plus 10 days into a 31-day
 period, and is changed once: Messaging Growth to Advanced, an immediate upgrade with a charge (the
 sandbox processor's pm_card_visa). The organizations are split between the two sides, and the
@@ -44,7 +45,7 @@ UPGRADE = {"product": "messaging", "plan": "advanced"}
 DOWNGRADE = {"product": "email", "plan": "email-500"}
 SECRET = "bench-secret-" + "x" * 40
 ADMIN_URL = os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-DATABASE = "plan_change_bench"
+DATABASE = os.environ.get("BENCH_DATABASE", "plan_change_bench")
 ROOT = Path(__file__).resolve().parent.parent
 PREVIEW = """query ($input: PlanChangeInput!) { previewPlanChange(input: $input) {
   kind timing amountDueNow { amount } lines { description amount { amount } } blockers { code } } }"""

@@ -28,6 +28,7 @@ from models import (
     SubscriptionDiscount,
     SubscriptionItem,
 )
+from resolvers import hot_reads
 from resolvers.coupon_store import coupon_value, promotion_value
 from resolvers.locks import lock_organization
 
@@ -115,7 +116,7 @@ def applied_mid_period(offered: Offered) -> discounts.InForce:
 
 
 async def _current(organization_id: UUID) -> SubscriptionDiscount | None:
-    row = await SubscriptionDiscount.filter(organization_id=organization_id).first()
+    row = await hot_reads.subscription_discount(organization_id)
     if row is None or row.periods_left == 0:
         return None
     return row

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from tortoise.expressions import RawSQL
-
 from billing.errors import BillingError
 from billing.invoices import InvoiceStatus
 from models import Invoice
+from resolvers import hot_reads
 
 MAX_PAGE = 100
 
@@ -18,18 +17,13 @@ async def invoice_page(
 ) -> tuple[list[Invoice], bool, int]:
     if not 1 <= first <= MAX_PAGE:
         raise BillingError(f"first must be from 1 to {MAX_PAGE}, got {first}.", field="first")
+    if after_sequence is None:
+        # The first page (the billing page's): the count comes with the rows, one statement.
+        counted, total = await hot_reads.first_invoices(organization_id, status, first + 1)
+        return counted[:first], len(counted) > first, total
     query = Invoice.filter(organization_id=organization_id)
     if status is not None:
         query = query.filter(status=status)
-    if after_sequence is None:
-        # The first page (the billing page's): the count comes with the rows, one statement.
-        counted = (
-            await query.annotate(listed=RawSQL("COUNT(*) OVER ()"))
-            .order_by("-sequence")
-            .limit(first + 1)
-        )
-        total = int(counted[0].listed) if counted else 0  # type: ignore[attr-defined]
-        return counted[:first], len(counted) > first, total
     total = await query.count()
     rows = await query.filter(sequence__lt=after_sequence).order_by("-sequence").limit(first + 1)
     return rows[:first], len(rows) > first, total

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from billing import discounts
@@ -28,6 +27,7 @@ from models import (
     PaymentMethod,
 )
 from payments.port import ChargeRequest, ChargeResult, ChargeStatus, PaymentProcessor
+from resolvers import hot_reads
 from resolvers.document_mail import INVOICE, issued_to, queue_document
 from resolvers.taxes import tax_customer, tax_table
 from resolvers.webhook_events import invoice_event
@@ -204,21 +204,12 @@ class OpenInvoiceFacts:
 
 async def open_invoice_facts(organization_id: UUID, now: datetime) -> OpenInvoiceFacts:
     """The overdue invoices and whether a change waits for its payment, in one statement."""
-    waiting = Q(pending_change__isnull=False)
-    overdue = Q(pending_change__isnull=True, due_at__lte=now)
-    rows = await Invoice.filter(
-        Q(waiting, overdue, join_type=Q.OR),
-        organization_id=organization_id,
-        status=InvoiceStatus.OPEN,
-    ).values_list("pending_change", flat=True)
-    return OpenInvoiceFacts(
-        overdue=sum(1 for pending in rows if pending is None),
-        payment_waiting=any(pending is not None for pending in rows),
-    )
+    waits = await hot_reads.open_invoices_waiting(organization_id, now)
+    return OpenInvoiceFacts(overdue=waits.count(False), payment_waiting=any(waits))
 
 
 async def default_payment_method(organization_id: UUID) -> PaymentMethod | None:
-    return await PaymentMethod.filter(organization_id=organization_id, is_default=True).first()
+    return await hot_reads.default_payment_method(organization_id)
 
 
 @dataclass(frozen=True)

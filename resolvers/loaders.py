@@ -20,10 +20,9 @@ from models import (
     Payment,
     Price,
     Subscription,
-    SubscriptionItem,
-    SubscriptionItemAddOn,
     Workspace,
 )
+from resolvers import hot_reads
 from resolvers.catalog import CatalogSnapshot, current_catalog_snapshot, price_rows
 
 K = TypeVar("K", bound=Hashable)
@@ -64,22 +63,6 @@ def _many_each(
     return load
 
 
-async def _organizations(ids: Sequence[UUID]) -> list[Organization]:
-    return await Organization.filter(id__in=ids)
-
-
-async def _subscriptions(org_ids: Sequence[UUID]) -> list[Subscription]:
-    return await Subscription.filter(organization_id__in=org_ids)
-
-
-async def _items(subscription_ids: Sequence[UUID]) -> list[SubscriptionItem]:
-    return await SubscriptionItem.filter(subscription_id__in=subscription_ids).order_by("id")
-
-
-async def _item_add_ons(item_ids: Sequence[UUID]) -> list[SubscriptionItemAddOn]:
-    return await SubscriptionItemAddOn.filter(item_id__in=item_ids).order_by("id")
-
-
 async def _members(org_ids: Sequence[UUID]) -> list[Membership]:
     return (
         await Membership.filter(organization_id__in=org_ids)
@@ -114,13 +97,15 @@ class Loaders:
         self._clock = clock
         self._catalog_check = catalog_check
         self.organization: SharedLoader[UUID, Organization | None] = SharedLoader(
-            _one_each(_organizations, lambda o: o.id)
+            _one_each(hot_reads.organizations, lambda o: o.id)
         )
         self.subscription_by_organization: SharedLoader[UUID, Subscription | None] = SharedLoader(
-            _one_each(_subscriptions, lambda s: s.organization_id)
+            _one_each(hot_reads.subscriptions, lambda s: s.organization_id)
         )
-        self.items_by_subscription = SharedLoader(_many_each(_items, lambda i: i.subscription_id))
-        self.add_ons_by_item = SharedLoader(_many_each(_item_add_ons, lambda a: a.item_id))
+        self.items_by_subscription = SharedLoader(
+            _many_each(hot_reads.items, lambda i: i.subscription_id)
+        )
+        self.add_ons_by_item = SharedLoader(_many_each(hot_reads.add_ons, lambda a: a.item_id))
         self.price: SharedLoader[int, Price | None] = SharedLoader(
             _one_each(self._prices, lambda p: p.id)
         )

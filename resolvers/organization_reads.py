@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from models import BillingInfo, FeatureSetting, Invoice, Notification, PaymentMethod, Subscription
+from resolvers import hot_reads
 
 MAX_NOTIFICATIONS = 100
 
@@ -33,7 +34,7 @@ async def billing_info_of(organization_id: UUID) -> BillingInfo | None:
 
 
 async def payment_methods_of(organization_id: UUID) -> list[PaymentMethod]:
-    return await PaymentMethod.filter(organization_id=organization_id).order_by("created_at")
+    return await hot_reads.payment_methods(organization_id)
 
 
 async def notifications_of(organization_id: UUID, first: int) -> list[Notification]:

@@ -17,6 +17,7 @@ from billing.terms import ChangeRequest as ChangeRequest
 from billing.terms import ItemTerms as ItemTerms
 from models import Organization, Subscription, SubscriptionItem, SubscriptionItemAddOn
 from models import Price as PriceRow
+from resolvers import hot_reads
 from resolvers.catalog import CatalogSnapshot, price_of
 
 
@@ -98,37 +99,23 @@ class LoadedSubscription:
 async def load_subscription(
     organization: Organization, snapshot: CatalogSnapshot, *, lock: bool
 ) -> LoadedSubscription | None:
-    """`lock`: the subscription's row locked too (FOR UPDATE); without, the subscription and its
-    items are read in one statement (a holder of the organization's lock, which covers them,
-    needs no row lock: resolvers/locks.py)."""
+    """`lock`: the subscription's row locked too (FOR UPDATE); without, the subscription, its
+    items and their add-ons are read in one statement (a holder of the organization's lock,
+    which covers them, needs no row lock: resolvers/locks.py)."""
     if lock:
         row = await Subscription.filter(organization_id=organization.id).select_for_update().first()
         if row is None:
             return None
         items = await SubscriptionItem.filter(subscription_id=row.id).order_by("product_id")
+        add_ons = await SubscriptionItemAddOn.filter(item_id__in=[i.id for i in items])
     else:
-        found = await _subscription_with_items(organization)
+        found = await hot_reads.subscription_items_and_add_ons(organization.id)
         if found is None:
             return None
-        row, items = found
-    add_ons = await SubscriptionItemAddOn.filter(item_id__in=[i.id for i in items])
+        row, items, add_ons = found
     loaded = loaded_from_rows(organization, row, items, add_ons, {}, snapshot)
     await load_prices(loaded, [pid for t in loaded.terms.values() for pid in t.price_ids()])
     return loaded
-
-
-async def _subscription_with_items(
-    organization: Organization,
-) -> tuple[Subscription, list[SubscriptionItem]] | None:
-    items = (
-        await SubscriptionItem.filter(subscription__organization_id=organization.id)
-        .select_related("subscription")
-        .order_by("product_id")
-    )
-    if items:
-        return items[0].subscription, items
-    row = await Subscription.get_or_none(organization_id=organization.id)
-    return (row, []) if row is not None else None
 
 
 def item_terms(item: SubscriptionItem, add_ons: Iterable[SubscriptionItemAddOn]) -> ItemTerms:

@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from billing.invoices import InvoiceStatus
 from billing.quote import Line
 from billing.tax import NO_TAX, TaxCustomer, TaxRate, TaxTable, rate_for, tax_lines
-from models import BillingInfo, InvoiceLine, Issuer
+from models import Issuer
+from resolvers import hot_reads
 
 
 async def tax_table() -> TaxTable:
@@ -30,30 +30,21 @@ def tax_customer(customer: dict[str, Any]) -> TaxCustomer:
 
 async def customer_rate(organization_id: UUID) -> TaxRate:
     """The rate of the billing information as it is now: what the next invoice is issued with."""
-    info = await BillingInfo.get_or_none(organization_id=organization_id)
-    if info is None:
+    details = await hot_reads.tax_details(organization_id)
+    if details is None:
         return NO_TAX
-    customer = TaxCustomer(country=info.country, region=info.region, vat_number=info.tax_id)
+    country, region, vat_number = details
+    customer = TaxCustomer(country=country, region=region, vat_number=vat_number)
     return rate_for(await tax_table(), customer)
 
 
 async def reversed_rate(organization_id: UUID, now: datetime) -> TaxRate | None:
     """The rate of the latest charge for the period running at `now`: a credit for its unused
     time is taxed at it. None when no such charge was invoiced (the current rate then)."""
-    line = (
-        await InvoiceLine.filter(
-            invoice__organization_id=organization_id,
-            amount__gt=0,
-            period_start__lte=now,
-            period_end__gt=now,
-        )
-        .exclude(invoice__status=InvoiceStatus.VOID)
-        .order_by("-invoice__sequence", "-position")
-        .first()
-    )
-    if line is None:
+    found, tax_rate = await hot_reads.latest_charge_rate(organization_id, now)
+    if not found:
         return None
-    return NO_TAX if line.tax_rate is None else TaxRate.from_json(line.tax_rate)
+    return NO_TAX if tax_rate is None else TaxRate.from_json(tax_rate)
 
 
 async def taxed_for(organization_id: UUID, lines: list[Line]) -> list[Line]:

@@ -13,6 +13,7 @@ from billing.limits import on_demand_terms
 from billing.periods import usage_month
 from billing.quote import Line
 from models import ALL_WORKSPACES, Subscription, SubscriptionItem, UsageCounter
+from resolvers import hot_reads
 from resolvers.catalog import CatalogSnapshot
 
 
@@ -77,27 +78,17 @@ async def _used_in_month(
     organization_id: UUID, metrics: list[tuple[int, str]], period_start: datetime
 ) -> dict[tuple[int, str], int]:
     """used_in_period for several (product, metric) pairs at once."""
-    rows = await UsageCounter.filter(
-        organization_id=organization_id,
-        product_id__in=sorted({p for p, _ in metrics}),
-        metric__in=sorted({m for _, m in metrics}),
-        period_start=period_start,
-        workspace=ALL_WORKSPACES,
-    ).values_list("product_id", "metric", "value")
     wanted = set(metrics)
-    return {(p, m): v for p, m, v in rows if (p, m) in wanted}
+    used = await hot_reads.used_in_period(organization_id, period_start, None)
+    return {key: value for key, value in used.items() if key in wanted}
 
 
 async def subscription_and_items(
     organization_id: UUID,
 ) -> tuple[Subscription, dict[int, SubscriptionItem]]:
-    """The subscription and its items by product id, in one statement when it has items."""
-    rows = await SubscriptionItem.filter(
-        subscription__organization_id=organization_id
-    ).select_related("subscription")
-    if rows:
-        return rows[0].subscription, {row.product_id: row for row in rows}
-    subscription = await Subscription.get_or_none(organization_id=organization_id)
-    if subscription is None:
+    """The subscription and its items by product id, in one statement."""
+    found = await hot_reads.subscription_and_items(organization_id)
+    if found is None:
         raise BillingError("This organization has no subscription to record usage against.")
-    return subscription, {}
+    subscription, rows = found
+    return subscription, {row.product_id: row for row in rows}

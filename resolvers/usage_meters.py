@@ -12,8 +12,8 @@ from billing.limits import OnDemandTerms, on_demand_terms
 from billing.periods import billing_month_starting_in, parse_month, shift_months
 from billing.usage import GateFacts, GateReason, gate, percent_used
 from models import Organization, Subscription, SubscriptionItem, UsageCounter
+from resolvers import hot_reads
 from resolvers.catalog import CatalogSnapshot
-from resolvers.usage import usage_in_period
 from resolvers.usage_charges import open_usage_month
 
 
@@ -54,7 +54,7 @@ async def read_meters(
         period_start, _ = open_usage_month(subscription)
     else:
         period_start = await period_in_month(organization_id, subscription, month)
-    used = await usage_in_period(organization_id, period_start, workspace)
+    used = await hot_reads.used_in_period(organization_id, period_start, workspace)
     snapshot = snapshot.in_currency(subscription.currency)  # CUR-1
     result = []
     for item in sorted(items, key=lambda i: i.product_id):
@@ -115,13 +115,12 @@ async def gate_usage(
     metric: str,
     quantity: int,
 ) -> GateAnswer:
-    subscription = await Subscription.get_or_none(organization_id=organization.id)
+    found = await hot_reads.subscription_and_items(organization.id)  # one statement
+    subscription = found[0] if found else None
     product_row = snapshot.product_by_code(product)
     item = (
-        await SubscriptionItem.get_or_none(
-            subscription_id=subscription.id, product_id=product_row.id
-        )
-        if subscription and product_row
+        next((i for i in found[1] if i.product_id == product_row.id), None)
+        if found and product_row
         else None
     )
     if subscription is None or item is None or product_row is None:
@@ -129,7 +128,7 @@ async def gate_usage(
         decision = gate(GateFacts(None, 0, None, automatic_charges_paused=paused), quantity)
         return GateAnswer(decision.allowed, decision.reason, 0, None)
     month_start, _ = open_usage_month(subscription)
-    used = (await usage_in_period(organization.id, month_start, None)).get(
+    used = (await hot_reads.used_in_period(organization.id, month_start, None)).get(
         (product_row.id, metric), 0
     )
 

@@ -1,0 +1,434 @@
+"""The hot reads written out: the billing page's, the plan-change preview's and ingestion's.
+
+Each statement is SQL text per dialect ($1 on PostgreSQL, ? on SQLite), and its rows become the
+model instances Tortoise itself builds (as `Model._init_from_db` builds them, converting every
+column as a queryset's read does: UUIDs, time zones, JSON, enums). Building the statements
+through pypika and the querysets cost several times the statements themselves (bench/README.md).
+
+Every read names its columns; tests/test_hot_reads.py fails when a model gains a field that a
+read here does not select (its instances would lack that attribute)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.models import Model
+
+from billing.invoices import InvoiceStatus
+from models import (
+    ALL_WORKSPACES,
+    Invoice,
+    InvoiceLine,
+    Organization,
+    PaymentMethod,
+    Subscription,
+    SubscriptionDiscount,
+    SubscriptionItem,
+    SubscriptionItemAddOn,
+)
+from resolvers.locks import is_postgres
+
+M = TypeVar("M", bound=Model)
+
+ORGANIZATION_COLUMNS = (
+    "id",
+    "slug",
+    "name",
+    "currency",
+    "credit_balance",
+    "invoice_sequence",
+    "credit_note_sequence",
+    "data_delete_at",
+    "data_deleted_at",
+    "clock_offset_seconds",
+    "automatic_charges_paused",
+    "automatic_charges_pause_reason",
+    "failed_payment_method_id",
+    "processor_customer_id",
+    "external_id",
+    "created_at",
+)
+SUBSCRIPTION_COLUMNS = (
+    "id",
+    "organization_id",
+    "status",
+    "billing_interval",
+    "currency",
+    "billing_anchor",
+    "current_period_start",
+    "current_period_end",
+    "trial_ends_at",
+    "cancel_at",
+    "cancel_reason",
+    "cancelled_at",
+    "auto_downgrade_checked_for",
+    "renewal_notice_for",
+    "trial_ending_notice_for",
+    "usage_closed_until",
+    "next_due_at",
+    "created_at",
+    "updated_at",
+)
+ITEM_COLUMNS = (
+    "id",
+    "subscription_id",
+    "product_id",
+    "plan_id",
+    "plan_price_id",
+    "seats",
+    "seat_price_id",
+    "contact_limit",
+    "contact_limit_price_id",
+    "upgrade_preference",
+    "auto_downgrade",
+    "prepaid_periods",
+    "scheduled_change",
+    "seats_in_use",
+    "stock",
+)
+ADD_ON_COLUMNS = ("id", "item_id", "add_on_id", "price_id")
+INVOICE_COLUMNS = (
+    "id",
+    "organization_id",
+    "number",
+    "sequence",
+    "kind",
+    "status",
+    "currency",
+    "total",
+    "discount_total",
+    "credit_applied",
+    "amount_due",
+    "issued_at",
+    "due_at",
+    "paid_at",
+    "period_start",
+    "period_end",
+    "pending_change",
+    "automatic_retries",
+    "billing_details",
+    "tax_summary",
+    "tax_total",
+    "tax_legend",
+    "created_at",
+)
+PAYMENT_METHOD_COLUMNS = (
+    "id",
+    "organization_id",
+    "processor_id",
+    "brand",
+    "last4",
+    "exp_month",
+    "exp_year",
+    "is_default",
+    "created_at",
+)
+DISCOUNT_COLUMNS = (
+    "id",
+    "organization_id",
+    "coupon_id",
+    "promotion_code_id",
+    "applied_at",
+    "periods_left",
+)
+# Which model each list builds, for the test that holds them to the models' fields.
+COLUMNS: dict[type[Model], tuple[str, ...]] = {
+    Organization: ORGANIZATION_COLUMNS,
+    Subscription: SUBSCRIPTION_COLUMNS,
+    SubscriptionItem: ITEM_COLUMNS,
+    SubscriptionItemAddOn: ADD_ON_COLUMNS,
+    Invoice: INVOICE_COLUMNS,
+    PaymentMethod: PAYMENT_METHOD_COLUMNS,
+    SubscriptionDiscount: DISCOUNT_COLUMNS,
+}
+
+
+def _listed(columns: tuple[str, ...], table: str) -> str:
+    return ", ".join(f'{table}."{c}"' for c in columns)
+
+
+def _builder(model: type[M], columns: tuple[str, ...]) -> Callable[[Sequence[Any]], M]:
+    """What `model._init_from_db(**row)` does, with each column's conversion looked up once per
+    read rather than once per row (twice as fast on the invoice page's 21 rows): the driver's
+    value as it is for the meta's native fields, the field type for its default ones (None
+    kept), `to_python_value` for the rest. Looked up on every read, as Tortoise.init sets them
+    for the database it opened."""
+    meta = model._meta
+    conversions: dict[str, tuple[str, Callable[[Any], Any] | None, bool]] = {}
+    for key, name, _ in meta.db_native_fields:
+        conversions[key] = (name, None, False)
+    for key, name, field in meta.db_default_fields:
+        conversions[key] = (name, field.field_type, False)
+    for key, name, field in meta.db_complex_fields:
+        conversions[key] = (name, field.to_python_value, True)
+    plan = [conversions[column] for column in columns]
+    custom_pk = meta.db_pk_column not in meta.generated_db_fields
+
+    def build(values: Sequence[Any]) -> M:
+        instance = model.__new__(model)
+        attributes = instance.__dict__
+        attributes["_partial"] = False
+        attributes["_saved_in_db"] = True
+        attributes["_custom_generated_pk"] = custom_pk
+        attributes["_await_when_save"] = {}
+        for (name, convert, convert_none), value in zip(plan, values, strict=True):
+            if convert is not None and (convert_none or value is not None):
+                value = convert(value)
+            attributes[name] = value
+        return instance
+
+    return build
+
+
+class _Statement:
+    """One statement in both dialects, from PostgreSQL's text ($1 to $9, in order, each once).
+    `{ids}` stands for the first parameter, a list of ids: `= ANY($1::uuid[])` on PostgreSQL,
+    `IN (?, …)` on SQLite."""
+
+    def __init__(self, postgres: str) -> None:
+        self.postgres = postgres.replace("{ids}", "= ANY($1::uuid[])")
+        sqlite = postgres
+        for number in range(9, 0, -1):
+            sqlite = sqlite.replace(f"${number}", "?")
+        self._sqlite = sqlite
+
+    async def rows(self, values: list[Any]) -> list[Any]:
+        connection: BaseDBAsyncClient = connections.get("default")  # a transaction's, inside one
+        if is_postgres(connection):
+            _, rows = await connection.execute_query(self.postgres, values)
+        else:
+            values = [str(v) if isinstance(v, UUID) else v for v in values]
+            sqlite = self._sqlite
+            if "{ids}" in sqlite:
+                ids = [str(v) for v in values.pop(0)]
+                sqlite = sqlite.replace("{ids}", f"IN ({', '.join('?' * len(ids))})")
+                values = ids + values
+            _, rows = await connection.execute_query(sqlite, values)
+        return list(rows)
+
+
+_ORGANIZATIONS = _Statement(
+    f'SELECT {_listed(ORGANIZATION_COLUMNS, "o")} FROM "organization" o WHERE o.id {{ids}}'
+)
+
+
+async def organizations(ids: Sequence[UUID]) -> list[Organization]:
+    rows = await _ORGANIZATIONS.rows([list(ids)])
+    build = _builder(Organization, ORGANIZATION_COLUMNS)
+    return [build(row) for row in rows]
+
+
+_SUBSCRIPTIONS = _Statement(
+    f'SELECT {_listed(SUBSCRIPTION_COLUMNS, "s")} FROM "subscription" s'
+    " WHERE s.organization_id {ids}"
+)
+
+
+async def subscriptions(organization_ids: Sequence[UUID]) -> list[Subscription]:
+    rows = await _SUBSCRIPTIONS.rows([list(organization_ids)])
+    build = _builder(Subscription, SUBSCRIPTION_COLUMNS)
+    return [build(row) for row in rows]
+
+
+_ITEMS = _Statement(
+    f'SELECT {_listed(ITEM_COLUMNS, "i")} FROM "subscription_item" i'
+    " WHERE i.subscription_id {ids} ORDER BY i.id"
+)
+
+
+async def items(subscription_ids: Sequence[UUID]) -> list[SubscriptionItem]:
+    """In id order, as the page's DataLoader read them."""
+    rows = await _ITEMS.rows([list(subscription_ids)])
+    build = _builder(SubscriptionItem, ITEM_COLUMNS)
+    return [build(row) for row in rows]
+
+
+_ADD_ONS = _Statement(
+    f'SELECT {_listed(ADD_ON_COLUMNS, "a")} FROM "subscription_item_add_on" a'
+    " WHERE a.item_id {ids} ORDER BY a.id"
+)
+
+
+async def add_ons(item_ids: Sequence[UUID]) -> list[SubscriptionItemAddOn]:
+    rows = await _ADD_ONS.rows([list(item_ids)])
+    build = _builder(SubscriptionItemAddOn, ADD_ON_COLUMNS)
+    return [build(row) for row in rows]
+
+
+_S, _I, _A = len(SUBSCRIPTION_COLUMNS), len(ITEM_COLUMNS), len(ADD_ON_COLUMNS)
+_SUBSCRIPTION_AND_ITEMS = _Statement(
+    f"SELECT {_listed(SUBSCRIPTION_COLUMNS, 's')}, {_listed(ITEM_COLUMNS, 'i')}"
+    ' FROM "subscription" s LEFT JOIN "subscription_item" i ON i.subscription_id = s.id'
+    " WHERE s.organization_id = $1 ORDER BY i.product_id"
+)
+_SUBSCRIPTION_ITEMS_AND_ADD_ONS = _Statement(
+    f"SELECT {_listed(SUBSCRIPTION_COLUMNS, 's')}, {_listed(ITEM_COLUMNS, 'i')},"
+    f" {_listed(ADD_ON_COLUMNS, 'a')}"
+    ' FROM "subscription" s LEFT JOIN "subscription_item" i ON i.subscription_id = s.id'
+    ' LEFT JOIN "subscription_item_add_on" a ON a.item_id = i.id'
+    " WHERE s.organization_id = $1 ORDER BY i.product_id, a.id"
+)
+
+
+async def subscription_and_items(
+    organization_id: UUID,
+) -> tuple[Subscription, list[SubscriptionItem]] | None:
+    """The organization's subscription and its items in product order, in one statement; None
+    when it has no subscription. Each item's `subscription` is that row."""
+    rows = await _SUBSCRIPTION_AND_ITEMS.rows([organization_id])
+    if not rows:
+        return None
+    subscription = _builder(Subscription, SUBSCRIPTION_COLUMNS)(tuple(rows[0])[:_S])
+    build_item = _builder(SubscriptionItem, ITEM_COLUMNS)
+    found = []
+    for row in rows:
+        values = tuple(row)
+        if values[_S] is not None:
+            found.append(_item_of(subscription, build_item(values[_S : _S + _I])))
+    return subscription, found
+
+
+async def subscription_items_and_add_ons(
+    organization_id: UUID,
+) -> tuple[Subscription, list[SubscriptionItem], list[SubscriptionItemAddOn]] | None:
+    """As `subscription_and_items`, with the items' add-ons, still one statement."""
+    rows = await _SUBSCRIPTION_ITEMS_AND_ADD_ONS.rows([organization_id])
+    if not rows:
+        return None
+    subscription = _builder(Subscription, SUBSCRIPTION_COLUMNS)(tuple(rows[0])[:_S])
+    build_item = _builder(SubscriptionItem, ITEM_COLUMNS)
+    build_add_on = _builder(SubscriptionItemAddOn, ADD_ON_COLUMNS)
+    found: dict[Any, SubscriptionItem] = {}
+    found_add_ons = []
+    for row in rows:
+        values = tuple(row)
+        item_id = values[_S]
+        if item_id is None:
+            continue
+        if item_id not in found:
+            found[item_id] = _item_of(subscription, build_item(values[_S : _S + _I]))
+        if values[_S + _I] is not None:
+            found_add_ons.append(build_add_on(values[_S + _I :]))
+    return subscription, list(found.values()), found_add_ons
+
+
+def _item_of(subscription: Subscription, item: SubscriptionItem) -> SubscriptionItem:
+    item.__dict__["_subscription"] = subscription  # as select_related sets it
+    return item
+
+
+_FIRST_INVOICES = f'SELECT {_listed(INVOICE_COLUMNS, "v")}, COUNT(*) OVER () FROM "invoice" v'
+_FIRST_INVOICE_PAGE = _Statement(
+    _FIRST_INVOICES + " WHERE v.organization_id = $1 ORDER BY v.sequence DESC LIMIT $2"
+)
+_FIRST_INVOICE_PAGE_OF_STATUS = _Statement(
+    _FIRST_INVOICES
+    + " WHERE v.organization_id = $1 AND v.status = $2 ORDER BY v.sequence DESC LIMIT $3"
+)
+
+
+async def first_invoices(
+    organization_id: UUID, status: InvoiceStatus | None, limit: int
+) -> tuple[list[Invoice], int]:
+    """The newest `limit` invoices (of that status), and how many there are in all."""
+    if status is None:
+        rows = await _FIRST_INVOICE_PAGE.rows([organization_id, limit])
+    else:
+        rows = await _FIRST_INVOICE_PAGE_OF_STATUS.rows([organization_id, status.value, limit])
+    count = len(INVOICE_COLUMNS)
+    build = _builder(Invoice, INVOICE_COLUMNS)
+    found = [build(tuple(row)[:count]) for row in rows]
+    return found, int(rows[0][count]) if rows else 0
+
+
+_PAYMENT_METHODS = _Statement(
+    f'SELECT {_listed(PAYMENT_METHOD_COLUMNS, "p")} FROM "payment_method" p'
+    " WHERE p.organization_id = $1 ORDER BY p.created_at"
+)
+
+
+async def payment_methods(organization_id: UUID) -> list[PaymentMethod]:
+    rows = await _PAYMENT_METHODS.rows([organization_id])
+    build = _builder(PaymentMethod, PAYMENT_METHOD_COLUMNS)
+    return [build(row) for row in rows]
+
+
+_USED = _Statement(
+    'SELECT c.product_id, c.metric, c.value FROM "usage_counter" c'
+    " WHERE c.organization_id = $1 AND c.period_start = $2 AND c.workspace = $3"
+)
+
+
+async def used_in_period(
+    organization_id: UUID, period_start: datetime, workspace: str | None
+) -> dict[tuple[int, str], int]:
+    """(product id, metric) -> used, for all workspaces or one (no model: three columns)."""
+    rows = await _USED.rows([organization_id, period_start, workspace or ALL_WORKSPACES])
+    return {(int(row[0]), str(row[1])): int(row[2]) for row in rows}
+
+
+_DEFAULT_CARD = _Statement(
+    f'SELECT {_listed(PAYMENT_METHOD_COLUMNS, "p")} FROM "payment_method" p'
+    " WHERE p.organization_id = $1 AND p.is_default = $2 LIMIT 1"
+)
+
+
+async def default_payment_method(organization_id: UUID) -> PaymentMethod | None:
+    rows = await _DEFAULT_CARD.rows([organization_id, True])
+    return _builder(PaymentMethod, PAYMENT_METHOD_COLUMNS)(rows[0]) if rows else None
+
+
+_OPEN_INVOICES = _Statement(
+    'SELECT v.pending_change IS NOT NULL FROM "invoice" v WHERE v.organization_id = $1'
+    " AND v.status = $2 AND (v.pending_change IS NOT NULL OR v.due_at <= $3)"
+)
+
+
+async def open_invoices_waiting(organization_id: UUID, now: datetime) -> list[bool]:
+    """For each open invoice that is overdue at `now` or waits for its payment to apply a change
+    (CHG-5): whether it waits."""
+    rows = await _OPEN_INVOICES.rows([organization_id, InvoiceStatus.OPEN.value, now])
+    return [bool(row[0]) for row in rows]
+
+
+_TAX_DETAILS = _Statement(
+    'SELECT b.country, b.region, b.tax_id FROM "billing_info" b WHERE b.organization_id = $1'
+)
+
+
+async def tax_details(organization_id: UUID) -> tuple[str, str, str] | None:
+    """The billing information's country, region and VAT number; None without billing info."""
+    rows = await _TAX_DETAILS.rows([organization_id])
+    return (str(rows[0][0]), str(rows[0][1]), str(rows[0][2])) if rows else None
+
+
+_LATEST_CHARGE_RATE = _Statement(
+    'SELECT l.tax_rate FROM "invoice_line" l JOIN "invoice" v ON v.id = l.invoice_id'
+    " WHERE v.organization_id = $1 AND l.amount > 0 AND l.period_start <= $2"
+    " AND l.period_end > $3 AND v.status <> $4 ORDER BY v.sequence DESC, l.position DESC LIMIT 1"
+)
+_TAX_RATE = InvoiceLine._meta.fields_map["tax_rate"]
+
+
+async def latest_charge_rate(organization_id: UUID, now: datetime) -> tuple[bool, Any]:
+    """Whether a charge (a positive line of an invoice not void) covers `now`, and the latest
+    one's `tax_rate` JSON as the ORM reads it."""
+    values = [organization_id, now, now, InvoiceStatus.VOID.value]
+    rows = await _LATEST_CHARGE_RATE.rows(values)
+    return (True, _TAX_RATE.to_python_value(rows[0][0])) if rows else (False, None)
+
+
+_DISCOUNT = _Statement(
+    f'SELECT {_listed(DISCOUNT_COLUMNS, "d")} FROM "subscription_discount" d'
+    " WHERE d.organization_id = $1 LIMIT 1"
+)
+
+
+async def subscription_discount(organization_id: UUID) -> SubscriptionDiscount | None:
+    rows = await _DISCOUNT.rows([organization_id])
+    return _builder(SubscriptionDiscount, DISCOUNT_COLUMNS)(rows[0]) if rows else None

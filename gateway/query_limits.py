@@ -21,7 +21,7 @@ from graphql import (
 from starlette.responses import JSONResponse
 
 from gateway.limit_settings import RequestLimits
-from gateway.query_cost import estimated_cost
+from gateway.query_cost import cost_variables, estimated_cost
 from gateway.query_shape import alias_count, depth
 
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
@@ -69,14 +69,15 @@ def check_operation(
     document = parse_within(query, limits)
     if document is None:
         return CheckedOperation(None, 0)
+    max_tokens = limits.max_query_tokens
     try:
-        aliases = alias_count(document)
+        aliases = _alias_count(query, max_tokens)
         if aliases > limits.max_aliases:
             raise _refusal("aliases", "GATEWAY_MAX_ALIASES", limits.max_aliases, aliases)
-        deepest = depth(document)
+        deepest = _depth(query, max_tokens)
         if deepest > limits.max_depth:
             raise _refusal("nesting depth", "GATEWAY_MAX_DEPTH", limits.max_depth, deepest)
-        cost = estimated_cost(document, variables, operation_name)
+        cost = _cost(query, max_tokens, variables, operation_name)
     except RecursionError:
         raise QueryTooComplex(
             "The query nests fragments too deeply to be measured: flatten its fragments.",
@@ -129,6 +130,48 @@ def parse_within(query: str, limits: RequestLimits) -> DocumentNode | None:
 def _parse(query: str, max_tokens: int) -> DocumentNode:
     # Cached like the schema's ParserCache: the documents of the apps and partners repeat.
     return parse(_Document(query), max_tokens=max_tokens)
+
+
+# The measures of a document are cached with it (keyed by its text, whose hash Python keeps):
+# the apps' and partners' documents repeat, and walking one costs more than running a small one.
+@lru_cache(maxsize=_PARSED_DOCUMENTS)
+def _alias_count(query: str, max_tokens: int) -> int:
+    return alias_count(_parse(query, max_tokens))
+
+
+@lru_cache(maxsize=_PARSED_DOCUMENTS)
+def _depth(query: str, max_tokens: int) -> int:
+    return depth(_parse(query, max_tokens))
+
+
+@lru_cache(maxsize=_PARSED_DOCUMENTS)
+def _cost_variables(query: str, max_tokens: int) -> frozenset[str]:
+    return cost_variables(_parse(query, max_tokens))
+
+
+def _cost(
+    query: str, max_tokens: int, variables: Mapping[str, Any] | None, operation_name: str | None
+) -> int:
+    """The estimated cost, cached per document, operation and the values of the variables it
+    depends on (their type too: `true` and `1` are equal in Python, not to the cost)."""
+    names = _cost_variables(query, max_tokens)
+    sent = variables or {}
+    key = tuple((name, type(sent[name]), sent[name]) for name in sorted(names) if name in sent)
+    try:
+        return _cached_cost(query, max_tokens, operation_name, key)
+    except TypeError:  # a value that cannot be a key (a list, an object): not cached
+        return estimated_cost(_parse(query, max_tokens), variables, operation_name)
+
+
+@lru_cache(maxsize=_PARSED_DOCUMENTS * 4)
+def _cached_cost(
+    query: str,
+    max_tokens: int,
+    operation_name: str | None,
+    variables: tuple[tuple[str, type, Any], ...],
+) -> int:
+    values = {name: value for name, _, value in variables}
+    return estimated_cost(_parse(query, max_tokens), values, operation_name)
 
 
 class _Document(Source):

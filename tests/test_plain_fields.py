@@ -6,7 +6,7 @@ from __future__ import annotations
 import strawberry
 
 import schema  # noqa: F401  # builds the gateway's schema and its table of plain leaves
-from schema.plain_fields import PlainLeavesExecution, plain_leaves
+from schema.plain_fields import PlainFieldsExecution, plain_fields
 
 
 @strawberry.type
@@ -21,6 +21,13 @@ class Thing:
 
 
 @strawberry.type
+class Box:
+    thing: Thing
+    maybe: Thing | None
+    things: list[Thing]
+
+
+@strawberry.type
 class Query:
     @strawberry.field
     def things(self) -> list[Thing | None]:
@@ -28,21 +35,35 @@ class Query:
         return [Thing(name="a", nick=None, size=1), nameless]
 
     @strawberry.field
+    def boxes(self) -> list[Box | None]:
+        nameless = Thing(name=None, nick="b", size=2)  # type: ignore[arg-type]
+        fine = Thing(name="e", nick=None, size=3)
+        return [
+            Box(thing=fine, maybe=nameless, things=[fine]),
+            Box(thing=nameless, maybe=None, things=[]),
+            Box(thing=None, maybe=fine, things=[]),  # type: ignore[arg-type]
+        ]
+
+    @strawberry.field
+    async def later(self) -> Box:
+        return Box(thing=Thing(name="f", nick=None, size=4), maybe=None, things=[])
+
+    @strawberry.field
     def big(self) -> Thing | None:
         return Thing(name="c", nick="d", size=2**40)
 
 
-class _Execution(PlainLeavesExecution):
+class _Execution(PlainFieldsExecution):
     pass
 
 
 ordinary = strawberry.Schema(query=Query)
 shortcut = strawberry.Schema(query=Query, execution_context_class=_Execution)
-_Execution.leaves = plain_leaves(shortcut._schema)
+_Execution.leaves, _Execution.objects = plain_fields(shortcut._schema)
 
 
-def test_the_gateway_schema_reads_its_plain_leaves_directly() -> None:
-    leaves = PlainLeavesExecution.leaves
+def test_the_gateway_schema_reads_its_plain_fields_directly() -> None:
+    leaves, objects = PlainFieldsExecution.leaves, PlainFieldsExecution.objects
     assert leaves["Invoice"]["number"][0] == "number"
     assert leaves["Invoice"]["issuedAt"][0] == "issued_at"
     assert leaves["Money"]["amount"][0] == "amount"
@@ -50,10 +71,15 @@ def test_the_gateway_schema_reads_its_plain_leaves_directly() -> None:
     assert "creditBalance" not in leaves.get("Organization", {})
     assert "formatted" not in leaves["Money"]
     assert "pdfUrl" not in leaves["Invoice"]
+    assert objects["Invoice"]["amountDue"][0] == "amount_due"
+    assert objects["InvoiceEdge"]["node"][0] == "node"
+    assert "edges" not in objects["InvoiceConnection"]  # a list: the ordinary way
 
 
-def test_only_attribute_leaves_without_arguments_are_shortcut() -> None:
+def test_only_attributes_without_arguments_are_shortcut() -> None:
     assert set(_Execution.leaves["Thing"]) == {"name", "nick", "size"}
+    assert "Query" not in _Execution.objects
+    assert set(_Execution.objects["Box"]) == {"thing", "maybe"}
 
 
 def test_answers_and_errors_are_the_ordinary_ones() -> None:
@@ -71,3 +97,27 @@ def test_answers_and_errors_are_the_ordinary_ones() -> None:
         "big": None,
         "alias": {"n": "c"},
     }
+
+
+def test_objects_read_directly_answer_and_fail_as_the_ordinary_way() -> None:
+    query = "{ boxes { thing { name shout } maybe { name nick } things { size } } }"
+    expected = ordinary.execute_sync(query)
+    result = shortcut.execute_sync(query)
+    assert result.data == expected.data
+    assert expected.errors is not None and result.errors is not None
+    assert [e.formatted for e in result.errors] == [e.formatted for e in expected.errors]
+    assert result.data == {
+        "boxes": [
+            {"thing": {"name": "e", "shout": "E"}, "maybe": None, "things": [{"size": 3}]},
+            None,
+            None,
+        ]
+    }
+
+
+async def test_objects_under_an_async_field_read_directly() -> None:
+    query = "{ later { thing { name } maybe { name } } }"
+    expected = await ordinary.execute(query)
+    result = await shortcut.execute(query)
+    assert result.errors is None and result.data == expected.data
+    assert result.data == {"later": {"thing": {"name": "f"}, "maybe": None}}

@@ -27,6 +27,7 @@ from gateway.query_shape import alias_count, depth
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 _PARSED_DOCUMENTS = 256
+_COSTS_PER_DOCUMENT = 32
 T = TypeVar("T")
 
 
@@ -132,46 +133,66 @@ def _parse(query: str, max_tokens: int) -> DocumentNode:
     return parse(_Document(query), max_tokens=max_tokens)
 
 
-# The measures of a document are cached with it (keyed by its text, whose hash Python keeps):
-# the apps' and partners' documents repeat, and walking one costs more than running a small one.
+class _Measures:
+    """What was measured of one document, each measure when first asked for (a refusal stops at
+    the first limit passed, as without the cache): the apps' and partners' documents repeat, and
+    walking one costs more than running a small one."""
+
+    def __init__(self, document: DocumentNode) -> None:
+        self.document = document
+        self.aliases: int | None = None
+        self.depth: int | None = None
+        self.cost_variables: frozenset[str] | None = None
+        # (operation, the values of the variables the cost reads, with their types: `true`
+        # and `1` are equal in Python, not to the cost) -> cost
+        self.costs: dict[tuple[Any, ...], int] = {}
+
+
 @lru_cache(maxsize=_PARSED_DOCUMENTS)
+def _measures(query: str, max_tokens: int) -> _Measures:
+    # One entry per document, like _parse's: a document's text is kept once, whatever the
+    # variables sent with it.
+    return _Measures(_parse(query, max_tokens))
+
+
 def _alias_count(query: str, max_tokens: int) -> int:
-    return alias_count(_parse(query, max_tokens))
+    measures = _measures(query, max_tokens)
+    if measures.aliases is None:
+        measures.aliases = alias_count(measures.document)
+    return measures.aliases
 
 
-@lru_cache(maxsize=_PARSED_DOCUMENTS)
 def _depth(query: str, max_tokens: int) -> int:
-    return depth(_parse(query, max_tokens))
-
-
-@lru_cache(maxsize=_PARSED_DOCUMENTS)
-def _cost_variables(query: str, max_tokens: int) -> frozenset[str]:
-    return cost_variables(_parse(query, max_tokens))
+    measures = _measures(query, max_tokens)
+    if measures.depth is None:
+        measures.depth = depth(measures.document)
+    return measures.depth
 
 
 def _cost(
     query: str, max_tokens: int, variables: Mapping[str, Any] | None, operation_name: str | None
 ) -> int:
-    """The estimated cost, cached per document, operation and the values of the variables it
-    depends on (their type too: `true` and `1` are equal in Python, not to the cost)."""
-    names = _cost_variables(query, max_tokens)
+    measures = _measures(query, max_tokens)
+    if measures.cost_variables is None:
+        measures.cost_variables = cost_variables(measures.document)
     sent = variables or {}
-    key = tuple((name, type(sent[name]), sent[name]) for name in sorted(names) if name in sent)
+    read = tuple(
+        (name, type(sent[name]), sent[name])
+        for name in sorted(measures.cost_variables)
+        if name in sent
+    )
+    key = (operation_name, read)
     try:
-        return _cached_cost(query, max_tokens, operation_name, key)
-    except TypeError:  # a value that cannot be a key (a list, an object): not cached
-        return estimated_cost(_parse(query, max_tokens), variables, operation_name)
-
-
-@lru_cache(maxsize=_PARSED_DOCUMENTS * 4)
-def _cached_cost(
-    query: str,
-    max_tokens: int,
-    operation_name: str | None,
-    variables: tuple[tuple[str, type, Any], ...],
-) -> int:
-    values = {name: value for name, _, value in variables}
-    return estimated_cost(_parse(query, max_tokens), values, operation_name)
+        known = measures.costs.get(key)
+    except TypeError:  # a value that cannot be a key (a list, an object): not kept
+        return estimated_cost(measures.document, variables, operation_name)
+    if known is None:
+        values = {name: value for name, _, value in read}
+        known = estimated_cost(measures.document, values, operation_name)
+        if len(measures.costs) >= _COSTS_PER_DOCUMENT:
+            measures.costs.clear()
+        measures.costs[key] = known
+    return known
 
 
 class _Document(Source):

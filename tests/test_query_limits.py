@@ -80,3 +80,13 @@ def test_a_repeated_document_is_measured_once_and_costed_per_variables(
     assert costs[4] == costs[5] == costs[6] == estimated_cost(parse(query), {}, "P")
     assert costs[2] == estimated_cost(parse(query), {"n": 50}, "P")
     assert cost_variables(parse(query)) == {"n"}
+
+
+def test_a_document_keeps_a_bounded_number_of_costs() -> None:
+    query = PAGE + " # many pages asked for"
+    limits = RequestLimits()
+    for n in range(1, 200):
+        cost = check_operation(limits, query, {"n": n}, "P", anonymous=False).cost
+        assert cost == estimated_cost(parse(query), {"n": n}, "P")
+    measures = query_limits._measures(query, limits.max_query_tokens)
+    assert 0 < len(measures.costs) <= query_limits._COSTS_PER_DOCUMENT

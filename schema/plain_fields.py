@@ -48,6 +48,8 @@ def plain_fields(schema: GraphQLSchema) -> tuple[PlainFields, PlainFields]:
                 continue
             if not getattr(field.resolve, "_is_default", False):
                 continue  # a resolver, a permission or an extension: the ordinary way
+            if definition.default_resolver is not getattr:
+                continue  # a schema configured to read its fields another way
             nullable = not isinstance(field.type, GraphQLNonNull)
             inner = field.type if nullable else field.type.of_type
             plain = (definition.python_name, inner, nullable, field.type)

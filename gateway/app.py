@@ -31,6 +31,7 @@ from gateway.auth_failures import AuthFailureLimit
 from gateway.availability import UnavailableAsJson, ready_endpoint, refuse_if_unavailable
 from gateway.body_limit import BodyLimit
 from gateway.client_address import client_address
+from gateway.collector import tune_for_serving
 from gateway.cors import BrowserCors
 from gateway.db import close_database, open_database
 from gateway.finance_exports import finance_export_endpoint
@@ -303,10 +304,12 @@ def create_app(
     manage_database: bool = True,
     tick_seconds: float = 60.0,
     run_clock: bool = False,
+    tune_collector: bool = False,
 ) -> Starlette:
     """`manage_database=False` leaves the database and the billing clock to the caller (tests).
     `run_clock` runs the billing clock inside this process (the embedded default's `serve`);
-    otherwise `billing-gateway worker` processes run it."""
+    otherwise `billing-gateway worker` processes run it. `tune_collector`: the garbage
+    collector's settings for serving (gateway/collector.py), applied once start-up is over."""
     endpoint = GraphQLEndpoint(
         settings,
         clock or gateway_clock(settings.fixed_clock),
@@ -314,7 +317,17 @@ def create_app(
     )
 
     @asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+    async def lifespan(owner: Starlette) -> AsyncIterator[None]:
+        async with started(owner):
+            warm_up = tune_for_serving() if tune_collector else None
+            try:
+                yield
+            finally:
+                if warm_up is not None:
+                    warm_up.cancel()
+
+    @asynccontextmanager
+    async def started(_: Starlette) -> AsyncIterator[None]:
         if not manage_database:
             yield
             return
@@ -413,4 +426,4 @@ def app_from_environment() -> Starlette:
     """The app of one worker process of `serve --workers N`, from the environment's settings."""
     settings = load_settings()
     configure_logging(settings.ops)
-    return create_app(settings)
+    return create_app(settings, tune_collector=True)

@@ -59,7 +59,9 @@ def serve_one(listener: socket.socket, settings: Settings) -> None:
     from gateway.worker import clock_in_serve
 
     host, port = listener.getsockname()[:2]
-    app = create_app(settings, run_clock=clock_in_serve(settings.database_url, 1))
+    app = create_app(
+        settings, run_clock=clock_in_serve(settings.database_url, 1), tune_collector=True
+    )
     uvicorn.Server(_config(app, host, port)).run(sockets=[listener])
 
 

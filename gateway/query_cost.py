@@ -67,6 +67,29 @@ def estimated_cost(
     return max((costing.operation(operation) for operation in operations), default=0)
 
 
+def cost_variables(document: DocumentNode) -> frozenset[str]:
+    """The variables the cost may read: those given to a `first` argument anywhere."""
+    names: set[str] = set()
+    for node in _walk(document):
+        if isinstance(node, FieldNode):
+            for argument in node.arguments or ():
+                if argument.name.value == "first" and isinstance(argument.value, VariableNode):
+                    names.add(argument.value.name.value)
+    return frozenset(names)
+
+
+def _walk(document: DocumentNode) -> list[Any]:
+    found: list[Any] = []
+    pending: list[Any] = list(document.definitions)
+    while pending:
+        node = pending.pop()
+        found.append(node)
+        selection_set = getattr(node, "selection_set", None)
+        if selection_set is not None:
+            pending.extend(selection_set.selections)
+    return found
+
+
 def _operations(
     document: DocumentNode, operation_name: str | None
 ) -> list[OperationDefinitionNode]:

@@ -21,12 +21,13 @@ from graphql import (
 from starlette.responses import JSONResponse
 
 from gateway.limit_settings import RequestLimits
-from gateway.query_cost import estimated_cost
+from gateway.query_cost import cost_variables, estimated_cost
 from gateway.query_shape import alias_count, depth
 
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 _PARSED_DOCUMENTS = 256
+_COSTS_PER_DOCUMENT = 32
 T = TypeVar("T")
 
 
@@ -69,14 +70,15 @@ def check_operation(
     document = parse_within(query, limits)
     if document is None:
         return CheckedOperation(None, 0)
+    max_tokens = limits.max_query_tokens
     try:
-        aliases = alias_count(document)
+        aliases = _alias_count(query, max_tokens)
         if aliases > limits.max_aliases:
             raise _refusal("aliases", "GATEWAY_MAX_ALIASES", limits.max_aliases, aliases)
-        deepest = depth(document)
+        deepest = _depth(query, max_tokens)
         if deepest > limits.max_depth:
             raise _refusal("nesting depth", "GATEWAY_MAX_DEPTH", limits.max_depth, deepest)
-        cost = estimated_cost(document, variables, operation_name)
+        cost = _cost(query, max_tokens, variables, operation_name)
     except RecursionError:
         raise QueryTooComplex(
             "The query nests fragments too deeply to be measured: flatten its fragments.",
@@ -129,6 +131,68 @@ def parse_within(query: str, limits: RequestLimits) -> DocumentNode | None:
 def _parse(query: str, max_tokens: int) -> DocumentNode:
     # Cached like the schema's ParserCache: the documents of the apps and partners repeat.
     return parse(_Document(query), max_tokens=max_tokens)
+
+
+class _Measures:
+    """What was measured of one document, each measure when first asked for (a refusal stops at
+    the first limit passed, as without the cache): the apps' and partners' documents repeat, and
+    walking one costs more than running a small one."""
+
+    def __init__(self, document: DocumentNode) -> None:
+        self.document = document
+        self.aliases: int | None = None
+        self.depth: int | None = None
+        self.cost_variables: frozenset[str] | None = None
+        # (operation, the values of the variables the cost reads, with their types: `true`
+        # and `1` are equal in Python, not to the cost) -> cost
+        self.costs: dict[tuple[Any, ...], int] = {}
+
+
+@lru_cache(maxsize=_PARSED_DOCUMENTS)
+def _measures(query: str, max_tokens: int) -> _Measures:
+    # One entry per document, like _parse's: a document's text is kept once, whatever the
+    # variables sent with it.
+    return _Measures(_parse(query, max_tokens))
+
+
+def _alias_count(query: str, max_tokens: int) -> int:
+    measures = _measures(query, max_tokens)
+    if measures.aliases is None:
+        measures.aliases = alias_count(measures.document)
+    return measures.aliases
+
+
+def _depth(query: str, max_tokens: int) -> int:
+    measures = _measures(query, max_tokens)
+    if measures.depth is None:
+        measures.depth = depth(measures.document)
+    return measures.depth
+
+
+def _cost(
+    query: str, max_tokens: int, variables: Mapping[str, Any] | None, operation_name: str | None
+) -> int:
+    measures = _measures(query, max_tokens)
+    if measures.cost_variables is None:
+        measures.cost_variables = cost_variables(measures.document)
+    sent = variables or {}
+    read = tuple(
+        (name, type(sent[name]), sent[name])
+        for name in sorted(measures.cost_variables)
+        if name in sent
+    )
+    key = (operation_name, read)
+    try:
+        known = measures.costs.get(key)
+    except TypeError:  # a value that cannot be a key (a list, an object): not kept
+        return estimated_cost(measures.document, variables, operation_name)
+    if known is None:
+        values = {name: value for name, _, value in read}
+        known = estimated_cost(measures.document, values, operation_name)
+        if len(measures.costs) >= _COSTS_PER_DOCUMENT:
+            measures.costs.clear()
+        measures.costs[key] = known
+    return known
 
 
 class _Document(Source):

@@ -13,6 +13,7 @@ from schema.coupon_provisioning import CouponMutation
 from schema.input_limits import document_limits, guard_arguments
 from schema.mutation import Mutation as GatewayMutation
 from schema.partner import PartnerQuery
+from schema.plain_fields import PlainFieldsExecution, plain_fields
 from schema.platform_audit import PlatformAuditQuery
 from schema.portal_sessions import PortalSessionMutation
 from schema.provisioning import ProvisioningMutation, ProvisioningQuery
@@ -51,8 +52,10 @@ schema = GatewaySchema(
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
     ],
+    execution_context_class=PlainFieldsExecution,
 )
 document_limits(schema._schema)
 guard_arguments(schema._schema)
+PlainFieldsExecution.leaves, PlainFieldsExecution.objects = plain_fields(schema._schema)
 
 __all__ = ["schema"]

@@ -1,0 +1,169 @@
+"""A faster way through graphql-core for the schema's plain fields.
+
+Most fields of an answer (about 320 of the billing page's 340) are attributes of a Strawberry
+type: no resolver, no permission, no argument. graphql-core still builds a resolve info for each,
+calls Strawberry's basic resolver, checks it for an awaitable and completes it through
+`complete_value`. Here a field holding a scalar or an enum reads the attribute and coerces it
+itself, and one holding an object (without `is_type_of`) goes straight to its sub-fields.
+Anything unusual (a null for a non-null field, a value the scalar refuses, an attribute missing,
+a schema extension that wraps resolvers) goes the ordinary way, so errors and their paths are
+graphql-core's own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import (
+    GraphQLLeafType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    Undefined,
+    is_leaf_type,
+)
+from graphql.execution.collect_fields import FieldDetailsList
+from graphql.pyutils import Path
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
+
+# parent type name -> field name -> (attribute, type without its non-null, nullable, type)
+PlainField = tuple[str, Any, bool, GraphQLOutputType]
+PlainFields = dict[str, dict[str, PlainField]]
+
+
+def plain_fields(schema: GraphQLSchema) -> tuple[PlainFields, PlainFields]:
+    """The fields Strawberry resolves by reading an attribute and that take no arguments: those
+    whose type is a scalar or an enum, and those whose type is an object type without
+    `is_type_of` (no list, union or interface)."""
+    leaves: PlainFields = {}
+    objects: PlainFields = {}
+    for name, type_ in schema.type_map.items():
+        if name.startswith("__") or not isinstance(type_, GraphQLObjectType):
+            continue
+        for field_name, field in type_.fields.items():
+            definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+            if not isinstance(definition, StrawberryField) or field.args:
+                continue
+            if not getattr(field.resolve, "_is_default", False):
+                continue  # a resolver, a permission or an extension: the ordinary way
+            if definition.default_resolver is not getattr:
+                continue  # a schema configured to read its fields another way
+            nullable = not isinstance(field.type, GraphQLNonNull)
+            inner = field.type if nullable else field.type.of_type
+            plain = (definition.python_name, inner, nullable, field.type)
+            if is_leaf_type(inner):
+                leaves.setdefault(name, {})[field_name] = plain
+            elif isinstance(inner, GraphQLObjectType) and inner.is_type_of is None:
+                objects.setdefault(name, {})[field_name] = plain
+    return leaves, objects
+
+
+class PlainFieldsExecution(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's execution context, with plain fields read directly."""
+
+    leaves: PlainFields = {}
+    objects: PlainFields = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        manager = self.middleware_manager
+        # A schema extension with a `resolve` hook must see every field: then no shortcut.
+        self.shortcut = manager is None or manager.get_field_resolver(_probe) is _probe
+
+    def execute_field(
+        self,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        if self.shortcut:
+            node = field_details_list[0].node
+            if not node.arguments:
+                name = node.name.value
+                leaf = self.leaves.get(parent_type.name, _NONE).get(name)
+                if leaf is not None:
+                    value = _coerced(source, *leaf)
+                    if value is not Undefined:
+                        return value
+                else:
+                    plain = self.objects.get(parent_type.name, _NONE).get(name)
+                    if plain is not None:
+                        value = _attribute(source, plain[0], plain[2])
+                        if value is None:
+                            return None
+                        if value is not Undefined and not self.is_awaitable(value):
+                            return self._complete_object(
+                                plain, field_details_list, path, value, position_context
+                            )
+        return super().execute_field(
+            parent_type, source, field_details_list, path, position_context
+        )
+
+    def _complete_object(
+        self,
+        plain: PlainField,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        value: Any,
+        position_context: Any,
+    ) -> Any:
+        """What `execute_field` and `complete_value` do for an object without `is_type_of`,
+        errors handled the same way."""
+        _, object_type, _, return_type = plain
+        try:
+            completed = self.collect_and_execute_subfields(
+                object_type, field_details_list, path, value, position_context
+            )
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+        if not self.is_awaitable(completed):
+            return completed
+
+        async def await_completed() -> Any:
+            try:
+                return await completed
+            except Exception as raw_error:
+                self.handle_field_error(raw_error, return_type, field_details_list, path)
+                return None
+
+        return await_completed()
+
+
+_NONE: dict[str, PlainField] = {}
+
+
+def _attribute(source: Any, attribute: str, nullable: bool) -> Any:
+    """The attribute; None for a null the field may return; Undefined when the ordinary way
+    must decide (and report): a null for a non-null field, an error, a missing attribute."""
+    try:
+        value = getattr(source, attribute)
+    except Exception:
+        return Undefined
+    if value is None:
+        return None if nullable else Undefined
+    return Undefined if isinstance(value, Exception) else value
+
+
+def _coerced(
+    source: Any, attribute: str, leaf: GraphQLLeafType, nullable: bool, _: GraphQLOutputType
+) -> Any:
+    """The completed value, or Undefined when the ordinary way must decide (and report)."""
+    try:
+        value = getattr(source, attribute)
+        if value is None:
+            return None if nullable else Undefined
+        if isinstance(value, Exception):  # graphql-core raises it as the field's error
+            return Undefined
+        coerced = leaf.coerce_output_value(value)
+    except Exception:
+        return Undefined
+    return Undefined if coerced is None else coerced
+
+
+def _probe(*_: Any, **__: Any) -> None:
+    return None

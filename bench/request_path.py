@@ -359,6 +359,12 @@ def main() -> None:
     )
     parser.add_argument("--baseline", type=Path, help="another checkout whose gateway runs too")
     parser.add_argument("--no-ceiling", action="store_true")
+    parser.add_argument(
+        "--plan-changes",
+        metavar="REF",
+        help="then bench/plan_change.py against REF: changePlan's statements and throughput at "
+        "32 connections, previewPlanChange's p50/p99 sequentially, both sides",
+    )
     args = parser.parse_args()
 
     database_url, token = prepare()
@@ -468,6 +474,18 @@ def main() -> None:
                 f"{stats['max_cpu_ms']:.1f} ms, {stats['cpu_over_20ms']} over 20 ms; "
                 f"{stats.get('frozen', 0):,} objects frozen"
             )
+    if args.plan_changes:
+        print(f"plan changes, this checkout against {args.plan_changes} (bench/plan_change.py):")
+        sys.stdout.flush()
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "bench" / "plan_change.py"),
+                "--before-ref",
+                args.plan_changes,
+            ],
+            check=True,
+        )
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import strawberry
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis_graphql import queries
-from strawberry.extensions import FieldExtension
+from strawberry.extensions import FieldExtension, SchemaExtension
 from strawberry.permission import BasePermission
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -453,3 +453,35 @@ async def test_a_permission_on_an_attribute_is_checked() -> None:
     assert [(e.message, e.path, e.extensions) for e in result.errors] == [
         ("Not for you.", ["thing", "secret"], {"code": "FORBIDDEN"})
     ]
+
+
+class ShoutEverything(SchemaExtension):
+    """A schema extension with a `resolve` hook: it must see every field, plain ones included."""
+
+    def resolve(self, _next: Any, root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+        value = _next(root, info, *args, **kwargs)
+        return value.upper() if isinstance(value, str) else value
+
+
+class _HookedExecution(PlainFieldsExecution):
+    pass
+
+
+hooked_stock = strawberry.Schema(query=Query, extensions=[ShoutEverything])
+hooked_shortcut = strawberry.Schema(
+    query=Query, extensions=[ShoutEverything], execution_context_class=_HookedExecution
+)
+_HookedExecution.leaves, _HookedExecution.objects = plain_fields(hooked_shortcut._schema)
+
+
+async def test_an_extension_resolving_every_field_turns_the_shortcut_off(
+    shortcut_count: ShortcutCount,
+) -> None:
+    document = "{ thing { open differentName inner { open colour } } }"
+    expected = await hooked_stock.execute(document)
+    result = await hooked_shortcut.execute(document)
+    _assert_toy_same(document, result, expected)
+    assert result.data == {
+        "thing": {"open": "O", "differentName": "R", "inner": {"open": "O", "colour": "BLUE"}}
+    }
+    assert shortcut_count.leaves == 0

@@ -46,7 +46,7 @@ def plain_fields(schema: GraphQLSchema) -> tuple[PlainFields, PlainFields]:
             definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
             if not isinstance(definition, StrawberryField) or field.args:
                 continue
-            if not getattr(field.resolve, "_is_default", False):
+            if not _reads_its_attribute(definition, field.resolve):
                 continue  # a resolver, a permission or an extension: the ordinary way
             if definition.default_resolver is not getattr:
                 continue  # a schema configured to read its fields another way
@@ -135,6 +135,19 @@ class PlainFieldsExecution(StrawberryGraphQLCoreExecutionContext):
 
 
 _NONE: dict[str, PlainField] = {}
+
+
+def _reads_its_attribute(definition: StrawberryField, resolve: Any) -> bool:
+    """Whether Strawberry's resolver for the field only reads the attribute. Its `_is_default`
+    alone does not say so: Strawberry sets it on every field without a resolver function, one
+    with `permission_classes` or field extensions included, whose resolver runs them."""
+    return (
+        getattr(resolve, "_is_default", False)
+        and definition.is_basic_field
+        and not definition.permission_classes
+        and type(definition).get_result is StrawberryField.get_result
+        and definition.default_resolver is getattr
+    )
 
 
 def _attribute(source: Any, attribute: str, nullable: bool) -> Any:

@@ -10,7 +10,6 @@ read here does not select (its instances would lack that attribute)."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -456,17 +455,11 @@ async def subscription_discount(organization_id: UUID) -> SubscriptionDiscount |
 
 
 @dataclass(frozen=True)
-class ChangeReads:
-    """What a plan change reads of the organization beside its subscription, together: the
-    default card (as `default_payment_method`), the open invoices' facts (as
-    `open_invoices_waiting`: how many are overdue, whether a change waits for its payment), and
-    what its invoice is issued with: the issuer (the tax table, INV-3), the billing information
-    (TAX-1, INV-3), the discount in force (DSC-1) and the rate of the latest charge for the period
-    running (as `latest_charge_rate`: a credit for its unused time reverses it)."""
+class Issuing:
+    """What a charged change's invoice is issued with, read together: the issuer (the tax
+    table, INV-3), the customer's billing information (TAX-1, INV-3), the discount in force
+    (DSC-1) and the rate of the latest charge for the period running (a credit reverses it)."""
 
-    card: PaymentMethod | None
-    overdue_invoices: int
-    payment_waiting: bool
     issuer: Issuer | None
     billing_info: BillingInfo | None
     discount: SubscriptionDiscount | None
@@ -475,55 +468,40 @@ class ChangeReads:
 
 
 _B, _D, _X = len(BILLING_INFO_COLUMNS), len(DISCOUNT_COLUMNS), len(ISSUER_COLUMNS)
-_P = len(PAYMENT_METHOD_COLUMNS)
-# One row, the organization's, with at most one of each: the billing information and discount
-# are one-to-one with it, the issuer is row 1, the card and the charge are each a LIMIT 1.
-_CHANGE_READS = _Statement(
-    f"SELECT {_listed(PAYMENT_METHOD_COLUMNS, 'c')}, {_listed(BILLING_INFO_COLUMNS, 'b')},"
-    f" {_listed(DISCOUNT_COLUMNS, 'd')}, {_listed(ISSUER_COLUMNS, 'x')}, r.found, r.tax_rate,"
-    ' (SELECT COUNT(*) FROM "invoice" w WHERE w.organization_id = o.id AND w.status = $1'
-    " AND w.pending_change IS NULL AND w.due_at <= $2),"
-    ' EXISTS (SELECT 1 FROM "invoice" w WHERE w.organization_id = o.id AND w.status = $3'
-    " AND w.pending_change IS NOT NULL)"
+# One row: the organization's, with at most one of each (billing information and discount are
+# one-to-one with it, the issuer is row 1, the charge subquery is LIMIT 1).
+_ISSUING = _Statement(
+    f"SELECT {_listed(BILLING_INFO_COLUMNS, 'b')}, {_listed(DISCOUNT_COLUMNS, 'd')},"
+    f" {_listed(ISSUER_COLUMNS, 'x')}, r.found, r.tax_rate"
     ' FROM "organization" o'
-    ' LEFT JOIN "payment_method" c ON c.id = (SELECT p.id FROM "payment_method" p'
-    " WHERE p.organization_id = o.id AND p.is_default = $4 LIMIT 1)"
     ' LEFT JOIN "billing_info" b ON b.organization_id = o.id'
     ' LEFT JOIN "subscription_discount" d ON d.organization_id = o.id'
     ' LEFT JOIN "issuer" x ON x.id = 1'
     ' LEFT JOIN (SELECT 1 AS found, l.tax_rate FROM "invoice_line" l'
     ' JOIN "invoice" v ON v.id = l.invoice_id'
-    " WHERE v.organization_id = $5 AND l.amount > 0 AND l.period_start <= $6"
-    " AND l.period_end > $7 AND v.status <> $8 ORDER BY v.sequence DESC, l.position DESC"
+    " WHERE v.organization_id = $1 AND l.amount > 0 AND l.period_start <= $2"
+    " AND l.period_end > $3 AND v.status <> $4 ORDER BY v.sequence DESC, l.position DESC"
     " LIMIT 1) r ON 1 = 1"
-    " WHERE o.id = $9"
+    " WHERE o.id = $5"
 )
 
 
-def _built(model: type[M], columns: tuple[str, ...], values: Sequence[Any]) -> M | None:
-    return _builder(model, columns)(values) if values[0] is not None else None
-
-
-async def change_reads(organization_id: UUID, now: datetime) -> ChangeReads:
-    """As `default_payment_method`, `open_invoices_waiting`, `Issuer.get_or_none(id=1)`,
-    `BillingInfo.get_or_none`, `subscription_discount` and `latest_charge_rate`, in one
-    statement."""
-    open_ = InvoiceStatus.OPEN.value
-    values = [open_, now, open_, True, organization_id, now, now, InvoiceStatus.VOID.value]
-    rows = await _CHANGE_READS.rows([*values, organization_id])
+async def issuing(organization_id: UUID, now: datetime) -> Issuing:
+    """As `tax_details` (the whole row), `subscription_discount`, `Issuer.get_or_none(id=1)`
+    and `latest_charge_rate`, in one statement."""
+    values = [organization_id, now, now, InvoiceStatus.VOID.value, organization_id]
+    rows = await _ISSUING.rows(values)
     if not rows:
-        return ChangeReads(None, 0, False, None, None, None, False, None)
+        return Issuing(None, None, None, False, None)
     row = tuple(rows[0])
-    ends = list(itertools.accumulate((_P, _B, _D, _X)))
-    card, info, discount, issuer = (row[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True))
-    found, rate, overdue, waiting = row[ends[-1] :]
-    return ChangeReads(
-        card=_built(PaymentMethod, PAYMENT_METHOD_COLUMNS, card),
-        overdue_invoices=int(overdue),
-        payment_waiting=bool(waiting),
-        issuer=_built(Issuer, ISSUER_COLUMNS, issuer),
-        billing_info=_built(BillingInfo, BILLING_INFO_COLUMNS, info),
-        discount=_built(SubscriptionDiscount, DISCOUNT_COLUMNS, discount),
-        charge_found=found is not None,
-        charge_rate=_TAX_RATE.to_python_value(rate) if found is not None else None,
+    info, discount = row[:_B], row[_B : _B + _D]
+    issuer, (found, rate) = row[_B + _D : _B + _D + _X], row[_B + _D + _X :]
+    return Issuing(
+        _builder(Issuer, ISSUER_COLUMNS)(issuer) if issuer[0] is not None else None,
+        _builder(BillingInfo, BILLING_INFO_COLUMNS)(info) if info[0] is not None else None,
+        _builder(SubscriptionDiscount, DISCOUNT_COLUMNS)(discount)
+        if discount[0] is not None
+        else None,
+        found is not None,
+        _TAX_RATE.to_python_value(rate) if found is not None else None,
     )

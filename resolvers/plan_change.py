@@ -54,6 +54,7 @@ from resolvers.invoicing import (
     collect,
     default_payment_method,
     issue_invoice,
+    open_invoice_facts,
 )
 from resolvers.locks import lock_organization, mark_for_reschedule
 from resolvers.renewal import apply_scheduled_change
@@ -284,30 +285,33 @@ async def _prepare(
     scheduled = scheduled_changes(loaded.items.values())
     # Independent reads, side by side: on PostgreSQL outside a transaction each takes a pooled
     # connection; a transaction's connection (and SQLite's) runs them one after another.
-    usage, reads = await asyncio.gather(
-        _usage_charges(loaded, snapshot), hot_reads.change_reads(organization.id, now)
+    card, invoices, usage, issuing = await asyncio.gather(
+        default_payment_method(organization.id),
+        open_invoice_facts(organization.id, now),
+        _usage_charges(loaded, snapshot),
+        hot_reads.issuing(organization.id, now),
     )
-    card, charge = reads.card, (reads.charge_found, reads.charge_rate)
+    charge = (issuing.charge_found, issuing.charge_rate)
     facts = quote.Facts(
         stock=stock,
         seats_in_use=seats_in_use,
         has_payment_method=_usable(card, now),
-        overdue_invoices=reads.overdue_invoices,
+        overdue_invoices=invoices.overdue,
         usage_charges=tuple(usage),
-        payment_waiting=reads.payment_waiting,
+        payment_waiting=invoices.payment_waiting,
         interval_switch_pending=interval_switch(scheduled.values()) is not None,
         scheduled_downgrade=await _scheduled_downgrade(loaded, scheduled.get(product_id)),
-        tax=rate_of(reads.issuer, reads.billing_info),  # TAX-1
+        tax=rate_of(issuing.issuer, issuing.billing_info),  # TAX-1
         reversed_tax=reversed_rate_of(*charge) if loaded.row.id else None,
     )
     wanted = loaded.domain(terms, interval)
-    offered, discount = await _discount(loaded, wanted, code, now, reads.discount, lock=lock)
+    offered, discount = await _discount(loaded, wanted, code, now, issuing.discount, lock=lock)
     facts = replace(facts, discount=discount)
     policy = snapshot.policies[product_id]
     rules = quote.Policy(policy.upgrade_proration, policy.downgrade_timing)
     line = quote.LineChange(request.product, rules, now)
     q = quote.quote(loaded.domain(), wanted, line, facts)
-    parties = Parties(reads.issuer, reads.billing_info)
+    parties = Parties(issuing.issuer, issuing.billing_info)
     return _Prepared(loaded, terms, interval, q, product_id, old_status, card, parties, offered)
 
 

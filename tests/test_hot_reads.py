@@ -236,24 +236,17 @@ def assert_same_or_none(written: Model | None, read: Model | None) -> None:
         assert_same([written], [read])
 
 
-async def assert_change_reads_are_what_the_orm_reads(organization_id: Any, now: datetime) -> None:
-    """`change_reads` reads in one statement what the ORM and the separate reads read."""
-    reads = await hot_reads.change_reads(organization_id, now)
+async def assert_issuing_is_what_the_orm_reads(organization_id: Any, now: datetime) -> None:
+    """`issuing` reads in one statement what the ORM and the separate reads read."""
+    issuing = await hot_reads.issuing(organization_id, now)
+    assert_same_or_none(issuing.issuer, await Issuer.get_or_none(id=1))
     assert_same_or_none(
-        reads.card,
-        await PaymentMethod.filter(organization_id=organization_id, is_default=True).first(),
-    )
-    waits = await hot_reads.open_invoices_waiting(organization_id, now)
-    assert (reads.overdue_invoices, reads.payment_waiting) == (waits.count(False), any(waits))
-    assert type(reads.overdue_invoices) is int and type(reads.payment_waiting) is bool
-    assert_same_or_none(reads.issuer, await Issuer.get_or_none(id=1))
-    assert_same_or_none(
-        reads.billing_info, await BillingInfo.get_or_none(organization_id=organization_id)
+        issuing.billing_info, await BillingInfo.get_or_none(organization_id=organization_id)
     )
     assert_same_or_none(
-        reads.discount, await SubscriptionDiscount.get_or_none(organization_id=organization_id)
+        issuing.discount, await SubscriptionDiscount.get_or_none(organization_id=organization_id)
     )
-    charge = (reads.charge_found, reads.charge_rate)
+    charge = (issuing.charge_found, issuing.charge_rate)
     assert charge == await hot_reads.latest_charge_rate(organization_id, now)
 
 
@@ -281,10 +274,7 @@ async def test_the_previews_other_reads_are_what_the_orm_reads() -> None:
     assert await hot_reads.open_invoices_waiting(organization.id, PERIOD[0]) == [True]
 
     assert await hot_reads.tax_details(organization.id) is None
-    await assert_change_reads_are_what_the_orm_reads(organization.id, now)
-    reads = await hot_reads.change_reads(organization.id, now)
-    assert (reads.overdue_invoices, reads.payment_waiting) == (1, True)
-    await assert_change_reads_are_what_the_orm_reads(organization.id, PERIOD[0])
+    await assert_issuing_is_what_the_orm_reads(organization.id, now)
     await BillingInfo.create(
         organization=organization,
         company_name="Co",
@@ -295,7 +285,7 @@ async def test_the_previews_other_reads_are_what_the_orm_reads() -> None:
     )
     info = await BillingInfo.get(organization_id=organization.id)
     assert await hot_reads.tax_details(organization.id) == (info.country, info.region, info.tax_id)
-    await assert_change_reads_are_what_the_orm_reads(organization.id, now)
+    await assert_issuing_is_what_the_orm_reads(organization.id, now)
 
     def latest() -> Any:
         return (
@@ -329,21 +319,21 @@ async def test_the_previews_other_reads_are_what_the_orm_reads() -> None:
     line = await latest()
     assert line is not None and line.tax_rate is None
     assert await hot_reads.latest_charge_rate(organization.id, now) == (True, None)
-    await assert_change_reads_are_what_the_orm_reads(organization.id, now)
+    await assert_issuing_is_what_the_orm_reads(organization.id, now)
     await Invoice.filter(id=invoices[1].id).update(status=InvoiceStatus.VOID)
     line = await latest()
     assert line is not None and line.tax_rate == rate
     assert await hot_reads.latest_charge_rate(organization.id, now) == (True, line.tax_rate)
-    await assert_change_reads_are_what_the_orm_reads(organization.id, now)
-    reads = await hot_reads.change_reads(organization.id, now)
-    assert reads.issuer is not None and reads.billing_info is not None and reads.card is not None
+    await assert_issuing_is_what_the_orm_reads(organization.id, now)
+    issuing = await hot_reads.issuing(organization.id, now)
+    assert issuing.issuer is not None and issuing.billing_info is not None
     with pytest.raises(_RolledBack):  # the session's issuer is kept
         async with in_transaction():
             await Issuer.filter(id=1).delete()
-            await assert_change_reads_are_what_the_orm_reads(organization.id, now)
+            await assert_issuing_is_what_the_orm_reads(organization.id, now)
             raise _RolledBack
     assert await Issuer.exists(id=1)
-    assert (await hot_reads.change_reads(uuid4(), now)).card is None
+    assert (await hot_reads.issuing(uuid4(), now)).billing_info is None
 
 
 @pytest.mark.usefixtures("database")
@@ -370,4 +360,4 @@ async def test_the_discount_in_force_is_what_the_orm_reads() -> None:
         orm = await SubscriptionDiscount.filter(organization_id=organization.id).first()
         assert orm is not None
         assert_same([discount], [orm])
-        await assert_change_reads_are_what_the_orm_reads(organization.id, PERIOD[0])
+        await assert_issuing_is_what_the_orm_reads(organization.id, PERIOD[0])

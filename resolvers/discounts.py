@@ -122,19 +122,21 @@ async def _current(organization_id: UUID) -> SubscriptionDiscount | None:
     return row
 
 
-async def in_force(organization_id: UUID, row: Subscription) -> discounts.InForce | None:
-    """The discount for an invoice issued inside the subscription's current period."""
-    current = await _current(organization_id)
-    if current is None:
+async def in_force(
+    stored: SubscriptionDiscount | None, row: Subscription
+) -> discounts.InForce | None:
+    """The discount for an invoice issued inside the subscription's current period, from the
+    organization's discount row (`hot_reads.subscription_discount`)."""
+    if stored is None or stored.periods_left == 0:
         return None
-    coupon = coupon_value(await Coupon.get(id=current.coupon_id))
+    coupon = coupon_value(await Coupon.get(id=stored.coupon_id))
     used = 0
     if coupon.amounts_off is not None:
-        used = await _discounted_since(organization_id, row.current_period_start)
+        used = await _discounted_since(stored.organization_id, row.current_period_start)
     return discounts.InForce(
         coupon,
-        current.periods_left,
-        billed_this_period=current.applied_at <= row.current_period_start,
+        stored.periods_left,
+        billed_this_period=stored.applied_at <= row.current_period_start,
         fixed_used_this_period=used,
     )
 

@@ -11,6 +11,7 @@ read here does not select (its instances would lack that attribute)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
@@ -22,8 +23,10 @@ from tortoise.models import Model
 from billing.invoices import InvoiceStatus
 from models import (
     ALL_WORKSPACES,
+    BillingInfo,
     Invoice,
     InvoiceLine,
+    Issuer,
     Organization,
     PaymentMethod,
     Subscription,
@@ -136,6 +139,21 @@ DISCOUNT_COLUMNS = (
     "applied_at",
     "periods_left",
 )
+BILLING_INFO_COLUMNS = (
+    "id",
+    "organization_id",
+    "company_name",
+    "billing_email",
+    "address_line1",
+    "address_line2",
+    "city",
+    "postal_code",
+    "country",
+    "region",
+    "tax_id",
+    "contact_name",
+)
+ISSUER_COLUMNS = ("id", "name", "address", "email", "tax_id", "country", "taxes", "email_documents")
 # Which model each list builds, for the test that holds them to the models' fields.
 COLUMNS: dict[type[Model], tuple[str, ...]] = {
     Organization: ORGANIZATION_COLUMNS,
@@ -145,6 +163,8 @@ COLUMNS: dict[type[Model], tuple[str, ...]] = {
     Invoice: INVOICE_COLUMNS,
     PaymentMethod: PAYMENT_METHOD_COLUMNS,
     SubscriptionDiscount: DISCOUNT_COLUMNS,
+    BillingInfo: BILLING_INFO_COLUMNS,
+    Issuer: ISSUER_COLUMNS,
 }
 
 
@@ -432,3 +452,56 @@ _DISCOUNT = _Statement(
 async def subscription_discount(organization_id: UUID) -> SubscriptionDiscount | None:
     rows = await _DISCOUNT.rows([organization_id])
     return _builder(SubscriptionDiscount, DISCOUNT_COLUMNS)(rows[0]) if rows else None
+
+
+@dataclass(frozen=True)
+class Issuing:
+    """What a charged change's invoice is issued with, read together: the issuer (the tax
+    table, INV-3), the customer's billing information (TAX-1, INV-3), the discount in force
+    (DSC-1) and the rate of the latest charge for the period running (a credit reverses it)."""
+
+    issuer: Issuer | None
+    billing_info: BillingInfo | None
+    discount: SubscriptionDiscount | None
+    charge_found: bool  # a charge covers `now` (its rate may still be None)
+    charge_rate: Any
+
+
+_B, _D, _X = len(BILLING_INFO_COLUMNS), len(DISCOUNT_COLUMNS), len(ISSUER_COLUMNS)
+# One row: the organization's, with at most one of each (billing information and discount are
+# one-to-one with it, the issuer is row 1, the charge subquery is LIMIT 1).
+_ISSUING = _Statement(
+    f"SELECT {_listed(BILLING_INFO_COLUMNS, 'b')}, {_listed(DISCOUNT_COLUMNS, 'd')},"
+    f" {_listed(ISSUER_COLUMNS, 'x')}, r.found, r.tax_rate"
+    ' FROM "organization" o'
+    ' LEFT JOIN "billing_info" b ON b.organization_id = o.id'
+    ' LEFT JOIN "subscription_discount" d ON d.organization_id = o.id'
+    ' LEFT JOIN "issuer" x ON x.id = 1'
+    ' LEFT JOIN (SELECT 1 AS found, l.tax_rate FROM "invoice_line" l'
+    ' JOIN "invoice" v ON v.id = l.invoice_id'
+    " WHERE v.organization_id = $1 AND l.amount > 0 AND l.period_start <= $2"
+    " AND l.period_end > $3 AND v.status <> $4 ORDER BY v.sequence DESC, l.position DESC"
+    " LIMIT 1) r ON 1 = 1"
+    " WHERE o.id = $5"
+)
+
+
+async def issuing(organization_id: UUID, now: datetime) -> Issuing:
+    """As `tax_details` (the whole row), `subscription_discount`, `Issuer.get_or_none(id=1)`
+    and `latest_charge_rate`, in one statement."""
+    values = [organization_id, now, now, InvoiceStatus.VOID.value, organization_id]
+    rows = await _ISSUING.rows(values)
+    if not rows:
+        return Issuing(None, None, None, False, None)
+    row = tuple(rows[0])
+    info, discount = row[:_B], row[_B : _B + _D]
+    issuer, (found, rate) = row[_B + _D : _B + _D + _X], row[_B + _D + _X :]
+    return Issuing(
+        _builder(Issuer, ISSUER_COLUMNS)(issuer) if issuer[0] is not None else None,
+        _builder(BillingInfo, BILLING_INFO_COLUMNS)(info) if info[0] is not None else None,
+        _builder(SubscriptionDiscount, DISCOUNT_COLUMNS)(discount)
+        if discount[0] is not None
+        else None,
+        found is not None,
+        _TAX_RATE.to_python_value(rate) if found is not None else None,
+    )

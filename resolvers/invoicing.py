@@ -46,15 +46,31 @@ class InvoiceContent:
     period: tuple[datetime, datetime] | None = None
 
 
+@dataclass(frozen=True)
+class Parties:
+    """The issuer and the customer's billing information (INV-3) as the caller read them under
+    the organization's lock (None: there is none)."""
+
+    issuer: Issuer | None
+    billing_info: BillingInfo | None
+
+
 async def issue_invoice(
-    organization: Organization, content: InvoiceContent, now: datetime
+    organization: Organization,
+    content: InvoiceContent,
+    now: datetime,
+    parties: Parties | None = None,
 ) -> Invoice:
-    """An OPEN invoice with the next number; the caller holds the organization's row lock."""
+    """An OPEN invoice with the next number; the caller holds the organization's row lock.
+    `parties`: the issuer and billing information already read under it (read here if not)."""
     lines, credit_applied, period = content.lines, content.credit_applied, content.period
     organization.invoice_sequence += 1
     await organization.save(update_fields=["invoice_sequence"])
-    issuer = await Issuer.get_or_none(id=1)
-    info = await BillingInfo.get_or_none(organization_id=organization.id)
+    if parties is None:
+        issuer = await Issuer.get_or_none(id=1)
+        info = await BillingInfo.get_or_none(organization_id=organization.id)
+    else:
+        issuer, info = parties.issuer, parties.billing_info
     details = details_of(organization, issuer, info)
     if any(line.tax_rate is None for line in lines):
         # TAX-1: lines not taxed by the caller are taxed at the rate of the address issued to.

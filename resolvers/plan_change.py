@@ -38,16 +38,19 @@ from models import (
     Organization,
     PaymentMethod,
     Subscription,
+    SubscriptionDiscount,
     SubscriptionItem,
     SubscriptionItemAddOn,
 )
 from payments.port import ChargeStatus, PaymentProcessor
 from resolvers import discounts as discount_store
+from resolvers import hot_reads
 from resolvers.catalog import CatalogSnapshot, load_catalog_snapshot
 from resolvers.credit_notes import CreditNoteContent, corrected_invoice, issue_credit_note
 from resolvers.invoicing import (
     Collecting,
     InvoiceContent,
+    Parties,
     collect,
     default_payment_method,
     issue_invoice,
@@ -70,7 +73,7 @@ from resolvers.subscription_state import (
     product_id_of,
     wanted_terms,
 )
-from resolvers.taxes import customer_rate, reversed_rate
+from resolvers.taxes import rate_of, reversed_rate_of
 from resolvers.usage_charges import on_demand_charges
 from resolvers.webhook_events import (
     endpoints_kept,
@@ -131,6 +134,7 @@ class _Prepared:
     changed_product_id: int
     old_status: SubscriptionStatus | None  # None: there was no subscription yet
     card: PaymentMethod | None  # the default card as read under the lock, charged as read
+    parties: Parties  # the issuer and billing information as read under the lock (INV-3, TAX-1)
     offered: discount_store.Offered | None = None  # a promotion code applied with the change
 
 
@@ -281,11 +285,13 @@ async def _prepare(
     scheduled = scheduled_changes(loaded.items.values())
     # Independent reads, side by side: on PostgreSQL outside a transaction each takes a pooled
     # connection; a transaction's connection (and SQLite's) runs them one after another.
-    card, invoices, usage = await asyncio.gather(
+    card, invoices, usage, issuing = await asyncio.gather(
         default_payment_method(organization.id),
         open_invoice_facts(organization.id, now),
         _usage_charges(loaded, snapshot),
+        hot_reads.issuing(organization.id, now),
     )
+    charge = (issuing.charge_found, issuing.charge_rate)
     facts = quote.Facts(
         stock=stock,
         seats_in_use=seats_in_use,
@@ -295,17 +301,18 @@ async def _prepare(
         payment_waiting=invoices.payment_waiting,
         interval_switch_pending=interval_switch(scheduled.values()) is not None,
         scheduled_downgrade=await _scheduled_downgrade(loaded, scheduled.get(product_id)),
-        tax=await customer_rate(organization.id),  # TAX-1
-        reversed_tax=await reversed_rate(organization.id, now) if loaded.row.id else None,
+        tax=rate_of(issuing.issuer, issuing.billing_info),  # TAX-1
+        reversed_tax=reversed_rate_of(*charge) if loaded.row.id else None,
     )
     wanted = loaded.domain(terms, interval)
-    offered, discount = await _discount(loaded, wanted, code, now, lock=lock)
+    offered, discount = await _discount(loaded, wanted, code, now, issuing.discount, lock=lock)
     facts = replace(facts, discount=discount)
     policy = snapshot.policies[product_id]
     rules = quote.Policy(policy.upgrade_proration, policy.downgrade_timing)
     line = quote.LineChange(request.product, rules, now)
     q = quote.quote(loaded.domain(), wanted, line, facts)
-    return _Prepared(loaded, terms, interval, q, product_id, old_status, card, offered)
+    parties = Parties(issuing.issuer, issuing.billing_info)
+    return _Prepared(loaded, terms, interval, q, product_id, old_status, card, parties, offered)
 
 
 async def _discount(
@@ -313,14 +320,15 @@ async def _discount(
     wanted: quote.Subscription,
     code: str | None,
     now: datetime,
+    stored: SubscriptionDiscount | None,
     *,
     lock: bool,
 ) -> tuple[discount_store.Offered | None, discounts.InForce | None]:
     """DSC-1: the discount the change's invoice gets: a promotion code typed with it (checked
-    here, so a refused code changes nothing), or the one in force."""
+    here, so a refused code changes nothing), or the one in force (`stored`: its row)."""
     organization, row = loaded.organization, loaded.row
     if code is None:
-        return None, await discount_store.in_force(organization.id, row) if row.id else None
+        return None, await discount_store.in_force(stored, row) if row.id else None
     subscribed = [(item.product, item.plan) for item in wanted.items]
     offered = await discount_store.offer(organization, code, subscribed, now, lock=lock)
     if row.status in quote.STARTS_A_PAID_PERIOD:
@@ -403,7 +411,7 @@ async def _apply_now(
         content = InvoiceContent(
             InvoiceKind.PLAN_CHANGE, issued.invoice_lines, q.currency, q.credit_applied, period
         )
-        invoice = await issue_invoice(organization, content, now)
+        invoice = await issue_invoice(organization, content, now, prepared.parties)
         if issued.credit_lines:
             note = CreditNoteContent(
                 invoice=corrected or invoice,

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from billing.quote import Line
 from billing.tax import NO_TAX, TaxCustomer, TaxRate, TaxTable, rate_for, tax_lines
-from models import Issuer
+from models import BillingInfo, Issuer
 from resolvers import hot_reads
 
 
@@ -38,10 +38,22 @@ async def customer_rate(organization_id: UUID) -> TaxRate:
     return rate_for(await tax_table(), customer)
 
 
+def rate_of(issuer: Issuer | None, info: BillingInfo | None) -> TaxRate:
+    """As `customer_rate`, from the issuer and the billing information already read."""
+    if info is None:
+        return NO_TAX
+    customer = TaxCustomer(country=info.country, region=info.region, vat_number=info.tax_id)
+    return rate_for(TaxTable.from_json(issuer.taxes if issuer else None), customer)
+
+
 async def reversed_rate(organization_id: UUID, now: datetime) -> TaxRate | None:
     """The rate of the latest charge for the period running at `now`: a credit for its unused
     time is taxed at it. None when no such charge was invoiced (the current rate then)."""
-    found, tax_rate = await hot_reads.latest_charge_rate(organization_id, now)
+    return reversed_rate_of(*await hot_reads.latest_charge_rate(organization_id, now))
+
+
+def reversed_rate_of(found: bool, tax_rate: Any) -> TaxRate | None:
+    """As `reversed_rate`, from the latest charge's rate already read."""
     if not found:
         return None
     return NO_TAX if tax_rate is None else TaxRate.from_json(tax_rate)

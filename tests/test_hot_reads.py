@@ -11,6 +11,7 @@ from uuid import uuid4
 import pytest
 from tortoise.expressions import Q
 from tortoise.models import Model
+from tortoise.transactions import in_transaction
 
 from billing.discounts import CouponDuration
 from billing.invoices import InvoiceKind, InvoiceStatus
@@ -20,6 +21,7 @@ from models import (
     Coupon,
     Invoice,
     InvoiceLine,
+    Issuer,
     Organization,
     PaymentMethod,
     Subscription,
@@ -224,6 +226,30 @@ async def test_the_first_invoice_page_the_cards_and_the_counters_are_what_the_or
     assert await hot_reads.used_in_period(organization.id, PERIOD[1], None) == {}
 
 
+class _RolledBack(Exception):
+    pass
+
+
+def assert_same_or_none(written: Model | None, read: Model | None) -> None:
+    assert (written is None) == (read is None), (written, read)
+    if written is not None and read is not None:
+        assert_same([written], [read])
+
+
+async def assert_issuing_is_what_the_orm_reads(organization_id: Any, now: datetime) -> None:
+    """`issuing` reads in one statement what the ORM and the separate reads read."""
+    issuing = await hot_reads.issuing(organization_id, now)
+    assert_same_or_none(issuing.issuer, await Issuer.get_or_none(id=1))
+    assert_same_or_none(
+        issuing.billing_info, await BillingInfo.get_or_none(organization_id=organization_id)
+    )
+    assert_same_or_none(
+        issuing.discount, await SubscriptionDiscount.get_or_none(organization_id=organization_id)
+    )
+    charge = (issuing.charge_found, issuing.charge_rate)
+    assert charge == await hot_reads.latest_charge_rate(organization_id, now)
+
+
 @pytest.mark.usefixtures("database")
 async def test_the_previews_other_reads_are_what_the_orm_reads() -> None:
     organization = await _filled_organization()
@@ -248,6 +274,7 @@ async def test_the_previews_other_reads_are_what_the_orm_reads() -> None:
     assert await hot_reads.open_invoices_waiting(organization.id, PERIOD[0]) == [True]
 
     assert await hot_reads.tax_details(organization.id) is None
+    await assert_issuing_is_what_the_orm_reads(organization.id, now)
     await BillingInfo.create(
         organization=organization,
         company_name="Co",
@@ -258,6 +285,7 @@ async def test_the_previews_other_reads_are_what_the_orm_reads() -> None:
     )
     info = await BillingInfo.get(organization_id=organization.id)
     assert await hot_reads.tax_details(organization.id) == (info.country, info.region, info.tax_id)
+    await assert_issuing_is_what_the_orm_reads(organization.id, now)
 
     def latest() -> Any:
         return (
@@ -291,10 +319,21 @@ async def test_the_previews_other_reads_are_what_the_orm_reads() -> None:
     line = await latest()
     assert line is not None and line.tax_rate is None
     assert await hot_reads.latest_charge_rate(organization.id, now) == (True, None)
+    await assert_issuing_is_what_the_orm_reads(organization.id, now)
     await Invoice.filter(id=invoices[1].id).update(status=InvoiceStatus.VOID)
     line = await latest()
     assert line is not None and line.tax_rate == rate
     assert await hot_reads.latest_charge_rate(organization.id, now) == (True, line.tax_rate)
+    await assert_issuing_is_what_the_orm_reads(organization.id, now)
+    issuing = await hot_reads.issuing(organization.id, now)
+    assert issuing.issuer is not None and issuing.billing_info is not None
+    with pytest.raises(_RolledBack):  # the session's issuer is kept
+        async with in_transaction():
+            await Issuer.filter(id=1).delete()
+            await assert_issuing_is_what_the_orm_reads(organization.id, now)
+            raise _RolledBack
+    assert await Issuer.exists(id=1)
+    assert (await hot_reads.issuing(uuid4(), now)).billing_info is None
 
 
 @pytest.mark.usefixtures("database")
@@ -321,3 +360,4 @@ async def test_the_discount_in_force_is_what_the_orm_reads() -> None:
         orm = await SubscriptionDiscount.filter(organization_id=organization.id).first()
         assert orm is not None
         assert_same([discount], [orm])
+        await assert_issuing_is_what_the_orm_reads(organization.id, PERIOD[0])

@@ -186,18 +186,8 @@ def details_of(
     }
 
 
-BILLING_INFO_FIELDS = (
-    "company_name",
-    "billing_email",
-    "address_line1",
-    "address_line2",
-    "city",
-    "postal_code",
-    "country",
-    "region",
-    "tax_id",
-    "contact_name",
-)
+# What an invoice keeps of the customer (INV-3): the billing information but its keys.
+BILLING_INFO_FIELDS = hot_reads.BILLING_INFO_COLUMNS[2:]
 
 
 def unpaid_invoices(organization_id: UUID) -> QuerySet[Invoice]:

@@ -29,6 +29,7 @@ from models import (
 from payments.port import ChargeRequest, ChargeResult, ChargeStatus, PaymentProcessor
 from resolvers import hot_reads
 from resolvers.document_mail import INVOICE, issued_to, queue_document
+from resolvers.hot_columns import BILLING_INFO_COLUMNS
 from resolvers.taxes import tax_customer, tax_table
 from resolvers.webhook_events import invoice_event
 from resolvers.work_metrics import counted_charge
@@ -187,7 +188,7 @@ def details_of(
 
 
 # What an invoice keeps of the customer (INV-3): the billing information but its keys.
-BILLING_INFO_FIELDS = hot_reads.BILLING_INFO_COLUMNS[2:]
+BILLING_INFO_FIELDS = BILLING_INFO_COLUMNS[2:]
 
 
 def unpaid_invoices(organization_id: UUID) -> QuerySet[Invoice]:

@@ -30,7 +30,7 @@ from models import (
     SubscriptionItemAddOn,
     UsageCounter,
 )
-from resolvers import hot_reads
+from resolvers import hot_columns, hot_reads
 from resolvers.usage import usage_in_period
 from tests.factories import organization_with
 
@@ -136,7 +136,7 @@ async def _filled_organization() -> Organization:
 
 @pytest.mark.usefixtures("database")  # the models' relations are resolved by Tortoise.init
 def test_every_read_selects_every_column_of_its_model() -> None:
-    for model, columns in hot_reads.COLUMNS.items():
+    for model, columns in hot_columns.COLUMNS.items():
         assert len(set(columns)) == len(columns), model
         assert set(columns) == set(model._meta.fields_db_projection.values()), model
 

@@ -127,16 +127,35 @@ async def _post(client: Any, token: str, query: str, variables: dict[str, Any]) 
     return data
 
 
-async def _previews(url: str, tokens: list[str]) -> tuple[list[float], dict[str, int]]:
-    """One preview per organization, one at a time; the amounts to confirm."""
+async def _previews(
+    url: str, tokens: list[str], client: str = "raw"
+) -> tuple[list[float], dict[str, int]]:
+    """One preview per organization, one at a time; the amounts to confirm. `client` "raw" sends
+    them on one keep-alive connection of bench/keepalive_client.py, "httpx" through httpx (whose
+    own CPU is then part of each latency)."""
     import httpx
+    from keepalive_client import KeepAliveClient
 
     latencies, amounts = [], {}
-    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+    host, port = url.removeprefix("http://").split(":")
+    body = {"query": PREVIEW, "variables": {"input": UPGRADE}}
+    async with (
+        httpx.AsyncClient(base_url=url, timeout=60) as http,
+        KeepAliveClient(host, int(port)) as raw,
+    ):
         for token in tokens:
             started = time.perf_counter()
-            data = await _post(client, token, PREVIEW, {"input": UPGRADE})
-            latencies.append(time.perf_counter() - started)
+            if client == "raw":
+                auth = {"Authorization": f"Bearer {token}"}
+                status, answer = await raw.post("/graphql", json.dumps(body).encode(), auth)
+                latencies.append(time.perf_counter() - started)
+                assert status == 200, (status, answer)
+                reply = json.loads(answer)
+                assert "errors" not in reply, reply
+                data = reply["data"]
+            else:
+                data = await _post(http, token, PREVIEW, {"input": UPGRADE})
+                latencies.append(time.perf_counter() - started)
             preview = data["previewPlanChange"]
             assert preview["blockers"] == [] and preview["amountDueNow"]["amount"] > 0, preview
             amounts[token] = preview["amountDueNow"]["amount"]
@@ -267,7 +286,7 @@ async def main() -> None:
         port = free_port()
         servers[name] = (f"http://127.0.0.1:{port}", start(env, port, source), tokens[index::2])
     results: dict[str, dict[str, Any]] = {
-        n: {"previews": [], "changes": [], "cpu": 0.0, "elapsed": 0.0, "count": 0} for n in sides
+        n: {"raw": [], "httpx": [], "changes": [], "cpu": 0.0, "elapsed": 0.0} for n in sides
     }
     try:
         for url, *_ in servers.values():
@@ -275,10 +294,12 @@ async def main() -> None:
         amounts: dict[str, int] = {}
         for url, _, own in servers.values():  # warm-up: not counted
             await _previews(url, own[:20])
-        for name, (url, _, own) in servers.items():
-            latencies, found = await _previews(url, own[20 : 20 + args.previews])
-            results[name]["previews"] += latencies
-            amounts.update(found)
+        for client in ("raw", "httpx", "raw", "httpx"):  # the sides and the clients alternate
+            for name, (url, _, own) in servers.items():
+                latencies, found = await _previews(url, own[20 : 20 + args.previews], client)
+                results[name][client] += latencies
+                amounts.update(found)
+        for url, _, own in servers.values():
             _, rest = await _previews(url, own[20 + args.previews :])
             amounts.update(rest)
             warm = await _previews(url, own[:20])
@@ -299,10 +320,11 @@ async def main() -> None:
             process.wait(timeout=10)
     print(
         f"changePlan: {args.organizations} upgrades with a charge per side, "
-        f"{args.concurrency} connections; previewPlanChange: {args.previews} per side, 1 client"
+        f"{args.concurrency} connections; previewPlanChange: {args.previews} per side and "
+        "client, twice, 1 client at a time"
     )
     for name, r in results.items():
-        changes, previews = r["changes"], r["previews"]
+        changes = r["changes"]
         c = counts[name]
         print(f"  {name}:")
         print(
@@ -314,10 +336,12 @@ async def main() -> None:
             f"p50 {statistics.median(changes) * 1000:.1f} ms, p99 {_p(changes, 99):.1f} ms, "
             f"gateway CPU {r['cpu'] / len(changes) * 1000:.2f} ms per change"
         )
-        print(
-            f"    previewPlanChange: p50 {statistics.median(previews) * 1000:.2f} ms, "
-            f"p99 {_p(previews, 99):.2f} ms"
-        )
+        for client, label in (("raw", "one keep-alive connection"), ("httpx", "httpx")):
+            previews = r[client]
+            print(
+                f"    previewPlanChange ({label}): p50 {statistics.median(previews) * 1000:.2f} "
+                f"ms, p99 {_p(previews, 99):.2f} ms"
+            )
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from billing.errors import BillingError
 from billing.money import Money
+from billing.proration import round_half_away_from_zero
 
 if TYPE_CHECKING:  # billing.quote asks this module; Line is only a type here
     from billing.quote import Line
@@ -205,18 +206,9 @@ def periods_after_renewal(periods_left: int | None) -> int | None:
     return None if periods_left is None else max(periods_left - 1, 0)
 
 
-def round_half_away(value: Fraction) -> int:
-    """MNY-2: to the nearest integer, halves away from zero."""
-    magnitude = abs(value)
-    whole = int(magnitude)
-    if magnitude - whole >= Fraction(1, 2):
-        whole += 1
-    return whole if value >= 0 else -whole
-
-
 def percent_of(amount: int, percent_off_bp: int) -> int:
     """DSC-2: the discount on one line, rounded once; never larger than the line."""
-    return round_half_away(Fraction(amount * percent_off_bp, BASIS_POINTS))
+    return round_half_away_from_zero(Fraction(amount * percent_off_bp, BASIS_POINTS))
 
 
 def split_fixed(total: int, amounts: Sequence[int]) -> list[int]:
@@ -230,7 +222,7 @@ def split_fixed(total: int, amounts: Sequence[int]) -> list[int]:
     total = min(total, base)
     if base == 0 or total <= 0:
         return [0] * len(amounts)
-    shares = [min(round_half_away(Fraction(total * a, base)), a) for a in amounts]
+    shares = [min(round_half_away_from_zero(Fraction(total * a, base)), a) for a in amounts]
     remainder = total - sum(shares)
     # Largest line first; equal lines by position, so the result is deterministic.
     for index in sorted(range(len(amounts)), key=lambda i: (-amounts[i], i)):

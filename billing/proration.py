@@ -8,12 +8,12 @@ from fractions import Fraction
 
 
 def round_half_away_from_zero(value: Fraction) -> int:
-    """The one rounding rule of the gateway (MNY-2)."""
-    magnitude = abs(value)
-    whole = int(magnitude)
-    if magnitude - whole >= Fraction(1, 2):
+    """The one rounding rule of the gateway (MNY-2). In integers: a fraction's denominator is
+    positive, and whole and remainder of |numerator| / denominator are exact."""
+    whole, remainder = divmod(abs(value.numerator), value.denominator)
+    if 2 * remainder >= value.denominator:
         whole += 1
-    return whole if value >= 0 else -whole
+    return whole if value.numerator >= 0 else -whole
 
 
 def remaining_fraction(period_start: datetime, period_end: datetime, at: datetime) -> Fraction:

@@ -254,8 +254,12 @@ class _Draft:
     interval_change_with_terms: bool = False
 
 
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def _on(moment: datetime) -> str:
-    return f"{moment.day} {moment:%b %Y}"
+    """ "12 Mar 2026": in English whatever the server's locale (strftime's %b is the locale's)."""
+    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
 
 
 def _unused(item: Item, current: Subscription, now: datetime) -> list[Line]:

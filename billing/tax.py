@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from billing.proration import round_half_away_from_zero
@@ -68,7 +69,7 @@ class TaxRate:
     region: str = ""
     reverse_charge: bool = False  # TAX-2: 0 %, the customer accounts for the VAT
 
-    @property
+    @cached_property  # parsing the percent is most of a tax's cost; a rate never changes
     def fraction(self) -> Fraction:
         return Fraction(self.percent) / 100
 

@@ -23,11 +23,11 @@ from billing.discounts import (
     normalize_code,
     percent_of,
     periods_after_renewal,
-    round_half_away,
     split_fixed,
 )
 from billing.periods import BillingInterval
 from billing.policies import DowngradeTiming, UpgradeProration
+from billing.proration import round_half_away_from_zero
 from billing.quote import Facts, Item, Line, LineChange, Policy, Subscription, quote
 from billing.subscription_status import SubscriptionStatus
 from billing.tax import lines_total
@@ -51,7 +51,7 @@ EMAIL_ONLY = replace(PCT20, products=frozenset({"email"}))
     ],
 )
 def test_round_half_away_from_zero_rule_mny_2(value: Fraction, expected: int) -> None:
-    assert round_half_away(value) == expected
+    assert round_half_away_from_zero(value) == expected
 
 
 @pytest.mark.parametrize(

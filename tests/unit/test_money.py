@@ -57,3 +57,17 @@ def test_formatted_digits_are_the_amount(amount: int) -> None:
     digits = "".join(ch for ch in text if ch.isdigit())
     assert int(digits) == abs(amount)
     assert text.startswith("-") == (amount < 0)
+
+
+@given(st.integers(-(10**12), 10**12), st.integers(1, 10**6))
+def test_rounding_in_integers_is_the_fraction_rule_mny_2(numerator: int, denominator: int) -> None:
+    """MNY-2: half away from zero, computed on the fraction's numerator and denominator, agrees
+    with the rule written on fractions."""
+    from fractions import Fraction
+
+    from billing.proration import round_half_away_from_zero
+
+    value = Fraction(numerator, denominator)
+    magnitude = abs(value)
+    expected = int(magnitude) + (1 if magnitude - int(magnitude) >= Fraction(1, 2) else 0)
+    assert round_half_away_from_zero(value) == (expected if value >= 0 else -expected)

@@ -434,3 +434,22 @@ def test_no_note_without_a_scheduled_downgrade_chg_6() -> None:
         PAYS,
     )
     assert (q.replaces_scheduled_change, q.notes) == (False, ())
+
+
+@pytest.mark.parametrize(
+    ("moment", "written"),
+    [
+        (datetime(2026, 1, 1, tzinfo=UTC), "1 Jan 2026"),
+        (datetime(2026, 3, 12, 9, 30, tzinfo=UTC), "12 Mar 2026"),
+        (datetime(2027, 5, 31, tzinfo=UTC), "31 May 2027"),
+        (datetime(2026, 9, 9, tzinfo=UTC), "9 Sep 2026"),
+        (datetime(2028, 12, 31, 23, 59, tzinfo=UTC), "31 Dec 2028"),
+    ],
+)
+def test_line_dates_are_written_in_english_whatever_the_locale_rule_chg_3(
+    moment: datetime, written: str
+) -> None:
+    """CHG-3: "Unused time on ... after 12 Mar 2026"."""
+    from billing.quote import _on
+
+    assert _on(moment) == written

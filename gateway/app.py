@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -69,6 +68,7 @@ from gateway.query_limits import (
 from gateway.rate_limits import RateLimited, RateLimits
 from gateway.request_body import CheckedRequestBody
 from gateway.request_log import RequestLog, caller_kind, note_caller, note_operation, operation_name
+from gateway.response_json import response_json, schema_has_floats
 from gateway.security_headers import SecurityHeaders
 from gateway.settings import Settings, load_settings
 from gateway.shared_documents import shared_documents
@@ -283,7 +283,10 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
         return self.graphiql.page() if self.graphiql else graphiql_disabled()
 
     def encode_json(self, data: object) -> str:
-        return json.dumps(data, separators=(",", ":"))
+        return response_json(data, data_is_plain=_DATA_IS_PLAIN)
+
+
+_DATA_IS_PLAIN = not schema_has_floats(schema._schema)
 
 
 def _http_error_message(reason: str) -> str:

@@ -18,6 +18,7 @@ from billing.errors import UnauthenticatedError
 from gateway.identity_provider import ALGORITHMS as PROVIDER_ALGORITHMS
 from gateway.identity_provider import identity_provider
 from gateway.settings import Settings
+from gateway.verified_tokens import VerifiedTokens
 from resolvers import caller_cache
 from resolvers.api_keys import (
     ApiKeyPrincipal,
@@ -73,6 +74,15 @@ def bearer_token(authorization: str | None) -> str | None:
 def verify_token(token: str, secret: str, max_lifetime_seconds: int) -> TokenSubject:
     """The user a token names; a token issued for longer than `max_lifetime_seconds` is refused,
     so a leaked long-lived token is worthless (GATEWAY_TOKEN_MAX_LIFETIME_SECONDS)."""
+    subject = _VERIFIED.get(token, secret, max_lifetime_seconds)
+    if subject is None:
+        subject, expires = _verified(token, secret, max_lifetime_seconds)
+        _VERIFIED.put(token, secret, max_lifetime_seconds, subject, expires)
+    return subject
+
+
+def _verified(token: str, secret: str, max_lifetime_seconds: int) -> tuple[TokenSubject, int]:
+    """The subject and the `exp` PyJWT checks against."""
     try:
         claims = jwt.decode(
             token,
@@ -101,7 +111,10 @@ def verify_token(token: str, secret: str, max_lifetime_seconds: int) -> TokenSub
         organization_id = UUID(claims["org"]) if "org" in claims else None
     except (ValueError, TypeError):
         raise UnauthenticatedError("The token names no valid organization.") from None
-    return TokenSubject(user_id, organization_id)
+    return TokenSubject(user_id, organization_id), int(claims["exp"])
+
+
+_VERIFIED: VerifiedTokens[TokenSubject] = VerifiedTokens()
 
 
 Caller = Viewer | ApiKeyPrincipal
@@ -118,9 +131,13 @@ async def authenticate(
         return None
     if is_api_key(token):
         return await _api_key(token, callers)
-    if _algorithm(token) in PROVIDER_ALGORITHMS:
-        return await _provider_viewer(token, settings, callers)
-    subject = verify_token(token, settings.jwt_secret, settings.token_max_lifetime_seconds)
+    secret, lifetime = settings.jwt_secret, settings.token_max_lifetime_seconds
+    # A token verified before is one of this gateway's (HS256), not the identity provider's.
+    subject = _VERIFIED.get(token, secret, lifetime)
+    if subject is None:
+        if _algorithm(token) in PROVIDER_ALGORITHMS:
+            return await _provider_viewer(token, settings, callers)
+        subject = verify_token(token, secret, lifetime)
     viewer = await _kept(callers, ("user", subject.user_id), lambda: load_viewer(subject.user_id))
     if not isinstance(viewer, Viewer):
         raise UnauthenticatedError("The token names a user that no longer exists.")

@@ -8,6 +8,7 @@ changes nothing; from an untrusted peer the header is not read at all."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 
 from starlette.datastructures import Headers
@@ -50,6 +51,7 @@ def client_address(scope: Scope, trusted_proxies: tuple[IPNetwork, ...]) -> str:
     return str(address)
 
 
+@lru_cache(maxsize=4096)  # parsed up to three times a request (auth failures, context, rate limit)
 def _address(text: str) -> IPv4Address | IPv6Address | None:
     try:
         address = ip_address(text)

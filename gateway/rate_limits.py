@@ -28,6 +28,7 @@ from starlette.responses import Response
 from gateway import request_weight
 from gateway.http_errors import error_response
 from gateway.metrics import RATE_LIMITED as RATE_LIMITED_REQUESTS
+from gateway.rate_limit_script import HitAndWindow
 from gateway.settings import Mode, Settings
 from resolvers.api_keys import ApiKeyPrincipal
 from resolvers.viewer import Viewer
@@ -84,6 +85,7 @@ class RateLimits:
         self.auth_failures = parse(settings.auth_failure_limit)
         self._local = MovingWindowRateLimiter(MemoryStorage())
         self._shared: MovingWindowRateLimiter | None = None
+        self._shared_hit: HitAndWindow | None = None
         if settings.redis_url:
             storage = RedisStorage(
                 redis_storage_uri(settings.redis_url),
@@ -94,6 +96,7 @@ class RateLimits:
                 socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
             )
             self._shared = MovingWindowRateLimiter(storage)
+            self._shared_hit = HitAndWindow(storage)
         self._warned_at = -math.inf
         self._redis_retry_at = -math.inf
         if settings.mode is Mode.PRODUCTION and not settings.trusted_proxies:
@@ -146,11 +149,13 @@ class RateLimits:
     async def _hit(self, item: RateLimitItem, key: str, weight: int) -> Decision:
         # A request heavier than the whole budget spends all of it rather than never running.
         cost = min(max(weight, 1), item.amount)
-        if (shared := self._redis()) is not None:
+        if self._redis() is not None and (hit := self._shared_hit) is not None:
             try:
-                return await _hit(shared, item, key, cost)
-            except StorageError as error:
-                self._warn(error)
+                allowed, stats = await hit(item, key, cost)
+            except hit.errors as error:
+                self._warn(StorageError(error))
+            else:
+                return _decision(allowed, item, stats)
         return await _hit(self._local, item, key, cost)
 
     async def _peek(self, item: RateLimitItem, key: str) -> Decision | None:

@@ -5,14 +5,20 @@ prefix of its own (deleted afterwards). `.ci/run` starts Redis; without it these
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from uuid import uuid4
 
 import pytest
 import pytest_asyncio
+from limits import parse
+from limits.aio.storage import RedisStorage
+from limits.aio.strategies import MovingWindowRateLimiter
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from gateway.rate_limit_script import HitAndWindow
+from gateway.rate_limits import redis_storage_uri
 from gateway.trusted_documents import document_hash
 from tests.conftest import Gateway, bearer, error_codes, persisted
 from tests.test_rate_limits import VIEWER
@@ -158,3 +164,30 @@ async def test_redis_down_falls_back_to_the_process_counters(
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("Rate limits: Redis did not answer" in w for w in warnings)
     assert any("Persisted queries: Redis did not answer" in w for w in warnings)
+
+
+async def test_one_round_trip_hit_answers_as_the_limits_package(redis_prefix: str) -> None:
+    """gateway/rate_limit_script.py against `limits`' hit then get_window_stats: the same
+    decisions, windows and entries, each on a key of its own under the same budget."""
+    storage = RedisStorage(
+        redis_storage_uri(REDIS_URL), implementation="redispy", key_prefix=redis_prefix
+    )
+    limiter = MovingWindowRateLimiter(storage)
+    one_call = HitAndWindow(storage)
+    item = parse("10/minute")
+    for cost in (1, 3, 2, 4, 1, 10, 1):
+        allowed, stats = await one_call(item, "script", cost)
+        expected = await limiter.hit(item, "limits", cost=cost)
+        expected_stats = await limiter.get_window_stats(item, "limits")
+        assert (allowed, stats.remaining) == (expected, expected_stats.remaining)
+        assert abs(stats.reset_time - expected_stats.reset_time) < 1
+    empty = await one_call(item, "never-hit", 11)
+    assert empty[0] is False and empty[1].remaining == 10
+    assert 59 < empty[1].reset_time - time.time() <= 60
+    keys = await keys_under(redis_prefix)
+    assert keys == [f"{redis_prefix}:{item.key_for(who)}" for who in ("limits", "script")]
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        assert await redis.llen(keys[0]) == await redis.llen(keys[1]) == 10
+    finally:
+        await redis.aclose()

@@ -6,7 +6,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ParserCache
 from strawberry.tools import merge_types
 
 from schema.coupon_provisioning import CouponMutation
@@ -19,6 +19,7 @@ from schema.portal_sessions import PortalSessionMutation
 from schema.provisioning import ProvisioningMutation, ProvisioningQuery
 from schema.query import Query as GatewayQuery
 from schema.staff import StaffMutation
+from schema.validation_cache import DocumentValidationCache
 from schema.webhooks import WebhookMutation, WebhookQuery
 
 Query = merge_types(
@@ -50,7 +51,7 @@ schema = GatewaySchema(
     # Classes or factories, never instances: an instance would share state between requests.
     extensions=[
         lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
+        DocumentValidationCache,
     ],
     execution_context_class=PlainFieldsExecution,
 )

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from tortoise import connections
+from tortoise import connections, timezone
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.fields import DatetimeField, Field
 from tortoise.models import Model
 
 from billing.invoices import InvoiceStatus
@@ -67,7 +68,7 @@ def _builder(model: type[M], columns: tuple[str, ...]) -> Callable[[Sequence[Any
     for key, name, field in meta.db_default_fields:
         conversions[key] = (name, field.field_type, False)
     for key, name, field in meta.db_complex_fields:
-        conversions[key] = (name, field.to_python_value, True)
+        conversions[key] = (name, _conversion(field), True)
     plan = [conversions[column] for column in columns]
     custom_pk = meta.db_pk_column not in meta.generated_db_fields
 
@@ -85,6 +86,23 @@ def _builder(model: type[M], columns: tuple[str, ...]) -> Callable[[Sequence[Any
         return instance
 
     return build
+
+
+def _conversion(field: Field[Any]) -> Callable[[Any], Any]:
+    """The field's `to_python_value`; for a DatetimeField, asyncpg's aware UTC datetime taken
+    straight to what that method makes of it (`astimezone` of Tortoise's zone) without its
+    checks, the others (SQLite's text, naive values) through the method."""
+    convert = field.to_python_value
+    if type(field) is not DatetimeField or not timezone.get_use_tz():
+        return convert
+    zone = timezone.get_default_timezone()
+
+    def aware(value: Any) -> Any:
+        if type(value) is datetime and value.tzinfo is UTC:
+            return value.astimezone(zone)
+        return convert(value)
+
+    return aware
 
 
 class _Statement:

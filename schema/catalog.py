@@ -3,6 +3,9 @@ All of it is public, list prices included (ACC-3): a pricing page reads it befor
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import strawberry
 
 from billing.catalog import AddOn as AddOnRow
@@ -19,6 +22,8 @@ from billing.policies import (
 )
 from resolvers.catalog import CatalogSnapshot
 from schema.common import Money
+
+T = TypeVar("T")
 
 
 @strawberry.type(description="One current price version of a plan, add-on, ladder step or seat.")
@@ -142,7 +147,31 @@ def build_catalog(snapshot: CatalogSnapshot, currency: str | None = None) -> Cat
     )
 
 
+def _kept(snapshot: CatalogSnapshot, key: tuple[str, int], build: Callable[[], T]) -> T:
+    """Built once per snapshot: a snapshot is one revision of the catalog in one currency and
+    never changes, and these objects have no resolvers that depend on who asks, so every
+    request of that revision shares them (the billing page builds its items' products and plans
+    on every request otherwise)."""
+    kept: dict[tuple[str, int], Any] = snapshot.__dict__.setdefault("_schema_objects", {})
+    found = kept.get(key)
+    if found is None:
+        found = kept[key] = build()
+    return found
+
+
 def build_product(snapshot: CatalogSnapshot, row: ProductRow) -> Product:
+    return _kept(snapshot, ("product", row.id), lambda: _build_product(snapshot, row))
+
+
+def build_plan(snapshot: CatalogSnapshot, row: PlanRow) -> Plan:
+    return _kept(snapshot, ("plan", row.id), lambda: _build_plan(snapshot, row))
+
+
+def build_add_on(snapshot: CatalogSnapshot, row: AddOnRow) -> AddOn:
+    return _kept(snapshot, ("add_on", row.id), lambda: _build_add_on(snapshot, row))
+
+
+def _build_product(snapshot: CatalogSnapshot, row: ProductRow) -> Product:
     plans = snapshot.plans_by_product.get(row.id, [])
     policy = snapshot.policies[row.id]
     on_demand = None
@@ -196,7 +225,7 @@ def build_product(snapshot: CatalogSnapshot, row: ProductRow) -> Product:
     )
 
 
-def build_plan(snapshot: CatalogSnapshot, row: PlanRow) -> Plan:
+def _build_plan(snapshot: CatalogSnapshot, row: PlanRow) -> Plan:
     bundle = snapshot.bundles_by_id[row.bundle_id] if row.bundle_id is not None else None
     return Plan(
         code=row.code,
@@ -211,7 +240,7 @@ def build_plan(snapshot: CatalogSnapshot, row: PlanRow) -> Plan:
     )
 
 
-def build_add_on(snapshot: CatalogSnapshot, row: AddOnRow) -> AddOn:
+def _build_add_on(snapshot: CatalogSnapshot, row: AddOnRow) -> AddOn:
     return AddOn(
         code=row.code,
         name=row.name,

@@ -13,12 +13,11 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 from uuid import UUID
 
-from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from billing.clock import offset
-from billing.errors import BillingError, NotFoundError
+from billing.errors import BillingError
 from billing.limits import LimitAction, LimitFacts, action_at_limit, blocks_at_limit
 from billing.metrics import (
     DISTINCT_CONTACT_METRIC,
@@ -38,10 +37,10 @@ from models import (
 from payments.port import PaymentProcessor
 from resolvers import usage_store
 from resolvers.catalog import CatalogSnapshot
-from resolvers.locks import is_postgres, lock_for_usage
 from resolvers.notices import notify
 from resolvers.usage_actions import LimitsTouched, act_on_limits_recorded, bought_volume
-from resolvers.usage_charges import open_usage_month, subscription_and_items
+from resolvers.usage_batch import read_under_lock
+from resolvers.usage_charges import open_usage_month
 from resolvers.webhook_events import record_event
 from resolvers.work_metrics import USAGE_EVENTS
 
@@ -110,14 +109,12 @@ async def record_usage(
     # subscription item's stored value, so its batch takes the lock exclusively too.
     exclusive = any(e.metric in STOCK_METRICS for e in events)
     async with in_transaction() as connection:
-        locked = await lock_for_usage(organization_id, exclusive=exclusive)
-        if locked is None:
-            raise NotFoundError("No such organization.")
-        subscription, items = await subscription_and_items(organization_id)
-        month = open_usage_month(subscription)
+        reads = await read_under_lock(connection, organization_id, events, exclusive=exclusive)
+        locked = reads.lock
+        month = open_usage_month(reads.subscription)
         now = offset(base_now, locked.clock_offset_seconds)
-        batch = _Batch(organization_id, items, month[0], snapshot, now)
-        checked = _check(events, batch, await _workspaces(organization_id, events))
+        batch = _Batch(organization_id, reads.items, month[0], snapshot, now)
+        checked = _check(events, batch, reads.workspaces)
         # The same id twice in one batch counts once. Sorted, so that two batches resending the
         # same ids wait on them in one order and never on each other.
         unique = {c.event_id: c for c in sorted(checked, key=lambda c: c.event_id)}
@@ -142,23 +139,6 @@ async def record_usage(
             # tries the action again.
             log.exception("automatic action for %s after recording usage failed", organization_id)
     return Recorded(accepted=len(new), duplicates=len(events) - len(new))
-
-
-async def _workspaces(organization_id: UUID, events: list[EventInput]) -> set[str]:
-    """The organization's workspace slugs, read only when an event names a workspace."""
-    if all(e.workspace is None for e in events):
-        return set()
-    # PRV-1: an archived workspace takes no more usage. Written out rather than built by the
-    # ORM: ingestion's hot path (bench/README.md).
-    connection = connections.get("default")  # inside the batch's transaction: its connection
-    if is_postgres(connection):
-        rows = await connection.execute_query_dict(_LIVE_WORKSPACES + "$1", [organization_id])
-    else:
-        rows = await connection.execute_query_dict(_LIVE_WORKSPACES + "?", [str(organization_id)])
-    return {str(row["slug"]) for row in rows}
-
-
-_LIVE_WORKSPACES = "SELECT slug FROM workspace WHERE archived_at IS NULL AND organization_id = "
 
 
 async def _past_acting_limits(

@@ -235,6 +235,7 @@ def _check(
     """USE-1: every event of the batch, checked; one bad event refuses the whole batch."""
     products = {p.code: p for p in batch.snapshot.products}
     latest = batch.now + CLOCK_SKEW
+    month_start = batch.month_start
     problems: list[tuple[int, str, str]] = []
     checked: list[usage_store.EventRow] = []
     for index, event in enumerate(events):
@@ -249,8 +250,14 @@ def _check(
         if occurred_at.utcoffset() is None:
             problems.append((index, "occurredAt", "give a time zone, e.g. 2026-03-12T09:00:00Z"))
             occurred_at = batch.now
-        found = _event_problems(event, product.metrics, workspaces, occurred_at, batch, latest)
-        if found:
+        # The usual event has nothing wrong: _event_problems' checks, without building its list.
+        if not (
+            event.metric in product.metrics
+            and (event.workspace is None or event.workspace in workspaces)
+            and month_start <= occurred_at <= latest
+            and event_problem(event.metric, event.quantity, event.contact_id) is None
+        ):
+            found = _event_problems(event, product.metrics, workspaces, occurred_at, batch, latest)
             problems += [(index, field, message) for field, message in found]
         checked.append(
             usage_store.EventRow(
@@ -302,21 +309,30 @@ async def _count(
 ) -> dict[tuple[int, str], usage_store.CounterState]:
     """Adds the new events to this month's counters, per workspace and for all of them ("*");
     returns the organization-wide counters of every (product id, metric) the events touched."""
-    additions: dict[tuple[int, str, str], int] = defaultdict(int)
+    # Per workspace first, then each into "*": one pass over the events, not two.
+    in_workspace: dict[tuple[int, str, str], int] = defaultdict(int)
     gauges: dict[tuple[int, str, str], tuple[datetime, int]] = {}
     contacts: set[tuple[int, str, str]] = set()
+    kinds: dict[str, MetricKind] = {}
     for c in new:
-        kind = metric_kind(c.metric)
-        for workspace in (c.workspace, ALL_WORKSPACES):
-            key = (c.product_id, c.metric, workspace)
-            if kind is MetricKind.DISTINCT_CONTACTS:
-                contacts.add((c.product_id, workspace, str(c.contact_id)))
-                additions[key] += 0
-            elif kind is MetricKind.STOCK:  # what is stored now: the latest report wins
+        metric = c.metric
+        kind = kinds.get(metric)
+        if kind is None:
+            kind = kinds[metric] = metric_kind(metric)
+        if kind is MetricKind.EVENTS:
+            in_workspace[(c.product_id, metric, c.workspace)] += c.quantity
+        elif kind is MetricKind.DISTINCT_CONTACTS:
+            in_workspace[(c.product_id, metric, c.workspace)] += 0
+            contacts.add((c.product_id, c.workspace, str(c.contact_id)))
+        else:  # STOCK, what is stored now: the latest report wins
+            for workspace in (c.workspace, ALL_WORKSPACES):
+                key = (c.product_id, metric, workspace)
                 if key not in gauges or gauges[key][0] <= c.occurred_at:
                     gauges[key] = (c.occurred_at, c.quantity)
-            else:
-                additions[key] += c.quantity
+    additions = defaultdict(int, in_workspace)
+    for (product_id, metric, _), value in in_workspace.items():
+        additions[(product_id, metric, ALL_WORKSPACES)] += value
+    contacts |= {(product_id, ALL_WORKSPACES, contact) for product_id, _, contact in contacts}
     counters = await usage_store.count_new(
         connection,
         batch.organization_id,

@@ -37,6 +37,7 @@ from models import (
 from payments.port import PaymentProcessor
 from resolvers import usage_store
 from resolvers.catalog import CatalogSnapshot
+from resolvers.locks import is_postgres
 from resolvers.notices import notify
 from resolvers.usage_actions import LimitsTouched, act_on_limits_recorded, bought_volume
 from resolvers.usage_batch import read_under_lock
@@ -118,15 +119,18 @@ async def record_usage(
         # The same id twice in one batch counts once. Sorted, so that two batches resending the
         # same ids wait on them in one order and never on each other.
         unique = {c.event_id: c for c in sorted(checked, key=lambda c: c.event_id)}
-        stored = await usage_store.insert_new_events(
-            connection, organization_id, month[0], now, list(unique.values())
-        )
-        new = [c for event_id, c in unique.items() if event_id in stored]
-        totals = await _count(connection, batch, new)
+        if is_postgres(connection) and not exclusive:  # no stock metric: counted by PostgreSQL
+            accepted, totals = await _record_and_count(connection, batch, list(unique.values()))
+        else:
+            stored = await usage_store.insert_new_events(
+                connection, organization_id, month[0], now, list(unique.values())
+            )
+            new = [c for event_id, c in unique.items() if event_id in stored]
+            accepted, totals = len(new), await _count(connection, batch, new)
         await _notify_thresholds(batch, totals)
         await _limits_reached(batch, totals)
         over = await _past_acting_limits(batch, totals)
-    USAGE_EVENTS.inc(len(new))
+    USAGE_EVENTS.inc(accepted)
     if over and not locked.automatic_charges_paused:
         # In a transaction of its own, under the exclusive lock: the usage above is recorded
         # whatever the automatic charge does, and two batches past the limit at once act once.
@@ -138,7 +142,7 @@ async def record_usage(
             # The batch is recorded and its answer stays true; the next batch past the limit
             # tries the action again.
             log.exception("automatic action for %s after recording usage failed", organization_id)
-    return Recorded(accepted=len(new), duplicates=len(events) - len(new))
+    return Recorded(accepted=accepted, duplicates=len(events) - accepted)
 
 
 async def _past_acting_limits(
@@ -349,6 +353,27 @@ async def _count(
     for key, (_, value) in gauges.items():
         await _write_gauge(batch, key, value, totals)
     return totals
+
+
+async def _record_and_count(
+    connection: BaseDBAsyncClient, batch: _Batch, events: list[usage_store.EventRow]
+) -> tuple[int, dict[tuple[int, str], usage_store.CounterState]]:
+    """PostgreSQL: the events stored and counted in one statement (usage_store.record_and_count);
+    how many were new, and the organization-wide counters they touched, as `_count` returns."""
+    accepted, counters = await usage_store.record_and_count(
+        connection,
+        batch.organization_id,
+        batch.month_start,
+        batch.now,
+        events,
+        DISTINCT_CONTACT_METRIC,
+    )
+    totals = {
+        (product_id, metric): state
+        for (product_id, metric, workspace), state in counters.items()
+        if workspace == ALL_WORKSPACES
+    }
+    return accepted, totals
 
 
 async def _write_gauge(

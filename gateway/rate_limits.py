@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
-from limits.aio.storage import MemoryStorage, RedisStorage
+from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 from limits.util import WindowStats
@@ -28,6 +28,7 @@ from starlette.responses import Response
 from gateway import request_weight
 from gateway.http_errors import error_response
 from gateway.metrics import RATE_LIMITED as RATE_LIMITED_REQUESTS
+from gateway.rate_limit_memory import TrimmedMemoryStorage
 from gateway.rate_limit_script import HitAndWindow
 from gateway.settings import Mode, Settings
 from resolvers.api_keys import ApiKeyPrincipal
@@ -83,7 +84,7 @@ class RateLimits:
         self.caller = parse(settings.rate_limit)
         self.anonymous = parse(settings.rate_limit_anonymous)
         self.auth_failures = parse(settings.auth_failure_limit)
-        self._local = MovingWindowRateLimiter(MemoryStorage())
+        self._local = MovingWindowRateLimiter(TrimmedMemoryStorage())
         self._shared: MovingWindowRateLimiter | None = None
         self._shared_hit: HitAndWindow | None = None
         if settings.redis_url:

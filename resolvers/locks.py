@@ -70,6 +70,13 @@ async def mark_for_reschedule(organization_id: UUID) -> None:
     await Subscription.filter(organization_id=organization_id).update(next_due_at=RESCHEDULE)
 
 
+async def take_shared_usage_lock(connection: BaseDBAsyncClient, organization_id: UUID) -> None:
+    """PostgreSQL: the advisory lock usage batches share, until the transaction ends."""
+    await connection.execute_query(
+        "SELECT pg_advisory_xact_lock_shared($1)", [lock_key(organization_id)]
+    )
+
+
 async def lock_for_usage(organization_id: UUID, *, exclusive: bool) -> UsageLock | None:
     """Shared with other usage batches, or `exclusive`, until the transaction ends; None for an
     unknown organization."""
@@ -82,9 +89,7 @@ async def lock_for_usage(organization_id: UUID, *, exclusive: bool) -> UsageLock
     connection = _transaction()
     # Written out rather than built by the ORM: ingestion's hot path (bench/README.md).
     if is_postgres(connection):
-        await connection.execute_query(
-            "SELECT pg_advisory_xact_lock_shared($1)", [lock_key(organization_id)]
-        )
+        await take_shared_usage_lock(connection, organization_id)
         rows = await connection.execute_query_dict(_USAGE_ROW_POSTGRES, [organization_id])
     else:
         rows = await connection.execute_query_dict(_USAGE_ROW_SQLITE, [str(organization_id)])

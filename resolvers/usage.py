@@ -13,12 +13,11 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 from uuid import UUID
 
-from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from billing.clock import offset
-from billing.errors import BillingError, NotFoundError
+from billing.errors import BillingError
 from billing.limits import LimitAction, LimitFacts, action_at_limit, blocks_at_limit
 from billing.metrics import (
     DISTINCT_CONTACT_METRIC,
@@ -38,10 +37,11 @@ from models import (
 from payments.port import PaymentProcessor
 from resolvers import usage_store
 from resolvers.catalog import CatalogSnapshot
-from resolvers.locks import is_postgres, lock_for_usage
+from resolvers.locks import is_postgres
 from resolvers.notices import notify
 from resolvers.usage_actions import LimitsTouched, act_on_limits_recorded, bought_volume
-from resolvers.usage_charges import open_usage_month, subscription_and_items
+from resolvers.usage_batch import read_under_lock
+from resolvers.usage_charges import open_usage_month
 from resolvers.webhook_events import record_event
 from resolvers.work_metrics import USAGE_EVENTS
 
@@ -110,26 +110,27 @@ async def record_usage(
     # subscription item's stored value, so its batch takes the lock exclusively too.
     exclusive = any(e.metric in STOCK_METRICS for e in events)
     async with in_transaction() as connection:
-        locked = await lock_for_usage(organization_id, exclusive=exclusive)
-        if locked is None:
-            raise NotFoundError("No such organization.")
-        subscription, items = await subscription_and_items(organization_id)
-        month = open_usage_month(subscription)
+        reads = await read_under_lock(connection, organization_id, events, exclusive=exclusive)
+        locked = reads.lock
+        month = open_usage_month(reads.subscription)
         now = offset(base_now, locked.clock_offset_seconds)
-        batch = _Batch(organization_id, items, month[0], snapshot, now)
-        checked = _check(events, batch, await _workspaces(organization_id, events))
+        batch = _Batch(organization_id, reads.items, month[0], snapshot, now)
+        checked = _check(events, batch, reads.workspaces)
         # The same id twice in one batch counts once. Sorted, so that two batches resending the
         # same ids wait on them in one order and never on each other.
         unique = {c.event_id: c for c in sorted(checked, key=lambda c: c.event_id)}
-        stored = await usage_store.insert_new_events(
-            connection, organization_id, month[0], now, list(unique.values())
-        )
-        new = [c for event_id, c in unique.items() if event_id in stored]
-        totals = await _count(connection, batch, new)
+        if is_postgres(connection) and not exclusive:  # no stock metric: counted by PostgreSQL
+            accepted, totals = await _record_and_count(connection, batch, list(unique.values()))
+        else:
+            stored = await usage_store.insert_new_events(
+                connection, organization_id, month[0], now, list(unique.values())
+            )
+            new = [c for event_id, c in unique.items() if event_id in stored]
+            accepted, totals = len(new), await _count(connection, batch, new)
         await _notify_thresholds(batch, totals)
         await _limits_reached(batch, totals)
         over = await _past_acting_limits(batch, totals)
-    USAGE_EVENTS.inc(len(new))
+    USAGE_EVENTS.inc(accepted)
     if over and not locked.automatic_charges_paused:
         # In a transaction of its own, under the exclusive lock: the usage above is recorded
         # whatever the automatic charge does, and two batches past the limit at once act once.
@@ -141,24 +142,7 @@ async def record_usage(
             # The batch is recorded and its answer stays true; the next batch past the limit
             # tries the action again.
             log.exception("automatic action for %s after recording usage failed", organization_id)
-    return Recorded(accepted=len(new), duplicates=len(events) - len(new))
-
-
-async def _workspaces(organization_id: UUID, events: list[EventInput]) -> set[str]:
-    """The organization's workspace slugs, read only when an event names a workspace."""
-    if all(e.workspace is None for e in events):
-        return set()
-    # PRV-1: an archived workspace takes no more usage. Written out rather than built by the
-    # ORM: ingestion's hot path (bench/README.md).
-    connection = connections.get("default")  # inside the batch's transaction: its connection
-    if is_postgres(connection):
-        rows = await connection.execute_query_dict(_LIVE_WORKSPACES + "$1", [organization_id])
-    else:
-        rows = await connection.execute_query_dict(_LIVE_WORKSPACES + "?", [str(organization_id)])
-    return {str(row["slug"]) for row in rows}
-
-
-_LIVE_WORKSPACES = "SELECT slug FROM workspace WHERE archived_at IS NULL AND organization_id = "
+    return Recorded(accepted=accepted, duplicates=len(events) - accepted)
 
 
 async def _past_acting_limits(
@@ -255,6 +239,7 @@ def _check(
     """USE-1: every event of the batch, checked; one bad event refuses the whole batch."""
     products = {p.code: p for p in batch.snapshot.products}
     latest = batch.now + CLOCK_SKEW
+    month_start = batch.month_start
     problems: list[tuple[int, str, str]] = []
     checked: list[usage_store.EventRow] = []
     for index, event in enumerate(events):
@@ -269,8 +254,14 @@ def _check(
         if occurred_at.utcoffset() is None:
             problems.append((index, "occurredAt", "give a time zone, e.g. 2026-03-12T09:00:00Z"))
             occurred_at = batch.now
-        found = _event_problems(event, product.metrics, workspaces, occurred_at, batch, latest)
-        if found:
+        # The usual event has nothing wrong: _event_problems' checks, without building its list.
+        if not (
+            event.metric in product.metrics
+            and (event.workspace is None or event.workspace in workspaces)
+            and month_start <= occurred_at <= latest
+            and event_problem(event.metric, event.quantity, event.contact_id) is None
+        ):
+            found = _event_problems(event, product.metrics, workspaces, occurred_at, batch, latest)
             problems += [(index, field, message) for field, message in found]
         checked.append(
             usage_store.EventRow(
@@ -322,21 +313,30 @@ async def _count(
 ) -> dict[tuple[int, str], usage_store.CounterState]:
     """Adds the new events to this month's counters, per workspace and for all of them ("*");
     returns the organization-wide counters of every (product id, metric) the events touched."""
-    additions: dict[tuple[int, str, str], int] = defaultdict(int)
+    # Per workspace first, then each into "*": one pass over the events, not two.
+    in_workspace: dict[tuple[int, str, str], int] = defaultdict(int)
     gauges: dict[tuple[int, str, str], tuple[datetime, int]] = {}
     contacts: set[tuple[int, str, str]] = set()
+    kinds: dict[str, MetricKind] = {}
     for c in new:
-        kind = metric_kind(c.metric)
-        for workspace in (c.workspace, ALL_WORKSPACES):
-            key = (c.product_id, c.metric, workspace)
-            if kind is MetricKind.DISTINCT_CONTACTS:
-                contacts.add((c.product_id, workspace, str(c.contact_id)))
-                additions[key] += 0
-            elif kind is MetricKind.STOCK:  # what is stored now: the latest report wins
+        metric = c.metric
+        kind = kinds.get(metric)
+        if kind is None:
+            kind = kinds[metric] = metric_kind(metric)
+        if kind is MetricKind.EVENTS:
+            in_workspace[(c.product_id, metric, c.workspace)] += c.quantity
+        elif kind is MetricKind.DISTINCT_CONTACTS:
+            in_workspace[(c.product_id, metric, c.workspace)] += 0
+            contacts.add((c.product_id, c.workspace, str(c.contact_id)))
+        else:  # STOCK, what is stored now: the latest report wins
+            for workspace in (c.workspace, ALL_WORKSPACES):
+                key = (c.product_id, metric, workspace)
                 if key not in gauges or gauges[key][0] <= c.occurred_at:
                     gauges[key] = (c.occurred_at, c.quantity)
-            else:
-                additions[key] += c.quantity
+    additions = defaultdict(int, in_workspace)
+    for (product_id, metric, _), value in in_workspace.items():
+        additions[(product_id, metric, ALL_WORKSPACES)] += value
+    contacts |= {(product_id, ALL_WORKSPACES, contact) for product_id, _, contact in contacts}
     counters = await usage_store.count_new(
         connection,
         batch.organization_id,
@@ -353,6 +353,27 @@ async def _count(
     for key, (_, value) in gauges.items():
         await _write_gauge(batch, key, value, totals)
     return totals
+
+
+async def _record_and_count(
+    connection: BaseDBAsyncClient, batch: _Batch, events: list[usage_store.EventRow]
+) -> tuple[int, dict[tuple[int, str], usage_store.CounterState]]:
+    """PostgreSQL: the events stored and counted in one statement (usage_store.record_and_count);
+    how many were new, and the organization-wide counters they touched, as `_count` returns."""
+    accepted, counters = await usage_store.record_and_count(
+        connection,
+        batch.organization_id,
+        batch.month_start,
+        batch.now,
+        events,
+        DISTINCT_CONTACT_METRIC,
+    )
+    totals = {
+        (product_id, metric): state
+        for (product_id, metric, workspace), state in counters.items()
+        if workspace == ALL_WORKSPACES
+    }
+    return accepted, totals
 
 
 async def _write_gauge(

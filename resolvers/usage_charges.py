@@ -17,6 +17,10 @@ from resolvers import hot_reads
 from resolvers.catalog import CatalogSnapshot
 
 
+def no_subscription() -> BillingError:
+    return BillingError("This organization has no subscription to record usage against.")
+
+
 def open_usage_month(subscription: Subscription) -> tuple[datetime, datetime]:
     """The billing month that usage is counted in now: [start, end)."""
     return usage_month(
@@ -89,6 +93,6 @@ async def subscription_and_items(
     """The subscription and its items by product id, in one statement."""
     found = await hot_reads.subscription_and_items(organization_id)
     if found is None:
-        raise BillingError("This organization has no subscription to record usage against.")
+        raise no_subscription()
     subscription, rows = found
     return subscription, {row.product_id: row for row in rows}

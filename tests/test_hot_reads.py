@@ -9,6 +9,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from tortoise import connections
 from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
@@ -29,8 +30,10 @@ from models import (
     SubscriptionItem,
     SubscriptionItemAddOn,
     UsageCounter,
+    Workspace,
 )
 from resolvers import hot_columns, hot_reads
+from resolvers.locks import is_postgres
 from resolvers.usage import usage_in_period
 from tests.factories import organization_with
 
@@ -201,6 +204,36 @@ async def test_a_subscription_without_items_and_no_subscription_at_all() -> None
     assert_same([found[0]], [row])
     assert await hot_reads.subscription_and_items(uuid4()) is None
     assert await hot_reads.subscription_items_and_add_ons(uuid4()) is None
+
+
+@pytest.mark.usefixtures("database")
+async def test_a_usage_batch_reads_the_row_the_live_workspaces_and_the_subscription() -> None:
+    connection = connections.get("default")
+    if not is_postgres(connection):
+        pytest.skip("one statement on PostgreSQL; SQLite reads them apart")
+    organization = await _filled_organization()
+    at = PERIOD[0]
+    for slug, archived_at in (("live", None), ("also", None), ("gone", at)):
+        await Workspace.create(organization=organization, slug=slug, name=slug, archived_at=at)
+        await Workspace.filter(slug=slug).update(archived_at=archived_at)
+    found = await hot_reads.usage_batch(connection, organization.id)
+    assert found is not None and found.subscription is not None
+    assert (found.clock_offset_seconds, found.automatic_charges_paused) == (3600, True)
+    assert found.workspaces == {"live", "also"}
+    apart = await hot_reads.subscription_and_items(organization.id)
+    assert apart is not None
+    assert_same([found.subscription], [apart[0]])
+    assert_same(found.items, apart[1])
+    assert all(item.subscription is found.subscription for item in found.items)
+
+    await SubscriptionItem.filter(subscription__organization_id=organization.id).delete()
+    found = await hot_reads.usage_batch(connection, organization.id)
+    assert found is not None and found.items == []
+    await Subscription.filter(organization_id=organization.id).delete()
+    await Workspace.filter(organization_id=organization.id).delete()
+    found = await hot_reads.usage_batch(connection, organization.id)
+    assert found == hot_reads.UsageBatchRows(3600, True, set(), None, [])
+    assert await hot_reads.usage_batch(connection, uuid4()) is None
 
 
 @pytest.mark.usefixtures("database")

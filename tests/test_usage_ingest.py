@@ -13,10 +13,13 @@ from typing import Any
 import httpx
 import pytest
 from strawberry.types import ExecutionResult
+from tortoise import connections
 
 from gateway.usage_ingest import UsageIngest
-from models import UsageCounter, UsageEvent, Workspace
+from models import ActiveContact, UsageCounter, UsageEvent, Workspace
+from resolvers import usage, usage_store
 from resolvers.api_keys import create_api_key
+from resolvers.locks import is_postgres
 from tests.conftest import SEEDED_AT, QueryCounter, trusted_request
 from tests.factories import organization_with
 
@@ -240,8 +243,9 @@ async def test_statements_of_a_partner_batch_rule_use_1(
     client: httpx.AsyncClient, sql_queries: QueryCounter
 ) -> None:
     # Steady state: the organization's lock and row, its subscription with items, its
-    # workspaces, then events, contacts and counters set-based (plus PostgreSQL's advisory lock;
-    # PostgreSQL records the contacts and adds to the counters in one statement).
+    # workspaces, then events, contacts and counters set-based. PostgreSQL takes its advisory
+    # lock, then reads the row, the subscription with items and the workspaces in one statement,
+    # and records the events and the contacts and adds to the counters in one.
     # Past a blocking limit whose USAGE_LIMIT_REACHED was sent (EVT-1), no more: whether it was
     # sent comes back with the counters.
     organization_id, key = await _partner()
@@ -256,5 +260,47 @@ async def test_statements_of_a_partner_batch_rule_use_1(
         counts.append(sql_queries.count - before)
     sent = await UsageCounter.get(organization_id=organization_id, metric="emails", workspace="*")
     assert sent.limit_event_sent and sent.value == 10_011
-    assert counts[0] == counts[2] == 6, counts
+    assert counts[0] == counts[2] == (3 if is_postgres(connections.get("default")) else 6), counts
     assert counts[1] > counts[0]  # the first batch past the limit sends the event
+
+
+async def test_postgres_records_and_counts_in_one_statement_as_in_two(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """resolvers/usage_store.py's `record_and_count` against `insert_new_events` + `count_new`:
+    the same answers, events, counters and contacts (workspaces, "*", resent ids, a contact seen
+    again, a quantity on a contact metric)."""
+    if not is_postgres(connections.get("default")):
+        pytest.skip("one statement on PostgreSQL only")
+    mac_with_quantity = {**MAC, "id": "m3", "contactId": "c9", "quantity": 5}
+    batches = [
+        [EMAIL, {**EMAIL, "id": "e2", "workspace": "support", "quantity": 7}, MAC, MAC_IN_SUPPORT],
+        [EMAIL, mac_with_quantity, {**MAC, "id": "m4", "contactId": "c2", "workspace": "support"}],
+        [{**EMAIL, "id": "e3", "quantity": 0}, {**MAC, "id": "m5"}, {**MAC, "id": "m5"}],
+    ]
+    seen: dict[bool, Any] = {}
+    counted_apart: list[bool] = []
+    count_new = usage_store.count_new
+
+    async def spy(*args: Any) -> Any:
+        counted_apart.append(True)
+        return await count_new(*args)
+
+    monkeypatch.setattr(usage_store, "count_new", spy)
+    for merged in (True, False):
+        organization_id, key = await _partner()
+        with monkeypatch.context() as patched:
+            if not merged:
+                patched.setattr(usage, "is_postgres", lambda _: False)
+            answers = [(await _send(client, key, {"events": b})).json() for b in batches]
+        assert len(counted_apart) == (0 if merged else 3)
+        contacts = await ActiveContact.filter(organization_id=organization_id).order_by(
+            "product_id", "workspace", "contact_id"
+        )
+        seen[merged] = (
+            answers,
+            await _stored(organization_id),
+            [(c.product_id, c.workspace, c.contact_id) for c in contacts],
+        )
+    assert seen[True] == seen[False]
+    assert [a["data"]["recordUsage"]["accepted"] for a in seen[True][0]] == [4, 2, 2]

@@ -94,6 +94,8 @@ async def _serve_pages(database_url: str, token: str, pages: int, answer_file: P
 
     try:
         first = await page()
+        # An error answered every time (a refused token, a rate limit) would compare equal too.
+        assert b'"errors"' not in first, first[:300]
         for _ in range(20):
             await page()
         started = time.process_time()

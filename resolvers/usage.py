@@ -345,14 +345,20 @@ async def _count(
         additions,
         DISTINCT_CONTACT_METRIC,
     )
-    totals = {
+    totals = _organization_wide(counters)
+    for key, (_, value) in gauges.items():
+        await _write_gauge(batch, key, value, totals)
+    return totals
+
+
+def _organization_wide(
+    counters: dict[tuple[int, str, str], usage_store.CounterState],
+) -> dict[tuple[int, str], usage_store.CounterState]:
+    return {
         (product_id, metric): state
         for (product_id, metric, workspace), state in counters.items()
         if workspace == ALL_WORKSPACES
     }
-    for key, (_, value) in gauges.items():
-        await _write_gauge(batch, key, value, totals)
-    return totals
 
 
 async def _record_and_count(
@@ -368,12 +374,7 @@ async def _record_and_count(
         events,
         DISTINCT_CONTACT_METRIC,
     )
-    totals = {
-        (product_id, metric): state
-        for (product_id, metric, workspace), state in counters.items()
-        if workspace == ALL_WORKSPACES
-    }
-    return accepted, totals
+    return accepted, _organization_wide(counters)
 
 
 async def _write_gauge(

@@ -68,7 +68,7 @@ from gateway.query_limits import (
 from gateway.rate_limits import RateLimited, RateLimits
 from gateway.request_body import CheckedRequestBody
 from gateway.request_log import RequestLog, caller_kind, note_caller, note_operation, operation_name
-from gateway.response_json import response_json, schema_has_floats
+from gateway.response_json import leaves_are_plain, response_json
 from gateway.security_headers import SecurityHeaders
 from gateway.settings import Settings, load_settings
 from gateway.shared_documents import shared_documents
@@ -286,7 +286,7 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
         return response_json(data, data_is_plain=_DATA_IS_PLAIN)
 
 
-_DATA_IS_PLAIN = not schema_has_floats(schema._schema)
+_DATA_IS_PLAIN = leaves_are_plain(schema._schema)
 
 
 def _http_error_message(reason: str) -> str:

@@ -97,8 +97,11 @@ def _verified(token: str, secret: str, max_lifetime_seconds: int) -> tuple[Token
         raise UnauthenticatedError("The token's signature is not valid for this gateway.") from None
     except jwt.InvalidTokenError as error:
         raise UnauthenticatedError(f"The token is not valid: {error}.") from None
-    lifetime = claims["exp"] - claims["iat"]
-    if not isinstance(lifetime, int | float) or lifetime > max_lifetime_seconds:
+    issued, expires = claims["iat"], claims["exp"]
+    numbers = all(isinstance(t, int | float) and not isinstance(t, bool) for t in (issued, expires))
+    if not numbers:
+        raise UnauthenticatedError("The token's iat and exp are not numbers of seconds.")
+    if expires - issued > max_lifetime_seconds:
         raise UnauthenticatedError(
             f"The token is valid for longer than this gateway accepts (at most "
             f"{max_lifetime_seconds} seconds from its issue): sign in again for a shorter one."

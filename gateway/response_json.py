@@ -5,16 +5,16 @@ orjson differs from the standard library on: characters outside ASCII and DEL (i
 raw, the standard library escapes them), floats (exponents are written differently, NaN and
 Infinity become null) and types that only one of them accepts (UUID, Enum, datetime, subclasses
 of str, int, dict and list, keys that are not strings). Such an answer is written by the
-standard library. The schema has no Float (schema_has_floats): the `data` of an answer holds
-only what graphql-core serialized (str, int, bool, None in dicts and lists), so only its other
-parts (errors, extensions) are looked through."""
+standard library. The schema's scalars all serialize to str, int or bool (leaves_are_plain):
+the `data` of an answer holds only those and None in dicts and lists, so only its other parts
+(errors, extensions) are looked through."""
 
 from __future__ import annotations
 
 import json
 
 import orjson
-from graphql import GraphQLFloat, GraphQLSchema, get_named_type
+from graphql import GraphQLScalarType, GraphQLSchema
 
 _OPTIONS = (
     orjson.OPT_PASSTHROUGH_SUBCLASS
@@ -24,16 +24,20 @@ _OPTIONS = (
 _PLAIN = (str, int, bool, type(None))
 
 
-def schema_has_floats(schema: GraphQLSchema) -> bool:
-    """Whether any field of the schema answers a Float."""
-    for named in schema.type_map.values():
-        fields = getattr(named, "fields", None)
-        if named.name.startswith("__") or not fields:
-            continue
-        for field in fields.values():
-            if get_named_type(field.type) is GraphQLFloat:
-                return True
-    return False
+# Scalars whose values graphql-core serializes to str, int, bool or None. Strawberry's DateTime
+# serializes to an ISO string. Any other scalar (Float, a JSON scalar) could put floats or other
+# types in `data`.
+_PLAIN_SCALARS = frozenset({"String", "Int", "Boolean", "ID", "DateTime"})
+
+
+def leaves_are_plain(schema: GraphQLSchema) -> bool:
+    """Whether every scalar the schema can answer serializes to str, int, bool or None (enums
+    serialize to their names)."""
+    return all(
+        named.name in _PLAIN_SCALARS
+        for named in schema.type_map.values()
+        if isinstance(named, GraphQLScalarType) and not named.name.startswith("__")
+    )
 
 
 def standard(data: object) -> str:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from gateway.response_json import response_json, schema_has_floats, standard
+from gateway.response_json import leaves_are_plain, response_json, standard
 from schema import schema
 
 
@@ -60,6 +60,14 @@ def test_what_the_standard_library_refuses_stays_refused(value: object) -> None:
         response_json(answer, data_is_plain=True)
 
 
-def test_the_schema_answers_no_float() -> None:
-    # A Float field would need response_json to look through `data` too (app.py does then).
-    assert not schema_has_floats(schema._schema)
+def test_the_schema_answers_only_plain_scalars() -> None:
+    # A Float or JSON scalar would need response_json to look through `data` too (app.py does).
+    assert leaves_are_plain(schema._schema)
+
+
+def test_a_float_or_json_scalar_is_not_plain() -> None:
+    from graphql import build_schema
+
+    assert leaves_are_plain(build_schema("scalar DateTime type Query { a: String b: DateTime }"))
+    assert not leaves_are_plain(build_schema("type Query { a: Float }"))
+    assert not leaves_are_plain(build_schema("scalar JSON type Query { a: JSON }"))

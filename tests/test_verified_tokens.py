@@ -60,3 +60,12 @@ def test_the_least_recently_used_token_goes_first() -> None:
     assert kept.get("a", "s", 1) == "A"
     kept.put("c", "s", 1, "C", later)
     assert (kept.get("a", "s", 1), kept.get("b", "s", 1), kept.get("c", "s", 1)) == ("A", None, "C")
+
+
+def test_a_signed_token_whose_times_are_text_is_refused_not_a_crash() -> None:
+    """A token signed with the secret but with `exp` as a string: 401, never a 500."""
+    now = int(time.time())
+    claims = {"sub": str(uuid4()), "iss": auth.ISSUER, "iat": now, "exp": str(now + 600)}
+    token = jwt.encode(claims, SECRET, algorithm=auth.ALGORITHM)
+    with pytest.raises(UnauthenticatedError, match="not numbers"):
+        verify_token(token, SECRET, 3600)

@@ -25,12 +25,19 @@ class CurrencyMismatchError(ValueError):
     pass
 
 
+def accepted(amount: object, currency: str) -> bool:
+    """MNY-1: an amount is an int of minor units, in a currency the gateway knows."""
+    return type(amount) is int and currency in MINOR_UNIT_DIGITS
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     amount: int
     currency: str
 
     def __post_init__(self) -> None:
+        if accepted(self.amount, self.currency):
+            return
         if type(self.amount) is not int:
             raise TypeError(f"Money amount must be an int in minor units, got {self.amount!r}")
         if self.currency not in MINOR_UNIT_DIGITS:

@@ -37,8 +37,8 @@ class Money:
 
     @classmethod
     def of(cls, amount: int, currency: str) -> Money:
-        if type(amount) is int and currency in money.MINOR_UNIT_DIGITS:
-            return cls(amount=amount, currency=currency)  # what money.Money accepts, checked
+        if money.accepted(amount, currency):
+            return cls(amount=amount, currency=currency)
         value = money.Money(amount, currency)  # refuses a float or an unknown currency (MNY-1)
         return cls(amount=value.amount, currency=value.currency)
 

@@ -71,3 +71,27 @@ def test_rounding_in_integers_is_the_fraction_rule_mny_2(numerator: int, denomin
     magnitude = abs(value)
     expected = int(magnitude) + (1 if magnitude - int(magnitude) >= Fraction(1, 2) else 0)
     assert round_half_away_from_zero(value) == (expected if value >= 0 else -expected)
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "accepted"),
+    [
+        (1999, "EUR", True),
+        (0, "USD", True),
+        (19.99, "EUR", False),
+        (True, "EUR", False),
+        (1, "XXX", False),
+    ],
+)
+def test_an_amount_is_an_int_of_minor_units_in_a_known_currency_rule_mny_1(
+    amount: object, currency: str, accepted: bool
+) -> None:
+    from billing import money
+    from schema.common import Money as MoneyObject
+
+    assert money.accepted(amount, currency) is accepted
+    if accepted:
+        assert MoneyObject.of(amount, currency).amount == amount  # type: ignore[arg-type]
+    else:
+        with pytest.raises((TypeError, ValueError)):
+            MoneyObject.of(amount, currency)  # type: ignore[arg-type]

@@ -154,11 +154,11 @@ async def _lock(organization_ids: Sequence[UUID]) -> list[Organization]:
     )
 
 
-async def _read(
-    organization_ids: Sequence[UUID], base_now: datetime, snapshot: CatalogSnapshot
-) -> tuple[list[_Renewal], list[UUID]]:
-    """The plain renewals, read set-based under the locks, and the organizations left."""
-    organizations = {o.id: o for o in await _lock(organization_ids)}
+async def _candidates(
+    organizations: dict[UUID, Organization], base_now: datetime, snapshot: CatalogSnapshot
+) -> list[tuple[LoadedSubscription, datetime]]:
+    """The locked organizations' subscriptions that are ACTIVE and due at the period end (an
+    ACTIVE row's schedule reads nothing more), loaded, each with its organization's now."""
     ids = list(organizations)
     rows = {
         r.organization_id: r
@@ -177,7 +177,6 @@ async def _read(
     for item in items:
         by_subscription[item.subscription_id].append(item)
 
-    # Candidates: ACTIVE and due at the period end (an ACTIVE row's schedule reads nothing more).
     candidates: list[tuple[LoadedSubscription, datetime]] = []
     for row in active:
         organization = organizations[row.organization_id]
@@ -187,6 +186,15 @@ async def _read(
             continue
         loaded = loaded_from_rows(organization, row, own, add_ons, prices, snapshot)
         candidates.append((loaded, now))
+    return candidates
+
+
+async def _read(
+    organization_ids: Sequence[UUID], base_now: datetime, snapshot: CatalogSnapshot
+) -> tuple[list[_Renewal], list[UUID]]:
+    """The plain renewals, read set-based under the locks, and the organizations left."""
+    organizations = {o.id: o for o in await _lock(organization_ids)}
+    candidates = await _candidates(organizations, base_now, snapshot)
     wanted = [loaded.organization.id for loaded, _ in candidates]
     open_ids = set(
         await Invoice.filter(organization_id__in=wanted, status=InvoiceStatus.OPEN).values_list(

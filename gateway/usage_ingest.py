@@ -24,10 +24,10 @@ from strawberry.types import ExecutionResult
 
 from billing.errors import ForbiddenError, NotFoundError
 from schema.context import Context
-from schema.mutation import record_usage_events
 from schema.permissions import key_records_usage
 from schema.plan_change import UserError
 from schema.usage import UsageRecorded
+from schema.usage_recording import record_usage_events
 from schema.usage_variables import ParseDateTime, events_of
 
 OPERATION = "RecordUsage"

@@ -19,8 +19,8 @@ from resolvers.platform import require_platform_caller
 from schema.common import Money
 from schema.context import Info
 from schema.discount import Discount as Discount  # registers CouponDuration with the schema
-from schema.mutation import user_error
 from schema.plan_change import UserError
+from schema.user_errors import user_error
 
 
 @strawberry.input(description="A fixed amount off in one currency, in its minor unit (MNY-1).")

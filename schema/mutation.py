@@ -8,7 +8,7 @@ from uuid import UUID
 
 import strawberry
 
-from billing.errors import BillingError, ForbiddenError, NotFoundError
+from billing.errors import BillingError
 from billing.policies import UpgradePreference
 from resolvers import billing_info as billing_info_service
 from resolvers import currency as currency_service
@@ -16,16 +16,13 @@ from resolvers import discounts as discount_service
 from resolvers import invoice_payments, lifecycle, organization_reads, plan_change, preferences
 from resolvers import payment_methods as payment_method_service
 from resolvers import refunds as refund_service
-from resolvers import usage as usage_service
 from resolvers.catalog import CatalogSnapshot
-from resolvers.idempotency import note_refused
 from resolvers.organization import find_organization, member_organization_id
 from resolvers.preferences import PreferenceState
 from resolvers.sandbox_clock import advance_test_clock
-from resolvers.usage import EventInput
 from schema.audit import Audited, actor_of
 from schema.billing_info import BillingInfo, BillingInfoInput, BillingInfoResult, BillingInfoUpdated
-from schema.context import Context, Info
+from schema.context import Info
 from schema.credit_note import CreditNote
 from schema.discount_results import (
     ApplyPromotionCodeResult,
@@ -78,8 +75,9 @@ from schema.usage import (
     SetAutoDowngradeResult,
     SetUpgradePreferenceResult,
     UsageEventInput,
-    UsageRecorded,
 )
+from schema.usage_recording import record_usage_events
+from schema.user_errors import user_error
 
 
 @strawberry.type(description="CUR-1: the organization is billed in this currency from now on.")
@@ -90,15 +88,6 @@ class OrganizationCurrencySet:
 OrganizationCurrencyResult = Annotated[
     OrganizationCurrencySet | UserError, strawberry.union("OrganizationCurrencyResult")
 ]
-
-
-def user_error(error: BillingError) -> UserError:
-    """Bad input and refused transitions are answers (UserError); authorisation failures stay
-    errors (FORBIDDEN, NOT_FOUND) and are raised again."""
-    if isinstance(error, ForbiddenError | NotFoundError):
-        raise error
-    note_refused()  # IDM-1: nothing was applied, so an idempotency key is not spent on this
-    return UserError.of(error)
 
 
 async def _change(
@@ -462,30 +451,6 @@ async def _refund(
 
 async def _record_usage(info: Info, events: list[UsageEventInput]) -> RecordUsageResult:
     return await record_usage_events(info.context, [e.to_event() for e in events])
-
-
-async def record_usage_events(context: Context, events: list[EventInput]) -> RecordUsageResult:
-    """recordUsage once its caller may record usage (IsCaller, CanRecordUsage); also answers the
-    trusted RecordUsage document straight from its variables (gateway/usage_ingest.py)."""
-    if context.api_key is not None:
-        assert context.api_key.organization_id is not None  # CanRecordUsage
-        organization_id = context.api_key.organization_id
-        assert organization_id is not None  # CanRecordUsage: platform keys record no usage
-    else:
-        organization_id = (
-            await find_organization(context.require_viewer(), context.loaders, None)
-        ).id
-    try:
-        recorded = await usage_service.record_usage(
-            organization_id,
-            events,
-            await context.loaders.catalog(),
-            context.clock.now(),
-            context.processor,
-        )
-    except BillingError as error:
-        return user_error(error)
-    return UsageRecorded(accepted=recorded.accepted, duplicates=recorded.duplicates)
 
 
 async def _preferences(

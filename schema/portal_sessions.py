@@ -13,8 +13,8 @@ from resolvers import portal_sessions
 from resolvers.platform import require_platform_caller
 from schema.audit import actor_of
 from schema.context import Info
-from schema.mutation import user_error
 from schema.plan_change import UserError
+from schema.user_errors import user_error
 
 SCOPE = "portal:write"
 

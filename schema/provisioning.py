@@ -16,7 +16,6 @@ from resolvers.platform import require_platform_caller
 from resolvers.trial_items import TrialPlan
 from schema.billing_info import BillingInfoInput
 from schema.context import Info
-from schema.mutation import user_error
 from schema.provisioning_types import (
     OrganizationConnection,
     OrganizationPageInfo,
@@ -24,6 +23,7 @@ from schema.provisioning_types import (
     ProvisionedOrganization,
     ProvisioningResult,
 )
+from schema.user_errors import user_error
 
 WRITE = "organizations:write"
 READ = "organizations:read"

@@ -17,10 +17,10 @@ from schema.audit import actor_of
 from schema.common import Money
 from schema.context import Info
 from schema.invoice import Invoice
-from schema.mutation import user_error
 from schema.permissions import CanOperateBilling, IsCaller
 from schema.plan_change import UserError
 from schema.subscription import Subscription
+from schema.user_errors import user_error
 
 
 @strawberry.type(description="INT-3: the credit balance after the grant.")

@@ -15,8 +15,8 @@ from models import WebhookEndpoint as EndpointRow
 from resolvers import webhook_endpoints as endpoints
 from resolvers.platform import require_platform_scope
 from schema.context import Context, Info
-from schema.mutation import user_error
 from schema.plan_change import UserError
+from schema.user_errors import user_error
 
 SCOPE = "webhooks:write"
 strawberry.enum(DeliveryStatus, name="WebhookDeliveryStatus")

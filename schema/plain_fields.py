@@ -15,6 +15,7 @@ from typing import Any
 
 from graphql import (
     GraphQLLeafType,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
@@ -28,9 +29,14 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
+from schema.plain_selections import Reader, plan_reader
+
 # parent type name -> field name -> (attribute, type without its non-null, nullable, type)
 PlainField = tuple[str, Any, bool, GraphQLOutputType]
 PlainFields = dict[str, dict[str, PlainField]]
+# parent type name -> field name -> (attribute, item type, items nullable, list nullable)
+PlainList = tuple[str, Any, bool, bool]
+PlainLists = dict[str, dict[str, PlainList]]
 
 
 def plain_fields(schema: GraphQLSchema) -> tuple[PlainFields, PlainFields]:
@@ -60,17 +66,85 @@ def plain_fields(schema: GraphQLSchema) -> tuple[PlainFields, PlainFields]:
     return leaves, objects
 
 
+def plain_lists(schema: GraphQLSchema) -> PlainLists:
+    """The fields Strawberry resolves by reading an attribute, without arguments, whose type is
+    a list of scalars or enums, or of object types without `is_type_of`."""
+    lists: PlainLists = {}
+    for name, type_ in schema.type_map.items():
+        if name.startswith("__") or not isinstance(type_, GraphQLObjectType):
+            continue
+        for field_name, field in type_.fields.items():
+            definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+            if not isinstance(definition, StrawberryField) or field.args:
+                continue
+            if not _reads_its_attribute(definition, field.resolve):
+                continue
+            nullable = not isinstance(field.type, GraphQLNonNull)
+            list_type = field.type if nullable else field.type.of_type
+            if not isinstance(list_type, GraphQLList):
+                continue
+            items_nullable = not isinstance(list_type.of_type, GraphQLNonNull)
+            item = list_type.of_type if items_nullable else list_type.of_type.of_type
+            plain = is_leaf_type(item) or (
+                isinstance(item, GraphQLObjectType) and item.is_type_of is None
+            )
+            if plain:
+                lists.setdefault(name, {})[field_name] = (
+                    definition.python_name,
+                    item,
+                    items_nullable,
+                    nullable,
+                )
+    return lists
+
+
 class PlainFieldsExecution(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's execution context, with plain fields read directly."""
 
     leaves: PlainFields = {}
     objects: PlainFields = {}
+    lists: PlainLists = {}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         manager = self.middleware_manager
         # A schema extension with a `resolve` hook must see every field: then no shortcut.
         self.shortcut = manager is None or manager.get_field_resolver(_probe) is _probe
+        # As graphql-core memoizes collected subfields: by the identity of the field list,
+        # kept alive with the reader so that its id is not reused during the execution.
+        self._readers: dict[tuple[GraphQLObjectType, int], tuple[Any, Reader | None]] = {}
+
+    def collect_and_execute_subfields(
+        self,
+        return_type: GraphQLObjectType,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """An object whose whole selection is plain (schema/plain_selections.py) answered by its
+        reader; any other, or one its reader leaves to the ordinary way, as there."""
+        if self.shortcut and position_context is None:
+            key = (return_type, id(field_details_list))
+            known = self._readers.get(key)
+            if known is None:
+                reader = plan_reader(
+                    return_type,
+                    field_details_list,
+                    self.collect_subfields,
+                    self.is_awaitable,
+                    (self.leaves, self.objects, self.lists),
+                )
+                self._readers[key] = (field_details_list, reader)
+            else:
+                reader = known[1]
+            if reader is not None:
+                answer = reader(result)
+                if answer is not Undefined:
+                    return answer
+        return super().collect_and_execute_subfields(
+            return_type, field_details_list, path, result, position_context
+        )
 
     def execute_field(
         self,

@@ -3,10 +3,18 @@ ordinary way answers, errors included."""
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
+import pytest
 import strawberry
+from graphql import Undefined
 
 import schema  # noqa: F401  # builds the gateway's schema and its table of plain leaves
-from schema.plain_fields import PlainFieldsExecution, plain_fields
+from schema.plain_fields import PlainFieldsExecution, plain_fields, plain_lists
+
+# `schema.plain_fields` is also the name of a function `schema/__init__.py` imports
+plain_fields_module = importlib.import_module("schema.plain_fields")
 
 
 @strawberry.type
@@ -60,6 +68,7 @@ class _Execution(PlainFieldsExecution):
 ordinary = strawberry.Schema(query=Query)
 shortcut = strawberry.Schema(query=Query, execution_context_class=_Execution)
 _Execution.leaves, _Execution.objects = plain_fields(shortcut._schema)
+_Execution.lists = plain_lists(shortcut._schema)
 
 
 def test_the_gateway_schema_reads_its_plain_fields_directly() -> None:
@@ -121,3 +130,154 @@ async def test_objects_under_an_async_field_read_directly() -> None:
     result = await shortcut.execute(query)
     assert result.errors is None and result.data == expected.data
     assert result.data == {"later": {"thing": {"name": "f"}, "maybe": None}}
+
+
+# ---------------------------------------------------------------------------------------------
+# schema/plain_selections.py: a selection made only of plain fields, lists included, read in one
+# call; whatever is unusual left to the ordinary way, errors and paths included
+
+
+@strawberry.type
+class Tagged:
+    label: str
+    tags: list[str]
+    maybe_tags: list[str | None] | None
+    things: list[Thing]
+    nullable_things: list[Thing | None]
+    box: Box | None
+
+
+def _tagged(label: str, **fields: object) -> Tagged:
+    values: dict[str, object] = {
+        "tags": ["x"],
+        "maybe_tags": None,
+        "things": [],
+        "nullable_things": [],
+        "box": None,
+    }
+    return Tagged(label=label, **{**values, **fields})  # type: ignore[arg-type]
+
+
+@strawberry.type
+class ListQuery:
+    @strawberry.field
+    def tagged(self) -> list[Tagged | None]:
+        fine = Thing(name="a", nick=None, size=1)
+        nameless = Thing(name=None, nick="b", size=2)  # type: ignore[arg-type]
+        return [
+            _tagged("plain", tags=["x", "y"], things=[fine], nullable_things=[None, fine]),
+            _tagged("tuples", tags=("x",), maybe_tags=["z", None], things=(fine, fine)),
+            _tagged("a generator", tags=(tag for tag in ["g"])),
+            _tagged("a null tag", tags=["x", None]),
+            _tagged("numbers as tags", tags=[1, True]),
+            _tagged("an error as a tag", tags=[ValueError("no such tag")]),
+            _tagged("a nameless thing", things=[fine, nameless]),
+            _tagged("a nameless thing where null is allowed", nullable_things=[nameless]),
+            _tagged("a list that is not one", things=fine),
+            _tagged("a box", box=Box(thing=fine, maybe=None, things=[fine])),
+            _tagged("a box with a null thing", box=Box(thing=None, maybe=None, things=[])),  # type: ignore[arg-type]
+            _tagged(ValueError("no label")),  # type: ignore[arg-type]
+        ]
+
+    @strawberry.field
+    async def later(self) -> Tagged:
+        return _tagged("later", things=[Thing(name="l", nick=None, size=9)])
+
+
+class _ListExecution(PlainFieldsExecution):
+    pass
+
+
+ordinary_lists = strawberry.Schema(query=ListQuery)
+shortcut_lists = strawberry.Schema(query=ListQuery, execution_context_class=_ListExecution)
+_ListExecution.leaves, _ListExecution.objects = plain_fields(shortcut_lists._schema)
+_ListExecution.lists = plain_lists(shortcut_lists._schema)
+
+TAGGED = """query Tagged($withBox: Boolean!) {
+  tagged {
+    __typename label tags maybeTags
+    things { name size }
+    nullableThings { name }
+    alias: things { n: name }
+    box @include(if: $withBox) { thing { name } maybe { name } things { ...Sized } }
+  }
+}
+fragment Sized on Thing { size nick }"""
+
+
+class ReaderAnswers:
+    """How many objects the planned readers answered, so that a comparison is not vacuous."""
+
+    def __init__(self) -> None:
+        self.answered = 0
+
+    def plan(self, *args: Any) -> Any:
+        reader = _real_plan_reader(*args)
+        if reader is None:
+            return None
+
+        def counted(source: Any) -> Any:
+            answer = reader(source)
+            if answer is not Undefined:
+                self.answered += 1
+            return answer
+
+        return counted
+
+
+_real_plan_reader = plain_fields_module.plan_reader
+
+
+@pytest.fixture
+def reader_answers(monkeypatch: pytest.MonkeyPatch) -> ReaderAnswers:
+    answers = ReaderAnswers()
+    monkeypatch.setattr(plain_fields_module, "plan_reader", answers.plan)
+    return answers
+
+
+def test_the_tables_name_plain_lists_only() -> None:
+    lists = _ListExecution.lists["Tagged"]
+    assert set(lists) == {"tags", "maybeTags", "things", "nullableThings"}
+    assert lists["tags"][1:] == (shortcut_lists._schema.type_map["String"], False, False)
+    assert lists["maybeTags"][2:] == (True, True)
+    assert "Query" not in _ListExecution.lists  # `tagged` has a resolver
+    gateway_lists = PlainFieldsExecution.lists
+    assert gateway_lists["InvoiceConnection"]["edges"][0] == "edges"
+    assert "items" not in gateway_lists.get("Subscription", {})  # an async resolver
+
+
+@pytest.mark.parametrize("with_box", [True, False])
+def test_plain_selections_answer_and_fail_as_the_ordinary_way(
+    with_box: bool, reader_answers: ReaderAnswers
+) -> None:
+    variables = {"withBox": with_box}
+    expected = ordinary_lists.execute_sync(TAGGED, variable_values=variables)
+    result = shortcut_lists.execute_sync(TAGGED, variable_values=variables)
+    assert result.data == expected.data
+    assert expected.errors is not None and result.errors is not None
+    assert [e.formatted for e in result.errors] == [e.formatted for e in expected.errors]
+    assert reader_answers.answered >= 4  # the plain, tuples, numbers, box… objects at least
+    assert result.data is not None
+    answered = {t["label"]: t for t in result.data["tagged"] if t is not None}
+    assert answered["tuples"]["things"] == [{"name": "a", "size": 1}] * 2
+    assert answered["tuples"]["maybeTags"] == ["z", None]
+    assert answered["a generator"]["tags"] == ["g"]
+    assert answered["numbers as tags"]["tags"] == ["1", "true"]
+    assert answered["a nameless thing where null is allowed"]["nullableThings"] == [None]
+    assert answered["plain"]["__typename"] == "Tagged"
+    assert ("box" in answered["a box"]) is with_box
+    messages = {e.message for e in result.errors}
+    assert "Cannot return null for non-nullable field Tagged.tags." in messages
+    assert "Cannot return null for non-nullable field Thing.name." in messages
+    assert "no such tag" in messages and "no label" in messages
+
+
+async def test_a_plain_selection_under_an_async_field_is_read_directly(
+    reader_answers: ReaderAnswers,
+) -> None:
+    query = "{ later { label things { name } } }"
+    expected = await ordinary_lists.execute(query)
+    result = await shortcut_lists.execute(query)
+    assert result.errors is None and result.data == expected.data
+    assert result.data == {"later": {"label": "later", "things": [{"name": "l"}]}}
+    assert reader_answers.answered == 1

@@ -33,8 +33,9 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from gateway.trusted_documents import OPERATIONS, PORTAL_OPERATIONS, document_hash
 from models import Organization
 from resolvers.api_keys import ORGANIZATION_SCOPES, create_api_key
+from schema import plain_selections
 from schema import schema as gateway_schema
-from schema.plain_fields import PlainFieldsExecution, plain_fields
+from schema.plain_fields import PlainFieldsExecution, plain_fields, plain_lists
 from tests.conftest import SEEDED_AT, persisted, token_for
 from tests.factories import member_of, organization_with
 from tests.test_fuzz import CUSTOM_SCALARS, FUZZ_SETTINGS
@@ -56,23 +57,33 @@ def _stock_execution() -> Iterator[None]:
 
 
 class ShortcutCount:
-    """How many leaves the shortcut answered, so a comparison is known not to be vacuous."""
+    """How many leaves the shortcut answered, one by one (schema/plain_fields.py) or in a plain
+    selection's reader (schema/plain_selections.py), so a comparison is known not to be
+    vacuous."""
 
     def __init__(self) -> None:
         self.leaves = 0
+        self.in_readers = 0
 
     def __call__(self, *args: Any) -> Any:
         self.leaves += 1
         return _real_coerced(*args)
 
+    def in_reader(self, *args: Any) -> Any:
+        self.leaves += 1
+        self.in_readers += 1
+        return _real_leaf(*args)
+
 
 _real_coerced = plain_fields_module._coerced
+_real_leaf = plain_selections._leaf
 
 
 @pytest.fixture
 def shortcut_count(monkeypatch: pytest.MonkeyPatch) -> ShortcutCount:
     counter = ShortcutCount()
     monkeypatch.setattr(plain_fields_module, "_coerced", counter)
+    monkeypatch.setattr(plain_selections, "_leaf", counter.in_reader)
     return counter
 
 
@@ -173,6 +184,7 @@ async def test_trusted_documents_answer_the_same_for_every_demo_role(
             codes = [e.get("extensions", {}).get("code") for e in answer.get("errors") or []]
             forbidden += codes.count("FORBIDDEN")
     assert shortcut_count.leaves > 1000  # the shortcut answered most leaves
+    assert shortcut_count.in_readers > 500  # most of them in plain selections' readers
     assert forbidden > 0  # the member's refusals were compared too
 
 
@@ -418,6 +430,7 @@ class _ToyExecution(PlainFieldsExecution):
 toy_stock = strawberry.Schema(query=Query)
 toy_shortcut = strawberry.Schema(query=Query, execution_context_class=_ToyExecution)
 _ToyExecution.leaves, _ToyExecution.objects = plain_fields(toy_shortcut._schema)
+_ToyExecution.lists = plain_lists(toy_shortcut._schema)
 
 
 def test_fields_with_permissions_or_extensions_are_never_plain() -> None:
@@ -491,6 +504,7 @@ hooked_shortcut = strawberry.Schema(
     query=Query, extensions=[ShoutEverything], execution_context_class=_HookedExecution
 )
 _HookedExecution.leaves, _HookedExecution.objects = plain_fields(hooked_shortcut._schema)
+_HookedExecution.lists = plain_lists(hooked_shortcut._schema)
 
 
 async def test_an_extension_resolving_every_field_turns_the_shortcut_off(

@@ -1,0 +1,165 @@
+"""A selection set made only of plain fields, read in one call (issue 16).
+
+`schema/plain_fields.py` reads a plain field without graphql-core's per-field machinery, but each
+object still goes through `complete_value`, `collect_subfields` and `execute_fields`, and each
+list item through `complete_list_item_value`. Most of the billing page is objects whose whole
+selection is plain: an invoice connection, its 20 edges, their invoices and their amounts. For
+such a selection a reader is planned once per request (per selection, like graphql-core's own
+memo of collected subfields) and then answers each object by reading attributes and coercing
+scalars, nested objects and lists included.
+
+A reader answers `Undefined` as soon as anything is unusual (a null for a non-null field, a
+value a scalar refuses, a missing attribute, an awaitable, an Exception as a value, something
+other than a list or tuple for a list): the caller then completes that object the ordinary way,
+so every error, with its path and message, is graphql-core's own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from graphql import GraphQLLeafType, GraphQLObjectType, Undefined
+from graphql.execution.collect_fields import CollectedFields, FieldDetailsList
+
+Reader = Callable[[Any], Any]
+Collect = Callable[[GraphQLObjectType, FieldDetailsList], CollectedFields]
+IsAwaitable = Callable[[Any], bool]
+
+_LEAF, _OBJECT, _LEAF_LIST, _OBJECT_LIST, _TYPENAME = range(5)
+
+# parent type name -> field name -> (attribute, type or item type, nullable or items nullable,
+# type or list nullable), as schema/plain_fields.py tabulates them
+Tables = tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], dict[str, dict[str, Any]]]
+
+
+def plan_reader(
+    object_type: GraphQLObjectType,
+    field_details_list: FieldDetailsList,
+    collect: Collect,
+    is_awaitable: IsAwaitable,
+    tables: Tables,
+) -> Reader | None:
+    """The reader of `object_type` for this selection, or None when a field of it (or of an
+    object or list under it) is not plain: a resolver, an argument, a deferred fragment."""
+    leaves, objects, lists = tables
+    collected = collect(object_type, field_details_list)
+    if collected.new_defer_usages or collected.forbidden_directive_instances:
+        return None
+    type_name = object_type.name
+    leaves_here = leaves.get(type_name, {})
+    objects_here = objects.get(type_name, {})
+    lists_here = lists.get(type_name, {})
+    steps: list[tuple[int, str, str, Any, bool]] = []
+    for response_name, sub_fields in collected.grouped_field_set.items():
+        first = sub_fields[0]
+        node = first.node
+        if node.arguments or first.fragment_variable_values is not None:
+            return None
+        name = node.name.value
+        if name == "__typename":
+            steps.append((_TYPENAME, response_name, "", type_name, False))
+        elif (leaf := leaves_here.get(name)) is not None:
+            attribute, leaf_type, nullable, _ = leaf
+            steps.append((_LEAF, response_name, attribute, leaf_type, nullable))
+        elif (plain := objects_here.get(name)) is not None:
+            attribute, inner, nullable, _ = plain
+            reader = plan_reader(inner, sub_fields, collect, is_awaitable, tables)
+            if reader is None:
+                return None
+            steps.append((_OBJECT, response_name, attribute, (reader, is_awaitable), nullable))
+        elif (plain_list := lists_here.get(name)) is not None:
+            attribute, item_type, items_nullable, nullable = plain_list
+            if isinstance(item_type, GraphQLObjectType):
+                reader = plan_reader(item_type, sub_fields, collect, is_awaitable, tables)
+                if reader is None:
+                    return None
+                how: Any = (reader, items_nullable, is_awaitable)
+                steps.append((_OBJECT_LIST, response_name, attribute, how, nullable))
+            else:
+                how = (item_type, items_nullable)
+                steps.append((_LEAF_LIST, response_name, attribute, how, nullable))
+        else:
+            return None
+    return _reader(steps)
+
+
+def _reader(steps: list[tuple[int, str, str, Any, bool]]) -> Reader:
+    def read(source: Any) -> Any:
+        result: dict[str, Any] = {}
+        for kind, response_name, attribute, how, nullable in steps:
+            if kind == _TYPENAME:
+                result[response_name] = how
+                continue
+            try:
+                value = getattr(source, attribute)
+            except Exception:
+                return Undefined
+            if value is None:
+                if not nullable:
+                    return Undefined
+                result[response_name] = None
+                continue
+            if isinstance(value, Exception):  # graphql-core raises it as the field's error
+                return Undefined
+            if kind == _LEAF:
+                value = _leaf(how, value)
+            elif kind == _OBJECT:
+                value = Undefined if how[1](value) else how[0](value)
+            elif kind == _OBJECT_LIST:
+                value = _object_list(how[0], how[1], how[2], value)
+            else:
+                value = _leaf_list(how[0], how[1], value)
+            if value is Undefined:
+                return Undefined
+            result[response_name] = value
+        return result
+
+    return read
+
+
+def _leaf(leaf_type: GraphQLLeafType, value: Any) -> Any:
+    try:
+        coerced = leaf_type.coerce_output_value(value)
+    except Exception:
+        return Undefined
+    return Undefined if coerced is None else coerced
+
+
+def _object_list(
+    reader: Reader, items_nullable: bool, is_awaitable: IsAwaitable, value: Any
+) -> Any:
+    if type(value) is not list and type(value) is not tuple:
+        return Undefined
+    completed: list[Any] = []
+    for item in value:
+        if item is None:
+            if not items_nullable:
+                return Undefined
+            completed.append(None)
+            continue
+        if isinstance(item, Exception) or is_awaitable(item):
+            return Undefined
+        answer = reader(item)
+        if answer is Undefined:
+            return Undefined
+        completed.append(answer)
+    return completed
+
+
+def _leaf_list(leaf_type: GraphQLLeafType, items_nullable: bool, value: Any) -> Any:
+    if type(value) is not list and type(value) is not tuple:
+        return Undefined
+    completed: list[Any] = []
+    for item in value:
+        if item is None:
+            if not items_nullable:
+                return Undefined
+            completed.append(None)
+            continue
+        if isinstance(item, Exception):
+            return Undefined
+        answer = _leaf(leaf_type, item)
+        if answer is Undefined:
+            return Undefined
+        completed.append(answer)
+    return completed

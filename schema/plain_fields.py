@@ -23,13 +23,14 @@ from graphql import (
     Undefined,
     is_leaf_type,
 )
-from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.execution.collect_fields import CollectedFields, FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
 from schema.plain_selections import Reader, plan_reader
+from schema.selection_plans import PLANS
 
 # parent type name -> field name -> (attribute, type without its non-null, nullable, type)
 PlainField = tuple[str, Any, bool, GraphQLOutputType]
@@ -128,13 +129,7 @@ class PlainFieldsExecution(StrawberryGraphQLCoreExecutionContext):
             key = (return_type, id(field_details_list))
             known = self._readers.get(key)
             if known is None:
-                reader = plan_reader(
-                    return_type,
-                    field_details_list,
-                    self.collect_subfields,
-                    self.is_awaitable,
-                    (self.leaves, self.objects, self.lists),
-                )
+                reader = self._reader(return_type, field_details_list)
                 self._readers[key] = (field_details_list, reader)
             else:
                 reader = known[1]
@@ -144,6 +139,52 @@ class PlainFieldsExecution(StrawberryGraphQLCoreExecutionContext):
                     return answer
         return super().collect_and_execute_subfields(
             return_type, field_details_list, path, result, position_context
+        )
+
+    def _reader(
+        self, return_type: GraphQLObjectType, field_details_list: FieldDetailsList
+    ) -> Reader | None:
+        """The selection's reader, planned once per document (schema/selection_plans.py)."""
+        shared = self._shared_key(return_type, field_details_list)
+        if shared is not None and (kept := PLANS.readers.get(shared[0])) is not None:
+            reader: Reader | None = kept[1]
+            return reader
+        reader = plan_reader(
+            return_type,
+            field_details_list,
+            self.collect_subfields,
+            self.is_awaitable,
+            (self.leaves, self.objects, self.lists),
+        )
+        if shared is not None:
+            PLANS.keep(PLANS.readers, shared[0], shared[1], reader)
+        return reader
+
+    def collect_subfields(
+        self, return_type: GraphQLObjectType, field_details_list: FieldDetailsList
+    ) -> CollectedFields:
+        """graphql-core's, memoized per request as there, and per document
+        (schema/selection_plans.py)."""
+        key = (return_type, id(field_details_list))
+        cached = self._relevant_sub_fields.get(key)
+        if cached is not None:
+            collected: CollectedFields = cached[1]
+            return collected
+        shared = self._shared_key(return_type, field_details_list)
+        if shared is not None and (kept := PLANS.collected.get(shared[0])) is not None:
+            collected = kept[1]
+            self._relevant_sub_fields[key] = (field_details_list, collected)
+            return collected
+        collected = super().collect_subfields(return_type, field_details_list)
+        if shared is not None and not collected.new_defer_usages:
+            PLANS.keep(PLANS.collected, shared[0], shared[1], collected)
+        return collected
+
+    def _shared_key(
+        self, return_type: GraphQLObjectType, field_details_list: FieldDetailsList
+    ) -> tuple[Any, Any] | None:
+        return PLANS.key(
+            self.operation, self.fragments, self.variable_values, return_type, field_details_list
         )
 
     def execute_field(

@@ -20,8 +20,10 @@ from typing import Any
 
 from graphql import GraphQLLeafType, GraphQLObjectType, Undefined
 from graphql.execution.collect_fields import CollectedFields, FieldDetailsList
+from strawberry.schema.schema_converter import CustomGraphQLEnumType
 
 Reader = Callable[[Any], Any]
+Coerce = Callable[[Any], Any]
 Collect = Callable[[GraphQLObjectType, FieldDetailsList], CollectedFields]
 IsAwaitable = Callable[[Any], bool]
 
@@ -60,7 +62,7 @@ def plan_reader(
             steps.append((_TYPENAME, response_name, "", type_name, False))
         elif (leaf := leaves_here.get(name)) is not None:
             attribute, leaf_type, nullable, _ = leaf
-            steps.append((_LEAF, response_name, attribute, leaf_type, nullable))
+            steps.append((_LEAF, response_name, attribute, output_coercer(leaf_type), nullable))
         elif (plain := objects_here.get(name)) is not None:
             attribute, inner, nullable, _ = plain
             reader = plan_reader(inner, sub_fields, collect, is_awaitable, tables)
@@ -76,7 +78,7 @@ def plan_reader(
                 how: Any = (reader, items_nullable, is_awaitable)
                 steps.append((_OBJECT_LIST, response_name, attribute, how, nullable))
             else:
-                how = (item_type, items_nullable)
+                how = (output_coercer(item_type), items_nullable)
                 steps.append((_LEAF_LIST, response_name, attribute, how, nullable))
         else:
             return None
@@ -117,9 +119,35 @@ def _reader(steps: list[tuple[int, str, str, Any, bool]]) -> Reader:
     return read
 
 
-def _leaf(leaf_type: GraphQLLeafType, value: Any) -> Any:
+def output_coercer(leaf_type: GraphQLLeafType) -> Coerce:
+    """`leaf_type.coerce_output_value`; for a Strawberry enum, its member's name found in a
+    table rather than by Strawberry's search through the values (the same first match; a value
+    not in the table is left to Strawberry, which refuses it)."""
+    if type(leaf_type) is not CustomGraphQLEnumType:
+        return leaf_type.coerce_output_value
+    names: dict[Any, str] = {}
+    for name, enum_value in leaf_type.values.items():
+        try:
+            names.setdefault(enum_value.value, name)
+        except TypeError:  # an unhashable value: only Strawberry's search can find it
+            return leaf_type.coerce_output_value
+    members = leaf_type.wrapped_cls
+    search = leaf_type.coerce_output_value
+
+    def coerce(value: Any) -> Any:
+        if isinstance(value, members):
+            try:
+                return names[value.value]
+            except (KeyError, TypeError):
+                pass
+        return search(value)
+
+    return coerce
+
+
+def _leaf(coerce: Coerce, value: Any) -> Any:
     try:
-        coerced = leaf_type.coerce_output_value(value)
+        coerced = coerce(value)
     except Exception:
         return Undefined
     return Undefined if coerced is None else coerced
@@ -146,7 +174,7 @@ def _object_list(
     return completed
 
 
-def _leaf_list(leaf_type: GraphQLLeafType, items_nullable: bool, value: Any) -> Any:
+def _leaf_list(coerce: Coerce, items_nullable: bool, value: Any) -> Any:
     if type(value) is not list and type(value) is not tuple:
         return Undefined
     completed: list[Any] = []
@@ -158,7 +186,7 @@ def _leaf_list(leaf_type: GraphQLLeafType, items_nullable: bool, value: Any) -> 
             continue
         if isinstance(item, Exception):
             return Undefined
-        answer = _leaf(leaf_type, item)
+        answer = _leaf(coerce, item)
         if answer is Undefined:
             return Undefined
         completed.append(answer)

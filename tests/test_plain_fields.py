@@ -4,13 +4,14 @@ ordinary way answers, errors included."""
 from __future__ import annotations
 
 import importlib
+import re
 from typing import Any
 
 import pytest
 import strawberry
 from graphql import Undefined
 
-import schema  # noqa: F401  # builds the gateway's schema and its table of plain leaves
+import schema  # builds the gateway's schema and its table of plain leaves
 from schema.plain_fields import PlainFieldsExecution, plain_fields, plain_lists
 
 # `schema.plain_fields` is also the name of a function `schema/__init__.py` imports
@@ -281,3 +282,33 @@ async def test_a_plain_selection_under_an_async_field_is_read_directly(
     assert result.errors is None and result.data == expected.data
     assert result.data == {"later": {"label": "later", "things": [{"name": "l"}]}}
     assert reader_answers.answered == 1
+
+
+def test_enum_names_from_the_table_are_strawberrys_own() -> None:
+    """plain_selections.output_coercer: every enum of the gateway's schema names each member as
+    Strawberry's search does, and refuses what Strawberry refuses, with its error."""
+    from enum import Enum
+
+    from strawberry.schema.schema_converter import CustomGraphQLEnumType
+
+    from schema.plain_selections import output_coercer
+
+    class Stranger(Enum):
+        ACTIVE = "ACTIVE"
+
+    enums = [
+        t
+        for t in schema.schema._schema.type_map.values()
+        if isinstance(t, CustomGraphQLEnumType)
+    ]
+    assert len(enums) > 10
+    for enum_type in enums:
+        coerce = output_coercer(enum_type)
+        assert coerce is not enum_type.coerce_output_value  # the table is used
+        for member in enum_type.wrapped_cls:
+            assert coerce(member) == enum_type.coerce_output_value(member)
+        for stranger in (Stranger.ACTIVE, "no such value", 7):
+            with pytest.raises(Exception) as expected:
+                enum_type.coerce_output_value(stranger)
+            with pytest.raises(type(expected.value), match=re.escape(str(expected.value))):
+                coerce(stranger)

@@ -297,9 +297,7 @@ def test_enum_names_from_the_table_are_strawberrys_own() -> None:
         ACTIVE = "ACTIVE"
 
     enums = [
-        t
-        for t in schema.schema._schema.type_map.values()
-        if isinstance(t, CustomGraphQLEnumType)
+        t for t in schema.schema._schema.type_map.values() if isinstance(t, CustomGraphQLEnumType)
     ]
     assert len(enums) > 10
     for enum_type in enums:

@@ -303,7 +303,8 @@ def test_enum_names_from_the_table_are_strawberrys_own() -> None:
     for enum_type in enums:
         coerce = output_coercer(enum_type)
         assert coerce is not enum_type.coerce_output_value  # the table is used
-        for member in enum_type.wrapped_cls:
+        members: list[Enum] = list(enum_type.wrapped_cls)
+        for member in members:
             assert coerce(member) == enum_type.coerce_output_value(member)
         for stranger in (Stranger.ACTIVE, "no such value", 7):
             with pytest.raises(Exception) as expected:

@@ -452,7 +452,7 @@ class Issuing:
 @dataclass(frozen=True)
 class ChangeFacts:
     """What a plan change and its preview read of the organization besides its subscription:
-    the default card (CHG-3), its open invoices (DUN-2, CHG-5) and what an invoice would be
+    the default card, its open invoices (DUN-2, CHG-5) and what an invoice would be
     issued with."""
 
     card: PaymentMethod | None

@@ -1,4 +1,5 @@
-"""The hot reads written out: the billing page's, the plan-change preview's and ingestion's.
+"""The hot reads written out: the billing page's, the plan-change preview's, ingestion's and
+the caller's.
 
 Each statement is SQL text per dialect ($1 on PostgreSQL, ? on SQLite), and its rows become the
 model instances Tortoise itself builds (as `Model._init_from_db` builds them, converting every
@@ -21,6 +22,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.fields import DatetimeField, Field
 from tortoise.models import Model
 
+from billing.access import Role
 from billing.invoices import InvoiceStatus
 from models import (
     ALL_WORKSPACES,
@@ -281,6 +283,55 @@ async def subscription_items_and_add_ons(
     return subscription, list(found.values()), found_add_ons
 
 
+_O = len(ORGANIZATION_COLUMNS)
+# The organization's row on every row, then as `subscription_items_and_add_ons` reads them.
+_ORGANIZATION_AND_SUBSCRIPTION = _Statement(
+    f"SELECT {_listed(ORGANIZATION_COLUMNS, 'o')}, {_listed(SUBSCRIPTION_COLUMNS, 's')},"
+    f" {_listed(ITEM_COLUMNS, 'i')}, {_listed(ADD_ON_COLUMNS, 'a')}"
+    ' FROM "organization" o LEFT JOIN "subscription" s ON s.organization_id = o.id'
+    ' LEFT JOIN "subscription_item" i ON i.subscription_id = s.id'
+    ' LEFT JOIN "subscription_item_add_on" a ON a.item_id = i.id'
+    " WHERE o.id = $1 ORDER BY i.product_id, a.id"
+)
+
+
+@dataclass(frozen=True)
+class OrganizationRows:
+    """An organization with its subscription (None: it has none), the items in product order
+    (each one's `subscription` is that row) and their add-ons."""
+
+    organization: Organization
+    subscription: Subscription | None
+    items: list[SubscriptionItem]
+    add_ons: list[SubscriptionItemAddOn]
+
+
+async def organization_and_subscription(organization_id: UUID) -> OrganizationRows | None:
+    """`organizations([id])` and `subscription_items_and_add_ons(id)` in one statement; None for
+    an unknown organization."""
+    rows = [tuple(row) for row in await _ORGANIZATION_AND_SUBSCRIPTION.rows([organization_id])]
+    if not rows:
+        return None
+    organization = _builder(Organization, ORGANIZATION_COLUMNS)(rows[0][:_O])
+    if rows[0][_O] is None:  # no subscription: its id is null
+        return OrganizationRows(organization, None, [], [])
+    subscription = _builder(Subscription, SUBSCRIPTION_COLUMNS)(rows[0][_O : _O + _S])
+    build_item = _builder(SubscriptionItem, ITEM_COLUMNS)
+    build_add_on = _builder(SubscriptionItemAddOn, ADD_ON_COLUMNS)
+    found: dict[Any, SubscriptionItem] = {}
+    found_add_ons = []
+    start = _O + _S
+    for values in rows:
+        item_id = values[start]
+        if item_id is None:
+            continue
+        if item_id not in found:
+            found[item_id] = _item_of(subscription, build_item(values[start : start + _I]))
+        if values[start + _I] is not None:
+            found_add_ons.append(build_add_on(values[start + _I :]))
+    return OrganizationRows(organization, subscription, list(found.values()), found_add_ons)
+
+
 def _item_of(subscription: Subscription, item: SubscriptionItem) -> SubscriptionItem:
     item.__dict__["_subscription"] = subscription  # as select_related sets it
     return item
@@ -347,19 +398,6 @@ async def default_payment_method(organization_id: UUID) -> PaymentMethod | None:
     return _builder(PaymentMethod, PAYMENT_METHOD_COLUMNS)(rows[0]) if rows else None
 
 
-_OPEN_INVOICES = _Statement(
-    'SELECT v.pending_change IS NOT NULL FROM "invoice" v WHERE v.organization_id = $1'
-    " AND v.status = $2 AND (v.pending_change IS NOT NULL OR v.due_at <= $3)"
-)
-
-
-async def open_invoices_waiting(organization_id: UUID, now: datetime) -> list[bool]:
-    """For each open invoice that is overdue at `now` or waits for its payment to apply a change
-    (CHG-5): whether it waits."""
-    rows = await _OPEN_INVOICES.rows([organization_id, InvoiceStatus.OPEN.value, now])
-    return [bool(row[0]) for row in rows]
-
-
 _TAX_DETAILS = _Statement(
     'SELECT b.country, b.region, b.tax_id FROM "billing_info" b WHERE b.organization_id = $1'
 )
@@ -411,12 +449,27 @@ class Issuing:
     charge_rate: Any
 
 
+@dataclass(frozen=True)
+class ChangeFacts:
+    """What a plan change and its preview read of the organization besides its subscription:
+    the default card, its open invoices (DUN-2, CHG-5) and what an invoice would be
+    issued with."""
+
+    card: PaymentMethod | None
+    overdue: int  # open invoices due at `now` that no change waits on (DUN-2)
+    payment_waiting: bool  # a change waits for its payment's authentication (CHG-5)
+    issuing: Issuing
+
+
 _B, _D, _X = len(BILLING_INFO_COLUMNS), len(DISCOUNT_COLUMNS), len(ISSUER_COLUMNS)
+_P = len(PAYMENT_METHOD_COLUMNS)
 # One row: the organization's, with at most one of each (billing information and discount are
-# one-to-one with it, the issuer is row 1, the charge subquery is LIMIT 1).
-_ISSUING = _Statement(
+# one-to-one with it, the issuer is row 1, the charge subquery is LIMIT 1, the default card is
+# the first one found as `default_payment_method` finds it, the invoices an aggregate).
+_CHANGE_FACTS = _Statement(
     f"SELECT {_listed(BILLING_INFO_COLUMNS, 'b')}, {_listed(DISCOUNT_COLUMNS, 'd')},"
-    f" {_listed(ISSUER_COLUMNS, 'x')}, r.found, r.tax_rate"
+    f" {_listed(ISSUER_COLUMNS, 'x')}, r.found, r.tax_rate,"
+    f" {_listed(PAYMENT_METHOD_COLUMNS, 'p')}, w.overdue, w.waiting"
     ' FROM "organization" o'
     ' LEFT JOIN "billing_info" b ON b.organization_id = o.id'
     ' LEFT JOIN "subscription_discount" d ON d.organization_id = o.id'
@@ -426,21 +479,30 @@ _ISSUING = _Statement(
     " WHERE v.organization_id = $1 AND l.amount > 0 AND l.period_start <= $2"
     " AND l.period_end > $3 AND v.status <> $4 ORDER BY v.sequence DESC, l.position DESC"
     " LIMIT 1) r ON 1 = 1"
-    " WHERE o.id = $5"
+    ' LEFT JOIN "payment_method" p ON p.id = (SELECT c.id FROM "payment_method" c'
+    " WHERE c.organization_id = o.id AND c.is_default LIMIT 1)"
+    " LEFT JOIN (SELECT COUNT(*) - COUNT(v.pending_change) AS overdue,"
+    ' COUNT(v.pending_change) AS waiting FROM "invoice" v WHERE v.organization_id = $5'
+    " AND v.status = $6 AND (v.pending_change IS NOT NULL OR v.due_at <= $7)) w ON 1 = 1"
+    " WHERE o.id = $8"
 )
 
 
-async def issuing(organization_id: UUID, now: datetime) -> Issuing:
-    """As `tax_details` (the whole row), `subscription_discount`, `Issuer.get_or_none(id=1)`
-    and `latest_charge_rate`, in one statement."""
-    values = [organization_id, now, now, InvoiceStatus.VOID.value, organization_id]
-    rows = await _ISSUING.rows(values)
+async def change_facts(organization_id: UUID, now: datetime) -> ChangeFacts:
+    """As `default_payment_method`, the open invoices overdue at `now` or waiting for their
+    payment to apply a change (CHG-5), `tax_details` (the whole row), `subscription_discount`,
+    `Issuer.get_or_none(id=1)` and `latest_charge_rate`, in one statement."""
+    open_ = InvoiceStatus.OPEN.value
+    values = [organization_id, now, now, InvoiceStatus.VOID.value, organization_id, open_, now]
+    rows = await _CHANGE_FACTS.rows([*values, organization_id])
     if not rows:
-        return Issuing(None, None, None, False, None)
+        return ChangeFacts(None, 0, False, Issuing(None, None, None, False, None))
     row = tuple(rows[0])
     info, discount = row[:_B], row[_B : _B + _D]
-    issuer, (found, rate) = row[_B + _D : _B + _D + _X], row[_B + _D + _X :]
-    return Issuing(
+    at = _B + _D + _X
+    issuer, (found, rate) = row[_B + _D : at], row[at : at + 2]
+    card, (overdue, waiting) = row[at + 2 : at + 2 + _P], row[at + 2 + _P :]
+    issuing = Issuing(
         _builder(Issuer, ISSUER_COLUMNS)(issuer) if issuer[0] is not None else None,
         _builder(BillingInfo, BILLING_INFO_COLUMNS)(info) if info[0] is not None else None,
         _builder(SubscriptionDiscount, DISCOUNT_COLUMNS)(discount)
@@ -449,3 +511,38 @@ async def issuing(organization_id: UUID, now: datetime) -> Issuing:
         found is not None,
         _TAX_RATE.to_python_value(rate) if found is not None else None,
     )
+    return ChangeFacts(
+        _builder(PaymentMethod, PAYMENT_METHOD_COLUMNS)(card) if card[0] is not None else None,
+        int(overdue),
+        int(waiting) > 0,
+        issuing,
+    )
+
+
+_USER_AND_ROLES = _Statement(
+    'SELECT u.id, u.email, u.name, m.organization_id, m.role FROM "app_user" u'
+    ' LEFT JOIN "membership" m ON m.user_id = u.id WHERE u.id = $1 ORDER BY m.created_at, m.id'
+)
+
+
+@dataclass(frozen=True)
+class UserAndRoles:
+    user_id: UUID
+    email: str
+    name: str
+    roles: dict[UUID, Role]  # organization id -> role, in the order the user joined them
+
+
+async def user_and_roles(user_id: UUID) -> UserAndRoles | None:
+    """The user's row and their memberships (ordered by `created_at`, `id`) in one statement;
+    None for an unknown user."""
+    rows = [tuple(row) for row in await _USER_AND_ROLES.rows([user_id])]
+    if not rows:
+        return None
+    found_id, email, name = rows[0][:3]
+    roles = {_uuid(org): Role(role) for *_, org, role in rows if org is not None}
+    return UserAndRoles(_uuid(found_id), str(email), str(name), roles)
+
+
+def _uuid(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))

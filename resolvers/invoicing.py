@@ -203,18 +203,6 @@ def overdue_invoices(organization_id: UUID, now: datetime) -> QuerySet[Invoice]:
     return unpaid_invoices(organization_id).filter(due_at__lte=now)
 
 
-@dataclass(frozen=True)
-class OpenInvoiceFacts:
-    overdue: int  # DUN-2, as overdue_invoices counts them
-    payment_waiting: bool  # a change waits for its payment's authentication (CHG-5)
-
-
-async def open_invoice_facts(organization_id: UUID, now: datetime) -> OpenInvoiceFacts:
-    """The overdue invoices and whether a change waits for its payment, in one statement."""
-    waits = await hot_reads.open_invoices_waiting(organization_id, now)
-    return OpenInvoiceFacts(overdue=waits.count(False), payment_waiting=any(waits))
-
-
 async def default_payment_method(organization_id: UUID) -> PaymentMethod | None:
     return await hot_reads.default_payment_method(organization_id)
 

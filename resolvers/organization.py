@@ -6,6 +6,7 @@ from uuid import UUID
 
 from billing.errors import NotFoundError
 from models import Organization
+from resolvers import hot_reads
 from resolvers.loaders import Loaders
 from resolvers.viewer import Viewer
 
@@ -18,10 +19,34 @@ async def find_organization(
     organization_id = member_organization_id(viewer, requested_id)
     organization: Organization | None = await loaders.organization.load(organization_id)
     if organization is None:
-        raise NotFoundError(
-            f"No organization with id {requested_id!r} is visible to you.", field="id"
-        )
+        raise not_visible(requested_id)
     return organization
+
+
+async def find_organization_and_subscription(
+    viewer: Viewer, loaders: Loaders, requested_id: str | None
+) -> hot_reads.OrganizationRows:
+    """As `find_organization`, with its subscription, items and add-ons, in one statement; the
+    request's loaders are given what was read (no field reads it again)."""
+    organization_id = member_organization_id(viewer, requested_id)
+    read = await hot_reads.organization_and_subscription(organization_id)
+    if read is None:
+        raise not_visible(requested_id)
+    loaders.organization.prime(organization_id, read.organization)
+    loaders.subscription_by_organization.prime(organization_id, read.subscription)
+    if read.subscription is not None:
+        # The loaders' orders: items by id, add-ons by id.
+        items = sorted(read.items, key=lambda item: item.id)
+        loaders.items_by_subscription.prime(read.subscription.id, items)
+        for item in items:
+            add_ons = [a for a in read.add_ons if a.item_id == item.id]
+            loaders.add_ons_by_item.prime(item.id, sorted(add_ons, key=lambda a: a.id))
+    return read
+
+
+def not_visible(requested_id: str | None) -> NotFoundError:
+    """What an organization the caller may not see, or that does not exist, gives (ACC-5)."""
+    return NotFoundError(f"No organization with id {requested_id!r} is visible to you.", field="id")
 
 
 def member_organization_id(viewer: Viewer, requested_id: str | None) -> UUID:
@@ -36,9 +61,7 @@ def member_organization_id(viewer: Viewer, requested_id: str | None) -> UUID:
     else:
         organization_id = _parse_id(requested_id)
         if viewer.role_in(organization_id) is None:
-            raise NotFoundError(
-                f"No organization with id {requested_id!r} is visible to you.", field="id"
-            )
+            raise not_visible(requested_id)
     return organization_id
 
 
@@ -46,6 +69,4 @@ def _parse_id(value: str) -> UUID:
     try:
         return UUID(value)
     except ValueError:
-        raise NotFoundError(
-            f"No organization with id {value!r} is visible to you.", field="id"
-        ) from None
+        raise not_visible(value) from None

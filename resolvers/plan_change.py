@@ -54,7 +54,6 @@ from resolvers.invoicing import (
     collect,
     default_payment_method,
     issue_invoice,
-    open_invoice_facts,
 )
 from resolvers.locks import lock_organization, mark_for_reschedule
 from resolvers.renewal import apply_scheduled_change
@@ -70,6 +69,7 @@ from resolvers.subscription_state import (
     LoadedSubscription,
     load_prices,
     load_subscription,
+    loaded_of,
     product_id_of,
     wanted_terms,
 )
@@ -144,9 +144,23 @@ async def preview(
     request: ChangeRequest,
     base_now: datetime,
     promotion_code: str | None = None,
+    *,
+    read: hot_reads.OrganizationRows | None = None,
 ) -> quote.Quote:
+    """`read`: the organization's rows as the caller read them (`organization` among them);
+    the subscription is read here when not given."""
     now = offset(base_now, organization.clock_offset_seconds)
-    prepared = await _prepare(organization, snapshot, request, now, lock=False, code=promotion_code)
+    if read is None:
+        loaded = await load_subscription(organization, snapshot, lock=False)
+    elif read.subscription is None:
+        loaded = None
+    else:
+        loaded = await loaded_of(
+            organization, read.subscription, read.items, read.add_ons, snapshot
+        )
+    prepared = await _prepare(
+        organization, loaded, snapshot, request, now, lock=False, code=promotion_code
+    )
     return prepared.quote
 
 
@@ -170,8 +184,9 @@ async def apply_change(
         if on_locked is not None:
             on_locked(organization)
         now = offset(base_now, organization.clock_offset_seconds)
+        loaded = await load_subscription(organization, snapshot, lock=False)
         prepared = await _prepare(
-            organization, snapshot, request, now, lock=True, code=order.promotion_code
+            organization, loaded, snapshot, request, now, lock=True, code=order.promotion_code
         )
         _check_entry(prepared.loaded.row.status, order.subscribing)
         q = prepared.quote
@@ -262,6 +277,7 @@ def _check_entry(status: SubscriptionStatus, subscribing: bool) -> None:
 
 async def _prepare(
     organization: Organization,
+    loaded: LoadedSubscription | None,
     snapshot: CatalogSnapshot,
     request: ChangeRequest,
     now: datetime,
@@ -269,7 +285,7 @@ async def _prepare(
     lock: bool,
     code: str | None = None,
 ) -> _Prepared:
-    loaded = await load_subscription(organization, snapshot, lock=False)
+    """`loaded`: the organization's subscription (None: it has none)."""
     old_status = loaded.row.status if loaded is not None else None
     if loaded is None:
         loaded = _no_subscription(organization, snapshot, request, now)
@@ -285,20 +301,18 @@ async def _prepare(
     scheduled = scheduled_changes(loaded.items.values())
     # Independent reads, side by side: on PostgreSQL outside a transaction each takes a pooled
     # connection; a transaction's connection (and SQLite's) runs them one after another.
-    card, invoices, usage, issuing = await asyncio.gather(
-        default_payment_method(organization.id),
-        open_invoice_facts(organization.id, now),
-        _usage_charges(loaded, snapshot),
-        hot_reads.issuing(organization.id, now),
+    read, usage = await asyncio.gather(
+        hot_reads.change_facts(organization.id, now), _usage_charges(loaded, snapshot)
     )
+    card, issuing = read.card, read.issuing
     charge = (issuing.charge_found, issuing.charge_rate)
     facts = quote.Facts(
         stock=stock,
         seats_in_use=seats_in_use,
         has_payment_method=_usable(card, now),
-        overdue_invoices=invoices.overdue,
+        overdue_invoices=read.overdue,
         usage_charges=tuple(usage),
-        payment_waiting=invoices.payment_waiting,
+        payment_waiting=read.payment_waiting,
         interval_switch_pending=interval_switch(scheduled.values()) is not None,
         scheduled_downgrade=await _scheduled_downgrade(loaded, scheduled.get(product_id)),
         tax=rate_of(issuing.issuer, issuing.billing_info),  # TAX-1

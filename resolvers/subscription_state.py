@@ -113,6 +113,18 @@ async def load_subscription(
         if found is None:
             return None
         row, items, add_ons = found
+    return await loaded_of(organization, row, items, add_ons, snapshot)
+
+
+async def loaded_of(
+    organization: Organization,
+    row: Subscription,
+    items: Sequence[SubscriptionItem],
+    add_ons: Sequence[SubscriptionItemAddOn],
+    snapshot: CatalogSnapshot,
+) -> LoadedSubscription:
+    """As `load_subscription` builds it, from the rows already read (`items` in product order),
+    its prices loaded."""
     loaded = loaded_from_rows(organization, row, items, add_ons, {}, snapshot)
     await load_prices(loaded, [pid for t in loaded.terms.values() for pid in t.price_ids()])
     return loaded

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from billing.access import Role
-from models import Membership, User
+from resolvers import hot_reads
 
 
 @dataclass(frozen=True)
@@ -28,13 +28,8 @@ class Viewer:
 
 
 async def load_viewer(user_id: UUID) -> Viewer | None:
-    user = await User.get_or_none(id=user_id)
-    if user is None:
+    """The user and their memberships in one statement."""
+    found = await hot_reads.user_and_roles(user_id)
+    if found is None:
         return None
-    memberships = await Membership.filter(user_id=user_id).order_by("created_at", "id")
-    return Viewer(
-        user_id=user.id,
-        email=user.email,
-        name=user.name,
-        roles={m.organization_id: m.role for m in memberships},
-    )
+    return Viewer(user_id=found.user_id, email=found.email, name=found.name, roles=found.roles)

@@ -7,7 +7,11 @@ from typing import Annotated
 import strawberry
 
 from resolvers import plan_change
-from resolvers.organization import find_organization, member_organization_id
+from resolvers.organization import (
+    find_organization,
+    find_organization_and_subscription,
+    member_organization_id,
+)
 from schema.catalog import Catalog, build_catalog
 from schema.context import Info
 from schema.organization import Organization, User, Viewer
@@ -74,9 +78,12 @@ class Query:
         promotion_code: Annotated[str | None, PROMOTION_CODE] = None,
     ) -> PlanChangePreview | None:
         context = info.context
-        organization = await find_organization(context.require_viewer(), context.loaders, None)
+        read = await find_organization_and_subscription(
+            context.require_viewer(), context.loaders, None
+        )
         snapshot = await context.loaders.catalog()
+        now = context.clock.now()
         q = await plan_change.preview(
-            organization, snapshot, input.to_request(), context.clock.now(), promotion_code
+            read.organization, snapshot, input.to_request(), now, promotion_code, read=read
         )
         return PlanChangePreview.of(q)

@@ -6,15 +6,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from tortoise import connections
-from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
+from billing.access import Role
 from billing.discounts import CouponDuration
+from billing.errors import NotFoundError
 from billing.invoices import InvoiceKind, InvoiceStatus
 from models import (
     ALL_WORKSPACES,
@@ -23,6 +24,7 @@ from models import (
     Invoice,
     InvoiceLine,
     Issuer,
+    Membership,
     Organization,
     PaymentMethod,
     Subscription,
@@ -30,11 +32,17 @@ from models import (
     SubscriptionItem,
     SubscriptionItemAddOn,
     UsageCounter,
+    User,
     Workspace,
 )
 from resolvers import hot_columns, hot_reads
+from resolvers.invoicing import overdue_invoices
+from resolvers.loaders import Loaders
 from resolvers.locks import is_postgres
+from resolvers.organization import find_organization, find_organization_and_subscription
 from resolvers.usage import usage_in_period
+from resolvers.viewer import Viewer, load_viewer
+from tests.conftest import QueryCounter
 from tests.factories import organization_with
 
 PERIOD = (datetime(2026, 3, 2, 9, 30, tzinfo=UTC), datetime(2026, 4, 2, 9, 30, tzinfo=UTC))
@@ -269,9 +277,10 @@ def assert_same_or_none(written: Model | None, read: Model | None) -> None:
         assert_same([written], [read])
 
 
-async def assert_issuing_is_what_the_orm_reads(organization_id: Any, now: datetime) -> None:
-    """`issuing` reads in one statement what the ORM and the separate reads read."""
-    issuing = await hot_reads.issuing(organization_id, now)
+async def assert_change_facts_are_what_the_orm_reads(organization_id: Any, now: datetime) -> None:
+    """`change_facts` reads in one statement what the ORM and the separate reads read."""
+    facts = await hot_reads.change_facts(organization_id, now)
+    issuing = facts.issuing
     assert_same_or_none(issuing.issuer, await Issuer.get_or_none(id=1))
     assert_same_or_none(
         issuing.billing_info, await BillingInfo.get_or_none(organization_id=organization_id)
@@ -281,6 +290,15 @@ async def assert_issuing_is_what_the_orm_reads(organization_id: Any, now: dateti
     )
     charge = (issuing.charge_found, issuing.charge_rate)
     assert charge == await hot_reads.latest_charge_rate(organization_id, now)
+    assert_same_or_none(
+        facts.card,
+        await PaymentMethod.filter(organization_id=organization_id, is_default=True).first(),
+    )
+    assert facts.overdue == await overdue_invoices(organization_id, now).count()  # DUN-2
+    waiting = Invoice.filter(
+        organization_id=organization_id, status=InvoiceStatus.OPEN, pending_change__isnull=False
+    )
+    assert facts.payment_waiting == await waiting.exists()  # CHG-5
 
 
 @pytest.mark.usefixtures("database")
@@ -294,20 +312,21 @@ async def test_the_previews_other_reads_are_what_the_orm_reads() -> None:
     assert_same([card], [orm_card])
     assert await hot_reads.default_payment_method(uuid4()) is None
 
-    waiting = Q(pending_change__isnull=False)
-    for at in (now, PERIOD[0]):
-        pending = await Invoice.filter(
-            Q(waiting, Q(pending_change__isnull=True, due_at__lte=at), join_type=Q.OR),
-            organization_id=organization.id,
-            status=InvoiceStatus.OPEN,
-        ).values_list("pending_change", flat=True)
-        waits = await hot_reads.open_invoices_waiting(organization.id, at)
-        assert sorted(waits) == sorted(p is not None for p in pending)
-    assert sorted(await hot_reads.open_invoices_waiting(organization.id, now)) == [False, True]
-    assert await hot_reads.open_invoices_waiting(organization.id, PERIOD[0]) == [True]
+    # One open invoice past its due date, one waiting for its payment (CHG-5), one paid.
+    for at, overdue in ((now, 1), (PERIOD[0], 0)):
+        facts = await hot_reads.change_facts(organization.id, at)
+        assert (facts.overdue, facts.payment_waiting) == (overdue, True)
+        await assert_change_facts_are_what_the_orm_reads(organization.id, at)
+    await Invoice.filter(organization_id=organization.id).update(pending_change=None)
+    facts = await hot_reads.change_facts(organization.id, now)
+    assert (facts.overdue, facts.payment_waiting) == (2, False)
+    await assert_change_facts_are_what_the_orm_reads(organization.id, now)
+    await PaymentMethod.filter(organization_id=organization.id, is_default=True).delete()
+    assert (await hot_reads.change_facts(organization.id, now)).card is None  # no card
+    await assert_change_facts_are_what_the_orm_reads(organization.id, now)
 
     assert await hot_reads.tax_details(organization.id) is None
-    await assert_issuing_is_what_the_orm_reads(organization.id, now)
+    await assert_change_facts_are_what_the_orm_reads(organization.id, now)
     await BillingInfo.create(
         organization=organization,
         company_name="Co",
@@ -318,7 +337,7 @@ async def test_the_previews_other_reads_are_what_the_orm_reads() -> None:
     )
     info = await BillingInfo.get(organization_id=organization.id)
     assert await hot_reads.tax_details(organization.id) == (info.country, info.region, info.tax_id)
-    await assert_issuing_is_what_the_orm_reads(organization.id, now)
+    await assert_change_facts_are_what_the_orm_reads(organization.id, now)
 
     def latest() -> Any:
         return (
@@ -352,21 +371,23 @@ async def test_the_previews_other_reads_are_what_the_orm_reads() -> None:
     line = await latest()
     assert line is not None and line.tax_rate is None
     assert await hot_reads.latest_charge_rate(organization.id, now) == (True, None)
-    await assert_issuing_is_what_the_orm_reads(organization.id, now)
+    await assert_change_facts_are_what_the_orm_reads(organization.id, now)
     await Invoice.filter(id=invoices[1].id).update(status=InvoiceStatus.VOID)
     line = await latest()
     assert line is not None and line.tax_rate == rate
     assert await hot_reads.latest_charge_rate(organization.id, now) == (True, line.tax_rate)
-    await assert_issuing_is_what_the_orm_reads(organization.id, now)
-    issuing = await hot_reads.issuing(organization.id, now)
+    await assert_change_facts_are_what_the_orm_reads(organization.id, now)
+    issuing = (await hot_reads.change_facts(organization.id, now)).issuing
     assert issuing.issuer is not None and issuing.billing_info is not None
     with pytest.raises(_RolledBack):  # the session's issuer is kept
         async with in_transaction():
             await Issuer.filter(id=1).delete()
-            await assert_issuing_is_what_the_orm_reads(organization.id, now)
+            await assert_change_facts_are_what_the_orm_reads(organization.id, now)
             raise _RolledBack
     assert await Issuer.exists(id=1)
-    assert (await hot_reads.issuing(uuid4(), now)).billing_info is None
+    assert await hot_reads.change_facts(uuid4(), now) == hot_reads.ChangeFacts(
+        None, 0, False, hot_reads.Issuing(None, None, None, False, None)
+    )
 
 
 @pytest.mark.usefixtures("database")
@@ -393,4 +414,113 @@ async def test_the_discount_in_force_is_what_the_orm_reads() -> None:
         orm = await SubscriptionDiscount.filter(organization_id=organization.id).first()
         assert orm is not None
         assert_same([discount], [orm])
-        await assert_issuing_is_what_the_orm_reads(organization.id, PERIOD[0])
+        await assert_change_facts_are_what_the_orm_reads(organization.id, PERIOD[0])
+
+
+def _by_product(item: SubscriptionItem) -> int:
+    return item.product_id
+
+
+@pytest.mark.usefixtures("database")
+async def test_the_organization_with_its_subscription_is_what_the_orm_builds() -> None:
+    organization = await _filled_organization()
+    read = await hot_reads.organization_and_subscription(organization.id)
+    assert read is not None and read.subscription is not None
+    assert_same([read.organization], [await Organization.get(id=organization.id)])
+    assert_same([read.subscription], [await Subscription.get(organization_id=organization.id)])
+    items = await SubscriptionItem.filter(subscription_id=read.subscription.id).order_by(
+        "product_id"
+    )
+    assert len(items) == 3
+    assert_same(read.items, items)
+    assert all(item.subscription is read.subscription for item in read.items)
+    add_ons = await SubscriptionItemAddOn.filter(item_id__in=[i.id for i in items]).order_by("id")
+    assert len(add_ons) == 2  # both on Marketing Plus
+    written_add_ons: list[SubscriptionItemAddOn] = sorted(read.add_ons, key=_by_id)
+    assert_same(written_add_ons, add_ons)
+    apart = await hot_reads.subscription_items_and_add_ons(organization.id)
+    assert apart is not None
+    assert [i.id for i in apart[1]] == [i.id for i in read.items]
+
+    await SubscriptionItemAddOn.filter(item_id__in=[i.id for i in items]).delete()
+    read = await hot_reads.organization_and_subscription(organization.id)
+    assert read is not None and read.add_ons == []
+    assert_same(read.items, items)  # items without add-ons
+
+    await Subscription.filter(organization_id=organization.id).delete()
+    read = await hot_reads.organization_and_subscription(organization.id)
+    assert read is not None
+    assert (read.subscription, read.items, read.add_ons) == (None, [], [])
+    assert_same([read.organization], [await Organization.get(id=organization.id)])
+    assert await hot_reads.organization_and_subscription(uuid4()) is None
+
+
+@pytest.mark.usefixtures("database")
+async def test_finding_the_organization_with_its_subscription_refuses_what_finding_it_refuses(
+    sql_queries: QueryCounter,
+) -> None:
+    organization = await _filled_organization()
+    owner = await Membership.get(organization_id=organization.id, role=Role.OWNER)
+    viewer = await load_viewer(owner.user_id)
+    assert viewer is not None
+    other, _ = await organization_with(ITEMS, period=PERIOD)  # another tenant's
+    for requested in (str(other.id), str(uuid4()), "not-an-id"):
+        with pytest.raises(NotFoundError) as apart:
+            await find_organization(viewer, Loaders(), requested)
+        with pytest.raises(NotFoundError) as together:
+            await find_organization_and_subscription(viewer, Loaders(), requested)
+        assert str(together.value) == str(apart.value)
+        assert together.value.field == apart.value.field == "id"
+    stranger = Viewer(user_id=uuid4(), email="s@x.test", name="S", roles={})
+    with pytest.raises(NotFoundError) as apart:
+        await find_organization(stranger, Loaders(), None)
+    with pytest.raises(NotFoundError) as together:
+        await find_organization_and_subscription(stranger, Loaders(), None)
+    assert str(together.value) == str(apart.value)
+
+    loaders = Loaders()
+    read = await find_organization_and_subscription(viewer, loaders, None)
+    assert read.organization.id == organization.id and read.subscription is not None
+    start = sql_queries.count
+    assert await loaders.organization.load(organization.id) is read.organization
+    row = await loaders.subscription_by_organization.load(organization.id)
+    assert row is read.subscription
+    items = await loaders.items_by_subscription.load(row.id)
+    assert [i.id for i in items] == sorted(i.id for i in read.items)  # the loader's order
+    marketing = max(read.items, key=_by_product)
+    add_ons = await loaders.add_ons_by_item.load(marketing.id)
+    assert [a.id for a in add_ons] == sorted(a.id for a in read.add_ons)
+    assert sql_queries.count == start  # the loaders were given what was read
+
+    # A role kept for an organization that is no longer there.
+    gone = Viewer(user_id=viewer.user_id, email="o@x.test", name="O", roles={uuid4(): Role.OWNER})
+    with pytest.raises(NotFoundError) as apart:
+        await find_organization(gone, Loaders(), None)
+    with pytest.raises(NotFoundError) as together:
+        await find_organization_and_subscription(gone, Loaders(), None)
+    assert str(together.value) == str(apart.value)
+
+
+@pytest.mark.usefixtures("database")
+async def test_the_user_and_their_roles_are_what_the_orm_reads() -> None:
+    first, owner = await organization_with(ITEMS, period=PERIOD)
+    second, _ = await organization_with(ITEMS, period=PERIOD)
+    user = await User.get(email=owner)
+    await Membership.create(organization=second, user=user, role=Role.BILLING_ADMIN)
+    loner = await User.create(email=f"loner-{uuid4()}@x.test", name="Loner")
+    for user_id in (user.id, loner.id):
+        found = await hot_reads.user_and_roles(user_id)
+        row = await User.get(id=user_id)
+        memberships = await Membership.filter(user_id=user_id).order_by("created_at", "id")
+        assert found is not None
+        assert (found.user_id, found.email, found.name) == (row.id, row.email, row.name)
+        assert list(found.roles.items()) == [(m.organization_id, m.role) for m in memberships]
+        for (org, role), m in zip(found.roles.items(), memberships, strict=True):
+            assert (type(org), type(role)) == (type(m.organization_id), type(m.role))
+            assert isinstance(org, UUID) and type(role) is Role
+    found = await hot_reads.user_and_roles(user.id)
+    assert found is not None
+    assert list(found.roles.items()) == [(first.id, Role.OWNER), (second.id, Role.BILLING_ADMIN)]
+    loner_found = await hot_reads.user_and_roles(loner.id)
+    assert loner_found is not None and loner_found.roles == {}
+    assert await hot_reads.user_and_roles(uuid4()) is None

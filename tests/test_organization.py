@@ -241,10 +241,10 @@ async def test_the_billing_page_reads_one_sql_query_per_field(
     organization = response.json()["data"]["organization"]
     assert organization["invoice"]["number"] == invoice.number
     assert organization["invoice"]["lines"]
-    # 2 (viewer: user, memberships; a first request) + invoice + its lines + billing info
-    # + payment methods + notifications + feature settings = 8; no field here reads the
-    # organization's own row
-    assert sql_queries.count - before == 8
+    # 1 (viewer: the user and their memberships, hot_reads.user_and_roles; a first request)
+    # + invoice + its lines + billing info + payment methods + notifications + feature
+    # settings = 7; no field here reads the organization's own row
+    assert sql_queries.count - before == 7
 
 
 async def test_an_archived_workspace_is_listed_only_when_asked_for_rule_prv_1(

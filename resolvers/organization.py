@@ -28,10 +28,22 @@ async def find_organization_and_subscription(
 ) -> hot_reads.OrganizationRows:
     """As `find_organization`, with its subscription, items and add-ons, in one statement; the
     request's loaders are given what was read (no field reads it again)."""
-    organization_id = member_organization_id(viewer, requested_id)
-    read = await hot_reads.organization_and_subscription(organization_id)
+    read = await read_organization_and_subscription(
+        loaders, member_organization_id(viewer, requested_id)
+    )
     if read is None:
         raise not_visible(requested_id)
+    return read
+
+
+async def read_organization_and_subscription(
+    loaders: Loaders, organization_id: UUID
+) -> hot_reads.OrganizationRows | None:
+    """The organization with its subscription, items and add-ons, in one statement, given to
+    the request's loaders (no field reads them again); None when the organization is gone."""
+    read = await hot_reads.organization_and_subscription(organization_id)
+    if read is None:
+        return None
     loaders.organization.prime(organization_id, read.organization)
     loaders.subscription_by_organization.prime(organization_id, read.subscription)
     if read.subscription is not None:

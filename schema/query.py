@@ -11,12 +11,14 @@ from resolvers.organization import (
     find_organization,
     find_organization_and_subscription,
     member_organization_id,
+    read_organization_and_subscription,
 )
 from schema.catalog import Catalog, build_catalog
 from schema.context import Info
 from schema.organization import Organization, User, Viewer
 from schema.permissions import CanManageBilling, CanReadCatalog, IsAuthenticated
 from schema.plan_change import PROMOTION_CODE, PlanChangeInput, PlanChangePreview
+from schema.selected import selects
 from schema.usage import UsageGate, usage_gate
 
 
@@ -38,7 +40,12 @@ class Query:
     ) -> Organization | None:
         viewer = info.context.viewer
         assert viewer is not None  # IsAuthenticated
-        return Organization.of_member(member_organization_id(viewer, id))
+        organization_id = member_organization_id(viewer, id)
+        if selects(info, "subscription"):  # the billing page: one statement for the four
+            read = await read_organization_and_subscription(info.context.loaders, organization_id)
+            if read is not None:
+                return Organization.of(read.organization)
+        return Organization.of_member(organization_id)
 
     @strawberry.field(
         permission_classes=[CanReadCatalog],

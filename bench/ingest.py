@@ -18,8 +18,8 @@ stays on 127.0.0.1.
 
 `--client` picks the load generator: `keepalive` (the default) sends on raw HTTP/1.1 keep-alive
 connections (bench/keepalive_client.py), one per concurrent client; `httpx` through one
-httpx.AsyncClient, whose own CPU per event is about that of the gateway at batches of 100 and
-shares the two cores with it; `both` measures each in turn. The bodies are encoded before the
+httpx.AsyncClient, whose own CPU per event is about two thirds of the gateway's at batches of
+100 (bench/README.md) and shares the two cores with it; `both` measures each in turn. The bodies are encoded before the
 clock starts, the same for both clients.
 
 `--compare DIR` serves another checkout of the code (e.g. `git worktree add --detach DIR main`;

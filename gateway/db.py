@@ -12,6 +12,7 @@ from tortoise.migrations.api import migrate as tortoise_migrate
 
 from gateway.settings import DEFAULT_DATABASE_URL
 from models import MODEL_MODULES
+from resolvers.read_connections import READS
 
 APP_LABEL = "gateway"
 
@@ -63,6 +64,7 @@ async def open_database(database_url: str) -> None:
 
 
 async def close_database() -> None:
+    await READS.close()
     await Tortoise.close_connections()
 
 

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from tortoise import connections, timezone
+from tortoise.backends.asyncpg.client import AsyncpgDBClient
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.fields import DatetimeField, Field
 from tortoise.models import Model
@@ -49,6 +50,7 @@ from resolvers.hot_columns import (
     SUBSCRIPTION_COLUMNS,
 )
 from resolvers.locks import is_postgres
+from resolvers.read_connections import READS
 
 M = TypeVar("M", bound=Model)
 
@@ -121,6 +123,8 @@ class _Statement:
 
     async def rows(self, values: list[Any]) -> list[Any]:
         connection: BaseDBAsyncClient = connections.get("default")  # a transaction's, inside one
+        if type(connection) is AsyncpgDBClient:  # the pool's: no transaction
+            return await READS.fetch(connection, self.postgres, values)
         if is_postgres(connection):
             _, rows = await connection.execute_query(self.postgres, values)
         else:

@@ -524,3 +524,16 @@ async def test_the_user_and_their_roles_are_what_the_orm_reads() -> None:
     loner_found = await hot_reads.user_and_roles(loner.id)
     assert loner_found is not None and loner_found.roles == {}
     assert await hot_reads.user_and_roles(uuid4()) is None
+
+
+def test_a_builder_is_written_once_per_model_columns_and_tortoises_lists(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    columns = hot_columns.INVOICE_COLUMNS
+    build = hot_reads._builder(Invoice, columns)
+    assert hot_reads._builder(Invoice, columns) is build
+    with pytest.raises(ValueError, match="unpack"):  # a row of another length
+        build(tuple(range(len(columns) - 1)))
+    # Tortoise.init made the meta's lists again (another database): written again from them
+    monkeypatch.setattr(Invoice._meta, "db_native_fields", list(Invoice._meta.db_native_fields))
+    assert hot_reads._builder(Invoice, columns) is not build

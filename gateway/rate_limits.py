@@ -13,6 +13,7 @@ through."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -93,7 +94,10 @@ class RateLimits:
                 wrap_exceptions=True,
                 implementation="redispy",
                 key_prefix=f"{settings.redis_key_prefix}:rate",
-                socket_timeout=REDIS_TIMEOUT_SECONDS,
+                # No socket timeout (redis-py's default is 5 s): with one, redis-py runs every
+                # write in a task of its own (asyncio.wait_for) on Python 3.11. Each call is
+                # bounded below instead, by REDIS_TIMEOUT_SECONDS as the socket timeout did.
+                socket_timeout=None,  # type: ignore[arg-type]  # redis-py: None, no timeout
                 socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
             )
             self._shared = MovingWindowRateLimiter(storage)
@@ -152,8 +156,11 @@ class RateLimits:
         cost = min(max(weight, 1), item.amount)
         if self._redis() is not None and (hit := self._shared_hit) is not None:
             try:
-                allowed, stats = await hit(item, key, cost)
+                async with asyncio.timeout(REDIS_TIMEOUT_SECONDS):
+                    allowed, stats = await hit(item, key, cost)
             except hit.errors as error:
+                self._warn(StorageError(error))
+            except TimeoutError as error:
                 self._warn(StorageError(error))
             else:
                 return _decision(allowed, item, stats)
@@ -162,9 +169,12 @@ class RateLimits:
     async def _peek(self, item: RateLimitItem, key: str) -> Decision | None:
         if (shared := self._redis()) is not None:
             try:
-                return await _peek(shared, item, key)
+                async with asyncio.timeout(REDIS_TIMEOUT_SECONDS):
+                    return await _peek(shared, item, key)
             except StorageError as error:
                 self._warn(error)
+            except TimeoutError as error:
+                self._warn(StorageError(error))
         return await _peek(self._local, item, key)
 
     def _redis(self) -> MovingWindowRateLimiter | None:

@@ -4,6 +4,7 @@ prefix of its own (deleted afterwards). `.ci/run` starts Redis; without it these
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -164,6 +165,37 @@ async def test_redis_down_falls_back_to_the_process_counters(
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("Rate limits: Redis did not answer" in w for w in warnings)
     assert any("Persisted queries: Redis did not answer" in w for w in warnings)
+
+
+async def test_a_redis_that_never_answers_holds_a_request_at_most_its_timeout(
+    gateway: Gateway,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The rate limits' Redis calls have no socket timeout (gateway/rate_limits.py): each is
+    bounded by REDIS_TIMEOUT_SECONDS instead, then the process counts on its own."""
+    caplog.set_level(logging.WARNING)
+    heard: list[bytes] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        heard.append(await reader.read(1024))  # reads the command, never answers
+        await asyncio.sleep(60)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    owner = await bearer("owner@acme.test")
+    silent_redis = {"REDIS_URL": f"redis://127.0.0.1:{port}/0", "GATEWAY_RATE_LIMIT": "2/minute"}
+    try:
+        async with gateway(**silent_redis) as http:
+            answers = [
+                await asyncio.wait_for(http.post("/graphql", json=VIEWER, headers=owner), 10)
+                for _ in range(3)
+            ]
+    finally:
+        server.close()
+    assert [r.status_code for r in answers] == [200, 200, 429]
+    assert heard  # the gateway did ask this Redis
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("Rate limits: Redis did not answer" in w for w in warnings)
 
 
 async def test_one_round_trip_hit_answers_as_the_limits_package(redis_prefix: str) -> None:

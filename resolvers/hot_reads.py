@@ -297,21 +297,29 @@ async def subscription_items_and_add_ons(
     rows = await _SUBSCRIPTION_ITEMS_AND_ADD_ONS.rows([organization_id])
     if not rows:
         return None
-    subscription = _builder(Subscription, SUBSCRIPTION_COLUMNS)(tuple(rows[0])[:_S])
+    values = [tuple(row) for row in rows]
+    subscription = _builder(Subscription, SUBSCRIPTION_COLUMNS)(values[0][:_S])
+    return subscription, *_items_and_add_ons(subscription, values, _S)
+
+
+def _items_and_add_ons(
+    subscription: Subscription, rows: list[tuple[Any, ...]], start: int
+) -> tuple[list[SubscriptionItem], list[SubscriptionItemAddOn]]:
+    """The items (each once, in the rows' order) and add-ons of rows whose item columns begin at
+    `start`, the add-on's after them; a row without an item (no items) is skipped."""
     build_item = _builder(SubscriptionItem, ITEM_COLUMNS)
     build_add_on = _builder(SubscriptionItemAddOn, ADD_ON_COLUMNS)
     found: dict[Any, SubscriptionItem] = {}
     found_add_ons = []
-    for row in rows:
-        values = tuple(row)
-        item_id = values[_S]
+    for values in rows:
+        item_id = values[start]
         if item_id is None:
             continue
         if item_id not in found:
-            found[item_id] = _item_of(subscription, build_item(values[_S : _S + _I]))
-        if values[_S + _I] is not None:
-            found_add_ons.append(build_add_on(values[_S + _I :]))
-    return subscription, list(found.values()), found_add_ons
+            found[item_id] = _item_of(subscription, build_item(values[start : start + _I]))
+        if values[start + _I] is not None:
+            found_add_ons.append(build_add_on(values[start + _I :]))
+    return list(found.values()), found_add_ons
 
 
 _O = len(ORGANIZATION_COLUMNS)
@@ -347,20 +355,8 @@ async def organization_and_subscription(organization_id: UUID) -> OrganizationRo
     if rows[0][_O] is None:  # no subscription: its id is null
         return OrganizationRows(organization, None, [], [])
     subscription = _builder(Subscription, SUBSCRIPTION_COLUMNS)(rows[0][_O : _O + _S])
-    build_item = _builder(SubscriptionItem, ITEM_COLUMNS)
-    build_add_on = _builder(SubscriptionItemAddOn, ADD_ON_COLUMNS)
-    found: dict[Any, SubscriptionItem] = {}
-    found_add_ons = []
-    start = _O + _S
-    for values in rows:
-        item_id = values[start]
-        if item_id is None:
-            continue
-        if item_id not in found:
-            found[item_id] = _item_of(subscription, build_item(values[start : start + _I]))
-        if values[start + _I] is not None:
-            found_add_ons.append(build_add_on(values[start + _I :]))
-    return OrganizationRows(organization, subscription, list(found.values()), found_add_ons)
+    items, add_ons = _items_and_add_ons(subscription, rows, _O + _S)
+    return OrganizationRows(organization, subscription, items, add_ons)
 
 
 def _item_of(subscription: Subscription, item: SubscriptionItem) -> SubscriptionItem:

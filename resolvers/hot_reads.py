@@ -1,27 +1,23 @@
 """The hot reads written out: the billing page's, the plan-change preview's, ingestion's and
 the caller's.
 
-Each statement is SQL text per dialect ($1 on PostgreSQL, ? on SQLite), and its rows become the
-model instances Tortoise itself builds (as `Model._init_from_db` builds them, converting every
-column as a queryset's read does: UUIDs, time zones, JSON, enums). Building the statements
-through pypika and the querysets cost several times the statements themselves (bench/README.md).
+Each statement is SQL text per dialect, and its rows become the model instances Tortoise itself
+builds, every column converted as a queryset's read does (UUIDs, time zones, JSON, enums; see
+resolvers/hot_statements.py). Building the statements through pypika and the querysets cost
+several times the statements themselves (bench/README.md).
 
 Every read names its columns; tests/test_hot_reads.py fails when a model gains a field that a
 read here does not select (its instances would lack that attribute)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, TypeVar, cast
+from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from tortoise import connections, timezone
-from tortoise.backends.asyncpg.client import AsyncpgDBClient
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.fields import DatetimeField, Field
-from tortoise.models import Model
 
 from billing.access import Role
 from billing.invoices import InvoiceStatus
@@ -49,147 +45,33 @@ from resolvers.hot_columns import (
     PAYMENT_METHOD_COLUMNS,
     SUBSCRIPTION_COLUMNS,
 )
-from resolvers.locks import is_postgres
-from resolvers.read_connections import READS
+from resolvers.hot_statements import Statement, builder, listed
 
-M = TypeVar("M", bound=Model)
-
-
-def _listed(columns: tuple[str, ...], table: str) -> str:
-    return ", ".join(f'{table}."{c}"' for c in columns)
-
-
-def _builder(model: type[M], columns: tuple[str, ...]) -> Callable[[Sequence[Any]], M]:
-    """What `model._init_from_db(**row)` does: the driver's value as it is for the meta's native
-    fields, the field type for its default ones (None kept), `to_python_value` for the rest.
-    Written out as one function per model, columns and the meta's lists of fields (Tortoise.init
-    sets them for the database it opened, so they are checked on every read), with no loop
-    over the columns: building the first invoice page's 21 rows was most of its CPU."""
-    meta = model._meta
-    lists = (meta.db_native_fields, meta.db_default_fields, meta.db_complex_fields)
-    key = (model, columns, timezone.get_use_tz(), str(timezone.get_default_timezone()))
-    kept = _BUILDERS.get(key)
-    if kept is not None and all(a is b for a, b in zip(kept[0], lists, strict=True)):
-        return cast(Callable[[Sequence[Any]], M], kept[1])
-    conversions: dict[str, tuple[str, Callable[[Any], Any] | None, bool]] = {}
-    for column, name, _ in meta.db_native_fields:
-        conversions[column] = (name, None, False)
-    for column, name, field in meta.db_default_fields:
-        conversions[column] = (name, field.field_type, False)
-    for column, name, field in meta.db_complex_fields:
-        conversions[column] = (name, _conversion(field), True)
-    build = _written_out(model, [conversions[column] for column in columns])
-    _BUILDERS[key] = (lists, build)
-    return build
-
-
-_BUILDERS: dict[tuple[Any, ...], tuple[tuple[Any, ...], Callable[[Sequence[Any]], Any]]] = {}
-
-
-def _written_out(
-    model: type[M], plan: list[tuple[str, Callable[[Any], Any] | None, bool]]
-) -> Callable[[Sequence[Any]], M]:
-    """`build(values)` for `plan`, as Python source compiled once: attribute names are the
-    model's own identifiers, conversions are passed in by name."""
-    names = [f"v{i}" for i in range(len(plan))]
-    custom_pk = model._meta.db_pk_column not in model._meta.generated_db_fields
-    lines = [
-        "def build(values):",
-        f"    ({', '.join(names)},) = values",  # a row of another length raises, as zip(strict)
-        "    instance = new(model)",
-        "    a = instance.__dict__",
-        "    a['_partial'] = False",
-        "    a['_saved_in_db'] = True",
-        f"    a['_custom_generated_pk'] = {custom_pk!r}",
-        "    a['_await_when_save'] = {}",
-    ]
-    namespace: dict[str, Any] = {"new": model.__new__, "model": model}
-    for value, (attribute, convert, convert_none) in zip(names, plan, strict=True):
-        if not attribute.isidentifier():
-            raise ValueError(f"{model.__name__}: {attribute!r} is not an attribute name")
-        if convert is None:
-            expression = value
-        else:
-            namespace[f"c_{value}"] = convert
-            call = f"c_{value}({value})"
-            expression = call if convert_none else f"None if {value} is None else {call}"
-        lines.append(f"    a[{attribute!r}] = {expression}")
-    lines.append("    return instance")
-    exec("\n".join(lines), namespace)  # source made above from the model's meta
-    return cast(Callable[[Sequence[Any]], M], namespace["build"])
-
-
-def _conversion(field: Field[Any]) -> Callable[[Any], Any]:
-    """The field's `to_python_value`; for a DatetimeField, asyncpg's aware UTC datetime taken
-    straight to what that method makes of it (`astimezone` of Tortoise's zone) without its
-    checks, the others (SQLite's text, naive values) through the method."""
-    convert = field.to_python_value
-    if type(field) is not DatetimeField or not timezone.get_use_tz():
-        return convert
-    zone = timezone.get_default_timezone()
-
-    def aware(value: Any) -> Any:
-        if type(value) is datetime and value.tzinfo is UTC:
-            return value.astimezone(zone)
-        return convert(value)
-
-    return aware
-
-
-class _Statement:
-    """One statement in both dialects, from PostgreSQL's text ($1 to $9, in order, each once).
-    `{ids}` stands for the first parameter, a list of ids: `= ANY($1::uuid[])` on PostgreSQL,
-    `IN (?, …)` on SQLite."""
-
-    def __init__(self, postgres: str) -> None:
-        self.postgres = postgres.replace("{ids}", "= ANY($1::uuid[])")
-        sqlite = postgres
-        for number in range(9, 0, -1):
-            sqlite = sqlite.replace(f"${number}", "?")
-        self._sqlite = sqlite
-
-    async def rows(self, values: list[Any]) -> list[Any]:
-        connection: BaseDBAsyncClient = connections.get("default")  # a transaction's, inside one
-        if type(connection) is AsyncpgDBClient:  # the pool's: no transaction
-            return await READS.fetch(connection, self.postgres, values)
-        if is_postgres(connection):
-            _, rows = await connection.execute_query(self.postgres, values)
-        else:
-            values = [str(v) if isinstance(v, UUID) else v for v in values]
-            sqlite = self._sqlite
-            if "{ids}" in sqlite:
-                ids = [str(v) for v in values.pop(0)]
-                sqlite = sqlite.replace("{ids}", f"IN ({', '.join('?' * len(ids))})")
-                values = ids + values
-            _, rows = await connection.execute_query(sqlite, values)
-        return list(rows)
-
-
-_ORGANIZATIONS = _Statement(
-    f'SELECT {_listed(ORGANIZATION_COLUMNS, "o")} FROM "organization" o WHERE o.id {{ids}}'
+_ORGANIZATIONS = Statement(
+    f'SELECT {listed(ORGANIZATION_COLUMNS, "o")} FROM "organization" o WHERE o.id {{ids}}'
 )
 
 
 async def organizations(ids: Sequence[UUID]) -> list[Organization]:
     rows = await _ORGANIZATIONS.rows([list(ids)])
-    build = _builder(Organization, ORGANIZATION_COLUMNS)
+    build = builder(Organization, ORGANIZATION_COLUMNS)
     return [build(row) for row in rows]
 
 
-_SUBSCRIPTIONS = _Statement(
-    f'SELECT {_listed(SUBSCRIPTION_COLUMNS, "s")} FROM "subscription" s'
+_SUBSCRIPTIONS = Statement(
+    f'SELECT {listed(SUBSCRIPTION_COLUMNS, "s")} FROM "subscription" s'
     " WHERE s.organization_id {ids}"
 )
 
 
 async def subscriptions(organization_ids: Sequence[UUID]) -> list[Subscription]:
     rows = await _SUBSCRIPTIONS.rows([list(organization_ids)])
-    build = _builder(Subscription, SUBSCRIPTION_COLUMNS)
+    build = builder(Subscription, SUBSCRIPTION_COLUMNS)
     return [build(row) for row in rows]
 
 
-_ITEMS = _Statement(
-    f'SELECT {_listed(ITEM_COLUMNS, "i")} FROM "subscription_item" i'
+_ITEMS = Statement(
+    f'SELECT {listed(ITEM_COLUMNS, "i")} FROM "subscription_item" i'
     " WHERE i.subscription_id {ids} ORDER BY i.id"
 )
 
@@ -197,31 +79,31 @@ _ITEMS = _Statement(
 async def items(subscription_ids: Sequence[UUID]) -> list[SubscriptionItem]:
     """In id order, as the page's DataLoader read them."""
     rows = await _ITEMS.rows([list(subscription_ids)])
-    build = _builder(SubscriptionItem, ITEM_COLUMNS)
+    build = builder(SubscriptionItem, ITEM_COLUMNS)
     return [build(row) for row in rows]
 
 
-_ADD_ONS = _Statement(
-    f'SELECT {_listed(ADD_ON_COLUMNS, "a")} FROM "subscription_item_add_on" a'
+_ADD_ONS = Statement(
+    f'SELECT {listed(ADD_ON_COLUMNS, "a")} FROM "subscription_item_add_on" a'
     " WHERE a.item_id {ids} ORDER BY a.id"
 )
 
 
 async def add_ons(item_ids: Sequence[UUID]) -> list[SubscriptionItemAddOn]:
     rows = await _ADD_ONS.rows([list(item_ids)])
-    build = _builder(SubscriptionItemAddOn, ADD_ON_COLUMNS)
+    build = builder(SubscriptionItemAddOn, ADD_ON_COLUMNS)
     return [build(row) for row in rows]
 
 
 _S, _I, _A = len(SUBSCRIPTION_COLUMNS), len(ITEM_COLUMNS), len(ADD_ON_COLUMNS)
-_SUBSCRIPTION_AND_ITEMS = _Statement(
-    f"SELECT {_listed(SUBSCRIPTION_COLUMNS, 's')}, {_listed(ITEM_COLUMNS, 'i')}"
+_SUBSCRIPTION_AND_ITEMS = Statement(
+    f"SELECT {listed(SUBSCRIPTION_COLUMNS, 's')}, {listed(ITEM_COLUMNS, 'i')}"
     ' FROM "subscription" s LEFT JOIN "subscription_item" i ON i.subscription_id = s.id'
     " WHERE s.organization_id = $1 ORDER BY i.product_id"
 )
-_SUBSCRIPTION_ITEMS_AND_ADD_ONS = _Statement(
-    f"SELECT {_listed(SUBSCRIPTION_COLUMNS, 's')}, {_listed(ITEM_COLUMNS, 'i')},"
-    f" {_listed(ADD_ON_COLUMNS, 'a')}"
+_SUBSCRIPTION_ITEMS_AND_ADD_ONS = Statement(
+    f"SELECT {listed(SUBSCRIPTION_COLUMNS, 's')}, {listed(ITEM_COLUMNS, 'i')},"
+    f" {listed(ADD_ON_COLUMNS, 'a')}"
     ' FROM "subscription" s LEFT JOIN "subscription_item" i ON i.subscription_id = s.id'
     ' LEFT JOIN "subscription_item_add_on" a ON a.item_id = i.id'
     " WHERE s.organization_id = $1 ORDER BY i.product_id, a.id"
@@ -236,8 +118,8 @@ async def subscription_and_items(
     rows = await _SUBSCRIPTION_AND_ITEMS.rows([organization_id])
     if not rows:
         return None
-    subscription = _builder(Subscription, SUBSCRIPTION_COLUMNS)(tuple(rows[0])[:_S])
-    build_item = _builder(SubscriptionItem, ITEM_COLUMNS)
+    subscription = builder(Subscription, SUBSCRIPTION_COLUMNS)(tuple(rows[0])[:_S])
+    build_item = builder(SubscriptionItem, ITEM_COLUMNS)
     found = []
     for row in rows:
         values = tuple(row)
@@ -251,7 +133,7 @@ async def subscription_and_items(
 _USAGE_BATCH = (
     "SELECT o.clock_offset_seconds, o.automatic_charges_paused, ARRAY(SELECT w.slug FROM"
     ' "workspace" w WHERE w.archived_at IS NULL AND w.organization_id = o.id),'
-    f" {_listed(SUBSCRIPTION_COLUMNS, 's')}, {_listed(ITEM_COLUMNS, 'i')}"
+    f" {listed(SUBSCRIPTION_COLUMNS, 's')}, {listed(ITEM_COLUMNS, 'i')}"
     ' FROM "organization" o LEFT JOIN "subscription" s ON s.organization_id = o.id'
     ' LEFT JOIN "subscription_item" i ON i.subscription_id = s.id'
     " WHERE o.id = $1 ORDER BY i.product_id"
@@ -278,8 +160,8 @@ async def usage_batch(
     offset, paused, workspaces = first[:3]
     if first[3] is None:  # no subscription: its id is null
         return UsageBatchRows(int(offset), bool(paused), {str(w) for w in workspaces}, None, [])
-    subscription = _builder(Subscription, SUBSCRIPTION_COLUMNS)(first[3 : 3 + _S])
-    build_item = _builder(SubscriptionItem, ITEM_COLUMNS)
+    subscription = builder(Subscription, SUBSCRIPTION_COLUMNS)(first[3 : 3 + _S])
+    build_item = builder(SubscriptionItem, ITEM_COLUMNS)
     found = []
     for row in rows:
         values = tuple(row)
@@ -298,7 +180,7 @@ async def subscription_items_and_add_ons(
     if not rows:
         return None
     values = [tuple(row) for row in rows]
-    subscription = _builder(Subscription, SUBSCRIPTION_COLUMNS)(values[0][:_S])
+    subscription = builder(Subscription, SUBSCRIPTION_COLUMNS)(values[0][:_S])
     return subscription, *_items_and_add_ons(subscription, values, _S)
 
 
@@ -307,8 +189,8 @@ def _items_and_add_ons(
 ) -> tuple[list[SubscriptionItem], list[SubscriptionItemAddOn]]:
     """The items (each once, in the rows' order) and add-ons of rows whose item columns begin at
     `start`, the add-on's after them; a row without an item (no items) is skipped."""
-    build_item = _builder(SubscriptionItem, ITEM_COLUMNS)
-    build_add_on = _builder(SubscriptionItemAddOn, ADD_ON_COLUMNS)
+    build_item = builder(SubscriptionItem, ITEM_COLUMNS)
+    build_add_on = builder(SubscriptionItemAddOn, ADD_ON_COLUMNS)
     found: dict[Any, SubscriptionItem] = {}
     found_add_ons = []
     for values in rows:
@@ -324,9 +206,9 @@ def _items_and_add_ons(
 
 _O = len(ORGANIZATION_COLUMNS)
 # The organization's row on every row, then as `subscription_items_and_add_ons` reads them.
-_ORGANIZATION_AND_SUBSCRIPTION = _Statement(
-    f"SELECT {_listed(ORGANIZATION_COLUMNS, 'o')}, {_listed(SUBSCRIPTION_COLUMNS, 's')},"
-    f" {_listed(ITEM_COLUMNS, 'i')}, {_listed(ADD_ON_COLUMNS, 'a')}"
+_ORGANIZATION_AND_SUBSCRIPTION = Statement(
+    f"SELECT {listed(ORGANIZATION_COLUMNS, 'o')}, {listed(SUBSCRIPTION_COLUMNS, 's')},"
+    f" {listed(ITEM_COLUMNS, 'i')}, {listed(ADD_ON_COLUMNS, 'a')}"
     ' FROM "organization" o LEFT JOIN "subscription" s ON s.organization_id = o.id'
     ' LEFT JOIN "subscription_item" i ON i.subscription_id = s.id'
     ' LEFT JOIN "subscription_item_add_on" a ON a.item_id = i.id'
@@ -351,10 +233,10 @@ async def organization_and_subscription(organization_id: UUID) -> OrganizationRo
     rows = [tuple(row) for row in await _ORGANIZATION_AND_SUBSCRIPTION.rows([organization_id])]
     if not rows:
         return None
-    organization = _builder(Organization, ORGANIZATION_COLUMNS)(rows[0][:_O])
+    organization = builder(Organization, ORGANIZATION_COLUMNS)(rows[0][:_O])
     if rows[0][_O] is None:  # no subscription: its id is null
         return OrganizationRows(organization, None, [], [])
-    subscription = _builder(Subscription, SUBSCRIPTION_COLUMNS)(rows[0][_O : _O + _S])
+    subscription = builder(Subscription, SUBSCRIPTION_COLUMNS)(rows[0][_O : _O + _S])
     items, add_ons = _items_and_add_ons(subscription, rows, _O + _S)
     return OrganizationRows(organization, subscription, items, add_ons)
 
@@ -364,11 +246,11 @@ def _item_of(subscription: Subscription, item: SubscriptionItem) -> Subscription
     return item
 
 
-_FIRST_INVOICES = f'SELECT {_listed(INVOICE_COLUMNS, "v")}, COUNT(*) OVER () FROM "invoice" v'
-_FIRST_INVOICE_PAGE = _Statement(
+_FIRST_INVOICES = f'SELECT {listed(INVOICE_COLUMNS, "v")}, COUNT(*) OVER () FROM "invoice" v'
+_FIRST_INVOICE_PAGE = Statement(
     _FIRST_INVOICES + " WHERE v.organization_id = $1 ORDER BY v.sequence DESC LIMIT $2"
 )
-_FIRST_INVOICE_PAGE_OF_STATUS = _Statement(
+_FIRST_INVOICE_PAGE_OF_STATUS = Statement(
     _FIRST_INVOICES
     + " WHERE v.organization_id = $1 AND v.status = $2 ORDER BY v.sequence DESC LIMIT $3"
 )
@@ -383,24 +265,24 @@ async def first_invoices(
     else:
         rows = await _FIRST_INVOICE_PAGE_OF_STATUS.rows([organization_id, status.value, limit])
     count = len(INVOICE_COLUMNS)
-    build = _builder(Invoice, INVOICE_COLUMNS)
+    build = builder(Invoice, INVOICE_COLUMNS)
     found = [build(tuple(row)[:count]) for row in rows]
     return found, int(rows[0][count]) if rows else 0
 
 
-_PAYMENT_METHODS = _Statement(
-    f'SELECT {_listed(PAYMENT_METHOD_COLUMNS, "p")} FROM "payment_method" p'
+_PAYMENT_METHODS = Statement(
+    f'SELECT {listed(PAYMENT_METHOD_COLUMNS, "p")} FROM "payment_method" p'
     " WHERE p.organization_id = $1 ORDER BY p.created_at"
 )
 
 
 async def payment_methods(organization_id: UUID) -> list[PaymentMethod]:
     rows = await _PAYMENT_METHODS.rows([organization_id])
-    build = _builder(PaymentMethod, PAYMENT_METHOD_COLUMNS)
+    build = builder(PaymentMethod, PAYMENT_METHOD_COLUMNS)
     return [build(row) for row in rows]
 
 
-_USED = _Statement(
+_USED = Statement(
     'SELECT c.product_id, c.metric, c.value FROM "usage_counter" c'
     " WHERE c.organization_id = $1 AND c.period_start = $2 AND c.workspace = $3"
 )
@@ -414,18 +296,18 @@ async def used_in_period(
     return {(int(row[0]), str(row[1])): int(row[2]) for row in rows}
 
 
-_DEFAULT_CARD = _Statement(
-    f'SELECT {_listed(PAYMENT_METHOD_COLUMNS, "p")} FROM "payment_method" p'
+_DEFAULT_CARD = Statement(
+    f'SELECT {listed(PAYMENT_METHOD_COLUMNS, "p")} FROM "payment_method" p'
     " WHERE p.organization_id = $1 AND p.is_default = $2 LIMIT 1"
 )
 
 
 async def default_payment_method(organization_id: UUID) -> PaymentMethod | None:
     rows = await _DEFAULT_CARD.rows([organization_id, True])
-    return _builder(PaymentMethod, PAYMENT_METHOD_COLUMNS)(rows[0]) if rows else None
+    return builder(PaymentMethod, PAYMENT_METHOD_COLUMNS)(rows[0]) if rows else None
 
 
-_TAX_DETAILS = _Statement(
+_TAX_DETAILS = Statement(
     'SELECT b.country, b.region, b.tax_id FROM "billing_info" b WHERE b.organization_id = $1'
 )
 
@@ -436,7 +318,7 @@ async def tax_details(organization_id: UUID) -> tuple[str, str, str] | None:
     return (str(rows[0][0]), str(rows[0][1]), str(rows[0][2])) if rows else None
 
 
-_LATEST_CHARGE_RATE = _Statement(
+_LATEST_CHARGE_RATE = Statement(
     'SELECT l.tax_rate FROM "invoice_line" l JOIN "invoice" v ON v.id = l.invoice_id'
     " WHERE v.organization_id = $1 AND l.amount > 0 AND l.period_start <= $2"
     " AND l.period_end > $3 AND v.status <> $4 ORDER BY v.sequence DESC, l.position DESC LIMIT 1"
@@ -452,15 +334,15 @@ async def latest_charge_rate(organization_id: UUID, now: datetime) -> tuple[bool
     return (True, _TAX_RATE.to_python_value(rows[0][0])) if rows else (False, None)
 
 
-_DISCOUNT = _Statement(
-    f'SELECT {_listed(DISCOUNT_COLUMNS, "d")} FROM "subscription_discount" d'
+_DISCOUNT = Statement(
+    f'SELECT {listed(DISCOUNT_COLUMNS, "d")} FROM "subscription_discount" d'
     " WHERE d.organization_id = $1 LIMIT 1"
 )
 
 
 async def subscription_discount(organization_id: UUID) -> SubscriptionDiscount | None:
     rows = await _DISCOUNT.rows([organization_id])
-    return _builder(SubscriptionDiscount, DISCOUNT_COLUMNS)(rows[0]) if rows else None
+    return builder(SubscriptionDiscount, DISCOUNT_COLUMNS)(rows[0]) if rows else None
 
 
 @dataclass(frozen=True)
@@ -493,10 +375,10 @@ _P = len(PAYMENT_METHOD_COLUMNS)
 # One row: the organization's, with at most one of each (billing information and discount are
 # one-to-one with it, the issuer is row 1, the charge subquery is LIMIT 1, the default card is
 # the first one found as `default_payment_method` finds it, the invoices an aggregate).
-_CHANGE_FACTS = _Statement(
-    f"SELECT {_listed(BILLING_INFO_COLUMNS, 'b')}, {_listed(DISCOUNT_COLUMNS, 'd')},"
-    f" {_listed(ISSUER_COLUMNS, 'x')}, r.found, r.tax_rate,"
-    f" {_listed(PAYMENT_METHOD_COLUMNS, 'p')}, w.overdue, w.waiting"
+_CHANGE_FACTS = Statement(
+    f"SELECT {listed(BILLING_INFO_COLUMNS, 'b')}, {listed(DISCOUNT_COLUMNS, 'd')},"
+    f" {listed(ISSUER_COLUMNS, 'x')}, r.found, r.tax_rate,"
+    f" {listed(PAYMENT_METHOD_COLUMNS, 'p')}, w.overdue, w.waiting"
     ' FROM "organization" o'
     ' LEFT JOIN "billing_info" b ON b.organization_id = o.id'
     ' LEFT JOIN "subscription_discount" d ON d.organization_id = o.id'
@@ -530,23 +412,23 @@ async def change_facts(organization_id: UUID, now: datetime) -> ChangeFacts:
     issuer, (found, rate) = row[_B + _D : at], row[at : at + 2]
     card, (overdue, waiting) = row[at + 2 : at + 2 + _P], row[at + 2 + _P :]
     issuing = Issuing(
-        _builder(Issuer, ISSUER_COLUMNS)(issuer) if issuer[0] is not None else None,
-        _builder(BillingInfo, BILLING_INFO_COLUMNS)(info) if info[0] is not None else None,
-        _builder(SubscriptionDiscount, DISCOUNT_COLUMNS)(discount)
+        builder(Issuer, ISSUER_COLUMNS)(issuer) if issuer[0] is not None else None,
+        builder(BillingInfo, BILLING_INFO_COLUMNS)(info) if info[0] is not None else None,
+        builder(SubscriptionDiscount, DISCOUNT_COLUMNS)(discount)
         if discount[0] is not None
         else None,
         found is not None,
         _TAX_RATE.to_python_value(rate) if found is not None else None,
     )
     return ChangeFacts(
-        _builder(PaymentMethod, PAYMENT_METHOD_COLUMNS)(card) if card[0] is not None else None,
+        builder(PaymentMethod, PAYMENT_METHOD_COLUMNS)(card) if card[0] is not None else None,
         int(overdue),
         int(waiting) > 0,
         issuing,
     )
 
 
-_USER_AND_ROLES = _Statement(
+_USER_AND_ROLES = Statement(
     'SELECT u.id, u.email, u.name, m.organization_id, m.role FROM "app_user" u'
     ' LEFT JOIN "membership" m ON m.user_id = u.id WHERE u.id = $1 ORDER BY m.created_at, m.id'
 )

@@ -35,7 +35,7 @@ from models import (
     User,
     Workspace,
 )
-from resolvers import hot_columns, hot_reads
+from resolvers import hot_columns, hot_reads, hot_statements
 from resolvers.invoicing import overdue_invoices
 from resolvers.loaders import Loaders
 from resolvers.locks import is_postgres
@@ -530,10 +530,10 @@ def test_a_builder_is_written_once_per_model_columns_and_tortoises_lists(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     columns = hot_columns.INVOICE_COLUMNS
-    build = hot_reads._builder(Invoice, columns)
-    assert hot_reads._builder(Invoice, columns) is build
+    build = hot_statements.builder(Invoice, columns)
+    assert hot_statements.builder(Invoice, columns) is build
     with pytest.raises(ValueError, match="unpack"):  # a row of another length
         build(tuple(range(len(columns) - 1)))
     # Tortoise.init made the meta's lists again (another database): written again from them
     monkeypatch.setattr(Invoice._meta, "db_native_fields", list(Invoice._meta.db_native_fields))
-    assert hot_reads._builder(Invoice, columns) is not build
+    assert hot_statements.builder(Invoice, columns) is not build

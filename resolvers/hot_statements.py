@@ -1,0 +1,132 @@
+"""How a hot read (resolvers/hot_reads.py) runs its statement and builds its rows: the SQL text
+per dialect ($1 on PostgreSQL, ? on SQLite), run on the process's own connections outside a
+transaction (resolvers/read_connections.py) and on the transaction's inside one, and each row
+made the model instance Tortoise itself builds (as `Model._init_from_db` does)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar, cast
+from uuid import UUID
+
+from tortoise import connections, timezone
+from tortoise.backends.asyncpg.client import AsyncpgDBClient
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.fields import DatetimeField, Field
+from tortoise.models import Model
+
+from resolvers.locks import is_postgres
+from resolvers.read_connections import READS
+
+M = TypeVar("M", bound=Model)
+
+
+def listed(columns: tuple[str, ...], table: str) -> str:
+    return ", ".join(f'{table}."{c}"' for c in columns)
+
+
+def builder(model: type[M], columns: tuple[str, ...]) -> Callable[[Sequence[Any]], M]:
+    """What `model._init_from_db(**row)` does: the driver's value as it is for the meta's native
+    fields, the field type for its default ones (None kept), `to_python_value` for the rest.
+    Written out as one function per model, columns and the meta's lists of fields (Tortoise.init
+    sets them for the database it opened, so they are checked on every read), with no loop
+    over the columns: building the first invoice page's 21 rows was most of its CPU."""
+    meta = model._meta
+    lists = (meta.db_native_fields, meta.db_default_fields, meta.db_complex_fields)
+    key = (model, columns, timezone.get_use_tz(), str(timezone.get_default_timezone()))
+    kept = _BUILDERS.get(key)
+    if kept is not None and all(a is b for a, b in zip(kept[0], lists, strict=True)):
+        return cast(Callable[[Sequence[Any]], M], kept[1])
+    conversions: dict[str, tuple[str, Callable[[Any], Any] | None, bool]] = {}
+    for column, name, _ in meta.db_native_fields:
+        conversions[column] = (name, None, False)
+    for column, name, field in meta.db_default_fields:
+        conversions[column] = (name, field.field_type, False)
+    for column, name, field in meta.db_complex_fields:
+        conversions[column] = (name, _conversion(field), True)
+    build = _written_out(model, [conversions[column] for column in columns])
+    _BUILDERS[key] = (lists, build)
+    return build
+
+
+_BUILDERS: dict[tuple[Any, ...], tuple[tuple[Any, ...], Callable[[Sequence[Any]], Any]]] = {}
+
+
+def _written_out(
+    model: type[M], plan: list[tuple[str, Callable[[Any], Any] | None, bool]]
+) -> Callable[[Sequence[Any]], M]:
+    """`build(values)` for `plan`, as Python source compiled once: attribute names are the
+    model's own identifiers, conversions are passed in by name."""
+    names = [f"v{i}" for i in range(len(plan))]
+    custom_pk = model._meta.db_pk_column not in model._meta.generated_db_fields
+    lines = [
+        "def build(values):",
+        f"    ({', '.join(names)},) = values",  # a row of another length raises, as zip(strict)
+        "    instance = new(model)",
+        "    a = instance.__dict__",
+        "    a['_partial'] = False",
+        "    a['_saved_in_db'] = True",
+        f"    a['_custom_generated_pk'] = {custom_pk!r}",
+        "    a['_await_when_save'] = {}",
+    ]
+    namespace: dict[str, Any] = {"new": model.__new__, "model": model}
+    for value, (attribute, convert, convert_none) in zip(names, plan, strict=True):
+        if not attribute.isidentifier():
+            raise ValueError(f"{model.__name__}: {attribute!r} is not an attribute name")
+        if convert is None:
+            expression = value
+        else:
+            namespace[f"c_{value}"] = convert
+            call = f"c_{value}({value})"
+            expression = call if convert_none else f"None if {value} is None else {call}"
+        lines.append(f"    a[{attribute!r}] = {expression}")
+    lines.append("    return instance")
+    exec("\n".join(lines), namespace)  # source made above from the model's meta
+    return cast(Callable[[Sequence[Any]], M], namespace["build"])
+
+
+def _conversion(field: Field[Any]) -> Callable[[Any], Any]:
+    """The field's `to_python_value`; for a DatetimeField, asyncpg's aware UTC datetime taken
+    straight to what that method makes of it (`astimezone` of Tortoise's zone) without its
+    checks, the others (SQLite's text, naive values) through the method."""
+    convert = field.to_python_value
+    if type(field) is not DatetimeField or not timezone.get_use_tz():
+        return convert
+    zone = timezone.get_default_timezone()
+
+    def aware(value: Any) -> Any:
+        if type(value) is datetime and value.tzinfo is UTC:
+            return value.astimezone(zone)
+        return convert(value)
+
+    return aware
+
+
+class Statement:
+    """One statement in both dialects, from PostgreSQL's text ($1 to $9, in order, each once).
+    `{ids}` stands for the first parameter, a list of ids: `= ANY($1::uuid[])` on PostgreSQL,
+    `IN (?, …)` on SQLite."""
+
+    def __init__(self, postgres: str) -> None:
+        self.postgres = postgres.replace("{ids}", "= ANY($1::uuid[])")
+        sqlite = postgres
+        for number in range(9, 0, -1):
+            sqlite = sqlite.replace(f"${number}", "?")
+        self._sqlite = sqlite
+
+    async def rows(self, values: list[Any]) -> list[Any]:
+        connection: BaseDBAsyncClient = connections.get("default")  # a transaction's, inside one
+        if type(connection) is AsyncpgDBClient:  # the pool's: no transaction
+            return await READS.fetch(connection, self.postgres, values)
+        if is_postgres(connection):
+            _, rows = await connection.execute_query(self.postgres, values)
+        else:
+            values = [str(v) if isinstance(v, UUID) else v for v in values]
+            sqlite = self._sqlite
+            if "{ids}" in sqlite:
+                ids = [str(v) for v in values.pop(0)]
+                sqlite = sqlite.replace("{ids}", f"IN ({', '.join('?' * len(ids))})")
+                values = ids + values
+            _, rows = await connection.execute_query(sqlite, values)
+        return list(rows)

@@ -27,7 +27,7 @@ Coerce = Callable[[Any], Any]
 Collect = Callable[[GraphQLObjectType, FieldDetailsList], CollectedFields]
 IsAwaitable = Callable[[Any], bool]
 
-_LEAF, _OBJECT, _LEAF_LIST, _OBJECT_LIST, _TYPENAME = range(5)
+_LEAF, _OBJECT, _LIST, _TYPENAME = range(4)
 
 # parent type name -> field name -> (attribute, type or item type, nullable or items nullable,
 # type or list nullable), as schema/plain_fields.py tabulates them
@@ -75,11 +75,11 @@ def plan_reader(
                 reader = plan_reader(item_type, sub_fields, collect, is_awaitable, tables)
                 if reader is None:
                     return None
-                how: Any = (reader, items_nullable, is_awaitable)
-                steps.append((_OBJECT_LIST, response_name, attribute, how, nullable))
+                how: Any = (_object_answer(reader, is_awaitable), items_nullable)
+                steps.append((_LIST, response_name, attribute, how, nullable))
             else:
-                how = (output_coercer(item_type), items_nullable)
-                steps.append((_LEAF_LIST, response_name, attribute, how, nullable))
+                how = (_leaf_answer(output_coercer(item_type)), items_nullable)
+                steps.append((_LIST, response_name, attribute, how, nullable))
         else:
             return None
     return _reader(steps)
@@ -107,10 +107,8 @@ def _reader(steps: list[tuple[int, str, str, Any, bool]]) -> Reader:
                 value = _leaf(how, value)
             elif kind == _OBJECT:
                 value = Undefined if how[1](value) else how[0](value)
-            elif kind == _OBJECT_LIST:
-                value = _object_list(how[0], how[1], how[2], value)
             else:
-                value = _leaf_list(how[0], how[1], value)
+                value = _list(how[0], how[1], value)
             if value is Undefined:
                 return Undefined
             result[response_name] = value
@@ -153,28 +151,22 @@ def _leaf(coerce: Coerce, value: Any) -> Any:
     return Undefined if coerced is None else coerced
 
 
-def _object_list(
-    reader: Reader, items_nullable: bool, is_awaitable: IsAwaitable, value: Any
-) -> Any:
-    if type(value) is not list and type(value) is not tuple:
-        return Undefined
-    completed: list[Any] = []
-    for item in value:
-        if item is None:
-            if not items_nullable:
-                return Undefined
-            completed.append(None)
-            continue
-        if isinstance(item, Exception) or is_awaitable(item):
-            return Undefined
-        answer = reader(item)
-        if answer is Undefined:
-            return Undefined
-        completed.append(answer)
-    return completed
+def _object_answer(reader: Reader, is_awaitable: IsAwaitable) -> Reader:
+    def answer(item: Any) -> Any:
+        return Undefined if is_awaitable(item) else reader(item)
+
+    return answer
 
 
-def _leaf_list(coerce: Coerce, items_nullable: bool, value: Any) -> Any:
+def _leaf_answer(coerce: Coerce) -> Reader:
+    def answer(item: Any) -> Any:
+        return _leaf(coerce, item)
+
+    return answer
+
+
+def _list(answer: Reader, items_nullable: bool, value: Any) -> Any:
+    """Each item's answer; Undefined as soon as one must go the ordinary way."""
     if type(value) is not list and type(value) is not tuple:
         return Undefined
     completed: list[Any] = []
@@ -186,8 +178,8 @@ def _leaf_list(coerce: Coerce, items_nullable: bool, value: Any) -> Any:
             continue
         if isinstance(item, Exception):
             return Undefined
-        answer = _leaf(coerce, item)
-        if answer is Undefined:
+        answered = answer(item)
+        if answered is Undefined:
             return Undefined
-        completed.append(answer)
+        completed.append(answered)
     return completed

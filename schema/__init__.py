@@ -13,7 +13,7 @@ from schema.coupon_provisioning import CouponMutation
 from schema.input_limits import document_limits, guard_arguments
 from schema.mutation import Mutation as GatewayMutation
 from schema.partner import PartnerQuery
-from schema.plain_fields import PlainFieldsExecution, plain_fields, plain_lists
+from schema.plain_fields import PlainFieldsExecution
 from schema.platform_audit import PlatformAuditQuery
 from schema.portal_sessions import PortalSessionMutation
 from schema.provisioning import ProvisioningMutation, ProvisioningQuery
@@ -57,7 +57,6 @@ schema = GatewaySchema(
 )
 document_limits(schema._schema)
 guard_arguments(schema._schema)
-PlainFieldsExecution.leaves, PlainFieldsExecution.objects = plain_fields(schema._schema)
-PlainFieldsExecution.lists = plain_lists(schema._schema)
+PlainFieldsExecution.tabulate(schema._schema)
 
 __all__ = ["schema"]

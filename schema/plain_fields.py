@@ -11,6 +11,7 @@ graphql-core's own."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
@@ -40,12 +41,12 @@ PlainList = tuple[str, Any, bool, bool]
 PlainLists = dict[str, dict[str, PlainList]]
 
 
-def plain_fields(schema: GraphQLSchema) -> tuple[PlainFields, PlainFields]:
-    """The fields Strawberry resolves by reading an attribute and that take no arguments: those
-    whose type is a scalar or an enum, and those whose type is an object type without
-    `is_type_of` (no list, union or interface)."""
-    leaves: PlainFields = {}
-    objects: PlainFields = {}
+def _attribute_fields(
+    schema: GraphQLSchema,
+) -> Iterator[tuple[str, str, StrawberryField, Any]]:
+    """(type name, field name, definition, type) of every object type's field that Strawberry
+    resolves by reading an attribute and that takes no arguments; a resolver, a permission or
+    an extension goes the ordinary way."""
     for name, type_ in schema.type_map.items():
         if name.startswith("__") or not isinstance(type_, GraphQLObjectType):
             continue
@@ -53,49 +54,40 @@ def plain_fields(schema: GraphQLSchema) -> tuple[PlainFields, PlainFields]:
             definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
             if not isinstance(definition, StrawberryField) or field.args:
                 continue
-            if not _reads_its_attribute(definition, field.resolve):
-                continue  # a resolver, a permission or an extension: the ordinary way
-            if definition.default_resolver is not getattr:
-                continue  # a schema configured to read its fields another way
-            nullable = not isinstance(field.type, GraphQLNonNull)
-            inner = field.type if nullable else field.type.of_type
-            plain = (definition.python_name, inner, nullable, field.type)
-            if is_leaf_type(inner):
-                leaves.setdefault(name, {})[field_name] = plain
-            elif isinstance(inner, GraphQLObjectType) and inner.is_type_of is None:
-                objects.setdefault(name, {})[field_name] = plain
+            if _reads_its_attribute(definition, field.resolve):
+                yield name, field_name, definition, field.type
+
+
+def plain_fields(schema: GraphQLSchema) -> tuple[PlainFields, PlainFields]:
+    """The attribute fields (`_attribute_fields`) whose type is a scalar or an enum, and those
+    whose type is an object type without `is_type_of` (no list, union or interface)."""
+    leaves: PlainFields = {}
+    objects: PlainFields = {}
+    for name, field_name, definition, field_type in _attribute_fields(schema):
+        nullable = not isinstance(field_type, GraphQLNonNull)
+        inner = field_type if nullable else field_type.of_type
+        plain = (definition.python_name, inner, nullable, field_type)
+        if is_leaf_type(inner):
+            leaves.setdefault(name, {})[field_name] = plain
+        elif isinstance(inner, GraphQLObjectType) and inner.is_type_of is None:
+            objects.setdefault(name, {})[field_name] = plain
     return leaves, objects
 
 
 def plain_lists(schema: GraphQLSchema) -> PlainLists:
-    """The fields Strawberry resolves by reading an attribute, without arguments, whose type is
-    a list of scalars or enums, or of object types without `is_type_of`."""
+    """The attribute fields (`_attribute_fields`) whose type is a list of scalars or enums, or
+    of object types without `is_type_of`."""
     lists: PlainLists = {}
-    for name, type_ in schema.type_map.items():
-        if name.startswith("__") or not isinstance(type_, GraphQLObjectType):
+    for name, field_name, definition, field_type in _attribute_fields(schema):
+        nullable = not isinstance(field_type, GraphQLNonNull)
+        list_type = field_type if nullable else field_type.of_type
+        if not isinstance(list_type, GraphQLList):
             continue
-        for field_name, field in type_.fields.items():
-            definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-            if not isinstance(definition, StrawberryField) or field.args:
-                continue
-            if not _reads_its_attribute(definition, field.resolve):
-                continue
-            nullable = not isinstance(field.type, GraphQLNonNull)
-            list_type = field.type if nullable else field.type.of_type
-            if not isinstance(list_type, GraphQLList):
-                continue
-            items_nullable = not isinstance(list_type.of_type, GraphQLNonNull)
-            item = list_type.of_type if items_nullable else list_type.of_type.of_type
-            plain = is_leaf_type(item) or (
-                isinstance(item, GraphQLObjectType) and item.is_type_of is None
-            )
-            if plain:
-                lists.setdefault(name, {})[field_name] = (
-                    definition.python_name,
-                    item,
-                    items_nullable,
-                    nullable,
-                )
+        items_nullable = not isinstance(list_type.of_type, GraphQLNonNull)
+        item = list_type.of_type if items_nullable else list_type.of_type.of_type
+        if is_leaf_type(item) or (isinstance(item, GraphQLObjectType) and item.is_type_of is None):
+            plain = (definition.python_name, item, items_nullable, nullable)
+            lists.setdefault(name, {})[field_name] = plain
     return lists
 
 
@@ -105,6 +97,12 @@ class PlainFieldsExecution(StrawberryGraphQLCoreExecutionContext):
     leaves: PlainFields = {}
     objects: PlainFields = {}
     lists: PlainLists = {}
+
+    @classmethod
+    def tabulate(cls, schema: GraphQLSchema) -> None:
+        """The tables of `schema`'s plain fields, for every execution of this class."""
+        cls.leaves, cls.objects = plain_fields(schema)
+        cls.lists = plain_lists(schema)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

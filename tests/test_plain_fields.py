@@ -12,7 +12,7 @@ import strawberry
 from graphql import Undefined
 
 import schema  # builds the gateway's schema and its table of plain leaves
-from schema.plain_fields import PlainFieldsExecution, plain_fields, plain_lists
+from schema.plain_fields import PlainFieldsExecution
 
 # `schema.plain_fields` is also the name of a function `schema/__init__.py` imports
 plain_fields_module = importlib.import_module("schema.plain_fields")
@@ -68,8 +68,7 @@ class _Execution(PlainFieldsExecution):
 
 ordinary = strawberry.Schema(query=Query)
 shortcut = strawberry.Schema(query=Query, execution_context_class=_Execution)
-_Execution.leaves, _Execution.objects = plain_fields(shortcut._schema)
-_Execution.lists = plain_lists(shortcut._schema)
+_Execution.tabulate(shortcut._schema)
 
 
 def test_the_gateway_schema_reads_its_plain_fields_directly() -> None:
@@ -191,8 +190,7 @@ class _ListExecution(PlainFieldsExecution):
 
 ordinary_lists = strawberry.Schema(query=ListQuery)
 shortcut_lists = strawberry.Schema(query=ListQuery, execution_context_class=_ListExecution)
-_ListExecution.leaves, _ListExecution.objects = plain_fields(shortcut_lists._schema)
-_ListExecution.lists = plain_lists(shortcut_lists._schema)
+_ListExecution.tabulate(shortcut_lists._schema)
 
 TAGGED = """query Tagged($withBox: Boolean!) {
   tagged {

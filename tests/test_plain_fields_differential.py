@@ -35,7 +35,7 @@ from models import Organization
 from resolvers.api_keys import ORGANIZATION_SCOPES, create_api_key
 from schema import plain_selections
 from schema import schema as gateway_schema
-from schema.plain_fields import PlainFieldsExecution, plain_fields, plain_lists
+from schema.plain_fields import PlainFieldsExecution
 from tests.conftest import SEEDED_AT, persisted, token_for
 from tests.factories import member_of, organization_with
 from tests.test_fuzz import CUSTOM_SCALARS, FUZZ_SETTINGS
@@ -429,8 +429,7 @@ class _ToyExecution(PlainFieldsExecution):
 
 toy_stock = strawberry.Schema(query=Query)
 toy_shortcut = strawberry.Schema(query=Query, execution_context_class=_ToyExecution)
-_ToyExecution.leaves, _ToyExecution.objects = plain_fields(toy_shortcut._schema)
-_ToyExecution.lists = plain_lists(toy_shortcut._schema)
+_ToyExecution.tabulate(toy_shortcut._schema)
 
 
 def test_fields_with_permissions_or_extensions_are_never_plain() -> None:
@@ -503,8 +502,7 @@ hooked_stock = strawberry.Schema(query=Query, extensions=[ShoutEverything])
 hooked_shortcut = strawberry.Schema(
     query=Query, extensions=[ShoutEverything], execution_context_class=_HookedExecution
 )
-_HookedExecution.leaves, _HookedExecution.objects = plain_fields(hooked_shortcut._schema)
-_HookedExecution.lists = plain_lists(hooked_shortcut._schema)
+_HookedExecution.tabulate(hooked_shortcut._schema)
 
 
 async def test_an_extension_resolving_every_field_turns_the_shortcut_off(

@@ -16,9 +16,17 @@ so every error, with its path and message, is graphql-core's own."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
-from graphql import GraphQLLeafType, GraphQLObjectType, Undefined
+from graphql import (
+    GraphQLBoolean,
+    GraphQLID,
+    GraphQLInt,
+    GraphQLLeafType,
+    GraphQLObjectType,
+    GraphQLString,
+    Undefined,
+)
 from graphql.execution.collect_fields import CollectedFields, FieldDetailsList
 from strawberry.schema.schema_converter import CustomGraphQLEnumType
 
@@ -86,35 +94,61 @@ def plan_reader(
 
 
 def _reader(steps: list[tuple[int, str, str, Any, bool]]) -> Reader:
-    def read(source: Any) -> Any:
-        result: dict[str, Any] = {}
-        for kind, response_name, attribute, how, nullable in steps:
-            if kind == _TYPENAME:
-                result[response_name] = how
-                continue
-            try:
-                value = getattr(source, attribute)
-            except Exception:
-                return Undefined
-            if value is None:
-                if not nullable:
-                    return Undefined
-                result[response_name] = None
-                continue
-            if isinstance(value, Exception):  # graphql-core raises it as the field's error
-                return Undefined
-            if kind == _LEAF:
-                value = _leaf(how, value)
-            elif kind == _OBJECT:
-                value = Undefined if how[1](value) else how[0](value)
-            else:
-                value = _list(how[0], how[1], value)
-            if value is Undefined:
-                return Undefined
-            result[response_name] = value
-        return result
+    """`read(source)` for `steps`, written out as Python source compiled once per plan: one
+    attribute read and one check per field, and a string, an integer or a boolean that its
+    scalar would answer unchanged taken as it is, without the call."""
+    lines = ["def read(source):", "    result = {}"]
+    namespace: dict[str, Any] = {"Undefined": Undefined, "_leaf": _leaf, "_list": _list}
+    for number, (kind, response_name, attribute, how, nullable) in enumerate(steps):
+        key = repr(response_name)
+        if kind == _TYPENAME:
+            lines.append(f"    result[{key}] = {how!r}")
+            continue
+        if not attribute.isidentifier():
+            raise ValueError(f"{attribute!r} is not an attribute name")
+        lines += [
+            "    try:",
+            f"        value = source.{attribute}",
+            "    except Exception:",
+            "        return Undefined",
+            "    if value is None:",
+            f"        result[{key}] = None" if nullable else "        return Undefined",
+        ]
+        if kind == _LEAF and (unchanged := _UNCHANGED.get(how)) is not None:
+            lines.append(f"    elif {unchanged}:")
+            lines.append(f"        result[{key}] = value")
+        lines += [
+            "    else:",
+            "        if isinstance(value, Exception):",  # graphql-core raises it as the error
+            "            return Undefined",
+        ]
+        if kind == _LEAF:
+            namespace[f"coerce_{number}"] = how
+            lines.append(f"        value = _leaf(coerce_{number}, value)")
+        elif kind == _OBJECT:
+            read, awaitable = f"read_{number}", f"is_awaitable_{number}"
+            namespace[read], namespace[awaitable] = how
+            lines.append(f"        value = Undefined if {awaitable}(value) else {read}(value)")
+        else:
+            namespace[f"answer_{number}"] = how[0]
+            lines.append(f"        value = _list(answer_{number}, {how[1]!r}, value)")
+        lines += [
+            "        if value is Undefined:",
+            "            return Undefined",
+            f"        result[{key}] = value",
+        ]
+    lines.append("    return result")
+    exec("\n".join(lines), namespace)  # source made above from the schema's own names
+    return cast(Reader, namespace["read"])
 
-    return read
+
+# What graphql-core's scalars answer unchanged (their `serialize`), tested on `value`.
+_UNCHANGED: dict[Any, str] = {
+    GraphQLString.coerce_output_value: "type(value) is str",
+    GraphQLID.coerce_output_value: "type(value) is str",
+    GraphQLBoolean.coerce_output_value: "type(value) is bool",
+    GraphQLInt.coerce_output_value: "type(value) is int and -2147483648 <= value <= 2147483647",
+}
 
 
 def output_coercer(leaf_type: GraphQLLeafType) -> Coerce:

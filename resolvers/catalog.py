@@ -26,6 +26,7 @@ __all__ = [
     "catalog_changed",
     "catalog_revision",
     "current_catalog_snapshot",
+    "fresh_catalog_snapshot",
     "price_of",
     "price_rows",
 ]
@@ -71,15 +72,22 @@ async def catalog_revision() -> str | None:
     return row.revision if row else None
 
 
+def fresh_catalog_snapshot(now: datetime | None, check_every: timedelta) -> CatalogSnapshot | None:
+    """The kept snapshot while its revision was read less than `check_every` before `now`."""
+    checked = _checked_at
+    if _kept is not None and now and checked and checked <= now < checked + check_every:
+        return _kept[1]
+    return None
+
+
 async def current_catalog_snapshot(
     now: datetime | None = None, check_every: timedelta = timedelta(0)
 ) -> CatalogSnapshot:
     """The snapshot for this revision of the catalog: no query when the revision was read less
     than `check_every` before `now`, one when it is kept already."""
     global _kept, _checked_at
-    checked = _checked_at
-    if _kept is not None and now and checked and checked <= now < checked + check_every:
-        return _kept[1]
+    if (fresh := fresh_catalog_snapshot(now, check_every)) is not None:
+        return fresh
     revision = await catalog_revision()
     if revision is None:
         return await load_catalog_snapshot()

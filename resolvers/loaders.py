@@ -23,7 +23,12 @@ from models import (
     Workspace,
 )
 from resolvers import hot_reads
-from resolvers.catalog import CatalogSnapshot, current_catalog_snapshot, price_rows
+from resolvers.catalog import (
+    CatalogSnapshot,
+    current_catalog_snapshot,
+    fresh_catalog_snapshot,
+    price_rows,
+)
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -124,7 +129,7 @@ class Loaders:
         self.disputes_by_invoice = SharedLoader(
             _many_each(_disputes, lambda dispute: dispute.invoice_id)
         )
-        self._catalog: asyncio.Task[CatalogSnapshot] | None = None
+        self._catalog: asyncio.Future[CatalogSnapshot] | None = None
 
     async def _prices(self, ids: Sequence[int]) -> list[Price]:
         # Kept by the process with the catalog snapshot: no query once each version was read.
@@ -135,6 +140,11 @@ class Loaders:
         # the process while the catalog revision stays the same).
         if self._catalog is None:
             now = self._clock.now() if self._clock else None
+            if (fresh := fresh_catalog_snapshot(now, self._catalog_check)) is not None:
+                # No query to wait for: the snapshot itself, with no task to run it.
+                self._catalog = asyncio.get_running_loop().create_future()
+                self._catalog.set_result(fresh)
+                return fresh
             self._catalog = asyncio.ensure_future(
                 current_catalog_snapshot(now, self._catalog_check)
             )

@@ -11,7 +11,11 @@ endpoint reads it in the same Redis round trip that spends the request's weight,
 operation runs or anything is written (gateway/app.py `_spend`), and marks the request's
 FailuresCheck done. Any answer that starts without that check (a 401, a refused document, a
 400, a 413, an error) is held here until the budget is read: while it is spent, the 429 is sent
-instead and the app's answer dropped. A 401 there is counted in the same round trip."""
+instead and the app's answer dropped. A 401 there is counted in the same round trip.
+
+Once a process has refused an address, it refuses that address's credentials on every route
+before anything else (no round trip) until the oldest failure leaves the window, which stays
+full until then (RateLimits.known_failing)."""
 
 from __future__ import annotations
 
@@ -60,6 +64,9 @@ class AuthFailureLimit:
             await self.app(scope, receive, send)
             return
         address = client_address(scope, self.trusted_proxies)
+        if (known := self.limits.known_failing(address)) is not None:
+            await known.response()(scope, receive, send)
+            return
         if scope["path"] in self.deferred_paths:
             await self._deferred(scope, receive, send, address)
             return

@@ -5,7 +5,8 @@ gateway/request_weight.py): a user and an API key their own, an anonymous reques
 address's. Failed authentications spend a separate, smaller budget of their client address
 (gateway/auth_failures.py). A GraphQL request that bears credentials has its address's
 failures window checked and its weight spent in one Redis round trip (`spend` with
-`failures_of`, gateway/rate_limit_script.py).
+`failures_of`, gateway/rate_limit_script.py); an address refused for its failures is remembered
+by the process until the window's oldest failure leaves it (`known_failing`).
 
 The moving window is exact (no burst at a window's edge); it keeps at most one entry per unit
 of the budget for each caller. With REDIS_URL the counters are shared by every process; if
@@ -19,7 +20,7 @@ import asyncio
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import RedisStorage
@@ -41,6 +42,7 @@ RATE_LIMITED = "RATE_LIMITED"
 REDIS_TIMEOUT_SECONDS = 0.5
 REDIS_RETRY_SECONDS = 5.0  # after Redis failed to answer, how long to count in the process only
 _WARN_EVERY_SECONDS = 60.0
+_FAILING_REMEMBERED = 10_000  # addresses
 log = logging.getLogger(__name__)
 
 
@@ -50,6 +52,7 @@ class Decision:
     limit: int
     remaining: int
     reset_seconds: int  # until the oldest unit spent in the window is given back
+    reset_at: float = field(default=0.0, compare=False)  # that instant, time.time()'s clock
 
     def headers(self) -> dict[str, str]:
         headers = {
@@ -104,6 +107,9 @@ class RateLimits:
             )
             self._shared = MovingWindowRateLimiter(storage)
             self._shared_hit = HitAndWindow(storage)
+        # Addresses refused for failed authentications, until their window's oldest failure
+        # leaves it: the window stays full until then, so Redis would refuse them too.
+        self._failing_until: dict[str, float] = {}
         self._warned_at = -math.inf
         self._redis_retry_at = -math.inf
         if settings.mode is Mode.PRODUCTION and not settings.trusted_proxies:
@@ -143,11 +149,25 @@ class RateLimits:
             )
         return decision
 
+    def known_failing(self, address: str) -> RateLimited | None:
+        """The refusal of an address this process has seen spend its failed-authentication
+        budget, while that budget is still spent (no round trip)."""
+        until = self._failing_until.get(address)
+        if until is None:
+            return None
+        now = time.time()
+        if now >= until:
+            del self._failing_until[address]
+            return None
+        item = self.auth_failures
+        decision = Decision(False, item.amount, 0, max(0, math.ceil(until - now)), until)
+        return RateLimited(decision, self._failures_message(decision))
+
     async def refuse_credentials_while_failing(self, address: str) -> None:
         """Raises RateLimited while the address has spent its failed-authentication budget."""
         decision = await self._peek(self.auth_failures, _failures_key(address))
         if decision is not None:
-            raise RateLimited(decision, self._failures_message(decision))
+            raise self._failing(address, decision)
 
     async def authentication_failed(self, address: str) -> None:
         """Counts a failed authentication against its address's budget."""
@@ -157,7 +177,17 @@ class RateLimits:
         """Counts a failed authentication, in one round trip; when the address's budget was
         already spent, counts nothing and answers the refusal its credentials get instead."""
         decision = await self._hit(self.auth_failures, _failures_key(address), 1)
-        return None if decision.allowed else RateLimited(decision, self._failures_message(decision))
+        return None if decision.allowed else self._failing(address, decision)
+
+    def _failing(self, address: str, decision: Decision) -> RateLimited:
+        """The refusal of a failing address's credentials, remembered until it ends."""
+        if len(self._failing_until) >= _FAILING_REMEMBERED:
+            now = time.time()
+            self._failing_until = {a: t for a, t in self._failing_until.items() if t > now}
+            if len(self._failing_until) >= _FAILING_REMEMBERED:
+                del self._failing_until[next(iter(self._failing_until))]
+        self._failing_until[address] = decision.reset_at
+        return RateLimited(decision, self._failures_message(decision))
 
     def _failures_message(self, decision: Decision) -> str:
         item = self.auth_failures
@@ -200,12 +230,11 @@ class RateLimits:
                 self._warn(StorageError(error))
             else:
                 if outcome is Outcome.FAILING:
-                    refusal = _decision(False, failures, stats)
-                    raise RateLimited(refusal, self._failures_message(refusal))
+                    raise self._failing(address, _decision(False, failures, stats))
                 return _decision(outcome is Outcome.SPENT, item, stats)
         refused = await _peek(self._local, failures, failures_key)
         if refused is not None:
-            raise RateLimited(refused, self._failures_message(refused))
+            raise self._failing(address, refused)
         return await _hit(self._local, item, key, cost)
 
     async def _peek(self, item: RateLimitItem, key: str) -> Decision | None:
@@ -249,7 +278,7 @@ async def _peek(limiter: MovingWindowRateLimiter, item: RateLimitItem, key: str)
 
 def _decision(allowed: bool, item: RateLimitItem, stats: WindowStats) -> Decision:
     reset = max(0, math.ceil(stats.reset_time - time.time()))
-    return Decision(allowed, item.amount, max(0, int(stats.remaining)), reset)
+    return Decision(allowed, item.amount, max(0, int(stats.remaining)), reset, stats.reset_time)
 
 
 def _failures_key(address: str) -> str:

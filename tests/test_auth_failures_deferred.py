@@ -6,14 +6,18 @@ reason before that check (a 401, a refused document, a 400, a 413) gets the 429 
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from starlette.responses import PlainTextResponse
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gateway import app as app_module
+from gateway import auth
 from gateway.auth_failures import AuthFailureLimit, deferred_check
 from gateway.rate_limits import RateLimits
 from gateway.settings import Settings
@@ -152,35 +156,79 @@ async def _blocked(limits: RateLimits, address: str) -> None:
         await limits.authentication_failed(address)
 
 
-@pytest.mark.parametrize("checks", [False, True])
+async def _answers(scope: Scope, receive: Receive, send: Send) -> None:
+    await PlainTextResponse("the app's answer")(scope, receive, send)
+
+
+async def _checks_then_answers(scope: Scope, receive: Receive, send: Send) -> None:
+    check = deferred_check(scope)
+    assert check is not None
+    check.done = True  # as the endpoint's `_spend` does once it has checked
+    await _answers(scope, receive, send)
+
+
+async def _fails(scope: Scope, receive: Receive, send: Send) -> None:
+    assert deferred_check(scope) is not None
+    raise RuntimeError("the app failed")
+
+
+@pytest.mark.parametrize(
+    ("app", "status"), [(_answers, 429), (_fails, 429), (_checks_then_answers, 200)]
+)
 async def test_an_answer_the_endpoint_did_not_check_is_replaced_by_the_429(
-    settings: Settings, checks: bool
+    settings: Settings, app: ASGIApp, status: int
 ) -> None:
-    """The middleware alone, around an app that answers (or fails) with or without the
-    endpoint's check: only a checked answer goes out as it is."""
+    """The middleware alone, around an app that answers or fails without the endpoint's
+    check, or answers after it: only the checked answer goes out as it is."""
     limits = RateLimits(replace(settings, auth_failure_limit="1/minute"))
     await _blocked(limits, "198.51.100.7")
+    limited = AuthFailureLimit(app, limits, (), deferred_paths=("/graphql",))
+    transport = httpx.ASGITransport(
+        app=limited, client=("198.51.100.7", 40000), raise_app_exceptions=False
+    )
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        response = await http.post("/graphql", headers=BAD)
+    assert response.status_code == status
+    if status == 429:
+        assert error_codes(response.json()) == ["RATE_LIMITED"]
+        assert "the app's answer" not in response.text
 
-    async def answers(scope: Scope, receive: Receive, send: Send) -> None:
-        check = deferred_check(scope)
-        assert check is not None
-        if checks:
-            check.done = True  # as the endpoint's `_spend` does once it has checked
-        await PlainTextResponse("the app's answer")(scope, receive, send)
 
-    async def fails(scope: Scope, receive: Receive, send: Send) -> None:
-        raise RuntimeError("the app failed")
+async def test_a_process_refuses_a_known_failing_address_before_looking_at_credentials(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once this process has refused an address, it refuses its credentials before they are
+    looked at until the window's oldest failure leaves it (the window is full until then)."""
+    looked_at: list[str | None] = []
+    authenticate = auth.authenticate
 
-    for app, expected in ((answers, 200 if checks else 429), (fails, 429 if not checks else 500)):
-        if checks and app is fails:
-            continue  # an unchecked failure only: a checked one is the endpoint's 429 already
-        limited = AuthFailureLimit(app, limits, (), deferred_paths=("/graphql",))
-        transport = httpx.ASGITransport(
-            app=limited, client=("198.51.100.7", 40000), raise_app_exceptions=False
-        )
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-            response = await http.post("/graphql", headers=BAD)
-        assert response.status_code == expected
-        if expected == 429:
-            assert error_codes(response.json()) == ["RATE_LIMITED"]
-            assert "the app's answer" not in response.text
+    async def noted(authorization: str | None, *args: Any) -> Any:
+        looked_at.append(authorization)
+        return await authenticate(authorization, *args)
+
+    monkeypatch.setattr(app_module, "authenticate", noted)
+    owner = await bearer("owner@acme.test")
+    async with gateway(**BLOCKED) as http:
+        await _spend_the_failures_budget(http)
+        looked_at.clear()
+        first = await http.post("/graphql", json=PAGE, headers=owner)
+        assert _is_the_failures_refusal(first)
+        assert len(looked_at) == 1  # the endpoint found the budget spent after the credentials
+        later = [
+            await http.post("/graphql", json=PAGE, headers=owner),
+            await http.post("/graphql", json=PAGE, headers=BAD),
+            await http.get("/usage.csv", headers=owner),
+        ]
+        assert all(_is_the_failures_refusal(r) for r in later)
+        assert len(looked_at) == 1
+
+
+def test_a_remembered_refusal_ends_with_the_window(settings: Settings) -> None:
+    limits = RateLimits(settings)
+    limits._failing_until["198.51.100.8"] = time.time() + 30
+    limits._failing_until["198.51.100.9"] = time.time() - 0.001
+    refused = limits.known_failing("198.51.100.8")
+    assert refused is not None and 29 <= refused.decision.reset_seconds <= 30
+    assert refused.decision.headers()["RateLimit-Remaining"] == "0"
+    assert limits.known_failing("198.51.100.9") is None
+    assert "198.51.100.9" not in limits._failing_until

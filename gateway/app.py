@@ -26,7 +26,7 @@ from strawberry.types import ExecutionResult
 from billing.clock import Clock
 from billing.errors import BillingError, ErrorCode
 from gateway.auth import CallerCache, authenticate
-from gateway.auth_failures import AuthFailureLimit
+from gateway.auth_failures import AuthFailureLimit, deferred_check
 from gateway.availability import UnavailableAsJson, ready_endpoint, refuse_if_unavailable
 from gateway.body_limit import BodyLimit
 from gateway.client_address import client_address
@@ -171,14 +171,14 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
         # are resolved before anything runs. Batching is off: Strawberry refuses lists earlier.
         if isinstance(request_data, list):
             raise HTTPException(400, "Batched requests are not accepted.")
-        # The text sent is measured first: an automatic persisted query registers it.
+        # The text sent is measured first: an automatic persisted query registers it, once
+        # `_spend` has let the request through (gateway/auth_failures.py).
         checked = self._checked(request, request_data, request_data.query, context)
         try:
             document = await self.persisted.resolve(
                 request_data.query,
                 request_data.extensions,
                 partner=context.api_key is not None,
-                may_register=context.viewer is not None,
             )
         except OperationRefused as refused:
             await self._spend(request, context, 0, sub_response)
@@ -195,6 +195,8 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
             refusal = GraphQLError(INTROSPECTION_REFUSAL, extensions={"code": REFUSAL_CODE.value})
             return ExecutionResult(data=None, errors=[refusal])
         await self._spend(request, context, checked.cost if checked else 0, sub_response)
+        if context.viewer is not None:
+            await self.persisted.register(request_data.query, request_data.extensions)
         resolved = replace(request_data, query=document)
 
         async def run() -> Any:
@@ -250,10 +252,23 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
         cost: int,
         sub_response: Response,
     ) -> None:
-        """Spends the request's weight from its caller's budget (raises RateLimited)."""
+        """Spends the request's weight from its caller's budget (raises RateLimited); for a
+        request bearing credentials, first checks its address's failed-authentication budget,
+        in the same Redis round trip (gateway/auth_failures.py)."""
         address = client_address(request.scope, self.settings.trusted_proxies)
         caller = context.viewer or context.api_key
-        decision = await self.rate_limits.spend(caller, address, cost)
+        check = deferred_check(request.scope)
+        if check is None:
+            decision = await self.rate_limits.spend(caller, address, cost)
+        else:
+            try:
+                decision = await self.rate_limits.spend(
+                    caller, address, cost, failures_of=check.address
+                )
+            except RateLimited:
+                check.done = True
+                raise
+            check.done = True
         sub_response.headers.update(decision.headers())
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
@@ -419,10 +434,18 @@ def _middleware(settings: Settings, endpoint: GraphQLEndpoint) -> list[Middlewar
             AuthFailureLimit,
             limits=endpoint.rate_limits,
             trusted_proxies=settings.trusted_proxies,
+            deferred_paths=_deferred_failures_check(settings),
         ),
         Middleware(UnavailableAsJson),
         Middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes),
     ]
+
+
+def _deferred_failures_check(settings: Settings) -> tuple[str, ...]:
+    """The routes whose endpoint checks the failed-authentication budget itself: /graphql,
+    unless authenticating may provision a user (GATEWAY_JWT_JIT), a write made before `_spend`."""
+    provider = settings.identity_provider
+    return () if provider is not None and provider.jit else ("/graphql",)
 
 
 def app_from_environment() -> Starlette:

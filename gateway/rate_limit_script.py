@@ -1,73 +1,116 @@
-"""A rate-limit hit in Redis in one round trip (gateway/rate_limits.py).
+"""Rate-limit hits in Redis in one round trip (gateway/rate_limits.py).
 
 The `limits` package spends a unit with one script (acquire_moving_window.lua) and reads the
-window for the headers with another (moving_window.lua): two round trips per request. This
-script does both, on the same list under the same key, with the same logic, and answers what
-both would have: whether the units were spent, then the oldest entry still in the window and
-how many entries are in it (none when the window is empty)."""
+window for the headers with another (moving_window.lua): two round trips per request. HIT_AND_WINDOW
+does both, on the same list under the same key, with the same logic, and answers what both would
+have: whether the units were spent, then the oldest entry still in the window and how many
+entries are in it (none when the window is empty).
+
+FAILURES_THEN_HIT is the GraphQL request's one round trip (gateway/auth_failures.py): it first
+reads its address's failed-authentication window as `limits`' `test` would (moving_window.lua's
+search, the same key `authentication_failed` writes to) and, only while that window has room,
+spends the caller's units as HIT_AND_WINDOW does. A full failures window answers -1 with that
+window's oldest entry and count, and spends nothing."""
 
 from __future__ import annotations
 
+import enum
 import time
+from typing import Any
 
 from limits import RateLimitItem
 from limits.aio.storage import RedisStorage
 from limits.aio.storage.redis.redispy import RedispyBridge
 from limits.util import WindowStats
 
-# KEYS[1]: the window's list, newest entry first. ARGV: now, limit, expiry, amount.
-HIT_AND_WINDOW = """
-local timestamp = tonumber(ARGV[1])
-local limit = tonumber(ARGV[2])
-local expiry = tonumber(ARGV[3])
-local amount = tonumber(ARGV[4])
-local start = timestamp - expiry
-
-local acquired = 0
-if amount <= limit then
-    local entry = redis.call('lindex', KEYS[1], limit - amount)
-    if not (entry and tonumber(entry) >= start) then
-        local entries = {}
-        for i = 1, amount do
-            entries[i] = timestamp
+_FUNCTIONS = """
+local function window(key, limit, start)
+    local low, high, index = 0, limit - 1, nil
+    while low <= high do
+        local mid = math.floor((low + high) / 2)
+        local value = tonumber(redis.call('lindex', key, mid))
+        if value and value >= start then
+            index = mid
+            low = mid + 1
+        else
+            high = mid - 1
         end
-        for i = 1, #entries, 5000 do
-            redis.call('lpush', KEYS[1], unpack(entries, i, math.min(i + 4999, #entries)))
-        end
-        redis.call('ltrim', KEYS[1], 0, limit - 1)
-        redis.call('expire', KEYS[1], expiry)
-        acquired = 1
     end
+    if index then
+        -- As a string (Redis would cut a Lua number to an integer), formatted as limits' does.
+        return tostring(tonumber(redis.call('lindex', key, index))), index + 1
+    end
+    return nil, 0
 end
 
-local low, high, index = 0, limit - 1, nil
-while low <= high do
-    local mid = math.floor((low + high) / 2)
-    local value = tonumber(redis.call('lindex', KEYS[1], mid))
-    if value and value >= start then
-        index = mid
-        low = mid + 1
-    else
-        high = mid - 1
+local function hit(key, timestamp, limit, expiry, amount)
+    local start = timestamp - expiry
+    local acquired = 0
+    if amount <= limit then
+        local entry = redis.call('lindex', key, limit - amount)
+        if not (entry and tonumber(entry) >= start) then
+            local entries = {}
+            for i = 1, amount do
+                entries[i] = timestamp
+            end
+            for i = 1, #entries, 5000 do
+                redis.call('lpush', key, unpack(entries, i, math.min(i + 4999, #entries)))
+            end
+            redis.call('ltrim', key, 0, limit - 1)
+            redis.call('expire', key, expiry)
+            acquired = 1
+        end
     end
+    local oldest, count = window(key, limit, start)
+    if oldest then
+        return {acquired, oldest, count}
+    end
+    return {acquired}
 end
-if index then
-    -- As a string (Redis would cut a Lua number to an integer), formatted as limits' does.
-    local oldest = tonumber(redis.call('lindex', KEYS[1], index))
-    return {acquired, tostring(oldest), index + 1}
-end
-return {acquired}
 """
+
+# KEYS[1]: the window's list, newest entry first. ARGV: now, limit, expiry, amount.
+HIT_AND_WINDOW = (
+    _FUNCTIONS
+    + """
+return hit(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))
+"""
+)
+
+# KEYS[1]: the address's failed-authentication list, KEYS[2]: the caller's.
+# ARGV: now, failures limit, failures expiry, limit, expiry, amount.
+FAILURES_THEN_HIT = (
+    _FUNCTIONS
+    + """
+local timestamp = tonumber(ARGV[1])
+local failures = tonumber(ARGV[2])
+local oldest, count = window(KEYS[1], failures, timestamp - tonumber(ARGV[3]))
+-- limits' test: room while the window holds at most limit - 1 entries.
+if count > failures - 1 then
+    return {-1, oldest, count}
+end
+return hit(KEYS[2], timestamp, tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]))
+"""
+)
+
+
+class Outcome(enum.Enum):
+    SPENT = "spent"
+    REFUSED = "refused"  # the caller's budget has not room for the units
+    FAILING = "failing"  # the address's failed-authentication budget is spent: nothing spent
 
 
 class HitAndWindow:
-    """`MovingWindowRateLimiter.hit` then `.get_window_stats` on `storage`, in one call."""
+    """`MovingWindowRateLimiter.hit` then `.get_window_stats` on `storage`, in one call; with
+    `after_failures`, `.test` of the failures window first, in the same call."""
 
     def __init__(self, storage: RedisStorage) -> None:
         bridge = storage.bridge
         assert isinstance(bridge, RedispyBridge)  # gateway/rate_limits.py asks for redis-py
         self._bridge = bridge
-        self._script = bridge.get_connection().register_script(HIT_AND_WINDOW.encode())
+        connection = bridge.get_connection()
+        self._script = connection.register_script(HIT_AND_WINDOW.encode())
+        self._failures_then_hit = connection.register_script(FAILURES_THEN_HIT.encode())
         self.errors = storage.base_exceptions
 
     async def __call__(self, item: RateLimitItem, key: str, cost: int) -> tuple[bool, WindowStats]:
@@ -77,8 +120,40 @@ class HitAndWindow:
             keys=[self._bridge.prefixed_key(item.key_for(key))],
             args=[timestamp, item.amount, expiry, cost],
         )
-        if len(answer) == 3:
-            start, count = float(answer[1]), int(answer[2])
-        else:
-            start, count = timestamp, 0
-        return bool(answer[0]), WindowStats(start + expiry, item.amount - count)
+        return bool(answer[0]), _stats(answer, item, timestamp)
+
+    async def after_failures(
+        self,
+        failures: RateLimitItem,
+        failures_key: str,
+        item: RateLimitItem,
+        key: str,
+        cost: int,
+    ) -> tuple[Outcome, WindowStats]:
+        """FAILING with the failures window's stats, else the hit's outcome and window."""
+        timestamp = time.time()
+        answer = await self._failures_then_hit(
+            keys=[
+                self._bridge.prefixed_key(failures.key_for(failures_key)),
+                self._bridge.prefixed_key(item.key_for(key)),
+            ],
+            args=[
+                timestamp,
+                failures.amount,
+                failures.get_expiry(),
+                item.amount,
+                item.get_expiry(),
+                cost,
+            ],
+        )
+        if answer[0] == -1:
+            return Outcome.FAILING, _stats(answer, failures, timestamp)
+        return Outcome.SPENT if answer[0] else Outcome.REFUSED, _stats(answer, item, timestamp)
+
+
+def _stats(answer: list[Any], item: RateLimitItem, timestamp: float) -> WindowStats:
+    if len(answer) == 3:
+        start, count = float(answer[1]), int(answer[2])
+    else:
+        start, count = timestamp, 0
+    return WindowStats(start + item.get_expiry(), item.amount - count)

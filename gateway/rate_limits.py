@@ -3,7 +3,10 @@
 Each caller has a budget of weighted units per window (a request weighs its estimated cost:
 gateway/request_weight.py): a user and an API key their own, an anonymous request its client
 address's. Failed authentications spend a separate, smaller budget of their client address
-(gateway/auth_failures.py).
+(gateway/auth_failures.py). A GraphQL request that bears credentials has its address's
+failures window checked and its weight spent in one Redis round trip (`spend` with
+`failures_of`, gateway/rate_limit_script.py); an address refused for its failures is remembered
+by the process until the window's oldest failure leaves it (`known_failing`).
 
 The moving window is exact (no burst at a window's edge); it keeps at most one entry per unit
 of the budget for each caller. With REDIS_URL the counters are shared by every process; if
@@ -17,7 +20,7 @@ import asyncio
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import RedisStorage
@@ -30,7 +33,7 @@ from gateway import request_weight
 from gateway.http_errors import error_response
 from gateway.metrics import RATE_LIMITED as RATE_LIMITED_REQUESTS
 from gateway.rate_limit_memory import TrimmedMemoryStorage
-from gateway.rate_limit_script import HitAndWindow
+from gateway.rate_limit_script import HitAndWindow, Outcome
 from gateway.settings import Mode, Settings
 from resolvers.api_keys import ApiKeyPrincipal
 from resolvers.viewer import Viewer
@@ -39,6 +42,7 @@ RATE_LIMITED = "RATE_LIMITED"
 REDIS_TIMEOUT_SECONDS = 0.5
 REDIS_RETRY_SECONDS = 5.0  # after Redis failed to answer, how long to count in the process only
 _WARN_EVERY_SECONDS = 60.0
+_FAILING_REMEMBERED = 10_000  # addresses
 log = logging.getLogger(__name__)
 
 
@@ -48,6 +52,7 @@ class Decision:
     limit: int
     remaining: int
     reset_seconds: int  # until the oldest unit spent in the window is given back
+    reset_at: float = field(default=0.0, compare=False)  # that instant, time.time()'s clock
 
     def headers(self) -> dict[str, str]:
         headers = {
@@ -102,6 +107,9 @@ class RateLimits:
             )
             self._shared = MovingWindowRateLimiter(storage)
             self._shared_hit = HitAndWindow(storage)
+        # Addresses refused for failed authentications, until their window's oldest failure
+        # leaves it: the window stays full until then, so Redis would refuse them too.
+        self._failing_until: dict[str, float] = {}
         self._warned_at = -math.inf
         self._redis_retry_at = -math.inf
         if settings.mode is Mode.PRODUCTION and not settings.trusted_proxies:
@@ -115,9 +123,13 @@ class RateLimits:
         caller: Viewer | ApiKeyPrincipal | None,
         address: str,
         cost: int,
+        *,
+        failures_of: str | None = None,
     ) -> Decision:
         """Spends the request's weight (from its estimated cost) from its caller's budget;
-        raises RateLimited."""
+        raises RateLimited. With `failures_of`, an address: first refuses, spending nothing,
+        while that address has spent its failed-authentication budget (as
+        `refuse_credentials_while_failing`), in the same Redis round trip."""
         weight = request_weight.request_weight(cost)
         if isinstance(caller, Viewer):
             item, key, who = self.caller, f"user/{caller.user_id}", "this user"
@@ -125,7 +137,10 @@ class RateLimits:
             item, key, who = self.caller, f"api-key/{caller.key_id}", "this API key"
         else:
             item, key, who = self.anonymous, f"address/{address}", "anonymous requests from here"
-        decision = await self._hit(item, key, weight)
+        if failures_of is None:
+            decision = await self._hit(item, key, weight)
+        else:
+            decision = await self._hit_unless_failing(failures_of, item, key, weight)
         if not decision.allowed:
             raise RateLimited(
                 decision,
@@ -134,15 +149,45 @@ class RateLimits:
             )
         return decision
 
+    def known_failing(self, address: str) -> RateLimited | None:
+        """The refusal of an address this process has seen spend its failed-authentication
+        budget, while that budget is still spent (no round trip)."""
+        until = self._failing_until.get(address)
+        if until is None:
+            return None
+        now = time.time()
+        if now >= until:
+            del self._failing_until[address]
+            return None
+        item = self.auth_failures
+        decision = Decision(False, item.amount, 0, max(0, math.ceil(until - now)), until)
+        return RateLimited(decision, self._failures_message(decision))
+
     async def refuse_credentials_while_failing(self, address: str) -> None:
         """Raises RateLimited while the address has spent its failed-authentication budget."""
-        decision = await self._peek(self.auth_failures, f"auth-failure/{address}")
+        decision = await self._peek(self.auth_failures, _failures_key(address))
         if decision is not None:
-            raise RateLimited(decision, self._failures_message(decision))
+            raise self._failing(address, decision)
 
     async def authentication_failed(self, address: str) -> None:
         """Counts a failed authentication against its address's budget."""
-        await self._hit(self.auth_failures, f"auth-failure/{address}", 1)
+        await self._hit(self.auth_failures, _failures_key(address), 1)
+
+    async def count_failure_unless_failing(self, address: str) -> RateLimited | None:
+        """Counts a failed authentication, in one round trip; when the address's budget was
+        already spent, counts nothing and answers the refusal its credentials get instead."""
+        decision = await self._hit(self.auth_failures, _failures_key(address), 1)
+        return None if decision.allowed else self._failing(address, decision)
+
+    def _failing(self, address: str, decision: Decision) -> RateLimited:
+        """The refusal of a failing address's credentials, remembered until it ends."""
+        if len(self._failing_until) >= _FAILING_REMEMBERED:
+            now = time.time()
+            self._failing_until = {a: t for a, t in self._failing_until.items() if t > now}
+            if len(self._failing_until) >= _FAILING_REMEMBERED:
+                del self._failing_until[next(iter(self._failing_until))]
+        self._failing_until[address] = decision.reset_at
+        return RateLimited(decision, self._failures_message(decision))
 
     def _failures_message(self, decision: Decision) -> str:
         item = self.auth_failures
@@ -164,6 +209,32 @@ class RateLimits:
                 self._warn(StorageError(error))
             else:
                 return _decision(allowed, item, stats)
+        return await _hit(self._local, item, key, cost)
+
+    async def _hit_unless_failing(
+        self, address: str, item: RateLimitItem, key: str, weight: int
+    ) -> Decision:
+        """`_hit`, after the address's failures window was found to have room (one round trip
+        with Redis); raises RateLimited, spending nothing, while it has none."""
+        cost = min(max(weight, 1), item.amount)
+        failures, failures_key = self.auth_failures, _failures_key(address)
+        if self._redis() is not None and (hit := self._shared_hit) is not None:
+            try:
+                async with asyncio.timeout(REDIS_TIMEOUT_SECONDS):
+                    outcome, stats = await hit.after_failures(
+                        failures, failures_key, item, key, cost
+                    )
+            except hit.errors as error:
+                self._warn(StorageError(error))
+            except TimeoutError as error:
+                self._warn(StorageError(error))
+            else:
+                if outcome is Outcome.FAILING:
+                    raise self._failing(address, _decision(False, failures, stats))
+                return _decision(outcome is Outcome.SPENT, item, stats)
+        refused = await _peek(self._local, failures, failures_key)
+        if refused is not None:
+            raise self._failing(address, refused)
         return await _hit(self._local, item, key, cost)
 
     async def _peek(self, item: RateLimitItem, key: str) -> Decision | None:
@@ -207,7 +278,11 @@ async def _peek(limiter: MovingWindowRateLimiter, item: RateLimitItem, key: str)
 
 def _decision(allowed: bool, item: RateLimitItem, stats: WindowStats) -> Decision:
     reset = max(0, math.ceil(stats.reset_time - time.time()))
-    return Decision(allowed, item.amount, max(0, int(stats.remaining)), reset)
+    return Decision(allowed, item.amount, max(0, int(stats.remaining)), reset, stats.reset_time)
+
+
+def _failures_key(address: str) -> str:
+    return f"auth-failure/{address}"
 
 
 def _window(item: RateLimitItem) -> str:

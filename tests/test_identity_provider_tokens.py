@@ -376,3 +376,25 @@ async def test_usage_csv_accepts_the_identity_provider_token(
             )
     assert response.status_code == 200
     assert response.text.splitlines()[0] == "period_start,product,metric,workspace,used"
+
+
+async def test_jit_provisions_no_one_from_an_address_whose_failures_budget_is_spent(
+    database: str, settings: Settings, clock: FixedClock
+) -> None:
+    """With GATEWAY_JWT_JIT, authenticating may write a user, so /graphql reads the failures
+    budget before the credentials (gateway/app.py `_deferred_failures_check`)."""
+    organization, _ = await provisioned()
+    claims = {
+        "sub": "user_blocked",
+        "email": "blocked@saas.test",
+        "org_id": organization.external_id,
+    }
+    options = {"organization_claim": "org_id", "jit": True, "jit_role": Role.MEMBER}
+    with jwks_server(RSA) as idp:
+        limited = replace(settings, auth_failure_limit="1/minute")
+        async with gateway(limited, clock, idp.url, **options) as http:
+            assert (await read(http, "not-a-token")).status_code == 401
+            refused = await read(http, RSA.token(claims))
+    assert refused.status_code == 429
+    assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert not await User.filter(external_id="user_blocked").exists()

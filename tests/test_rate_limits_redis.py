@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from uuid import uuid4
 
 import pytest
@@ -18,7 +18,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from gateway.rate_limit_script import HitAndWindow
+from gateway.rate_limit_script import HitAndWindow, Outcome
 from gateway.rate_limits import redis_storage_uri
 from gateway.trusted_documents import document_hash
 from tests.conftest import Gateway, bearer, error_codes, persisted
@@ -223,3 +223,104 @@ async def test_one_round_trip_hit_answers_as_the_limits_package(redis_prefix: st
         assert await redis.llen(keys[0]) == await redis.llen(keys[1]) == 10
     finally:
         await redis.aclose()
+
+
+async def test_a_signed_in_graphql_request_makes_one_redis_round_trip(
+    gateway: Gateway, redis_prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its address's failed-authentication budget is checked and its weight spent by one
+    script (gateway/rate_limit_script.py FAILURES_THEN_HIT)."""
+    commands: list[str] = []
+    execute: Callable[..., Awaitable[object]] = Redis.execute_command
+
+    async def counted(self: Redis, *args: object, **options: object) -> object:
+        commands.append(str(args[0]))
+        return await execute(self, *args, **options)
+
+    monkeypatch.setattr(Redis, "execute_command", counted)
+    shared = {"REDIS_URL": REDIS_URL, "GATEWAY_REDIS_KEY_PREFIX": redis_prefix}
+    owner = await bearer("owner@acme.test")
+    async with gateway(**shared) as http:
+        await http.post("/graphql", json=VIEWER, headers=owner)  # loads the script once
+        commands.clear()
+        answer = await http.post("/graphql", json=VIEWER, headers=owner)
+        assert answer.json()["data"]["viewer"]["user"]["email"] == "owner@acme.test"
+        assert answer.headers["RateLimit-Remaining"] == "598"
+    assert commands == ["EVALSHA"]
+
+
+async def test_failures_counted_by_one_instance_refuse_credentials_on_another(
+    gateway: Gateway, redis_prefix: str
+) -> None:
+    shared = {
+        "REDIS_URL": REDIS_URL,
+        "GATEWAY_REDIS_KEY_PREFIX": redis_prefix,
+        "GATEWAY_AUTH_FAILURE_LIMIT": "2/minute",
+    }
+    bad = {"Authorization": "Bearer not-a-token"}
+    owner = await bearer("owner@acme.test")
+    async with gateway(**shared) as first, gateway(**shared) as second:
+        assert (await first.post("/graphql", json=VIEWER, headers=bad)).status_code == 401
+        assert (await second.get("/usage.csv", headers=bad)).status_code == 401
+        for app in (first, second):
+            for headers in (owner, bad):
+                refused = await app.post("/graphql", json=VIEWER, headers=headers)
+                assert refused.status_code == 429
+                assert "failed sign-ins from this address" in refused.json()["errors"][0]["message"]
+                assert refused.headers["RateLimit-Limit"] == "2"
+                assert refused.headers["RateLimit-Remaining"] == "0"
+        assert (await second.post("/graphql", json={"query": "{ __typename }"})).status_code == 200
+    keys = await keys_under(redis_prefix)
+    # The refused requests spent nothing: the user's budget was never written.
+    assert not [key for key in keys if "/user/" in key]
+    assert [key for key in keys if "/auth-failure/" in key]
+
+
+async def test_redis_down_still_refuses_credentials_from_a_failing_address(
+    gateway: Gateway,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING)
+    down = {"REDIS_URL": NOBODY_LISTENS, "GATEWAY_AUTH_FAILURE_LIMIT": "2/minute"}
+    bad = {"Authorization": "Bearer not-a-token"}
+    owner = await bearer("owner@acme.test")
+    async with gateway(**down) as http:
+        assert (await http.post("/graphql", json=VIEWER, headers=owner)).status_code == 200
+        codes = [(await http.post("/graphql", json=VIEWER, headers=bad)).status_code for _ in "abc"]
+        assert codes == [401, 401, 429]
+        refused = await http.post("/graphql", json=VIEWER, headers=owner)
+        assert refused.status_code == 429
+        assert "failed sign-ins from this address" in refused.json()["errors"][0]["message"]
+        assert (await http.post("/graphql", json={"query": "{ __typename }"})).status_code == 200
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("Rate limits: Redis did not answer" in w for w in warnings)
+
+
+async def test_the_one_round_trip_failures_check_answers_as_the_limits_package(
+    redis_prefix: str,
+) -> None:
+    """FAILURES_THEN_HIT refuses exactly when `limits`' test of the failures window would, with
+    that window's stats, and then spends nothing; otherwise it spends as HIT_AND_WINDOW."""
+    storage = RedisStorage(
+        redis_storage_uri(REDIS_URL), implementation="redispy", key_prefix=redis_prefix
+    )
+    limiter = MovingWindowRateLimiter(storage)
+    one_call = HitAndWindow(storage)
+    failures, budget = parse("3/minute"), parse("10/minute")
+    for failed in range(5):
+        outcome, stats = await one_call.after_failures(failures, "address", budget, "caller", 2)
+        room = await limiter.test(failures, "address")
+        assert room == (failed < failures.amount)
+        assert (outcome is not Outcome.FAILING) == room
+        if room:
+            expected = await limiter.get_window_stats(budget, "caller")
+            assert outcome is Outcome.SPENT
+        else:
+            expected = await limiter.get_window_stats(failures, "address")
+        assert stats.remaining == expected.remaining
+        assert abs(stats.reset_time - expected.reset_time) < 1
+        await limiter.hit(failures, "address")
+    # Three requests spent 2 units each before the failures window filled; none after.
+    assert (await limiter.get_window_stats(budget, "caller")).remaining == 4
+    refused, _ = await one_call.after_failures(parse("3/minute"), "nobody", budget, "caller", 5)
+    assert refused is Outcome.REFUSED

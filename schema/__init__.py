@@ -18,6 +18,7 @@ from schema.platform_audit import PlatformAuditQuery
 from schema.portal_sessions import PortalSessionMutation
 from schema.provisioning import ProvisioningMutation, ProvisioningQuery
 from schema.query import Query as GatewayQuery
+from schema.resolver_fields import lean_resolvers
 from schema.staff import StaffMutation
 from schema.validation_cache import TextValidationCache
 from schema.webhooks import WebhookMutation, WebhookQuery
@@ -55,6 +56,7 @@ schema = GatewaySchema(
     ],
     execution_context_class=PlainFieldsExecution,
 )
+lean_resolvers(schema)  # before guard_arguments wraps them
 document_limits(schema._schema)
 guard_arguments(schema._schema)
 PlainFieldsExecution.tabulate(schema._schema)

@@ -56,7 +56,7 @@ schema = GatewaySchema(
     ],
     execution_context_class=PlainFieldsExecution,
 )
-lean_resolvers(schema)  # before guard_arguments wraps them
+STRAWBERRY_RESOLVERS = lean_resolvers(schema)  # before guard_arguments wraps them
 document_limits(schema._schema)
 guard_arguments(schema._schema)
 PlainFieldsExecution.tabulate(schema._schema)

@@ -15,7 +15,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any, cast
 
-from graphql import GraphQLObjectType, GraphQLResolveInfo
+from graphql import GraphQLField, GraphQLObjectType, GraphQLResolveInfo
 from strawberry import Schema
 from strawberry.exceptions import PermissionReturnedNonBooleanError
 from strawberry.permission import BasePermission, PermissionExtension
@@ -31,18 +31,19 @@ _STRAWBERRY = "GraphQLCoreConverter.from_resolver.<locals>."
 ArgumentPlan = tuple[str, str, Any]
 
 
-def lean_resolvers(schema: Schema) -> int:
+def lean_resolvers(schema: Schema) -> list[tuple[GraphQLField, Callable[..., Any]]]:
     """Replaces Strawberry's resolver of each field it can take (`_takes`) by `_lean`; returns
-    how many. Run it before anything wraps the fields' resolvers."""
-    replaced = 0
+    the fields with Strawberry's resolvers it replaced (the tests compare both). Run it before
+    anything wraps the fields' resolvers."""
+    replaced: list[tuple[GraphQLField, Callable[..., Any]]] = []
     for name, type_ in schema._schema.type_map.items():
         if name.startswith("__") or not isinstance(type_, GraphQLObjectType):
             continue
         for field in type_.fields.values():
             definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
             if isinstance(definition, StrawberryField) and _takes(definition, field.resolve):
+                replaced.append((field, field.resolve))
                 field.resolve = _lean(schema, definition, field.resolve)
-                replaced += 1
     return replaced
 
 

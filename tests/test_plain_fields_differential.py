@@ -1,12 +1,15 @@
-"""schema/plain_fields.py against Strawberry's stock execution context: every document is run
-twice through the real app, once as served (PlainFieldsExecution) and once with
-StrawberryGraphQLCoreExecutionContext swapped in, and the two answers (data, errors with their
-messages, paths, locations and extensions) must be identical. The documents: the billing page's
-and the partners' trusted documents, hand-written ones for the risky cases (permissions,
-aliases, merged selections, directives, fragments, enums, DateTime, introspection), and queries
-generated from the schema by hypothesis-graphql, as a member, a billing admin, an owner and the
-organization's and the platform's API keys. A toy schema covers what the gateway's data never
-produces (a permission on an attribute, a null for a non-null field, an Exception value)."""
+"""schema/plain_fields.py and schema/resolver_fields.py against Strawberry's stock execution
+context and resolvers: every document is run twice through the real app, once as served
+(PlainFieldsExecution, the written-out resolvers) and once with
+StrawberryGraphQLCoreExecutionContext and Strawberry's own resolvers swapped in, and the two
+answers (data, errors with their messages, paths, locations and extensions) must be identical.
+The documents: the billing page's and the partners' trusted documents, hand-written ones for
+the risky cases (permissions, aliases, merged selections, directives, fragments, enums,
+DateTime, introspection), and queries generated from the schema by hypothesis-graphql, as a
+member, a billing admin, an owner and the organization's and the platform's API keys. A toy
+schema covers what the gateway's data never produces (a permission on an attribute, a null for
+a non-null field, an Exception value); tests/test_resolver_fields.py has its own for the
+resolver fields."""
 
 from __future__ import annotations
 
@@ -33,8 +36,9 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from gateway.trusted_documents import OPERATIONS, PORTAL_OPERATIONS, document_hash
 from models import Organization
 from resolvers.api_keys import ORGANIZATION_SCOPES, create_api_key
-from schema import plain_selections
+from schema import STRAWBERRY_RESOLVERS, plain_selections
 from schema import schema as gateway_schema
+from schema.input_limits import _checked
 from schema.plain_fields import PlainFieldsExecution
 from tests.conftest import SEEDED_AT, persisted, token_for
 from tests.factories import member_of, organization_with
@@ -49,11 +53,20 @@ plain_fields_module = importlib.import_module("schema.plain_fields")
 
 @contextmanager
 def _stock_execution() -> Iterator[None]:
+    """Strawberry's execution context, and its own resolvers for the fields
+    schema/resolver_fields.py writes out (behind the same argument guard)."""
+    written_out = [(field, field.resolve) for field, _ in STRAWBERRY_RESOLVERS]
     gateway_schema.execution_context_class = StrawberryGraphQLCoreExecutionContext
+    for field, strawberry_resolve in STRAWBERRY_RESOLVERS:
+        field.resolve = (
+            _checked(strawberry_resolve, field.args) if field.args else strawberry_resolve
+        )
     try:
         yield
     finally:
         gateway_schema.execution_context_class = PlainFieldsExecution
+        for field, resolve in written_out:
+            field.resolve = resolve
 
 
 class ShortcutCount:

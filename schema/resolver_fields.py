@@ -12,7 +12,7 @@ parameters, the permissions asked in the same order with the same arguments, the
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from graphql import GraphQLField, GraphQLObjectType, GraphQLResolveInfo
@@ -22,13 +22,14 @@ from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.relay import GlobalID
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.arguments import convert_argument
-from strawberry.types.base import StrawberryOptional
+from strawberry.types.base import StrawberryOptional, StrawberryType
 from strawberry.types.field import StrawberryField
 from strawberry.types.fields.resolver import StrawberryResolver
 
 _STRAWBERRY = "GraphQLCoreConverter.from_resolver.<locals>."
-# (GraphQL name, Python name, Strawberry type, or None when the value is passed as it is)
-ArgumentPlan = tuple[str, str, Any]
+# (GraphQL name, Python name, Strawberry type or None when the value is passed as it is,
+# whether a null is passed as it is)
+ArgumentPlan = tuple[str, str, Any, bool]
 
 
 def lean_resolvers(schema: Schema) -> list[tuple[GraphQLField, Callable[..., Any]]]:
@@ -77,17 +78,27 @@ def _arguments(schema: Schema, definition: StrawberryField) -> list[ArgumentPlan
     for argument in definition.arguments:
         assert argument.python_name
         type_ = argument.type
-        inner = type_.of_type if type(type_) is StrawberryOptional else type_
-        # convert_argument returns a built-in scalar's value as it is.
-        as_is = isinstance(inner, type) and inner in registry and inner is not GlobalID
+        optional = type(type_) is StrawberryOptional  # not a Maybe, its subclass
+        inner = cast(StrawberryOptional, type_).of_type if optional else type_
+        # convert_argument returns a scalar's value as it is, and null for an optional
+        # argument of any type but another optional or a Maybe.
+        as_is = not isinstance(inner, StrawberryType) and _registered(inner, registry)
         plans.append(
             (
                 schema.config.name_converter.from_argument(argument),
                 argument.python_name,
                 None if as_is else type_,
+                optional and not isinstance(inner, StrawberryOptional),
             )
         )
     return plans
+
+
+def _registered(type_: Any, registry: Mapping[object, Any]) -> bool:
+    try:
+        return type_ in registry and type_ is not GlobalID
+    except TypeError:  # not hashable
+        return False
 
 
 def _lean(schema: Schema, field: StrawberryField, strawberry_resolve: Any) -> Callable[..., Any]:
@@ -114,12 +125,12 @@ def _lean(schema: Schema, field: StrawberryField, strawberry_resolve: Any) -> Ca
 
     def prepare(source: Any, info: Any, kwargs: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
         converted: dict[str, Any] = {}
-        for name, python_name, type_ in arguments:
+        for name, python_name, type_, null_as_is in arguments:
             if name in kwargs:
                 value = kwargs[name]
                 converted[python_name] = (
                     value
-                    if type_ is None
+                    if type_ is None or (value is None and null_as_is)
                     else convert_argument(value, type_, registry, config, info, path=(name,))
                 )
         for name in source_names:

@@ -169,6 +169,16 @@ class Box:
         return f"{window.first}:{window.colour}:{ids}"
 
     @strawberry.field
+    async def optional_arguments(
+        self,
+        id: strawberry.ID | None = None,
+        colour: Colour | None = None,
+        maybe: strawberry.Maybe[int] = None,
+        maybe_null: strawberry.Maybe[int | None] = None,
+    ) -> str:
+        return f"{id!r}:{colour!r}:{maybe!r}:{maybe_null!r}"
+
+    @strawberry.field
     async def child(self) -> Box | None:
         return Box(label=self.label + "+")
 
@@ -202,6 +212,8 @@ BOX = """
   quietlyRefused shouted failing byParent plainSync
   a: items b: items(first: 2, after: "c", colour: BLUE) c: items(first: 11)
   window(window: {first: 4, colour: RED}, ids: ["1", "2"]) w2: window(window: {})
+  optionalArguments o1: optionalArguments(id: "7", colour: RED, maybe: 1, maybeNull: null)
+  o2: optionalArguments(id: null, colour: null, maybeNull: 2)
 """
 DOCUMENTS = [
     f"{{ box {{ {BOX} child {{ {BOX} }} }} }}",

@@ -1,13 +1,14 @@
 """Strawberry's resolver for a field with a resolver function, written out once per field.
 
-For such a field Strawberry's resolver builds the `Info`, converts the arguments (looking up
-each one's GraphQL name per call), chains the field extensions with `functools.partial`, and
-awaits through `await_maybe` three times: six coroutines and a few dozen calls around the
-resolver's own work, about 10 µs per field. Here the same steps run from tables made when the
-schema is built, for the fields whose extensions are none or one `PermissionExtension` and
-that have no exception handler: the same `Info`, the same converted arguments and reserved
-parameters, the permissions asked in the same order with the same arguments, the same refusals
-(`on_unauthorized`, `fail_silently`) and the same errors. Any other field keeps Strawberry's."""
+For such a field Strawberry's resolver builds the `Info`, converts the arguments (each one's
+GraphQL name worked out on every call), chains the field extensions with `functools.partial`
+and reaches the resolver through coroutines of its own (`_async_resolver`, `await_maybe`, and
+for a permission `PermissionExtension.resolve_async` and one more `await_maybe` per permission
+class). Here the same steps run from tables made when the schema is built, for the fields
+whose extensions are none or one `PermissionExtension` and that have no exception handler: the
+same `Info`, the same converted arguments and reserved parameters, the permissions asked in the
+same order with the same arguments, the same refusals (`on_unauthorized`, `fail_silently`) and
+the same errors, in one coroutine. Any other field keeps Strawberry's."""
 
 from __future__ import annotations
 

@@ -20,7 +20,6 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
-    GraphQLResolveInfo,
     GraphQLSchema,
     Undefined,
     is_leaf_type,
@@ -273,32 +272,6 @@ class PlainFieldsExecution(StrawberryGraphQLCoreExecutionContext):
             return results
 
         return get_results()
-
-    async def complete_awaitable_value(
-        self,
-        return_type: GraphQLOutputType,
-        field_details_list: FieldDetailsList,
-        info: GraphQLResolveInfo[Any],
-        path: Path,
-        result: Any,
-        position_context: Any,
-    ) -> Any:
-        """graphql-core's, awaiting the resolver's result itself when no abort signal is set
-        (`with_abort_signal` then only awaits it, in one more coroutine per async field)."""
-        if self.abort_signal is not None:
-            return await super().complete_awaitable_value(
-                return_type, field_details_list, info, path, result, position_context
-            )
-        try:
-            completed = self.complete_value(
-                return_type, field_details_list, info, path, await result, position_context
-            )
-            if self.is_awaitable(completed):
-                completed = await completed
-        except Exception as raw_error:
-            self.handle_field_error(raw_error, return_type, field_details_list, path)
-            completed = None
-        return completed
 
     def _complete_object(
         self,

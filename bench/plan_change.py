@@ -77,7 +77,7 @@ async def _recreate_database() -> str:
 
     connection = await asyncpg.connect(ADMIN_URL)
     try:
-        await connection.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
+        await connection.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
         await connection.execute(f"CREATE DATABASE {DATABASE}")
     finally:
         await connection.close()

@@ -485,6 +485,9 @@ def main() -> None:
                 args.plan_changes,
             ],
             check=True,
+            # Its own database (plan_change_bench): this one's may still hold the servers'
+            # connections for a moment, and BENCH_DATABASE would name it to both.
+            env={k: v for k, v in os.environ.items() if k != "BENCH_DATABASE"},
         )
 
 

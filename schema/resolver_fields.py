@@ -140,23 +140,8 @@ def _lean(schema: Schema, field: StrawberryField, strawberry_resolve: Any) -> Ca
             converted[info_name] = info  # type: ignore[index]
         return ([source] if passes_self else []), converted
 
-    def refused(permission: BasePermission) -> Any:
-        assert isinstance(extension, PermissionExtension)
-        if extension.fail_silently:
-            return [] if extension.return_empty_list else None
-        return permission.on_unauthorized()
-
     if not field.is_async:
-
-        def lean_sync(_source: Any, info: GraphQLResolveInfo[Any], **kwargs: Any) -> Any:
-            strawberry_info = info_class(_raw_info=info, _field=field)
-            args, converted = prepare(_source, strawberry_info, kwargs)
-            if info_name == "info":
-                converted["info"] = strawberry_info
-            return call(*args, **converted)
-
-        lean_sync._is_default = strawberry_resolve._is_default  # type: ignore[attr-defined]
-        return lean_sync
+        return _lean_sync(field, info_class, prepare, call, info_name, strawberry_resolve)
 
     async def lean_async(_source: Any, info: GraphQLResolveInfo[Any], **kwargs: Any) -> Any:
         strawberry_info = info_class(_raw_info=info, _field=field)
@@ -170,7 +155,7 @@ def _lean(schema: Schema, field: StrawberryField, strawberry_resolve: Any) -> Ca
                     allowed.close()
                 raise PermissionReturnedNonBooleanError(permission, allowed)
             if not allowed:
-                return refused(permission)
+                return _refused(extension, permission)
         if info_name == "info":
             converted["info"] = strawberry_info
         result = call(*args, **converted)
@@ -184,3 +169,31 @@ def _lean(schema: Schema, field: StrawberryField, strawberry_resolve: Any) -> Ca
 
     lean_async._is_default = strawberry_resolve._is_default  # type: ignore[attr-defined]
     return lean_async
+
+
+def _refused(extension: object, permission: BasePermission) -> Any:
+    assert isinstance(extension, PermissionExtension)
+    if extension.fail_silently:
+        return [] if extension.return_empty_list else None
+    return permission.on_unauthorized()
+
+
+def _lean_sync(
+    field: StrawberryField,
+    info_class: Any,
+    prepare: Callable[[Any, Any, dict[str, Any]], tuple[list[Any], dict[str, Any]]],
+    call: Callable[..., Any],
+    info_name: str | None,
+    strawberry_resolve: Any,
+) -> Callable[..., Any]:
+    """`_lean`'s resolver for a synchronous field (no extension: `_takes`)."""
+
+    def lean_sync(_source: Any, info: GraphQLResolveInfo[Any], **kwargs: Any) -> Any:
+        strawberry_info = info_class(_raw_info=info, _field=field)
+        args, converted = prepare(_source, strawberry_info, kwargs)
+        if info_name == "info":
+            converted["info"] = strawberry_info
+        return call(*args, **converted)
+
+    lean_sync._is_default = strawberry_resolve._is_default  # type: ignore[attr-defined]
+    return lean_sync

@@ -16,6 +16,7 @@ so every error, with its path and message, is graphql-core's own."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from keyword import iskeyword
 from typing import Any, cast
 
 from graphql import (
@@ -104,11 +105,11 @@ def _reader(steps: list[tuple[int, str, str, Any, bool]]) -> Reader:
         if kind == _TYPENAME:
             lines.append(f"    result[{key}] = {how!r}")
             continue
-        if not attribute.isidentifier():
-            raise ValueError(f"{attribute!r} is not an attribute name")
+        plain_name = attribute.isidentifier() and not iskeyword(attribute)
+        read = f"source.{attribute}" if plain_name else f"getattr(source, {attribute!r})"
         lines += [
             "    try:",
-            f"        value = source.{attribute}",
+            f"        value = {read}",
             "    except Exception:",
             "        return Undefined",
             "    if value is None:",

@@ -309,3 +309,29 @@ def test_enum_names_from_the_table_are_strawberrys_own() -> None:
                 enum_type.coerce_output_value(stranger)
             with pytest.raises(type(expected.value), match=re.escape(str(expected.value))):
                 coerce(stranger)
+
+
+def test_a_written_out_reader_reads_any_attribute_name_and_leaves_the_unusual_to_graphql_core() -> (
+    None
+):
+    from graphql import GraphQLString
+
+    from schema.plain_selections import _LEAF, _reader
+
+    coerce = GraphQLString.coerce_output_value
+    read = _reader([(_LEAF, "a", "plain", coerce, False), (_LEAF, "b", "class", coerce, True)])
+
+    class Source:
+        plain = "x"
+
+    source = Source()
+    setattr(source, "class", "y")  # a keyword: no `source.class` in the reader's source
+    assert read(source) == {"a": "x", "b": "y"}
+    setattr(source, "class", None)
+    assert read(source) == {"a": "x", "b": None}
+    source.plain = None  # type: ignore[assignment]  # a null for a non-null field
+    assert read(source) is Undefined
+    source.plain = 7  # type: ignore[assignment]  # coerced by the scalar, not taken as it is
+    assert read(source) == {"a": "7", "b": None}
+    source.plain = ValueError("boom")  # type: ignore[assignment]  # an error as a value
+    assert read(source) is Undefined

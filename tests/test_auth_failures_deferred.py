@@ -70,7 +70,11 @@ async def test_a_valid_token_from_a_blocked_address_runs_nothing_and_writes_noth
     async with gateway(peer="192.0.2.10", **BLOCKED) as http:
         ran = await http.post("/graphql", json=MUTATION, headers=owner)
         assert ran.json()["data"]["setUpgradePreference"]["preference"] == "FLEXIBLE_OVERAGE"
-    assert await AuditEntry.all().count() == entries + 1
+        assert await AuditEntry.all().count() == entries + 1
+        # Acme's seeded choice back, for the tests that read it (the database is the session's).
+        seeded = {**MUTATION, "variables": {"product": "email", "preference": "AUTO_UPGRADE"}}
+        restored = await http.post("/graphql", json=seeded, headers=owner)
+        assert restored.json()["data"]["setUpgradePreference"]["preference"] == "AUTO_UPGRADE"
 
 
 async def test_an_invalid_token_from_a_blocked_address_gets_429_not_401(gateway: Gateway) -> None:

@@ -55,7 +55,6 @@ from resolvers.invoicing import (
 )
 from resolvers.locks import lock_organization
 from resolvers.notices import notify
-from resolvers.plan_change import apply_scheduled_changes
 from resolvers.renewal import renewal_lines, renewal_period
 from resolvers.renewal_batch import BatchOutcome, renew_batch
 from resolvers.schedule_store import claim_due, postpone, schedule_facts, store_next_due
@@ -64,6 +63,7 @@ from resolvers.subscription_state import (
     load_subscription,
     subscribed_product_ids,
 )
+from resolvers.subscription_writes import apply_scheduled_changes
 from resolvers.taxes import taxed_for
 from resolvers.tier_moves import autoscale, check_auto_downgrade, send_renewal_notice
 from resolvers.usage_actions import settle_flexible_overage

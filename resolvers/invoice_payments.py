@@ -30,17 +30,17 @@ from resolvers.invoicing import (
 )
 from resolvers.locks import lock_organization
 from resolvers.notices import notify
-from resolvers.plan_change import (
-    replace_cancelled_subscription,
-    sync_feature_settings,
-    write_item,
-)
 from resolvers.scheduled_changes import (
     drop_replaced_downgrade,
     schedule_interval_switch,
     scheduled_changes_of,
 )
 from resolvers.subscription_state import ItemTerms, load_subscription
+from resolvers.subscription_writes import (
+    replace_cancelled_subscription,
+    sync_feature_settings,
+    write_item,
+)
 from resolvers.webhook_events import invoice_event, plan_change_event, status_changed
 
 PAYABLE = (InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE)

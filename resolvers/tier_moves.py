@@ -15,7 +15,6 @@ from billing.usage import Tier, auto_downgrade_tier, autoscale_tier
 from models import ALL_WORKSPACES, Organization, UsageCounter
 from resolvers.catalog import CatalogSnapshot
 from resolvers.notices import notify
-from resolvers.plan_change import sync_feature_settings, write_item
 from resolvers.scheduled_changes import scheduled_changes, set_scheduled_change
 from resolvers.subscription_state import (
     ChangeRequest,
@@ -24,6 +23,7 @@ from resolvers.subscription_state import (
     load_prices,
     wanted_terms,
 )
+from resolvers.subscription_writes import sync_feature_settings, write_item
 
 
 async def send_renewal_notice(

@@ -66,17 +66,10 @@ class PersistedOperations:
 
     async def register(self, query: str | None, extensions: dict[str, Any] | None) -> None:
         """Keeps a signed-in user's document sent with its hash, which `resolve` accepted (and,
-        with REDIS_URL, shares it): `document`'s `may_register`, once the request is let through
-        its rate limits, so a refused request registers nothing."""
-        sha256 = self._registrable_hash(extensions, partner=False)
-        if query is None or sha256 is None or document_hash(query) != sha256:
-            return
-        if len(query) > MAX_REGISTERED or not _parses(query):
-            return
-        known = sha256 in self._registered
-        self._remember(sha256, query)
-        if self._shared is not None and not known:
-            await self._shared.put(sha256, query)
+        with REDIS_URL, shares it), as `resolve` with `may_register` does: called once the
+        request is let through its rate limits, so a refused request registers nothing."""
+        if query is not None:
+            await self.resolve(query, extensions, partner=False, may_register=True)
 
     def _registrable_hash(self, extensions: dict[str, Any] | None, partner: bool) -> str | None:
         """The hash of an app's registered (not trusted) document the request names, if any."""

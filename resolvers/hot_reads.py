@@ -45,7 +45,7 @@ from resolvers.hot_columns import (
     PAYMENT_METHOD_COLUMNS,
     SUBSCRIPTION_COLUMNS,
 )
-from resolvers.hot_statements import Statement, builder, listed
+from resolvers.hot_statements import Statement, builder, column_values, listed
 
 _ORGANIZATIONS = Statement(
     f'SELECT {listed(ORGANIZATION_COLUMNS, "o")} FROM "organization" o WHERE o.id {{ids}}'
@@ -268,6 +268,36 @@ async def first_invoices(
     build = builder(Invoice, INVOICE_COLUMNS)
     found = [build(tuple(row)[:count]) for row in rows]
     return found, int(rows[0][count]) if rows else 0
+
+
+async def first_invoice_columns(
+    organization_id: UUID, status: InvoiceStatus | None, limit: int, columns: tuple[str, ...]
+) -> tuple[list[list[Any]], int]:
+    """`first_invoices` reading only `columns`: each row's values as the model's attributes
+    would hold them (`column_values`), and how many invoices there are in all."""
+    statement = _COLUMN_PAGES.get((columns, status is None))
+    if statement is None:
+        if not set(columns) <= set(INVOICE_COLUMNS):
+            raise ValueError(f"not invoice columns: {columns!r}")
+        where = "v.organization_id = $1" + (" AND v.status = $2" if status is not None else "")
+        limit_parameter = "$2" if status is None else "$3"
+        statement = Statement(
+            f'SELECT {listed(columns, "v")}, COUNT(*) OVER () FROM "invoice" v WHERE {where}'
+            f" ORDER BY v.sequence DESC LIMIT {limit_parameter}"
+        )
+        if len(_COLUMN_PAGES) >= 256:  # selections choose the columns: a bounded table
+            _COLUMN_PAGES.clear()
+        _COLUMN_PAGES[(columns, status is None)] = statement
+    parameters: list[Any] = [organization_id, limit]
+    if status is not None:
+        parameters.insert(1, status.value)
+    rows = await statement.rows(parameters)
+    count = len(columns)
+    values = column_values(Invoice, columns)
+    return [values(tuple(row)[:count]) for row in rows], int(rows[0][count]) if rows else 0
+
+
+_COLUMN_PAGES: dict[tuple[tuple[str, ...], bool], Statement] = {}
 
 
 _PAYMENT_METHODS = Statement(

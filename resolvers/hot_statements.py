@@ -38,6 +38,41 @@ def builder(model: type[M], columns: tuple[str, ...]) -> Callable[[Sequence[Any]
     kept = _BUILDERS.get(key)
     if kept is not None and all(a is b for a, b in zip(kept[0], lists, strict=True)):
         return cast(Callable[[Sequence[Any]], M], kept[1])
+    conversions = _conversions(model)
+    build = _written_out(model, [conversions[column] for column in columns])
+    _BUILDERS[key] = (lists, build)
+    return build
+
+
+def column_values(
+    model: type[Model], columns: tuple[str, ...]
+) -> Callable[[Sequence[Any]], list[Any]]:
+    """The values `builder(model, columns)` sets on its instance's attributes, in the columns'
+    order, without the instance: for an answer made straight from the rows (schema/answered.py)."""
+    meta = model._meta
+    lists = (meta.db_native_fields, meta.db_default_fields, meta.db_complex_fields)
+    key = (model, columns, timezone.get_use_tz(), str(timezone.get_default_timezone()))
+    kept = _VALUES.get(key)
+    if kept is not None and all(a is b for a, b in zip(kept[0], lists, strict=True)):
+        return cast(Callable[[Sequence[Any]], list[Any]], kept[1])
+    conversions = _conversions(model)
+    steps = [conversions[column][1:] for column in columns]
+
+    def values(row: Sequence[Any]) -> list[Any]:
+        converted = []
+        for (convert, convert_none), value in zip(steps, row, strict=True):
+            if convert is not None and (convert_none or value is not None):
+                value = convert(value)
+            converted.append(value)
+        return converted
+
+    _VALUES[key] = (lists, values)
+    return values
+
+
+def _conversions(model: type[Model]) -> dict[str, tuple[str, Callable[[Any], Any] | None, bool]]:
+    """column -> (attribute, conversion or None, whether a null is converted too)."""
+    meta = model._meta
     conversions: dict[str, tuple[str, Callable[[Any], Any] | None, bool]] = {}
     for column, name, _ in meta.db_native_fields:
         conversions[column] = (name, None, False)
@@ -45,12 +80,11 @@ def builder(model: type[M], columns: tuple[str, ...]) -> Callable[[Sequence[Any]
         conversions[column] = (name, field.field_type, False)
     for column, name, field in meta.db_complex_fields:
         conversions[column] = (name, _conversion(field), True)
-    build = _written_out(model, [conversions[column] for column in columns])
-    _BUILDERS[key] = (lists, build)
-    return build
+    return conversions
 
 
 _BUILDERS: dict[tuple[Any, ...], tuple[tuple[Any, ...], Callable[[Sequence[Any]], Any]]] = {}
+_VALUES: dict[tuple[Any, ...], tuple[tuple[Any, ...], Callable[[Sequence[Any]], Any]]] = {}
 
 
 def _written_out(

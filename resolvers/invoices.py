@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from billing.errors import BillingError
@@ -12,11 +13,15 @@ from resolvers import hot_reads
 MAX_PAGE = 100
 
 
+def check_page_size(first: int) -> None:
+    if not 1 <= first <= MAX_PAGE:
+        raise BillingError(f"first must be from 1 to {MAX_PAGE}, got {first}.", field="first")
+
+
 async def invoice_page(
     organization_id: UUID, first: int, after_sequence: int | None, status: InvoiceStatus | None
 ) -> tuple[list[Invoice], bool, int]:
-    if not 1 <= first <= MAX_PAGE:
-        raise BillingError(f"first must be from 1 to {MAX_PAGE}, got {first}.", field="first")
+    check_page_size(first)
     if after_sequence is None:
         # The first page (the billing page's): the count comes with the rows, one statement.
         counted, total = await hot_reads.first_invoices(organization_id, status, first + 1)
@@ -27,3 +32,12 @@ async def invoice_page(
     total = await query.count()
     rows = await query.filter(sequence__lt=after_sequence).order_by("-sequence").limit(first + 1)
     return rows[:first], len(rows) > first, total
+
+
+async def first_page_columns(
+    organization_id: UUID, first: int, status: InvoiceStatus | None, columns: tuple[str, ...]
+) -> tuple[list[list[Any]], int]:
+    """The first page's `columns`, one row more than `first` (there are more when it is there),
+    and how many invoices there are in all: one statement."""
+    check_page_size(first)
+    return await hot_reads.first_invoice_columns(organization_id, status, first + 1, columns)

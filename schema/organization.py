@@ -18,6 +18,7 @@ from resolvers import organization_reads
 from resolvers.credit_notes import credit_note_page
 from resolvers.invoices import invoice_page
 from resolvers.lifecycle import account_change_requests
+from schema.answered import Answered
 from schema.audit import AuditLogConnection, audit_log
 from schema.billing_info import BillingInfo
 from schema.common import Money
@@ -38,6 +39,7 @@ from schema.invoice import (
     decode_cursor,
     encode_cursor,
 )
+from schema.invoice_answers import first_page_answered
 from schema.payment_method import PaymentMethod
 from schema.permissions import CanReadAuditLog, CanReadBilling, CanReadNotifications
 from schema.plan_change import AccountChangeRequest
@@ -149,19 +151,27 @@ class Organization:
         row = await self._row(info)
         return Money.of(row.credit_balance, row.currency)
 
-    @strawberry.field(permission_classes=[CanReadBilling], description="ACC-3: billing roles only.")
+    @strawberry.field(
+        permission_classes=[CanReadBilling],
+        description="ACC-3: billing roles only.",
+        graphql_type=InvoiceConnection | None,
+    )
     async def invoices(
         self,
         info: Info,
         first: int = 20,
         after: str | None = None,
         status: InvoiceStatus | None = None,
-    ) -> InvoiceConnection | None:
+    ) -> InvoiceConnection | Answered | None:
         after_sequence = decode_cursor(after) if after else None
         if after and after_sequence is None:
             raise BillingError(
                 f"Unknown cursor {after!r}: use a pageInfo.endCursor.", field="after"
             )
+        if after is None:
+            answered = await first_page_answered(info, self.organization_id, first, status)
+            if answered is not None:
+                return answered
         rows, more, total = await invoice_page(self.organization_id, first, after_sequence, status)
         edges = [InvoiceEdge(cursor=encode_cursor(r.sequence), node=Invoice.of(r)) for r in rows]
         return InvoiceConnection(

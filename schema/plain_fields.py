@@ -30,6 +30,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
+from schema.answered import Answered
 from schema.plain_selections import Reader, plan_reader
 from schema.selection_plans import PLANS
 
@@ -272,6 +273,23 @@ class PlainFieldsExecution(StrawberryGraphQLCoreExecutionContext):
             return results
 
         return get_results()
+
+    def complete_value(
+        self,
+        return_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        info: Any,
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """A value its resolver already completed for the selection (schema/answered.py) as it
+        is; any other as graphql-core completes it."""
+        if type(result) is Answered:
+            return result.value
+        return super().complete_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
 
     def _complete_object(
         self,

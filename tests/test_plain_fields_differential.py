@@ -1,7 +1,7 @@
 """schema/plain_fields.py and schema/resolver_fields.py against Strawberry's stock execution
 context and resolvers: every document is run twice through the real app, once as served
-(PlainFieldsExecution, the written-out resolvers) and once with
-StrawberryGraphQLCoreExecutionContext and Strawberry's own resolvers swapped in, and the two
+(PlainFieldsExecution, the written-out resolvers, invoices answered from their rows) and
+once with StrawberryGraphQLCoreExecutionContext and Strawberry's own resolvers swapped in, and the two
 answers (data, errors with their messages, paths, locations and extensions) must be identical.
 The documents: the billing page's and the partners' trusted documents, hand-written ones for
 the risky cases (permissions, aliases, merged selections, directives, fragments, enums,
@@ -36,7 +36,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from gateway.trusted_documents import OPERATIONS, PORTAL_OPERATIONS, document_hash
 from models import Organization
 from resolvers.api_keys import ORGANIZATION_SCOPES, create_api_key
-from schema import STRAWBERRY_RESOLVERS, plain_selections
+from schema import STRAWBERRY_RESOLVERS, invoice_answers, plain_selections
 from schema import schema as gateway_schema
 from schema.input_limits import _checked
 from schema.plain_fields import PlainFieldsExecution
@@ -57,6 +57,7 @@ def _stock_execution() -> Iterator[None]:
     schema/resolver_fields.py writes out (behind the same argument guard)."""
     written_out = [(field, field.resolve) for field, _ in STRAWBERRY_RESOLVERS]
     gateway_schema.execution_context_class = StrawberryGraphQLCoreExecutionContext
+    setattr(invoice_answers.PLANS, "plan", _no_plan)  # noqa: B010  # an instance attribute
     for field, strawberry_resolve in STRAWBERRY_RESOLVERS:
         field.resolve = (
             _checked(strawberry_resolve, field.args) if field.args else strawberry_resolve
@@ -65,8 +66,13 @@ def _stock_execution() -> Iterator[None]:
         yield
     finally:
         gateway_schema.execution_context_class = PlainFieldsExecution
+        del invoice_answers.PLANS.plan  # the class's method again
         for field, resolve in written_out:
             field.resolve = resolve
+
+
+def _no_plan(*_: Any) -> None:
+    return None
 
 
 class ShortcutCount:

@@ -45,7 +45,7 @@ from resolvers.hot_columns import (
     PAYMENT_METHOD_COLUMNS,
     SUBSCRIPTION_COLUMNS,
 )
-from resolvers.hot_statements import Statement, builder, column_values, listed
+from resolvers.hot_statements import Statement, builder, listed
 
 _ORGANIZATIONS = Statement(
     f'SELECT {listed(ORGANIZATION_COLUMNS, "o")} FROM "organization" o WHERE o.id {{ids}}'
@@ -272,9 +272,10 @@ async def first_invoices(
 
 async def first_invoice_columns(
     organization_id: UUID, status: InvoiceStatus | None, limit: int, columns: tuple[str, ...]
-) -> tuple[list[list[Any]], int]:
-    """`first_invoices` reading only `columns`: each row's values as the model's attributes
-    would hold them (`column_values`), and how many invoices there are in all."""
+) -> tuple[list[Any], int]:
+    """`first_invoices` reading only `columns`: the rows as the driver gives them (each with
+    the count after the columns; `column_conversions` makes them what the model would hold),
+    and how many invoices there are in all."""
     statement = _COLUMN_PAGES.get((columns, status is None))
     if statement is None:
         if not set(columns) <= set(INVOICE_COLUMNS):
@@ -292,9 +293,7 @@ async def first_invoice_columns(
     if status is not None:
         parameters.insert(1, status.value)
     rows = await statement.rows(parameters)
-    count = len(columns)
-    values = column_values(Invoice, columns)
-    return [values(tuple(row)[:count]) for row in rows], int(rows[0][count]) if rows else 0
+    return rows, int(rows[0][len(columns)]) if rows else 0
 
 
 _COLUMN_PAGES: dict[tuple[tuple[str, ...], bool], Statement] = {}

@@ -44,30 +44,29 @@ def builder(model: type[M], columns: tuple[str, ...]) -> Callable[[Sequence[Any]
     return build
 
 
-def column_values(
+def column_conversions(
     model: type[Model], columns: tuple[str, ...]
-) -> Callable[[Sequence[Any]], list[Any]]:
-    """The values `builder(model, columns)` sets on its instance's attributes, in the columns'
-    order, without the instance: for an answer made straight from the rows (schema/answered.py)."""
+) -> tuple[Callable[[Any], Any] | None, ...]:
+    """What `builder(model, columns)` does to each column's value before setting it, None for
+    a value set as it is: for an answer made straight from the rows (schema/answered.py)."""
     meta = model._meta
     lists = (meta.db_native_fields, meta.db_default_fields, meta.db_complex_fields)
     key = (model, columns, timezone.get_use_tz(), str(timezone.get_default_timezone()))
-    kept = _VALUES.get(key)
+    kept = _CONVERSIONS.get(key)
     if kept is not None and all(a is b for a, b in zip(kept[0], lists, strict=True)):
-        return cast(Callable[[Sequence[Any]], list[Any]], kept[1])
+        return cast(tuple[Callable[[Any], Any] | None, ...], kept[1])
     conversions = _conversions(model)
-    steps = [conversions[column][1:] for column in columns]
+    found = tuple(_null_kept(*conversions[column][1:]) for column in columns)
+    _CONVERSIONS[key] = (lists, found)
+    return found
 
-    def values(row: Sequence[Any]) -> list[Any]:
-        converted = []
-        for (convert, convert_none), value in zip(steps, row, strict=True):
-            if convert is not None and (convert_none or value is not None):
-                value = convert(value)
-            converted.append(value)
-        return converted
 
-    _VALUES[key] = (lists, values)
-    return values
+def _null_kept(
+    convert: Callable[[Any], Any] | None, convert_none: bool
+) -> Callable[[Any], Any] | None:
+    if convert is None or convert_none:
+        return convert
+    return lambda value: None if value is None else convert(value)
 
 
 def _conversions(model: type[Model]) -> dict[str, tuple[str, Callable[[Any], Any] | None, bool]]:
@@ -84,7 +83,7 @@ def _conversions(model: type[Model]) -> dict[str, tuple[str, Callable[[Any], Any
 
 
 _BUILDERS: dict[tuple[Any, ...], tuple[tuple[Any, ...], Callable[[Sequence[Any]], Any]]] = {}
-_VALUES: dict[tuple[Any, ...], tuple[tuple[Any, ...], Callable[[Sequence[Any]], Any]]] = {}
+_CONVERSIONS: dict[tuple[Any, ...], tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
 
 
 def _written_out(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -9,6 +10,7 @@ from billing.errors import BillingError
 from billing.invoices import InvoiceStatus
 from models import Invoice
 from resolvers import hot_reads
+from resolvers.hot_statements import column_conversions
 
 MAX_PAGE = 100
 
@@ -36,8 +38,10 @@ async def invoice_page(
 
 async def first_page_columns(
     organization_id: UUID, first: int, status: InvoiceStatus | None, columns: tuple[str, ...]
-) -> tuple[list[list[Any]], int]:
+) -> tuple[list[Any], int, tuple[Callable[[Any], Any] | None, ...]]:
     """The first page's `columns`, one row more than `first` (there are more when it is there),
-    and how many invoices there are in all: one statement."""
+    as the driver reads them, how many invoices there are in all (one statement), and what
+    makes each column's value the model's (`column_conversions`)."""
     check_page_size(first)
-    return await hot_reads.first_invoice_columns(organization_id, status, first + 1, columns)
+    rows, total = await hot_reads.first_invoice_columns(organization_id, status, first + 1, columns)
+    return rows, total, column_conversions(Invoice, columns)

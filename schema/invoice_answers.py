@@ -34,17 +34,17 @@ from schema.context import Info
 from schema.invoice import encode_cursor
 from schema.plain_selections import output_coercer
 
-# How `Invoice.of` sets an invoice field from its row's attribute of the same column.
-_COLUMN_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+# How `Invoice.of` sets an invoice field from its row's attribute of that column; None: as is.
+_COLUMN_FIELDS: dict[str, tuple[str, Callable[[Any], Any] | None]] = {
     "id": ("id", str),
-    "number": ("number", lambda value: value),
-    "kind": ("kind", lambda value: value),
-    "status": ("status", lambda value: value),
-    "issuedAt": ("issued_at", lambda value: value),
-    "dueAt": ("due_at", lambda value: value),
-    "paidAt": ("paid_at", lambda value: value),
-    "periodStart": ("period_start", lambda value: value),
-    "periodEnd": ("period_end", lambda value: value),
+    "number": ("number", None),
+    "kind": ("kind", None),
+    "status": ("status", None),
+    "issuedAt": ("issued_at", None),
+    "dueAt": ("due_at", None),
+    "paidAt": ("paid_at", None),
+    "periodStart": ("period_start", None),
+    "periodEnd": ("period_end", None),
     "pdfUrl": ("id", lambda value: f"/invoices/{value}.pdf"),
 }
 # `Invoice.of`'s Money fields: `Money.of(row.<column>, row.currency)`.
@@ -54,10 +54,9 @@ _MONEY_FIELDS = {
     "creditApplied": "credit_applied",
     "amountDue": "amount_due",
 }
-_SEQUENCE = 0  # every plan reads the sequence first: the cursors are made of it
+_INT_RANGE = range(-(2**31), 2**31)  # GraphQL's Int, which Money.amount is
 
-Values = list[Any]
-Step = tuple[str, Callable[[Values], Any]]
+Conversions = Sequence[Callable[[Any], Any] | None]
 
 
 class Unusual(Exception):
@@ -67,39 +66,20 @@ class Unusual(Exception):
 @dataclass(frozen=True, slots=True)
 class ConnectionPlan:
     columns: tuple[str, ...]
-    steps: tuple[tuple[str, str, Any], ...]  # (response name, what, how)
+    source: str  # the answer's function, written out once per selection
+    _answer: Callable[[Sequence[Any], int, int, Conversions], dict[str, Any]]
 
-    def answer(self, rows: list[Values], first: int, total: int) -> dict[str, Any]:
-        """The connection's answer from `first + 1` rows of `columns` (raises Unusual)."""
-        more = len(rows) > first
-        rows = rows[:first]
-        answer: dict[str, Any] = {}
-        for name, what, how in self.steps:
-            if what == "value":
-                answer[name] = how
-            elif what == "total":
-                answer[name] = total
-            elif what == "page_info":
-                answer[name] = _page_info(how, more, rows)
-            else:
-                answer[name] = [_object(how, row) for row in rows]
-        return answer
-
-
-def _page_info(steps: tuple[tuple[str, str], ...], more: bool, rows: list[Values]) -> Any:
-    answer: dict[str, Any] = {}
-    for name, what in steps:
-        if what == "typename":
-            answer[name] = "PageInfo"
-        elif what == "more":
-            answer[name] = more
-        else:
-            answer[name] = encode_cursor(rows[-1][_SEQUENCE]) if rows else None
-    return answer
-
-
-def _object(steps: tuple[Step, ...], row: Values) -> dict[str, Any]:
-    return {name: step(row) for name, step in steps}
+    def answer(
+        self, rows: Sequence[Any], first: int, total: int, conversions: Conversions
+    ) -> dict[str, Any]:
+        """The connection's answer from up to `first + 1` rows of `columns` as the driver reads
+        them, each column's value made the model's by its conversion (raises Unusual)."""
+        try:
+            return self._answer(rows, first, total, conversions)
+        except Unusual:
+            raise
+        except Exception:  # a value a conversion or a scalar refuses
+            raise Unusual from None
 
 
 class _Plans:
@@ -129,192 +109,6 @@ class _Plans:
 PLANS = _Plans()
 
 
-def plan_connection(
-    nodes: Sequence[FieldNode],
-    fragments: Mapping[str, FragmentDefinitionNode],
-    schema: GraphQLSchema,
-) -> ConnectionPlan | None:
-    """The plan for an `InvoiceConnection` selection, or None when it asks for anything but
-    the invoices' columns."""
-    selected = selected_fields(nodes, "InvoiceConnection", fragments)
-    if selected is None:
-        return None
-    columns = ["sequence"]
-    steps: list[tuple[str, str, Any]] = []
-    for name, fields in selected.items():
-        field = fields[0].name.value
-        if field == "__typename":
-            steps.append((name, "value", "InvoiceConnection"))
-        elif field == "totalCount":
-            steps.append((name, "total", None))
-        elif field == "pageInfo":
-            page_info = _page_info_steps(fields, fragments)
-            if page_info is None:
-                return None
-            steps.append((name, "page_info", page_info))
-        elif field == "edges":
-            edge = _edge_steps(fields, fragments, schema, columns)
-            if edge is None:
-                return None
-            steps.append((name, "edges", edge))
-        else:
-            return None
-    return ConnectionPlan(tuple(columns), tuple(steps))
-
-
-def _page_info_steps(
-    nodes: list[FieldNode], fragments: Mapping[str, FragmentDefinitionNode]
-) -> tuple[tuple[str, str], ...] | None:
-    selected = selected_fields(nodes, "PageInfo", fragments)
-    if selected is None:
-        return None
-    whats = {"__typename": "typename", "hasNextPage": "more", "endCursor": "cursor"}
-    steps = []
-    for name, fields in selected.items():
-        what = whats.get(fields[0].name.value)
-        if what is None:
-            return None
-        steps.append((name, what))
-    return tuple(steps)
-
-
-def _edge_steps(
-    nodes: list[FieldNode],
-    fragments: Mapping[str, FragmentDefinitionNode],
-    schema: GraphQLSchema,
-    columns: list[str],
-) -> tuple[Step, ...] | None:
-    selected = selected_fields(nodes, "InvoiceEdge", fragments)
-    if selected is None:
-        return None
-    steps: list[Step] = []
-    for name, fields in selected.items():
-        field = fields[0].name.value
-        if field == "__typename":
-            steps.append((name, _constant("InvoiceEdge")))
-        elif field == "cursor":
-            steps.append((name, _cursor))
-        elif field == "node":
-            invoice = _invoice_steps(fields, fragments, schema, columns)
-            if invoice is None:
-                return None
-            steps.append((name, _nested(invoice)))
-        else:
-            return None
-    return tuple(steps)
-
-
-def _invoice_steps(
-    nodes: list[FieldNode],
-    fragments: Mapping[str, FragmentDefinitionNode],
-    schema: GraphQLSchema,
-    columns: list[str],
-) -> tuple[Step, ...] | None:
-    selected = selected_fields(nodes, "Invoice", fragments)
-    invoice_type = schema.type_map.get("Invoice")
-    if selected is None or not isinstance(invoice_type, GraphQLObjectType):
-        return None
-    steps: list[Step] = []
-    for name, fields in selected.items():
-        field = fields[0].name.value
-        if field == "__typename":
-            steps.append((name, _constant("Invoice")))
-        elif field in _COLUMN_FIELDS:
-            column, attribute = _COLUMN_FIELDS[field]
-            field_type = invoice_type.fields[field].type
-            nullable = not isinstance(field_type, GraphQLNonNull)
-            leaf = field_type if nullable else field_type.of_type
-            if not is_leaf_type(leaf):
-                return None
-            coerce = output_coercer(leaf)
-            steps.append((name, _leaf(_column(columns, column), attribute, coerce, nullable)))
-        elif field in _MONEY_FIELDS:
-            amount = _money_steps(fields, fragments)
-            if amount is None:
-                return None
-            at = _column(columns, _MONEY_FIELDS[field])
-            steps.append((name, _money(at, _column(columns, "currency"), amount)))
-        else:
-            return None
-    return tuple(steps)
-
-
-def _money_steps(
-    nodes: list[FieldNode], fragments: Mapping[str, FragmentDefinitionNode]
-) -> tuple[tuple[str, str], ...] | None:
-    selected = selected_fields(nodes, "Money", fragments)
-    if selected is None:
-        return None
-    steps = []
-    for name, fields in selected.items():
-        field = fields[0].name.value
-        if field not in ("__typename", "amount", "currency"):
-            return None
-        steps.append((name, field))
-    return tuple(steps)
-
-
-def _column(columns: list[str], column: str) -> int:
-    if column not in columns:
-        columns.append(column)
-    return columns.index(column)
-
-
-def _constant(value: str) -> Callable[[Values], Any]:
-    return lambda _: value
-
-
-def _cursor(row: Values) -> str:
-    return encode_cursor(row[_SEQUENCE])
-
-
-def _nested(steps: tuple[Step, ...]) -> Callable[[Values], Any]:
-    return lambda row: {name: step(row) for name, step in steps}
-
-
-def _leaf(
-    at: int, attribute: Callable[[Any], Any], coerce: Callable[[Any], Any], nullable: bool
-) -> Callable[[Values], Any]:
-    def leaf(row: Values) -> Any:
-        value = row[at]
-        if value is None:
-            if nullable:
-                return None
-            raise Unusual
-        try:
-            coerced = coerce(attribute(value))
-        except Exception:
-            raise Unusual from None
-        if coerced is None:
-            raise Unusual
-        return coerced
-
-    return leaf
-
-
-def _money(
-    at: int, currency_at: int, steps: tuple[tuple[str, str], ...]
-) -> Callable[[Values], Any]:
-    def amount(row: Values) -> Any:
-        value, currency = row[at], row[currency_at]
-        # Money.of's own check; an amount it would convert goes the ordinary way.
-        if type(value) is not int or type(currency) is not str:
-            raise Unusual
-        if not money.accepted(value, currency) or not -(2**31) <= value < 2**31:
-            raise Unusual
-        answer: dict[str, Any] = {}
-        for name, field in steps:
-            if field == "amount":
-                answer[name] = value
-            elif field == "currency":
-                answer[name] = currency
-            else:
-                answer[name] = "Money"
-        return answer
-
-    return amount
-
-
 async def first_page_answered(
     info: Info, organization_id: UUID, first: int, status: InvoiceStatus | None
 ) -> Answered | None:
@@ -323,8 +117,216 @@ async def first_page_answered(
     plan = PLANS.plan(raw.field_nodes, raw.fragments, raw.schema)
     if plan is None:
         return None
-    rows, total = await first_page_columns(organization_id, first, status, plan.columns)
+    rows, total, conversions = await first_page_columns(
+        organization_id, first, status, plan.columns
+    )
     try:
-        return Answered(plan.answer(rows, first, total))
+        return Answered(plan.answer(rows, first, total, conversions))
     except Unusual:
         return None
+
+
+class _Source:
+    """The answer's function, written line by line; values the lines use are named here."""
+
+    def __init__(self, columns: list[str]) -> None:
+        self.columns = columns
+        self.names: dict[str, Any] = {"Unusual": Unusual, "encode_cursor": encode_cursor}
+        self.row_lines: list[str] = []  # per row: conversions and checks
+        self.read: dict[int, str] = {}  # column index -> its local variable, converted
+
+    def name(self, prefix: str, value: Any) -> str:
+        name = f"{prefix}{len(self.names)}"
+        self.names[name] = value
+        return name
+
+    def column(self, column: str) -> str:
+        """The local variable holding the column's value as the model holds it."""
+        if column not in self.columns:
+            self.columns.append(column)
+        at = self.columns.index(column)
+        if at not in self.read:
+            variable = f"c{at}"
+            self.row_lines += [
+                f"        {variable} = row[{at}]",
+                f"        if k{at} is not None:",
+                f"            {variable} = k{at}({variable})",
+            ]
+            self.read[at] = variable
+        return self.read[at]
+
+    def leaf(
+        self, column: str, attribute: Callable[[Any], Any] | None, coerce: Any, nullable: bool
+    ) -> str:
+        """The local variable holding the field's completed value."""
+        value = self.column(column)
+        variable = f"f{len(self.row_lines)}"
+        call = f"{self.name('coerce', coerce)}("
+        call += f"{self.name('attribute', attribute)}({value}))" if attribute else f"{value})"
+        if nullable:
+            self.row_lines.append(f"        {variable} = None if {value} is None else {call}")
+        else:
+            self.row_lines += [f"        if {value} is None:", "            raise Unusual"]
+            self.row_lines.append(f"        {variable} = {call}")
+        self.row_lines += [f"        if {variable} is None and {value} is not None:"]
+        self.row_lines += ["            raise Unusual"]
+        return variable
+
+    def amount(self, column: str) -> tuple[str, str]:
+        value, currency = self.column(column), self.column("currency")
+        accepted = self.name("accepted", money.accepted)
+        self.row_lines += [
+            f"        if not {accepted}({value}, {currency}) or {value} not in INT_RANGE:",
+            "            raise Unusual",
+        ]
+        self.names["INT_RANGE"] = _INT_RANGE
+        return value, currency
+
+
+def plan_connection(
+    nodes: Sequence[FieldNode],
+    fragments: Mapping[str, FragmentDefinitionNode],
+    schema: GraphQLSchema,
+) -> ConnectionPlan | None:
+    """The plan for an `InvoiceConnection` selection, or None when it asks for anything but
+    the invoices' columns."""
+    selected = selected_fields(nodes, "InvoiceConnection", fragments)
+    invoice_type = schema.type_map.get("Invoice")
+    if selected is None or not isinstance(invoice_type, GraphQLObjectType):
+        return None
+    source = _Source(["sequence"])  # first: the cursors are made of it
+    entries: list[str] = []
+    edge: str | None = None
+    for name, fields in selected.items():
+        field = fields[0].name.value
+        if field == "__typename":
+            entries.append(f"{name!r}: 'InvoiceConnection'")
+        elif field == "totalCount":
+            entries.append(f"{name!r}: total")
+        elif field == "pageInfo":
+            page_info = _page_info(fields, fragments)
+            if page_info is None:
+                return None
+            entries.append(f"{name!r}: {page_info}")
+        elif field == "edges":
+            edge = _edge(fields, fragments, invoice_type, source)
+            if edge is None:
+                return None
+            entries.append(f"{name!r}: edges")
+        else:
+            return None
+    count = len(source.columns)
+    lines = [
+        "def answer(rows, first, total, conversions):",
+        "    more = len(rows) > first",
+        "    rows = rows[:first]",
+        "    edges = []",
+    ]
+    lines.append(f"    ({''.join(f'k{i}, ' for i in range(count))}) = conversions")
+    if edge is not None:
+        lines.append("    for row in rows:")
+        lines += source.row_lines
+        lines.append(f"        edges.append({edge})")
+    lines.append(f"    return {{{', '.join(entries)}}}")
+    text = "\n".join(lines)
+    exec(text, source.names)  # written above from the schema's names and the selection's
+    return ConnectionPlan(tuple(source.columns), text, source.names["answer"])
+
+
+def _page_info(
+    nodes: list[FieldNode], fragments: Mapping[str, FragmentDefinitionNode]
+) -> str | None:
+    selected = selected_fields(nodes, "PageInfo", fragments)
+    if selected is None:
+        return None
+    values = {
+        "__typename": "'PageInfo'",
+        "hasNextPage": "more",
+        "endCursor": "encode_cursor(k0(rows[-1][0]) if k0 else rows[-1][0]) if rows else None",
+    }
+    entries = []
+    for name, fields in selected.items():
+        value = values.get(fields[0].name.value)
+        if value is None:
+            return None
+        entries.append(f"{name!r}: {value}")
+    return f"{{{', '.join(entries)}}}"
+
+
+def _edge(
+    nodes: list[FieldNode],
+    fragments: Mapping[str, FragmentDefinitionNode],
+    invoice_type: GraphQLObjectType,
+    source: _Source,
+) -> str | None:
+    selected = selected_fields(nodes, "InvoiceEdge", fragments)
+    if selected is None:
+        return None
+    entries = []
+    for name, fields in selected.items():
+        field = fields[0].name.value
+        if field == "__typename":
+            entries.append(f"{name!r}: 'InvoiceEdge'")
+        elif field == "cursor":
+            entries.append(f"{name!r}: encode_cursor({source.column('sequence')})")
+        elif field == "node":
+            invoice = _invoice(fields, fragments, invoice_type, source)
+            if invoice is None:
+                return None
+            entries.append(f"{name!r}: {invoice}")
+        else:
+            return None
+    return f"{{{', '.join(entries)}}}"
+
+
+def _invoice(
+    nodes: list[FieldNode],
+    fragments: Mapping[str, FragmentDefinitionNode],
+    invoice_type: GraphQLObjectType,
+    source: _Source,
+) -> str | None:
+    selected = selected_fields(nodes, "Invoice", fragments)
+    if selected is None:
+        return None
+    entries = []
+    for name, fields in selected.items():
+        field = fields[0].name.value
+        if field == "__typename":
+            entries.append(f"{name!r}: 'Invoice'")
+        elif field in _COLUMN_FIELDS:
+            column, attribute = _COLUMN_FIELDS[field]
+            field_type = invoice_type.fields[field].type
+            nullable = not isinstance(field_type, GraphQLNonNull)
+            leaf = field_type if nullable else field_type.of_type
+            if not is_leaf_type(leaf):
+                return None
+            coerce = output_coercer(leaf)
+            entries.append(f"{name!r}: {source.leaf(column, attribute, coerce, nullable)}")
+        elif field in _MONEY_FIELDS:
+            amount = _money(fields, fragments, source, _MONEY_FIELDS[field])
+            if amount is None:
+                return None
+            entries.append(f"{name!r}: {amount}")
+        else:
+            return None
+    return f"{{{', '.join(entries)}}}"
+
+
+def _money(
+    nodes: list[FieldNode],
+    fragments: Mapping[str, FragmentDefinitionNode],
+    source: _Source,
+    column: str,
+) -> str | None:
+    selected = selected_fields(nodes, "Money", fragments)
+    if selected is None:
+        return None
+    entries = []
+    for name, fields in selected.items():
+        field = fields[0].name.value
+        if field not in ("__typename", "amount", "currency"):
+            return None
+        entries.append((name, field))
+    value, currency = source.amount(column)
+    values = {"__typename": "'Money'", "amount": value, "currency": currency}
+    return "{" + ", ".join(f"{name!r}: {values[field]}" for name, field in entries) + "}"

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
@@ -159,13 +160,14 @@ async def test_a_row_it_cannot_answer_goes_the_ordinary_way(
     read = hot_reads.first_invoice_columns
     nulled: list[int] = []
 
-    async def without_numbers(*args: Any) -> tuple[list[list[Any]], int]:
+    async def without_numbers(*args: Any) -> tuple[list[Any], int]:
         rows, total = await read(*args)
         columns = args[-1]
-        for row in rows:
+        changed = [list(row) for row in rows]
+        for row in changed:
             row[columns.index("number")] = None
         nulled.append(len(rows))
-        return rows, total
+        return changed, total
 
     monkeypatch.setattr(hot_reads, "first_invoice_columns", without_numbers)
     answer, answered = await _both_ways(
@@ -205,21 +207,33 @@ def test_values_the_ordinary_way_must_judge_are_not_answered(column: str, value:
     row: list[Any] = [7, "INV-7", 1200, "USD", datetime(2026, 3, 1, tzinfo=UTC)]
     columns = plan.columns
     assert columns == ("sequence", "number", "total", "currency", "issued_at")
-    assert plan.answer([row], 20, 1)["edges"][0]["node"] == {
+    as_read = (None,) * len(columns)
+    assert plan.answer([row], 20, 1, as_read)["edges"][0]["node"] == {
         "number": "INV-7",
         "total": {"amount": 1200},
         "issuedAt": "2026-03-01T00:00:00+00:00",
     }
     row[columns.index(column)] = value
     with pytest.raises(Unusual):
-        plan.answer([row], 20, 1)
+        plan.answer([row], 20, 1, as_read)
+
+
+def test_a_value_its_conversion_refuses_is_not_answered() -> None:
+    plan = _plan("{ organization { invoices { edges { node { id } } } } }")
+    assert plan.columns == ("sequence", "id")
+    uuid = UUID("3bb8941b-aef8-4beb-a8fc-26e548931366")
+    assert plan.answer([[1, str(uuid)]], 20, 1, (None, UUID)) == {
+        "edges": [{"node": {"id": str(uuid)}}]
+    }
+    with pytest.raises(Unusual):
+        plan.answer([[1, "not a uuid"]], 20, 1, (None, UUID))
 
 
 def test_the_plan_reads_only_the_columns_asked() -> None:
     plan = _plan("{ organization { invoices { totalCount edges { cursor } } } }")
     assert plan.columns == ("sequence",)
-    assert plan.answer([[9], [8]], 1, 2) == {
+    assert plan.answer([[9], [8]], 1, 2, (None,)) == {
         "totalCount": 2,
         "edges": [{"cursor": "aW52b2ljZTo5"}],
     }
-    assert json.dumps(plan.answer([], 1, 0)) == '{"totalCount": 0, "edges": []}'
+    assert json.dumps(plan.answer([], 1, 0, (None,))) == '{"totalCount": 0, "edges": []}'

@@ -32,7 +32,7 @@ from resolvers.invoices import first_page_columns
 from schema.answered import Answered, selected_fields
 from schema.context import Info
 from schema.invoice import encode_cursor
-from schema.plain_selections import output_coercer
+from schema.plain_selections import output_coercer, unchanged_test
 
 # How `Invoice.of` sets an invoice field from its row's attribute of that column; None: as is.
 _COLUMN_FIELDS: dict[str, tuple[str, Callable[[Any], Any] | None]] = {
@@ -161,15 +161,30 @@ class _Source:
         """The local variable holding the field's completed value."""
         value = self.column(column)
         variable = f"f{len(self.row_lines)}"
-        call = f"{self.name('coerce', coerce)}("
-        call += f"{self.name('attribute', attribute)}({value}))" if attribute else f"{value})"
+        if attribute is not None:
+            attributed = f"{self.name('attribute', attribute)}({value})"
+        else:
+            attributed = value
+        # A string, an integer or a boolean its scalar answers unchanged is taken as it is.
+        test = unchanged_test(coerce, variable)
+        call = f"{self.name('coerce', coerce)}({variable})"
+        completed = f"{variable} if {test} else {call}" if test else call
+        indent = "        "
         if nullable:
-            self.row_lines.append(f"        {variable} = None if {value} is None else {call}")
+            self.row_lines += [
+                f"        if {value} is None:",
+                f"            {variable} = None",
+                "        else:",
+            ]
+            indent += "    "
         else:
             self.row_lines += [f"        if {value} is None:", "            raise Unusual"]
-            self.row_lines.append(f"        {variable} = {call}")
-        self.row_lines += [f"        if {variable} is None and {value} is not None:"]
-        self.row_lines += ["            raise Unusual"]
+        self.row_lines += [
+            f"{indent}{variable} = {attributed}",
+            f"{indent}{variable} = {completed}",
+            f"{indent}if {variable} is None:",
+            f"{indent}    raise Unusual",
+        ]
         return variable
 
     def amount(self, column: str) -> tuple[str, str]:

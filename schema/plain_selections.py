@@ -143,6 +143,13 @@ def _reader(steps: list[tuple[int, str, str, Any, bool]]) -> Reader:
     return cast(Reader, namespace["read"])
 
 
+def unchanged_test(coerce: Coerce, variable: str) -> str | None:
+    """The test, written out on `variable`, under which `coerce` answers a value unchanged;
+    None when it is not known."""
+    test = _UNCHANGED.get(coerce)
+    return None if test is None else test.replace("value", variable)
+
+
 # What graphql-core's scalars answer unchanged (their `serialize`), tested on `value`.
 _UNCHANGED: dict[Any, str] = {
     GraphQLString.coerce_output_value: "type(value) is str",

@@ -6,6 +6,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from datetime import timedelta
+from functools import cached_property
 from typing import TypeVar
 from uuid import UUID
 
@@ -20,6 +21,8 @@ from models import (
     Payment,
     Price,
     Subscription,
+    SubscriptionItem,
+    SubscriptionItemAddOn,
     Workspace,
 )
 from resolvers import hot_reads
@@ -101,35 +104,48 @@ class Loaders:
         reads it."""
         self._clock = clock
         self._catalog_check = catalog_check
-        self.organization: SharedLoader[UUID, Organization | None] = SharedLoader(
-            _one_each(hot_reads.organizations, lambda o: o.id)
-        )
-        self.subscription_by_organization: SharedLoader[UUID, Subscription | None] = SharedLoader(
-            _one_each(hot_reads.subscriptions, lambda s: s.organization_id)
-        )
-        self.items_by_subscription = SharedLoader(
-            _many_each(hot_reads.items, lambda i: i.subscription_id)
-        )
-        self.add_ons_by_item = SharedLoader(_many_each(hot_reads.add_ons, lambda a: a.item_id))
-        self.price: SharedLoader[int, Price | None] = SharedLoader(
-            _one_each(self._prices, lambda p: p.id)
-        )
-        self.members_by_organization = SharedLoader(
-            _many_each(_members, lambda m: m.organization_id)
-        )
-        self.workspaces_by_organization = SharedLoader(
-            _many_each(_workspaces, lambda w: w.organization_id)
-        )
-        self.lines_by_invoice = SharedLoader(
-            _many_each(_invoice_lines, lambda line: line.invoice_id)
-        )
-        self.waiting_payments_by_invoice = SharedLoader(
-            _many_each(_waiting_payments, lambda payment: payment.invoice_id)
-        )
-        self.disputes_by_invoice = SharedLoader(
-            _many_each(_disputes, lambda dispute: dispute.invoice_id)
-        )
         self._catalog: asyncio.Future[CatalogSnapshot] | None = None
+
+    # Each made when a field first asks for it: most requests use a few, some none.
+    @cached_property
+    def organization(self) -> SharedLoader[UUID, Organization | None]:
+        return SharedLoader(_one_each(hot_reads.organizations, lambda o: o.id))
+
+    @cached_property
+    def subscription_by_organization(self) -> SharedLoader[UUID, Subscription | None]:
+        return SharedLoader(_one_each(hot_reads.subscriptions, lambda s: s.organization_id))
+
+    @cached_property
+    def items_by_subscription(self) -> SharedLoader[UUID, list[SubscriptionItem]]:
+        return SharedLoader(_many_each(hot_reads.items, lambda i: i.subscription_id))
+
+    @cached_property
+    def add_ons_by_item(self) -> SharedLoader[UUID, list[SubscriptionItemAddOn]]:
+        return SharedLoader(_many_each(hot_reads.add_ons, lambda a: a.item_id))
+
+    @cached_property
+    def price(self) -> SharedLoader[int, Price | None]:
+        return SharedLoader(_one_each(self._prices, lambda p: p.id))
+
+    @cached_property
+    def members_by_organization(self) -> SharedLoader[UUID, list[Membership]]:
+        return SharedLoader(_many_each(_members, lambda m: m.organization_id))
+
+    @cached_property
+    def workspaces_by_organization(self) -> SharedLoader[UUID, list[Workspace]]:
+        return SharedLoader(_many_each(_workspaces, lambda w: w.organization_id))
+
+    @cached_property
+    def lines_by_invoice(self) -> SharedLoader[UUID, list[InvoiceLine]]:
+        return SharedLoader(_many_each(_invoice_lines, lambda line: line.invoice_id))
+
+    @cached_property
+    def waiting_payments_by_invoice(self) -> SharedLoader[UUID, list[Payment]]:
+        return SharedLoader(_many_each(_waiting_payments, lambda payment: payment.invoice_id))
+
+    @cached_property
+    def disputes_by_invoice(self) -> SharedLoader[UUID, list[Dispute]]:
+        return SharedLoader(_many_each(_disputes, lambda dispute: dispute.invoice_id))
 
     async def _prices(self, ids: Sequence[int]) -> list[Price]:
         # Kept by the process with the catalog snapshot: no query once each version was read.

@@ -55,7 +55,6 @@ def _callback(phase: str, info: dict[str, Any]) -> None:
 
 
 def _write(path: Path) -> None:
-    stats["frozen"] = gc.get_freeze_count()  # objects in the permanent generation
     path.write_text(json.dumps(stats))
 
 
@@ -69,6 +68,10 @@ def _writer(path: Path) -> None:
             reset.unlink()
             stats.update(collections=[0, 0, 0], max_ms=0.0, max_generation=None, over_20ms=0)
             stats.update(total_ms=0.0, max_cpu_ms=0.0, cpu_over_20ms=0)
+            # Objects in the permanent generation, frozen at start-up: counted once, here.
+            # Counting walks them all (about 14 ms for the gateway's 209,000): five times a
+            # second, that was 70 ms of CPU a second charged to the server measured.
+            stats["frozen"] = gc.get_freeze_count()
         _write(path)
 
 

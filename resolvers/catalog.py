@@ -57,6 +57,18 @@ async def price_rows(snapshot: CatalogSnapshot, ids: Sequence[int]) -> list[Pric
     return [kept[i] for i in ids if i in kept]
 
 
+def kept_price_rows(snapshot: CatalogSnapshot, ids: Sequence[int]) -> list[Price] | None:
+    """`price_rows` when the process already keeps every one of them for this snapshot (no
+    statement, nothing to wait for); None when one must be read."""
+    if _price_rows is None or _price_rows[0] is not snapshot:
+        return None
+    kept = _price_rows[1]
+    try:
+        return [kept[i] for i in ids]
+    except KeyError:
+        return None
+
+
 async def catalog_changed() -> None:
     """Call in the transaction that writes the catalog: every process reloads its snapshot (this
     one at its next request, the others within their check interval). The revision is random,

@@ -18,7 +18,7 @@ from models import Price as PriceRow
 from models import Subscription as SubscriptionRow
 from models import SubscriptionItem as ItemRow
 from models import SubscriptionItemAddOn as ItemAddOnRow
-from resolvers.catalog import CatalogSnapshot
+from resolvers.catalog import CatalogSnapshot, kept_price_rows
 from resolvers.discounts import current_discount
 from resolvers.lifecycle import cancellation_notice_date
 from resolvers.renewal import upcoming_renewal
@@ -201,8 +201,13 @@ async def _load_items(info: Info, subscription: Subscription) -> list[Subscripti
     add_on_rows = await loaders.add_ons_by_item.load_many([row.id for row in rows])
     price_ids = {pid for row in rows for pid in _price_ids(row)}
     price_ids |= {a.price_id for add_ons in add_on_rows for a in add_ons}
-    prices = {p.id: p for p in await loaders.price.load_many(sorted(price_ids)) if p is not None}
     snapshot = await loaders.catalog()
+    # Kept by the process with the snapshot (resolvers/catalog.py): then no loader's batch to
+    # wait for; the loader reads those it does not keep, once for the request's fields.
+    kept = kept_price_rows(snapshot, sorted(price_ids))
+    if kept is None:
+        kept = [p for p in await loaders.price.load_many(sorted(price_ids)) if p is not None]
+    prices = {p.id: p for p in kept}
     organization = await loaders.organization.load(subscription.organization_id)
     paused = organization is not None and organization.automatic_charges_paused
     reason = organization.automatic_charges_pause_reason if organization and paused else None

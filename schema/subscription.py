@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from uuid import UUID
 
 import strawberry
 
 from billing import money
 from billing import scheduled_change as scheduled
+from billing.catalog import Plan as PlanRow
 from billing.periods import BillingInterval
 from billing.policies import UpgradePreference
 from billing.pricing import ItemPriceParts, item_recurring_amount
@@ -56,9 +58,12 @@ class SubscriptionItem:
         description="Whole periods a downgrade's credit paid for; renewals skip them (CHG-7)."
     )
     organization_id: strawberry.Private[UUID]
-    amount: strawberry.Private[money.Money]
+    costs: strawberry.Private[ItemCosts]
     pause_reason: strawberry.Private[str | None]
-    overages: strawberry.Private[list[FlexibleOverage]]
+
+    @property
+    def amount(self) -> money.Money:
+        return self.costs.amount
 
     @strawberry.field(
         permission_classes=[CanReadBilling],
@@ -84,7 +89,7 @@ class SubscriptionItem:
         ),
     )
     def flexible_overages(self) -> list[FlexibleOverage] | None:
-        return self.overages
+        return self.costs.overages
 
 
 @strawberry.type(description="A change waiting for the end of the period (CHG-6, INT-1).")
@@ -243,17 +248,15 @@ def _build_item(
     organization_id, period_end = subscription.organization_id, subscription.current_period_end
     product_row = next(p for p in snapshot.products if p.id == row.product_id)
     plan_row = snapshot.plans_by_id[row.plan_id]
-    amount = item_recurring_amount(
-        ItemPriceParts(
-            plan=_money(prices[row.plan_price_id]),
-            contact_limit_step=_money(prices[row.contact_limit_price_id])
-            if row.contact_limit_price_id
-            else None,
-            seat_unit=_money(prices[row.seat_price_id]) if row.seat_price_id else None,
-            seats=row.seats,
-            seats_included=plan_row.seats_included or 0,
-            add_ons=[_money(prices[a.price_id]) for a in add_ons],
-        )
+    parts = ItemPriceParts(
+        plan=_money(prices[row.plan_price_id]),
+        contact_limit_step=_money(prices[row.contact_limit_price_id])
+        if row.contact_limit_price_id
+        else None,
+        seat_unit=_money(prices[row.seat_price_id]) if row.seat_price_id else None,
+        seats=row.seats,
+        seats_included=plan_row.seats_included or 0,
+        add_ons=[_money(prices[a.price_id]) for a in add_ons],
     )
     return SubscriptionItem(
         product=build_product(snapshot, product_row),
@@ -267,10 +270,27 @@ def _build_item(
         scheduled_change=_scheduled(row, period_end),
         prepaid_periods=row.prepaid_periods,
         organization_id=organization_id,
-        amount=amount,
+        costs=ItemCosts(parts, snapshot, plan_row),
         pause_reason=pause[0],
-        overages=flexible_overages(snapshot, plan_row, _money(prices[row.plan_price_id])),
     )
+
+
+class ItemCosts:
+    """An item's recurring amount and flexible overages, worked out from its prices when a field
+    first asks for them: the billing page's items ask for neither."""
+
+    def __init__(self, parts: ItemPriceParts, snapshot: CatalogSnapshot, plan: PlanRow) -> None:
+        self._parts = parts
+        self._snapshot = snapshot
+        self._plan = plan
+
+    @cached_property
+    def amount(self) -> money.Money:
+        return item_recurring_amount(self._parts)
+
+    @cached_property
+    def overages(self) -> list[FlexibleOverage]:
+        return flexible_overages(self._snapshot, self._plan, self._parts.plan)
 
 
 def _scheduled(row: ItemRow, period_end: datetime) -> ScheduledChange | None:

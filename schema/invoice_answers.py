@@ -248,24 +248,37 @@ def plan_connection(
     return ConnectionPlan(tuple(source.columns), text, source.names["answer"])
 
 
-def _page_info(
-    nodes: list[FieldNode], fragments: Mapping[str, FragmentDefinitionNode]
+def _written_object(
+    nodes: list[FieldNode],
+    type_name: str,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    entry: Callable[[str, list[FieldNode]], str | None],
 ) -> str | None:
-    selected = selected_fields(nodes, "PageInfo", fragments)
+    """The dict display answering the object's selection: `__typename` and each field's value
+    as `entry` writes it; None when it writes none (a field not answered from the row)."""
+    selected = selected_fields(nodes, type_name, fragments)
     if selected is None:
         return None
-    values = {
-        "__typename": "'PageInfo'",
-        "hasNextPage": "more",
-        "endCursor": "encode_cursor(k0(rows[-1][0]) if k0 else rows[-1][0]) if rows else None",
-    }
     entries = []
     for name, fields in selected.items():
-        value = values.get(fields[0].name.value)
+        field = fields[0].name.value
+        value = repr(type_name) if field == "__typename" else entry(field, fields)
         if value is None:
             return None
         entries.append(f"{name!r}: {value}")
-    return f"{{{', '.join(entries)}}}"
+    return "{" + ", ".join(entries) + "}"
+
+
+_PAGE_INFO = {
+    "hasNextPage": "more",
+    "endCursor": "encode_cursor(k0(rows[-1][0]) if k0 else rows[-1][0]) if rows else None",
+}
+
+
+def _page_info(
+    nodes: list[FieldNode], fragments: Mapping[str, FragmentDefinitionNode]
+) -> str | None:
+    return _written_object(nodes, "PageInfo", fragments, lambda field, _: _PAGE_INFO.get(field))
 
 
 def _edge(
@@ -274,24 +287,14 @@ def _edge(
     invoice_type: GraphQLObjectType,
     source: _Source,
 ) -> str | None:
-    selected = selected_fields(nodes, "InvoiceEdge", fragments)
-    if selected is None:
+    def entry(field: str, fields: list[FieldNode]) -> str | None:
+        if field == "cursor":
+            return f"encode_cursor({source.column('sequence')})"
+        if field == "node":
+            return _invoice(fields, fragments, invoice_type, source)
         return None
-    entries = []
-    for name, fields in selected.items():
-        field = fields[0].name.value
-        if field == "__typename":
-            entries.append(f"{name!r}: 'InvoiceEdge'")
-        elif field == "cursor":
-            entries.append(f"{name!r}: encode_cursor({source.column('sequence')})")
-        elif field == "node":
-            invoice = _invoice(fields, fragments, invoice_type, source)
-            if invoice is None:
-                return None
-            entries.append(f"{name!r}: {invoice}")
-        else:
-            return None
-    return f"{{{', '.join(entries)}}}"
+
+    return _written_object(nodes, "InvoiceEdge", fragments, entry)
 
 
 def _invoice(
@@ -300,31 +303,20 @@ def _invoice(
     invoice_type: GraphQLObjectType,
     source: _Source,
 ) -> str | None:
-    selected = selected_fields(nodes, "Invoice", fragments)
-    if selected is None:
-        return None
-    entries = []
-    for name, fields in selected.items():
-        field = fields[0].name.value
-        if field == "__typename":
-            entries.append(f"{name!r}: 'Invoice'")
-        elif field in _COLUMN_FIELDS:
-            column, attribute = _COLUMN_FIELDS[field]
-            field_type = invoice_type.fields[field].type
-            nullable = not isinstance(field_type, GraphQLNonNull)
-            leaf = field_type if nullable else field_type.of_type
-            if not is_leaf_type(leaf):
-                return None
-            coerce = output_coercer(leaf)
-            entries.append(f"{name!r}: {source.leaf(column, attribute, coerce, nullable)}")
-        elif field in _MONEY_FIELDS:
-            amount = _money(fields, fragments, source, _MONEY_FIELDS[field])
-            if amount is None:
-                return None
-            entries.append(f"{name!r}: {amount}")
-        else:
+    def entry(field: str, fields: list[FieldNode]) -> str | None:
+        if field in _MONEY_FIELDS:
+            return _money(fields, fragments, source, _MONEY_FIELDS[field])
+        if field not in _COLUMN_FIELDS:
             return None
-    return f"{{{', '.join(entries)}}}"
+        column, attribute = _COLUMN_FIELDS[field]
+        field_type = invoice_type.fields[field].type
+        nullable = not isinstance(field_type, GraphQLNonNull)
+        leaf = field_type if nullable else field_type.of_type
+        if not is_leaf_type(leaf):
+            return None
+        return source.leaf(column, attribute, output_coercer(leaf), nullable)
+
+    return _written_object(nodes, "Invoice", fragments, entry)
 
 
 def _money(
@@ -333,15 +325,7 @@ def _money(
     source: _Source,
     column: str,
 ) -> str | None:
-    selected = selected_fields(nodes, "Money", fragments)
-    if selected is None:
-        return None
-    entries = []
-    for name, fields in selected.items():
-        field = fields[0].name.value
-        if field not in ("__typename", "amount", "currency"):
-            return None
-        entries.append((name, field))
-    value, currency = source.amount(column)
-    values = {"__typename": "'Money'", "amount": value, "currency": currency}
-    return "{" + ", ".join(f"{name!r}: {values[field]}" for name, field in entries) + "}"
+    # Money.of's check, whatever the selection asks of the amount (its __typename alone too).
+    amount, currency = source.amount(column)
+    values = {"amount": amount, "currency": currency}
+    return _written_object(nodes, "Money", fragments, lambda field, _: values.get(field))

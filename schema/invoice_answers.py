@@ -211,7 +211,7 @@ def plan_connection(
         return None
     source = _Source(["sequence"])  # first: the cursors are made of it
     entries: list[str] = []
-    edge: str | None = None
+    edges: list[str] = []  # per `edges` asked (under one name or several), its edge's display
     for name, fields in selected.items():
         field = fields[0].name.value
         if field == "__typename":
@@ -227,7 +227,8 @@ def plan_connection(
             edge = _edge(fields, fragments, invoice_type, source)
             if edge is None:
                 return None
-            entries.append(f"{name!r}: edges")
+            entries.append(f"{name!r}: edges{len(edges)}")
+            edges.append(edge)
         else:
             return None
     count = len(source.columns)
@@ -235,13 +236,13 @@ def plan_connection(
         "def answer(rows, first, total, conversions):",
         "    more = len(rows) > first",
         "    rows = rows[:first]",
-        "    edges = []",
+        f"    ({''.join(f'k{i}, ' for i in range(count))}) = conversions",
     ]
-    lines.append(f"    ({''.join(f'k{i}, ' for i in range(count))}) = conversions")
-    if edge is not None:
+    lines += [f"    edges{number} = []" for number in range(len(edges))]
+    if edges:
         lines.append("    for row in rows:")
         lines += source.row_lines
-        lines.append(f"        edges.append({edge})")
+        lines += [f"        edges{number}.append({edge})" for number, edge in enumerate(edges)]
     lines.append(f"    return {{{', '.join(entries)}}}")
     text = "\n".join(lines)
     exec(text, source.names)  # written above from the schema's names and the selection's

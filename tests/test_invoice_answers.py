@@ -41,6 +41,8 @@ ANSWERED = {
         ...Page } } }
       fragment Page on InvoiceConnection { pageInfo { endCursor } edges { node { ...Inv } } }
       fragment Inv on Invoice { number ... on Invoice { status } }""",
+    "edges asked twice under two names": """{ organization { invoices(first: 2) {
+        numbers: edges { node { number } } cursors: edges { cursor node { id } } } } }""",
     "one invoice, more after it": """{ organization { invoices(first: 1) {
         pageInfo { hasNextPage endCursor } edges { node { number } } } } }""",
     "a status": """{ organization { invoices(first: 5, status: PAID) {

@@ -246,36 +246,22 @@ def _item_of(subscription: Subscription, item: SubscriptionItem) -> Subscription
     return item
 
 
-_FIRST_INVOICES = f'SELECT {listed(INVOICE_COLUMNS, "v")}, COUNT(*) OVER () FROM "invoice" v'
-_FIRST_INVOICE_PAGE = Statement(
-    _FIRST_INVOICES + " WHERE v.organization_id = $1 ORDER BY v.sequence DESC LIMIT $2"
-)
-_FIRST_INVOICE_PAGE_OF_STATUS = Statement(
-    _FIRST_INVOICES
-    + " WHERE v.organization_id = $1 AND v.status = $2 ORDER BY v.sequence DESC LIMIT $3"
-)
-
-
 async def first_invoices(
     organization_id: UUID, status: InvoiceStatus | None, limit: int
 ) -> tuple[list[Invoice], int]:
     """The newest `limit` invoices (of that status), and how many there are in all."""
-    if status is None:
-        rows = await _FIRST_INVOICE_PAGE.rows([organization_id, limit])
-    else:
-        rows = await _FIRST_INVOICE_PAGE_OF_STATUS.rows([organization_id, status.value, limit])
+    rows, total = await first_invoice_columns(organization_id, status, limit, INVOICE_COLUMNS)
     count = len(INVOICE_COLUMNS)
     build = builder(Invoice, INVOICE_COLUMNS)
-    found = [build(tuple(row)[:count]) for row in rows]
-    return found, int(rows[0][count]) if rows else 0
+    return [build(tuple(row)[:count]) for row in rows], total
 
 
 async def first_invoice_columns(
     organization_id: UUID, status: InvoiceStatus | None, limit: int, columns: tuple[str, ...]
 ) -> tuple[list[Any], int]:
-    """`first_invoices` reading only `columns`: the rows as the driver gives them (each with
-    the count after the columns; `column_conversions` makes them what the model would hold),
-    and how many invoices there are in all."""
+    """The newest `limit` invoices' `columns` (of that status), one statement per set of
+    columns: the rows as the driver gives them (each with the count after the columns;
+    `column_conversions` makes them what the model would hold), and how many there are in all."""
     statement = _COLUMN_PAGES.get((columns, status is None))
     if statement is None:
         if not set(columns) <= set(INVOICE_COLUMNS):

@@ -32,16 +32,10 @@ def builder(model: type[M], columns: tuple[str, ...]) -> Callable[[Sequence[Any]
     Written out as one function per model, columns and the meta's lists of fields (Tortoise.init
     sets them for the database it opened, so they are checked on every read), with no loop
     over the columns: building the first invoice page's 21 rows was most of its CPU."""
-    meta = model._meta
-    lists = (meta.db_native_fields, meta.db_default_fields, meta.db_complex_fields)
-    key = (model, columns, timezone.get_use_tz(), str(timezone.get_default_timezone()))
-    kept = _BUILDERS.get(key)
-    if kept is not None and all(a is b for a, b in zip(kept[0], lists, strict=True)):
-        return cast(Callable[[Sequence[Any]], M], kept[1])
-    conversions = _conversions(model)
-    build = _written_out(model, [conversions[column] for column in columns])
-    _BUILDERS[key] = (lists, build)
-    return build
+    return cast(
+        Callable[[Sequence[Any]], M],
+        _kept(_BUILDERS, model, columns, lambda: _written_out(model, _column_plan(model, columns))),
+    )
 
 
 def column_conversions(
@@ -49,16 +43,36 @@ def column_conversions(
 ) -> tuple[Callable[[Any], Any] | None, ...]:
     """What `builder(model, columns)` does to each column's value before setting it, None for
     a value set as it is: for an answer made straight from the rows (schema/answered.py)."""
+    return cast(
+        tuple[Callable[[Any], Any] | None, ...],
+        _kept(
+            _CONVERSIONS,
+            model,
+            columns,
+            lambda: tuple(
+                _null_kept(*conversion[1:]) for conversion in _column_plan(model, columns)
+            ),
+        ),
+    )
+
+
+def _kept(
+    table: dict[tuple[Any, ...], tuple[tuple[Any, ...], Any]],
+    model: type[Model],
+    columns: tuple[str, ...],
+    make: Callable[[], Any],
+) -> Any:
+    """What `make` made for the model's columns, kept while the meta's lists of fields are the
+    ones it was made from (Tortoise.init sets them for the database it opened)."""
     meta = model._meta
     lists = (meta.db_native_fields, meta.db_default_fields, meta.db_complex_fields)
     key = (model, columns, timezone.get_use_tz(), str(timezone.get_default_timezone()))
-    kept = _CONVERSIONS.get(key)
+    kept = table.get(key)
     if kept is not None and all(a is b for a, b in zip(kept[0], lists, strict=True)):
-        return cast(tuple[Callable[[Any], Any] | None, ...], kept[1])
-    conversions = _conversions(model)
-    found = tuple(_null_kept(*conversions[column][1:]) for column in columns)
-    _CONVERSIONS[key] = (lists, found)
-    return found
+        return kept[1]
+    made = make()
+    table[key] = (lists, made)
+    return made
 
 
 def _null_kept(
@@ -69,8 +83,10 @@ def _null_kept(
     return lambda value: None if value is None else convert(value)
 
 
-def _conversions(model: type[Model]) -> dict[str, tuple[str, Callable[[Any], Any] | None, bool]]:
-    """column -> (attribute, conversion or None, whether a null is converted too)."""
+def _column_plan(
+    model: type[Model], columns: tuple[str, ...]
+) -> list[tuple[str, Callable[[Any], Any] | None, bool]]:
+    """Per column: its attribute, its conversion or None, whether a null is converted too."""
     meta = model._meta
     conversions: dict[str, tuple[str, Callable[[Any], Any] | None, bool]] = {}
     for column, name, _ in meta.db_native_fields:
@@ -79,11 +95,11 @@ def _conversions(model: type[Model]) -> dict[str, tuple[str, Callable[[Any], Any
         conversions[column] = (name, field.field_type, False)
     for column, name, field in meta.db_complex_fields:
         conversions[column] = (name, _conversion(field), True)
-    return conversions
+    return [conversions[column] for column in columns]
 
 
-_BUILDERS: dict[tuple[Any, ...], tuple[tuple[Any, ...], Callable[[Sequence[Any]], Any]]] = {}
-_CONVERSIONS: dict[tuple[Any, ...], tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
+_BUILDERS: dict[tuple[Any, ...], tuple[tuple[Any, ...], Any]] = {}
+_CONVERSIONS: dict[tuple[Any, ...], tuple[tuple[Any, ...], Any]] = {}
 
 
 def _written_out(

@@ -33,6 +33,7 @@ from schema.answered import Answered, selected_fields
 from schema.context import Info
 from schema.invoice import encode_cursor
 from schema.plain_selections import output_coercer, unchanged_test
+from schema.selection_plans import PLANS as SELECTIONS
 
 # How `Invoice.of` sets an invoice field from its row's attribute of that column; None: as is.
 _COLUMN_FIELDS: dict[str, tuple[str, Callable[[Any], Any] | None]] = {
@@ -66,7 +67,6 @@ class Unusual(Exception):
 @dataclass(frozen=True, slots=True)
 class ConnectionPlan:
     columns: tuple[str, ...]
-    source: str  # the answer's function, written out once per selection
     _answer: Callable[[Sequence[Any], int, int, Conversions], dict[str, Any]]
 
     def answer(
@@ -84,10 +84,11 @@ class ConnectionPlan:
 
 class _Plans:
     """Plans by the identity of the field's nodes (a parsed document is kept and reused by the
-    parser cache), each kept with its nodes so that no id is reused while it is known."""
+    parser cache), each kept with its nodes so that no id is reused while it is known, in a
+    table bounded as the selections' own (schema/selection_plans.py)."""
 
     def __init__(self) -> None:
-        self._known: dict[tuple[int, ...], tuple[tuple[FieldNode, ...], ConnectionPlan | None]] = {}
+        self._known: dict[Any, tuple[Any, ConnectionPlan | None]] = {}
 
     def plan(
         self,
@@ -100,9 +101,7 @@ class _Plans:
         if known is not None:
             return known[1]
         plan = plan_connection(nodes, fragments, schema)
-        if len(self._known) >= 256:
-            self._known.clear()
-        self._known[key] = (tuple(nodes), plan)
+        SELECTIONS.keep(self._known, key, tuple(nodes), plan)
         return plan
 
 
@@ -244,9 +243,10 @@ def plan_connection(
         lines += source.row_lines
         lines += [f"        edges{number}.append({edge})" for number, edge in enumerate(edges)]
     lines.append(f"    return {{{', '.join(entries)}}}")
-    text = "\n".join(lines)
-    exec(text, source.names)  # written above from the schema's names and the selection's
-    return ConnectionPlan(tuple(source.columns), text, source.names["answer"])
+    exec(
+        "\n".join(lines), source.names
+    )  # written above from the schema's names and the selection's
+    return ConnectionPlan(tuple(source.columns), source.names["answer"])
 
 
 def _written_object(

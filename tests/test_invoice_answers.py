@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from billing.errors import ErrorCode
-from resolvers import hot_reads
+from resolvers import invoices
 from schema import invoice_answers
 from schema.invoice_answers import ConnectionPlan, Unusual
 from tests.conftest import token_for
@@ -159,19 +159,19 @@ async def test_a_row_it_cannot_answer_goes_the_ordinary_way(
 ) -> None:
     """A null number (non-null in the schema) is not answered from the row: the ordinary way
     reads the page again and answers it (here, from the real rows)."""
-    read = hot_reads.first_invoice_columns
+    read = invoices.first_page_columns  # the answer's read, not the ordinary way's
     nulled: list[int] = []
 
-    async def without_numbers(*args: Any) -> tuple[list[Any], int]:
-        rows, total = await read(*args)
+    async def without_numbers(*args: Any) -> tuple[list[Any], int, Any]:
+        rows, total, conversions = await read(*args)
         columns = args[-1]
         changed = [list(row) for row in rows]
         for row in changed:
             row[columns.index("number")] = None
         nulled.append(len(rows))
-        return changed, total
+        return changed, total, conversions
 
-    monkeypatch.setattr(hot_reads, "first_invoice_columns", without_numbers)
+    monkeypatch.setattr(invoice_answers, "first_page_columns", without_numbers)
     answer, answered = await _both_ways(
         client, monkeypatch, ANSWERED["the benchmark's page"], {"first": 3}
     )

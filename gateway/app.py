@@ -343,6 +343,7 @@ def create_app(
             finally:
                 if warm_up is not None:
                     warm_up.cancel()
+                endpoint.rate_limits.close()
 
     @asynccontextmanager
     async def started(_: Starlette) -> AsyncIterator[None]:

@@ -10,18 +10,24 @@ FAILURES_THEN_HIT is the GraphQL request's one round trip (gateway/auth_failures
 reads its address's failed-authentication window as `limits`' `test` would (moving_window.lua's
 search, the same key `authentication_failed` writes to) and, only while that window has room,
 spends the caller's units as HIT_AND_WINDOW does. A full failures window answers -1 with that
-window's oldest entry and count, and spends nothing."""
+window's oldest entry and count, and spends nothing.
+
+Both run on the process's own pipelined connection (gateway/script_connection.py) when REDIS_URL
+is a plain redis:// URL, and through the storage's redis-py client otherwise."""
 
 from __future__ import annotations
 
 import enum
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from limits import RateLimitItem
 from limits.aio.storage import RedisStorage
 from limits.aio.storage.redis.redispy import RedispyBridge
 from limits.util import WindowStats
+
+from gateway.script_connection import Script, ScriptConnection, has_own_connection
 
 _FUNCTIONS = """
 local function window(key, limit, start)
@@ -104,14 +110,29 @@ class HitAndWindow:
     """`MovingWindowRateLimiter.hit` then `.get_window_stats` on `storage`, in one call; with
     `after_failures`, `.test` of the failures window first, in the same call."""
 
-    def __init__(self, storage: RedisStorage) -> None:
+    def __init__(
+        self, storage: RedisStorage, redis_url: str | None = None, connect_timeout: float = 0.5
+    ) -> None:
+        """`redis_url`: the URL `storage` was opened with, for a connection of its own."""
         bridge = storage.bridge
         assert isinstance(bridge, RedispyBridge)  # gateway/rate_limits.py asks for redis-py
         self._bridge = bridge
-        connection = bridge.get_connection()
-        self._script = connection.register_script(HIT_AND_WINDOW.encode())
-        self._failures_then_hit = connection.register_script(FAILURES_THEN_HIT.encode())
         self.errors = storage.base_exceptions
+        self._own: ScriptConnection | None = None
+        self._script: Callable[..., Awaitable[Any]]
+        self._failures_then_hit: Callable[..., Awaitable[Any]]
+        if redis_url is not None and has_own_connection(redis_url):
+            self._own = ScriptConnection(redis_url, connect_timeout=connect_timeout)
+            self._script = _OwnScript(self._own, HIT_AND_WINDOW.encode())
+            self._failures_then_hit = _OwnScript(self._own, FAILURES_THEN_HIT.encode())
+        else:
+            connection = bridge.get_connection()
+            self._script = connection.register_script(HIT_AND_WINDOW.encode())
+            self._failures_then_hit = connection.register_script(FAILURES_THEN_HIT.encode())
+
+    def close(self) -> None:
+        if self._own is not None:
+            self._own.close()
 
     async def __call__(self, item: RateLimitItem, key: str, cost: int) -> tuple[bool, WindowStats]:
         expiry = item.get_expiry()
@@ -149,6 +170,17 @@ class HitAndWindow:
         if answer[0] == -1:
             return Outcome.FAILING, _stats(answer, failures, timestamp)
         return Outcome.SPENT if answer[0] else Outcome.REFUSED, _stats(answer, item, timestamp)
+
+
+class _OwnScript:
+    """A script run as redis-py's registered scripts are called: keys and args by name."""
+
+    def __init__(self, connection: ScriptConnection, source: bytes) -> None:
+        self._connection = connection
+        self._script = Script(source)
+
+    async def __call__(self, *, keys: list[str], args: list[Any]) -> Any:
+        return await self._connection.run(self._script, keys, args)
 
 
 def _stats(answer: list[Any], item: RateLimitItem, timestamp: float) -> WindowStats:

@@ -106,7 +106,9 @@ class RateLimits:
                 socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
             )
             self._shared = MovingWindowRateLimiter(storage)
-            self._shared_hit = HitAndWindow(storage)
+            self._shared_hit = HitAndWindow(
+                storage, settings.redis_url, connect_timeout=REDIS_TIMEOUT_SECONDS
+            )
         # Addresses refused for failed authentications, until their window's oldest failure
         # leaves it: the window stays full until then, so Redis would refuse them too.
         self._failing_until: dict[str, float] = {}
@@ -148,6 +150,11 @@ class RateLimits:
                 f"this request weighs {weight}. Retry in {decision.headers()['Retry-After']} s.",
             )
         return decision
+
+    def close(self) -> None:
+        """Closes the process's own Redis connection (gateway/script_connection.py)."""
+        if self._shared_hit is not None:
+            self._shared_hit.close()
 
     def known_failing(self, address: str) -> RateLimited | None:
         """The refusal of an address this process has seen spend its failed-authentication

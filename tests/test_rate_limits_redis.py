@@ -20,6 +20,7 @@ from redis.exceptions import RedisError
 
 from gateway.rate_limit_script import HitAndWindow, Outcome
 from gateway.rate_limits import redis_storage_uri
+from gateway.script_connection import _Protocol
 from gateway.trusted_documents import document_hash
 from tests.conftest import Gateway, bearer, error_codes, persisted
 from tests.test_rate_limits import VIEWER
@@ -198,14 +199,22 @@ async def test_a_redis_that_never_answers_holds_a_request_at_most_its_timeout(
     assert any("Rate limits: Redis did not answer" in w for w in warnings)
 
 
-async def test_one_round_trip_hit_answers_as_the_limits_package(redis_prefix: str) -> None:
+# The process's own connection (gateway/script_connection.py), and redis-py's for the URLs it
+# does not serve.
+CONNECTIONS = pytest.mark.parametrize("own_connection", [True, False], ids=["own", "redis-py"])
+
+
+@CONNECTIONS
+async def test_one_round_trip_hit_answers_as_the_limits_package(
+    redis_prefix: str, own_connection: bool
+) -> None:
     """gateway/rate_limit_script.py against `limits`' hit then get_window_stats: the same
     decisions, windows and entries, each on a key of its own under the same budget."""
     storage = RedisStorage(
         redis_storage_uri(REDIS_URL), implementation="redispy", key_prefix=redis_prefix
     )
     limiter = MovingWindowRateLimiter(storage)
-    one_call = HitAndWindow(storage)
+    one_call = HitAndWindow(storage, REDIS_URL if own_connection else None)
     item = parse("10/minute")
     for cost in (1, 3, 2, 4, 1, 10, 1):
         allowed, stats = await one_call(item, "script", cost)
@@ -229,15 +238,22 @@ async def test_a_signed_in_graphql_request_makes_one_redis_round_trip(
     gateway: Gateway, redis_prefix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Its address's failed-authentication budget is checked and its weight spent by one
-    script (gateway/rate_limit_script.py FAILURES_THEN_HIT)."""
+    script (gateway/rate_limit_script.py FAILURES_THEN_HIT), on the process's own connection
+    (gateway/script_connection.py): redis-py sends nothing."""
     commands: list[str] = []
     execute: Callable[..., Awaitable[object]] = Redis.execute_command
+    call = _Protocol.call
 
     async def counted(self: Redis, *args: object, **options: object) -> object:
-        commands.append(str(args[0]))
+        commands.append(f"redis-py {args[0]}")
         return await execute(self, *args, **options)
 
+    def counted_own(self: _Protocol, command: tuple[bytes, ...]) -> object:
+        commands.append(command[0].decode())
+        return call(self, command)
+
     monkeypatch.setattr(Redis, "execute_command", counted)
+    monkeypatch.setattr(_Protocol, "call", counted_own)
     shared = {"REDIS_URL": REDIS_URL, "GATEWAY_REDIS_KEY_PREFIX": redis_prefix}
     owner = await bearer("owner@acme.test")
     async with gateway(**shared) as http:
@@ -296,8 +312,9 @@ async def test_redis_down_still_refuses_credentials_from_a_failing_address(
     assert any("Rate limits: Redis did not answer" in w for w in warnings)
 
 
+@CONNECTIONS
 async def test_the_one_round_trip_failures_check_answers_as_the_limits_package(
-    redis_prefix: str,
+    redis_prefix: str, own_connection: bool
 ) -> None:
     """FAILURES_THEN_HIT refuses exactly when `limits`' test of the failures window would, with
     that window's stats, and then spends nothing; otherwise it spends as HIT_AND_WINDOW."""
@@ -305,7 +322,7 @@ async def test_the_one_round_trip_failures_check_answers_as_the_limits_package(
         redis_storage_uri(REDIS_URL), implementation="redispy", key_prefix=redis_prefix
     )
     limiter = MovingWindowRateLimiter(storage)
-    one_call = HitAndWindow(storage)
+    one_call = HitAndWindow(storage, REDIS_URL if own_connection else None)
     failures, budget = parse("3/minute"), parse("10/minute")
     for failed in range(5):
         outcome, stats = await one_call.after_failures(failures, "address", budget, "caller", 2)

@@ -5,6 +5,7 @@ made the model instance Tortoise itself builds (as `Model._init_from_db` does)."
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
@@ -149,7 +150,19 @@ def _conversion(field: Field[Any]) -> Callable[[Any], Any]:
             return value.astimezone(zone)
         return convert(value)
 
+    if zone is UTC or getattr(zone, "key", None) in ("UTC", "Etc/UTC"):
+        _UTC_KEPT.add(aware)
     return aware
+
+
+_UTC_KEPT: weakref.WeakSet[Callable[[Any], Any]] = weakref.WeakSet()
+
+
+def keeps_utc(conversion: Callable[[Any], Any] | None) -> bool:
+    """Whether `conversion` (one of `column_conversions`) makes an aware UTC datetime, as
+    asyncpg reads it, the same instant in UTC: Tortoise's zone is UTC, so its `isoformat` is
+    the value's own."""
+    return conversion is not None and conversion in _UTC_KEPT
 
 
 class Statement:

@@ -14,12 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
+    GraphQLEnumType,
+    GraphQLLeafType,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
@@ -28,6 +32,7 @@ from graphql import (
 
 from billing import money
 from billing.invoices import InvoiceStatus
+from resolvers.hot_statements import keeps_utc
 from resolvers.invoices import first_page_columns
 from schema.answered import Answered, selected_fields
 from schema.context import Info
@@ -130,7 +135,15 @@ class _Source:
 
     def __init__(self, columns: list[str]) -> None:
         self.columns = columns
-        self.names: dict[str, Any] = {"Unusual": Unusual, "encode_cursor": encode_cursor}
+        self.names: dict[str, Any] = {
+            "Unusual": Unusual,
+            "encode_cursor": encode_cursor,
+            "keeps_utc": keeps_utc,
+            "enum_names": enum_names,
+            "datetime": datetime,
+            "UTC": UTC,
+        }
+        self.call_lines: list[str] = []  # once a call, before the rows
         self.row_lines: list[str] = []  # per row: conversions and checks
         self.read: dict[int, str] = {}  # column index -> its local variable, converted
 
@@ -141,9 +154,7 @@ class _Source:
 
     def column(self, column: str) -> str:
         """The local variable holding the column's value as the model holds it."""
-        if column not in self.columns:
-            self.columns.append(column)
-        at = self.columns.index(column)
+        at = self._listed(column)
         if at not in self.read:
             variable = f"c{at}"
             self.row_lines += [
@@ -155,11 +166,86 @@ class _Source:
         return self.read[at]
 
     def leaf(
-        self, column: str, attribute: Callable[[Any], Any] | None, coerce: Any, nullable: bool
+        self,
+        column: str,
+        attribute: Callable[[Any], Any] | None,
+        leaf_type: GraphQLLeafType,
+        nullable: bool,
     ) -> str:
         """The local variable holding the field's completed value."""
+        coerce = output_coercer(leaf_type)
+        if attribute is None and _writes_isoformat(leaf_type, coerce):
+            return self._datetime(column, coerce, nullable)
+        if attribute is None and isinstance(leaf_type, GraphQLEnumType):
+            return self._enum(column, coerce, nullable, leaf_type)
         value = self.column(column)
         variable = f"f{len(self.row_lines)}"
+        self.row_lines += self._completed(variable, value, attribute, coerce, nullable, 8)
+        return variable
+
+    def _datetime(self, column: str, coerce: Any, nullable: bool) -> str:
+        """A UTC datetime's ISO text straight from the driver's value when its conversion keeps
+        it in UTC (`keeps_utc`, tested once a call): what converting, then coercing, writes."""
+        at, variable, raw = (
+            self._listed(column),
+            f"f{len(self.row_lines)}",
+            f"r{len(self.row_lines)}",
+        )
+        if f"    u{at} = keeps_utc(k{at})" not in self.call_lines:
+            self.call_lines.append(f"    u{at} = keeps_utc(k{at})")
+        self.row_lines += [
+            f"        {raw} = row[{at}]",
+            f"        if u{at} and type({raw}) is datetime and {raw}.tzinfo is UTC:",
+            f"            {variable} = {raw}.isoformat()",
+            "        else:",
+            *self._converted(raw, at, 12),
+            *self._completed(variable, raw, None, coerce, nullable, 12),
+        ]
+        return variable
+
+    def _enum(self, column: str, coerce: Any, nullable: bool, enum: GraphQLEnumType) -> str:
+        """An enum's name found by the driver's value in a table of what converting, then
+        coercing, makes of each of the enum's values (`enum_names`, once a call); any other
+        value (a null too) goes the whole way."""
+        at, variable, raw = (
+            self._listed(column),
+            f"f{len(self.row_lines)}",
+            f"r{len(self.row_lines)}",
+        )
+        values = self.name("values", tuple(value.value for value in enum.values.values()))
+        table = f"t{len(self.row_lines)}"
+        self.call_lines.append(
+            f"    {table} = enum_names(k{at}, {self.name('coerce', coerce)}, {values})"
+        )
+        self.row_lines += [
+            f"        {raw} = row[{at}]",
+            f"        {variable} = {table}.get({raw})",
+            f"        if {variable} is None:",
+            *self._converted(raw, at, 12),
+            *self._completed(variable, raw, None, coerce, nullable, 12),
+        ]
+        return variable
+
+    def _listed(self, column: str) -> int:
+        if column not in self.columns:
+            self.columns.append(column)
+        return self.columns.index(column)
+
+    @staticmethod
+    def _converted(variable: str, at: int, indent: int) -> list[str]:
+        pad = " " * indent
+        return [f"{pad}if k{at} is not None:", f"{pad}    {variable} = k{at}({variable})"]
+
+    def _completed(
+        self,
+        variable: str,
+        value: str,
+        attribute: Callable[[Any], Any] | None,
+        coerce: Any,
+        nullable: bool,
+        indent: int,
+    ) -> list[str]:
+        """Lines setting `variable` to the completed value of the converted `value`."""
         if attribute is not None:
             attributed = f"{self.name('attribute', attribute)}({value})"
         else:
@@ -168,23 +254,19 @@ class _Source:
         test = unchanged_test(coerce, variable)
         call = f"{self.name('coerce', coerce)}({variable})"
         completed = f"{variable} if {test} else {call}" if test else call
-        indent = "        "
+        pad = " " * indent
         if nullable:
-            self.row_lines += [
-                f"        if {value} is None:",
-                f"            {variable} = None",
-                "        else:",
-            ]
-            indent += "    "
+            lines = [f"{pad}if {value} is None:", f"{pad}    {variable} = None", f"{pad}else:"]
+            pad += "    "
         else:
-            self.row_lines += [f"        if {value} is None:", "            raise Unusual"]
-        self.row_lines += [
-            f"{indent}{variable} = {attributed}",
-            f"{indent}{variable} = {completed}",
-            f"{indent}if {variable} is None:",
-            f"{indent}    raise Unusual",
+            lines = [f"{pad}if {value} is None:", f"{pad}    raise Unusual"]
+        return [
+            *lines,
+            f"{pad}{variable} = {attributed}",
+            f"{pad}{variable} = {completed}",
+            f"{pad}if {variable} is None:",
+            f"{pad}    raise Unusual",
         ]
-        return variable
 
     def amount(self, column: str) -> tuple[str, str]:
         value, currency = self.column(column), self.column("currency")
@@ -237,6 +319,7 @@ def plan_connection(
         "    rows = rows[:first]",
         f"    ({''.join(f'k{i}, ' for i in range(count))}) = conversions",
     ]
+    lines += source.call_lines
     lines += [f"    edges{number} = []" for number in range(len(edges))]
     if edges:
         lines.append("    for row in rows:")
@@ -247,6 +330,49 @@ def plan_connection(
         "\n".join(lines), source.names
     )  # written above from the schema's names and the selection's
     return ConnectionPlan(tuple(source.columns), source.names["answer"])
+
+
+# Two instants in UTC, as asyncpg reads them and as Tortoise's zone holds them.
+_ISO_PROBES = (
+    datetime(2026, 3, 1, tzinfo=UTC),
+    datetime(2026, 3, 1, 12, 30, 5, 120, tzinfo=ZoneInfo("UTC")),
+)
+
+
+def _writes_isoformat(leaf_type: GraphQLLeafType, coerce: Any) -> bool:
+    """Whether the scalar writes an aware datetime as its `isoformat` (Strawberry's DateTime)."""
+    if leaf_type.name != "DateTime":
+        return False
+    try:
+        return all(coerce(probe) == probe.isoformat() for probe in _ISO_PROBES)
+    except Exception:
+        return False
+
+
+_ENUM_NAMES: dict[tuple[Any, Any], dict[Any, str]] = {}
+
+
+def enum_names(
+    conversion: Callable[[Any], Any] | None, coerce: Callable[[Any], Any], values: Sequence[Any]
+) -> dict[Any, str]:
+    """For each of an enum's values as a column holds it, the name converting it (the model's
+    field) and then coercing it (the enum's scalar) answers; values either refuses are left out.
+    Kept per conversion and coercion, in a bounded table."""
+    key = (conversion, coerce)
+    names = _ENUM_NAMES.get(key)
+    if names is None:
+        names = {}
+        for value in values:
+            try:
+                completed = coerce(value if conversion is None else conversion(value))
+            except Exception:  # refused: that value goes the whole way
+                continue
+            if type(completed) is str:
+                names[value] = completed
+        if len(_ENUM_NAMES) >= 256:
+            _ENUM_NAMES.clear()
+        _ENUM_NAMES[key] = names
+    return names
 
 
 def _written_object(
@@ -315,7 +441,7 @@ def _invoice(
         leaf = field_type if nullable else field_type.of_type
         if not is_leaf_type(leaf):
             return None
-        return source.leaf(column, attribute, output_coercer(leaf), nullable)
+        return source.leaf(column, attribute, leaf, nullable)
 
     return _written_object(nodes, "Invoice", fragments, entry)
 

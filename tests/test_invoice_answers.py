@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -239,3 +240,55 @@ def test_the_plan_reads_only_the_columns_asked() -> None:
         "edges": [{"cursor": "aW52b2ljZTo5"}],
     }
     assert json.dumps(plan.answer([], 1, 0, (None,))) == '{"totalCount": 0, "edges": []}'
+
+
+def _datetime_conversion(zone: str) -> Any:
+    from tortoise import timezone
+    from tortoise.fields import DatetimeField
+
+    from resolvers.hot_statements import _conversion
+
+    with pytest.MonkeyPatch.context() as patch:  # the zone Tortoise was configured with
+        patch.setattr(timezone, "get_default_timezone", lambda: ZoneInfo(zone))
+        return _conversion(DatetimeField(null=True))
+
+
+@pytest.mark.parametrize(
+    ("zone", "value", "written"),
+    [
+        # Tortoise's zone UTC: asyncpg's UTC value written as it is, as converting it writes it.
+        ("UTC", datetime(2026, 3, 1, 9, 5, 7, 120, tzinfo=UTC), "2026-03-01T09:05:07.000120+00:00"),
+        ("UTC", datetime(2026, 3, 1, tzinfo=ZoneInfo("UTC")), "2026-03-01T00:00:00+00:00"),
+        # Another zone: the model's value is that zone's, and so is the answer.
+        ("Europe/Rome", datetime(2026, 3, 1, tzinfo=UTC), "2026-03-01T01:00:00+01:00"),
+        ("Europe/Rome", datetime(2026, 7, 1, tzinfo=UTC), "2026-07-01T02:00:00+02:00"),
+    ],
+)
+def test_a_date_is_written_as_the_model_holds_it(zone: str, value: datetime, written: str) -> None:
+    from resolvers.hot_statements import keeps_utc
+
+    plan = _plan("{ organization { invoices { edges { node { issuedAt paidAt } } } } }")
+    assert plan.columns == ("sequence", "issued_at", "paid_at")
+    conversion = _datetime_conversion(zone)
+    assert keeps_utc(conversion) is (zone == "UTC")
+    assert conversion(value).isoformat() == written  # what the ordinary way writes
+    answer = plan.answer([[1, value, None]], 20, 1, (None, conversion, conversion))
+    assert answer["edges"][0]["node"] == {"issuedAt": written, "paidAt": None}
+    with pytest.raises(Unusual):  # issuedAt is non-null
+        plan.answer([[1, None, value]], 20, 1, (None, conversion, conversion))
+
+
+def test_a_status_is_written_by_its_table_and_a_value_outside_it_goes_the_whole_way() -> None:
+    from models import Invoice
+
+    plan = _plan("{ organization { invoices { edges { node { status } } } } }")
+    assert plan.columns == ("sequence", "status")
+    conversion = Invoice._meta.fields_map["status"].to_python_value
+    names = invoice_answers.enum_names(conversion, lambda member: member.name, ("PAID", "NOPE"))
+    assert names == {"PAID": "PAID"}  # NOPE: the conversion refuses it, so it is left out
+    for raw in ("PAID", "OPEN", "VOID"):
+        answer = plan.answer([[1, raw]], 20, 1, (None, conversion))
+        assert answer["edges"][0]["node"] == {"status": raw}
+    for refused in ("NOPE", None, ["PAID"]):
+        with pytest.raises(Unusual):
+            plan.answer([[1, refused]], 20, 1, (None, conversion))

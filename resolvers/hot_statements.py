@@ -33,8 +33,9 @@ def builder(model: type[M], columns: tuple[str, ...]) -> Callable[[Sequence[Any]
     Written out as one function per model, columns and the meta's lists of fields (Tortoise.init
     sets them for the database it opened, so they are checked on every read), with no loop
     over the columns: building the first invoice page's 21 rows was most of its CPU."""
+    # The types as text: `Callable[...]` written out is built anew on every call (about 1 µs).
     return cast(
-        Callable[[Sequence[Any]], M],
+        "Callable[[Sequence[Any]], M]",
         _kept(_BUILDERS, model, columns, lambda: _written_out(model, _column_plan(model, columns))),
     )
 
@@ -45,7 +46,7 @@ def column_conversions(
     """What `builder(model, columns)` does to each column's value before setting it, None for
     a value set as it is: for an answer made straight from the rows (schema/answered.py)."""
     return cast(
-        tuple[Callable[[Any], Any] | None, ...],
+        "tuple[Callable[[Any], Any] | None, ...]",
         _kept(
             _CONVERSIONS,
             model,
@@ -66,13 +67,19 @@ def _kept(
     """What `make` made for the model's columns, kept while the meta's lists of fields are the
     ones it was made from (Tortoise.init sets them for the database it opened)."""
     meta = model._meta
-    lists = (meta.db_native_fields, meta.db_default_fields, meta.db_complex_fields)
-    key = (model, columns, timezone.get_use_tz(), str(timezone.get_default_timezone()))
+    # Tortoise keeps its zone (a cached tzinfo) and USE_TZ once read: looked up, not formatted.
+    key = (model, columns, timezone.get_use_tz(), timezone.get_default_timezone())
     kept = table.get(key)
-    if kept is not None and all(a is b for a, b in zip(kept[0], lists, strict=True)):
-        return kept[1]
+    if kept is not None:
+        (native, default, complex_), made = kept
+        if (
+            native is meta.db_native_fields
+            and default is meta.db_default_fields
+            and complex_ is meta.db_complex_fields
+        ):
+            return made
     made = make()
-    table[key] = (lists, made)
+    table[key] = ((meta.db_native_fields, meta.db_default_fields, meta.db_complex_fields), made)
     return made
 
 

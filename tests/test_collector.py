@@ -33,10 +33,10 @@ async def test_a_serving_app_tunes_the_collector_once_started(
     monkeypatch.setattr(collector, "WARM_UP_SECONDS", 0.01)
     monkeypatch.setattr(collector, "freeze_after_warm_up", lambda: warmed_up.append(True))
     gc.unfreeze()
-    young, middle, _ = gc.get_threshold()
+    _, middle, _ = gc.get_threshold()
     app = create_app(settings, clock, manage_database=False, tune_collector=True)
     async with app.router.lifespan_context(app):
-        assert gc.get_threshold() == (young, middle, collector.FULL_EVERY)
+        assert gc.get_threshold() == (collector.YOUNG, middle, collector.FULL_EVERY)
         assert gc.get_freeze_count() > 10_000  # the schema, Tortoise, the modules
         await asyncio.sleep(0.05)
         assert warmed_up == [True]  # once, after WARM_UP_SECONDS

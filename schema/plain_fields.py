@@ -128,13 +128,7 @@ class PlainFieldsExecution(StrawberryGraphQLCoreExecutionContext):
         """An object whose whole selection is plain (schema/plain_selections.py) answered by its
         reader; any other, or one its reader leaves to the ordinary way, as there."""
         if self.shortcut and position_context is None:
-            key = (return_type, id(field_details_list))
-            known = self._readers.get(key)
-            if known is None:
-                reader = self._reader(return_type, field_details_list)
-                self._readers[key] = (field_details_list, reader)
-            else:
-                reader = known[1]
+            reader = self._known_reader(return_type, field_details_list)
             if reader is not None:
                 answer = reader(result)
                 if answer is not Undefined:
@@ -142,6 +136,42 @@ class PlainFieldsExecution(StrawberryGraphQLCoreExecutionContext):
         return super().collect_and_execute_subfields(
             return_type, field_details_list, path, result, position_context
         )
+
+    def complete_iterable_value(
+        self,
+        item_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        info: Any,
+        path: Path,
+        items: Any,
+        position_context: Any,
+    ) -> Any:
+        """A list of objects whose selection is plain, each answered by its reader (the
+        cards, the plan items, the meters); graphql-core completes each item otherwise (and
+        the whole list again, when one item needs the ordinary way: a null, an awaitable, a
+        value its reader leaves to it), with its errors and their paths."""
+        if self.shortcut and position_context is None and type(items) is list:
+            object_type = item_type.of_type if type(item_type) is GraphQLNonNull else item_type
+            if type(object_type) is GraphQLObjectType and object_type.is_type_of is None:
+                reader = self._known_reader(object_type, field_details_list)
+                if reader is not None and self.get_stream_usage(field_details_list, path) is None:
+                    answers = _read_all(reader, items, self.is_awaitable)
+                    if answers is not None:
+                        return answers
+        return super().complete_iterable_value(
+            item_type, field_details_list, info, path, items, position_context
+        )
+
+    def _known_reader(
+        self, return_type: GraphQLObjectType, field_details_list: FieldDetailsList
+    ) -> Reader | None:
+        key = (return_type, id(field_details_list))
+        known = self._readers.get(key)
+        if known is not None:
+            return known[1]
+        reader = self._reader(return_type, field_details_list)
+        self._readers[key] = (field_details_list, reader)
+        return reader
 
     def _reader(
         self, return_type: GraphQLObjectType, field_details_list: FieldDetailsList
@@ -367,6 +397,19 @@ def _coerced(
     except Exception:
         return Undefined
     return Undefined if coerced is None else coerced
+
+
+def _read_all(reader: Reader, items: list[Any], is_awaitable: Any) -> list[Any] | None:
+    """Each item's answer, or None when one of them must go the ordinary way."""
+    answers = []
+    for item in items:
+        if item is None or is_awaitable(item):
+            return None
+        answer = reader(item)
+        if answer is Undefined:
+            return None
+        answers.append(answer)
+    return answers
 
 
 def _weak_helpers(execution: PlainFieldsExecution) -> GraphQLResolveInfoHelpers:

@@ -441,6 +441,23 @@ class Query:
         nothing.dog = Cat(name="not a dog", lives=1)  # type: ignore[assignment]
         return nothing
 
+    @strawberry.field
+    def many(self) -> list[Secretive]:
+        return [_secretive(), _secretive(0)]
+
+    @strawberry.field
+    def many_with_a_wrong_one(self) -> list[Secretive]:
+        nothing = Secretive(open=None, secret=None, must=None, shout="", renamed="")  # type: ignore[arg-type]
+        return [_secretive(), nothing, _secretive(0)]
+
+    @strawberry.field
+    def some(self) -> list[Secretive | None] | None:
+        return [_secretive(0), None, _secretive()]
+
+    @strawberry.field
+    async def later_many(self) -> list[Secretive]:
+        return [_secretive(0), _secretive()]
+
 
 class _ToyExecution(PlainFieldsExecution):
     pass
@@ -483,6 +500,12 @@ TOY_DOCUMENTS = [
     # interfaces, unions and is_type_of reached through an attribute
     "{ thing { pet { name ... on Dog { barks } } animal { ... on Cat { lives } } dog { name } } }",
     "{ wrong { dog { name } } }",
+    # lists of objects: each read by its reader, or the whole list the ordinary way
+    "{ many { open colour count inner { open colours } } laterMany { a: open count } }",
+    "{ manyWithAWrongOne { open colour } }",
+    "{ some { open inner { open } } }",
+    "{ many { open problem } }",
+    "{ many { open pet { name } } }",
     # introspection and __typename
     '{ __typename thing { __typename inner { __typename } } __type(name: "Colour") { name } }',
 ]
@@ -535,3 +558,22 @@ async def test_an_extension_resolving_every_field_turns_the_shortcut_off(
         "thing": {"open": "O", "differentName": "R", "inner": {"open": "O", "colour": "BLUE"}}
     }
     assert shortcut_count.leaves == 0
+
+
+async def test_a_plain_list_of_objects_is_read_by_its_reader_unless_an_item_is_unusual(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    read_all = plain_fields_module._read_all
+    read: list[bool] = []
+
+    def counted(*args: Any) -> Any:
+        answers = read_all(*args)
+        read.append(answers is not None)
+        return answers
+
+    monkeypatch.setattr(plain_fields_module, "_read_all", counted)
+    # read; then the ordinary way for a null item, and for a null in a non-null field
+    for document in ("{ many { open } some { open } }", "{ manyWithAWrongOne { open } }"):
+        result = await toy_shortcut.execute(document)
+        _assert_toy_same(document, result, await toy_stock.execute(document))
+    assert read == [True, False, False]

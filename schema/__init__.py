@@ -6,8 +6,10 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.execution import PreExecutionError
 
 from schema.coupon_provisioning import CouponMutation
 from schema.input_limits import document_limits, guard_arguments
@@ -20,7 +22,7 @@ from schema.provisioning import ProvisioningMutation, ProvisioningQuery
 from schema.query import Query as GatewayQuery
 from schema.resolver_fields import lean_resolvers
 from schema.staff import StaffMutation
-from schema.validation_cache import TextValidationCache
+from schema.validation_cache import keep_parsing_and_validation
 from schema.webhooks import WebhookMutation, WebhookQuery
 
 Query = merge_types(
@@ -40,6 +42,18 @@ Mutation = merge_types(
 
 
 class GatewaySchema(strawberry.Schema):
+    async def _prepare_operation_async(
+        self, context: ExecutionContext, extensions_runner: SchemaExtensionsRunner
+    ) -> PreExecutionError | None:
+        keep_parsing_and_validation(context)  # schema/validation_cache.py
+        return await super()._prepare_operation_async(context, extensions_runner)
+
+    def _prepare_operation_sync(
+        self, context: ExecutionContext, extensions_runner: SchemaExtensionsRunner
+    ) -> ExecutionResult | None:
+        keep_parsing_and_validation(context)
+        return super()._prepare_operation_sync(context, extensions_runner)
+
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         # Expected errors (permissions, bad input) are answers, not incidents; schema.errors logs
         # the unexpected ones once, with their traceback, when the response is made.
@@ -49,11 +63,8 @@ class GatewaySchema(strawberry.Schema):
 schema = GatewaySchema(
     query=Query,
     mutation=Mutation,
-    # Classes or factories, never instances: an instance would share state between requests.
-    extensions=[
-        lambda: ParserCache(maxsize=256),
-        lambda: TextValidationCache(maxsize=256),
-    ],
+    # No schema extensions: their hooks wrap every request's steps. Parsing and validation are
+    # kept per document text by GatewaySchema (schema/validation_cache.py).
     execution_context_class=PlainFieldsExecution,
 )
 STRAWBERRY_RESOLVERS = lean_resolvers(schema)  # before guard_arguments wraps them

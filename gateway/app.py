@@ -213,7 +213,11 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
         await self._spend(request, context, checked.cost if checked else 0, sub_response)
         if context.viewer is not None:
             await self.persisted.register(request_data.query, request_data.extensions)
-        resolved = replace(request_data, query=document)
+        resolved = (
+            request_data
+            if document == request_data.query
+            else replace(request_data, query=document)
+        )
 
         async def run() -> Any:
             # Ingestion's hot path answers the trusted RecordUsage document itself.

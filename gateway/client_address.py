@@ -31,7 +31,21 @@ def parse_networks(value: str) -> tuple[IPNetwork, ...]:
     return tuple(networks)
 
 
+_KEPT = "gateway.client_address"  # the scope's own answer, for the same trusted proxies
+
+
 def client_address(scope: Scope, trusted_proxies: tuple[IPNetwork, ...]) -> str:
+    """The request's client address; asked up to three times a request (the failed-sign-in
+    limit, the context, the rate limit), worked out once."""
+    kept = scope.get(_KEPT)
+    if kept is not None and kept[0] is trusted_proxies:
+        return str(kept[1])
+    address = _client_address(scope, trusted_proxies)
+    scope[_KEPT] = (trusted_proxies, address)
+    return address
+
+
+def _client_address(scope: Scope, trusted_proxies: tuple[IPNetwork, ...]) -> str:
     peer = scope.get("client")
     if not peer:
         return UNKNOWN
@@ -51,7 +65,7 @@ def client_address(scope: Scope, trusted_proxies: tuple[IPNetwork, ...]) -> str:
     return str(address)
 
 
-@lru_cache(maxsize=4096)  # parsed up to three times a request (auth failures, context, rate limit)
+@lru_cache(maxsize=4096)
 def _address(text: str) -> IPv4Address | IPv6Address | None:
     try:
         address = ip_address(text)

@@ -65,14 +65,41 @@ class _Headed:
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
-            headers = MutableHeaders(scope=message)
-            _add_common(headers, self._frame_ancestors)
-            page = headers.get("content-type", "").startswith("text/html")
-            if "content-security-policy" not in headers:  # the billing page sets its own
-                headers["Content-Security-Policy"] = content_security_policy(
-                    self._frame_ancestors, page=page
-                )
+            raw = list(message.get("headers", ()))
+            names = {name for name, _ in raw}
+            if names.isdisjoint(_ALWAYS):  # nothing to replace: appended as they are
+                content_type = next((v for n, v in raw if n == b"content-type"), b"")
+                page = content_type.startswith(b"text/html")
+                raw += _always(self._frame_ancestors)
+                if b"cache-control" not in names:
+                    raw.append((b"cache-control", b"no-store"))
+                if b"content-security-policy" not in names:  # the billing page sets its own
+                    policy = content_security_policy(self._frame_ancestors, page=page)
+                    raw.append((b"content-security-policy", policy.encode("latin-1")))
+                message["headers"] = raw
+            else:
+                self._headed(message)
         await self._send(message)
+
+    def _headed(self, message: Message) -> None:
+        headers = MutableHeaders(scope=message)
+        _add_common(headers, self._frame_ancestors)
+        page = headers.get("content-type", "").startswith("text/html")
+        if "content-security-policy" not in headers:  # the billing page sets its own
+            headers["Content-Security-Policy"] = content_security_policy(
+                self._frame_ancestors, page=page
+            )
+
+
+# Set on every answer, replacing what the answer set (`_add_common`).
+_ALWAYS = frozenset({b"x-content-type-options", b"referrer-policy", b"x-frame-options"})
+
+
+def _always(frame_ancestors: str) -> list[tuple[bytes, bytes]]:
+    headers = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
+    if frame_ancestors == "'none'":
+        headers.append((b"x-frame-options", b"DENY"))
+    return headers
 
 
 def _add_common(headers: MutableHeaders, frame_ancestors: str) -> None:

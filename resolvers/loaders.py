@@ -152,8 +152,9 @@ class Loaders:
         has been answered. graphql-core's execution holds the request's context in a reference
         cycle, so without this they would wait for the collector's next pass (about 60 objects
         a billing page) instead of being freed then; a loader asked for later is made anew."""
-        for name in _LOADERS:
-            self.__dict__.pop(name, None)
+        made = self.__dict__
+        for name in _LOADERS.intersection(made):
+            del made[name]
 
     async def _prices(self, ids: Sequence[int]) -> list[Price]:
         # Kept by the process with the catalog snapshot: no query once each version was read.
@@ -175,7 +176,7 @@ class Loaders:
         return await asyncio.shield(self._catalog)  # shared, like SharedLoader's futures
 
 
-_LOADERS = tuple(
+_LOADERS = frozenset(
     name for name, value in vars(Loaders).items() if isinstance(value, cached_property)
 )
 

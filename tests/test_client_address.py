@@ -45,3 +45,11 @@ def test_no_trusted_proxies_by_default() -> None:
 def test_a_bad_network_is_named() -> None:
     with pytest.raises(ValueError, match=re.escape("'10.0.0.300' is not an IP address or network")):
         parse_networks("10.0.0.0/8,10.0.0.300")
+
+
+def test_the_address_is_worked_out_once_a_request_for_the_same_proxies() -> None:
+    request = scope("10.0.0.5", "203.0.113.7")
+    assert client_address(request, PROXIES) == "203.0.113.7"
+    request["headers"] = [(b"x-forwarded-for", b"198.51.100.9")]  # not read again
+    assert client_address(request, PROXIES) == "203.0.113.7"
+    assert client_address(request, ()) == "10.0.0.5"  # other proxies: worked out again

@@ -8,10 +8,13 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import httpx
+import pytest
 import pytest_asyncio
+from starlette.types import Message
 
 from billing.clock import FixedClock
 from gateway.app import create_app
+from gateway.security_headers import _Headed
 from gateway.settings import Settings
 from models import Invoice
 from tests.conftest import token_for
@@ -96,3 +99,32 @@ async def test_the_graphiql_page_may_run_its_own_scripts_only(client: httpx.Asyn
     assert policy["connect-src"] == "'self'"
     assert policy["frame-ancestors"] == "'none'"
     assert page.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize("frame_ancestors", ["'none'", "https://app.example"])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [(b"content-type", b"application/json"), (b"content-length", b"2")],
+        [(b"content-type", b"text/html; charset=utf-8")],
+        [(b"content-type", b"text/csv"), (b"cache-control", b"public, max-age=60")],
+        [(b"content-security-policy", b"default-src 'self'"), (b"content-type", b"text/html")],
+        [(b"x-frame-options", b"SAMEORIGIN"), (b"referrer-policy", b"origin")],  # replaced
+        [],
+    ],
+)
+async def test_the_headers_appended_are_those_set_one_by_one(
+    headers: list[tuple[bytes, bytes]], frame_ancestors: str
+) -> None:
+    """The answer's headers appended at once when none of them is to be replaced are those
+    Starlette's MutableHeaders writes, in the same order."""
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    headed = _Headed(send, frame_ancestors)
+    await headed.send({"type": "http.response.start", "status": 200, "headers": list(headers)})
+    expected: Message = {"type": "http.response.start", "status": 200, "headers": list(headers)}
+    headed._headed(expected)
+    assert sent[0]["headers"] == expected["headers"]

@@ -15,7 +15,8 @@ Only plain `redis://` URLs (host, port, database, user and password) are served 
 caller keeps redis-py. Errors are redis-py's own classes (ConnectionError, ResponseError,
 TimeoutError), which the rate limits already treat as Redis not answering. A connection that
 fails or closes fails the calls waiting on it; the next call opens another. A call cancelled
-(its time limit) leaves its reply to be read and dropped, so later replies stay in order."""
+(its time limit) leaves its reply to be read and dropped, so later replies stay in order; a
+connection with MOST_WAITING calls waiting (a Redis that stopped answering) is dropped."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 Reply = bytes | int | list[Any] | ResponseError | None
+MOST_WAITING = 10_000  # calls on one connection still waiting for their replies
 
 
 def has_own_connection(url: str) -> bool:
@@ -139,6 +141,11 @@ class _Protocol(asyncio.Protocol):
 
     def call(self, command: tuple[bytes, ...]) -> asyncio.Future[Reply]:
         if self._lost is not None or self._transport is None:
+            raise RedisConnectionError(f"Redis connection closed: {self._lost}")
+        if len(self._waiting) >= MOST_WAITING:
+            # A Redis that keeps the connection open and answers nothing: the calls given up
+            # on (their time limit) would pile up waiting for their replies.
+            self._fail(RedisConnectionError(f"{MOST_WAITING} calls waiting for Redis"))
             raise RedisConnectionError(f"Redis connection closed: {self._lost}")
         reply = self._loop.create_future()
         self._waiting.append(reply)

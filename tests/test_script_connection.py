@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
 
+from gateway import script_connection
 from gateway.script_connection import (
     Script,
     ScriptConnection,
@@ -224,3 +225,18 @@ async def test_nobody_listening_is_a_connection_error() -> None:
     own = ScriptConnection("redis://127.0.0.1:1/0", connect_timeout=1.0)
     with pytest.raises(RedisConnectionError, match=r"127\.0\.0\.1:1"):
         await own.run(fresh("return 1"), [], [])
+
+
+async def test_a_redis_that_answers_nothing_does_not_pile_up_calls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(script_connection, "MOST_WAITING", 3)
+    protocol = _Protocol()
+    transport = Written()
+    protocol.connection_made(transport)
+    waiting = [protocol.call((b"PING",)) for _ in range(3)]
+    for call in waiting:
+        call.cancel()  # given up on: their replies never came
+    with pytest.raises(RedisConnectionError, match="3 calls waiting"):
+        protocol.call((b"PING",))
+    assert transport.closed and not protocol.serves(asyncio.get_running_loop())

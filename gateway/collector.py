@@ -16,9 +16,10 @@ request's wait. So `serve` (each of its processes):
   hold the execution weakly: tests/test_billing_page_cost.py), so at 700 the collections only
   walked the objects of the requests in flight and freed nothing: about one every six billing
   pages, 60 µs of CPU a page with the middle and full ones they brought. At YOUNG they come only
-  when something does leave cycles (an error's traceback, say): none in 24 s of billing pages,
-  and a young collection of 7,000 objects takes about 0.15 ms (bench/README.md). Before the
-  requests stopped leaving cycles, a higher threshold cost more CPU, not less."""
+  when something does leave cycles (an error's traceback, say): one young and one middle one,
+  no full one, in 24 s of billing pages; a young collection of 7,000 objects takes about 0.15 ms
+  (bench/README.md). Before the requests stopped leaving cycles, a higher threshold cost more
+  CPU, not less."""
 
 from __future__ import annotations
 

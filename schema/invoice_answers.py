@@ -186,41 +186,53 @@ class _Source:
     def _datetime(self, column: str, coerce: Any, nullable: bool) -> str:
         """A UTC datetime's ISO text straight from the driver's value when its conversion keeps
         it in UTC (`keeps_utc`, tested once a call): what converting, then coercing, writes."""
-        at, variable, raw = (
-            self._listed(column),
-            f"f{len(self.row_lines)}",
-            f"r{len(self.row_lines)}",
-        )
+        at = self._listed(column)
         if f"    u{at} = keeps_utc(k{at})" not in self.call_lines:
             self.call_lines.append(f"    u{at} = keeps_utc(k{at})")
-        self.row_lines += [
-            f"        {raw} = row[{at}]",
-            f"        if u{at} and type({raw}) is datetime and {raw}.tzinfo is UTC:",
-            f"            {variable} = {raw}.isoformat()",
-            "        else:",
-            *self._converted(raw, at, 12),
-            *self._completed(variable, raw, None, coerce, nullable, 12),
-        ]
-        return variable
+        return self._shortcut(
+            at,
+            coerce,
+            nullable,
+            lambda raw, variable: [
+                f"        if u{at} and type({raw}) is datetime and {raw}.tzinfo is UTC:",
+                f"            {variable} = {raw}.isoformat()",
+                "        else:",
+            ],
+        )
 
     def _enum(self, column: str, coerce: Any, nullable: bool, enum: GraphQLEnumType) -> str:
         """An enum's name found by the driver's value in a table of what converting, then
         coercing, makes of each of the enum's values (`enum_names`, once a call); any other
         value (a null too) goes the whole way."""
-        at, variable, raw = (
-            self._listed(column),
-            f"f{len(self.row_lines)}",
-            f"r{len(self.row_lines)}",
-        )
+        at = self._listed(column)
         values = self.name("values", tuple(value.value for value in enum.values.values()))
-        table = f"t{len(self.row_lines)}"
+        table = self.name("t", None)  # a local of the call, named like the namespace's values
         self.call_lines.append(
             f"    {table} = enum_names(k{at}, {self.name('coerce', coerce)}, {values})"
         )
+        return self._shortcut(
+            at,
+            coerce,
+            nullable,
+            lambda raw, variable: [
+                f"        {variable} = {table}.get({raw})",
+                f"        if {variable} is None:",
+            ],
+        )
+
+    def _shortcut(
+        self,
+        at: int,
+        coerce: Any,
+        nullable: bool,
+        shortcut: Callable[[str, str], list[str]],
+    ) -> str:
+        """The field's value by `shortcut`'s lines on the driver's value, which end in the
+        branch that converts and completes it the whole way (as `leaf` does)."""
+        variable, raw = f"f{len(self.row_lines)}", f"r{len(self.row_lines)}"
         self.row_lines += [
             f"        {raw} = row[{at}]",
-            f"        {variable} = {table}.get({raw})",
-            f"        if {variable} is None:",
+            *shortcut(raw, variable),
             *self._converted(raw, at, 12),
             *self._completed(variable, raw, None, coerce, nullable, 12),
         ]

@@ -171,22 +171,6 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
         # are resolved before anything runs. Batching is off: Strawberry refuses lists earlier.
         if isinstance(request_data, list):
             raise HTTPException(400, "Batched requests are not accepted.")
-        try:
-            return await self._execute_one(
-                request, request_adapter, request_data, context, root_value, sub_response
-            )
-        finally:
-            context.loaders.release()
-
-    async def _execute_one(
-        self,
-        request: Any,
-        request_adapter: Any,
-        request_data: GraphQLRequestData,
-        context: Context,
-        root_value: Any,
-        sub_response: Any,
-    ) -> Any:
         # The text sent is measured first: an automatic persisted query registers it, once
         # `_spend` has let the request through (gateway/auth_failures.py).
         checked = self._checked(request, request_data, request_data.query, context)

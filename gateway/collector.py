@@ -12,8 +12,8 @@ request's wait. So `serve` (each of its processes):
 - collects the oldest generation every FULL_EVERY collections of the middle one instead of 10,
   in smaller, more frequent steps;
 - collects the young generation when YOUNG objects more than were freed have been made, not 700.
-  A request leaves no reference cycles behind (its loaders are dropped, graphql-core's helpers
-  hold the execution weakly: tests/test_billing_page_cost.py), so at 700 the collections only
+  A request leaves no reference cycles behind (graphql-core's helpers hold the execution
+  weakly: tests/test_billing_page_cost.py), so at 700 the collections only
   walked the objects of the requests in flight and freed nothing: about one every six billing
   pages, 60 µs of CPU a page with the middle and full ones they brought. At YOUNG they come only
   when something does leave cycles (an error's traceback, say): one young and one middle one,

@@ -147,15 +147,6 @@ class Loaders:
     def disputes_by_invoice(self) -> SharedLoader[UUID, list[Dispute]]:
         return SharedLoader(_many_each(_disputes, lambda dispute: dispute.invoice_id))
 
-    def release(self) -> None:
-        """Drops the loaders made for this request, and the rows and futures they hold, once it
-        has been answered. graphql-core's execution holds the request's context in a reference
-        cycle, so without this they would wait for the collector's next pass (about 60 objects
-        a billing page) instead of being freed then; a loader asked for later is made anew."""
-        made = self.__dict__
-        for name in _LOADERS.intersection(made):
-            del made[name]
-
     async def _prices(self, ids: Sequence[int]) -> list[Price]:
         # Kept by the process with the catalog snapshot: no query once each version was read.
         return await price_rows(await self.catalog(), ids)
@@ -175,9 +166,5 @@ class Loaders:
             )
         return await asyncio.shield(self._catalog)  # shared, like SharedLoader's futures
 
-
-_LOADERS = frozenset(
-    name for name, value in vars(Loaders).items() if isinstance(value, cached_property)
-)
 
 __all__ = ["Loaders"]

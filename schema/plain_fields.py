@@ -11,6 +11,7 @@ graphql-core's own."""
 
 from __future__ import annotations
 
+import asyncio
 import weakref
 from collections.abc import Awaitable, Iterator, Sequence
 from typing import Any
@@ -28,6 +29,7 @@ from graphql import (
 )
 from graphql.execution.collect_fields import CollectedFields, FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path, gather_with_cancel
+from graphql.pyutils import is_awaitable as default_is_awaitable
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
@@ -415,22 +417,31 @@ def _read_all(reader: Reader, items: list[Any], is_awaitable: Any) -> list[Any] 
 def _weak_helpers(execution: PlainFieldsExecution) -> GraphQLResolveInfoHelpers:
     """graphql-core's helpers for resolvers (`info.async_helpers`), holding the execution
     weakly. Its own hold two of its bound methods: a reference cycle that kept the execution,
-    the request's context and everything they reach (about 50 objects a billing page) for the
-    cyclic collector, rather than freed when the request is answered. A resolver runs while
-    its execution does, so the reference is always alive when called."""
+    the request's context and everything they reach (113 objects a billing page) for the cyclic
+    collector, rather than freed when the request is answered. A resolver left running after
+    its execution ended (a sibling's error abandoned it) still gets what graphql-core's would
+    do: its values gathered, or settled in the background."""
     reference = weakref.ref(execution)
 
     def gather(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
         alive = reference()
-        assert alive is not None, "a resolver's helper called after its execution ended"
-        return alive.gather_async_work(values)
+        return gather_with_cancel(*values) if alive is None else alive.gather_async_work(values)
 
     def track(values: Sequence[Any]) -> None:
         alive = reference()
-        assert alive is not None, "a resolver's helper called after its execution ended"
-        alive.track_async_work(values)
+        if alive is not None:
+            alive.track_async_work(values)
+            return
+        for value in values:
+            if default_is_awaitable(value):
+                asyncio.ensure_future(value).add_done_callback(_settled)
 
     return GraphQLResolveInfoHelpers(gather=gather, track=track)
+
+
+def _settled(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()  # retrieved, as graphql-core's background settling does
 
 
 def _probe(*_: Any, **__: Any) -> None:

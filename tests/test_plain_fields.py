@@ -335,3 +335,37 @@ def test_a_written_out_reader_reads_any_attribute_name_and_leaves_the_unusual_to
     assert read(source) == {"a": "7", "b": None}
     source.plain = ValueError("boom")  # type: ignore[assignment]  # an error as a value
     assert read(source) is Undefined
+
+
+async def test_the_resolver_helpers_still_work_once_their_execution_is_gone() -> None:
+    """The helpers hold the execution weakly (no reference cycle); a resolver left running
+    after it ended still has its values gathered, or settled with their errors retrieved."""
+    import asyncio
+    import gc
+
+    class Gone:
+        def gather_async_work(self, values: Any) -> Any:
+            raise AssertionError("not called once gone")
+
+        track_async_work = gather_async_work
+
+    execution = Gone()
+    helpers = plain_fields_module._weak_helpers(execution)
+    del execution
+    unhandled: list[dict[str, Any]] = []
+    asyncio.get_running_loop().set_exception_handler(lambda _, context: unhandled.append(context))
+
+    async def value(number: int) -> int:
+        return number
+
+    async def failing() -> None:
+        raise ValueError("late")
+
+    try:
+        assert await helpers.gather([value(1), value(2)]) == [1, 2]
+        helpers.track([failing(), 3])
+        await asyncio.sleep(0.01)
+        gc.collect()
+    finally:
+        asyncio.get_running_loop().set_exception_handler(None)
+    assert unhandled == []

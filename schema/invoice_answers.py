@@ -206,7 +206,7 @@ class _Source:
         value (a null too) goes the whole way."""
         at = self._listed(column)
         values = self.name("values", tuple(value.value for value in enum.values.values()))
-        table = self.name("t", None)  # a local of the call, named like the namespace's values
+        table = f"t{len(self.row_lines)}"  # a local of the call, numbered as the field's lines
         self.call_lines.append(
             f"    {table} = enum_names(k{at}, {self.name('coerce', coerce)}, {values})"
         )

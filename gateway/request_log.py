@@ -18,7 +18,7 @@ from graphql import get_operation_ast
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.logs import REQUEST_ID
+from gateway.logs import REQUEST_ID, write_json_line
 from gateway.metrics import observe_request, operation_label
 from gateway.query_limits import CheckedOperation
 from resolvers.api_keys import ApiKeyPrincipal
@@ -118,24 +118,18 @@ def _log_line(scope: Scope, facts: _Facts, status: int, seconds: float) -> None:
     method, path, operation = scope["method"], _printable(scope["path"]), facts.operation
     duration_ms = round(seconds * 1000, 1)
     level = logging.ERROR if status >= 500 else logging.INFO
-    log.log(
-        level,
-        "%s %s%s %s -> %d in %.1f ms",
-        method,
-        path,
-        f" {operation}" if operation else "",
-        facts.caller,
-        status,
-        duration_ms,
-        extra={
-            "method": method,
-            "path": path,
-            "operation": operation,
-            "caller": facts.caller,
-            "status": status,
-            "duration_ms": duration_ms,
-        },
-    )
+    named = f" {operation}" if operation else ""
+    message = f"{method} {path}{named} {facts.caller} -> {status} in {duration_ms:.1f} ms"
+    fields = {
+        "method": method,
+        "path": path,
+        "operation": operation,
+        "caller": facts.caller,
+        "status": status,
+        "duration_ms": duration_ms,
+    }
+    if not write_json_line(log, level, message, fields):
+        log.log(level, "%s", message, extra=fields)
 
 
 def _printable(path: str) -> str:

@@ -6,14 +6,16 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from gateway.logs import configure_logging
+from gateway.logs import REQUEST_ID, configure_logging, write_json_line
 from gateway.ops_settings import LogFormat, OpsSettings
 from resolvers.api_keys import create_api_key
 from tests.conftest import SEEDED_AT, bearer, token_for, trusted_request
@@ -236,3 +238,86 @@ async def test_an_operation_name_that_is_not_a_string_is_a_bad_request_not_an_er
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert [line["status"] for line in captured.lines() if "status" in line] == [400]
+
+
+@contextmanager
+def gateway_handler_alone() -> Iterator[io.StringIO]:
+    """The root logger with the gateway's JSON handler alone, as a served process has it (the
+    test run's own capturing handlers, which pytest adds for each test, set aside)."""
+    stream = io.StringIO()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    for handler in handlers:
+        root.removeHandler(handler)
+    configure_logging(OpsSettings(log_format=LogFormat.JSON, log_level=logging.INFO), stream)
+    try:
+        yield stream
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        logging.getLogger("uvicorn.access").disabled = False
+
+
+@pytest.mark.parametrize(
+    ("level", "operation"),
+    [(logging.INFO, "Mine"), (logging.ERROR, None), (logging.INFO, 'é "quoted"\n')],
+)
+def test_the_request_line_written_directly_is_the_line_logging_writes(
+    level: int, operation: str | None
+) -> None:
+    log = logging.getLogger("billing_gateway.request")
+    fields = {"method": "POST", "path": "/graphql", "operation": operation, "caller": "user"}
+    token = REQUEST_ID.set("same-1")
+    try:
+        with gateway_handler_alone() as stream:
+            assert write_json_line(log, level, "POST /graphql -> 200", fields)
+            log.log(level, "%s", "POST /graphql -> 200", extra=fields)
+    finally:
+        REQUEST_ID.reset(token)
+    direct, logged = stream.getvalue().splitlines()
+    # The same text, but for the second the time might have moved on to.
+    assert json.loads(direct)["time"][:16] == json.loads(logged)["time"][:16]
+    assert _without_time(direct) == _without_time(logged)
+    assert list(json.loads(direct)) == [
+        *("time", "level", "logger", "message", "request_id"),
+        *("method", "path", "operation", "caller"),
+    ]
+
+
+def _without_time(line: str) -> str:
+    return re.sub(r'"time": "[^"]*"', "", line)
+
+
+def test_the_request_line_goes_through_logging_when_anything_else_would_see_it() -> None:
+    log = logging.getLogger("billing_gateway.request")
+    fields = {"status": 200}
+    with gateway_handler_alone() as stream:
+        assert write_json_line(log, logging.INFO, "seen", fields)  # the gateway's handler alone
+        assert not write_json_line(log, logging.DEBUG, "dropped", fields)  # below the level
+        logging.getLogger().addHandler(other := logging.NullHandler())
+        assert not write_json_line(log, logging.INFO, "another handler", fields)
+        logging.getLogger().removeHandler(other)
+        log.addFilter(drop := logging.Filter("elsewhere"))
+        assert not write_json_line(log, logging.INFO, "filtered", fields)
+        log.removeFilter(drop)
+        log.propagate = False
+        assert not write_json_line(log, logging.INFO, "not propagated", fields)
+        log.propagate = True
+        configure_logging(OpsSettings(log_format=LogFormat.TEXT), stream)
+        assert not write_json_line(log, logging.INFO, "text", fields)
+    assert [json.loads(line)["message"] for line in stream.getvalue().splitlines()] == ["seen"]
+
+
+async def test_a_served_request_line_is_written_directly(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_record(*_: object, **__: object) -> None:
+        raise AssertionError("the request line went through logging")
+
+    monkeypatch.setattr(logging.getLogger("billing_gateway.request"), "log", no_record)
+    with gateway_handler_alone() as stream:
+        response = await client.get("/health", headers={"X-Request-ID": "direct-1"})
+    assert response.status_code == 200
+    lines = [json.loads(text) for text in stream.getvalue().splitlines()]
+    (line,) = [line for line in lines if line["logger"] == "billing_gateway.request"]
+    assert line["request_id"] == "direct-1" and line["status"] == 200 and line["path"] == "/health"

@@ -7,7 +7,8 @@ Through redis-py's asyncio client the call costs about three times the CPU of it
 of a signed-in request outside the GraphQL execution. Here each call writes `EVALSHA` on one
 connection and waits for its reply: Redis answers a connection's commands in order, so replies
 are handed to the waiting calls first come, first served, and calls made at once share the
-connection without waiting for each other. A script Redis does not know yet (`NOSCRIPT`: after
+connection without waiting for each other; the calls made in one turn of the event loop go
+out in one write. A script Redis does not know yet (`NOSCRIPT`: after
 a restart or `SCRIPT FLUSH`) is sent once more with `EVAL`.
 
 Only plain `redis://` URLs (host, port, database, user and password) are served here:
@@ -134,6 +135,7 @@ class _Protocol(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._waiting: deque[asyncio.Future[Reply]] = deque()
         self._buffer = bytearray()
+        self._unsent: list[bytes] = []
         self._lost: Exception | None = None
 
     def serves(self, loop: asyncio.AbstractEventLoop) -> bool:
@@ -149,8 +151,17 @@ class _Protocol(asyncio.Protocol):
             raise RedisConnectionError(f"Redis connection closed: {self._lost}")
         reply = self._loop.create_future()
         self._waiting.append(reply)
-        self._transport.write(_packed(command))
+        # Written once the calls made in this turn of the event loop are all in: one send for
+        # the requests that reached their rate limit together, rather than one each.
+        if not self._unsent:
+            self._loop.call_soon(self._send)
+        self._unsent.append(_packed(command))
         return reply
+
+    def _send(self) -> None:
+        unsent, self._unsent = self._unsent, []
+        if self._transport is not None and self._lost is None:
+            self._transport.write(b"".join(unsent))
 
     def close(self) -> None:
         if self._transport is not None:

@@ -126,11 +126,18 @@ async def test_replies_arriving_in_pieces_go_to_their_calls_in_order() -> None:
     protocol.connection_made(transport)
     first, second, third = (protocol.call((b"PING",)) for _ in range(3))
     second.cancel()  # its reply still comes, and is dropped
+    await asyncio.sleep(0)
+    # Made in the same turn of the event loop: written together, in one write.
+    assert transport.written == [b"*1\r\n$4\r\nPING\r\n" * 3] and not transport.closed
     wire = b":1\r\n$3\r\ntwo\r\n*2\r\n:3\r\n+x\r\n"
     for at in range(0, len(wire), 3):
         protocol.data_received(wire[at : at + 3])
     assert first.result() == 1 and third.result() == [3, b"x"]
-    assert transport.written == [b"*1\r\n$4\r\nPING\r\n"] * 3 and not transport.closed
+    fourth = protocol.call((b"ECHO", b"4"))
+    await asyncio.sleep(0)
+    protocol.data_received(b"$1\r\n4\r\n")
+    assert fourth.result() == b"4"
+    assert transport.written[1:] == [b"*2\r\n$4\r\nECHO\r\n$1\r\n4\r\n"] and not transport.closed
 
 
 async def test_a_reply_no_call_waits_for_fails_the_connection() -> None:

@@ -7,9 +7,9 @@ Through redis-py's asyncio client the call costs about three times the CPU of it
 of a signed-in request outside the GraphQL execution. Here each call writes `EVALSHA` on one
 connection and waits for its reply: Redis answers a connection's commands in order, so replies
 are handed to the waiting calls first come, first served, and calls made at once share the
-connection without waiting for each other; the calls made in one turn of the event loop go
-out in one write. A script Redis does not know yet (`NOSCRIPT`: after
-a restart or `SCRIPT FLUSH`) is sent once more with `EVAL`.
+connection without waiting for each other; those made in one turn of the event loop go out in
+one write. A script Redis does not know yet (`NOSCRIPT`: after a restart or `SCRIPT FLUSH`) is
+sent once more with `EVAL`.
 
 Only plain `redis://` URLs (host, port, database, user and password) are served here:
 `has_own_connection` says so, and for the others (`rediss://`, `unix://`, query options) the

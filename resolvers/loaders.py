@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from datetime import timedelta
 from functools import cached_property
-from typing import TypeVar
+from typing import Final, Literal, TypeVar
 from uuid import UUID
 
 from strawberry.dataloader import DataLoader
@@ -35,6 +36,23 @@ from resolvers.catalog import (
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+
+
+class Unknown(enum.Enum):
+    UNKNOWN = "unknown"
+
+
+UNKNOWN: Final = Unknown.UNKNOWN
+
+
+def known(loader: DataLoader[K, V], key: K) -> V | Literal[Unknown.UNKNOWN]:
+    """What `loader` already holds for `key` (primed, or loaded earlier in the request), without
+    awaiting anything; UNKNOWN when it has still to read it (or its read failed: awaiting the
+    load raises that error)."""
+    future = loader.cache_map.get(key) if loader.cache else None
+    if future is None or not future.done() or future.cancelled() or future.exception():
+        return UNKNOWN
+    return future.result()
 
 
 class SharedLoader(DataLoader[K, V]):
@@ -150,6 +168,19 @@ class Loaders:
     async def _prices(self, ids: Sequence[int]) -> list[Price]:
         # Kept by the process with the catalog snapshot: no query once each version was read.
         return await price_rows(await self.catalog(), ids)
+
+    def known_catalog(self) -> CatalogSnapshot | None:
+        """The request's snapshot when it needs no query (read already, or kept by the process
+        and fresh); None when `catalog()` must be awaited."""
+        if self._catalog is None:
+            now = self._clock.now() if self._clock else None
+            if (fresh := fresh_catalog_snapshot(now, self._catalog_check)) is None:
+                return None
+            self._catalog = asyncio.get_running_loop().create_future()
+            self._catalog.set_result(fresh)
+            return fresh
+        done = self._catalog.done() and not self._catalog.cancelled()
+        return self._catalog.result() if done and not self._catalog.exception() else None
 
     async def catalog(self) -> CatalogSnapshot:
         # One snapshot per request, shared by every field that needs the catalog (and kept by

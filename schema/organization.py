@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from operator import attrgetter
+from typing import TypeVar
 from uuid import UUID
 
 import strawberry
@@ -18,6 +21,7 @@ from resolvers import organization_reads
 from resolvers.credit_notes import credit_note_page
 from resolvers.invoices import invoice_page
 from resolvers.lifecycle import account_change_requests
+from resolvers.loaders import UNKNOWN, known
 from schema.answered import Answered
 from schema.audit import AuditLogConnection, audit_log
 from schema.billing_info import BillingInfo
@@ -79,6 +83,16 @@ class Workspace:
     )
 
 
+_T = TypeVar("_T")
+
+
+def _credit_balance(row: OrganizationRow) -> Money | None:
+    return Money.of(row.credit_balance, row.currency)
+
+
+_NAME: Callable[[OrganizationRow], str] = attrgetter("name")
+
+
 @strawberry.type
 class Organization:
     """Its row is read only by the fields that need it (one query, shared through the loader):
@@ -104,13 +118,23 @@ class Organization:
                 raise NotFoundError(f"No organization with id {self.id!r} is visible to you.")
         return self.row
 
+    def _of_row(self, info: Info, read: Callable[[OrganizationRow], _T]) -> _T | Awaitable[_T]:
+        """`read` of the row: at once when it is here (the billing page's one statement read
+        it), with no coroutine for graphql-core to await; else once the loader has read it."""
+        if self.row is not None:
+            return read(self.row)
+        return self._of_row_read(info, read)
+
+    async def _of_row_read(self, info: Info, read: Callable[[OrganizationRow], _T]) -> _T:
+        return read(await self._row(info))
+
     @strawberry.field
     async def slug(self, info: Info) -> str:
         return (await self._row(info)).slug
 
-    @strawberry.field
-    async def name(self, info: Info) -> str:
-        return (await self._row(info)).name
+    @strawberry.field(graphql_type=str)
+    def name(self, info: Info) -> str | Awaitable[str]:
+        return self._of_row(info, _NAME)
 
     @strawberry.field(
         description="CUR-1: what it is billed in (ISO 4217); fixed at its first subscription."
@@ -138,18 +162,25 @@ class Organization:
             if include_archived or w.archived_at is None
         ]
 
-    @strawberry.field
-    async def subscription(self, info: Info) -> Subscription | None:
+    @strawberry.field(graphql_type=Subscription | None)
+    def subscription(self, info: Info) -> Subscription | Awaitable[Subscription | None] | None:
+        loader = info.context.loaders.subscription_by_organization
+        row = known(loader, self.organization_id)
+        if row is UNKNOWN:  # not read yet: the loader reads it
+            return self._subscription_read(info)
+        return Subscription.of(row) if row else None
+
+    async def _subscription_read(self, info: Info) -> Subscription | None:
         row = await info.context.loaders.subscription_by_organization.load(self.organization_id)
         return Subscription.of(row) if row else None
 
     @strawberry.field(
         permission_classes=[CanReadBilling],
         description="Credit that pays the next invoices before any card is charged (INT-3).",
+        graphql_type=Money | None,
     )
-    async def credit_balance(self, info: Info) -> Money | None:
-        row = await self._row(info)
-        return Money.of(row.credit_balance, row.currency)
+    def credit_balance(self, info: Info) -> Money | Awaitable[Money | None] | None:
+        return self._of_row(info, _credit_balance)
 
     @strawberry.field(
         permission_classes=[CanReadBilling],

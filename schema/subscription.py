@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -16,6 +17,7 @@ from billing.periods import BillingInterval
 from billing.policies import UpgradePreference
 from billing.pricing import ItemPriceParts, item_recurring_amount
 from billing.subscription_status import SubscriptionStatus, next_billing_date
+from models import Organization as OrganizationRow
 from models import Price as PriceRow
 from models import Subscription as SubscriptionRow
 from models import SubscriptionItem as ItemRow
@@ -23,6 +25,7 @@ from models import SubscriptionItemAddOn as ItemAddOnRow
 from resolvers.catalog import CatalogSnapshot, kept_price_rows
 from resolvers.discounts import current_discount
 from resolvers.lifecycle import cancellation_notice_date
+from resolvers.loaders import UNKNOWN, known
 from resolvers.renewal import upcoming_renewal
 from schema.catalog import AddOn, Plan, Product, build_add_on, build_plan, build_product
 from schema.common import Money
@@ -140,9 +143,12 @@ class Subscription:
             currency=row.currency,
         )
 
-    @strawberry.field
-    async def items(self, info: Info) -> list[SubscriptionItem]:
-        return await _load_items(info, self)
+    @strawberry.field(graphql_type=list[SubscriptionItem])
+    def items(self, info: Info) -> list[SubscriptionItem] | Awaitable[list[SubscriptionItem]]:
+        # At once when the request already holds all they are made of (the billing page: its
+        # one statement primed the loaders), with no coroutine for graphql-core to await.
+        items = _known_items(info, self)
+        return _load_items(info, self) if items is None else items
 
     @strawberry.field(
         description="The earliest of the items' scheduled changes (CHG-6, INT-1); see the items."
@@ -204,16 +210,55 @@ async def _load_items(info: Info, subscription: Subscription) -> list[Subscripti
     loaders = info.context.loaders
     rows = await loaders.items_by_subscription.load(subscription.subscription_id)
     add_on_rows = await loaders.add_ons_by_item.load_many([row.id for row in rows])
-    price_ids = {pid for row in rows for pid in _price_ids(row)}
-    price_ids |= {a.price_id for add_ons in add_on_rows for a in add_ons}
     snapshot = await loaders.catalog()
+    price_ids = _all_price_ids(rows, add_on_rows)
     # Kept by the process with the snapshot (resolvers/catalog.py): then no loader's batch to
     # wait for; the loader reads those it does not keep, once for the request's fields.
-    kept = kept_price_rows(snapshot, sorted(price_ids))
+    kept = kept_price_rows(snapshot, price_ids)
     if kept is None:
-        kept = [p for p in await loaders.price.load_many(sorted(price_ids)) if p is not None]
-    prices = {p.id: p for p in kept}
+        kept = [p for p in await loaders.price.load_many(price_ids) if p is not None]
     organization = await loaders.organization.load(subscription.organization_id)
+    return _items_of(subscription, rows, add_on_rows, snapshot, kept, organization)
+
+
+def _known_items(info: Info, subscription: Subscription) -> list[SubscriptionItem] | None:
+    """`_load_items`' answer when the request's loaders already hold all it needs; None when
+    something must be read."""
+    loaders = info.context.loaders
+    rows = known(loaders.items_by_subscription, subscription.subscription_id)
+    if rows is UNKNOWN:
+        return None
+    add_on_rows = []
+    for row in rows:
+        add_ons = known(loaders.add_ons_by_item, row.id)
+        if add_ons is UNKNOWN:
+            return None
+        add_on_rows.append(add_ons)
+    snapshot = loaders.known_catalog()
+    if snapshot is None:
+        return None
+    kept = kept_price_rows(snapshot, _all_price_ids(rows, add_on_rows))
+    organization = known(loaders.organization, subscription.organization_id)
+    if kept is None or organization is UNKNOWN:
+        return None
+    return _items_of(subscription, rows, add_on_rows, snapshot, kept, organization)
+
+
+def _all_price_ids(rows: list[ItemRow], add_on_rows: list[list[ItemAddOnRow]]) -> list[int]:
+    price_ids = {pid for row in rows for pid in _price_ids(row)}
+    price_ids |= {a.price_id for add_ons in add_on_rows for a in add_ons}
+    return sorted(price_ids)
+
+
+def _items_of(
+    subscription: Subscription,
+    rows: list[ItemRow],
+    add_on_rows: list[list[ItemAddOnRow]],
+    snapshot: CatalogSnapshot,
+    price_rows: list[PriceRow],
+    organization: OrganizationRow | None,
+) -> list[SubscriptionItem]:
+    prices = {p.id: p for p in price_rows}
     paused = organization is not None and organization.automatic_charges_paused
     reason = organization.automatic_charges_pause_reason if organization and paused else None
     pause = (reason, paused)

@@ -8,8 +8,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
+import schema.organization
+import schema.subscription
 from billing.invoices import InvoiceKind, InvoiceStatus
 from models import Invoice, Organization, PaymentMethod
+from resolvers.loaders import UNKNOWN, Loaders, Unknown
 from tests.conftest import SEEDED_AT, GraphQLClient, QueryCounter, token_for
 from tests.factories import organization_with
 
@@ -183,3 +188,54 @@ async def test_a_billing_page_leaves_no_reference_cycles(
     assert len(body["data"]["organization"]["subscription"]["items"]) == 3
     assert left == []
     assert cyclic == []
+
+
+async def test_what_the_page_s_statement_read_is_answered_at_once_and_the_same(
+    gql: GraphQLClient, sql_queries: QueryCounter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The organization's name and credit, its subscription and the items are answered by
+    their resolvers at once from what the organization's one statement gave the loaders (no
+    coroutine to await); with nothing known ahead, the loaders answer the same page."""
+    _, owner = await _organization(items=3, invoices=2, cards=2)
+    awaited: list[str] = []
+    for owner_type, name in [
+        (schema.organization.Organization, "_of_row_read"),
+        (schema.organization.Organization, "_subscription_read"),
+    ]:
+        monkeypatch.setattr(owner_type, name, _noting(getattr(owner_type, name), awaited, name))
+    monkeypatch.setattr(
+        schema.subscription,
+        "_load_items",
+        _noting(schema.subscription._load_items, awaited, "_load_items"),
+    )
+    _, at_once = await _page_statements(gql, owner, sql_queries)
+    assert awaited == []
+
+    def unknown(*_: object) -> Unknown:
+        return UNKNOWN
+
+    monkeypatch.setattr(schema.organization, "known", unknown)
+    monkeypatch.setattr(schema.subscription, "known", unknown)
+    monkeypatch.setattr(Loaders, "known_catalog", lambda _: None)
+    _, loaded = await _page_statements(gql, owner, sql_queries)
+    assert sorted(set(awaited)) == ["_load_items", "_subscription_read"]
+    assert loaded == at_once
+    # Without the subscription asked for, the organization's row is the loader's to read.
+    shell = await gql.http.post(
+        "/graphql",
+        json={"query": "{ organization { name creditBalance { amount currency } } }"},
+        headers={"Authorization": f"Bearer {await token_for(owner)}"},
+    )
+    assert "_of_row_read" in awaited
+    assert shell.json()["data"]["organization"] == {
+        "name": at_once["name"],
+        "creditBalance": at_once["creditBalance"],
+    }
+
+
+def _noting(function: Any, calls: list[str], name: str) -> Any:
+    def noted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(name)
+        return function(*args, **kwargs)
+
+    return noted

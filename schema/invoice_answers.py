@@ -39,6 +39,7 @@ from schema.context import Info
 from schema.invoice import encode_cursor
 from schema.plain_selections import output_coercer, unchanged_test
 from schema.selection_plans import PLANS as SELECTIONS
+from schema.utc_text import utc_isoformat
 
 # How `Invoice.of` sets an invoice field from its row's attribute of that column; None: as is.
 _COLUMN_FIELDS: dict[str, tuple[str, Callable[[Any], Any] | None]] = {
@@ -142,6 +143,7 @@ class _Source:
             "enum_names": enum_names,
             "datetime": datetime,
             "UTC": UTC,
+            "utc_isoformat": utc_isoformat,
         }
         self.call_lines: list[str] = []  # once a call, before the rows
         self.row_lines: list[str] = []  # per row: conversions and checks
@@ -195,7 +197,7 @@ class _Source:
             nullable,
             lambda raw, variable: [
                 f"        if u{at} and type({raw}) is datetime and {raw}.tzinfo is UTC:",
-                f"            {variable} = {raw}.isoformat()",
+                f"            {variable} = utc_isoformat({raw})",
                 "        else:",
             ],
         )

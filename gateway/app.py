@@ -152,6 +152,35 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
         base_url = self.settings.ops.public_url or str(request.base_url).rstrip("/")
         return LinkOptions(base_url, portal.link_seconds, portal.allows)
 
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """Strawberry's, with the common request (a POST of `application/json` holding one
+        operation of the usual shape) read without parsing its Content-Type as a MIME header
+        through the email package, and without looking for a streaming transport in its
+        Accept header (this view offers none). Anything else, a refusal included, Strawberry
+        reads and answers itself."""
+        if (
+            request.method == "POST"
+            and request.content_type in _PLAIN_JSON
+            and not self._stream_transport_map
+        ):
+            data = self.parse_json(await request.get_body())
+            if type(data) is dict:
+                query, variables = data.get("query"), data.get("variables")
+                extensions = data.get("extensions")
+                if (
+                    (query is None or type(query) is str)
+                    and (variables is None or type(variables) is dict)
+                    and (extensions is None or type(extensions) is dict)
+                ):
+                    return GraphQLRequestData(
+                        query=query,
+                        variables=variables,
+                        operation_name=data.get("operationName"),
+                        extensions=extensions,
+                        protocol="http",
+                    )
+        return await super().parse_http_body(request)
+
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A GET naming a persisted document is a query, even with a browser's `Accept: */*`.
         return "extensions" not in request.query_params and super().should_render_graphql_ide(
@@ -306,6 +335,9 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
 
 
 _DATA_IS_PLAIN = leaves_are_plain(schema._schema)
+# What Strawberry's parse of the header reads as `application/json` with no other parameter
+# that matters; any other spelling goes through that parse.
+_PLAIN_JSON = frozenset({"application/json", "application/json; charset=utf-8"})
 
 
 def _http_error_message(reason: str) -> str:

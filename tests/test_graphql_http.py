@@ -8,8 +8,15 @@ from typing import Any
 
 import httpx
 import pytest
+from cross_web import HTTPException
+from starlette.requests import Request
+from strawberry.http.async_base_view import AsyncBaseHTTPView
 
+from gateway.app import GraphQLEndpoint
+from gateway.fixed_clock_setting import gateway_clock
 from gateway.graphql_http import response_media_type
+from gateway.processor import build_processor
+from gateway.settings import Settings
 from tests.conftest import error_codes, persisted, token_for
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -129,3 +136,55 @@ async def test_a_mutation_over_get_is_refused_with_405(client: httpx.AsyncClient
 )
 def test_media_type_negotiation(accept: str | None, expected: str) -> None:
     assert response_media_type(accept) == expected
+
+
+BODIES: list[bytes] = [
+    b'{"query": "{ __typename }"}',
+    b'{"query": "query Q($n: Int) { __typename }", "variables": {"n": 1}, "operationName": "Q"}',
+    b'{"extensions": {"persistedQuery": {"version": 1, "sha256Hash": "ab"}}}',
+    b'{"query": null, "variables": null, "extensions": null, "operationName": 7}',
+    b'{"query": 5}',
+    b'{"query": "{ __typename }", "variables": []}',
+    b'{"query": "{ __typename }", "extensions": "x"}',
+    b'[{"query": "{ __typename }"}]',
+    b"[]",
+    b'"a string"',
+    b"{not json",
+]
+CONTENT_TYPES = [
+    "application/json",
+    "application/json; charset=utf-8",
+    "Application/JSON",
+    "application/json;charset=UTF-8",
+    "text/plain",
+    None,
+]
+
+
+@pytest.mark.parametrize("content_type", CONTENT_TYPES)
+@pytest.mark.parametrize("body", BODIES)
+async def test_a_post_body_is_read_as_strawberry_reads_it(
+    settings: Settings, body: bytes, content_type: str | None
+) -> None:
+    """gateway/app.py reads the common JSON POST itself: the same request data as Strawberry's
+    own parse, or the same refusal, for every shape and spelling."""
+    endpoint = GraphQLEndpoint(settings, gateway_clock(None), build_processor(settings))
+
+    def adapter() -> Any:
+        headers = [(b"content-type", content_type.encode())] if content_type else []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        scope = {"type": "http", "method": "POST", "path": "/graphql", "headers": headers}
+        return endpoint.request_adapter_class(Request(scope, receive))
+
+    async def outcome(parse: Any) -> object:
+        try:
+            return await parse(endpoint, adapter())
+        except HTTPException as refused:
+            return (refused.status_code, refused.reason)
+
+    ours = await outcome(GraphQLEndpoint.parse_http_body)
+    strawberry_s = await outcome(AsyncBaseHTTPView.parse_http_body)
+    assert ours == strawberry_s

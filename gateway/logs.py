@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, TextIO
 
@@ -110,7 +111,7 @@ def write_json_line(
     # What JsonFormatter.add_fields writes, in its order: the required fields, renamed, then
     # the extra ones (the record's own attributes are all reserved: none comes after them).
     values = {
-        "asctime": time.strftime(formatter.datefmt, formatter.converter(time.time())),
+        "asctime": _asctime(formatter.datefmt, formatter.converter),
         "levelname": logging.getLevelName(level),
         "name": logger.name,
         "message": message,
@@ -123,6 +124,21 @@ def write_json_line(
         handler.stream.write(line + handler.terminator)
         handler.flush()
     return True
+
+
+_ASCTIME: list[Any] = [None, None, None, ""]  # second, date format, converter, its text
+
+
+def _asctime(datefmt: str, converter: Callable[[float | None], time.struct_time]) -> str:
+    """The formatter's `formatTime` of now, written once a second (the format has no fraction
+    of a second: a line's time is the second it was written in, as the formatter writes it)."""
+    now = time.time()
+    second = int(now)
+    kept = _ASCTIME
+    if kept[0] != second or kept[1] is not datefmt or kept[2] is not converter:
+        kept[:] = [second, datefmt, converter, time.strftime(datefmt, converter(now))]
+    text: str = kept[3]
+    return text
 
 
 def _only_handler(logger: logging.Logger, lines: _JsonLines) -> bool:

@@ -183,8 +183,11 @@ class GraphQLEndpoint(CheckedRequestBody, GraphQL[Context, None]):
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A GET naming a persisted document is a query, even with a browser's `Accept: */*`.
-        return "extensions" not in request.query_params and super().should_render_graphql_ide(
-            request
+        # Only a GET renders the IDE (Strawberry's first test): a POST reads no query string.
+        return (
+            request.method == "GET"
+            and "extensions" not in request.query_params
+            and super().should_render_graphql_ide(request)
         )
 
     async def execute_operation(

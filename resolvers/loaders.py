@@ -176,6 +176,7 @@ class Loaders:
             now = self._clock.now() if self._clock else None
             if (fresh := fresh_catalog_snapshot(now, self._catalog_check)) is None:
                 return None
+            # No query to wait for: the snapshot itself, with no task to run it.
             self._catalog = asyncio.get_running_loop().create_future()
             self._catalog.set_result(fresh)
             return fresh
@@ -185,13 +186,10 @@ class Loaders:
     async def catalog(self) -> CatalogSnapshot:
         # One snapshot per request, shared by every field that needs the catalog (and kept by
         # the process while the catalog revision stays the same).
+        if (known_snapshot := self.known_catalog()) is not None:
+            return known_snapshot
         if self._catalog is None:
             now = self._clock.now() if self._clock else None
-            if (fresh := fresh_catalog_snapshot(now, self._catalog_check)) is not None:
-                # No query to wait for: the snapshot itself, with no task to run it.
-                self._catalog = asyncio.get_running_loop().create_future()
-                self._catalog.set_result(fresh)
-                return fresh
             self._catalog = asyncio.ensure_future(
                 current_catalog_snapshot(now, self._catalog_check)
             )

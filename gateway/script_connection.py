@@ -160,8 +160,9 @@ class _Protocol(asyncio.Protocol):
 
     def _send(self) -> None:
         unsent, self._unsent = self._unsent, []
-        if self._transport is not None and self._lost is None:
-            self._transport.write(b"".join(unsent))
+        transport = self._transport
+        if transport is not None and self._lost is None and not transport.is_closing():
+            transport.write(b"".join(unsent))
 
     def close(self) -> None:
         if self._transport is not None:

@@ -119,6 +119,9 @@ class Written(asyncio.Transport):
     def close(self) -> None:
         self.closed = True
 
+    def is_closing(self) -> bool:
+        return self.closed
+
 
 async def test_replies_arriving_in_pieces_go_to_their_calls_in_order() -> None:
     protocol = _Protocol()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from uuid import UUID
 
 import strawberry
@@ -14,6 +16,8 @@ from resolvers.api_keys import ApiKeyPrincipal
 from resolvers.loaders import Loaders
 from resolvers.portal_sessions import LinkOptions
 from resolvers.viewer import Viewer
+
+_NO_LINKS = LinkOptions("http://127.0.0.1:8000", 300, lambda _: False)
 
 
 @dataclass
@@ -27,10 +31,13 @@ class Context:
     client_address: str | None = None  # the request's peer, for the audit log
     webhooks_allow_private: bool = False  # EVT-1; GATEWAY_WEBHOOKS_ALLOW_PRIVATE
     loaders: Loaders = field(default_factory=Loaders)
-    # Portal sessions' links (GATEWAY_PORTAL_*): allows nothing unless the settings say so.
-    portal_links: LinkOptions = field(
-        default_factory=lambda: LinkOptions("http://127.0.0.1:8000", 300, lambda _: False)
-    )
+    # How portal sessions' links (GATEWAY_PORTAL_*) are made for this request, once a field
+    # asks for them (`portal_links`): by default they allow nothing.
+    links: Callable[[], LinkOptions] = field(default=lambda: _NO_LINKS)
+
+    @cached_property
+    def portal_links(self) -> LinkOptions:
+        return self.links()
 
     def role_in(self, organization_id: UUID | None) -> Role | None:
         return self.viewer.role_in(organization_id) if self.viewer else None

@@ -120,9 +120,12 @@ def write_json_line(
     data = {_JSON_NAMES.get(name, name): values[name] for name in _JSON_FIELDS}
     data.update(fields)
     line = formatter.serialize_log_record(formatter.process_log_record(data))
-    with lock:
-        handler.stream.write(line + handler.terminator)
-        handler.flush()
+    try:
+        with lock:
+            handler.stream.write(line + handler.terminator)
+            handler.flush()
+    except Exception:  # a stream that fails: logging reports it (Handler.handleError) as ever
+        return False
     return True
 
 

@@ -308,6 +308,13 @@ def test_the_request_line_goes_through_logging_when_anything_else_would_see_it()
     assert [json.loads(line)["message"] for line in stream.getvalue().splitlines()] == ["seen"]
 
 
+def test_a_stream_that_fails_is_left_to_logging_to_report() -> None:
+    log = logging.getLogger("billing_gateway.request")
+    with gateway_handler_alone() as stream:
+        stream.close()  # writing to it raises ValueError
+        assert not write_json_line(log, logging.INFO, "lost", {"status": 200})
+
+
 async def test_a_served_request_line_is_written_directly(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

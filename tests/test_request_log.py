@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -15,7 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.logs import REQUEST_ID, configure_logging, write_json_line
+from gateway.logs import REQUEST_ID, _asctime, configure_logging, write_json_line
+from gateway.logs import formatter as gateway_formatter
 from gateway.ops_settings import LogFormat, OpsSettings
 from resolvers.api_keys import create_api_key
 from tests.conftest import SEEDED_AT, bearer, token_for, trusted_request
@@ -328,3 +330,16 @@ async def test_a_served_request_line_is_written_directly(
     lines = [json.loads(text) for text in stream.getvalue().splitlines()]
     (line,) = [line for line in lines if line["logger"] == "billing_gateway.request"]
     assert line["request_id"] == "direct-1" and line["status"] == 200 and line["path"] == "/health"
+
+
+def test_the_line_s_time_is_the_formatter_s_for_the_second_it_is_written_in() -> None:
+    formatter = gateway_formatter(LogFormat.JSON)
+    assert formatter.datefmt is not None
+    for _ in range(3):  # the second may turn between the two
+        before = time.time()
+        kept = _asctime(formatter.datefmt, formatter.converter)
+        record = logging.LogRecord("x", logging.INFO, __file__, 1, "m", None, None)
+        if int(before) == int(record.created):
+            assert kept == formatter.formatTime(record, formatter.datefmt)
+            return
+    raise AssertionError("the second turned three times in a row")

@@ -18,6 +18,8 @@ import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from billing.clock import FixedClock
 from gateway.app import create_app
@@ -230,3 +232,19 @@ async def webhook_client(
         yield http
     # Other tests' clocks must not send to endpoints that are gone.
     await WebhookEndpoint.all().delete()
+
+
+@asynccontextmanager
+async def live_redis(url: str) -> AsyncIterator[Redis]:
+    """A client of the real Redis at `url`, closed afterwards; the test skips when none answers
+    (`.ci/run` starts one)."""
+    client = Redis.from_url(url)
+    try:
+        await client.ping()
+    except RedisError:
+        await client.aclose()
+        pytest.skip("no Redis at 127.0.0.1:6379 (.ci/run starts one)")
+    try:
+        yield client
+    finally:
+        await client.aclose()

@@ -16,13 +16,12 @@ from limits import parse
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from gateway.rate_limit_script import HitAndWindow, Outcome
 from gateway.rate_limits import redis_storage_uri
 from gateway.script_connection import _Protocol
 from gateway.trusted_documents import document_hash
-from tests.conftest import Gateway, bearer, error_codes, persisted
+from tests.conftest import Gateway, bearer, error_codes, live_redis, persisted
 from tests.test_rate_limits import VIEWER
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -31,20 +30,14 @@ NOBODY_LISTENS = "redis://127.0.0.1:1/0"
 
 @pytest_asyncio.fixture
 async def redis_prefix() -> AsyncIterator[str]:
-    redis = Redis.from_url(REDIS_URL)
-    try:
-        await redis.ping()
-    except RedisError:
-        await redis.aclose()
-        pytest.skip("no Redis at 127.0.0.1:6379 (.ci/run starts one)")
-    prefix = f"test-rate-limits-{uuid4().hex[:12]}"
-    try:
-        yield prefix
-    finally:
-        keys = [key async for key in redis.scan_iter(match=f"{prefix}:*")]
-        if keys:
-            await redis.delete(*keys)
-        await redis.aclose()
+    async with live_redis(REDIS_URL) as redis:
+        prefix = f"test-rate-limits-{uuid4().hex[:12]}"
+        try:
+            yield prefix
+        finally:
+            keys = [key async for key in redis.scan_iter(match=f"{prefix}:*")]
+            if keys:
+                await redis.delete(*keys)
 
 
 async def keys_under(prefix: str) -> list[str]:

@@ -12,7 +12,7 @@ import pytest
 import pytest_asyncio
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import ResponseError
 
 from gateway import script_connection
 from gateway.script_connection import (
@@ -23,22 +23,15 @@ from gateway.script_connection import (
     _reply,
     has_own_connection,
 )
+from tests.conftest import live_redis
 
 REDIS_URL = "redis://127.0.0.1:6379/9"
 
 
 @pytest_asyncio.fixture
 async def redis() -> AsyncIterator[Redis]:
-    client = Redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except RedisError:
-        await client.aclose()
-        pytest.skip("no Redis at 127.0.0.1:6379 (.ci/run starts one)")
-    try:
+    async with live_redis(REDIS_URL) as client:
         yield client
-    finally:
-        await client.aclose()
 
 
 @pytest_asyncio.fixture

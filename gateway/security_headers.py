@@ -97,15 +97,13 @@ _ALWAYS = frozenset({b"x-content-type-options", b"referrer-policy", b"x-frame-op
 
 def _always(frame_ancestors: str) -> list[tuple[bytes, bytes]]:
     headers = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
-    if frame_ancestors == "'none'":
+    if frame_ancestors == "'none'":  # for browsers that predate frame-ancestors
         headers.append((b"x-frame-options", b"DENY"))
     return headers
 
 
 def _add_common(headers: MutableHeaders, frame_ancestors: str) -> None:
-    headers["X-Content-Type-Options"] = "nosniff"
-    headers["Referrer-Policy"] = "no-referrer"
-    if frame_ancestors == "'none'":
-        headers["X-Frame-Options"] = "DENY"  # for browsers that predate frame-ancestors
+    for name, value in _always(frame_ancestors):
+        headers[name.decode("latin-1")] = value.decode("latin-1")
     if "cache-control" not in headers:
         headers["Cache-Control"] = "no-store"
